@@ -1,0 +1,68 @@
+using BillingConsole.Domain.Common;
+
+namespace BillingConsole.Domain.Catalog;
+
+public sealed class Plan : Entity
+{
+    private readonly List<Price> _prices = [];
+
+    private Plan() { }
+
+    public Plan(string code, string name, string description)
+    {
+        if (string.IsNullOrWhiteSpace(code)) throw new DomainRuleException("A plan needs a code.");
+        if (string.IsNullOrWhiteSpace(name)) throw new DomainRuleException("A plan needs a name.");
+        Code = code.Trim();
+        Name = name.Trim();
+        Description = description;
+        Active = true;
+    }
+
+    public string Code { get; private set; } = string.Empty;
+    public string Name { get; private set; } = string.Empty;
+    public string Description { get; private set; } = string.Empty;
+    public bool Active { get; private set; }
+    public IReadOnlyCollection<Price> Prices => _prices.AsReadOnly();
+
+    public Price AddPrice(Money amount, BillingInterval interval, int trialDays)
+    {
+        var price = new Price(Id, amount, interval, trialDays);
+        _prices.Add(price);
+        return price;
+    }
+
+    public void Retire() => Active = false;
+}
+
+public enum BillingInterval { Month, Year }
+
+public sealed class Price : Entity
+{
+    private decimal _amount;
+
+    private Price() { }
+
+    internal Price(Guid planId, Money amount, BillingInterval interval, int trialDays)
+    {
+        if (amount.IsNegative) throw new DomainRuleException("A price must not be negative.");
+        if (trialDays is < 0 or > 730) throw new DomainRuleException("Trial days must be between 0 and 730.");
+        PlanId = planId;
+        _amount = amount.Rounded().Amount;
+        Currency = amount.Currency;
+        Interval = interval;
+        TrialDays = trialDays;
+        Active = true;
+    }
+
+    public Guid PlanId { get; private set; }
+    public string Currency { get; private set; } = "USD";
+    public Money Amount => new(_amount, Currency);
+    public BillingInterval Interval { get; private set; }
+    public int TrialDays { get; private set; }
+    public bool Active { get; private set; }
+
+    /// <summary>Monthly recurring revenue of one unit: yearly prices count a twelfth.</summary>
+    public Money MonthlyAmount => Interval == BillingInterval.Year ? Amount * (1m / 12m) : Amount;
+
+    public void Retire() => Active = false;
+}

@@ -1,0 +1,6 @@
+namespace BillingConsole.Domain.Common;
+
+public abstract class Entity
+{
+    public Guid Id { get; protected set; } = Guid.CreateVersion7();
+}

@@ -1,0 +1,74 @@
+using BillingConsole.Domain.Common;
+
+namespace BillingConsole.Domain.Customers;
+
+public sealed class Customer : Entity
+{
+    private readonly List<PaymentMethod> _paymentMethods = [];
+    private decimal _creditBalance;
+
+    private Customer() { }
+
+    public Customer(string name, string email, string currency, CustomerAddress address, DateTimeOffset createdAt, string? externalRef = null)
+    {
+        Rename(name, email);
+        Currency = Currencies.Normalize(currency);
+        Address = address;
+        ExternalRef = externalRef;
+        CreatedAt = createdAt;
+    }
+
+    public string Name { get; private set; } = string.Empty;
+    public string Email { get; private set; } = string.Empty;
+    public string Currency { get; private set; } = "USD";
+    public string? ExternalRef { get; private set; }
+    public CustomerAddress Address { get; private set; } = CustomerAddress.Empty;
+    public DateTimeOffset CreatedAt { get; private set; }
+    /// <summary>Support can pause dunning for a customer (e.g. while a dispute is sorted out).</summary>
+    public bool DunningPaused { get; private set; }
+
+    /// <summary>Money the business owes the customer, applied to their next invoices. Mirrors the ledger's customer_credit account.</summary>
+    public Money CreditBalance => new(_creditBalance, Currency);
+
+    public IReadOnlyCollection<PaymentMethod> PaymentMethods => _paymentMethods.AsReadOnly();
+
+    public PaymentMethod? DefaultPaymentMethod => _paymentMethods.FirstOrDefault(p => p.IsDefault && p.DetachedAt is null);
+
+    public void Rename(string name, string email)
+    {
+        if (string.IsNullOrWhiteSpace(name)) throw new DomainRuleException("A customer needs a name.");
+        if (string.IsNullOrWhiteSpace(email) || !email.Contains('@')) throw new DomainRuleException("A customer needs a valid email address.");
+        Name = name.Trim();
+        Email = email.Trim();
+    }
+
+    public void ChangeAddress(CustomerAddress address) => Address = address;
+
+    public PaymentMethod AttachPaymentMethod(string gateway, string token, string brand, string last4, int expMonth, int expYear, DateTimeOffset at)
+    {
+        foreach (var existing in _paymentMethods) existing.ClearDefault();
+        var method = new PaymentMethod(Id, gateway, token, brand, last4, expMonth, expYear, at);
+        _paymentMethods.Add(method);
+        return method;
+    }
+
+    public void AddCredit(Money amount)
+    {
+        if (amount.IsNegative) throw new DomainRuleException("Credit added must not be negative.");
+        _creditBalance = (CreditBalance + amount).Amount;
+    }
+
+    public void UseCredit(Money amount)
+    {
+        if (amount.IsNegative || amount > CreditBalance) throw new DomainRuleException("Cannot use more credit than the customer has.");
+        _creditBalance = (CreditBalance - amount).Amount;
+    }
+
+    public void PauseDunning() => DunningPaused = true;
+    public void ResumeDunning() => DunningPaused = false;
+}
+
+public sealed record CustomerAddress(string Line1, string? Line2, string City, string PostalCode, string Country)
+{
+    public static readonly CustomerAddress Empty = new(string.Empty, null, string.Empty, string.Empty, string.Empty);
+}

@@ -1,0 +1,155 @@
+using BillingConsole.Domain.Common;
+
+namespace BillingConsole.Domain.Dunning;
+
+public enum DunningStatus { RetryPending, Retrying, AwaitingPaymentMethod, Recovered, Exhausted, Closed }
+
+public enum DunningEvent { RetryStarted, SoftDecline, HardDecline, PaymentSucceeded, BudgetExhausted, PaymentMethodAttached, Reset, InvoiceClosed }
+
+/// <summary>
+/// One overdue invoice being collected. Opened by a payment_failed event; ends recovered, exhausted (the policy's final
+/// action taken) or closed (the invoice was voided or written off by a person).
+/// </summary>
+public sealed class DunningCase : Entity
+{
+    public static readonly StateMachine<DunningStatus, DunningEvent> Lifecycle = new(
+        (DunningStatus.RetryPending, DunningEvent.RetryStarted, DunningStatus.Retrying),
+        (DunningStatus.RetryPending, DunningEvent.PaymentSucceeded, DunningStatus.Recovered),
+        (DunningStatus.RetryPending, DunningEvent.BudgetExhausted, DunningStatus.Exhausted),
+        (DunningStatus.RetryPending, DunningEvent.HardDecline, DunningStatus.AwaitingPaymentMethod),
+        (DunningStatus.RetryPending, DunningEvent.PaymentMethodAttached, DunningStatus.RetryPending),
+        (DunningStatus.RetryPending, DunningEvent.Reset, DunningStatus.RetryPending),
+        (DunningStatus.RetryPending, DunningEvent.InvoiceClosed, DunningStatus.Closed),
+        (DunningStatus.Retrying, DunningEvent.SoftDecline, DunningStatus.RetryPending),
+        (DunningStatus.Retrying, DunningEvent.HardDecline, DunningStatus.AwaitingPaymentMethod),
+        (DunningStatus.Retrying, DunningEvent.PaymentSucceeded, DunningStatus.Recovered),
+        (DunningStatus.Retrying, DunningEvent.BudgetExhausted, DunningStatus.Exhausted),
+        (DunningStatus.Retrying, DunningEvent.Reset, DunningStatus.RetryPending),
+        (DunningStatus.Retrying, DunningEvent.InvoiceClosed, DunningStatus.Closed),
+        (DunningStatus.AwaitingPaymentMethod, DunningEvent.PaymentMethodAttached, DunningStatus.RetryPending),
+        (DunningStatus.AwaitingPaymentMethod, DunningEvent.PaymentSucceeded, DunningStatus.Recovered),
+        (DunningStatus.AwaitingPaymentMethod, DunningEvent.BudgetExhausted, DunningStatus.Exhausted),
+        (DunningStatus.AwaitingPaymentMethod, DunningEvent.Reset, DunningStatus.RetryPending),
+        (DunningStatus.AwaitingPaymentMethod, DunningEvent.InvoiceClosed, DunningStatus.Closed),
+        (DunningStatus.Exhausted, DunningEvent.PaymentSucceeded, DunningStatus.Recovered));
+
+    private decimal _amount;
+
+    private DunningCase() { }
+
+    public DunningCase(Guid invoiceId, Guid customerId, Guid? subscriptionId, Money amount, int policyVersion,
+        string firstDeclineCode, DateTimeOffset openedAt)
+    {
+        InvoiceId = invoiceId;
+        CustomerId = customerId;
+        SubscriptionId = subscriptionId;
+        _amount = amount.Amount;
+        Currency = amount.Currency;
+        PolicyVersion = policyVersion;
+        LastDeclineCode = firstDeclineCode;
+        OpenedAt = openedAt;
+        UpdatedAt = openedAt;
+        Status = DunningStatus.RetryPending;
+    }
+
+    public Guid InvoiceId { get; private set; }
+    public Guid CustomerId { get; private set; }
+    public Guid? SubscriptionId { get; private set; }
+    public string Currency { get; private set; } = "USD";
+    public Money Amount => new(_amount, Currency);
+    public DunningStatus Status { get; private set; }
+    public int PolicyVersion { get; private set; }
+    public DateTimeOffset OpenedAt { get; private set; }
+    public DateTimeOffset UpdatedAt { get; private set; }
+    public DateTimeOffset? ClosedAt { get; private set; }
+    /// <summary>Retries made by dunning (the failed payment that opened the case is not one).</summary>
+    public int RetriesMade { get; private set; }
+    public string? LastDeclineCode { get; private set; }
+    public DateTimeOffset? NextAttemptAt { get; private set; }
+    public double? NextAttemptProbability { get; private set; }
+    public string? NextAttemptReason { get; private set; }
+    /// <summary>How far up the escalation ladder the case has climbed (0 = no step taken yet).</summary>
+    public int EscalationStep { get; private set; }
+    public string? FinalAction { get; private set; }
+
+    public bool IsOpen => Status is DunningStatus.RetryPending or DunningStatus.Retrying or DunningStatus.AwaitingPaymentMethod;
+
+    private void Fire(DunningEvent on, DateTimeOffset at)
+    {
+        Status = Lifecycle.Fire(Status, on);
+        UpdatedAt = at;
+    }
+
+    public void Schedule(DateTimeOffset nextAttemptAt, double probability, string reason)
+    {
+        if (Status != DunningStatus.RetryPending) throw new DomainRuleException("Only a case waiting for a retry can be scheduled.");
+        NextAttemptAt = nextAttemptAt;
+        NextAttemptProbability = probability;
+        NextAttemptReason = reason;
+    }
+
+    public void StartRetry(DateTimeOffset at)
+    {
+        Fire(DunningEvent.RetryStarted, at);
+        RetriesMade++;
+        NextAttemptAt = null;
+    }
+
+    public void RecordSoftDecline(string declineCode, DateTimeOffset at)
+    {
+        Fire(DunningEvent.SoftDecline, at);
+        LastDeclineCode = declineCode;
+    }
+
+    public void RecordHardDecline(string declineCode, DateTimeOffset at)
+    {
+        Fire(DunningEvent.HardDecline, at);
+        LastDeclineCode = declineCode;
+        ClearSchedule();
+    }
+
+    public void Recover(DateTimeOffset at)
+    {
+        Fire(DunningEvent.PaymentSucceeded, at);
+        ClosedAt = at;
+        ClearSchedule();
+    }
+
+    public void Exhaust(string finalAction, DateTimeOffset at)
+    {
+        Fire(DunningEvent.BudgetExhausted, at);
+        FinalAction = finalAction;
+        ClosedAt = at;
+        ClearSchedule();
+    }
+
+    public void PaymentMethodAttached(DateTimeOffset at) => Fire(DunningEvent.PaymentMethodAttached, at);
+
+    /// <summary>Support's "reset a stuck case": back to waiting for a retry, only after the gateway confirmed no success.</summary>
+    public void Reset(DateTimeOffset at)
+    {
+        Fire(DunningEvent.Reset, at);
+        ClearSchedule();
+    }
+
+    public void CloseBecauseInvoiceClosed(DateTimeOffset at)
+    {
+        Fire(DunningEvent.InvoiceClosed, at);
+        ClosedAt = at;
+        ClearSchedule();
+    }
+
+    public void Escalate(int step, DateTimeOffset at)
+    {
+        if (step <= EscalationStep) throw new DomainRuleException("The escalation ladder only climbs.");
+        EscalationStep = step;
+        UpdatedAt = at;
+    }
+
+    private void ClearSchedule()
+    {
+        NextAttemptAt = null;
+        NextAttemptProbability = null;
+        NextAttemptReason = null;
+    }
+}

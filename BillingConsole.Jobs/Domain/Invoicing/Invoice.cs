@@ -1,0 +1,177 @@
+using BillingConsole.Domain.Common;
+
+namespace BillingConsole.Domain.Invoicing;
+
+public enum InvoiceStatus { Draft, Open, Paid, Void, Uncollectible }
+
+public enum InvoiceEvent { Finalized, Paid, Voided, MarkedUncollectible }
+
+/// <summary>Why an invoice exists: a subscription's period, an immediate plan change, or a one-off.</summary>
+public enum InvoiceKind { SubscriptionCycle, PlanChange, OneOff }
+
+public sealed class Invoice : Entity
+{
+    public static readonly StateMachine<InvoiceStatus, InvoiceEvent> Lifecycle = new(
+        (InvoiceStatus.Draft, InvoiceEvent.Finalized, InvoiceStatus.Open),
+        (InvoiceStatus.Draft, InvoiceEvent.Voided, InvoiceStatus.Void),
+        (InvoiceStatus.Open, InvoiceEvent.Paid, InvoiceStatus.Paid),
+        (InvoiceStatus.Open, InvoiceEvent.Voided, InvoiceStatus.Void),
+        (InvoiceStatus.Open, InvoiceEvent.MarkedUncollectible, InvoiceStatus.Uncollectible),
+        (InvoiceStatus.Uncollectible, InvoiceEvent.Paid, InvoiceStatus.Paid),
+        (InvoiceStatus.Uncollectible, InvoiceEvent.Voided, InvoiceStatus.Void));
+
+    private readonly List<InvoiceLine> _lines = [];
+    private decimal _subtotal;
+    private decimal _tax;
+    private decimal _total;
+    private decimal _creditApplied;
+    private decimal _amountPaid;
+    private decimal _amountWrittenOff;
+
+    private Invoice() { }
+
+    /// <summary>Builds a draft from a calculated invoice (see Engine.InvoiceGenerator).</summary>
+    public Invoice(Guid customerId, Guid? subscriptionId, InvoiceKind kind, string currency,
+        DateTimeOffset periodStart, DateTimeOffset periodEnd, IEnumerable<InvoiceLine> lines,
+        Money tax, Money creditApplied, DateTimeOffset createdAt, Guid? billingRunId = null)
+    {
+        Currency = Currencies.Normalize(currency);
+        CustomerId = customerId;
+        SubscriptionId = subscriptionId;
+        Kind = kind;
+        PeriodStart = periodStart;
+        PeriodEnd = periodEnd;
+        CreatedAt = createdAt;
+        BillingRunId = billingRunId;
+        Status = InvoiceStatus.Draft;
+        _lines.AddRange(lines);
+        var subtotal = _lines.Aggregate(Money.Zero(Currency), (sum, line) => sum + line.Amount);
+        var total = subtotal + tax;
+        if (creditApplied.IsNegative || creditApplied > Money.Max(total, Money.Zero(Currency)))
+            throw new DomainRuleException("Credit applied must be between zero and the invoice total.");
+        _subtotal = subtotal.Amount;
+        _tax = tax.Amount;
+        _total = total.Amount;
+        _creditApplied = creditApplied.Amount;
+    }
+
+    public string? Number { get; private set; }
+    public Guid CustomerId { get; private set; }
+    public Guid? SubscriptionId { get; private set; }
+    public InvoiceKind Kind { get; private set; }
+    public InvoiceStatus Status { get; private set; }
+    public string Currency { get; private set; } = "USD";
+    public DateTimeOffset PeriodStart { get; private set; }
+    public DateTimeOffset PeriodEnd { get; private set; }
+    public DateTimeOffset CreatedAt { get; private set; }
+    public DateTimeOffset? IssuedAt { get; private set; }
+    public DateTimeOffset? DueAt { get; private set; }
+    public DateTimeOffset? PaidAt { get; private set; }
+    public DateTimeOffset? VoidedAt { get; private set; }
+    public DateTimeOffset? MarkedUncollectibleAt { get; private set; }
+    public Guid? BillingRunId { get; private set; }
+    public int AttemptCount { get; private set; }
+    public IReadOnlyList<InvoiceLine> Lines => _lines.AsReadOnly();
+
+    public Money Subtotal => new(_subtotal, Currency);
+    public Money Tax => new(_tax, Currency);
+    /// <summary>Subtotal plus tax; negative when proration credits exceed the charges.</summary>
+    public Money Total => new(_total, Currency);
+    public Money CreditApplied => new(_creditApplied, Currency);
+    public Money AmountPaid => new(_amountPaid, Currency);
+    public Money AmountWrittenOff => new(_amountWrittenOff, Currency);
+    /// <summary>What the customer still owes on this invoice.</summary>
+    public Money AmountDue => Status is InvoiceStatus.Open
+        ? Money.Max(Total - CreditApplied - AmountPaid, Money.Zero(Currency))
+        : Money.Zero(Currency);
+    /// <summary>What the customer owed when the invoice was issued: total less credit, never negative.</summary>
+    public Money AmountPayable => Money.Max(Total - CreditApplied, Money.Zero(Currency));
+
+    private void Fire(InvoiceEvent on) => Status = Lifecycle.Fire(Status, on);
+
+    /// <summary>Issues the invoice. One with nothing to pay (covered by credit or zero) is settled at once.</summary>
+    public void Finalize(string number, DateTimeOffset at, TimeSpan paymentTerms)
+    {
+        if (string.IsNullOrWhiteSpace(number)) throw new DomainRuleException("An invoice needs a number.");
+        Fire(InvoiceEvent.Finalized);
+        Number = number;
+        IssuedAt = at;
+        DueAt = at + paymentTerms;
+        if (AmountPayable.IsZero)
+        {
+            Fire(InvoiceEvent.Paid);
+            PaidAt = at;
+        }
+    }
+
+    public void RecordAttempt() => AttemptCount++;
+
+    /// <summary>A successful payment of the full amount still due.</summary>
+    public Money Pay(DateTimeOffset at)
+    {
+        var amount = Status == InvoiceStatus.Uncollectible ? AmountWrittenOff : AmountDue;
+        Fire(InvoiceEvent.Paid);
+        _amountPaid += amount.Amount;
+        _amountWrittenOff = 0m;
+        PaidAt = at;
+        return amount;
+    }
+
+    /// <summary>Voids an invoice; returns what was still owed so the ledger can reverse it.</summary>
+    public Money Void(DateTimeOffset at)
+    {
+        var outstanding = Status == InvoiceStatus.Uncollectible ? AmountWrittenOff : AmountDue;
+        Fire(InvoiceEvent.Voided);
+        VoidedAt = at;
+        return outstanding;
+    }
+
+    /// <summary>Gives up on collecting; returns the amount written off.</summary>
+    public Money MarkUncollectible(DateTimeOffset at)
+    {
+        var outstanding = AmountDue;
+        Fire(InvoiceEvent.MarkedUncollectible);
+        _amountWrittenOff = outstanding.Amount;
+        MarkedUncollectibleAt = at;
+        return outstanding;
+    }
+}
+
+public enum InvoiceLineKind { Recurring, ProrationCredit, ProrationCharge, OneOff }
+
+public sealed class InvoiceLine : Entity
+{
+    private decimal _unitAmount;
+    private decimal _amount;
+
+    private InvoiceLine() { }
+
+    public InvoiceLine(InvoiceLineKind kind, string description, int quantity, Money unitAmount, Money amount,
+        DateTimeOffset periodStart, DateTimeOffset periodEnd, Guid? priceId)
+    {
+        if (quantity < 1) throw new DomainRuleException("A line's quantity must be at least 1.");
+        if (string.IsNullOrWhiteSpace(description)) throw new DomainRuleException("A line needs a description.");
+        if (unitAmount.Currency != amount.Currency) throw new DomainRuleException("A line is in one currency.");
+        Kind = kind;
+        Description = description;
+        Quantity = quantity;
+        Currency = amount.Currency;
+        _unitAmount = unitAmount.Amount;
+        _amount = amount.Amount;
+        PeriodStart = periodStart;
+        PeriodEnd = periodEnd;
+        PriceId = priceId;
+    }
+
+    public Guid InvoiceId { get; private set; }
+    public InvoiceLineKind Kind { get; private set; }
+    public string Description { get; private set; } = string.Empty;
+    public int Quantity { get; private set; }
+    public string Currency { get; private set; } = "USD";
+    public Money UnitAmount => new(_unitAmount, Currency);
+    public Money Amount => new(_amount, Currency);
+    public DateTimeOffset PeriodStart { get; private set; }
+    public DateTimeOffset PeriodEnd { get; private set; }
+    public Guid? PriceId { get; private set; }
+    public bool IsProration => Kind is InvoiceLineKind.ProrationCredit or InvoiceLineKind.ProrationCharge;
+}

@@ -1,0 +1,119 @@
+using BillingConsole.Domain.Common;
+
+namespace BillingConsole.Domain.Payments;
+
+public enum PaymentAttemptStatus { Pending, Succeeded, Failed, Unknown }
+
+public enum PaymentAttemptEvent { Succeeded, Failed, TimedOut }
+
+/// <summary>What started an attempt; shown to support and used by the retry statistics.</summary>
+public enum PaymentTrigger { BillingRun, DunningRetry, Manual, NewPaymentMethod, BulkRetry }
+
+/// <summary>
+/// One charge of one invoice at the gateway. Its idempotency key is derived from (invoice, attempt number),
+/// so asking the gateway again with the same key can never charge twice.
+/// </summary>
+public sealed class PaymentAttempt : Entity
+{
+    public static readonly StateMachine<PaymentAttemptStatus, PaymentAttemptEvent> Lifecycle = new(
+        (PaymentAttemptStatus.Pending, PaymentAttemptEvent.Succeeded, PaymentAttemptStatus.Succeeded),
+        (PaymentAttemptStatus.Pending, PaymentAttemptEvent.Failed, PaymentAttemptStatus.Failed),
+        (PaymentAttemptStatus.Pending, PaymentAttemptEvent.TimedOut, PaymentAttemptStatus.Unknown),
+        (PaymentAttemptStatus.Unknown, PaymentAttemptEvent.Succeeded, PaymentAttemptStatus.Succeeded),
+        (PaymentAttemptStatus.Unknown, PaymentAttemptEvent.Failed, PaymentAttemptStatus.Failed));
+
+    private decimal _amount;
+
+    private PaymentAttempt() { }
+
+    public PaymentAttempt(Guid invoiceId, Guid customerId, Guid? paymentMethodId, int attemptNumber, Money amount,
+        string gateway, PaymentTrigger trigger, DateTimeOffset startedAt)
+    {
+        if (attemptNumber < 1) throw new DomainRuleException("Attempt numbers start at 1.");
+        if (!amount.IsPositive) throw new DomainRuleException("A payment attempt must be for a positive amount.");
+        InvoiceId = invoiceId;
+        CustomerId = customerId;
+        PaymentMethodId = paymentMethodId;
+        AttemptNumber = attemptNumber;
+        _amount = amount.Amount;
+        Currency = amount.Currency;
+        Gateway = gateway;
+        Trigger = trigger;
+        StartedAt = startedAt;
+        IdempotencyKey = KeyFor(invoiceId, attemptNumber);
+        Status = PaymentAttemptStatus.Pending;
+    }
+
+    public Guid InvoiceId { get; private set; }
+    public Guid CustomerId { get; private set; }
+    public Guid? PaymentMethodId { get; private set; }
+    public int AttemptNumber { get; private set; }
+    public string IdempotencyKey { get; private set; } = string.Empty;
+    public string Currency { get; private set; } = "USD";
+    public Money Amount => new(_amount, Currency);
+    public string Gateway { get; private set; } = string.Empty;
+    public PaymentTrigger Trigger { get; private set; }
+    public PaymentAttemptStatus Status { get; private set; }
+    public string? DeclineCode { get; private set; }
+    public string? FailureMessage { get; private set; }
+    public string? GatewayReference { get; private set; }
+    public DateTimeOffset StartedAt { get; private set; }
+    public DateTimeOffset? CompletedAt { get; private set; }
+    public int? LatencyMs { get; private set; }
+
+    public static string KeyFor(Guid invoiceId, int attemptNumber) => $"inv_{invoiceId:N}_att_{attemptNumber}";
+
+    public void Succeed(string gatewayReference, DateTimeOffset at, int latencyMs)
+    {
+        Status = Lifecycle.Fire(Status, PaymentAttemptEvent.Succeeded);
+        GatewayReference = gatewayReference;
+        Complete(at, latencyMs);
+    }
+
+    public void Fail(string declineCode, string message, string? gatewayReference, DateTimeOffset at, int latencyMs)
+    {
+        Status = Lifecycle.Fire(Status, PaymentAttemptEvent.Failed);
+        DeclineCode = declineCode;
+        FailureMessage = message;
+        GatewayReference = gatewayReference;
+        Complete(at, latencyMs);
+    }
+
+    /// <summary>The gateway did not answer in time: we do not know whether money moved until it is reconciled.</summary>
+    public void TimeOut(DateTimeOffset at, int latencyMs)
+    {
+        Status = Lifecycle.Fire(Status, PaymentAttemptEvent.TimedOut);
+        DeclineCode = DeclineCodes.GatewayTimeout;
+        FailureMessage = "The gateway did not answer in time (ERR_GATEWAY_TIMEOUT).";
+        LatencyMs = latencyMs;
+        CompletedAt = at;
+    }
+
+    private void Complete(DateTimeOffset at, int latencyMs)
+    {
+        CompletedAt = at;
+        LatencyMs = latencyMs;
+    }
+}
+
+/// <summary>Decline codes, spelled as Stripe spells them, and which ones are never worth retrying.</summary>
+public static class DeclineCodes
+{
+    public const string InsufficientFunds = "insufficient_funds";
+    public const string DoNotHonor = "do_not_honor";
+    public const string TryAgainLater = "try_again_later";
+    public const string ExpiredCard = "expired_card";
+    public const string LostCard = "lost_card";
+    public const string StolenCard = "stolen_card";
+    public const string Fraudulent = "fraudulent";
+    public const string AccountClosed = "account_closed";
+    public const string GatewayTimeout = "ERR_GATEWAY_TIMEOUT";
+    public const string GenericDecline = "generic_decline";
+    public const string NoPaymentMethod = "no_payment_method";
+
+    /// <summary>Hard declines by default: retrying the same card cannot succeed; the customer needs a new one.</summary>
+    public static readonly IReadOnlyList<string> DefaultHard = [LostCard, StolenCard, Fraudulent, AccountClosed, ExpiredCard, NoPaymentMethod];
+
+    public static readonly IReadOnlyList<string> All =
+        [InsufficientFunds, DoNotHonor, TryAgainLater, ExpiredCard, LostCard, StolenCard, Fraudulent, AccountClosed, GenericDecline, NoPaymentMethod];
+}

@@ -1,0 +1,55 @@
+using BillingConsole.Domain.Audit;
+using BillingConsole.Domain.Billing;
+using BillingConsole.Domain.Catalog;
+using BillingConsole.Domain.Customers;
+using BillingConsole.Domain.Dunning;
+using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Ledger;
+using BillingConsole.Domain.Payments;
+using BillingConsole.Domain.Subscriptions;
+using Microsoft.EntityFrameworkCore;
+
+namespace BillingConsole.Persistence;
+
+public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options) : DbContext(options)
+{
+    public DbSet<Customer> Customers => Set<Customer>();
+    public DbSet<PaymentMethod> PaymentMethods => Set<PaymentMethod>();
+    public DbSet<Plan> Plans => Set<Plan>();
+    public DbSet<Price> Prices => Set<Price>();
+    public DbSet<Subscription> Subscriptions => Set<Subscription>();
+    public DbSet<Invoice> Invoices => Set<Invoice>();
+    public DbSet<InvoiceLine> InvoiceLines => Set<InvoiceLine>();
+    public DbSet<PaymentAttempt> PaymentAttempts => Set<PaymentAttempt>();
+    public DbSet<LedgerEntry> LedgerEntries => Set<LedgerEntry>();
+    public DbSet<DunningCase> DunningCases => Set<DunningCase>();
+    public DbSet<DunningPolicyVersion> DunningPolicies => Set<DunningPolicyVersion>();
+    public DbSet<BillingRun> BillingRuns => Set<BillingRun>();
+    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
+    public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
+    public DbSet<WebhookEvent> WebhookEvents => Set<WebhookEvent>();
+    public DbSet<WebhookRejection> WebhookRejections => Set<WebhookRejection>();
+    public DbSet<SettingRecord> Settings => Set<SettingRecord>();
+    public DbSet<CustomerNote> CustomerNotes => Set<CustomerNote>();
+    public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
+    public DbSet<MrrSnapshot> MrrSnapshots => Set<MrrSnapshot>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasPostgresExtension("pg_trgm");
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(BillingDbContext).Assembly);
+
+        // Money records are never deleted by a cascade; only an invoice's own lines go with it.
+        foreach (var foreignKey in modelBuilder.Model.GetEntityTypes().SelectMany(e => e.GetForeignKeys()))
+        {
+            if (foreignKey.DeclaringEntityType.ClrType != typeof(InvoiceLine))
+                foreignKey.DeleteBehavior = DeleteBehavior.Restrict;
+        }
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        configurationBuilder.Properties<decimal>().HavePrecision(19, 4);
+        configurationBuilder.Properties<string>().HaveMaxLength(512);
+    }
+}

@@ -1,0 +1,50 @@
+using BillingConsole.Domain.Customers;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace BillingConsole.Persistence.Configurations;
+
+internal sealed class CustomerConfiguration : IEntityTypeConfiguration<Customer>
+{
+    public void Configure(EntityTypeBuilder<Customer> builder)
+    {
+        builder.ToTable("customers");
+        builder.Property(c => c.Id).ValueGeneratedNever();
+        builder.Property(c => c.Name).HasMaxLength(200);
+        builder.Property(c => c.Email).HasMaxLength(320);
+        builder.CurrencyColumn();
+        builder.MoneyField("_creditBalance", "credit_balance");
+        builder.Ignore(c => c.CreditBalance);
+        builder.Ignore(c => c.DefaultPaymentMethod);
+        builder.ComplexProperty(c => c.Address, address =>
+        {
+            address.Property(a => a.Line1).HasColumnName("address_line1").HasMaxLength(200);
+            address.Property(a => a.Line2).HasColumnName("address_line2").HasMaxLength(200);
+            address.Property(a => a.City).HasColumnName("address_city").HasMaxLength(100);
+            address.Property(a => a.PostalCode).HasColumnName("address_postal_code").HasMaxLength(20);
+            address.Property(a => a.Country).HasColumnName("address_country").HasMaxLength(2);
+        });
+        builder.HasMany(c => c.PaymentMethods).WithOne().HasForeignKey(p => p.CustomerId);
+        builder.Navigation(c => c.PaymentMethods).UsePropertyAccessMode(PropertyAccessMode.Field);
+        builder.HasIndex(c => c.ExternalRef).IsUnique().HasFilter("external_ref is not null");
+        builder.HasIndex(c => c.CreatedAt);
+        // Text search on name and email in the console: trigram indexes answer ILIKE '%…%' without a scan.
+        builder.HasIndex(c => c.Name).HasMethod("gin").HasOperators("gin_trgm_ops").HasDatabaseName("ix_customers_name_trgm");
+        builder.HasIndex(c => c.Email).HasMethod("gin").HasOperators("gin_trgm_ops").HasDatabaseName("ix_customers_email_trgm");
+    }
+}
+
+internal sealed class PaymentMethodConfiguration : IEntityTypeConfiguration<PaymentMethod>
+{
+    public void Configure(EntityTypeBuilder<PaymentMethod> builder)
+    {
+        builder.ToTable("payment_methods", t => t.HasCheckConstraint("ck_payment_methods_last4", "last4 ~ '^[0-9]{4}$'"));
+        builder.Property(p => p.Id).ValueGeneratedNever();
+        builder.Property(p => p.Gateway).HasMaxLength(40);
+        builder.Property(p => p.Token).HasMaxLength(200);
+        builder.Property(p => p.Brand).HasMaxLength(40);
+        builder.Property(p => p.Last4).HasMaxLength(4).IsFixedLength();
+        builder.HasIndex(p => new { p.Gateway, p.Token }).IsUnique();
+        builder.HasIndex(p => p.CustomerId);
+    }
+}

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using BillingConsole.Domain.Customers;
+using BillingConsole.Domain.Dunning;
+using BillingConsole.Domain.Invoicing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace BillingConsole.Persistence.Configurations;
+
+internal sealed class DunningCaseConfiguration : IEntityTypeConfiguration<DunningCase>
+{
+    public void Configure(EntityTypeBuilder<DunningCase> builder)
+    {
+        builder.ToTable("dunning_cases");
+        builder.Property(c => c.Id).ValueGeneratedNever();
+        builder.Property(c => c.Status).AsSnakeCaseString();
+        builder.Property(c => c.LastDeclineCode).HasMaxLength(60);
+        builder.Property(c => c.NextAttemptReason).HasMaxLength(500);
+        builder.Property(c => c.FinalAction).HasMaxLength(40);
+        builder.CurrencyColumn();
+        builder.MoneyField("_amount", "amount");
+        builder.Ignore(c => c.Amount);
+        builder.Ignore(c => c.IsOpen);
+        builder.Property<uint>("xmin").IsRowVersion();
+        builder.HasOne<Invoice>().WithMany().HasForeignKey(c => c.InvoiceId);
+        builder.HasOne<Customer>().WithMany().HasForeignKey(c => c.CustomerId);
+        // One open case per invoice.
+        builder.HasIndex(c => c.InvoiceId).IsUnique()
+            .HasFilter("status in ('retry_pending', 'retrying', 'awaiting_payment_method')").HasDatabaseName("ux_dunning_cases_open_invoice");
+        // The dunning queue: open cases by when their next retry is due.
+        builder.HasIndex(c => c.NextAttemptAt).HasFilter("status = 'retry_pending'").HasDatabaseName("ix_dunning_cases_queue");
+        builder.HasIndex(c => new { c.Status, c.OpenedAt });
+        builder.HasIndex(c => c.CustomerId);
+    }
+}
+
+internal sealed class DunningPolicyConfiguration : IEntityTypeConfiguration<DunningPolicyVersion>
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    public void Configure(EntityTypeBuilder<DunningPolicyVersion> builder)
+    {
+        builder.ToTable("dunning_policies");
+        builder.HasKey(p => p.Version);
+        builder.Property(p => p.Version).ValueGeneratedNever();
+        builder.Property(p => p.CreatedBy).HasMaxLength(200);
+        builder.Property(p => p.Reason).HasMaxLength(1000);
+        builder.Property(p => p.Settings)
+            .HasColumnType("jsonb")
+            .HasConversion(
+                settings => JsonSerializer.Serialize(settings, Json),
+                json => JsonSerializer.Deserialize<DunningPolicySettings>(json, Json)!,
+                new ValueComparer<DunningPolicySettings>((a, b) => JsonSerializer.Serialize(a, Json) == JsonSerializer.Serialize(b, Json),
+                    s => JsonSerializer.Serialize(s, Json).GetHashCode(), s => s));
+    }
+}

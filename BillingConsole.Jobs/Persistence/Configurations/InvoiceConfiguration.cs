@@ -1,0 +1,72 @@
+using BillingConsole.Domain.Billing;
+using BillingConsole.Domain.Catalog;
+using BillingConsole.Domain.Customers;
+using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Subscriptions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace BillingConsole.Persistence.Configurations;
+
+internal sealed class InvoiceConfiguration : IEntityTypeConfiguration<Invoice>
+{
+    public void Configure(EntityTypeBuilder<Invoice> builder)
+    {
+        builder.ToTable("invoices", t =>
+        {
+            t.HasCheckConstraint("ck_invoices_credit_applied", "credit_applied >= 0");
+            t.HasCheckConstraint("ck_invoices_amount_paid", "amount_paid >= 0");
+        });
+        builder.Property(i => i.Id).ValueGeneratedNever();
+        builder.Property(i => i.Number).HasMaxLength(40);
+        builder.Property(i => i.Status).AsSnakeCaseString();
+        builder.Property(i => i.Kind).AsSnakeCaseString();
+        builder.CurrencyColumn();
+        builder.MoneyField("_subtotal", "subtotal");
+        builder.MoneyField("_tax", "tax");
+        builder.MoneyField("_total", "total");
+        builder.MoneyField("_creditApplied", "credit_applied");
+        builder.MoneyField("_amountPaid", "amount_paid");
+        builder.MoneyField("_amountWrittenOff", "amount_written_off");
+        // Kept as a column (not only computed) so lists can filter and sort by what is owed.
+        builder.Property<decimal>("AmountDueColumn").HasColumnName("amount_due")
+            .HasComputedColumnSql("case when status = 'open' then greatest(total - credit_applied - amount_paid, 0) else 0 end", stored: true);
+        foreach (var ignored in new[] { nameof(Invoice.Subtotal), nameof(Invoice.Tax), nameof(Invoice.Total), nameof(Invoice.CreditApplied),
+                     nameof(Invoice.AmountPaid), nameof(Invoice.AmountWrittenOff), nameof(Invoice.AmountDue), nameof(Invoice.AmountPayable) })
+            builder.Ignore(ignored);
+        builder.HasMany(i => i.Lines).WithOne().HasForeignKey(l => l.InvoiceId).OnDelete(DeleteBehavior.Cascade);
+        builder.Navigation(i => i.Lines).UsePropertyAccessMode(PropertyAccessMode.Field);
+        builder.HasOne<Customer>().WithMany().HasForeignKey(i => i.CustomerId);
+        builder.HasOne<Subscription>().WithMany().HasForeignKey(i => i.SubscriptionId);
+        builder.HasOne<BillingRun>().WithMany().HasForeignKey(i => i.BillingRunId);
+
+        // Exactly once: one cycle invoice per subscription and period, whatever reruns, crashes or second nodes do.
+        builder.HasIndex(i => new { i.SubscriptionId, i.PeriodStart }).IsUnique()
+            .HasFilter("kind = 'subscription_cycle'").HasDatabaseName("ux_invoices_subscription_period");
+        builder.HasIndex(i => i.Number).IsUnique();
+        builder.HasIndex(i => new { i.CustomerId, i.CreatedAt });
+        builder.HasIndex(i => new { i.Status, i.DueAt });
+        builder.HasIndex(i => new { i.CreatedAt, i.Id });
+        builder.HasIndex(i => i.BillingRunId);
+        builder.HasIndex(i => i.Number).HasMethod("gin").HasOperators("gin_trgm_ops").HasDatabaseName("ix_invoices_number_trgm");
+    }
+}
+
+internal sealed class InvoiceLineConfiguration : IEntityTypeConfiguration<InvoiceLine>
+{
+    public void Configure(EntityTypeBuilder<InvoiceLine> builder)
+    {
+        builder.ToTable("invoice_lines");
+        builder.Property(l => l.Id).ValueGeneratedNever();
+        builder.Property(l => l.Kind).AsSnakeCaseString();
+        builder.Property(l => l.Description).HasMaxLength(300);
+        builder.CurrencyColumn();
+        builder.MoneyField("_unitAmount", "unit_amount");
+        builder.MoneyField("_amount", "amount");
+        builder.Ignore(l => l.UnitAmount);
+        builder.Ignore(l => l.Amount);
+        builder.Ignore(l => l.IsProration);
+        builder.HasOne<Price>().WithMany().HasForeignKey(l => l.PriceId);
+        builder.HasIndex(l => l.InvoiceId);
+    }
+}

@@ -1,0 +1,130 @@
+using BillingConsole.Domain.Audit;
+using BillingConsole.Domain.Billing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace BillingConsole.Persistence.Configurations;
+
+internal sealed class BillingRunConfiguration : IEntityTypeConfiguration<BillingRun>
+{
+    public void Configure(EntityTypeBuilder<BillingRun> builder)
+    {
+        builder.ToTable("billing_runs");
+        builder.Property(r => r.Id).ValueGeneratedNever();
+        builder.Property(r => r.Status).AsSnakeCaseString();
+        builder.Property(r => r.Trigger).HasMaxLength(40);
+        builder.Property(r => r.StartedBy).HasMaxLength(200);
+        builder.Property(r => r.Error).HasMaxLength(2000);
+        builder.HasIndex(r => r.StartedAt);
+        // Only one run at a time.
+        builder.HasIndex(r => r.Status).IsUnique().HasFilter("status = 'running'").HasDatabaseName("ux_billing_runs_one_running");
+    }
+}
+
+internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntry>
+{
+    public void Configure(EntityTypeBuilder<AuditEntry> builder)
+    {
+        builder.ToTable("audit_log");
+        builder.Property(a => a.Id).UseIdentityAlwaysColumn();
+        builder.Property(a => a.Actor).HasMaxLength(200);
+        builder.Property(a => a.ActorRole).HasMaxLength(40);
+        builder.Property(a => a.Action).HasMaxLength(80);
+        builder.Property(a => a.EntityType).HasMaxLength(60);
+        builder.Property(a => a.EntityId).HasMaxLength(80);
+        builder.Property(a => a.Reason).HasMaxLength(1000);
+        builder.Property(a => a.Before).HasColumnType("jsonb");
+        builder.Property(a => a.After).HasColumnType("jsonb");
+        builder.HasIndex(a => a.OccurredAt);
+        builder.HasIndex(a => new { a.EntityType, a.EntityId });
+        builder.HasIndex(a => new { a.Actor, a.OccurredAt });
+        builder.HasIndex(a => new { a.Action, a.OccurredAt });
+    }
+}
+
+internal sealed class IdempotencyRecordConfiguration : IEntityTypeConfiguration<IdempotencyRecord>
+{
+    public void Configure(EntityTypeBuilder<IdempotencyRecord> builder)
+    {
+        builder.ToTable("idempotency_keys");
+        builder.HasKey(k => k.Key);
+        builder.Property(k => k.Operation).HasMaxLength(80);
+        builder.Property(k => k.RequestHash).HasMaxLength(64);
+        builder.Property(k => k.Status).HasMaxLength(20);
+        builder.Property(k => k.ResponseBody).HasColumnType("text");
+        builder.HasIndex(k => k.CreatedAt);
+    }
+}
+
+internal sealed class WebhookEventConfiguration : IEntityTypeConfiguration<WebhookEvent>
+{
+    public void Configure(EntityTypeBuilder<WebhookEvent> builder)
+    {
+        builder.ToTable("webhook_events");
+        builder.HasKey(e => new { e.Gateway, e.EventId });
+        builder.Property(e => e.Gateway).HasMaxLength(40);
+        builder.Property(e => e.EventId).HasMaxLength(120);
+        builder.Property(e => e.Type).HasMaxLength(80);
+        builder.Property(e => e.Payload).HasColumnType("jsonb");
+        builder.HasIndex(e => e.ReceivedAt);
+    }
+}
+
+internal sealed class WebhookRejectionConfiguration : IEntityTypeConfiguration<WebhookRejection>
+{
+    public void Configure(EntityTypeBuilder<WebhookRejection> builder)
+    {
+        builder.ToTable("webhook_rejections");
+        builder.Property(r => r.Id).UseIdentityAlwaysColumn();
+        builder.Property(r => r.Gateway).HasMaxLength(40);
+        builder.Property(r => r.Reason).HasMaxLength(200);
+        builder.Property(r => r.RemoteAddress).HasMaxLength(64);
+        builder.HasIndex(r => r.ReceivedAt);
+    }
+}
+
+internal sealed class SettingRecordConfiguration : IEntityTypeConfiguration<SettingRecord>
+{
+    public void Configure(EntityTypeBuilder<SettingRecord> builder)
+    {
+        builder.ToTable("settings");
+        builder.HasKey(s => s.Key);
+        builder.Property(s => s.Key).HasMaxLength(80);
+        builder.Property(s => s.Value).HasColumnType("jsonb");
+        builder.Property(s => s.UpdatedBy).HasMaxLength(200);
+    }
+}
+
+internal sealed class CustomerNoteConfiguration : IEntityTypeConfiguration<CustomerNote>
+{
+    public void Configure(EntityTypeBuilder<CustomerNote> builder)
+    {
+        builder.ToTable("customer_notes");
+        builder.Property(n => n.Id).UseIdentityAlwaysColumn();
+        builder.Property(n => n.Author).HasMaxLength(200);
+        builder.Property(n => n.Body).HasMaxLength(4000);
+        builder.HasIndex(n => new { n.CustomerId, n.CreatedAt });
+    }
+}
+
+internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKeyRecord>
+{
+    public void Configure(EntityTypeBuilder<ApiKeyRecord> builder)
+    {
+        builder.ToTable("api_keys");
+        builder.Property(k => k.Id).ValueGeneratedNever();
+        builder.Property(k => k.Name).HasMaxLength(120);
+        builder.Property(k => k.Prefix).HasMaxLength(16);
+        builder.HasIndex(k => k.Prefix).IsUnique();
+    }
+}
+
+internal sealed class MrrSnapshotConfiguration : IEntityTypeConfiguration<MrrSnapshot>
+{
+    public void Configure(EntityTypeBuilder<MrrSnapshot> builder)
+    {
+        builder.ToTable("mrr_snapshots");
+        builder.HasKey(m => new { m.Month, m.Currency });
+        builder.Property(m => m.Currency).HasMaxLength(3).IsFixedLength();
+    }
+}

@@ -1,0 +1,80 @@
+namespace BillingConsole.Persistence;
+
+// Rows that belong to the machinery rather than the billing domain. They are written with plain SQL
+// (INSERT … ON CONFLICT) where uniqueness is the point, so they carry no behaviour of their own.
+
+/// <summary>A caller-supplied idempotency key, the fingerprint of the request it came with, and the stored answer.</summary>
+public sealed class IdempotencyRecord
+{
+    public Guid Key { get; set; }
+    public string Operation { get; set; } = string.Empty;
+    public string RequestHash { get; set; } = string.Empty;
+    public string Status { get; set; } = "in_progress";
+    public int? ResponseStatus { get; set; }
+    public string? ResponseBody { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+}
+
+/// <summary>A gateway webhook event that was accepted, kept so that a redelivery is recognised.</summary>
+public sealed class WebhookEvent
+{
+    public string Gateway { get; set; } = string.Empty;
+    public string EventId { get; set; } = string.Empty;
+    public string Type { get; set; } = string.Empty;
+    public DateTimeOffset ReceivedAt { get; set; }
+    public DateTimeOffset? ProcessedAt { get; set; }
+    public string Payload { get; set; } = "{}";
+}
+
+/// <summary>A webhook that was refused (bad signature, stale timestamp, address not allowed), for the Operations page.</summary>
+public sealed class WebhookRejection
+{
+    public long Id { get; set; }
+    public string Gateway { get; set; } = string.Empty;
+    public string Reason { get; set; } = string.Empty;
+    public string? RemoteAddress { get; set; }
+    public DateTimeOffset ReceivedAt { get; set; }
+}
+
+/// <summary>One named setting (billing schedule, tax rate, …) as JSON, with who changed it last.</summary>
+public sealed class SettingRecord
+{
+    public string Key { get; set; } = string.Empty;
+    public string Value { get; set; } = "{}";
+    public DateTimeOffset UpdatedAt { get; set; }
+    public string UpdatedBy { get; set; } = string.Empty;
+}
+
+public sealed class CustomerNote
+{
+    public long Id { get; set; }
+    public Guid CustomerId { get; set; }
+    public string Author { get; set; } = string.Empty;
+    public string Body { get; set; } = string.Empty;
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>An upstream system's API key: only its SHA-256 hash is stored; the prefix identifies it in logs.</summary>
+public sealed class ApiKeyRecord
+{
+    public Guid Id { get; set; }
+    public string Name { get; set; } = string.Empty;
+    public string Prefix { get; set; } = string.Empty;
+    public byte[] Hash { get; set; } = [];
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? RevokedAt { get; set; }
+}
+
+/// <summary>Month-by-month revenue figures for the dashboard, refreshed by a job so the page never scans the big tables.</summary>
+public sealed class MrrSnapshot
+{
+    public DateOnly Month { get; set; }
+    public string Currency { get; set; } = "USD";
+    public decimal Mrr { get; set; }
+    public int ActiveSubscriptions { get; set; }
+    public int NewSubscriptions { get; set; }
+    public int ChurnedVoluntary { get; set; }
+    public int ChurnedInvoluntary { get; set; }
+    public DateTimeOffset ComputedAt { get; set; }
+}

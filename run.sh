@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs BillingConsole locally with demo data: ./run.sh [--reset] [--scale N]
+#   --reset    stop this checkout's PostgreSQL and Redis and delete their data first
+#   --scale N  passed to the app's demo seeding (--seed-demo --scale N)
+# PostgreSQL (127.0.0.1:54320) and Redis (127.0.0.1:63790) keep their data in
+# .data/ and keep running after the app stops; ./stop.sh stops them.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+# shellcheck source=scripts/services.sh
+source "$ROOT/scripts/services.sh"
+
+PG_PORT=54320
+REDIS_PORT=63790
+DATA="$ROOT/.data"
+
+usage() { sed -n '2,7s/^# \{0,1\}//p' "$0"; }
+
+reset=0
+scale=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --reset) reset=1 ;;
+    --scale) [[ $# -ge 2 ]] || die "--scale needs a number"; scale="$2"; shift ;;
+    --scale=*) scale="${1#--scale=}" ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+  esac
+  shift
+done
+if [[ -n "$scale" && ! "$scale" =~ ^[1-9][0-9]*$ ]]; then
+  die "--scale needs a positive whole number, got '$scale'"
+fi
+
+command -v dotnet >/dev/null 2>&1 || die "the .NET SDK ('dotnet') is not on PATH"
+ensure_packages  # no Chromium needed to run the app
+
+if [[ $reset -eq 1 ]]; then
+  pgdata="$(pg_find_data_dir "$DATA" postgres)"
+  stop_postgres "$pgdata"
+  stop_redis "$DATA/redis" "$REDIS_PORT"
+  rm -rf "$pgdata" "$(pg_socket_dir "$pgdata")" "${pgdata}.log" "$DATA"
+  say "Deleted the local data"
+fi
+
+pgdata="$(pg_data_dir "$DATA" postgres)"
+start_postgres "$pgdata" "$PG_PORT"
+start_redis "$DATA/redis" "$REDIS_PORT"
+
+export ConnectionStrings__Billing="Host=127.0.0.1;Port=$PG_PORT;Database=billing;Username=billing"
+export Redis__Configuration="127.0.0.1:$REDIS_PORT,abortConnect=false,allowAdmin=true"
+export ASPNETCORE_ENVIRONMENT=Development
+export ASPNETCORE_URLS=http://127.0.0.1:8080
+
+app_args=(--seed-demo)
+if [[ -n "$scale" ]]; then app_args+=(--scale "$scale"); fi
+
+say "Starting BillingConsole on http://127.0.0.1:8080 (Ctrl-C stops the app; ./stop.sh stops PostgreSQL and Redis)"
+exec dotnet run --project BillingConsole -c Release -- "${app_args[@]}"

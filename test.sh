@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Builds the solution and runs the test suite against a private, fresh
+# PostgreSQL (127.0.0.1:54330) and Redis (127.0.0.1:63800) in .test-data/.
+#   ./test.sh                                  all tests
+#   ./test.sh --filter-class 'BillingConsole.Tests.SomeTests'
+#   ./test.sh --filter-query '/*/*/SomeTests/*'
+# Extra arguments go to the test runner (xUnit.net v3 on Microsoft.Testing.Platform).
+# The last line printed is "N passed, N failed" (", N skipped" when some were).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+# shellcheck source=scripts/services.sh
+source "$ROOT/scripts/services.sh"
+
+PG_PORT=54330
+REDIS_PORT=63800
+DATA="$ROOT/.test-data"
+RESULTS="$ROOT/TestResults"
+TEST_DLL="BillingConsole.Tests/bin/Release/net10.0/BillingConsole.Tests.dll"
+
+# Whatever happens, the last line is a summary and the servers are stopped.
+SUMMARY="0 passed, 1 failed"
+STATUS=1
+PGDATA_DIR=""
+
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+finish() {
+  local rc=$?
+  trap - EXIT INT TERM
+  set +e
+  if [[ -n "$PGDATA_DIR" ]]; then (stop_postgres "$PGDATA_DIR"); fi
+  (stop_redis "$DATA/redis" "$REDIS_PORT")
+  if [[ $STATUS -eq 0 && $rc -ne 0 ]]; then STATUS=$rc; fi
+  local t=$SECONDS
+  say "Elapsed: $((t / 60))m$(printf '%02d' $((t % 60)))s"
+  say "$SUMMARY"
+  exit "$STATUS"
+}
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- services -----------------------------------------------------------------
+
+ensure_packages --chromium
+command -v dotnet >/dev/null 2>&1 || die "the .NET SDK ('dotnet') is not on PATH"
+
+# Stop what an interrupted earlier run may have left, then start from scratch.
+old_pgdata="$(pg_find_data_dir "$DATA" test-postgres)"
+(stop_postgres "$old_pgdata")
+(stop_redis "$DATA/redis" "$REDIS_PORT")
+rm -rf "$old_pgdata" "$(pg_socket_dir "$old_pgdata")" "${old_pgdata}.log" "$DATA"
+
+PGDATA_DIR="$(pg_data_dir "$DATA" test-postgres)"
+start_postgres "$PGDATA_DIR" "$PG_PORT" --fast --db billing --db billing_test
+start_redis "$DATA/redis" "$REDIS_PORT"
+
+export BILLING_TEST_PG_PORT="$PG_PORT"
+export BILLING_TEST_PGDATA="$PGDATA_DIR"
+BILLING_TEST_PG_SOCKET="$(pg_socket_dir "$PGDATA_DIR")"
+export BILLING_TEST_PG_SOCKET
+export BILLING_TEST_PG_LOG="${PGDATA_DIR}.log"
+export BILLING_TEST_PG_BIN="$PG_BIN"
+export BILLING_TEST_REDIS_PORT="$REDIS_PORT"
+BILLING_TEST_REDIS_DIR="$(cd "$DATA/redis" && pwd -P)"
+export BILLING_TEST_REDIS_DIR
+BILLING_TEST_RUN_AS="$(pg_run_as)"
+export BILLING_TEST_RUN_AS
+export ConnectionStrings__Billing="Host=127.0.0.1;Port=$PG_PORT;Database=billing_test;Username=billing"
+export Redis__Configuration="127.0.0.1:$REDIS_PORT,abortConnect=false,allowAdmin=true"
+
+# --- build ----------------------------------------------------------------------
+
+say "Building BillingConsole.sln (Release)..."
+if ! dotnet build BillingConsole.sln -c Release -nodeReuse:false; then
+  say "Build failed"
+  exit 1
+fi
+[[ -f "$TEST_DLL" ]] || die "the build did not produce $TEST_DLL"
+
+# --- tests ----------------------------------------------------------------------
+
+mkdir -p "$RESULTS"
+find "$RESULTS" -name '*.trx' -type f -delete
+
+# Microsoft's TRX extension gives --report-trx; without it, xUnit.net's own
+# TRX writer (--report-xunit-trx) writes the same <Counters> summary.
+report_args=()
+user_reports=0
+for arg in "$@"; do
+  case "$arg" in --report-trx|--report-xunit-trx) user_reports=1 ;; esac
+done
+if [[ $user_reports -eq 0 ]]; then
+  if [[ -f "$(dirname "$TEST_DLL")/Microsoft.Testing.Extensions.TrxReport.dll" ]]; then
+    report_args=(--report-trx)
+  else
+    report_args=(--report-xunit-trx)
+  fi
+fi
+
+say "Running tests..."
+set +e
+dotnet "$TEST_DLL" "${report_args[@]}" --results-directory "$RESULTS" "$@"
+test_rc=$?
+set -e
+
+# --- summary --------------------------------------------------------------------
+
+# Prints the value of attribute $2 in the XML start tag $1 (0 when absent).
+attr() {
+  local v
+  v="$(printf '%s\n' "$1" | sed -n "s/.*[[:space:]]$2=[\"']\([0-9][0-9]*\)[\"'].*/\1/p")"
+  printf '%s\n' "${v:-0}"
+}
+
+trx="$(find "$RESULTS" -name '*.trx' -type f -printf '%T@ %p\n' 2>/dev/null | sort -n | tail -n 1 | cut -d' ' -f2-)"
+counters=""
+if [[ -n "$trx" ]]; then
+  counters="$(tr '\r\n' '  ' <"$trx" | grep -o '<\([A-Za-z0-9_]*:\)\{0,1\}Counters[[:space:]][^>]*>' | head -n 1 || true)"
+fi
+
+if [[ -z "$counters" ]]; then
+  if [[ -z "$trx" ]]; then say "No TRX report was written (test process exit code $test_rc)"; else say "No <Counters> in $trx"; fi
+  SUMMARY="0 passed, 1 failed"
+  STATUS=1
+  exit 1
+fi
+
+passed="$(attr "$counters" passed)"
+failed=$(( $(attr "$counters" failed) + $(attr "$counters" error) + $(attr "$counters" timeout) + $(attr "$counters" aborted) ))
+skipped=$(( $(attr "$counters" notExecuted) + $(attr "$counters" notRunnable) ))
+
+STATUS=0
+if [[ $failed -gt 0 ]]; then
+  STATUS=1
+elif [[ $test_rc -ne 0 ]]; then
+  say "The test process exited with code $test_rc"
+  failed=1
+  STATUS=1
+fi
+SUMMARY="$passed passed, $failed failed"
+if [[ $skipped -gt 0 ]]; then SUMMARY+=", $skipped skipped"; fi
+say "Report: ${trx#"$ROOT"/}"
+exit "$STATUS"

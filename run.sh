@@ -34,6 +34,7 @@ if [[ -n "$scale" && ! "$scale" =~ ^[1-9][0-9]*$ ]]; then
 fi
 
 command -v dotnet >/dev/null 2>&1 || die "the .NET SDK ('dotnet') is not on PATH"
+# shellcheck disable=SC2119
 ensure_packages  # no Chromium needed to run the app
 
 if [[ $reset -eq 1 ]]; then
@@ -51,6 +52,8 @@ start_redis "$DATA/redis" "$REDIS_PORT"
 export ConnectionStrings__Billing="Host=127.0.0.1;Port=$PG_PORT;Database=billing;Username=billing"
 export Redis__Configuration="127.0.0.1:$REDIS_PORT,abortConnect=false,allowAdmin=true"
 export ASPNETCORE_ENVIRONMENT=Development
+# The development sign-in (pick a role) exists only for this local run; production signs in with OpenID Connect.
+export Authentication__DevelopmentSignIn=true
 export ASPNETCORE_URLS=http://127.0.0.1:8080
 
 app_args=(--seed-demo)

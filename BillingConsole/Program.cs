@@ -1,6 +1,28 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using BillingConsole;
+using BillingConsole.Configuration;
+using BillingConsole.Extensions;
+using BillingConsole.Jobs;
 
-app.MapGet("/", () => "Hello World!");
+try
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.AddObservability();
+    builder.AddBillingEngine();
+    builder.AddBillingJobs();
+    builder.AddConsoleAuthentication();
+    builder.AddConsoleUi();
 
-app.Run();
+    var app = builder.Build();
+    await app.PrepareDatabaseAsync(args);
+    app.UseConsole();
+    app.MapConsole();
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception e) when (StartupProblem.Explain(e) is { } sentence)
+{
+    await Console.Error.WriteLineAsync(sentence);
+    return 1;
+}
+
+public partial class Program;

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # SERVICES_STOPPED is read by the scripts that source this file
 # Shared helpers for run.sh, stop.sh and test.sh: installs the system packages
 # the project needs and starts/stops a private PostgreSQL 15 and Redis 7 per
 # checkout. Source it; it does not change shell options and works under
@@ -24,7 +25,7 @@ _BILLING_SERVICES_SH=1
 BILLING_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 PG_SUPERUSER="billing"
-# shellcheck disable=SC2034  # read by the scripts that source this file
+
 SERVICES_STOPPED=0   # set to 1 by stop_postgres/stop_redis when they stopped something
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
@@ -258,6 +259,9 @@ start_postgres() {
       for db in "${dbs[@]}"; do _pg_ensure_db "$port" "$db"; done
       say "PostgreSQL 15 on 127.0.0.1:$port ready (already running)"
       return 0
+    fi
+    if _port_in_use "$port"; then
+      die "port $port is already in use by another process"
     fi
     say "PostgreSQL at $data runs on port $running_port; restarting it on $port"
     stop_postgres "$data"

@@ -33,6 +33,7 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     public DbSet<CustomerNote> CustomerNotes => Set<CustomerNote>();
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
     public DbSet<MrrSnapshot> MrrSnapshots => Set<MrrSnapshot>();
+    public DbSet<DashboardSnapshotRecord> DashboardSnapshots => Set<DashboardSnapshotRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -78,3 +78,11 @@ public sealed class MrrSnapshot
     public int ChurnedInvoluntary { get; set; }
     public DateTimeOffset ComputedAt { get; set; }
 }
+
+/// <summary>The current dashboard figures as JSON (one row), written by the dashboard refresh job.</summary>
+public sealed class DashboardSnapshotRecord
+{
+    public int Id { get; set; }
+    public DateTimeOffset ComputedAt { get; set; }
+    public string Figures { get; set; } = "{}";
+}

@@ -29,8 +29,8 @@ internal sealed class CustomerConfiguration : IEntityTypeConfiguration<Customer>
         builder.HasIndex(c => c.ExternalRef).IsUnique().HasFilter("external_ref is not null");
         builder.HasIndex(c => c.CreatedAt);
         // Text search on name and email in the console: trigram indexes answer ILIKE '%…%' without a scan.
-        builder.HasIndex(c => c.Name).HasMethod("gin").HasOperators("gin_trgm_ops").HasDatabaseName("ix_customers_name_trgm");
-        builder.HasIndex(c => c.Email).HasMethod("gin").HasOperators("gin_trgm_ops").HasDatabaseName("ix_customers_email_trgm");
+        builder.HasIndex(c => c.Name, "ix_customers_name_trgm").HasMethod("gin").HasOperators("gin_trgm_ops");
+        builder.HasIndex(c => c.Email, "ix_customers_email_trgm").HasMethod("gin").HasOperators("gin_trgm_ops");
     }
 }
 

@@ -128,3 +128,13 @@ internal sealed class MrrSnapshotConfiguration : IEntityTypeConfiguration<MrrSna
         builder.Property(m => m.Currency).HasMaxLength(3).IsFixedLength();
     }
 }
+
+internal sealed class DashboardSnapshotConfiguration : IEntityTypeConfiguration<DashboardSnapshotRecord>
+{
+    public void Configure(EntityTypeBuilder<DashboardSnapshotRecord> builder)
+    {
+        builder.ToTable("dashboard_snapshots");
+        builder.Property(s => s.Id).ValueGeneratedNever();
+        builder.Property(s => s.Figures).HasColumnType("jsonb");
+    }
+}

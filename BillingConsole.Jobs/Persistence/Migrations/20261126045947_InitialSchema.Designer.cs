@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace BillingConsole.Persistence.Migrations
 {
     [DbContext(typeof(BillingDbContext))]
-    [Migration("20261126045111_InitialSchema")]
+    [Migration("20261126045947_InitialSchema")]
     partial class InitialSchema
     {
         /// <inheritdoc />
@@ -351,22 +351,22 @@ namespace BillingConsole.Persistence.Migrations
                     b.HasIndex("CreatedAt")
                         .HasDatabaseName("ix_customers_created_at");
 
-                    b.HasIndex("Email")
-                        .HasDatabaseName("ix_customers_email_trgm");
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Email"), "gin");
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Email"), new[] { "gin_trgm_ops" });
-
                     b.HasIndex("ExternalRef")
                         .IsUnique()
                         .HasDatabaseName("ix_customers_external_ref")
                         .HasFilter("external_ref is not null");
 
-                    b.HasIndex("Name")
-                        .HasDatabaseName("ix_customers_name_trgm");
+                    b.HasIndex(new[] { "Email" }, "ix_customers_email_trgm")
+                        .HasDatabaseName("ix_customers_email");
 
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Name"), "gin");
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Name"), new[] { "gin_trgm_ops" });
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "Email" }, "ix_customers_email_trgm"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "Email" }, "ix_customers_email_trgm"), new[] { "gin_trgm_ops" });
+
+                    b.HasIndex(new[] { "Name" }, "ix_customers_name_trgm")
+                        .HasDatabaseName("ix_customers_name");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "Name" }, "ix_customers_name_trgm"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "Name" }, "ix_customers_name_trgm"), new[] { "gin_trgm_ops" });
 
                     b.ToTable("customers", (string)null);
                 });
@@ -706,13 +706,6 @@ namespace BillingConsole.Persistence.Migrations
                     b.HasIndex("BillingRunId")
                         .HasDatabaseName("ix_invoices_billing_run_id");
 
-                    b.HasIndex("Number")
-                        .IsUnique()
-                        .HasDatabaseName("ix_invoices_number_trgm");
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Number"), "gin");
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Number"), new[] { "gin_trgm_ops" });
-
                     b.HasIndex("CreatedAt", "Id")
                         .HasDatabaseName("ix_invoices_created_at_id");
 
@@ -726,6 +719,16 @@ namespace BillingConsole.Persistence.Migrations
                         .IsUnique()
                         .HasDatabaseName("ux_invoices_subscription_period")
                         .HasFilter("kind = 'subscription_cycle'");
+
+                    b.HasIndex(new[] { "Number" }, "ix_invoices_number_trgm")
+                        .HasDatabaseName("ix_invoices_number");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "Number" }, "ix_invoices_number_trgm"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "Number" }, "ix_invoices_number_trgm"), new[] { "gin_trgm_ops" });
+
+                    b.HasIndex(new[] { "Number" }, "ux_invoices_number")
+                        .IsUnique()
+                        .HasDatabaseName("ix_invoices_number1");
 
                     b.ToTable("invoices", null, t =>
                         {
@@ -1186,6 +1189,28 @@ namespace BillingConsole.Persistence.Migrations
                         .HasDatabaseName("ix_customer_notes_customer_id_created_at");
 
                     b.ToTable("customer_notes", (string)null);
+                });
+
+            modelBuilder.Entity("BillingConsole.Persistence.DashboardSnapshotRecord", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("ComputedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("computed_at");
+
+                    b.Property<string>("Figures")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("jsonb")
+                        .HasColumnName("figures");
+
+                    b.HasKey("Id")
+                        .HasName("pk_dashboard_snapshots");
+
+                    b.ToTable("dashboard_snapshots", (string)null);
                 });
 
             modelBuilder.Entity("BillingConsole.Persistence.IdempotencyRecord", b =>

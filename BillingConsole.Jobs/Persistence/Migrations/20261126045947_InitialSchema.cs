@@ -116,6 +116,19 @@ namespace BillingConsole.Persistence.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "dashboard_snapshots",
+                columns: table => new
+                {
+                    id = table.Column<int>(type: "integer", nullable: false),
+                    computed_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    figures = table.Column<string>(type: "jsonb", maxLength: 512, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_dashboard_snapshots", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "dunning_policies",
                 columns: table => new
                 {
@@ -576,7 +589,7 @@ namespace BillingConsole.Persistence.Migrations
                 column: "created_at");
 
             migrationBuilder.CreateIndex(
-                name: "ix_customers_email_trgm",
+                name: "ix_customers_email",
                 table: "customers",
                 column: "email")
                 .Annotation("Npgsql:IndexMethod", "gin")
@@ -590,7 +603,7 @@ namespace BillingConsole.Persistence.Migrations
                 filter: "external_ref is not null");
 
             migrationBuilder.CreateIndex(
-                name: "ix_customers_name_trgm",
+                name: "ix_customers_name",
                 table: "customers",
                 column: "name")
                 .Annotation("Npgsql:IndexMethod", "gin")
@@ -650,12 +663,17 @@ namespace BillingConsole.Persistence.Migrations
                 columns: new[] { "customer_id", "created_at" });
 
             migrationBuilder.CreateIndex(
-                name: "ix_invoices_number_trgm",
+                name: "ix_invoices_number",
                 table: "invoices",
-                column: "number",
-                unique: true)
+                column: "number")
                 .Annotation("Npgsql:IndexMethod", "gin")
                 .Annotation("Npgsql:IndexOperators", new[] { "gin_trgm_ops" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_invoices_number1",
+                table: "invoices",
+                column: "number",
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "ix_invoices_status_due_at",
@@ -811,6 +829,9 @@ namespace BillingConsole.Persistence.Migrations
 
             migrationBuilder.DropTable(
                 name: "customer_notes");
+
+            migrationBuilder.DropTable(
+                name: "dashboard_snapshots");
 
             migrationBuilder.DropTable(
                 name: "dunning_cases");

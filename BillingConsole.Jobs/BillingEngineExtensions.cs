@@ -1,0 +1,71 @@
+using BillingConsole.Configuration;
+using BillingConsole.Persistence;
+using BillingConsole.Persistence.DemoData;
+using BillingConsole.ReadModels;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace BillingConsole;
+
+public static class BillingEngineExtensions
+{
+    /// <summary>The billing engine: configuration, PostgreSQL, Redis, and the services that move money.</summary>
+    public static IHostApplicationBuilder AddBillingEngine(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var connectionString = builder.Configuration.GetConnectionString("Billing");
+        if (string.IsNullOrWhiteSpace(connectionString))
+            throw new StartupException("The connection string 'ConnectionStrings:Billing' is missing: set it in appsettings.json or the environment variable ConnectionStrings__Billing.");
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new StartupException($"The connection string 'ConnectionStrings:Billing' is not valid: {e.Message}", e);
+        }
+
+        services.AddOptions<BillingOptions>().BindConfiguration(BillingOptions.Section).ValidateDataAnnotations()
+            .Validate(o => TryFindTimeZone(o.TimeZone) is not null, "Billing:TimeZone is not a known IANA time zone (e.g. 'UTC', 'Europe/London').")
+            .Validate(o => Cronos.CronExpression.TryParse(o.RunSchedule, out _), "Billing:RunSchedule is not a valid cron expression (e.g. '5 0 * * *').")
+            .ValidateOnStart();
+        services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        services.TryAddTimeProvider();
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        services.AddDbContext<BillingDbContext>((provider, options) =>
+            options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>(), npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
+                .UseSnakeCaseNamingConvention());
+
+        // Redis is the fast path and the live-update bus, never the only record: abortConnect=false lets the
+        // product start and keep working while Redis is away, reconnecting by itself.
+        services.AddSingleton<IConnectionMultiplexer>(provider =>
+        {
+            var options = ConfigurationOptions.Parse(provider.GetRequiredService<IOptions<RedisOptions>>().Value.Configuration);
+            options.AbortOnConnectFail = false;
+            options.ConnectTimeout = 2000;
+            options.SyncTimeout = 2000;
+            return ConnectionMultiplexer.Connect(options);
+        });
+
+        services.AddSingleton<DatabaseStartup>();
+        services.AddSingleton<DemoDataGenerator>();
+        services.AddScoped<DashboardRefresher>();
+        services.AddSingleton<DashboardQueries>();
+        return builder;
+    }
+
+    private static void TryAddTimeProvider(this IServiceCollection services)
+    {
+        if (services.All(d => d.ServiceType != typeof(TimeProvider)))
+            services.AddSingleton(TimeProvider.System);
+    }
+
+    public static TimeZoneInfo? TryFindTimeZone(string id) =>
+        TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : null;
+}

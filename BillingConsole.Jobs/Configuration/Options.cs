@@ -1,0 +1,48 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace BillingConsole.Configuration;
+
+/// <summary>appsettings.json "Billing": when and how the billing cycle runs, and what invoices say.</summary>
+public sealed class BillingOptions
+{
+    public const string Section = "Billing";
+
+    /// <summary>IANA time zone in which billing periods and the run schedule are computed.</summary>
+    [Required] public string TimeZone { get; set; } = "UTC";
+    /// <summary>Cron expression for the billing run, in <see cref="TimeZone"/>. Default: daily at 00:05.</summary>
+    [Required] public string RunSchedule { get; set; } = "5 0 * * *";
+    [Range(100, 5000)] public int ChunkSize { get; set; } = 1000;
+    [Range(1, 256)] public int ChargeConcurrency { get; set; } = 32;
+    [Required, RegularExpression("^[A-Z0-9-]{1,12}$", ErrorMessage = "Billing:InvoicePrefix must be 1–12 capital letters, digits or dashes.")]
+    public string InvoicePrefix { get; set; } = "INV-";
+    [Range(0.0, 1.0)] public decimal TaxRate { get; set; }
+    [Range(0, 90)] public int PaymentTermsDays { get; set; }
+    [Required] public string SellerName { get; set; } = "BillingConsole Demo Ltd";
+    public string[] SellerAddress { get; set; } = [];
+    public string SellerTaxId { get; set; } = string.Empty;
+}
+
+/// <summary>appsettings.json "Redis": the StackExchange.Redis configuration string.</summary>
+public sealed class RedisOptions
+{
+    public const string Section = "Redis";
+
+    [Required(ErrorMessage = "Redis:Configuration is missing: set it in appsettings.json or the environment variable Redis__Configuration.")]
+    public string Configuration { get; set; } = string.Empty;
+    /// <summary>Channel prefix for live-update messages between nodes.</summary>
+    public string ChannelPrefix { get; set; } = "billing";
+}
+
+/// <summary>appsettings.json "Hangfire": workers and queues of this node.</summary>
+public sealed class HangfireOptions
+{
+    public const string Section = "Hangfire";
+
+    [Range(1, 100)] public int WorkerCount { get; set; } = 8;
+    /// <summary>Queues this node serves, most urgent first.</summary>
+    public string[] Queues { get; set; } = ["billing", "dunning_retry", "default"];
+    public string SchemaName { get; set; } = "hangfire";
+    [Range(1, 60)] public int PollingIntervalSeconds { get; set; } = 2;
+    /// <summary>Off in tests that drive jobs by hand.</summary>
+    public bool RunServer { get; set; } = true;
+}

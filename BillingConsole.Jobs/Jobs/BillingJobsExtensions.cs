@@ -1,0 +1,48 @@
+using BillingConsole.Configuration;
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace BillingConsole.Jobs;
+
+public static class BillingJobsExtensions
+{
+    /// <summary>Hangfire in this process, stored in the billing database; every node runs workers.</summary>
+    public static IHostApplicationBuilder AddBillingJobs(this IHostApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(HangfireOptions.Section).Get<HangfireOptions>() ?? new HangfireOptions();
+        var connectionString = builder.Configuration.GetConnectionString("Billing")!;
+        builder.Services.AddOptions<HangfireOptions>().BindConfiguration(HangfireOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        builder.Services.AddHangfire(configuration => configuration
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(
+                bootstrapper => bootstrapper.UseNpgsqlConnection(connectionString),
+                new PostgreSqlStorageOptions
+                {
+                    SchemaName = options.SchemaName,
+                    PrepareSchemaIfNecessary = true,
+                    QueuePollInterval = TimeSpan.FromSeconds(options.PollingIntervalSeconds),
+                    InvisibilityTimeout = TimeSpan.FromMinutes(30),
+                    DistributedLockTimeout = TimeSpan.FromMinutes(1),
+                }));
+
+        if (options.RunServer)
+        {
+            builder.Services.AddHangfireServer(server =>
+            {
+                server.WorkerCount = options.WorkerCount;
+                server.Queues = options.Queues;
+                server.SchedulePollingInterval = TimeSpan.FromSeconds(options.PollingIntervalSeconds);
+            });
+            builder.Services.AddHostedService<RecurringJobRegistrar>();
+        }
+
+        builder.Services.AddScoped<DashboardRefreshJob>();
+        return builder;
+    }
+}

@@ -1,0 +1,64 @@
+using System.Net.Sockets;
+using BillingConsole.Configuration;
+using BillingConsole.Persistence.DemoData;
+using BillingConsole.ReadModels;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace BillingConsole.Persistence;
+
+/// <summary>Brings the database to the current schema at start-up and, when asked, fills an empty one with demo data.</summary>
+public sealed class DatabaseStartup(IServiceProvider services, NpgsqlDataSource dataSource, TimeProvider clock, ILogger<DatabaseStartup> logger)
+{
+    public async Task PrepareAsync(DemoSeedRequest? seed, CancellationToken ct)
+    {
+        await EnsureReachableAsync(ct);
+        using (var scope = services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
+            var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
+            if (pending.Count > 0)
+            {
+                logger.LogInformation("Applying {Count} database migrations: {Migrations}", pending.Count, string.Join(", ", pending));
+                await db.Database.MigrateAsync(ct);
+            }
+        }
+
+        if (seed is null) return;
+        if (!await DemoDataGenerator.IsDatabaseEmptyAsync(dataSource))
+        {
+            logger.LogInformation("The database already holds data; demo data not generated (run with --reset to start over)");
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        var options = seed.Scale is { } scale
+            ? new DemoDataOptions { Now = now, Customers = scale, Subscriptions = scale }
+            : new DemoDataOptions { Now = now };
+        var summary = await services.GetRequiredService<DemoDataGenerator>().GenerateAsync(options, ct);
+        logger.LogInformation("Demo data generated: {Summary}", summary);
+        using var refreshScope = services.CreateScope();
+        await refreshScope.ServiceProvider.GetRequiredService<DashboardRefresher>().RefreshAsync(ct);
+    }
+
+    private async Task EnsureReachableAsync(CancellationToken ct)
+    {
+        var target = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+        }
+        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException)
+        {
+            throw new StartupException(
+                $"PostgreSQL at {target.Host}:{target.Port} (ConnectionStrings:Billing) cannot be reached: {Describe(e)}.", e);
+        }
+    }
+
+    private static string Describe(Exception e) => (e.InnerException ?? e).Message.TrimEnd('.');
+}
+
+/// <summary>Asked for by --seed-demo [--scale N].</summary>
+public sealed record DemoSeedRequest(int? Scale);

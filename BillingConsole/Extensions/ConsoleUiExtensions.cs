@@ -1,0 +1,48 @@
+using BillingConsole.Components;
+using Hangfire;
+using MudBlazor.Services;
+
+namespace BillingConsole.Extensions;
+
+public static class ConsoleUiExtensions
+{
+    /// <summary>Blazor Server (interactive server rendering) with MudBlazor.</summary>
+    public static IHostApplicationBuilder AddConsoleUi(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMudServices(options =>
+        {
+            options.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight;
+            options.SnackbarConfiguration.VisibleStateDuration = 6000;
+        });
+        builder.Services.AddAntiforgery();
+        return builder;
+    }
+
+    public static WebApplication UseConsole(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/error", createScopeForErrors: true);
+            app.UseHsts();
+        }
+        app.UseStatusCodePagesWithReExecute("/not-found");
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        return app;
+    }
+
+    public static WebApplication MapConsole(this WebApplication app)
+    {
+        app.UseStaticFiles();
+        app.MapStaticAssets();
+        app.MapHealthEndpoints();
+        app.MapAccountEndpoints();
+        // The dashboard's own filter would allow local requests; the admin policy decides instead.
+        app.MapHangfireDashboard("/jobs", new DashboardOptions { Authorization = [], AppPath = "/", DashboardTitle = "BillingConsole jobs" })
+            .RequireAuthorization(ConsolePolicies.Admin);
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+}

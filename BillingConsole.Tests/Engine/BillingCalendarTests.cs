@@ -21,33 +21,23 @@ public sealed class BillingCalendarTests
         return ends;
     }
 
-    [Fact]
-    public void A_31st_anchor_clamps_to_February_29_in_a_leap_year_and_comes_back()
-    {
+    [Theory]
+    [InlineData(2028, 29)]
+    [InlineData(2027, 28)]
+    public void A_31st_anchor_clamps_to_the_end_of_February_and_comes_back(int year, int lastOfFebruary) =>
         Assert.Equal(
-            [Utc9(2028, 2, 29), Utc9(2028, 3, 31), Utc9(2028, 4, 30), Utc9(2028, 5, 31)],
-            Ends(Utc, Utc9(2028, 1, 31), BillingInterval.Month, 31, 4));
-    }
-
-    [Fact]
-    public void A_31st_anchor_clamps_to_February_28_in_a_common_year_and_comes_back()
-    {
-        Assert.Equal(
-            [Utc9(2027, 2, 28), Utc9(2027, 3, 31), Utc9(2027, 4, 30)],
-            Ends(Utc, Utc9(2027, 1, 31), BillingInterval.Month, 31, 3));
-    }
+            [Utc9(year, 2, lastOfFebruary), Utc9(year, 3, 31), Utc9(year, 4, 30), Utc9(year, 5, 31)],
+            Ends(Utc, Utc9(year, 1, 31), BillingInterval.Month, 31, 4));
 
     [Fact]
     public void December_rolls_into_the_next_year() =>
         Assert.Equal(Utc9(2028, 1, 15), Utc.NextPeriodEnd(Utc9(2027, 12, 15), BillingInterval.Month, 15));
 
     [Fact]
-    public void A_yearly_February_29_anchor_falls_on_the_28th_until_the_next_leap_year()
-    {
+    public void A_yearly_February_29_anchor_falls_on_the_28th_until_the_next_leap_year() =>
         Assert.Equal(
             [Utc9(2029, 2, 28), Utc9(2030, 2, 28), Utc9(2031, 2, 28), Utc9(2032, 2, 29)],
             Ends(Utc, Utc9(2028, 2, 29), BillingInterval.Year, 29, 4));
-    }
 
     [Fact]
     public void Monthly_periods_keep_the_local_time_across_both_New_York_DST_changes()

@@ -42,6 +42,9 @@ public sealed record BillableSubscription(
 {
     public string Currency => Price.Currency;
 
+    /// <summary>Trialing, active or past due: renews and may change plan. Paused, unpaid and canceled do neither.</summary>
+    public bool IsBillable => Status is SubscriptionStatus.Trialing or SubscriptionStatus.Active or SubscriptionStatus.PastDue;
+
     /// <param name="price">The subscription's current price.</param>
     /// <param name="pendingPrice">The price of <see cref="Subscription.PendingPriceId"/>, when one is scheduled.</param>
     /// <param name="billingAnchorDay">The day of month periods keep (see <see cref="BillingCalendar.AnchorDayOf"/>).</param>

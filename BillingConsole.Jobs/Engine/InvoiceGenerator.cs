@@ -1,6 +1,5 @@
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
-using BillingConsole.Domain.Subscriptions;
 
 namespace BillingConsole.Engine;
 
@@ -84,8 +83,7 @@ public sealed class InvoiceGenerator(BillingCalendar calendar)
 {
     public static RenewalDecision Decide(BillableSubscription subscription, DateTimeOffset targetDate)
     {
-        if (subscription.Status is not (SubscriptionStatus.Trialing or SubscriptionStatus.Active or SubscriptionStatus.PastDue))
-            return RenewalDecision.NotBillable;
+        if (!subscription.IsBillable) return RenewalDecision.NotBillable;
         if (targetDate < subscription.CurrentPeriodEnd) return RenewalDecision.NotDue;
         return subscription.CancelAtPeriodEnd ? RenewalDecision.Cancel : RenewalDecision.Renew;
     }
@@ -94,24 +92,12 @@ public sealed class InvoiceGenerator(BillingCalendar calendar)
     public GeneratedInvoice? Generate(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> pendingLines, Money creditBalance,
         decimal taxRate, DateTimeOffset targetDate)
     {
-        switch (Decide(subscription, targetDate))
+        return Decide(subscription, targetDate) switch
         {
-            case RenewalDecision.Renew:
-                var (price, quantity) = subscription.PendingChange is { } pending
-                    ? (pending.Price, pending.Quantity)
-                    : (subscription.Price, subscription.Quantity);
-                var start = subscription.CurrentPeriodEnd;
-                var end = calendar.NextPeriodEnd(start, price.Interval, subscription.BillingAnchorDay);
-                var recurring = new InvoiceLineDraft(InvoiceLineKind.Recurring,
-                    $"{price.PlanName} ({calendar.FormatDate(start)} – {calendar.FormatDate(end)})",
-                    quantity, price.UnitAmount, (price.UnitAmount * quantity).Rounded(), start, end, price.PriceId);
-                return GeneratedInvoice.Create(subscription.CustomerId, subscription.SubscriptionId, InvoiceKind.SubscriptionCycle,
-                    subscription.Currency, start, end, [recurring, .. pendingLines], creditBalance, taxRate);
-            case RenewalDecision.Cancel when pendingLines.Count > 0:
-                return PlanChangeInvoice(subscription, pendingLines, creditBalance, taxRate);
-            default:
-                return null;
-        }
+            RenewalDecision.Renew => Renewal(subscription, pendingLines, creditBalance, taxRate),
+            RenewalDecision.Cancel when pendingLines.Count > 0 => PlanChangeInvoice(subscription, pendingLines, creditBalance, taxRate),
+            _ => null,
+        };
     }
 
     /// <summary>
@@ -128,6 +114,20 @@ public sealed class InvoiceGenerator(BillingCalendar calendar)
         return quote.Behavior == ProrationBehavior.Immediate && quote.Lines.Count > 0
             ? PlanChangeInvoice(subscription, quote.Lines, creditBalance, taxRate)
             : null;
+    }
+
+    private GeneratedInvoice Renewal(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> pendingLines, Money creditBalance,
+        decimal taxRate)
+    {
+        var (price, quantity) = subscription.PendingChange is { } pending
+            ? (pending.Price, pending.Quantity)
+            : (subscription.Price, subscription.Quantity);
+        var start = subscription.CurrentPeriodEnd;
+        var end = calendar.NextPeriodEnd(start, price.Interval, subscription.BillingAnchorDay);
+        var recurring = new InvoiceLineDraft(InvoiceLineKind.Recurring, $"{price.PlanName} ({calendar.FormatDate(start)} – {calendar.FormatDate(end)})",
+            quantity, price.UnitAmount, (price.UnitAmount * quantity).Rounded(), start, end, price.PriceId);
+        return GeneratedInvoice.Create(subscription.CustomerId, subscription.SubscriptionId, InvoiceKind.SubscriptionCycle,
+            subscription.Currency, start, end, [recurring, .. pendingLines], creditBalance, taxRate);
     }
 
     private static GeneratedInvoice PlanChangeInvoice(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> lines,

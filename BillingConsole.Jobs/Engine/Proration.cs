@@ -123,7 +123,7 @@ public sealed class Proration(BillingCalendar calendar)
     private static void EnsureChangeable(BillableSubscription subscription, BillablePrice newPrice, int newQuantity, DateTimeOffset at)
     {
         if (newQuantity < 1) throw new DomainRuleException("Quantity must be at least 1.");
-        if (subscription.Status is not (SubscriptionStatus.Trialing or SubscriptionStatus.Active or SubscriptionStatus.PastDue))
+        if (!subscription.IsBillable)
             throw new DomainRuleException($"The plan of a {subscription.Status.ToSnakeCase()} subscription cannot be changed.");
         if (subscription.PlanChangesBlocked) throw new DomainRuleException("Plan changes are blocked until the overdue invoice is paid.");
         if (newPrice.Currency != subscription.Currency)

@@ -62,7 +62,14 @@ public sealed class Price : Entity
     public bool Active { get; private set; }
 
     /// <summary>Monthly recurring revenue of one unit: yearly prices count a twelfth.</summary>
-    public Money MonthlyAmount => Interval == BillingInterval.Year ? Amount * (1m / 12m) : Amount;
+    public Money MonthlyAmount => MonthlyEquivalent(Amount, Interval);
+
+    /// <summary>
+    /// An amount per interval as an amount per month, unrounded. Divides rather than multiplying by 1/12, which is
+    /// inexact in decimal (120 × (1/12) = 9.99…96, so a $120 year would look cheaper than a $10 month).
+    /// </summary>
+    public static Money MonthlyEquivalent(Money amount, BillingInterval interval) =>
+        interval == BillingInterval.Year ? new Money(amount.Amount / 12m, amount.Currency) : amount;
 
     public void Retire() => Active = false;
 }

@@ -97,11 +97,7 @@ public sealed class Invoice : Entity
         Number = number;
         IssuedAt = at;
         DueAt = at + paymentTerms;
-        if (AmountPayable.IsZero)
-        {
-            Fire(InvoiceEvent.Paid);
-            PaidAt = at;
-        }
+        if (AmountPayable.IsZero) Settle(at);
     }
 
     public void RecordAttempt() => AttemptCount++;
@@ -110,11 +106,25 @@ public sealed class Invoice : Entity
     public Money Pay(DateTimeOffset at)
     {
         var amount = Status == InvoiceStatus.Uncollectible ? AmountWrittenOff : AmountDue;
-        Fire(InvoiceEvent.Paid);
+        Settle(at);
         _amountPaid += amount.Amount;
         _amountWrittenOff = 0m;
-        PaidAt = at;
         return amount;
+    }
+
+    /// <summary>Pays part or all of an open invoice from the customer's credit balance; settles it when nothing is left to pay.</summary>
+    public void ApplyCredit(Money amount, DateTimeOffset at)
+    {
+        if (Status != InvoiceStatus.Open) throw new DomainRuleException("Credit can only be applied to an open invoice.");
+        if (!amount.IsPositive || amount > AmountDue) throw new DomainRuleException("Credit applied must be more than zero and at most the amount due.");
+        _creditApplied += amount.Amount;
+        if (AmountDue.IsZero) Settle(at);
+    }
+
+    private void Settle(DateTimeOffset at)
+    {
+        Fire(InvoiceEvent.Paid);
+        PaidAt = at;
     }
 
     /// <summary>Voids an invoice; returns what was still owed so the ledger can reverse it.</summary>

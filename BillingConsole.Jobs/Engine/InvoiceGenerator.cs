@@ -1,0 +1,137 @@
+using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Invoicing;
+
+namespace BillingConsole.Engine;
+
+/// <summary>What the billing cycle does with a subscription at a target date.</summary>
+public enum RenewalDecision
+{
+    /// <summary>The current period has not ended yet.</summary>
+    NotDue,
+    /// <summary>Paused, canceled or unpaid: nothing is billed.</summary>
+    NotBillable,
+    /// <summary>Invoice the coming period in advance, then advance the subscription.</summary>
+    Renew,
+    /// <summary>Cancellation was scheduled for this period end: cancel instead of renewing.</summary>
+    Cancel,
+}
+
+/// <summary>
+/// An invoice as calculated, before it is written. Every amount is in <see cref="Currency"/>.
+/// </summary>
+/// <param name="Tax">round(max(subtotal, 0) × rate): credits beyond the charges carry no (negative) tax.</param>
+/// <param name="CreditApplied">min(credit balance, max(total, 0)).</param>
+/// <param name="AmountDue">What the customer must still pay: total − credit applied, never negative.</param>
+/// <param name="CreditGranted">When the total is negative, what the customer is owed, added to their credit balance.</param>
+/// <param name="CreditRemaining">The customer's credit balance once this invoice is issued.</param>
+public sealed record GeneratedInvoice(
+    Guid CustomerId,
+    Guid? SubscriptionId,
+    InvoiceKind Kind,
+    string Currency,
+    DateTimeOffset PeriodStart,
+    DateTimeOffset PeriodEnd,
+    IReadOnlyList<InvoiceLineDraft> Lines,
+    decimal TaxRate,
+    Money Subtotal,
+    Money Tax,
+    Money Total,
+    Money CreditApplied,
+    Money AmountDue,
+    Money CreditGranted,
+    Money CreditRemaining)
+{
+    /// <summary>Adds up lines, tax and credit. The one place invoice totals are computed.</summary>
+    public static GeneratedInvoice Create(Guid customerId, Guid? subscriptionId, InvoiceKind kind, string currency,
+        DateTimeOffset periodStart, DateTimeOffset periodEnd, IReadOnlyList<InvoiceLineDraft> lines, Money creditBalance, decimal taxRate)
+    {
+        if (taxRate is < 0m or > 1m) throw new ArgumentOutOfRangeException(nameof(taxRate), taxRate, "A tax rate is between 0 and 1.");
+        if (creditBalance.IsNegative) throw new ArgumentOutOfRangeException(nameof(creditBalance), "A credit balance is never negative.");
+        var zero = Money.Zero(currency);
+        var subtotal = lines.Aggregate(zero, (sum, line) => sum + line.Amount);
+        var tax = (Money.Max(subtotal, zero) * taxRate).Rounded();
+        var total = subtotal + tax;
+        var creditApplied = Money.Min(creditBalance, Money.Max(total, zero));
+        var creditGranted = Money.Max(-total, zero);
+        return new GeneratedInvoice(customerId, subscriptionId, kind, zero.Currency, periodStart, periodEnd, lines, taxRate,
+            subtotal, tax, total, creditApplied, Money.Max(total - creditApplied, zero), creditGranted,
+            creditBalance - creditApplied + creditGranted);
+    }
+
+    /// <summary>The draft invoice to write; finalize it to issue it.</summary>
+    public Invoice ToInvoice(DateTimeOffset createdAt, Guid? billingRunId = null) =>
+        new(CustomerId, SubscriptionId, Kind, Currency, PeriodStart, PeriodEnd, Lines.Select(line => line.ToLine()), Tax, CreditApplied,
+            createdAt, billingRunId);
+}
+
+/// <summary>
+/// Invoice generation as a pure function of a subscription snapshot, its pending lines, the customer's credit,
+/// a tax rate and a target date, in the manner of Kill Bill's InvoiceGenerator. The same code serves the billing run
+/// and <see cref="PreviewNextInvoice"/>; nothing here writes or reads the clock.
+/// </summary>
+/// <remarks>
+/// <para>Subscriptions are billed in advance. When the current period has ended by the target date the subscription renews:
+/// the invoice covers [period end, next period end) at the price in force then, so a scheduled downgrade is billed
+/// at its new price. Lines carried from a next-invoice plan change are added to it.</para>
+/// <para>A trial's period ends with the trial, so a trial ending produces the first paid invoice.</para>
+/// <para>Cancel-at-period-end produces no renewal: the subscription cancels. Lines still carried are invoiced on their own,
+/// so money owed for a plan change is not lost.</para>
+/// <para>Paused, canceled and unpaid subscriptions produce nothing.</para>
+/// <para>One call bills one period. A run that fell behind calls again after advancing the subscription.</para>
+/// </remarks>
+public sealed class InvoiceGenerator(BillingCalendar calendar)
+{
+    public static RenewalDecision Decide(BillableSubscription subscription, DateTimeOffset targetDate)
+    {
+        if (!subscription.IsBillable) return RenewalDecision.NotBillable;
+        if (targetDate < subscription.CurrentPeriodEnd) return RenewalDecision.NotDue;
+        return subscription.CancelAtPeriodEnd ? RenewalDecision.Cancel : RenewalDecision.Renew;
+    }
+
+    /// <summary>The invoice due by <paramref name="targetDate"/>, or null when nothing is due.</summary>
+    public GeneratedInvoice? Generate(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> pendingLines, Money creditBalance,
+        decimal taxRate, DateTimeOffset targetDate)
+    {
+        return Decide(subscription, targetDate) switch
+        {
+            RenewalDecision.Renew => Renewal(subscription, pendingLines, creditBalance, taxRate),
+            RenewalDecision.Cancel when pendingLines.Count > 0 => PlanChangeInvoice(subscription, pendingLines, creditBalance, taxRate),
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// The invoice the subscription will get when its period ends, as it stands now: a dry run of <see cref="Generate"/>.
+    /// </summary>
+    public GeneratedInvoice? PreviewNextInvoice(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> pendingLines,
+        Money creditBalance, decimal taxRate) =>
+        Generate(subscription, pendingLines, creditBalance, taxRate, subscription.CurrentPeriodEnd);
+
+    /// <summary>The invoice of an immediate plan change; null when the quote has nothing to invoice now.</summary>
+    public static GeneratedInvoice? ForPlanChange(BillableSubscription subscription, PlanChangeQuote quote, Money creditBalance, decimal taxRate)
+    {
+        if (quote.SubscriptionId != subscription.SubscriptionId) throw new ArgumentException("The quote is for another subscription.", nameof(quote));
+        return quote.Behavior == ProrationBehavior.Immediate && quote.Lines.Count > 0
+            ? PlanChangeInvoice(subscription, quote.Lines, creditBalance, taxRate)
+            : null;
+    }
+
+    private GeneratedInvoice Renewal(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> pendingLines, Money creditBalance,
+        decimal taxRate)
+    {
+        var (price, quantity) = subscription.PendingChange is { } pending
+            ? (pending.Price, pending.Quantity)
+            : (subscription.Price, subscription.Quantity);
+        var start = subscription.CurrentPeriodEnd;
+        var end = calendar.NextPeriodEnd(start, price.Interval, subscription.BillingAnchorDay);
+        var recurring = new InvoiceLineDraft(InvoiceLineKind.Recurring, $"{price.PlanName} ({calendar.FormatDate(start)} – {calendar.FormatDate(end)})",
+            quantity, price.UnitAmount, (price.UnitAmount * quantity).Rounded(), start, end, price.PriceId);
+        return GeneratedInvoice.Create(subscription.CustomerId, subscription.SubscriptionId, InvoiceKind.SubscriptionCycle,
+            subscription.Currency, start, end, [recurring, .. pendingLines], creditBalance, taxRate);
+    }
+
+    private static GeneratedInvoice PlanChangeInvoice(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> lines,
+        Money creditBalance, decimal taxRate) =>
+        GeneratedInvoice.Create(subscription.CustomerId, subscription.SubscriptionId, InvoiceKind.PlanChange, subscription.Currency,
+            lines.Min(line => line.PeriodStart), lines.Max(line => line.PeriodEnd), lines, creditBalance, taxRate);
+}

@@ -1,0 +1,110 @@
+using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Ledger;
+using static BillingConsole.Domain.Ledger.LedgerAccount;
+
+namespace BillingConsole.Engine;
+
+/// <summary>
+/// The double-entry transactions of every money movement. Each method returns balanced transactions (empty ones are
+/// left out), with ids derived from their cause, so posting one event twice collides instead of counting twice.
+/// </summary>
+/// <remarks>
+/// Receivable, cash, bad debt and refunds (contra revenue) are debit-normal; revenue, tax payable and customer credit
+/// are credit-normal. Call each method after the domain change it records, with the amount the domain returned.
+/// </remarks>
+public static class LedgerPostings
+{
+    /// <summary>
+    /// Dr receivable (total), Cr revenue (subtotal), Cr tax payable (tax). A negative total — credits beyond the charges —
+    /// becomes customer credit: Dr revenue, Cr customer credit. Credit applied at issue is a second transaction:
+    /// Dr customer credit, Cr receivable.
+    /// </summary>
+    public static IReadOnlyList<LedgerTransaction> InvoiceIssued(Invoice invoice)
+    {
+        var at = invoice.IssuedAt ?? throw new DomainRuleException("Only an issued invoice is posted.");
+        var zero = Money.Zero(invoice.Currency);
+        var issued = Transaction(LedgerTransactionKind.InvoiceIssued, invoice.Id, invoice, at)
+            .Debit(Receivable, Money.Max(invoice.Total, zero))
+            .Credit(CustomerCredit, Money.Max(-invoice.Total, zero));
+        CreditSigned(issued, Revenue, invoice.Subtotal);
+        CreditSigned(issued, TaxPayable, invoice.Tax);
+        return Posted(issued, CreditAppliedTransaction(invoice, invoice.Id, invoice.CreditApplied, at));
+    }
+
+    /// <summary>Credit applied to an open invoice after it was issued: Dr customer credit, Cr receivable.</summary>
+    public static IReadOnlyList<LedgerTransaction> CreditApplied(Invoice invoice, Guid applicationId, Money amount, DateTimeOffset at) =>
+        Posted(CreditAppliedTransaction(invoice, applicationId, amount, at));
+
+    /// <summary>
+    /// Dr cash, Cr receivable. Paying an invoice that was written off first reverses the write-off
+    /// (Dr receivable, Cr bad debt), so the payment clears a receivable that exists again.
+    /// </summary>
+    public static IReadOnlyList<LedgerTransaction> Payment(Invoice invoice, Guid paymentId, Money amount, DateTimeOffset at)
+    {
+        if (invoice.Status != InvoiceStatus.Paid) throw new DomainRuleException("Post a payment after the invoice is paid.");
+        var payment = Transaction(LedgerTransactionKind.Payment, paymentId, invoice, at).Debit(Cash, amount).Credit(Receivable, amount);
+        return invoice.MarkedUncollectibleAt is null ? Posted(payment) : [.. WriteOffReversed(invoice, amount, at), .. Posted(payment)];
+    }
+
+    /// <summary>Dr receivable, Cr bad debt: the written-off amount is owed again (see <see cref="Payment"/>).</summary>
+    public static IReadOnlyList<LedgerTransaction> WriteOffReversed(Invoice invoice, Money amount, DateTimeOffset at) =>
+        Posted(Transaction(LedgerTransactionKind.WriteOffReversed, invoice.Id, invoice, at).Debit(Receivable, amount).Credit(BadDebt, amount));
+
+    /// <summary>Dr bad debt, Cr receivable: the amount <see cref="Invoice.MarkUncollectible"/> returned.</summary>
+    public static IReadOnlyList<LedgerTransaction> WriteOff(Invoice invoice, Money amount, DateTimeOffset at) =>
+        Posted(Transaction(LedgerTransactionKind.WriteOff, invoice.Id, invoice, at).Debit(BadDebt, amount).Credit(Receivable, amount));
+
+    /// <summary>Dr refunds (contra revenue), Cr cash: money returned on a paid invoice.</summary>
+    public static IReadOnlyList<LedgerTransaction> Refund(Invoice invoice, Guid refundId, Money amount, DateTimeOffset at)
+    {
+        if (invoice.Status != InvoiceStatus.Paid) throw new DomainRuleException("Only a paid invoice can be refunded.");
+        if (!amount.IsPositive || amount > invoice.AmountPaid) throw new DomainRuleException("A refund is more than zero and at most what was paid.");
+        return Posted(Transaction(LedgerTransactionKind.Refund, refundId, invoice, at).Debit(Refunds, amount).Credit(Cash, amount));
+    }
+
+    /// <summary>
+    /// Reverses a voided invoice as if it had never been issued: Dr revenue and tax payable by what was credited to them,
+    /// Cr receivable by the <paramref name="outstanding"/> amount <see cref="Invoice.Void"/> returned (Cr bad debt instead
+    /// when it had been written off), and Cr customer credit by the credit it had used, which the customer gets back.
+    /// An invoice is only voided before any payment, so outstanding + credit applied = total and the transaction balances.
+    /// </summary>
+    public static IReadOnlyList<LedgerTransaction> InvoiceVoided(Invoice invoice, Money outstanding, DateTimeOffset at)
+    {
+        if (invoice.Status != InvoiceStatus.Void) throw new DomainRuleException("Post a void after the invoice is voided.");
+        if (invoice.IssuedAt is null) return [];
+        var voided = Transaction(LedgerTransactionKind.InvoiceVoided, invoice.Id, invoice, at)
+            .Credit(invoice.MarkedUncollectibleAt is null ? Receivable : BadDebt, outstanding)
+            .Credit(CustomerCredit, invoice.CreditApplied);
+        CreditSigned(voided, Revenue, -invoice.Subtotal);
+        CreditSigned(voided, TaxPayable, -invoice.Tax);
+        return Posted(voided);
+    }
+
+    /// <summary>Goodwill credit a person grants: Dr refunds (contra revenue), Cr customer credit.</summary>
+    public static IReadOnlyList<LedgerTransaction> CreditGranted(Guid customerId, Guid grantId, Money amount, DateTimeOffset at)
+    {
+        if (!amount.IsPositive) throw new DomainRuleException("Credit granted must be more than zero.");
+        return Posted(new LedgerTransaction(LedgerTransactionKind.CreditGranted, grantId, customerId, null, amount.Currency, at)
+            .Debit(Refunds, amount).Credit(CustomerCredit, amount));
+    }
+
+    private static LedgerTransaction CreditAppliedTransaction(Invoice invoice, Guid applicationId, Money amount, DateTimeOffset at) =>
+        Transaction(LedgerTransactionKind.CreditApplied, applicationId, invoice, at).Debit(CustomerCredit, amount).Credit(Receivable, amount);
+
+    private static LedgerTransaction Transaction(LedgerTransactionKind kind, Guid sourceId, Invoice invoice, DateTimeOffset at) =>
+        new(kind, sourceId, invoice.CustomerId, invoice.Id, invoice.Currency, at);
+
+    /// <summary>Credits a positive amount, debits a negative one: the ledger only holds positive entries.</summary>
+    private static void CreditSigned(LedgerTransaction transaction, LedgerAccount account, Money amount)
+    {
+        if (amount.IsNegative) transaction.Debit(account, -amount);
+        else transaction.Credit(account, amount);
+    }
+
+    private static IReadOnlyList<LedgerTransaction> Posted(params LedgerTransaction[] transactions)
+    {
+        foreach (var transaction in transactions) transaction.Balanced();
+        return [.. transactions.Where(t => t.Entries.Count > 0)];
+    }
+}

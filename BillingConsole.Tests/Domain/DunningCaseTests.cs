@@ -1,0 +1,95 @@
+using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Dunning;
+using BillingConsole.Domain.Payments;
+using static BillingConsole.Domain.Dunning.DunningStatus;
+using static BillingConsole.Tests.Domain.Build;
+
+namespace BillingConsole.Tests.Domain;
+
+public sealed class DunningCaseTests : TransitionTableTests<DunningCase, DunningStatus, DunningEvent>
+{
+    private static readonly DunningStatus? __ = null;
+    private const DunningStatus Awaiting = AwaitingPaymentMethod;
+
+    protected override StateMachine<DunningStatus, DunningEvent> Machine => DunningCase.Lifecycle;
+
+    protected override IReadOnlyDictionary<(DunningStatus From, DunningEvent On), DunningStatus> Expected { get; } = Matrix(
+        //              RetryStarted SoftDecline   HardDecline PaymentSucceeded BudgetExhausted PaymentMethodAttached Reset         InvoiceClosed
+        (RetryPending,  [Retrying,   __,           Awaiting,   Recovered,       Exhausted,      RetryPending,         RetryPending, Closed]),
+        (Retrying,      [__,         RetryPending, Awaiting,   Recovered,       Exhausted,      __,                   RetryPending, Closed]),
+        (Awaiting,      [__,         __,           __,         Recovered,       Exhausted,      RetryPending,         RetryPending, Closed]),
+        (Recovered,     [__,         __,           __,         __,              __,             __,                   __,           __]),
+        (Exhausted,     [__,         __,           __,         Recovered,       __,             __,                   __,           __]),
+        (Closed,        [__,         __,           __,         __,              __,             __,                   __,           __]));
+
+    protected override DunningCase InState(DunningStatus state)
+    {
+        var dunning = new DunningCase(Guid.NewGuid(), CustomerId, null, Usd(49), 1, DeclineCodes.InsufficientFunds, T0);
+        switch (state)
+        {
+            case Retrying: dunning.StartRetry(T0.AddDays(1)); break;
+            case AwaitingPaymentMethod: dunning.RecordHardDecline(DeclineCodes.StolenCard, T0.AddDays(1)); break;
+            case Recovered: dunning.Recover(T0.AddDays(1)); break;
+            case Exhausted: dunning.Exhaust(nameof(FinalAction.MarkUncollectible), T0.AddDays(21)); break;
+            case Closed: dunning.CloseBecauseInvoiceClosed(T0.AddDays(2)); break;
+        }
+        return dunning;
+    }
+
+    protected override void Fire(DunningCase dunning, DunningEvent on)
+    {
+        var at = T0.AddDays(25);
+        switch (on)
+        {
+            case DunningEvent.RetryStarted: dunning.StartRetry(at); break;
+            case DunningEvent.SoftDecline: dunning.RecordSoftDecline(DeclineCodes.TryAgainLater, at); break;
+            case DunningEvent.HardDecline: dunning.RecordHardDecline(DeclineCodes.LostCard, at); break;
+            case DunningEvent.PaymentSucceeded: dunning.Recover(at); break;
+            case DunningEvent.BudgetExhausted: dunning.Exhaust(nameof(FinalAction.CancelSubscription), at); break;
+            case DunningEvent.PaymentMethodAttached: dunning.PaymentMethodAttached(at); break;
+            case DunningEvent.Reset: dunning.Reset(at); break;
+            case DunningEvent.InvoiceClosed: dunning.CloseBecauseInvoiceClosed(at); break;
+            default: throw new ArgumentOutOfRangeException(nameof(on), on, null);
+        }
+    }
+
+    protected override DunningStatus StateOf(DunningCase dunning) => dunning.Status;
+
+    [Fact]
+    public void A_retry_counts_and_a_soft_decline_waits_for_the_next_one()
+    {
+        var dunning = InState(RetryPending);
+        dunning.Schedule(T0.AddDays(1), 0.4, "fixed schedule");
+
+        dunning.StartRetry(T0.AddDays(1));
+        Assert.Equal((1, (DateTimeOffset?)null), (dunning.RetriesMade, dunning.NextAttemptAt));
+        Assert.Throws<DomainRuleException>(() => dunning.Schedule(T0.AddDays(3), 0.3, "fixed schedule"));
+
+        dunning.RecordSoftDecline(DeclineCodes.InsufficientFunds, T0.AddDays(1));
+        dunning.Schedule(T0.AddDays(3), 0.3, "fixed schedule");
+        Assert.Equal((RetryPending, T0.AddDays(3)), (dunning.Status, dunning.NextAttemptAt));
+    }
+
+    [Fact]
+    public void A_hard_decline_drops_the_schedule_and_waits_for_a_new_card()
+    {
+        var dunning = InState(RetryPending);
+        dunning.Schedule(T0.AddDays(1), 0.4, "fixed schedule");
+
+        dunning.RecordHardDecline(DeclineCodes.StolenCard, T0.AddHours(2));
+
+        Assert.Equal((Awaiting, DeclineCodes.StolenCard), (dunning.Status, dunning.LastDeclineCode));
+        Assert.Null(dunning.NextAttemptAt);
+        Assert.True(dunning.IsOpen);
+    }
+
+    [Fact]
+    public void The_escalation_ladder_only_climbs()
+    {
+        var dunning = InState(RetryPending);
+        dunning.Escalate(1, T0.AddDays(10));
+        Assert.Throws<DomainRuleException>(() => dunning.Escalate(1, T0.AddDays(11)));
+        dunning.Escalate(3, T0.AddDays(21));
+        Assert.Equal(3, dunning.EscalationStep);
+    }
+}

@@ -13,8 +13,9 @@ cd "$ROOT"
 # shellcheck source=scripts/services.sh
 source "$ROOT/scripts/services.sh"
 
-PG_PORT=54330
-REDIS_PORT=63800
+# TEST_PG_PORT and TEST_REDIS_PORT let two checkouts run their suites side by side.
+PG_PORT="${TEST_PG_PORT:-54330}"
+REDIS_PORT="${TEST_REDIS_PORT:-63800}"
 DATA="$ROOT/.test-data"
 RESULTS="$ROOT/TestResults"
 TEST_DLL="BillingConsole.Tests/bin/Release/net10.0/BillingConsole.Tests.dll"
@@ -84,24 +85,12 @@ fi
 mkdir -p "$RESULTS"
 find "$RESULTS" -name '*.trx' -type f -delete
 
-# Microsoft's TRX extension gives --report-trx; without it, xUnit.net's own
-# TRX writer (--report-xunit-trx) writes the same <Counters> summary.
-report_args=()
-user_reports=0
-for arg in "$@"; do
-  case "$arg" in --report-trx|--report-xunit-trx) user_reports=1 ;; esac
-done
-if [[ $user_reports -eq 0 ]]; then
-  if [[ -f "$(dirname "$TEST_DLL")/Microsoft.Testing.Extensions.TrxReport.dll" ]]; then
-    report_args=(--report-trx)
-  else
-    report_args=(--report-xunit-trx)
-  fi
-fi
-
+# The test project runs on xUnit.net v3's own in-process runner: -result-trx
+# writes the TRX report whose <Counters> element gives the closing line.
+# Extra arguments go to that runner, e.g. ./test.sh -class "BillingConsole.Tests.Domain.MoneyTests".
 say "Running tests..."
 set +e
-dotnet "$TEST_DLL" "${report_args[@]}" --results-directory "$RESULTS" "$@"
+dotnet "$TEST_DLL" -result-trx "$RESULTS/billingconsole.trx" "$@"
 test_rc=$?
 set -e
 

@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Sockets;
+using BillingConsole.Persistence;
+using BillingConsole.Persistence.DemoData;
+using BillingConsole.ReadModels;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+[assembly: AssemblyFixture(typeof(BillingConsole.Tests.Infrastructure.ConsoleAppHost))]
+
+namespace BillingConsole.Tests.Infrastructure;
+
+/// <summary>
+/// The real console, started once for the whole test run on a free loopback port with Kestrel, over the
+/// run's PostgreSQL database (ConnectionStrings__Billing from ./test.sh) filled with a small demo population.
+/// Tests that change data create their own customers and invoices, so they never depend on one another.
+/// </summary>
+public sealed class ConsoleAppHost : IAsyncLifetime
+{
+    public const int DemoCustomers = 400;
+    private WebApplicationFactory<Program>? _factory;
+
+    public Uri BaseAddress { get; private set; } = null!;
+    public IServiceProvider Services => _factory!.Services;
+    public DemoDataSummary DemoData { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        // Read by the host's Program before any test override could apply, so set for the process.
+        Environment.SetEnvironmentVariable("ASPNETCORE_ENVIRONMENT", "Development");
+        Environment.SetEnvironmentVariable("Authentication__DevelopmentSignIn", "true");
+        await TestDatabases.RecreateAsync(TestServers.DatabaseOf(TestServers.DefaultConnectionString));
+
+        var port = FreePort();
+        BaseAddress = new Uri($"http://127.0.0.1:{port}");
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Development");
+            web.UseContentRoot(AppContext.BaseDirectory);
+            web.UseUrls(BaseAddress.ToString());
+        });
+        _factory.UseKestrel();
+        _factory.StartServer();
+
+        DemoData = await Services.GetRequiredService<DemoDataGenerator>().GenerateAsync(
+            new DemoDataOptions { Seed = 7, Customers = DemoCustomers, Now = Services.GetRequiredService<TimeProvider>().GetUtcNow() },
+            CancellationToken.None);
+        using var scope = Services.CreateScope();
+        await scope.ServiceProvider.GetRequiredService<DashboardRefresher>().RefreshAsync(CancellationToken.None);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_factory is not null) await _factory.DisposeAsync();
+    }
+
+    public HttpClient CreateClient() => new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = true }) { BaseAddress = BaseAddress };
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

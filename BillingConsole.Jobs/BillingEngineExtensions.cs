@@ -1,4 +1,6 @@
 using BillingConsole.Configuration;
+using BillingConsole.Engine;
+using BillingConsole.Engine.Commands;
 using BillingConsole.Persistence;
 using BillingConsole.Persistence.DemoData;
 using BillingConsole.ReadModels;
@@ -54,6 +56,12 @@ public static class BillingEngineExtensions
         });
 
         services.AddSingleton<DatabaseStartup>();
+        services.AddSingleton<InvoiceNumbers>();
+        services.AddSingleton(provider => new BillingCalendar(
+            TryFindTimeZone(provider.GetRequiredService<IOptions<BillingOptions>>().Value.TimeZone) ?? TimeZoneInfo.Utc));
+        services.AddSingleton<InvoiceGenerator>();
+        services.AddScoped<AuditTrail>();
+        services.AddScoped<InvoiceIssuer>();
         services.AddSingleton<DemoDataGenerator>();
         services.AddScoped<DashboardRefresher>();
         services.AddSingleton<DashboardQueries>();

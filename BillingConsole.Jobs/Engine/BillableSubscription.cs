@@ -48,6 +48,9 @@ public sealed record BillableSubscription(
     /// <param name="price">The subscription's current price.</param>
     /// <param name="pendingPrice">The price of <see cref="Subscription.PendingPriceId"/>, when one is scheduled.</param>
     /// <param name="billingAnchorDay">The day of month periods keep (see <see cref="BillingCalendar.AnchorDayOf"/>).</param>
+    public static BillableSubscription From(Subscription subscription, BillablePrice price, BillablePrice? pendingPrice) =>
+        From(subscription, price, pendingPrice, subscription.BillingAnchorDay);
+
     public static BillableSubscription From(Subscription subscription, BillablePrice price, BillablePrice? pendingPrice, int billingAnchorDay)
     {
         if (price.PriceId != subscription.PriceId) throw new ArgumentException("The price is not the subscription's price.", nameof(price));

@@ -29,8 +29,11 @@ public sealed class Subscription : Entity
 
     private Subscription() { }
 
-    public Subscription(Guid customerId, Guid priceId, int quantity, DateTimeOffset start, DateTimeOffset periodEnd, DateTimeOffset? trialEnd)
+    /// <param name="billingAnchorDay">The day of month monthly periods keep, in the billing time zone (clamped in short months).</param>
+    public Subscription(Guid customerId, Guid priceId, int quantity, DateTimeOffset start, DateTimeOffset periodEnd, DateTimeOffset? trialEnd,
+        int? billingAnchorDay = null)
     {
+        if (billingAnchorDay is < 1 or > 31) throw new DomainRuleException("The billing anchor day must be between 1 and 31.");
         if (quantity < 1) throw new DomainRuleException("Quantity must be at least 1.");
         if (periodEnd <= start) throw new DomainRuleException("A billing period must end after it starts.");
         CustomerId = customerId;
@@ -40,12 +43,14 @@ public sealed class Subscription : Entity
         CurrentPeriodStart = start;
         CurrentPeriodEnd = periodEnd;
         TrialEnd = trialEnd;
+        BillingAnchorDay = billingAnchorDay ?? start.Day;
         Status = trialEnd is null ? SubscriptionStatus.Active : SubscriptionStatus.Trialing;
     }
 
     public Guid CustomerId { get; private set; }
     public Guid PriceId { get; private set; }
     public int Quantity { get; private set; }
+    public int BillingAnchorDay { get; private set; }
     public SubscriptionStatus Status { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
     public DateTimeOffset CurrentPeriodStart { get; private set; }

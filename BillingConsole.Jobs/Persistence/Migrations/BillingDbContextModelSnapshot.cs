@@ -24,6 +24,9 @@ namespace BillingConsole.Persistence.Migrations
             NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "pg_trgm");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.HasSequence("invoice_number_seq")
+                .StartsAt(1000L);
+
             modelBuilder.Entity("BillingConsole.Domain.Audit.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -1010,6 +1013,10 @@ namespace BillingConsole.Persistence.Migrations
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid")
                         .HasColumnName("id");
+
+                    b.Property<int>("BillingAnchorDay")
+                        .HasColumnType("integer")
+                        .HasColumnName("billing_anchor_day");
 
                     b.Property<bool>("CancelAtPeriodEnd")
                         .HasColumnType("boolean")

@@ -15,6 +15,10 @@ namespace BillingConsole.Persistence.Migrations
             migrationBuilder.AlterDatabase()
                 .Annotation("Npgsql:PostgresExtension:pg_trgm", ",,");
 
+            migrationBuilder.CreateSequence(
+                name: "invoice_number_seq",
+                startValue: 1000L);
+
             migrationBuilder.CreateTable(
                 name: "api_keys",
                 columns: table => new
@@ -329,6 +333,7 @@ namespace BillingConsole.Persistence.Migrations
                     customer_id = table.Column<Guid>(type: "uuid", nullable: false),
                     price_id = table.Column<Guid>(type: "uuid", nullable: false),
                     quantity = table.Column<int>(type: "integer", nullable: false),
+                    billing_anchor_day = table.Column<int>(type: "integer", nullable: false),
                     status = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
                     created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     current_period_start = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
@@ -883,6 +888,9 @@ namespace BillingConsole.Persistence.Migrations
 
             migrationBuilder.DropTable(
                 name: "plans");
+
+            migrationBuilder.DropSequence(
+                name: "invoice_number_seq");
         }
     }
 }

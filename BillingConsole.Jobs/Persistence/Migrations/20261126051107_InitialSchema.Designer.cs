@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace BillingConsole.Persistence.Migrations
 {
     [DbContext(typeof(BillingDbContext))]
-    [Migration("20261126045947_InitialSchema")]
+    [Migration("20261126051107_InitialSchema")]
     partial class InitialSchema
     {
         /// <inheritdoc />
@@ -26,6 +26,9 @@ namespace BillingConsole.Persistence.Migrations
 
             NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "pg_trgm");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
+
+            modelBuilder.HasSequence("invoice_number_seq")
+                .StartsAt(1000L);
 
             modelBuilder.Entity("BillingConsole.Domain.Audit.AuditEntry", b =>
                 {
@@ -1013,6 +1016,10 @@ namespace BillingConsole.Persistence.Migrations
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid")
                         .HasColumnName("id");
+
+                    b.Property<int>("BillingAnchorDay")
+                        .HasColumnType("integer")
+                        .HasColumnName("billing_anchor_day");
 
                     b.Property<bool>("CancelAtPeriodEnd")
                         .HasColumnType("boolean")

@@ -1,0 +1,24 @@
+using System.Text.Json;
+using BillingConsole.Domain.Audit;
+using BillingConsole.Persistence;
+
+namespace BillingConsole.Engine.Commands;
+
+/// <summary>Who is acting: a console user with their role, an upstream API key, or the system itself (jobs, webhooks).</summary>
+public sealed record Actor(string Name, string? Role)
+{
+    public static readonly Actor System = new("system", null);
+    public static Actor ApiKey(string keyName) => new($"api:{keyName}", "api");
+}
+
+/// <summary>Adds audit entries to the current unit of work, so the record of a change commits with the change itself.</summary>
+public sealed class AuditTrail(BillingDbContext db, TimeProvider clock)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public void Record(Actor actor, string action, string entityType, Guid entityId, string reason, object? before = null, object? after = null) =>
+        db.AuditLog.Add(new AuditEntry(actor.Name, actor.Role, action, entityType, entityId.ToString(), reason,
+            before is null ? null : JsonSerializer.Serialize(before, Json),
+            after is null ? null : JsonSerializer.Serialize(after, Json),
+            clock.GetUtcNow()));
+}

@@ -63,7 +63,11 @@ public static class BillingEngineExtensions
         services.AddScoped<AuditTrail>();
         services.AddScoped<InvoiceIssuer>();
         services.AddSingleton<DemoDataGenerator>();
+        DapperSetup.Configure();
         services.AddScoped<DashboardRefresher>();
+        services.AddSingleton<InvoiceList>();
+        services.AddSingleton<SubscriptionList>();
+        services.AddSingleton<CustomerList>();
         services.AddSingleton<DashboardQueries>();
         return builder;
     }

@@ -1,3 +1,4 @@
+using BillingConsole.Api;
 using BillingConsole.Components;
 using Hangfire;
 using MudBlazor.Services;
@@ -39,6 +40,7 @@ public static class ConsoleUiExtensions
         app.MapStaticAssets();
         app.MapHealthEndpoints();
         app.MapAccountEndpoints();
+        app.MapCsvExports();
         // The dashboard's own filter would allow local requests; the admin policy decides instead.
         app.MapHangfireDashboard("/jobs", new DashboardOptions { Authorization = [], AppPath = "/", DashboardTitle = "BillingConsole jobs" })
             .RequireAuthorization(ConsolePolicies.Admin);

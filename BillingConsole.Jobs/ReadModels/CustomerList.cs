@@ -1,0 +1,36 @@
+using Npgsql;
+
+namespace BillingConsole.ReadModels;
+
+public sealed record CustomerListFilter
+{
+    /// <summary>Part of the name or email.</summary>
+    public string? Search { get; set; }
+    public string? Currency { get; set; }
+    public DateOnly? CreatedFrom { get; set; }
+}
+
+public sealed record CustomerRow(Guid Id, string Name, string Email, string Currency, decimal CreditBalance, DateTimeOffset CreatedAt, string AddressCountry);
+
+public sealed class CustomerList(NpgsqlDataSource dataSource)
+{
+    private static readonly Dictionary<string, string> Sorts = new()
+    {
+        ["name"] = "c.name", ["email"] = "c.email", ["createdAt"] = "c.created_at", ["creditBalance"] = "c.credit_balance",
+    };
+
+    public Task<PageResult<CustomerRow>> PageAsync(CustomerListFilter filter, PageRequest request, CancellationToken ct) =>
+        Query(filter).PageAsync<CustomerRow>(dataSource, request, ct);
+
+    public IAsyncEnumerable<CustomerRow> StreamAsync(CustomerListFilter filter, string? sortBy, bool descending, CancellationToken ct) =>
+        Query(filter).StreamAsync<CustomerRow>(dataSource, sortBy, descending, ct);
+
+    private static ListQuery Query(CustomerListFilter filter)
+    {
+        var search = filter.Search?.Trim();
+        return new ListQuery("c.id, c.name, c.email, c.currency, c.credit_balance, c.created_at, c.address_country", "customers c", Sorts, "c.created_at", "c.id")
+            .WhereIf(!string.IsNullOrEmpty(search), "(c.name ilike @search or c.email ilike @search)", "search", $"%{ListText.EscapeLike(search)}%")
+            .WhereIf(filter.Currency is not null, "c.currency = @currency", "currency", filter.Currency)
+            .WhereIf(filter.CreatedFrom is not null, "c.created_at >= @createdFrom", "createdFrom", ListText.StartOfDay(filter.CreatedFrom));
+    }
+}

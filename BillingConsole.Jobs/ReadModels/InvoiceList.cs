@@ -1,0 +1,66 @@
+using Npgsql;
+
+namespace BillingConsole.ReadModels;
+
+/// <summary>The invoice list's filters, as they appear in the page's URL.</summary>
+public sealed record InvoiceListFilter
+{
+    public string? Status { get; set; }
+    public Guid? CustomerId { get; set; }
+    public Guid? SubscriptionId { get; set; }
+    /// <summary>An invoice number, or part of a customer's name or email.</summary>
+    public string? Search { get; set; }
+    public DateOnly? DueFrom { get; set; }
+    public DateOnly? DueTo { get; set; }
+    public DateOnly? CreatedFrom { get; set; }
+    public DateOnly? CreatedTo { get; set; }
+    public decimal? MinAmount { get; set; }
+    public decimal? MaxAmount { get; set; }
+    public string? Currency { get; set; }
+}
+
+public sealed record InvoiceRow(Guid Id, string? Number, Guid CustomerId, string CustomerName, string CustomerEmail, string Status, string Kind,
+    string Currency, decimal Total, decimal AmountDue, DateTimeOffset CreatedAt, DateTimeOffset? DueAt, DateTimeOffset? PaidAt, int AttemptCount);
+
+public sealed class InvoiceList(NpgsqlDataSource dataSource)
+{
+    private static readonly Dictionary<string, string> Sorts = new()
+    {
+        ["number"] = "i.number", ["customerName"] = "c.name", ["status"] = "i.status", ["total"] = "i.total",
+        ["amountDue"] = "i.amount_due", ["createdAt"] = "i.created_at", ["dueAt"] = "i.due_at",
+    };
+
+    public Task<PageResult<InvoiceRow>> PageAsync(InvoiceListFilter filter, PageRequest request, CancellationToken ct) =>
+        Query(filter).PageAsync<InvoiceRow>(dataSource, request, ct);
+
+    public IAsyncEnumerable<InvoiceRow> StreamAsync(InvoiceListFilter filter, string? sortBy, bool descending, CancellationToken ct) =>
+        Query(filter).StreamAsync<InvoiceRow>(dataSource, sortBy, descending, ct);
+
+    private static ListQuery Query(InvoiceListFilter filter)
+    {
+        var query = new ListQuery(
+            "i.id, i.number, i.customer_id, c.name as customer_name, c.email as customer_email, i.status, i.kind, i.currency, i.total, i.amount_due, i.created_at, i.due_at, i.paid_at, i.attempt_count",
+            "invoices i join customers c on c.id = i.customer_id", Sorts, "i.created_at", "i.id");
+        var search = filter.Search?.Trim();
+        return query
+            .WhereIf(filter.Status is not null, "i.status = @status", "status", filter.Status)
+            .WhereIf(filter.CustomerId is not null, "i.customer_id = @customerId", "customerId", filter.CustomerId)
+            .WhereIf(filter.SubscriptionId is not null, "i.subscription_id = @subscriptionId", "subscriptionId", filter.SubscriptionId)
+            .WhereIf(!string.IsNullOrEmpty(search), "(i.number ilike @search or i.customer_id in (select id from customers where name ilike @search or email ilike @search))",
+                "search", $"%{ListText.EscapeLike(search)}%")
+            .WhereIf(filter.DueFrom is not null, "i.due_at >= @dueFrom", "dueFrom", ListText.StartOfDay(filter.DueFrom))
+            .WhereIf(filter.DueTo is not null, "i.due_at < @dueTo", "dueTo", ListText.EndOfDay(filter.DueTo))
+            .WhereIf(filter.CreatedFrom is not null, "i.created_at >= @createdFrom", "createdFrom", ListText.StartOfDay(filter.CreatedFrom))
+            .WhereIf(filter.CreatedTo is not null, "i.created_at < @createdTo", "createdTo", ListText.EndOfDay(filter.CreatedTo))
+            .WhereIf(filter.MinAmount is not null, "i.total >= @minAmount", "minAmount", filter.MinAmount)
+            .WhereIf(filter.MaxAmount is not null, "i.total <= @maxAmount", "maxAmount", filter.MaxAmount)
+            .WhereIf(filter.Currency is not null, "i.currency = @currency", "currency", filter.Currency);
+    }
+}
+
+internal static class ListText
+{
+    public static string EscapeLike(string? text) => (text ?? string.Empty).Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
+    public static DateTimeOffset? StartOfDay(DateOnly? day) => day is { } d ? new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null;
+    public static DateTimeOffset? EndOfDay(DateOnly? day) => day is { } d ? new DateTimeOffset(d.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null;
+}

@@ -1,0 +1,52 @@
+using Npgsql;
+
+namespace BillingConsole.ReadModels;
+
+public sealed record SubscriptionListFilter
+{
+    public string? Status { get; set; }
+    public string? Plan { get; set; }
+    public Guid? CustomerId { get; set; }
+    /// <summary>Part of the customer's name or email.</summary>
+    public string? Search { get; set; }
+    public DateOnly? CreatedFrom { get; set; }
+    public DateOnly? CreatedTo { get; set; }
+    public DateOnly? CanceledFrom { get; set; }
+}
+
+public sealed record SubscriptionRow(Guid Id, Guid CustomerId, string CustomerName, string CustomerEmail, string PlanCode, string PlanName, string Status,
+    int Quantity, string Currency, decimal UnitAmount, string Interval, DateTimeOffset CurrentPeriodEnd, DateTimeOffset CreatedAt,
+    DateTimeOffset? CanceledAt, bool CancelAtPeriodEnd);
+
+public sealed class SubscriptionList(NpgsqlDataSource dataSource)
+{
+    private static readonly Dictionary<string, string> Sorts = new()
+    {
+        ["customerName"] = "c.name", ["planName"] = "pl.name", ["status"] = "s.status", ["currentPeriodEnd"] = "s.current_period_end",
+        ["createdAt"] = "s.created_at", ["unitAmount"] = "p.amount",
+    };
+
+    public Task<PageResult<SubscriptionRow>> PageAsync(SubscriptionListFilter filter, PageRequest request, CancellationToken ct) =>
+        Query(filter).PageAsync<SubscriptionRow>(dataSource, request, ct);
+
+    public IAsyncEnumerable<SubscriptionRow> StreamAsync(SubscriptionListFilter filter, string? sortBy, bool descending, CancellationToken ct) =>
+        Query(filter).StreamAsync<SubscriptionRow>(dataSource, sortBy, descending, ct);
+
+    private static ListQuery Query(SubscriptionListFilter filter)
+    {
+        var search = filter.Search?.Trim();
+        return new ListQuery(
+                "s.id, s.customer_id, c.name as customer_name, c.email as customer_email, pl.code as plan_code, pl.name as plan_name, s.status, s.quantity, " +
+                "p.currency, p.amount as unit_amount, p.interval, s.current_period_end, s.created_at, s.canceled_at, s.cancel_at_period_end",
+                "subscriptions s join customers c on c.id = s.customer_id join prices p on p.id = s.price_id join plans pl on pl.id = p.plan_id",
+                Sorts, "s.created_at", "s.id")
+            .WhereIf(filter.Status is not null, "s.status = @status", "status", filter.Status)
+            .WhereIf(filter.Plan is not null, "pl.code = @plan", "plan", filter.Plan)
+            .WhereIf(filter.CustomerId is not null, "s.customer_id = @customerId", "customerId", filter.CustomerId)
+            .WhereIf(!string.IsNullOrEmpty(search), "s.customer_id in (select id from customers where name ilike @search or email ilike @search)",
+                "search", $"%{ListText.EscapeLike(search)}%")
+            .WhereIf(filter.CreatedFrom is not null, "s.created_at >= @createdFrom", "createdFrom", ListText.StartOfDay(filter.CreatedFrom))
+            .WhereIf(filter.CreatedTo is not null, "s.created_at < @createdTo", "createdTo", ListText.EndOfDay(filter.CreatedTo))
+            .WhereIf(filter.CanceledFrom is not null, "s.canceled_at >= @canceledFrom", "canceledFrom", ListText.StartOfDay(filter.CanceledFrom));
+    }
+}

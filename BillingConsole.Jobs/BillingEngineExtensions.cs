@@ -68,6 +68,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<InvoiceList>();
         services.AddSingleton<SubscriptionList>();
         services.AddSingleton<CustomerList>();
+        services.AddSingleton<InvoiceDetails>();
         services.AddSingleton<DashboardQueries>();
         return builder;
     }

@@ -1,0 +1,55 @@
+using Dapper;
+using Npgsql;
+
+namespace BillingConsole.ReadModels;
+
+public sealed record InvoiceDetail(Guid Id, string? Number, string Status, string Kind, string Currency, Guid CustomerId, string CustomerName,
+    string CustomerEmail, Guid? SubscriptionId, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, DateTimeOffset CreatedAt,
+    DateTimeOffset? IssuedAt, DateTimeOffset? DueAt, DateTimeOffset? PaidAt, DateTimeOffset? VoidedAt, decimal Subtotal, decimal Tax,
+    decimal Total, decimal CreditApplied, decimal AmountPaid, decimal AmountWrittenOff, decimal AmountDue, int AttemptCount)
+{
+    public IReadOnlyList<InvoiceLineRow> Lines { get; init; } = [];
+    public IReadOnlyList<PaymentAttemptRow> Attempts { get; init; } = [];
+    public IReadOnlyList<DunningCaseRow> DunningCases { get; init; } = [];
+}
+
+public sealed record InvoiceLineRow(Guid Id, string Kind, string Description, int Quantity, decimal UnitAmount, decimal Amount,
+    DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd);
+
+public sealed record PaymentAttemptRow(Guid Id, Guid InvoiceId, int AttemptNumber, string Status, string Trigger, decimal Amount, string Currency,
+    string? DeclineCode, string? FailureMessage, string? GatewayReference, DateTimeOffset StartedAt, DateTimeOffset? CompletedAt, int? LatencyMs);
+
+public sealed record DunningCaseRow(Guid Id, Guid InvoiceId, string Status, decimal Amount, string Currency, DateTimeOffset OpenedAt,
+    DateTimeOffset? ClosedAt, int RetriesMade, string? LastDeclineCode, DateTimeOffset? NextAttemptAt, double? NextAttemptProbability,
+    string? NextAttemptReason, int EscalationStep, string? FinalAction, int PolicyVersion);
+
+/// <summary>One invoice with its lines, payment attempts and dunning cases, read in one round trip.</summary>
+public sealed class InvoiceDetails(NpgsqlDataSource dataSource)
+{
+    public async Task<InvoiceDetail?> FindAsync(Guid invoiceId, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        using var results = await connection.QueryMultipleAsync(new CommandDefinition("""
+            select i.id, i.number, i.status, i.kind, i.currency, i.customer_id, c.name as customer_name, c.email as customer_email,
+                   i.subscription_id, i.period_start, i.period_end, i.created_at, i.issued_at, i.due_at, i.paid_at, i.voided_at,
+                   i.subtotal, i.tax, i.total, i.credit_applied, i.amount_paid, i.amount_written_off, i.amount_due, i.attempt_count
+            from invoices i join customers c on c.id = i.customer_id where i.id = @invoiceId;
+            select id, kind, description, quantity, unit_amount, amount, period_start, period_end
+            from invoice_lines where invoice_id = @invoiceId order by period_start, kind desc, id;
+            select id, invoice_id, attempt_number, status, trigger, amount, currency, decline_code, failure_message, gateway_reference,
+                   started_at, completed_at, latency_ms
+            from payment_attempts where invoice_id = @invoiceId order by attempt_number;
+            select id, invoice_id, status, amount, currency, opened_at, closed_at, retries_made, last_decline_code, next_attempt_at,
+                   next_attempt_probability, next_attempt_reason, escalation_step, final_action, policy_version
+            from dunning_cases where invoice_id = @invoiceId order by opened_at;
+            """, new { invoiceId }, cancellationToken: ct));
+        var invoice = await results.ReadSingleOrDefaultAsync<InvoiceDetail>();
+        if (invoice is null) return null;
+        return invoice with
+        {
+            Lines = (await results.ReadAsync<InvoiceLineRow>()).ToList(),
+            Attempts = (await results.ReadAsync<PaymentAttemptRow>()).ToList(),
+            DunningCases = (await results.ReadAsync<DunningCaseRow>()).ToList(),
+        };
+    }
+}

@@ -69,6 +69,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<SubscriptionList>();
         services.AddSingleton<CustomerList>();
         services.AddSingleton<InvoiceDetails>();
+        services.AddSingleton<CustomerDetails>();
         services.AddSingleton<DashboardQueries>();
         return builder;
     }

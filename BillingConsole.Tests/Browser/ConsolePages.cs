@@ -16,4 +16,14 @@ public static class ConsolePages
         // Interactive: the circuit is up when the layout shows who is signed in.
         await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync(name);
     }
+
+    /// <summary>OpenID Connect sign-in: the console redirects to the provider, the user signs in there and comes back.</summary>
+    public static async Task SignInThroughProviderAsync(IPage page, string username, string path = "/")
+    {
+        await page.GotoAsync(path);
+        await page.FillAsync("#username", username);
+        await page.ClickAsync("#sign-in");
+        await page.WaitForURLAsync(url => !url.Contains("/connect/"));
+        await Assertions.Expect(page.GetByTestId("current-user")).ToBeVisibleAsync();
+    }
 }

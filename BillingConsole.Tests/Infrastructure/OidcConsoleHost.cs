@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace BillingConsole.Tests.Infrastructure;
+
+[CollectionDefinition(Name)]
+public sealed class OidcCollection : ICollectionFixture<OidcConsoleHost>
+{
+    public const string Name = "Console signed in through OpenID Connect";
+}
+
+/// <summary>
+/// The console as production runs it: its own process, signing in through an OpenID Connect provider (the in-process
+/// <see cref="TestIdentityProvider"/>) with role values mapped from the provider's names. It shares the run's database with
+/// the <see cref="ConsoleAppHost"/>, as a second node would.
+/// </summary>
+public sealed class OidcConsoleHost : IAsyncLifetime
+{
+    private readonly StringBuilder _output = new();
+    private Process? _process;
+    private TestIdentityProvider? _provider;
+
+    public Uri BaseAddress { get; private set; } = null!;
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    public async ValueTask InitializeAsync()
+    {
+        BaseAddress = new Uri($"http://127.0.0.1:{ConsoleAppHost.FreePort()}");
+        _provider = await TestIdentityProvider.StartAsync(BaseAddress);
+        var start = HostProcess.StartInfo(new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ASPNETCORE_URLS"] = BaseAddress.ToString(),
+            ["ConnectionStrings__Billing"] = TestServers.DefaultConnectionString,
+            ["Redis__Configuration"] = TestServers.RedisConfiguration,
+            ["Hangfire__RunServer"] = "false",
+            ["Authentication__Authority"] = _provider.Authority.ToString(),
+            ["Authentication__ClientId"] = TestIdentityProvider.ClientId,
+            ["Authentication__ClientSecret"] = TestIdentityProvider.ClientSecret,
+            ["Authentication__RequireHttpsMetadata"] = "false",
+            ["Authentication__RoleMap__finance__0"] = "billing-finance",
+            ["Authentication__RoleMap__support__0"] = "billing-support",
+            ["Authentication__RoleMap__admin__0"] = "billing-admin",
+        });
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        await WaitUntilLiveAsync();
+    }
+
+    private async Task WaitUntilLiveAsync()
+    {
+        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process!.HasExited) throw new InvalidOperationException($"The console exited ({_process.ExitCode}):\n{Output}");
+            try
+            {
+                if ((await client.GetAsync("/health/live")).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"The console did not start within 60 s:\n{Output}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process?.Dispose();
+        if (_provider is not null) await _provider.DisposeAsync();
+    }
+}

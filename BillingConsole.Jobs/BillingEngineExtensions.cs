@@ -69,6 +69,8 @@ public static class BillingEngineExtensions
         services.AddSingleton<SubscriptionList>();
         services.AddSingleton<CustomerList>();
         services.AddSingleton<InvoiceDetails>();
+        services.AddSingleton<PaymentList>();
+        services.AddSingleton<DunningQueue>();
         services.AddSingleton<CustomerDetails>();
         services.AddSingleton<DashboardQueries>();
         return builder;

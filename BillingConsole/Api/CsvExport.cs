@@ -20,6 +20,10 @@ public static class CsvExport
             Stream<SubscriptionListFilter, SubscriptionRow>(context, "subscriptions", (filter, ct) => list.StreamAsync(filter, null, true, ct)));
         export.MapGet("/customers.csv", (HttpContext context, CustomerList list) =>
             Stream<CustomerListFilter, CustomerRow>(context, "customers", (filter, ct) => list.StreamAsync(filter, null, true, ct)));
+        export.MapGet("/payments.csv", (HttpContext context, PaymentList list) =>
+            Stream<PaymentListFilter, PaymentRow>(context, "payments", (filter, ct) => list.StreamAsync(filter, null, true, ct)));
+        export.MapGet("/dunning.csv", (HttpContext context, DunningQueue list) =>
+            Stream<DunningQueueFilter, DunningCaseListRow>(context, "dunning", (filter, ct) => list.StreamAsync(filter, null, true, ct)));
     }
 
     private static async Task<IResult> Stream<TFilter, TRow>(HttpContext context, string name,

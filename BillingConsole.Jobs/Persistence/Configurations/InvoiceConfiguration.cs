@@ -43,12 +43,13 @@ internal sealed class InvoiceConfiguration : IEntityTypeConfiguration<Invoice>
         // Exactly once: one cycle invoice per subscription and period, whatever reruns, crashes or second nodes do.
         builder.HasIndex(i => new { i.SubscriptionId, i.PeriodStart }).IsUnique()
             .HasFilter("kind = 'subscription_cycle'").HasDatabaseName("ux_invoices_subscription_period");
-        builder.HasIndex(i => i.Number).IsUnique();
+        builder.HasIndex(i => i.Number, "ux_invoices_number").IsUnique().HasDatabaseName("ux_invoices_number");
         builder.HasIndex(i => new { i.CustomerId, i.CreatedAt });
         builder.HasIndex(i => new { i.Status, i.DueAt });
         builder.HasIndex(i => new { i.CreatedAt, i.Id });
         builder.HasIndex(i => i.BillingRunId);
-        builder.HasIndex(i => i.Number).HasMethod("gin").HasOperators("gin_trgm_ops").HasDatabaseName("ix_invoices_number_trgm");
+        // GIN cannot enforce uniqueness, so the trigram search index is separate from the unique one.
+        builder.HasIndex(i => i.Number, "ix_invoices_number_trgm").HasMethod("gin").HasOperators("gin_trgm_ops").HasDatabaseName("ix_invoices_number_trgm");
     }
 }
 

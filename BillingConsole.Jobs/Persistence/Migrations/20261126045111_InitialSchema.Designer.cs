@@ -706,13 +706,6 @@ namespace BillingConsole.Persistence.Migrations
                     b.HasIndex("BillingRunId")
                         .HasDatabaseName("ix_invoices_billing_run_id");
 
-                    b.HasIndex("Number")
-                        .IsUnique()
-                        .HasDatabaseName("ix_invoices_number_trgm");
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Number"), "gin");
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Number"), new[] { "gin_trgm_ops" });
-
                     b.HasIndex("CreatedAt", "Id")
                         .HasDatabaseName("ix_invoices_created_at_id");
 
@@ -726,6 +719,16 @@ namespace BillingConsole.Persistence.Migrations
                         .IsUnique()
                         .HasDatabaseName("ux_invoices_subscription_period")
                         .HasFilter("kind = 'subscription_cycle'");
+
+                    b.HasIndex(new[] { "Number" }, "ix_invoices_number_trgm")
+                        .HasDatabaseName("ix_invoices_number_trgm");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "Number" }, "ix_invoices_number_trgm"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "Number" }, "ix_invoices_number_trgm"), new[] { "gin_trgm_ops" });
+
+                    b.HasIndex(new[] { "Number" }, "ux_invoices_number")
+                        .IsUnique()
+                        .HasDatabaseName("ux_invoices_number");
 
                     b.ToTable("invoices", null, t =>
                         {

@@ -652,8 +652,7 @@ namespace BillingConsole.Persistence.Migrations
             migrationBuilder.CreateIndex(
                 name: "ix_invoices_number_trgm",
                 table: "invoices",
-                column: "number",
-                unique: true)
+                column: "number")
                 .Annotation("Npgsql:IndexMethod", "gin")
                 .Annotation("Npgsql:IndexOperators", new[] { "gin_trgm_ops" });
 
@@ -661,6 +660,12 @@ namespace BillingConsole.Persistence.Migrations
                 name: "ix_invoices_status_due_at",
                 table: "invoices",
                 columns: new[] { "status", "due_at" });
+
+            migrationBuilder.CreateIndex(
+                name: "ux_invoices_number",
+                table: "invoices",
+                column: "number",
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "ux_invoices_subscription_period",

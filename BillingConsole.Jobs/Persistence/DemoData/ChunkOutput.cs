@@ -5,8 +5,9 @@ using BillingConsole.Domain.Ledger;
 namespace BillingConsole.Persistence.DemoData;
 
 /// <summary>
-/// What one chunk of customers produced. In the planning pass it only counts invoices per day (so that invoice numbers can
-/// follow issue dates across all chunks) and billing-run figures; in the writing pass it also keeps the rows.
+/// What one chunk of customers produced. The planning pass only needs its invoice counts per day (so that invoice numbers
+/// can follow issue dates across all chunks) and billing-run figures, and skips the ledger, the audit trail and line texts;
+/// the writing pass numbers the invoices and keeps everything.
 /// </summary>
 internal sealed class ChunkOutput
 {
@@ -21,6 +22,7 @@ internal sealed class ChunkOutput
         Runs = new RunTally[world.DayCount];
     }
 
+    /// <summary>False in the planning pass: whatever draws nothing from the random source may be skipped.</summary>
     public bool WantsRows => _numberBase is not null;
 
     public int[] InvoicesPerDay { get; }
@@ -55,14 +57,6 @@ internal sealed class ChunkOutput
         if (attempt.Status != Domain.Payments.PaymentAttemptStatus.Succeeded) run.Failed++;
         if (attempt.CompletedAt > run.LastCompletion) run.LastCompletion = attempt.CompletedAt;
     }
-
-    public void Add(CustomerRow row) { if (WantsRows) Customers.Add(row); }
-    public void Add(PaymentMethodRow row) { if (WantsRows) PaymentMethods.Add(row); }
-    public void Add(SubscriptionRow row) { if (WantsRows) Subscriptions.Add(row); }
-    public void Add(InvoiceRow row) { if (WantsRows) Invoices.Add(row); }
-    public void Add(InvoiceLineRow row) { if (WantsRows) InvoiceLines.Add(row); }
-    public void Add(PaymentAttemptRow row) { if (WantsRows) PaymentAttempts.Add(row); }
-    public void Add(DunningCaseRow row) { if (WantsRows) DunningCases.Add(row); }
 
     public void Audit(string actor, string role, string action, string entityType, Guid entityId, string reason, string? before, string? after, DateTime at)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Invoicing;
@@ -32,44 +33,16 @@ internal sealed partial class CustomerSimulator
     {
         var price = subscription.Price;
         var id = _rng.NewId(issuedAt);
-        var line = new InvoiceLineRow
-        {
-            Id = _rng.NewId(issuedAt),
-            InvoiceId = id,
-            Kind = InvoiceLineKind.Recurring,
-            Description = $"{price.Plan.Name} plan × {subscription.Quantity} ({Span(start, end)})",
-            Quantity = subscription.Quantity,
-            Currency = price.Currency,
-            PeriodStart = start,
-            PeriodEnd = end,
-            PriceId = price.Id,
-            UnitAmount = price.Amount,
-            Amount = price.Amount * subscription.Quantity,
-        };
-        var subtotal = line.Amount;
-        var tax = Cents(subtotal * _country.TaxRate);
-        var total = subtotal + tax;
+        var line = Line(id, InvoiceLineKind.Recurring, "{0} plan × {1}", price, subscription.Quantity, price.Amount,
+            price.Amount * subscription.Quantity, start, end, issuedAt);
+        var tax = Cents(line.Amount * _country.TaxRate);
+        var total = line.Amount + tax;
         var credit = Math.Min(_customer.CreditBalance, Math.Floor(total * 50m) / 100m);
         _customer.CreditBalance -= credit;
-        var invoice = new InvoiceRow
-        {
-            Id = id,
-            Number = output.NextInvoiceNumber(issuedAt),
-            CustomerId = _customer.Id,
-            SubscriptionId = subscription.Id,
-            Kind = InvoiceKind.SubscriptionCycle,
-            Currency = price.Currency,
-            PeriodStart = start,
-            PeriodEnd = end,
-            IssuedAt = issuedAt,
-            BillingRunId = billingRunId,
-            Subtotal = subtotal,
-            Tax = tax,
-            Total = total,
-            CreditApplied = credit,
-        };
-        output.Add(invoice);
-        output.Add(line);
+        var invoice = new InvoiceRow(id, output.NextInvoiceNumber(issuedAt), _customer.Id, subscription.Id, InvoiceKind.SubscriptionCycle,
+            price.Currency, start, end, issuedAt, billingRunId, line.Amount, tax, total, credit);
+        output.Invoices.Add(invoice);
+        output.InvoiceLines.Add(line);
         output.PostInvoiceIssued(invoice);
         if (billingRunId is not null) output.RecordRunInvoice(issuedAt);
         return invoice;
@@ -81,57 +54,27 @@ internal sealed partial class CustomerSimulator
         var from = subscription.Price;
         var fraction = Math.Round((decimal)((end - at).TotalSeconds / (end - start).TotalSeconds), 6);
         var id = _rng.NewId(at);
-        var span = Span(at, end);
-        var credit = new InvoiceLineRow
-        {
-            Id = _rng.NewId(at),
-            InvoiceId = id,
-            Kind = InvoiceLineKind.ProrationCredit,
-            Description = $"Unused time on {from.Plan.Name} plan × {subscription.Quantity} ({span})",
-            Quantity = subscription.Quantity,
-            Currency = from.Currency,
-            PeriodStart = at,
-            PeriodEnd = end,
-            PriceId = from.Id,
-            UnitAmount = -Math.Round(from.Amount * fraction, 4, MidpointRounding.AwayFromZero),
-            Amount = -Cents(from.Amount * subscription.Quantity * fraction),
-        };
-        var charge = new InvoiceLineRow
-        {
-            Id = _rng.NewId(at),
-            InvoiceId = id,
-            Kind = InvoiceLineKind.ProrationCharge,
-            Description = $"Remaining time on {to.Plan.Name} plan × {quantity} ({span})",
-            Quantity = quantity,
-            Currency = to.Currency,
-            PeriodStart = at,
-            PeriodEnd = end,
-            PriceId = to.Id,
-            UnitAmount = Math.Round(to.Amount * fraction, 4, MidpointRounding.AwayFromZero),
-            Amount = Cents(to.Amount * quantity * fraction),
-        };
+        var credit = Line(id, InvoiceLineKind.ProrationCredit, "Unused time on {0} plan × {1}", from, subscription.Quantity,
+            -Math.Round(from.Amount * fraction, 4, MidpointRounding.AwayFromZero), -Cents(from.Amount * subscription.Quantity * fraction), at, end, at);
+        var charge = Line(id, InvoiceLineKind.ProrationCharge, "Remaining time on {0} plan × {1}", to, quantity,
+            Math.Round(to.Amount * fraction, 4, MidpointRounding.AwayFromZero), Cents(to.Amount * quantity * fraction), at, end, at);
         var subtotal = credit.Amount + charge.Amount;
         var tax = Cents(subtotal * _country.TaxRate);
-        var invoice = new InvoiceRow
-        {
-            Id = id,
-            Number = output.NextInvoiceNumber(at),
-            CustomerId = _customer.Id,
-            SubscriptionId = subscription.Id,
-            Kind = InvoiceKind.PlanChange,
-            Currency = to.Currency,
-            PeriodStart = at,
-            PeriodEnd = end,
-            IssuedAt = at,
-            Subtotal = subtotal,
-            Tax = tax,
-            Total = subtotal + tax,
-        };
-        output.Add(invoice);
-        output.Add(credit);
-        output.Add(charge);
+        var invoice = new InvoiceRow(id, output.NextInvoiceNumber(at), _customer.Id, subscription.Id, InvoiceKind.PlanChange,
+            to.Currency, at, end, at, null, subtotal, tax, subtotal + tax, 0m);
+        output.Invoices.Add(invoice);
+        output.InvoiceLines.Add(credit);
+        output.InvoiceLines.Add(charge);
         output.PostInvoiceIssued(invoice);
         Pay(invoice, Earlier(at + _rng.Seconds(1, 15), world.Now), PaymentTrigger.BillingRun);
+    }
+
+    /// <summary>A line such as "Team plan × 3 (Mar 1 – Apr 1, 2026)"; <paramref name="text"/> takes the plan name and quantity.</summary>
+    private InvoiceLineRow Line(Guid invoiceId, InvoiceLineKind kind, string text, DemoPrice price, int quantity, decimal unitAmount,
+        decimal amount, DateTime start, DateTime end, DateTime at)
+    {
+        var description = output.WantsRows ? $"{string.Format(CultureInfo.InvariantCulture, text, price.Plan.Name, quantity)} ({Span(start, end)})" : string.Empty;
+        return new InvoiceLineRow(_rng.NewId(at), invoiceId, kind, description, quantity, price.Currency, start, end, price.Id, unitAmount, amount);
     }
 
     private static decimal Cents(decimal amount) => Math.Round(amount, 2, MidpointRounding.AwayFromZero);
@@ -150,25 +93,11 @@ internal sealed partial class CustomerSimulator
             _ => 30_000,
         };
         latency = (int)Math.Min(latency, (world.Now - startedAt).TotalMilliseconds);
-        var attempt = new PaymentAttemptRow
-        {
-            Id = _rng.NewId(startedAt),
-            InvoiceId = invoice.Id,
-            CustomerId = _customer.Id,
-            PaymentMethodId = _card.Id,
-            AttemptNumber = ++invoice.AttemptCount,
-            Currency = invoice.Currency,
-            Trigger = trigger,
-            Status = status,
-            DeclineCode = declineCode,
-            FailureMessage = declineCode is null ? null : FailureMessage(declineCode),
-            GatewayReference = status == PaymentAttemptStatus.Succeeded ? $"ch_sandbox_{_rng.Token(24)}" : null,
-            StartedAt = startedAt,
-            CompletedAt = startedAt.AddMilliseconds(latency),
-            LatencyMs = latency,
-            Amount = invoice.AmountPayable,
-        };
-        output.Add(attempt);
+        var attempt = new PaymentAttemptRow(_rng.NewId(startedAt), invoice.Id, _customer.Id, _card.Id, ++invoice.AttemptCount,
+            invoice.Currency, trigger, status, declineCode, declineCode is null ? null : FailureMessage(declineCode),
+            status == PaymentAttemptStatus.Succeeded ? $"ch_sandbox_{_rng.Token(24)}" : null,
+            startedAt, startedAt.AddMilliseconds(latency), latency, invoice.AmountPayable);
+        output.PaymentAttempts.Add(attempt);
         return attempt;
     }
 
@@ -288,20 +217,12 @@ internal sealed partial class CustomerSimulator
         var openedAt = failure.CompletedAt;
         var hard = policy.IsHardDecline(behavior);
         var finalAt = openedAt.AddDays(policy.FinalActionDay);
-        var dunningCase = new DunningCaseRow
+        var dunningCase = new DunningCaseRow(_rng.NewId(openedAt), invoice.Id, _customer.Id, subscription.Id, invoice.Currency,
+            invoice.AmountDue, openedAt, hard ? DunningStatus.AwaitingPaymentMethod : DunningStatus.RetryPending)
         {
-            Id = _rng.NewId(openedAt),
-            InvoiceId = invoice.Id,
-            CustomerId = _customer.Id,
-            SubscriptionId = subscription.Id,
-            Currency = invoice.Currency,
-            Amount = invoice.AmountDue,
-            Status = hard ? DunningStatus.AwaitingPaymentMethod : DunningStatus.RetryPending,
-            OpenedAt = openedAt,
-            UpdatedAt = openedAt,
             LastDeclineCode = failure.DeclineCode,
         };
-        output.Add(dunningCase);
+        output.DunningCases.Add(dunningCase);
         _card.Behavior = behavior;
 
         var moves = new List<(DateTime At, DunningMove Move)>();
@@ -341,13 +262,7 @@ internal sealed partial class CustomerSimulator
                     var succeeds = _rng.Chance(manual ? 0.5 : RecoveryChance(behavior, at, dunningCase.RetriesMade));
                     var trigger = manual ? PaymentTrigger.Manual : PaymentTrigger.DunningRetry;
                     var attempt = succeeds ? Pay(invoice, at, trigger) : Attempt(invoice, at, trigger, PaymentAttemptStatus.Failed, Report(behavior));
-                    if (manual)
-                    {
-                        output.Audit(_rng.Pick(SupportAgents), SupportRole, "payment.retry", "invoice", invoice.Id, _rng.Pick(RetryReasons),
-                            Invariant($$"""{"status":"open","attempt_count":{{attempt.AttemptNumber - 1}}}"""),
-                            Invariant($$"""{"attempt_number":{{attempt.AttemptNumber}},"result":"{{attempt.Status.ToSnakeCase()}}"{{(attempt.DeclineCode is { } code ? $",\"decline_code\":\"{code}\"" : "")}}}"""),
-                            at);
-                    }
+                    if (manual) AuditManualRetry(invoice, attempt, at);
                     if (succeeds) return Recover(subscription, dunningCase, attempt.CompletedAt);
                     dunningCase.LastDeclineCode = attempt.DeclineCode;
                     dunningCase.UpdatedAt = attempt.CompletedAt;
@@ -394,7 +309,7 @@ internal sealed partial class CustomerSimulator
             var chance = RecoveryChance(behavior, next, dunningCase.RetriesMade + 1);
             dunningCase.NextAttemptAt = next;
             dunningCase.NextAttemptProbability = chance;
-            dunningCase.NextAttemptReason = NextAttemptReason(behavior, next, dunningCase.RetriesMade + 1, chance);
+            dunningCase.NextAttemptReason = output.WantsRows ? NextAttemptReason(behavior, next, dunningCase.RetriesMade + 1, chance) : null;
             if (_rng.Chance(0.05))
             {
                 var pausedAt = _rng.Within(dunningCase.UpdatedAt, world.Now);
@@ -404,6 +319,18 @@ internal sealed partial class CustomerSimulator
             }
         }
         return null;
+    }
+
+    private void AuditManualRetry(InvoiceRow invoice, PaymentAttemptRow attempt, DateTime at)
+    {
+        var agent = _rng.Pick(SupportAgents);
+        var reason = _rng.Pick(RetryReasons);
+        if (!output.WantsRows) return;
+        var declined = attempt.DeclineCode is { } code ? $",\"decline_code\":\"{code}\"" : string.Empty;
+        output.Audit(agent, SupportRole, "payment.retry", "invoice", invoice.Id, reason,
+            Invariant($$"""{"status":"open","attempt_count":{{attempt.AttemptNumber - 1}}}"""),
+            Invariant($$"""{"attempt_number":{{attempt.AttemptNumber}},"result":"{{attempt.Status.ToSnakeCase()}}"{{declined}}}"""),
+            at);
     }
 
     private string NextAttemptReason(string behavior, DateTime at, int retryNumber, double chance)
@@ -438,7 +365,7 @@ internal sealed partial class CustomerSimulator
         invoice.MarkedUncollectibleAt = at;
         output.PostWriteOff(invoice, at);
         subscription.PlanChangesBlocked = PlanChangesBlockedAt(dunningCase.OpenedAt, at);
-        Cancel(subscription, at, CancellationKind.Involuntary);
+        subscription.Cancel(at, CancellationKind.Involuntary);
     }
 
     /// <summary>A support agent honours a cancellation the customer asked for before the renewal: void the invoice, cancel.</summary>
@@ -457,7 +384,7 @@ internal sealed partial class CustomerSimulator
         output.Audit(agent, SupportRole, "invoice.void", "invoice", invoice.Id, reason, before, """{"status":"void"}""", at);
         var canceledAt = Earlier(at + _rng.Seconds(20, 180), world.Now);
         var status = subscription.Status.ToSnakeCase();
-        Cancel(subscription, canceledAt, CancellationKind.Voluntary);
+        subscription.Cancel(canceledAt, CancellationKind.Voluntary);
         output.Audit(agent, SupportRole, "subscription.cancel", "subscription", subscription.Id, reason,
             Invariant($$"""{"status":"{{status}}"}"""), """{"status":"canceled","cancellation_kind":"voluntary"}""", canceledAt);
     }

@@ -31,8 +31,7 @@ internal sealed partial class CustomerSimulator(DemoWorld world, ChunkOutput out
         _country = DemoPeople.Countries[_rng.PickWeighted(DemoPeople.CountryWeights)];
         var signup = SampleSignup();
         var createdAt = signup - _rng.Seconds(60, 900);
-        _customer = new CustomerRow { Id = _rng.NewId(createdAt), Currency = _country.Currency, Country = _country.Code, CreatedAt = createdAt };
-        Describe(_customer, customerIndex);
+        _customer = Describe(_rng.NewId(createdAt), createdAt, customerIndex);
         _card = AttachCard(createdAt + _rng.Seconds(20, 50));
 
         var first = SimulateSubscription(signup, returning: false);
@@ -49,8 +48,8 @@ internal sealed partial class CustomerSimulator(DemoWorld world, ChunkOutput out
             }
         }
 
-        output.Add(_customer);
-        foreach (var card in _cards) output.Add(card);
+        output.Customers.Add(_customer);
+        output.PaymentMethods.AddRange(_cards);
     }
 
     /// <summary>Sign-ups grow about fivefold from the first month to the last.</summary>
@@ -64,34 +63,36 @@ internal sealed partial class CustomerSimulator(DemoWorld world, ChunkOutput out
         return atWork >= world.Start && atWork < latest ? atWork : raw;
     }
 
-    private void Describe(CustomerRow customer, int customerIndex)
+    private CustomerRow Describe(Guid id, DateTime createdAt, int customerIndex)
     {
         var first = _rng.Pick(DemoPeople.FirstNames);
         var last = _rng.Pick(DemoPeople.LastNames);
         var person = $"{DemoPeople.AsciiSlug(first)}.{DemoPeople.AsciiSlug(last)}";
+        string name, email;
         if (_rng.Chance(0.25))
         {
-            customer.Name = $"{first} {last}";
-            customer.Email = $"{person}{_rng.Next(1, 100)}@{_rng.Pick(DemoPeople.PersonalMailDomains)}";
+            name = $"{first} {last}";
+            email = $"{person}{_rng.Next(1, 100)}@{_rng.Pick(DemoPeople.PersonalMailDomains)}";
         }
         else
         {
             var word = _rng.Pick(DemoPeople.CompanyWords);
             var kind = _rng.Pick(DemoPeople.CompanyKinds);
-            customer.Name = _rng.Chance(0.6) ? $"{word} {kind} {_country.CompanySuffix}" : $"{word} {kind}";
+            name = _rng.Chance(0.6) ? $"{word} {kind} {_country.CompanySuffix}" : $"{word} {kind}";
             var domain = $"{DemoPeople.AsciiSlug(word)}{DemoPeople.AsciiSlug(kind)}.example";
-            customer.Email = _rng.Chance(0.5) ? $"{_rng.Pick(DemoPeople.BillingMailboxes)}@{domain}" : $"{person}@{domain}";
+            email = _rng.Chance(0.5) ? $"{_rng.Pick(DemoPeople.BillingMailboxes)}@{domain}" : $"{person}@{domain}";
         }
 
         var city = _rng.Pick(_country.Cities);
         var street = _rng.Pick(_country.Streets);
         var number = _rng.Next(1, 240);
-        customer.City = city.Name;
-        customer.PostalCode = _rng.Pick(city.PostalCodes);
-        customer.Line1 = _country.NumberFirst ? $"{number} {street}" : $"{street} {number}";
-        if (EnglishSpeaking.Contains(_country.Code) && _rng.Chance(0.3))
-            customer.Line2 = _rng.Chance(0.5) ? $"Suite {_rng.Next(100, 990)}" : $"Floor {_rng.Next(2, 30)}";
-        customer.ExternalRef = _rng.Chance(0.85) ? $"crm_{customerIndex + 1:D7}" : null;
+        var postalCode = _rng.Pick(city.PostalCodes);
+        var line2 = EnglishSpeaking.Contains(_country.Code) && _rng.Chance(0.3)
+            ? _rng.Chance(0.5) ? $"Suite {_rng.Next(100, 990)}" : $"Floor {_rng.Next(2, 30)}"
+            : null;
+        var externalRef = _rng.Chance(0.85) ? $"crm_{customerIndex + 1:D7}" : null;
+        return new CustomerRow(id, name, email, _country.Currency, externalRef, createdAt,
+            _country.NumberFirst ? $"{number} {street}" : $"{street} {number}", line2, city.Name, postalCode, _country.Code);
     }
 
     private PaymentMethodRow AttachCard(DateTime at)
@@ -100,17 +101,11 @@ internal sealed partial class CustomerSimulator(DemoWorld world, ChunkOutput out
         var roll = _rng.Next(100);
         var expires = at.AddMonths(_rng.Next(24, 60));
         if (expires <= world.Now) expires = world.Now.AddMonths(_rng.Next(2, 36));
-        var attached = new PaymentMethodRow
+        var attached = new PaymentMethodRow(_rng.NewId(at), _customer.Id, _rng.Token(20),
+            roll < 55 ? "visa" : roll < 87 ? "mastercard" : "amex", _rng.Digits(4), at)
         {
-            Id = _rng.NewId(at),
-            CustomerId = _customer.Id,
-            TokenSuffix = _rng.Token(20),
-            Brand = roll < 55 ? "visa" : roll < 87 ? "mastercard" : "amex",
-            Last4 = _rng.Digits(4),
             ExpMonth = expires.Month,
             ExpYear = expires.Year,
-            IsDefault = true,
-            CreatedAt = at,
         };
         _cards.Add(attached);
         return attached;
@@ -139,7 +134,7 @@ internal sealed partial class CustomerSimulator(DemoWorld world, ChunkOutput out
     private SubscriptionRow SimulateSubscription(DateTime signup, bool returning)
     {
         var (price, quantity) = ChoosePrice(signup);
-        var subscription = new SubscriptionRow { Id = _rng.NewId(signup), CustomerId = _customer.Id, Price = price, Quantity = quantity, CreatedAt = signup };
+        var subscription = new SubscriptionRow(_rng.NewId(signup), _customer.Id, signup, price, quantity);
         var interval = price.Interval;
         var trial = !returning && price.TrialDays > 0;
         DateTime anchor;
@@ -153,7 +148,11 @@ internal sealed partial class CustomerSimulator(DemoWorld world, ChunkOutput out
             if (_rng.Chance(0.22))
             {
                 var quitAt = _rng.Within(signup, anchor);
-                if (quitAt <= world.Now) return Finish(Cancel(subscription, quitAt, CancellationKind.Voluntary));
+                if (quitAt <= world.Now)
+                {
+                    subscription.Cancel(quitAt, CancellationKind.Voluntary);
+                    return Finish(subscription);
+                }
             }
             if (anchor > world.Now) return Finish(subscription);
         }
@@ -228,18 +227,7 @@ internal sealed partial class CustomerSimulator(DemoWorld world, ChunkOutput out
 
     private SubscriptionRow Finish(SubscriptionRow subscription)
     {
-        output.Add(subscription);
-        return subscription;
-    }
-
-    private SubscriptionRow Cancel(SubscriptionRow subscription, DateTime at, CancellationKind kind)
-    {
-        subscription.CanceledAt = at;
-        subscription.CancellationKind = kind;
-        subscription.CancelAtPeriodEnd = false;
-        subscription.PendingPrice = null;
-        subscription.PendingQuantity = null;
-        subscription.Mark(at, SubscriptionStatus.Canceled);
+        output.Subscriptions.Add(subscription);
         return subscription;
     }
 
@@ -291,7 +279,6 @@ internal sealed partial class CustomerSimulator(DemoWorld world, ChunkOutput out
         roll -= downgrade;
         if (roll < pause && when >= world.Now.AddDays(-75))
         {
-            subscription.PausedAt = when;
             subscription.Mark(when, SubscriptionStatus.Paused);
             return true;
         }
@@ -302,13 +289,13 @@ internal sealed partial class CustomerSimulator(DemoWorld world, ChunkOutput out
     {
         if (_rng.Chance(0.1))
         {
-            Cancel(subscription, requestedAt, CancellationKind.Voluntary);
+            subscription.Cancel(requestedAt, CancellationKind.Voluntary);
             return true;
         }
         if (periodEnd <= world.Now)
         {
             var at = Earlier(world.BillingRunAt(world.DayOf(periodEnd)) + _rng.Seconds(2, 900), world.Now);
-            Cancel(subscription, at, CancellationKind.Voluntary);
+            subscription.Cancel(at, CancellationKind.Voluntary);
             return true;
         }
         subscription.CancelAtPeriodEnd = true;
@@ -352,6 +339,7 @@ internal sealed partial class CustomerSimulator(DemoWorld world, ChunkOutput out
         var before = _customer.CreditBalance;
         _customer.CreditBalance += amount;
         output.PostCreditGranted(grantId, _customer.Id, _customer.Currency, amount, at);
+        if (!output.WantsRows) return;
         output.Audit(agent, SupportRole, "customer.grant_credit", "customer", _customer.Id, reason,
             Invariant($$"""{"credit_balance":"{{Amount(before)}}","currency":"{{_customer.Currency}}"}"""),
             Invariant($$"""{"credit_balance":"{{Amount(_customer.CreditBalance)}}","currency":"{{_customer.Currency}}","granted":"{{Amount(amount)}}"}"""),

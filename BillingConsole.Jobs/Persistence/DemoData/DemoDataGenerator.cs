@@ -1,12 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
 using BillingConsole.Domain.Audit;
-using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Persistence.Configurations;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace BillingConsole.Persistence.DemoData;
 
@@ -25,9 +23,6 @@ public sealed class DemoDataGenerator(NpgsqlDataSource dataSource, ILogger<DemoD
     internal const string Gateway = "sandbox";
 
     private static readonly int Writers = Math.Clamp(Environment.ProcessorCount + 1, 2, 4);
-
-    private static readonly string[] BulkTables =
-        ["customers", "payment_methods", "subscriptions", "invoices", "invoice_lines", "payment_attempts", "dunning_cases", "ledger_entries", "audit_log"];
 
     /// <summary>True when the database has no customers, i.e. demo data may be written.</summary>
     public static async Task<bool> IsDatabaseEmptyAsync(NpgsqlDataSource dataSource, CancellationToken ct = default)
@@ -53,10 +48,11 @@ public sealed class DemoDataGenerator(NpgsqlDataSource dataSource, ILogger<DemoD
 
         var tally = new DemoTally(world);
         await WriteReferenceDataAsync(world, runs, tally, ct);
-        var bulkLoad = await DemoBulkLoad.SuspendAsync(dataSource, BulkTables, logger, ct);
+        var chunkTables = await DemoTables.DescribeChunkTablesAsync(dataSource, ct);
+        var bulkLoad = await DemoBulkLoad.SuspendAsync(dataSource, chunkTables.Select(table => table.Table).ToList(), logger, ct);
         try
         {
-            await Task.Run(() => WriteCustomers(world, numberBases, tally, clock, ct), ct);
+            await Task.Run(() => WriteCustomers(world, chunkTables, numberBases, tally, clock, ct), ct);
         }
         finally
         {
@@ -115,7 +111,8 @@ public sealed class DemoDataGenerator(NpgsqlDataSource dataSource, ILogger<DemoD
         return (perChunk, runs, numbered);
     }
 
-    private void WriteCustomers(DemoWorld world, int[][] numberBases, DemoTally tally, Stopwatch clock, CancellationToken ct)
+    private void WriteCustomers(DemoWorld world, IReadOnlyList<IChunkTable> tables, int[][] numberBases, DemoTally tally, Stopwatch clock,
+        CancellationToken ct)
     {
         var done = 0;
         var reportEvery = Math.Max(1, world.ChunkCount / 10);
@@ -123,16 +120,19 @@ public sealed class DemoDataGenerator(NpgsqlDataSource dataSource, ILogger<DemoD
         {
             var output = new ChunkOutput(world, numberBases[chunk]);
             Simulate(world, output, chunk);
-            var chunkTally = new DemoTally(world);
-            chunkTally.Add(output);
+            var written = new List<(string Table, long Rows)>(tables.Count);
             using (var connection = dataSource.OpenConnection())
             using (var transaction = connection.BeginTransaction())
             {
                 using (var relaxed = new NpgsqlCommand("set local synchronous_commit = off", connection, transaction)) relaxed.ExecuteNonQuery();
-                foreach (var (table, rows) in DemoCopy.WriteChunk(connection, output)) chunkTally.AddRows(table, rows);
+                foreach (var table in tables) written.Add((table.Table, table.Write(connection, output)));
                 transaction.Commit();
             }
-            lock (tally) tally.Merge(chunkTally);
+            lock (tally)
+            {
+                tally.Add(output);
+                foreach (var (table, rows) in written) tally.AddRows(table, rows);
+            }
             var finished = Interlocked.Increment(ref done);
             if (finished % reportEvery == 0 || finished == world.ChunkCount)
             {
@@ -170,33 +170,17 @@ public sealed class DemoDataGenerator(NpgsqlDataSource dataSource, ILogger<DemoD
         tally.AddRows("prices", world.Catalog.Prices.Count);
         tally.AddRows("dunning_policies", 1);
 
-        await using (var importer = await connection.BeginBinaryImportAsync(
-            "COPY billing_runs (id, as_of, trigger, started_by, status, started_at, finished_at, due_count, chunk_count, chunks_done, invoiced_count, charged_count, failed_count) FROM STDIN (FORMAT BINARY)", ct))
+        var billingRuns = Enumerable.Range(0, world.DayCount).Select(day =>
         {
-            for (var day = 0; day < world.DayCount; day++)
-            {
-                var run = runs[day];
-                var startedAt = world.BillingRunAt(day);
-                var finishedAt = (run.LastCompletion > startedAt ? run.LastCompletion : startedAt).AddSeconds(4);
-                if (finishedAt > world.Now) finishedAt = world.Now;
-                var chunks = (run.Invoiced + 499) / 500;
-                await importer.StartRowAsync(ct);
-                await importer.WriteAsync(world.BillingRunId(day), NpgsqlDbType.Uuid, ct);
-                await importer.WriteAsync(startedAt, NpgsqlDbType.TimestampTz, ct);
-                await importer.WriteAsync("schedule", NpgsqlDbType.Text, ct);
-                await importer.WriteAsync("system", NpgsqlDbType.Text, ct);
-                await importer.WriteAsync("completed", NpgsqlDbType.Text, ct);
-                await importer.WriteAsync(startedAt, NpgsqlDbType.TimestampTz, ct);
-                await importer.WriteAsync(finishedAt, NpgsqlDbType.TimestampTz, ct);
-                await importer.WriteAsync(run.Invoiced, NpgsqlDbType.Integer, ct);
-                await importer.WriteAsync(chunks, NpgsqlDbType.Integer, ct);
-                await importer.WriteAsync(chunks, NpgsqlDbType.Integer, ct);
-                await importer.WriteAsync(run.Invoiced, NpgsqlDbType.Integer, ct);
-                await importer.WriteAsync(run.Charged, NpgsqlDbType.Integer, ct);
-                await importer.WriteAsync(run.Failed, NpgsqlDbType.Integer, ct);
-            }
-            tally.AddRows("billing_runs", (long)await importer.CompleteAsync(ct));
-        }
+            var run = runs[day];
+            var startedAt = world.BillingRunAt(day);
+            var finishedAt = (run.LastCompletion > startedAt ? run.LastCompletion : startedAt).AddSeconds(4);
+            var chunks = (run.Invoiced + 499) / 500;
+            return new BillingRunRow(world.BillingRunId(day), startedAt, "schedule", "system", "completed", startedAt,
+                finishedAt < world.Now ? finishedAt : world.Now, run.Invoiced, chunks, chunks, run.Invoiced, run.Charged, run.Failed, null);
+        }).ToList();
+        var billingRunTable = await CopyTable<BillingRunRow>.DescribeAsync(dataSource, "billing_runs", ct);
+        tally.AddRows(billingRunTable.Table, billingRunTable.Write(connection, billingRuns));
         await transaction.CommitAsync(ct);
     }
 
@@ -204,30 +188,14 @@ public sealed class DemoDataGenerator(NpgsqlDataSource dataSource, ILogger<DemoD
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        await using (var importer = await connection.BeginBinaryImportAsync(
-            "COPY mrr_snapshots (month, currency, mrr, active_subscriptions, new_subscriptions, churned_voluntary, churned_involuntary, computed_at) FROM STDIN (FORMAT BINARY)", ct))
-        {
-            foreach (var (currency, months) in tally.Months)
-            {
-                for (var month = 0; month < months.Length; month++)
-                {
-                    var figures = months[month];
-                    var computedAt = month + 1 < months.Length ? world.MonthStart(month + 1).AddMinutes(10) : world.Now;
-                    await importer.StartRowAsync(ct);
-                    await importer.WriteAsync(DateOnly.FromDateTime(world.MonthStart(month)), NpgsqlDbType.Date, ct);
-                    await importer.WriteAsync(currency, NpgsqlDbType.Char, ct);
-                    await importer.WriteAsync(figures.Mrr, NpgsqlDbType.Numeric, ct);
-                    await importer.WriteAsync(figures.Active, NpgsqlDbType.Integer, ct);
-                    await importer.WriteAsync(figures.New, NpgsqlDbType.Integer, ct);
-                    await importer.WriteAsync(figures.ChurnedVoluntary, NpgsqlDbType.Integer, ct);
-                    await importer.WriteAsync(figures.ChurnedInvoluntary, NpgsqlDbType.Integer, ct);
-                    await importer.WriteAsync(computedAt, NpgsqlDbType.TimestampTz, ct);
-                }
-            }
-            tally.AddRows("mrr_snapshots", (long)await importer.CompleteAsync(ct));
-        }
+        var snapshots = tally.Months.SelectMany(pair => pair.Value.Select((figures, month) => new MrrSnapshotRow(
+            DateOnly.FromDateTime(world.MonthStart(month)), pair.Key, figures.Mrr, figures.Active, figures.New, figures.ChurnedVoluntary,
+            figures.ChurnedInvoluntary, month + 1 < pair.Value.Length ? world.MonthStart(month + 1).AddMinutes(10) : world.Now))).ToList();
+        var snapshotTable = await CopyTable<MrrSnapshotRow>.DescribeAsync(dataSource, "mrr_snapshots", ct);
+        tally.AddRows(snapshotTable.Table, snapshotTable.Write(connection, snapshots));
         var audit = DemoAdminAudit.Entries(world, PolicyJson(world.Policy));
-        tally.AddRows("audit_log", DemoCopy.AuditEntries(connection, audit));
+        var auditTable = await CopyTable<AuditEntry>.DescribeAsync(dataSource, "audit_log", ct);
+        tally.AddRows(auditTable.Table, auditTable.Write(connection, audit));
         await transaction.CommitAsync(ct);
     }
 

@@ -5,59 +5,46 @@ using BillingConsole.Domain.Subscriptions;
 
 namespace BillingConsole.Persistence.DemoData;
 
-// Plain rows, one per table row, written by binary COPY. Mutable while a customer's history is simulated.
+// One type per table; CopyTable<T> writes a column from the property of the same name. What a customer's history changes
+// as it is played (a card's behaviour, a subscription's status, an invoice's payment) is settable; the rest is positional.
 
-internal sealed class CustomerRow
+internal sealed record CustomerRow(
+    Guid Id, string Name, string Email, string Currency, string? ExternalRef, DateTime CreatedAt,
+    string AddressLine1, string? AddressLine2, string AddressCity, string AddressPostalCode, string AddressCountry)
 {
-    public Guid Id { get; init; }
-    public string Name { get; set; } = string.Empty;
-    public string Email { get; set; } = string.Empty;
-    public string Currency { get; init; } = "USD";
-    public string? ExternalRef { get; set; }
-    public DateTime CreatedAt { get; init; }
     public bool DunningPaused { get; set; }
     public decimal CreditBalance { get; set; }
-    public string Line1 { get; set; } = string.Empty;
-    public string? Line2 { get; set; }
-    public string City { get; set; } = string.Empty;
-    public string PostalCode { get; set; } = string.Empty;
-    public string Country { get; init; } = string.Empty;
 }
 
-internal sealed class PaymentMethodRow
+internal sealed record PaymentMethodRow(Guid Id, Guid CustomerId, string TokenSuffix, string Brand, string Last4, DateTime CreatedAt)
 {
-    public Guid Id { get; init; }
-    public Guid CustomerId { get; init; }
+    public string Gateway => DemoDataGenerator.Gateway;
+
     /// <summary>What the sandbox gateway does with this card now: "ok", a decline code, or "timeout". Spelled in the token.</summary>
     public string Behavior { get; set; } = "ok";
-    public string TokenSuffix { get; init; } = string.Empty;
-    public string Brand { get; init; } = "visa";
-    public string Last4 { get; init; } = "0000";
-    public int ExpMonth { get; set; }
-    public int ExpYear { get; set; }
-    public bool IsDefault { get; set; }
-    public DateTime CreatedAt { get; init; }
-    public DateTime? DetachedAt { get; set; }
 
     public string Token => $"pm_{Behavior}_{TokenSuffix}";
+    public int ExpMonth { get; set; }
+    public int ExpYear { get; set; }
+    public bool IsDefault { get; set; } = true;
+    public DateTime? DetachedAt { get; set; }
 }
 
-internal sealed class SubscriptionRow
+internal sealed record SubscriptionRow(Guid Id, Guid CustomerId, DateTime CreatedAt, DemoPrice FirstPrice, int FirstQuantity)
 {
-    public Guid Id { get; init; }
-    public Guid CustomerId { get; init; }
-    public DemoPrice Price { get; set; } = null!;
-    public int Quantity { get; set; }
-    public SubscriptionStatus Status { get; set; }
-    public DateTime CreatedAt { get; init; }
+    public DemoPrice Price { get; set; } = FirstPrice;
+    public Guid PriceId => Price.Id;
+    public int Quantity { get; set; } = FirstQuantity;
+    public SubscriptionStatus Status { get; private set; }
     public DateTime CurrentPeriodStart { get; set; }
     public DateTime CurrentPeriodEnd { get; set; }
     public DateTime? TrialEnd { get; set; }
     public bool CancelAtPeriodEnd { get; set; }
-    public DateTime? CanceledAt { get; set; }
-    public CancellationKind? CancellationKind { get; set; }
-    public DateTime? PausedAt { get; set; }
+    public DateTime? CanceledAt { get; private set; }
+    public CancellationKind? CancellationKind { get; private set; }
+    public DateTime? PausedAt { get; private set; }
     public DemoPrice? PendingPrice { get; set; }
+    public Guid? PendingPriceId => PendingPrice?.Id;
     public int? PendingQuantity { get; set; }
     public bool PlanChangesBlocked { get; set; }
 
@@ -67,31 +54,33 @@ internal sealed class SubscriptionRow
     public void Mark(DateTime at, SubscriptionStatus status)
     {
         Status = status;
+        if (status == SubscriptionStatus.Paused) PausedAt = at;
         Timeline.Add((at, status, Price, Quantity));
+    }
+
+    public void Cancel(DateTime at, CancellationKind kind)
+    {
+        CanceledAt = at;
+        CancellationKind = kind;
+        CancelAtPeriodEnd = false;
+        PendingPrice = null;
+        PendingQuantity = null;
+        Mark(at, SubscriptionStatus.Canceled);
     }
 }
 
-internal sealed class InvoiceRow
+internal sealed record InvoiceRow(
+    Guid Id, string Number, Guid CustomerId, Guid? SubscriptionId, InvoiceKind Kind, string Currency,
+    DateTime PeriodStart, DateTime PeriodEnd, DateTime IssuedAt, Guid? BillingRunId,
+    decimal Subtotal, decimal Tax, decimal Total, decimal CreditApplied)
 {
-    public Guid Id { get; init; }
-    public string Number { get; init; } = string.Empty;
-    public Guid CustomerId { get; init; }
-    public Guid? SubscriptionId { get; init; }
-    public InvoiceKind Kind { get; init; }
     public InvoiceStatus Status { get; set; } = InvoiceStatus.Open;
-    public string Currency { get; init; } = "USD";
-    public DateTime PeriodStart { get; init; }
-    public DateTime PeriodEnd { get; init; }
-    public DateTime IssuedAt { get; init; }
+    public DateTime CreatedAt => IssuedAt;
+    public DateTime DueAt => IssuedAt;
     public DateTime? PaidAt { get; set; }
     public DateTime? VoidedAt { get; set; }
     public DateTime? MarkedUncollectibleAt { get; set; }
-    public Guid? BillingRunId { get; init; }
     public int AttemptCount { get; set; }
-    public decimal Subtotal { get; init; }
-    public decimal Tax { get; init; }
-    public decimal Total { get; init; }
-    public decimal CreditApplied { get; init; }
     public decimal AmountPaid { get; set; }
     public decimal AmountWrittenOff { get; set; }
 
@@ -102,53 +91,25 @@ internal sealed class InvoiceRow
     public decimal AmountDue => Status == InvoiceStatus.Open ? Math.Max(Total - CreditApplied - AmountPaid, 0m) : 0m;
 }
 
-internal sealed class InvoiceLineRow
-{
-    public Guid Id { get; init; }
-    public Guid InvoiceId { get; init; }
-    public InvoiceLineKind Kind { get; init; }
-    public string Description { get; init; } = string.Empty;
-    public int Quantity { get; init; }
-    public string Currency { get; init; } = "USD";
-    public DateTime PeriodStart { get; init; }
-    public DateTime PeriodEnd { get; init; }
-    public Guid? PriceId { get; init; }
-    public decimal UnitAmount { get; init; }
-    public decimal Amount { get; init; }
-}
+internal sealed record InvoiceLineRow(
+    Guid Id, Guid InvoiceId, InvoiceLineKind Kind, string Description, int Quantity, string Currency,
+    DateTime PeriodStart, DateTime PeriodEnd, Guid? PriceId, decimal UnitAmount, decimal Amount);
 
-internal sealed class PaymentAttemptRow
+internal sealed record PaymentAttemptRow(
+    Guid Id, Guid InvoiceId, Guid CustomerId, Guid? PaymentMethodId, int AttemptNumber, string Currency,
+    PaymentTrigger Trigger, PaymentAttemptStatus Status, string? DeclineCode, string? FailureMessage, string? GatewayReference,
+    DateTime StartedAt, DateTime CompletedAt, int LatencyMs, decimal Amount)
 {
-    public Guid Id { get; init; }
-    public Guid InvoiceId { get; init; }
-    public Guid CustomerId { get; init; }
-    public Guid? PaymentMethodId { get; init; }
-    public int AttemptNumber { get; init; }
-    public string Currency { get; init; } = "USD";
-    public PaymentTrigger Trigger { get; init; }
-    public PaymentAttemptStatus Status { get; init; }
-    public string? DeclineCode { get; init; }
-    public string? FailureMessage { get; init; }
-    public string? GatewayReference { get; init; }
-    public DateTime StartedAt { get; init; }
-    public DateTime CompletedAt { get; init; }
-    public int LatencyMs { get; init; }
-    public decimal Amount { get; init; }
-
+    public string Gateway => DemoDataGenerator.Gateway;
     public string IdempotencyKey => PaymentAttempt.KeyFor(InvoiceId, AttemptNumber);
 }
 
-internal sealed class DunningCaseRow
+internal sealed record DunningCaseRow(
+    Guid Id, Guid InvoiceId, Guid CustomerId, Guid? SubscriptionId, string Currency, decimal Amount, DateTime OpenedAt, DunningStatus Status)
 {
-    public Guid Id { get; init; }
-    public Guid InvoiceId { get; init; }
-    public Guid CustomerId { get; init; }
-    public Guid? SubscriptionId { get; init; }
-    public string Currency { get; init; } = "USD";
-    public decimal Amount { get; init; }
-    public DunningStatus Status { get; set; }
-    public DateTime OpenedAt { get; init; }
-    public DateTime UpdatedAt { get; set; }
+    public int PolicyVersion => DemoWorld.PolicyVersion;
+    public DunningStatus Status { get; set; } = Status;
+    public DateTime UpdatedAt { get; set; } = OpenedAt;
     public DateTime? ClosedAt { get; set; }
     public int RetriesMade { get; set; }
     public string? LastDeclineCode { get; set; }
@@ -158,3 +119,11 @@ internal sealed class DunningCaseRow
     public int EscalationStep { get; set; }
     public string? FinalAction { get; set; }
 }
+
+internal sealed record BillingRunRow(
+    Guid Id, DateTime AsOf, string Trigger, string StartedBy, string Status, DateTime StartedAt, DateTime FinishedAt,
+    int DueCount, int ChunkCount, int ChunksDone, int InvoicedCount, int ChargedCount, int FailedCount, string? Error);
+
+internal sealed record MrrSnapshotRow(
+    DateOnly Month, string Currency, decimal Mrr, int ActiveSubscriptions, int NewSubscriptions, int ChurnedVoluntary,
+    int ChurnedInvoluntary, DateTime ComputedAt);

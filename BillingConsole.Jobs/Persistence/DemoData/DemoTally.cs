@@ -5,7 +5,10 @@ using BillingConsole.Domain.Subscriptions;
 
 namespace BillingConsole.Persistence.DemoData;
 
-/// <summary>Rows written, money per currency and month-by-month revenue figures, added up chunk by chunk.</summary>
+/// <summary>
+/// Rows written, money per currency and month-by-month revenue figures, added up chunk by chunk (in whatever order chunks
+/// finish: the sums are of amounts with at most four decimals, so they come out the same).
+/// </summary>
 internal sealed class DemoTally(DemoWorld world)
 {
     private readonly SortedDictionary<string, long> _rows = new(StringComparer.Ordinal);
@@ -83,17 +86,6 @@ internal sealed class DemoTally(DemoWorld world)
         }
     }
 
-    public void Merge(DemoTally other)
-    {
-        foreach (var (table, count) in other._rows) AddRows(table, count);
-        foreach (var (currency, money) in other._money) Money(currency).Add(money);
-        foreach (var (currency, months) in other._months)
-        {
-            if (!_months.TryGetValue(currency, out var mine)) _months[currency] = mine = new MonthTally[world.Months];
-            for (var i = 0; i < mine.Length; i++) mine[i].Add(months[i]);
-        }
-    }
-
     private sealed class MoneyTally
     {
         public decimal Invoiced;
@@ -104,18 +96,6 @@ internal sealed class DemoTally(DemoWorld world)
         public decimal OpenReceivable;
         public decimal CreditGranted;
         public decimal CreditBalance;
-
-        public void Add(MoneyTally other)
-        {
-            Invoiced += other.Invoiced;
-            CreditApplied += other.CreditApplied;
-            Paid += other.Paid;
-            WrittenOff += other.WrittenOff;
-            Voided += other.Voided;
-            OpenReceivable += other.OpenReceivable;
-            CreditGranted += other.CreditGranted;
-            CreditBalance += other.CreditBalance;
-        }
     }
 }
 
@@ -130,14 +110,4 @@ internal struct MonthTally
     public int ChurnedInvoluntary;
 
     public readonly decimal Mrr => Math.Round(MonthlyAmounts + YearlyAmounts / 12m, 4, MidpointRounding.AwayFromZero);
-
-    public void Add(in MonthTally other)
-    {
-        MonthlyAmounts += other.MonthlyAmounts;
-        YearlyAmounts += other.YearlyAmounts;
-        Active += other.Active;
-        New += other.New;
-        ChurnedVoluntary += other.ChurnedVoluntary;
-        ChurnedInvoluntary += other.ChurnedInvoluntary;
-    }
 }

@@ -1,0 +1,372 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using BillingConsole.Domain.Dunning;
+using BillingConsole.Domain.Payments;
+using BillingConsole.Persistence.DemoData;
+using BillingConsole.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace BillingConsole.Tests.Persistence;
+
+/// <summary>One generated demo database, shared by the read-only checks below.</summary>
+public sealed class GeneratedDemoDatabase : IAsyncLifetime
+{
+    public static readonly DemoDataOptions Options = new()
+    {
+        Seed = 42,
+        Customers = 300,
+        Now = new DateTimeOffset(2026, 11, 26, 10, 30, 0, TimeSpan.Zero),
+    };
+
+    private MigratedDatabase? _database;
+
+    public MigratedDatabase Database => _database ?? throw new InvalidOperationException("Not initialized.");
+    public DemoDataSummary Summary { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _database = await TestDatabases.CreateMigratedAsync("demo");
+        Summary = await Generate(_database, Options);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_database is not null) await _database.DisposeAsync();
+    }
+
+    public static Task<DemoDataSummary> Generate(MigratedDatabase database, DemoDataOptions options) =>
+        new DemoDataGenerator(database.DataSource, NullLogger<DemoDataGenerator>.Instance).GenerateAsync(options, CancellationToken.None);
+}
+
+public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassFixture<GeneratedDemoDatabase>
+{
+    private static readonly string[] Tables =
+    [
+        "plans", "prices", "customers", "payment_methods", "subscriptions", "invoices", "invoice_lines", "payment_attempts",
+        "dunning_cases", "dunning_policies", "ledger_entries", "billing_runs", "audit_log", "mrr_snapshots",
+    ];
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private NpgsqlDataSource Db => demo.Database.DataSource;
+
+    [Fact]
+    public async Task The_same_seed_gives_the_same_data_and_another_seed_does_not()
+    {
+        await using var again = await TestDatabases.CreateMigratedAsync("demo");
+        var summary = await GeneratedDemoDatabase.Generate(again, GeneratedDemoDatabase.Options);
+
+        Assert.Equal(demo.Summary.RowCounts, summary.RowCounts);
+        Assert.Equal(demo.Summary.Totals, summary.Totals);
+        foreach (var digest in ContentDigests)
+            Assert.Equal(await Scalar<string>(Db, digest), await Scalar<string>(again.DataSource, digest));
+
+        await using var other = await TestDatabases.CreateMigratedAsync("demo");
+        var different = await GeneratedDemoDatabase.Generate(other, GeneratedDemoDatabase.Options with { Seed = 7 });
+        Assert.NotEqual(demo.Summary.Totals, different.Totals);
+    }
+
+    private static readonly string[] ContentDigests =
+    [
+        "select md5(string_agg(concat_ws('|', id, number, customer_id, status, total, credit_applied, amount_paid, issued_at, paid_at), ',' order by number)) from invoices",
+        "select md5(string_agg(concat_ws('|', transaction_id, line_number, kind, account, debit, credit, occurred_at), ',' order by transaction_id, line_number)) from ledger_entries",
+        "select md5(string_agg(concat_ws('|', idempotency_key, status, decline_code, started_at, latency_ms), ',' order by idempotency_key)) from payment_attempts",
+        "select md5(string_agg(concat_ws('|', id, name, email, credit_balance), ',' order by id)) from customers",
+    ];
+
+    [Fact]
+    public async Task The_summary_counts_and_totals_match_the_database()
+    {
+        foreach (var table in Tables)
+            Assert.Equal(demo.Summary.Count(table), await Scalar<long>(Db, $"select count(*) from {table}"));
+
+        foreach (var totals in demo.Summary.Totals)
+        {
+            await using var command = Db.CreateCommand("""
+                select coalesce(sum(total), 0), coalesce(sum(credit_applied), 0), coalesce(sum(amount_paid), 0),
+                       coalesce(sum(amount_written_off), 0), coalesce(sum(total) filter (where status = 'void'), 0), coalesce(sum(amount_due), 0)
+                from invoices where currency = $1
+                """);
+            command.Parameters.AddWithValue(totals.Currency);
+            await using var reader = await command.ExecuteReaderAsync(Ct);
+            Assert.True(await reader.ReadAsync(Ct));
+            Assert.Equal(totals.Invoiced, reader.GetDecimal(0));
+            Assert.Equal(totals.CreditApplied, reader.GetDecimal(1));
+            Assert.Equal(totals.Paid, reader.GetDecimal(2));
+            Assert.Equal(totals.WrittenOff, reader.GetDecimal(3));
+            Assert.Equal(totals.Voided, reader.GetDecimal(4));
+            Assert.Equal(totals.OpenReceivable, reader.GetDecimal(5));
+            Assert.Equal(totals.Invoiced, totals.CreditApplied + totals.Paid + totals.WrittenOff + totals.Voided + totals.OpenReceivable);
+            Assert.Equal(totals.CreditGranted, totals.CreditApplied + totals.CreditBalance);
+        }
+    }
+
+    [Fact]
+    public async Task Every_invoice_adds_up()
+    {
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from invoices i
+            where i.subtotal <> (select coalesce(sum(l.amount), 0) from invoice_lines l where l.invoice_id = i.id)
+               or i.total <> i.subtotal + i.tax
+               or i.total <= 0
+               or (i.status = 'paid' and (i.amount_paid <> i.total - i.credit_applied or i.paid_at is null))
+               or (i.status = 'uncollectible' and (i.amount_written_off <> i.total - i.credit_applied or i.marked_uncollectible_at is null))
+               or (i.status = 'void' and i.voided_at is null)
+               or (i.status <> 'paid' and i.amount_paid <> 0)
+               or i.issued_at is null or i.due_at is null
+            """));
+        Assert.Equal(0L, await Scalar<long>(Db,
+            "select count(*) from invoices where number !~ '^INV-[0-9]{6,}$'"));
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from (
+                select number, issued_at, lag(issued_at) over (order by number) as previous from invoices) n
+            where date_trunc('day', issued_at) < date_trunc('day', previous)
+            """));
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from invoice_lines l join invoices i on i.id = l.invoice_id
+            where (i.kind = 'subscription_cycle') <> (l.kind = 'recurring') or l.currency <> i.currency
+            """));
+    }
+
+    [Fact]
+    public async Task Every_paid_invoice_has_exactly_one_succeeded_attempt_and_no_other_invoice_has_one()
+    {
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from invoices i
+            where (select count(*) from payment_attempts a where a.invoice_id = i.id and a.status = 'succeeded')
+                  <> case when i.status = 'paid' then 1 else 0 end
+               or i.attempt_count <> (select count(*) from payment_attempts a where a.invoice_id = i.id)
+            """));
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from payment_attempts a join invoices i on i.id = a.invoice_id
+            where a.idempotency_key <> 'inv_' || replace(a.invoice_id::text, '-', '') || '_att_' || a.attempt_number
+               or a.amount <> i.total - i.credit_applied
+               or (a.status = 'succeeded') <> (a.gateway_reference like 'ch_sandbox_%')
+               or (a.status = 'failed') <> (a.decline_code is not null and a.decline_code <> 'ERR_GATEWAY_TIMEOUT')
+               or a.completed_at < a.started_at or a.completed_at > $1
+            """, GeneratedDemoDatabase.Options.Now));
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from (
+                select invoice_id, array_agg(attempt_number order by attempt_number) as numbers, count(*) as n
+                from payment_attempts group by invoice_id) a
+            where a.numbers <> array(select generate_series(1, a.n::int))
+            """));
+    }
+
+    [Fact]
+    public async Task Every_ledger_transaction_balances()
+    {
+        Assert.True(await Scalar<long>(Db, "select count(distinct transaction_id) from ledger_entries") > 0);
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from (
+                select transaction_id from ledger_entries group by transaction_id
+                having sum(debit) <> sum(credit) or count(distinct kind) <> 1 or count(distinct currency) <> 1) t
+            """));
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from invoices i
+            where i.total <> (select coalesce(sum(debit), 0) from ledger_entries e
+                              where e.invoice_id = i.id and e.kind = 'invoice_issued' and e.account = 'receivable')
+               or i.amount_paid <> (select coalesce(sum(debit), 0) from ledger_entries e
+                                    where e.invoice_id = i.id and e.kind = 'payment' and e.account = 'cash')
+            """));
+    }
+
+    [Fact]
+    public async Task Each_customers_receivable_equals_what_their_open_invoices_still_owe()
+    {
+        Assert.True(await Scalar<long>(Db, "select count(*) from invoices where status = 'open'") > 0);
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from customers c
+            where (select coalesce(sum(debit - credit), 0) from ledger_entries e where e.customer_id = c.id and e.account = 'receivable')
+               <> (select coalesce(sum(amount_due), 0) from invoices i where i.customer_id = c.id)
+            """));
+    }
+
+    [Fact]
+    public async Task Each_customers_credit_balance_equals_their_ledger_customer_credit()
+    {
+        Assert.True(await Scalar<long>(Db, "select count(*) from ledger_entries where kind = 'credit_granted'") > 0);
+        Assert.True(await Scalar<long>(Db, "select count(*) from invoices where credit_applied > 0") > 0);
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from customers c
+            where c.credit_balance <> (select coalesce(sum(credit - debit), 0) from ledger_entries e
+                                       where e.customer_id = c.id and e.account = 'customer_credit')
+               or c.credit_balance < 0
+            """));
+    }
+
+    [Fact]
+    public async Task Subscriptions_are_in_a_state_the_engine_could_have_left_them_in()
+    {
+        var now = GeneratedDemoDatabase.Options.Now;
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from subscriptions
+            where (status in ('trialing', 'active', 'past_due') and not (current_period_start <= $1 and $1 < current_period_end))
+               or ((status = 'canceled') <> (canceled_at is not null and cancellation_kind is not null))
+               or ((status = 'paused') <> (paused_at is not null))
+               or (status = 'trialing' and trial_end is null)
+               or (cancel_at_period_end and status <> 'active')
+            """, now));
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from invoices i join subscriptions s on s.id = i.subscription_id
+            where i.kind = 'subscription_cycle' and i.period_start > s.current_period_start
+            """));
+        // Past-due and unpaid subscriptions have exactly one open dunning case; every open case belongs to one of them.
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from subscriptions s
+            where (s.status in ('past_due', 'unpaid'))
+               <> exists (select 1 from dunning_cases d where d.subscription_id = s.id
+                          and d.status in ('retry_pending', 'retrying', 'awaiting_payment_method'))
+            """));
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from dunning_cases d join invoices i on i.id = d.invoice_id
+            where (d.status = 'recovered' and i.status <> 'paid')
+               or (d.status = 'exhausted' and (i.status <> 'uncollectible' or d.final_action <> 'mark_uncollectible'))
+               or (d.status = 'closed' and i.status <> 'void')
+               or (d.status in ('retry_pending', 'awaiting_payment_method') and (i.status <> 'open' or d.closed_at is not null))
+               or (d.status = 'retry_pending' and (d.next_attempt_at is null or d.next_attempt_at <= $1 or d.next_attempt_at > $1 + interval '21 days'
+                                                   or d.next_attempt_probability is null or d.next_attempt_reason is null))
+               or (d.status = 'awaiting_payment_method' and d.next_attempt_at is not null)
+               or d.policy_version <> 1 or d.retries_made > 15
+            """, now));
+        var statuses = await Strings(Db, "select distinct status from subscriptions");
+        Assert.Superset(new HashSet<string> { "trialing", "active", "past_due", "canceled" }, statuses);
+        var invoiceStatuses = await Strings(Db, "select distinct status from invoices");
+        Assert.Superset(new HashSet<string> { "paid", "open", "uncollectible" }, invoiceStatuses);
+        var caseStatuses = await Strings(Db, "select distinct status from dunning_cases");
+        Assert.Superset(new HashSet<string> { "recovered", "exhausted", "retry_pending" }, caseStatuses);
+        var kinds = await Strings(Db, "select distinct cancellation_kind from subscriptions where cancellation_kind is not null");
+        Assert.Equal(new HashSet<string> { "voluntary", "involuntary" }, kinds);
+    }
+
+    [Fact]
+    public async Task Decline_codes_follow_a_realistic_mix()
+    {
+        await using var command = Db.CreateCommand("""
+            select decline_code, count(*) from payment_attempts a
+            where status = 'failed' and attempt_number = 1
+            group by decline_code
+            """);
+        var counts = new Dictionary<string, long>();
+        await using (var reader = await command.ExecuteReaderAsync(Ct))
+        {
+            while (await reader.ReadAsync(Ct)) counts[reader.GetString(0)] = reader.GetInt64(1);
+        }
+        var total = counts.Values.Sum();
+        Assert.True(total > 50, $"only {total} first-attempt failures");
+        var insufficient = counts.GetValueOrDefault("insufficient_funds") / (double)total;
+        Assert.InRange(insufficient, 0.30, 0.60);
+        Assert.True(counts.GetValueOrDefault("do_not_honor") > counts.GetValueOrDefault("fraudulent"));
+        Assert.All(counts.Keys, code => Assert.Contains(code, DeclineCodes.All));
+    }
+
+    [Fact]
+    public async Task Payment_methods_carry_sandbox_tokens_and_never_a_card_number()
+    {
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from payment_methods
+            where token !~ '^pm_(ok|insufficient_funds|do_not_honor|try_again_later|expired_card|lost_card|stolen_card|fraudulent|account_closed|timeout)_[0-9a-z]{20}$'
+               or brand not in ('visa', 'mastercard', 'amex') or gateway <> 'sandbox'
+            """));
+        var cardNumberLike = new Regex("[0-9]{13,}");
+        foreach (var query in new[]
+                 {
+                     "select string_agg(t::text, ' ') from payment_methods t",
+                     "select string_agg(t::text, ' ') from customers t",
+                     "select string_agg(concat_ws(' ', gateway_reference, failure_message), ' ') from payment_attempts",
+                     "select string_agg(concat_ws(' ', reason, before, after), ' ') from audit_log",
+                 })
+        {
+            Assert.DoesNotMatch(cardNumberLike, await Scalar<string>(Db, query));
+        }
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from customers c
+            where (select count(*) from payment_methods p where p.customer_id = c.id and p.is_default and p.detached_at is null) <> 1
+            """));
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from customers c join payment_methods p on p.customer_id = c.id and p.is_default
+            where (exists (select 1 from subscriptions s where s.customer_id = c.id and s.status = 'active' and not s.cancel_at_period_end
+                           and not exists (select 1 from invoices i where i.subscription_id = s.id and i.status = 'open'))
+                   and p.token not like 'pm_ok_%')
+            """));
+    }
+
+    [Fact]
+    public async Task Snapshots_runs_policy_and_audit_are_filled_in()
+    {
+        var options = GeneratedDemoDatabase.Options;
+        Assert.Equal((long)options.MonthsOfHistory, await Scalar<long>(Db, "select count(distinct month) from mrr_snapshots"));
+        Assert.True(await Scalar<long>(Db, "select count(*) from mrr_snapshots where mrr > 0 and active_subscriptions > 0") >= options.MonthsOfHistory);
+        Assert.Equal(await Scalar<long>(Db, "select count(*) from subscriptions"), await Scalar<long>(Db, "select sum(new_subscriptions) from mrr_snapshots"));
+        Assert.Equal(await Scalar<long>(Db, "select count(*) from invoices where billing_run_id is not null"),
+            await Scalar<long>(Db, "select sum(invoiced_count) from billing_runs"));
+        Assert.InRange(await Scalar<long>(Db, "select count(*) from audit_log"), 20, 1000);
+        Assert.True(await Scalar<long>(Db, "select count(*) from audit_log where action = 'payment.retry' and actor_role = 'support'") > 0);
+
+        await using var context = demo.Database.NewContext();
+        var policy = await context.DunningPolicies.SingleAsync(Ct);
+        Assert.Equal(1, policy.Version);
+        Assert.Equal(DemoDataGenerator.PolicyJson(DunningPolicySettings.Default), DemoDataGenerator.PolicyJson(policy.Settings));
+        Assert.Equal(JsonSerializer.Serialize(DunningPolicySettings.Default.Ladder), JsonSerializer.Serialize(policy.Settings.Ladder));
+    }
+
+    [Fact]
+    public async Task The_domain_model_reads_the_generated_rows()
+    {
+        await using var context = demo.Database.NewContext();
+        var customers = await context.Customers.Include(c => c.PaymentMethods).OrderBy(c => c.Id).Take(100).ToListAsync(Ct);
+        Assert.All(customers, c => Assert.NotNull(c.DefaultPaymentMethod));
+        var invoices = await context.Invoices.Include(i => i.Lines).OrderBy(i => i.Number).Take(500).ToListAsync(Ct);
+        Assert.All(invoices, i => Assert.Equal(i.Subtotal, i.Lines.Aggregate(BillingConsole.Domain.Common.Money.Zero(i.Currency), (sum, line) => sum + line.Amount)));
+        Assert.NotEmpty(await context.Subscriptions.Take(500).ToListAsync(Ct));
+        Assert.NotEmpty(await context.PaymentAttempts.Take(500).ToListAsync(Ct));
+        Assert.NotEmpty(await context.DunningCases.ToListAsync(Ct));
+        Assert.NotEmpty(await context.LedgerEntries.Take(500).ToListAsync(Ct));
+        Assert.NotEmpty(await context.BillingRuns.ToListAsync(Ct));
+        Assert.NotEmpty(await context.AuditLog.ToListAsync(Ct));
+        Assert.NotEmpty(await context.MrrSnapshots.ToListAsync(Ct));
+        Assert.Equal(4, await context.Plans.CountAsync(Ct));
+    }
+
+    [Fact]
+    public async Task It_only_writes_to_an_empty_database_and_leaves_the_schema_as_migrated()
+    {
+        Assert.False(await DemoDataGenerator.IsDatabaseEmptyAsync(Db, Ct));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => GeneratedDemoDatabase.Generate(demo.Database, GeneratedDemoDatabase.Options));
+
+        await using var empty = await TestDatabases.CreateMigratedAsync("demo");
+        Assert.True(await DemoDataGenerator.IsDatabaseEmptyAsync(empty.DataSource, Ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => GeneratedDemoDatabase.Generate(empty, new DemoDataOptions()));
+
+        // Indexes and foreign keys are lifted during the load; they must all be back, exactly as the migrations made them.
+        const string schema = """
+            select string_agg(definition, E'\n' order by definition) from (
+                select t.relname || ': ' || pg_get_indexdef(i.indexrelid) as definition
+                from pg_index i join pg_class t on t.oid = i.indrelid
+                where t.relnamespace = 'public'::regnamespace
+                union all
+                select conrelid::regclass::text || ': ' || conname || ' ' || pg_get_constraintdef(oid)
+                from pg_constraint where connamespace = 'public'::regnamespace) d
+            """;
+        Assert.Equal(await Scalar<string>(empty.DataSource, schema), await Scalar<string>(Db, schema));
+        Assert.Equal(0L, await Scalar<long>(Db, "select count(*) from pg_constraint where connamespace = 'public'::regnamespace and not convalidated"));
+    }
+
+    private static async Task<T> Scalar<T>(NpgsqlDataSource db, string sql, params object[] parameters)
+    {
+        await using var command = db.CreateCommand(sql);
+        foreach (var parameter in parameters) command.Parameters.AddWithValue(parameter);
+        return (T)(await command.ExecuteScalarAsync(Ct))!;
+    }
+
+    private static async Task<HashSet<string>> Strings(NpgsqlDataSource db, string sql)
+    {
+        await using var command = db.CreateCommand(sql);
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        var values = new HashSet<string>();
+        while (await reader.ReadAsync(Ct)) values.Add(reader.GetString(0));
+        return values;
+    }
+}

@@ -52,6 +52,8 @@ public sealed record AttemptAggregate(
 public sealed class RecoveryStatistics : IRecoveryModel
 {
     private const int Sweeps = 12;
+    // Positions in _factors.
+    private const int Weekday = 0, Hour = 1, DayOfMonth = 2, Attempt = 3;
     private const double MaxProbability = 0.95;
 
     private readonly RecoveryPriors _priors;
@@ -121,8 +123,12 @@ public sealed class RecoveryStatistics : IRecoveryModel
     public double Probability(in RecoveryQuery query)
     {
         var table = Table(query.DeclineCode);
-        var p = _base[table] * Math.Exp(-_decay[table] * Math.Max(0, query.DaysSinceFirstFailure));
-        for (var f = 0; f < _factors.Length; f++) p *= _factors[f].Values[table][LevelOf(f, query)];
+        var local = query.LocalTime;
+        var p = _base[table] * Math.Exp(-_decay[table] * Math.Max(0, query.DaysSinceFirstFailure))
+            * _factors[Weekday].Values[table][(int)local.DayOfWeek]
+            * _factors[Hour].Values[table][local.Hour]
+            * _factors[DayOfMonth].Values[table][RecoveryLevels.DayOfMonth(local)]
+            * _factors[Attempt].Values[table][RecoveryLevels.Attempt(query.AttemptNumber)];
         return Math.Min(p, MaxProbability);
     }
 
@@ -139,14 +145,13 @@ public sealed class RecoveryStatistics : IRecoveryModel
         ];
     }
 
-    private int Table(string declineCode) => _codes.GetValueOrDefault(declineCode);
+    private int Table(string declineCode) => _codes.TryGetValue(declineCode, out var table) ? table : 0;
 
-    /// <summary>The level of factor <paramref name="f"/> (in the order of <see cref="_factors"/>) a query falls in.</summary>
     private static int LevelOf(int f, in RecoveryQuery query) => f switch
     {
-        0 => (int)query.LocalTime.DayOfWeek,
-        1 => query.LocalTime.Hour,
-        2 => RecoveryLevels.DayOfMonth(query.LocalTime),
+        Weekday => (int)query.LocalTime.DayOfWeek,
+        Hour => query.LocalTime.Hour,
+        DayOfMonth => RecoveryLevels.DayOfMonth(query.LocalTime),
         _ => RecoveryLevels.Attempt(query.AttemptNumber),
     };
 

@@ -25,5 +25,9 @@ public sealed record RetryContext(
 
     /// <summary>The question to ask a recovery model about a retry at <paramref name="at"/>.</summary>
     public RecoveryQuery QueryAt(DateTimeOffset at, int attemptNumber) =>
-        new(LastDeclineCode, attemptNumber, (at - FirstFailureAt).TotalDays, TimeZoneInfo.ConvertTime(at, TimeZone).DateTime);
+        new(LastDeclineCode, attemptNumber, (at - FirstFailureAt).TotalDays, LocalTime(at));
+
+    // The scheduler asks this for every candidate hour; a zone without daylight saving needs no rule lookup.
+    private DateTime LocalTime(DateTimeOffset at) =>
+        TimeZone.SupportsDaylightSavingTime ? TimeZoneInfo.ConvertTime(at, TimeZone).DateTime : at.UtcDateTime + TimeZone.BaseUtcOffset;
 }

@@ -65,7 +65,6 @@ public sealed class DunningSimulator(RetryScheduler? scheduler = null)
             .Append(new Strategy("statistical", statistical, _ => learned))
             .Append(new Strategy("oracle", statistical, c => c.Segment));
         var results = strategies
-            .AsParallel().AsOrdered()
             .Select(s => Evaluate(s.Name, evaluated, c => Replay(c, s.Policy, s.Model(c))))
             .ToList();
         return new SimulationReport(population.Seed, budget, history.Count, observations.Count, evaluated.Count,

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using BillingConsole.Commands;
 
 namespace BillingConsole.Tests.Commands;
@@ -11,8 +12,9 @@ public sealed class SimulateDunningCommandTests
     public async Task Prints_a_table_then_the_figures_of_every_strategy_as_json_on_the_last_line()
     {
         var small = Path.Combine(Path.GetTempPath(), $"population-{Guid.NewGuid():N}.json");
-        var json = (await File.ReadAllTextAsync(Consumer, TestContext.Current.CancellationToken)).Replace("\"customers\": 12000", "\"customers\": 300");
-        await File.WriteAllTextAsync(small, json, TestContext.Current.CancellationToken);
+        var population = JsonNode.Parse(await File.ReadAllTextAsync(Consumer, TestContext.Current.CancellationToken))!;
+        population["customers"] = 300;
+        await File.WriteAllTextAsync(small, population.ToJsonString(), TestContext.Current.CancellationToken);
         var (output, error) = (new StringWriter(), new StringWriter());
         try
         {

@@ -1,0 +1,20 @@
+namespace BillingConsole.Engine.Dunning;
+
+/// <summary>One retry the model is asked about.</summary>
+/// <param name="DeclineCode">The decline of the failure the retry follows.</param>
+/// <param name="AttemptNumber">1 for the first dunning retry.</param>
+/// <param name="DaysSinceFirstFailure">Fractional days from the failure that opened the case.</param>
+/// <param name="LocalTime">The retry time on the customer's clock: weekday, hour and day of month come from it.</param>
+public readonly record struct RecoveryQuery(string DeclineCode, int AttemptNumber, double DaysSinceFirstFailure, DateTime LocalTime);
+
+/// <summary>One reason a retry time is better or worse than average: "Tuesday", 1.2.</summary>
+public sealed record RecoveryFactor(string Description, double Multiplier);
+
+/// <summary>Estimates the probability that a retry succeeds.</summary>
+public interface IRecoveryModel
+{
+    double Probability(in RecoveryQuery query);
+
+    /// <summary>The multipliers behind <see cref="Probability"/>, for the reason shown to support agents.</summary>
+    IReadOnlyList<RecoveryFactor> Explain(in RecoveryQuery query) => [];
+}

@@ -1,0 +1,173 @@
+using System.Globalization;
+using BillingConsole.Domain.Dunning;
+
+namespace BillingConsole.Engine.Dunning;
+
+/// <summary>Tuning of the retry search that is not business policy.</summary>
+public sealed record RetrySchedulerOptions
+{
+    /// <summary>Retries closer together than this rarely find anything changed and look like hammering to issuers.</summary>
+    public TimeSpan MinimumSpacing { get; init; } = TimeSpan.FromHours(12);
+
+    /// <summary>
+    /// What money recovered a day later is worth against today: the time value of money and the chance that the customer
+    /// leaves meanwhile. It also makes the search prefer the sooner of two equally good slots.
+    /// </summary>
+    public double DailyDiscount { get; init; } = 0.99;
+
+    public static RetrySchedulerOptions Default { get; } = new();
+}
+
+/// <summary>
+/// Picks the time of the next retry of a dunning case, or says why there is none. Pure: everything it knows comes in
+/// through <see cref="RetryContext"/>, the policy and the recovery model.
+/// </summary>
+/// <remarks>
+/// <para>Rules that hold in both modes: hard declines are never retried; the retries of a case never exceed the
+/// policy's <see cref="DunningPolicySettings.EffectiveBudget"/> (at most 15) and all fall within
+/// min(final-action day, 30) days of the first failure, so no 30 days ever hold more than the card networks' 15; the first
+/// retry waits for the grace period; retries are at least <see cref="RetrySchedulerOptions.MinimumSpacing"/> apart.</para>
+/// <para>Fixed mode retries on the policy's days after the first failure, held back to the earliest allowed time.</para>
+/// <para>Statistical mode plans all the remaining retries at once and takes the first of the plan. The candidates are the
+/// earliest allowed time and every whole hour after it until the window closes. A small dynamic program over
+/// (candidate, retries left) maximises the expected discounted recovery
+/// V(i, k) = max(V(i + 1, k), p(i) · d(i) + (1 − p(i)) · V(next(i), k − 1)), where p comes from the model, d is the
+/// daily discount and next(i) is the first candidate the minimum spacing allows after i. So it retries soon while the
+/// decay costs more than a better slot gains, waits for a payday, weekday or hour when that is worth more, and keeps
+/// enough room for the retries it has left.</para>
+/// </remarks>
+public sealed class RetryScheduler(RetrySchedulerOptions? options = null)
+{
+    private const double NotableMultiplier = 1.1;
+    private readonly RetrySchedulerOptions _options = options ?? RetrySchedulerOptions.Default;
+
+    public RetryDecision Next(RetryContext context, DunningPolicySettings policy, IRecoveryModel model)
+    {
+        if (policy.IsHardDecline(context.LastDeclineCode))
+            return new RetryDecision.Stop(StopKind.HardDecline,
+                $"{context.LastDeclineCode} is a hard decline: the same card cannot succeed, so the case waits for a new payment method.");
+        var made = context.RetriesMade;
+        if (made >= policy.EffectiveBudget)
+            return new RetryDecision.Stop(StopKind.BudgetExhausted, $"All {policy.EffectiveBudget} retries of the attempt budget are used.");
+        var isFixed = policy.Mode == RetryMode.Fixed;
+        if (isFixed && made >= policy.FixedIntervalsDays.Count)
+            return new RetryDecision.Stop(StopKind.BudgetExhausted, $"All {policy.FixedIntervalsDays.Count} retries of the fixed schedule are used.");
+
+        var (windowEnd, windowReason) = Window(context, policy);
+        var earliest = Earliest(context, policy);
+        var planned = isFixed ? Max(earliest, context.FirstFailureAt.AddDays(policy.FixedIntervalsDays[made])) : earliest;
+        if (planned > windowEnd)
+            return new RetryDecision.Stop(StopKind.WindowOver, $"No retry fits before {windowReason}.");
+        return isFixed ? Fixed(context, policy, model, planned) : Statistical(context, policy, model, earliest, windowEnd);
+    }
+
+    /// <summary>Retries must fall by the final-action day and within the card networks' 30 days of the first failure.</summary>
+    private static (DateTimeOffset End, string Reason) Window(RetryContext context, DunningPolicySettings policy)
+    {
+        var days = Math.Min(policy.FinalActionDay, DunningPolicySettings.NetworkCapWindowDays);
+        var reason = policy.FinalActionDay <= DunningPolicySettings.NetworkCapWindowDays
+            ? $"the final action on day {days}"
+            : $"the card networks' {days}-day window closes";
+        return (context.FirstFailureAt.AddDays(days), reason);
+    }
+
+    private DateTimeOffset Earliest(RetryContext context, DunningPolicySettings policy)
+    {
+        var earliest = Max(context.Now, context.FirstFailureAt.AddHours(policy.GracePeriodHours));
+        return context.LastRetryAt is { } last ? Max(earliest, last + _options.MinimumSpacing) : earliest;
+    }
+
+    private static RetryDecision Fixed(RetryContext context, DunningPolicySettings policy, IRecoveryModel model, DateTimeOffset at)
+    {
+        var number = context.RetriesMade + 1;
+        var day = policy.FixedIntervalsDays[context.RetriesMade];
+        var held = at > context.FirstFailureAt.AddDays(day) ? ", held back to the earliest allowed time" : string.Empty;
+        var probability = model.Probability(context.QueryAt(at, number));
+        return new RetryDecision.Retry(at, probability, Invariant(
+            $"Retry {number} of {RetriesAllowed(context, policy)} on day {day} of the fixed schedule ({string.Join(", ", policy.FixedIntervalsDays)}){held}; estimated {probability * 100:0}%."));
+    }
+
+    private RetryDecision Statistical(RetryContext context, DunningPolicySettings policy, IRecoveryModel model,
+        DateTimeOffset earliest, DateTimeOffset windowEnd)
+    {
+        var slots = Candidates(earliest, windowEnd);
+        var count = slots.Length;
+        var next = NextAllowed(slots);
+        var queries = slots.Select(at => context.QueryAt(at, 0)).ToArray();
+        var discount = slots.Select(at => Math.Pow(_options.DailyDiscount, (at - context.Now).TotalDays)).ToArray();
+
+        // later[i]: the best expected recovery from candidate i on with one retry fewer; a sentinel 0 past the end.
+        var later = new double[count + 1];
+        var current = new double[count + 1];
+        var take = new double[count];
+        var left = policy.EffectiveBudget - context.RetriesMade;
+        for (var retries = 1; retries <= left; retries++)
+        {
+            var number = context.RetriesMade + left - retries + 1;
+            current[count] = 0;
+            for (var i = count - 1; i >= 0; i--)
+            {
+                var p = model.Probability(queries[i] with { AttemptNumber = number });
+                take[i] = p * discount[i] + (1 - p) * later[next[i]];
+                current[i] = Math.Max(take[i], current[i + 1]);
+            }
+            (later, current) = (current, later);
+        }
+
+        // "later" now holds the plan with every retry left; its first retry is the first candidate where retrying beats waiting.
+        var chosen = 0;
+        while (chosen < count - 1 && take[chosen] < later[chosen + 1]) chosen++;
+        var query = queries[chosen] with { AttemptNumber = context.RetriesMade + 1 };
+        var probability = model.Probability(query);
+        return new RetryDecision.Retry(slots[chosen], probability,
+            Reason(context, policy, model, query, chosen == 0, probability));
+    }
+
+    /// <summary>The earliest allowed time, then every whole hour after it up to the end of the window.</summary>
+    private static DateTimeOffset[] Candidates(DateTimeOffset earliest, DateTimeOffset windowEnd)
+    {
+        var hour = TimeSpan.TicksPerHour;
+        var firstWholeHour = new DateTimeOffset((earliest.UtcTicks / hour + 1) * hour, TimeSpan.Zero);
+        var wholeHours = firstWholeHour > windowEnd ? 0 : (int)((windowEnd - firstWholeHour).Ticks / hour) + 1;
+        return [earliest, .. Enumerable.Range(0, wholeHours).Select(h => firstWholeHour.AddHours(h))];
+    }
+
+    /// <summary>For each candidate, the first candidate the minimum spacing allows after it (the count when none).</summary>
+    private int[] NextAllowed(DateTimeOffset[] slots)
+    {
+        var next = new int[slots.Length];
+        var j = 0;
+        for (var i = 0; i < slots.Length; i++)
+        {
+            while (j < slots.Length && slots[j] < slots[i] + _options.MinimumSpacing) j++;
+            next[i] = j;
+        }
+        return next;
+    }
+
+    private static string Reason(RetryContext context, DunningPolicySettings policy, IRecoveryModel model, RecoveryQuery query,
+        bool soonest, double probability)
+    {
+        var notable = model.Explain(query).Where(f => f.Multiplier >= NotableMultiplier).OrderByDescending(f => f.Multiplier).Take(3)
+            .Select(f => Invariant($"{f.Description} {f.Multiplier:0.0}×")).ToList();
+        var when = Invariant($"Retry {query.AttemptNumber} of {RetriesAllowed(context, policy)} on {query.LocalTime:ddd d MMM HH:mm} (customer's time)");
+        var why = (soonest, notable.Count) switch
+        {
+            (true, 0) => "as soon as allowed: no later slot is enough better to wait for",
+            (true, _) => $"as soon as allowed: {Join(notable)} better than average for {query.DeclineCode}",
+            (false, 0) => $"the best chance for {query.DeclineCode} among the slots left",
+            (false, _) => $"{Join(notable)} better than average for {query.DeclineCode}",
+        };
+        return Invariant($"{when}: {why}; estimated {probability * 100:0}%.");
+    }
+
+    private static int RetriesAllowed(RetryContext context, DunningPolicySettings policy) =>
+        policy.Mode == RetryMode.Fixed ? Math.Min(policy.EffectiveBudget, policy.FixedIntervalsDays.Count) : policy.EffectiveBudget;
+
+    private static string Join(IReadOnlyList<string> parts) =>
+        parts.Count == 1 ? parts[0] : string.Join(", ", parts.Take(parts.Count - 1)) + " and " + parts[^1];
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a >= b ? a : b;
+}

@@ -28,7 +28,8 @@ public static class TestDatabases
     /// <summary>A new, migrated database with a unique name; dropped when disposed.</summary>
     public static async Task<MigratedDatabase> CreateMigratedAsync(string purpose)
     {
-        var name = $"t_{purpose}_{Guid.NewGuid():N}"[..40].ToLowerInvariant();
+        var name = $"t_{purpose}_{Guid.NewGuid():N}".ToLowerInvariant();
+        if (name.Length > 63) name = name[..63];
         await RecreateAsync(name);
         var connectionString = TestServers.ConnectionStringFor(name);
         await using (var db = NewContext(connectionString))

@@ -2,7 +2,7 @@ namespace BillingConsole.Domain.Common;
 
 /// <summary>
 /// Recognises text that looks like a full payment card number: 13 to 19 digits in a row, optionally grouped by single
-/// spaces or dashes. No Luhn check: anything shaped like a card number is refused, so a real one can never be stored.
+/// spaces or dashes (a UUID is not one). No Luhn check: anything shaped like a card number is refused, so a real one can never be stored.
 /// </summary>
 public static class CardNumbers
 {
@@ -11,7 +11,8 @@ public static class CardNumbers
 
     public static bool LooksLikeCardNumber(string? text)
     {
-        if (string.IsNullOrEmpty(text)) return false;
+        // A UUID's digit groups, joined by dashes, can run past 13 digits.
+        if (string.IsNullOrEmpty(text) || Guid.TryParseExact(text.Trim(), "D", out _)) return false;
         var digits = 0;
         for (var i = 0; i < text.Length; i++)
         {

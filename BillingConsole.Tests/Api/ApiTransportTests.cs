@@ -205,6 +205,8 @@ public sealed class ApiTransportTests(ConsoleAppHost host) : ApiTestBase(host)
         Assert.False(BillingConsole.Domain.Common.CardNumbers.LooksLikeCardNumber("123456789012"));
         Assert.False(BillingConsole.Domain.Common.CardNumbers.LooksLikeCardNumber("12345678-1234-7123-8123-123456789012"));
         Assert.False(BillingConsole.Domain.Common.CardNumbers.LooksLikeCardNumber("tok_1N3T00LkdIwHu7ix"));
+        Assert.False(BillingConsole.Domain.Common.CardNumbers.LooksLikeCardNumber("tok_8d3f1234567890123456ab"));
+        Assert.True(BillingConsole.Domain.Common.CardNumbers.LooksLikeCardNumber("ada+1234567890123456@example.com"));
         Assert.False(BillingConsole.Domain.Common.CardNumbers.LooksLikeCardNumber("2027-01-16T12:00:00Z"));
     }
 }

@@ -21,6 +21,7 @@ namespace BillingConsole.Api;
 public sealed class ApiRequestGuard(RequestDelegate next, IOptions<JsonOptions> json)
 {
     public const int MaxBodyBytes = 64 * 1024;
+    private const string UnsupportedMediaType = "Send the body as JSON with 'Content-Type: application/json'.";
     private const string CardNumberMessage =
         "This looks like a card number. Card numbers must never be sent here: send the payment gateway's token instead.";
 
@@ -38,7 +39,7 @@ public sealed class ApiRequestGuard(RequestDelegate next, IOptions<JsonOptions> 
             await next(context);
             var response = context.Response;
             if (!response.HasStarted && response.StatusCode >= 400 && response.ContentLength is null or 0 && string.IsNullOrEmpty(response.ContentType))
-                await ApiProblems.Status(response.StatusCode).ExecuteAsync(context);
+                await ApiProblems.Status(response.StatusCode, DetailFor(context)).ExecuteAsync(context);
         }
         catch (Exception e) when (!context.Response.HasStarted && ApiProblems.For(e) is { } problem)
         {
@@ -49,7 +50,8 @@ public sealed class ApiRequestGuard(RequestDelegate next, IOptions<JsonOptions> 
     private async Task<IResult?> RefuseBodyAsync(HttpContext context)
     {
         var request = context.Request;
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxBodyBytes;
+        // Refused without buffering more than the limit. Kestrel's own (larger) limit is left alone so that it can drain the
+        // unread rest and the client reads this 413 instead of a reset connection.
         if (request.ContentLength > MaxBodyBytes) return TooLarge();
         var accepts = context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>();
         if (accepts?.RequestType is not { } requestType) return null;
@@ -60,7 +62,7 @@ public sealed class ApiRequestGuard(RequestDelegate next, IOptions<JsonOptions> 
         if (body.Length == 0)
             return accepts.IsOptional ? null : ApiProblems.Status(StatusCodes.Status400BadRequest, "This request needs a JSON body.");
         if (!IsJson(request.ContentType))
-            return ApiProblems.Status(StatusCodes.Status415UnsupportedMediaType, "Send the body as JSON with 'Content-Type: application/json'.");
+            return ApiProblems.Status(StatusCodes.Status415UnsupportedMediaType, UnsupportedMediaType);
 
         try
         {
@@ -85,6 +87,15 @@ public sealed class ApiRequestGuard(RequestDelegate next, IOptions<JsonOptions> 
         }
         return null;
     }
+
+    /// <summary>For answers that routing gives before any endpoint runs.</summary>
+    private static string? DetailFor(HttpContext context) => context.Response.StatusCode switch
+    {
+        StatusCodes.Status404NotFound => $"There is nothing at {context.Request.Path}.",
+        StatusCodes.Status405MethodNotAllowed => $"{context.Request.Path} does not accept {context.Request.Method}.",
+        StatusCodes.Status415UnsupportedMediaType => UnsupportedMediaType,
+        _ => null,
+    };
 
     /// <summary>The whole body, or null when it is longer than <see cref="MaxBodyBytes"/>.</summary>
     private static async Task<byte[]?> ReadUpToLimitAsync(Stream body, CancellationToken ct)

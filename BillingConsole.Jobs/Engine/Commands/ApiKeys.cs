@@ -32,7 +32,7 @@ public sealed class ApiKeys(BillingDbContext db, AuditTrail audit, TimeProvider 
             Name = name.Trim(),
             Prefix = prefix,
             Hash = Hash(key),
-            CreatedAt = clock.GetUtcNow(),
+            CreatedAt = clock.GetStoredNow(),
         };
         db.ApiKeys.Add(record);
         audit.Record(Actor.System, "api_key.created", "api_key", record.Id, $"API key '{record.Name}' created",

@@ -26,7 +26,7 @@ public sealed class CustomerCommands(
         return await db.InTransactionAsync(async () =>
         {
             await EnsureExternalRefFreeAsync(command.ExternalRef, null, ct);
-            var customer = new Customer(command.Name!, command.Email!, command.Currency!, ToAddress(command.Address), clock.GetUtcNow(),
+            var customer = new Customer(command.Name!, command.Email!, command.Currency!, ToAddress(command.Address), clock.GetStoredNow(),
                 command.ExternalRef);
             db.Customers.Add(customer);
             var view = CustomerView.From(customer);
@@ -77,7 +77,7 @@ public sealed class CustomerCommands(
             if (await db.PaymentMethods.AnyAsync(p => p.Gateway == gateway && p.Token == command.Token, ct))
                 throw new DomainRuleException("This gateway token is already attached to a customer.");
             var method = customer.AttachPaymentMethod(gateway, command.Token!.Trim(), command.Brand!.Trim(), command.Last4!,
-                command.ExpMonth!.Value, command.ExpYear!.Value, clock.GetUtcNow());
+                command.ExpMonth!.Value, command.ExpYear!.Value, clock.GetStoredNow());
             var view = PaymentMethodView.From(method);
             audit.Record(actor, "payment_method.attached", "customer", customer.Id, reason, after: view);
             await db.SaveChangesAsync(ct);

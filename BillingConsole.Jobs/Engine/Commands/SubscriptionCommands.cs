@@ -42,7 +42,7 @@ public sealed class SubscriptionCommands(
             if (price.Currency != customer.Currency)
                 throw new DomainRuleException($"The price is in {price.Currency}; the customer is billed in {customer.Currency}.");
 
-            var now = clock.GetUtcNow();
+            var now = clock.GetStoredNow();
             var trialEnd = calendar.TrialEnd(now, command.TrialDays ?? price.TrialDays);
             // A trial's end anchors the periods that follow it (docs/invoicing.md).
             var anchorDay = calendar.AnchorDayOf(trialEnd ?? now);
@@ -98,13 +98,13 @@ public sealed class SubscriptionCommands(
         await cancelValidator.ValidateAndThrowAsync(command, ct);
         return await ChangeAsync(subscriptionId, "subscription.canceled", actor, reason, subscription =>
         {
-            if (command.When == CancelWhen.Now) subscription.Cancel(clock.GetUtcNow(), CancellationKind.Voluntary);
+            if (command.When == CancelWhen.Now) subscription.Cancel(clock.GetStoredNow(), CancellationKind.Voluntary);
             else subscription.ScheduleCancellation();
         }, ct);
     }
 
     public Task<SubscriptionView> PauseAsync(Guid subscriptionId, Actor actor, string reason, CancellationToken ct) =>
-        ChangeAsync(subscriptionId, "subscription.paused", actor, reason, subscription => subscription.Pause(clock.GetUtcNow()), ct);
+        ChangeAsync(subscriptionId, "subscription.paused", actor, reason, subscription => subscription.Pause(clock.GetStoredNow()), ct);
 
     /// <summary>
     /// Resumes a paused subscription. If its period ended during the pause, a new period starts now and is invoiced now,
@@ -117,7 +117,7 @@ public sealed class SubscriptionCommands(
             await db.LockCustomerAsync(customerId, ct);
             var subscription = await db.Subscriptions.SingleAsync(s => s.Id == subscriptionId, ct);
             var before = SubscriptionView.From(subscription);
-            var now = clock.GetUtcNow();
+            var now = clock.GetStoredNow();
             InvoiceView? invoice = null;
             if (subscription.Status == SubscriptionStatus.Paused && subscription.CurrentPeriodEnd <= now)
             {
@@ -170,7 +170,8 @@ public sealed class SubscriptionCommands(
         var snapshot = await SnapshotAsync(subscription, ct);
         var newPrice = (await SubscribablePriceAsync(command.PriceId!.Value, ct)).Price;
         ProrationBehavior? behavior = EnumNames.TryParseSnakeCase<ProrationBehavior>(command.Behavior, out var parsed) ? parsed : null;
-        var quote = proration.Quote(snapshot, newPrice, command.Quantity ?? subscription.Quantity, command.ProrationDate ?? clock.GetUtcNow(), behavior);
+        var at = command.ProrationDate is { } requested ? StoredTime.Truncate(requested) : clock.GetStoredNow();
+        var quote = proration.Quote(snapshot, newPrice, command.Quantity ?? subscription.Quantity, at, behavior);
         return new QuotedChange(subscription, customer, quote, InvoiceGenerator.ForPlanChange(snapshot, quote, customer.CreditBalance, TaxRate));
     }
 

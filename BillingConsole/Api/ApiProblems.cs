@@ -39,6 +39,11 @@ public static class ApiProblems
     public static string FieldPath(string propertyPath) =>
         string.Join('.', propertyPath.Split('.').Select(JsonNamingPolicy.CamelCase.ConvertName));
 
+    /// <summary>Names and documents a mutating endpoint: its success response and the problems it may answer with.</summary>
+    public static RouteHandlerBuilder Command<TResponse>(this RouteHandlerBuilder endpoint, string name, string summary,
+        int status = StatusCodes.Status200OK) =>
+        endpoint.WithName(name).WithSummary(summary).Produces<TResponse>(status).ProducesCommandProblems();
+
     /// <summary>The problems any mutating endpoint may answer with, for the OpenAPI document.</summary>
     public static RouteHandlerBuilder ProducesCommandProblems(this RouteHandlerBuilder endpoint) => endpoint
         .ProducesValidationProblem()

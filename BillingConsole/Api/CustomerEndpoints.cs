@@ -11,20 +11,17 @@ public static class CustomerEndpoints
         customers.MapPost("/", (CreateCustomer body, HttpContext http, CustomerCommands commands) =>
                 IdempotentCommand.RunAsync(http, "customers.create", body, StatusCodes.Status201Created,
                     (actor, reason, ct) => commands.CreateAsync(body, actor, reason, ct)))
-            .WithName("CreateCustomer").WithSummary("Create a customer")
-            .Produces<CustomerView>(StatusCodes.Status201Created).ProducesCommandProblems();
+            .Command<CustomerView>("CreateCustomer", "Create a customer", StatusCodes.Status201Created);
 
         customers.MapPatch("/{id:guid}", (Guid id, UpdateCustomer body, HttpContext http, CustomerCommands commands) =>
                 IdempotentCommand.RunAsync(http, "customers.update", new { id, body }, StatusCodes.Status200OK,
                     (actor, reason, ct) => commands.UpdateAsync(id, body, actor, reason, ct)))
-            .WithName("UpdateCustomer").WithSummary("Change a customer's name, email, currency, address or external reference")
-            .Produces<CustomerView>().ProducesCommandProblems();
+            .Command<CustomerView>("UpdateCustomer", "Change a customer's name, email, currency, address or external reference");
 
         customers.MapPost("/{id:guid}/payment-methods", (Guid id, AttachPaymentMethod body, HttpContext http, CustomerCommands commands) =>
                 IdempotentCommand.RunAsync(http, "customers.attach_payment_method", new { id, body }, StatusCodes.Status201Created,
                     (actor, reason, ct) => commands.AttachPaymentMethodAsync(id, body, actor, reason, ct)))
-            .WithName("AttachPaymentMethod").WithSummary("Attach a card by its gateway token (never a card number); it becomes the default")
-            .Produces<PaymentMethodView>(StatusCodes.Status201Created).ProducesCommandProblems();
+            .Command<PaymentMethodView>("AttachPaymentMethod", "Attach a card by its gateway token (never a card number); it becomes the default", StatusCodes.Status201Created);
 
         customers.MapGet("/{id:guid}/invoices", (Guid id, string? limit, string? startingAfter, CustomerCommands commands, CancellationToken ct) =>
                 commands.InvoicesAsync(id, QueryValues.Int(limit, nameof(limit)) ?? 20, QueryValues.Guid(startingAfter, nameof(startingAfter)), ct))

@@ -11,14 +11,12 @@ public static class SubscriptionEndpoints
         subscriptions.MapPost("/", (CreateSubscription body, HttpContext http, SubscriptionCommands commands) =>
                 IdempotentCommand.RunAsync(http, "subscriptions.create", body, StatusCodes.Status201Created,
                     (actor, reason, ct) => commands.CreateAsync(body, actor, reason, ct)))
-            .WithName("CreateSubscription").WithSummary("Start a subscription: a trial, or a first period invoiced now")
-            .Produces<SubscriptionChangeView>(StatusCodes.Status201Created).ProducesCommandProblems();
+            .Command<SubscriptionChangeView>("CreateSubscription", "Start a subscription: a trial, or a first period invoiced now", StatusCodes.Status201Created);
 
         subscriptions.MapPost("/{id:guid}/change-plan", (Guid id, ChangePlan body, HttpContext http, SubscriptionCommands commands) =>
                 IdempotentCommand.RunAsync(http, "subscriptions.change_plan", new { id, body }, StatusCodes.Status200OK,
                     (actor, reason, ct) => commands.ChangePlanAsync(id, body, actor, reason, ct)))
-            .WithName("ChangePlan").WithSummary("Change price or quantity; immediate changes return their plan-change invoice")
-            .Produces<PlanChangeView>().ProducesCommandProblems();
+            .Command<PlanChangeView>("ChangePlan", "Change price or quantity; immediate changes return their plan-change invoice");
 
         subscriptions.MapGet("/{id:guid}/change-plan/preview",
                 (Guid id, string? priceId, string? quantity, string? behavior, SubscriptionCommands commands, CancellationToken ct) =>
@@ -31,20 +29,17 @@ public static class SubscriptionEndpoints
         subscriptions.MapPost("/{id:guid}/cancel", (Guid id, CancelSubscription? body, HttpContext http, SubscriptionCommands commands) =>
                 IdempotentCommand.RunAsync(http, "subscriptions.cancel", new { id, body }, StatusCodes.Status200OK,
                     (actor, reason, ct) => commands.CancelAsync(id, body ?? new CancelSubscription(null), actor, reason, ct)))
-            .WithName("CancelSubscription").WithSummary("Cancel at the period end (default) or now")
-            .Produces<SubscriptionView>().ProducesCommandProblems();
+            .Command<SubscriptionView>("CancelSubscription", "Cancel at the period end (default) or now");
 
         subscriptions.MapPost("/{id:guid}/pause", (Guid id, HttpContext http, SubscriptionCommands commands) =>
                 IdempotentCommand.RunAsync(http, "subscriptions.pause", new { id }, StatusCodes.Status200OK,
                     (actor, reason, ct) => commands.PauseAsync(id, actor, reason, ct)))
-            .WithName("PauseSubscription").WithSummary("Pause: nothing is billed until resumed")
-            .Produces<SubscriptionView>().ProducesCommandProblems();
+            .Command<SubscriptionView>("PauseSubscription", "Pause: nothing is billed until resumed");
 
         subscriptions.MapPost("/{id:guid}/resume", (Guid id, HttpContext http, SubscriptionCommands commands) =>
                 IdempotentCommand.RunAsync(http, "subscriptions.resume", new { id }, StatusCodes.Status200OK,
                     (actor, reason, ct) => commands.ResumeAsync(id, actor, reason, ct)))
-            .WithName("ResumeSubscription").WithSummary("Resume; a period that ended during the pause restarts now and is invoiced")
-            .Produces<SubscriptionChangeView>().ProducesCommandProblems();
+            .Command<SubscriptionChangeView>("ResumeSubscription", "Resume; a period that ended during the pause restarts now and is invoiced");
 
         subscriptions.MapGet("/{id:guid}/upcoming-invoice", async (Guid id, SubscriptionCommands commands, CancellationToken ct) =>
                 await commands.UpcomingInvoiceAsync(id, ct) is { } invoice

@@ -28,7 +28,7 @@ public static class ApiProblems
         IllegalTransitionException illegal => Status(StatusCodes.Status409Conflict, illegal.Message),
         DomainRuleException rule => Status(StatusCodes.Status422UnprocessableEntity, rule.Message),
         DbUpdateConcurrencyException => Status(StatusCodes.Status409Conflict,
-            "The record was changed by another request at the same moment; nothing was changed. Retry with a new Idempotency-Key."),
+            "The record was changed by another request at the same moment; nothing was changed. Retry the request."),
         DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique } =>
             Status(StatusCodes.Status409Conflict, $"This conflicts with an existing record ({unique.ConstraintName}); nothing was changed."),
         BadHttpRequestException bad => Status(bad.StatusCode, bad.Message),

@@ -3,7 +3,9 @@ using BillingConsole.Engine;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Persistence;
 using BillingConsole.Persistence.DemoData;
+using BillingConsole.Persistence.Idempotency;
 using BillingConsole.ReadModels;
+using FluentValidation;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -60,8 +62,14 @@ public static class BillingEngineExtensions
         services.AddSingleton(provider => new BillingCalendar(
             TryFindTimeZone(provider.GetRequiredService<IOptions<BillingOptions>>().Value.TimeZone) ?? TimeZoneInfo.Utc));
         services.AddSingleton<InvoiceGenerator>();
+        services.AddSingleton<Proration>();
         services.AddScoped<AuditTrail>();
         services.AddScoped<InvoiceIssuer>();
+        services.AddScoped<IdempotencyStore>();
+        services.AddScoped<ApiKeys>();
+        services.AddScoped<CustomerCommands>();
+        services.AddScoped<SubscriptionCommands>();
+        services.AddCommandValidators();
         services.AddSingleton<DemoDataGenerator>();
         DapperSetup.Configure();
         services.AddScoped<DashboardRefresher>();
@@ -74,6 +82,16 @@ public static class BillingEngineExtensions
         services.AddSingleton<CustomerDetails>();
         services.AddSingleton<DashboardQueries>();
         return builder;
+    }
+
+    private static void AddCommandValidators(this IServiceCollection services)
+    {
+        services.AddSingleton<IValidator<CreateCustomer>, CreateCustomerValidator>();
+        services.AddSingleton<IValidator<UpdateCustomer>, UpdateCustomerValidator>();
+        services.AddSingleton<IValidator<AttachPaymentMethod>, AttachPaymentMethodValidator>();
+        services.AddSingleton<IValidator<CreateSubscription>, CreateSubscriptionValidator>();
+        services.AddSingleton<IValidator<ChangePlan>, ChangePlanValidator>();
+        services.AddSingleton<IValidator<CancelSubscription>, CancelSubscriptionValidator>();
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)

@@ -1,21 +1,24 @@
 using BillingConsole;
-using BillingConsole.Configuration;
+using BillingConsole.Commands;
 using BillingConsole.Extensions;
 using BillingConsole.Jobs;
 
 try
 {
+    if (HostCommands.Handles(args)) return await HostCommands.RunAsync(args);
     var builder = WebApplication.CreateBuilder(args);
     builder.AddObservability();
     builder.AddBillingEngine();
     builder.AddBillingJobs();
     builder.AddConsoleAuthentication();
     builder.AddConsoleUi();
+    builder.AddUpstreamApi();
 
     var app = builder.Build();
     await app.PrepareDatabaseAsync(args);
     app.UseConsole();
     app.MapConsole();
+    app.MapUpstreamApi();
     await app.RunAsync();
     return 0;
 }

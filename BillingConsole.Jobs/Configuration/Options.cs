@@ -20,6 +20,11 @@ public sealed class BillingOptions
     [Required] public string SellerName { get; set; } = "BillingConsole Demo Ltd";
     public string[] SellerAddress { get; set; } = [];
     public string SellerTaxId { get; set; } = string.Empty;
+    /// <summary>
+    /// Upstream API requests that change anything must carry an Idempotency-Key header (a UUID), so that a retry never
+    /// acts twice. Turn off only for a client that cannot send one; requests that do send one are honoured either way.
+    /// </summary>
+    public bool EnforceIdempotencyKeys { get; set; } = true;
 }
 
 /// <summary>appsettings.json "Redis": the StackExchange.Redis configuration string.</summary>

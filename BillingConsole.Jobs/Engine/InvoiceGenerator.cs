@@ -1,5 +1,6 @@
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Subscriptions;
 
 namespace BillingConsole.Engine;
 
@@ -116,6 +117,17 @@ public sealed class InvoiceGenerator(BillingCalendar calendar)
             : null;
     }
 
+    /// <summary>
+    /// The invoice of a period that starts now and was not billed by a renewal: a new subscription's first period (no trial),
+    /// or the period a subscription restarts with when resumed. Billed in advance, at the current price, like a renewal.
+    /// </summary>
+    public GeneratedInvoice FirstPeriod(BillableSubscription subscription, Money creditBalance, decimal taxRate)
+    {
+        if (subscription.Status != SubscriptionStatus.Active) throw new DomainRuleException("Only an active subscription's period is invoiced when it starts.");
+        return CycleInvoice(subscription, subscription.Price, subscription.Quantity, subscription.CurrentPeriodStart, subscription.CurrentPeriodEnd,
+            [], creditBalance, taxRate);
+    }
+
     private GeneratedInvoice Renewal(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> pendingLines, Money creditBalance,
         decimal taxRate)
     {
@@ -124,6 +136,12 @@ public sealed class InvoiceGenerator(BillingCalendar calendar)
             : (subscription.Price, subscription.Quantity);
         var start = subscription.CurrentPeriodEnd;
         var end = calendar.NextPeriodEnd(start, price.Interval, subscription.BillingAnchorDay);
+        return CycleInvoice(subscription, price, quantity, start, end, pendingLines, creditBalance, taxRate);
+    }
+
+    private GeneratedInvoice CycleInvoice(BillableSubscription subscription, BillablePrice price, int quantity, DateTimeOffset start,
+        DateTimeOffset end, IReadOnlyList<InvoiceLineDraft> pendingLines, Money creditBalance, decimal taxRate)
+    {
         var recurring = new InvoiceLineDraft(InvoiceLineKind.Recurring, $"{price.PlanName} ({calendar.FormatDate(start)} – {calendar.FormatDate(end)})",
             quantity, price.UnitAmount, (price.UnitAmount * quantity).Rounded(), start, end, price.PriceId);
         return GeneratedInvoice.Create(subscription.CustomerId, subscription.SubscriptionId, InvoiceKind.SubscriptionCycle,

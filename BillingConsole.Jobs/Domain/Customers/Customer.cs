@@ -14,7 +14,7 @@ public sealed class Customer : Entity
         Rename(name, email);
         Currency = Currencies.Normalize(currency);
         Address = address;
-        ExternalRef = externalRef;
+        ChangeExternalRef(externalRef);
         CreatedAt = createdAt;
     }
 
@@ -43,6 +43,20 @@ public sealed class Customer : Entity
     }
 
     public void ChangeAddress(CustomerAddress address) => Address = address;
+
+    public void ChangeExternalRef(string? externalRef) => ExternalRef = string.IsNullOrWhiteSpace(externalRef) ? null : externalRef.Trim();
+
+    /// <summary>
+    /// Only before anything was billed: a credit balance is held in the old currency. The caller checks that the customer
+    /// has no subscriptions or invoices, which this aggregate cannot see.
+    /// </summary>
+    public void ChangeCurrency(string currency)
+    {
+        var code = Currencies.Normalize(currency);
+        if (code == Currency) return;
+        if (!CreditBalance.IsZero) throw new DomainRuleException("The currency cannot change while the customer holds credit.");
+        Currency = code;
+    }
 
     public PaymentMethod AttachPaymentMethod(string gateway, string token, string brand, string last4, int expMonth, int expYear, DateTimeOffset at)
     {

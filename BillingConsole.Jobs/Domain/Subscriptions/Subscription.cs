@@ -76,15 +76,18 @@ public sealed class Subscription : Entity
         if (newStart != CurrentPeriodEnd) throw new DomainRuleException("The next period must start where the current one ends.");
         if (newEnd <= newStart) throw new DomainRuleException("A billing period must end after it starts.");
         if (Status == SubscriptionStatus.Trialing) Fire(SubscriptionEvent.TrialEnded);
-        if (PendingPriceId is { } pending)
-        {
-            PriceId = pending;
-            Quantity = PendingQuantity ?? Quantity;
-            PendingPriceId = null;
-            PendingQuantity = null;
-        }
+        ApplyPendingChange();
         CurrentPeriodStart = newStart;
         CurrentPeriodEnd = newEnd;
+    }
+
+    private void ApplyPendingChange()
+    {
+        if (PendingPriceId is not { } pending) return;
+        PriceId = pending;
+        Quantity = PendingQuantity ?? Quantity;
+        PendingPriceId = null;
+        PendingQuantity = null;
     }
 
     public void EndTrial() => Fire(SubscriptionEvent.TrialEnded);
@@ -109,6 +112,22 @@ public sealed class Subscription : Entity
     {
         Fire(SubscriptionEvent.Resumed);
         PausedAt = null;
+    }
+
+    /// <summary>
+    /// Resumes a subscription whose period ended while it was paused: a new period starts at the resumption, with its
+    /// own anchor day, so the paused time is never billed. A scheduled plan change takes effect with the new period.
+    /// </summary>
+    public void ResumeWithNewPeriod(DateTimeOffset start, DateTimeOffset end, int billingAnchorDay)
+    {
+        if (start < CurrentPeriodEnd) throw new DomainRuleException("The current period has not ended yet; resume it instead.");
+        if (end <= start) throw new DomainRuleException("A billing period must end after it starts.");
+        if (billingAnchorDay is < 1 or > 31) throw new DomainRuleException("The billing anchor day must be between 1 and 31.");
+        Resume();
+        ApplyPendingChange();
+        CurrentPeriodStart = start;
+        CurrentPeriodEnd = end;
+        BillingAnchorDay = billingAnchorDay;
     }
 
     public void Cancel(DateTimeOffset at, CancellationKind kind)

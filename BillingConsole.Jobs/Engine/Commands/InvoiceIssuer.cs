@@ -16,7 +16,7 @@ public sealed class InvoiceIssuer(BillingDbContext db, InvoiceNumbers numbers, T
     public async Task<Invoice> IssueAsync(Customer customer, GeneratedInvoice generated, Guid? billingRunId, CancellationToken ct)
     {
         if (customer.Id != generated.CustomerId) throw new ArgumentException("The invoice belongs to another customer.", nameof(customer));
-        var now = clock.GetUtcNow();
+        var now = clock.GetStoredNow();
         var invoice = generated.ToInvoice(now, billingRunId);
         invoice.Finalize(await numbers.NextAsync(ct), now, TimeSpan.FromDays(options.CurrentValue.PaymentTermsDays));
         if (generated.CreditApplied.IsPositive) customer.UseCredit(generated.CreditApplied);

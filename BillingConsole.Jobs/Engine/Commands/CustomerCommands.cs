@@ -1,0 +1,122 @@
+using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Customers;
+using BillingConsole.Persistence;
+using FluentValidation;
+using Microsoft.EntityFrameworkCore;
+
+namespace BillingConsole.Engine.Commands;
+
+/// <summary>
+/// Creating and changing customers and their payment methods. Each command validates first, writes in one transaction
+/// (the caller's when it has one) and records who did it in the audit trail.
+/// </summary>
+public sealed class CustomerCommands(
+    BillingDbContext db,
+    AuditTrail audit,
+    TimeProvider clock,
+    IValidator<CreateCustomer> createValidator,
+    IValidator<UpdateCustomer> updateValidator,
+    IValidator<AttachPaymentMethod> paymentMethodValidator)
+{
+    public const string DefaultGateway = "sandbox";
+
+    public async Task<CustomerView> CreateAsync(CreateCustomer command, Actor actor, string reason, CancellationToken ct)
+    {
+        await createValidator.ValidateAndThrowAsync(command, ct);
+        return await db.InTransactionAsync(async () =>
+        {
+            await EnsureExternalRefFreeAsync(command.ExternalRef, null, ct);
+            var customer = new Customer(command.Name!, command.Email!, command.Currency!, ToAddress(command.Address), clock.GetStoredNow(),
+                command.ExternalRef);
+            db.Customers.Add(customer);
+            var view = CustomerView.From(customer);
+            audit.Record(actor, "customer.created", "customer", customer.Id, reason, after: view);
+            await db.SaveChangesAsync(ct);
+            return view;
+        }, ct);
+    }
+
+    public async Task<CustomerView> UpdateAsync(Guid customerId, UpdateCustomer command, Actor actor, string reason, CancellationToken ct)
+    {
+        await updateValidator.ValidateAndThrowAsync(command, ct);
+        return await db.InTransactionAsync(async () =>
+        {
+            var customer = await FindAsync(customerId, ct);
+            var before = CustomerView.From(customer);
+            if (command.Name is not null || command.Email is not null) customer.Rename(command.Name ?? customer.Name, command.Email ?? customer.Email);
+            if (command.Address is not null) customer.ChangeAddress(ToAddress(command.Address));
+            if (command.ExternalRef is not null)
+            {
+                await EnsureExternalRefFreeAsync(command.ExternalRef, customer.Id, ct);
+                customer.ChangeExternalRef(command.ExternalRef);
+            }
+            if (command.Currency is not null && !string.Equals(command.Currency, customer.Currency, StringComparison.OrdinalIgnoreCase))
+            {
+                var billed = await db.Subscriptions.AnyAsync(s => s.CustomerId == customerId, ct)
+                             || await db.Invoices.AnyAsync(i => i.CustomerId == customerId, ct);
+                if (billed) throw new DomainRuleException("The currency cannot change once the customer has subscriptions or invoices.");
+                customer.ChangeCurrency(command.Currency);
+            }
+            var after = CustomerView.From(customer);
+            audit.Record(actor, "customer.updated", "customer", customer.Id, reason, before, after);
+            await db.SaveChangesAsync(ct);
+            return after;
+        }, ct);
+    }
+
+    /// <summary>Attaches a card by its gateway token; it becomes the customer's default payment method.</summary>
+    public async Task<PaymentMethodView> AttachPaymentMethodAsync(Guid customerId, AttachPaymentMethod command, Actor actor, string reason,
+        CancellationToken ct)
+    {
+        await paymentMethodValidator.ValidateAndThrowAsync(command, ct);
+        return await db.InTransactionAsync(async () =>
+        {
+            var customer = await db.Customers.Include(c => c.PaymentMethods).SingleOrDefaultAsync(c => c.Id == customerId, ct)
+                           ?? throw new ResourceNotFoundException("customer", customerId);
+            var gateway = command.Gateway ?? DefaultGateway;
+            if (await db.PaymentMethods.AnyAsync(p => p.Gateway == gateway && p.Token == command.Token, ct))
+                throw new DomainRuleException("This gateway token is already attached to a customer.");
+            var method = customer.AttachPaymentMethod(gateway, command.Token!.Trim(), command.Brand!.Trim(), command.Last4!,
+                command.ExpMonth!.Value, command.ExpYear!.Value, clock.GetStoredNow());
+            var view = PaymentMethodView.From(method);
+            audit.Record(actor, "payment_method.attached", "customer", customer.Id, reason, after: view);
+            await db.SaveChangesAsync(ct);
+            return view;
+        }, ct);
+    }
+
+    /// <summary>Newest first, keyset-paged on (created_at, id) so a page costs the same however deep it is.</summary>
+    public async Task<InvoicePage> InvoicesAsync(Guid customerId, int limit, Guid? startingAfter, CancellationToken ct)
+    {
+        if (limit is < 1 or > 100) throw new ValidationException([new FluentValidation.Results.ValidationFailure("limit", "The limit is between 1 and 100.")]);
+        if (!await db.Customers.AnyAsync(c => c.Id == customerId, ct)) throw new ResourceNotFoundException("customer", customerId);
+        var query = db.Invoices.AsNoTracking().Include(i => i.Lines).Where(i => i.CustomerId == customerId);
+        if (startingAfter is { } cursorId)
+        {
+            var cursor = await db.Invoices.AsNoTracking().Where(i => i.Id == cursorId && i.CustomerId == customerId)
+                             .Select(i => new { i.CreatedAt, i.Id }).SingleOrDefaultAsync(ct)
+                         ?? throw new ResourceNotFoundException("invoice", cursorId);
+            query = query.Where(i => i.CreatedAt < cursor.CreatedAt || (i.CreatedAt == cursor.CreatedAt && i.Id < cursor.Id));
+        }
+        var page = await query.OrderByDescending(i => i.CreatedAt).ThenByDescending(i => i.Id).Take(limit + 1).ToListAsync(ct);
+        var hasMore = page.Count > limit;
+        var data = page.Take(limit).Select(InvoiceView.From).ToList();
+        return new InvoicePage(data, hasMore, hasMore ? data[^1].Id : null);
+    }
+
+    private async Task<Customer> FindAsync(Guid customerId, CancellationToken ct) =>
+        await db.Customers.SingleOrDefaultAsync(c => c.Id == customerId, ct) ?? throw new ResourceNotFoundException("customer", customerId);
+
+    private async Task EnsureExternalRefFreeAsync(string? externalRef, Guid? self, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(externalRef)) return;
+        var trimmed = externalRef.Trim();
+        if (await db.Customers.AnyAsync(c => c.ExternalRef == trimmed && c.Id != self, ct))
+            throw new DomainRuleException($"Another customer already has the external reference '{trimmed}'.");
+    }
+
+    private static CustomerAddress ToAddress(AddressInput? address) => address is null
+        ? CustomerAddress.Empty
+        : new CustomerAddress(address.Line1!.Trim(), string.IsNullOrWhiteSpace(address.Line2) ? null : address.Line2.Trim(), address.City!.Trim(),
+            address.PostalCode!.Trim(), address.Country!.Trim().ToUpperInvariant());
+}

@@ -1,0 +1,223 @@
+using BillingConsole.Configuration;
+using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Customers;
+using BillingConsole.Domain.Subscriptions;
+using BillingConsole.Persistence;
+using FluentValidation;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace BillingConsole.Engine.Commands;
+
+/// <summary>
+/// A subscription's life through the engine: start (with a trial or a first invoice), plan changes priced by
+/// <see cref="Proration"/>, cancel, pause and resume, and the previews that run the same code without writing.
+/// Invoices issued here stay open: charging them is the payment processor's work.
+/// </summary>
+public sealed class SubscriptionCommands(
+    BillingDbContext db,
+    BillingCalendar calendar,
+    InvoiceGenerator generator,
+    Proration proration,
+    InvoiceIssuer issuer,
+    AuditTrail audit,
+    TimeProvider clock,
+    IOptionsMonitor<BillingOptions> options,
+    IValidator<CreateSubscription> createValidator,
+    IValidator<ChangePlan> changeValidator,
+    IValidator<CancelSubscription> cancelValidator)
+{
+    private decimal TaxRate => options.CurrentValue.TaxRate;
+
+    public async Task<SubscriptionChangeView> CreateAsync(CreateSubscription command, Actor actor, string reason, CancellationToken ct)
+    {
+        await createValidator.ValidateAndThrowAsync(command, ct);
+        return await db.InTransactionAsync(async () =>
+        {
+            var customerId = command.CustomerId!.Value;
+            if (!await db.Customers.AnyAsync(c => c.Id == customerId, ct)) throw new ResourceNotFoundException("customer", customerId);
+            await db.LockCustomerAsync(customerId, ct);
+            var customer = await db.Customers.SingleAsync(c => c.Id == customerId, ct);
+            var price = await SubscribablePriceAsync(command.PriceId!.Value, ct);
+            if (price.Currency != customer.Currency)
+                throw new DomainRuleException($"The price is in {price.Currency}; the customer is billed in {customer.Currency}.");
+
+            var now = clock.GetStoredNow();
+            var trialEnd = calendar.TrialEnd(now, command.TrialDays ?? price.TrialDays);
+            // A trial's end anchors the periods that follow it (docs/invoicing.md).
+            var anchorDay = calendar.AnchorDayOf(trialEnd ?? now);
+            var periodEnd = trialEnd ?? calendar.NextPeriodEnd(now, price.Price.Interval, anchorDay);
+            var subscription = new Subscription(customer.Id, price.Price.PriceId, command.Quantity!.Value, now, periodEnd, trialEnd, anchorDay);
+            db.Subscriptions.Add(subscription);
+            var invoice = trialEnd is null ? await IssueFirstPeriodAsync(customer, subscription, price.Price, ct) : null;
+
+            var view = new SubscriptionChangeView(SubscriptionView.From(subscription), invoice);
+            audit.Record(actor, "subscription.created", "subscription", subscription.Id, reason, after: view.Subscription);
+            await db.SaveChangesAsync(ct);
+            return view;
+        }, ct);
+    }
+
+    /// <summary>What <see cref="ChangePlanAsync"/> would do now, written nowhere.</summary>
+    public async Task<PlanChangeView> PreviewChangeAsync(Guid subscriptionId, ChangePlan command, CancellationToken ct)
+    {
+        await changeValidator.ValidateAndThrowAsync(command, ct);
+        var change = await QuoteAsync(subscriptionId, command, ct);
+        return new PlanChangeView(PlanChangeQuoteView.From(change.Quote), change.Invoice is null ? null : InvoiceView.Preview(change.Invoice),
+            SubscriptionView.From(change.Subscription));
+    }
+
+    /// <summary>
+    /// Changes price or quantity: now with a plan-change invoice (immediate), or at the period end. Carrying the proration
+    /// to the next cycle invoice is refused until the schema has a place for lines waiting for it (docs/proration.md).
+    /// </summary>
+    public async Task<PlanChangeView> ChangePlanAsync(Guid subscriptionId, ChangePlan command, Actor actor, string reason, CancellationToken ct)
+    {
+        await changeValidator.ValidateAndThrowAsync(command, ct);
+        return await db.InTransactionAsync(async () =>
+        {
+            var customerId = await CustomerOfAsync(subscriptionId, ct);
+            await db.LockCustomerAsync(customerId, ct);
+            var change = await QuoteAsync(subscriptionId, command, ct);
+            if (change.Quote.Behavior == ProrationBehavior.NextInvoice)
+                throw new DomainRuleException("Carrying proration to the next invoice is not available yet; use immediate or at_period_end.");
+
+            var before = SubscriptionView.From(change.Subscription);
+            change.Quote.ApplyTo(change.Subscription);
+            var invoice = change.Invoice is null ? null : await issuer.IssueAsync(change.Customer, change.Invoice, null, ct);
+            var view = new PlanChangeView(PlanChangeQuoteView.From(change.Quote), invoice is null ? null : InvoiceView.From(invoice),
+                SubscriptionView.From(change.Subscription));
+            audit.Record(actor, "subscription.plan_changed", "subscription", subscriptionId, reason, before, view.Subscription);
+            await db.SaveChangesAsync(ct);
+            return view;
+        }, ct);
+    }
+
+    public async Task<SubscriptionView> CancelAsync(Guid subscriptionId, CancelSubscription command, Actor actor, string reason, CancellationToken ct)
+    {
+        await cancelValidator.ValidateAndThrowAsync(command, ct);
+        return await ChangeAsync(subscriptionId, "subscription.canceled", actor, reason, subscription =>
+        {
+            if (command.When == CancelWhen.Now) subscription.Cancel(clock.GetStoredNow(), CancellationKind.Voluntary);
+            else subscription.ScheduleCancellation();
+        }, ct);
+    }
+
+    public Task<SubscriptionView> PauseAsync(Guid subscriptionId, Actor actor, string reason, CancellationToken ct) =>
+        ChangeAsync(subscriptionId, "subscription.paused", actor, reason, subscription => subscription.Pause(clock.GetStoredNow()), ct);
+
+    /// <summary>
+    /// Resumes a paused subscription. If its period ended during the pause, a new period starts now and is invoiced now,
+    /// as for a new subscription: the paused time is not billed.
+    /// </summary>
+    public async Task<SubscriptionChangeView> ResumeAsync(Guid subscriptionId, Actor actor, string reason, CancellationToken ct) =>
+        await db.InTransactionAsync(async () =>
+        {
+            var customerId = await CustomerOfAsync(subscriptionId, ct);
+            await db.LockCustomerAsync(customerId, ct);
+            var subscription = await db.Subscriptions.SingleAsync(s => s.Id == subscriptionId, ct);
+            var before = SubscriptionView.From(subscription);
+            var now = clock.GetStoredNow();
+            InvoiceView? invoice = null;
+            if (subscription.Status == SubscriptionStatus.Paused && subscription.CurrentPeriodEnd <= now)
+            {
+                var price = await BillablePriceAsync(subscription.PendingPriceId ?? subscription.PriceId, ct);
+                var anchorDay = calendar.AnchorDayOf(now);
+                subscription.ResumeWithNewPeriod(now, calendar.NextPeriodEnd(now, price.Interval, anchorDay), anchorDay);
+                var customer = await db.Customers.SingleAsync(c => c.Id == customerId, ct);
+                invoice = await IssueFirstPeriodAsync(customer, subscription, price, ct);
+            }
+            else
+            {
+                subscription.Resume();
+            }
+            var view = new SubscriptionChangeView(SubscriptionView.From(subscription), invoice);
+            audit.Record(actor, "subscription.resumed", "subscription", subscriptionId, reason, before, view.Subscription);
+            await db.SaveChangesAsync(ct);
+            return view;
+        }, ct);
+
+    /// <summary>
+    /// The invoice the billing run will generate when the current period ends, as things stand: the same
+    /// <see cref="InvoiceGenerator"/> call on the same snapshot. Null when nothing will be invoiced (paused, canceled,
+    /// unpaid, or canceling at the period end).
+    /// </summary>
+    public async Task<InvoiceView?> UpcomingInvoiceAsync(Guid subscriptionId, CancellationToken ct)
+    {
+        var subscription = await db.Subscriptions.AsNoTracking().SingleOrDefaultAsync(s => s.Id == subscriptionId, ct)
+                           ?? throw new ResourceNotFoundException("subscription", subscriptionId);
+        var customer = await db.Customers.AsNoTracking().SingleAsync(c => c.Id == subscription.CustomerId, ct);
+        var snapshot = await SnapshotAsync(subscription, ct);
+        var upcoming = generator.PreviewNextInvoice(snapshot, [], customer.CreditBalance, TaxRate);
+        return upcoming is null ? null : InvoiceView.Preview(upcoming);
+    }
+
+    /// <summary>The engine's view of a stored subscription, with plan names and prices as billing reads them.</summary>
+    public async Task<BillableSubscription> SnapshotAsync(Subscription subscription, CancellationToken ct)
+    {
+        var price = await BillablePriceAsync(subscription.PriceId, ct);
+        var pending = subscription.PendingPriceId is { } pendingId ? await BillablePriceAsync(pendingId, ct) : null;
+        return BillableSubscription.From(subscription, price, pending);
+    }
+
+    private sealed record QuotedChange(Subscription Subscription, Customer Customer, PlanChangeQuote Quote, GeneratedInvoice? Invoice);
+
+    private async Task<QuotedChange> QuoteAsync(Guid subscriptionId, ChangePlan command, CancellationToken ct)
+    {
+        var subscription = await db.Subscriptions.SingleOrDefaultAsync(s => s.Id == subscriptionId, ct)
+                           ?? throw new ResourceNotFoundException("subscription", subscriptionId);
+        var customer = await db.Customers.SingleAsync(c => c.Id == subscription.CustomerId, ct);
+        var snapshot = await SnapshotAsync(subscription, ct);
+        var newPrice = (await SubscribablePriceAsync(command.PriceId!.Value, ct)).Price;
+        ProrationBehavior? behavior = EnumNames.TryParseSnakeCase<ProrationBehavior>(command.Behavior, out var parsed) ? parsed : null;
+        var at = command.ProrationDate is { } requested ? StoredTime.Truncate(requested) : clock.GetStoredNow();
+        var quote = proration.Quote(snapshot, newPrice, command.Quantity ?? subscription.Quantity, at, behavior);
+        return new QuotedChange(subscription, customer, quote, InvoiceGenerator.ForPlanChange(snapshot, quote, customer.CreditBalance, TaxRate));
+    }
+
+    private async Task<InvoiceView> IssueFirstPeriodAsync(Customer customer, Subscription subscription, BillablePrice price, CancellationToken ct)
+    {
+        var generated = generator.FirstPeriod(BillableSubscription.From(subscription, price, null), customer.CreditBalance, TaxRate);
+        return InvoiceView.From(await issuer.IssueAsync(customer, generated, null, ct));
+    }
+
+    private async Task<SubscriptionView> ChangeAsync(Guid subscriptionId, string action, Actor actor, string reason, Action<Subscription> change,
+        CancellationToken ct) =>
+        await db.InTransactionAsync(async () =>
+        {
+            var subscription = await db.Subscriptions.SingleOrDefaultAsync(s => s.Id == subscriptionId, ct)
+                               ?? throw new ResourceNotFoundException("subscription", subscriptionId);
+            var before = SubscriptionView.From(subscription);
+            change(subscription);
+            var after = SubscriptionView.From(subscription);
+            audit.Record(actor, action, "subscription", subscriptionId, reason, before, after);
+            await db.SaveChangesAsync(ct);
+            return after;
+        }, ct);
+
+    private async Task<Guid> CustomerOfAsync(Guid subscriptionId, CancellationToken ct) =>
+        await db.Subscriptions.Where(s => s.Id == subscriptionId).Select(s => (Guid?)s.CustomerId).SingleOrDefaultAsync(ct)
+        ?? throw new ResourceNotFoundException("subscription", subscriptionId);
+
+    private sealed record CatalogPrice(BillablePrice Price, string Currency, int TrialDays, bool Active);
+
+    /// <summary>A price that can be subscribed to now: it exists (404 otherwise) and neither it nor its plan is retired.</summary>
+    private async Task<CatalogPrice> SubscribablePriceAsync(Guid priceId, CancellationToken ct)
+    {
+        var price = await CatalogPriceAsync(priceId, ct);
+        if (!price.Active) throw new DomainRuleException("This price is retired and cannot be subscribed to.");
+        return price;
+    }
+
+    private async Task<BillablePrice> BillablePriceAsync(Guid priceId, CancellationToken ct) => (await CatalogPriceAsync(priceId, ct)).Price;
+
+    private async Task<CatalogPrice> CatalogPriceAsync(Guid priceId, CancellationToken ct)
+    {
+        var row = await db.Prices.AsNoTracking()
+            .Where(p => p.Id == priceId)
+            .Join(db.Plans.AsNoTracking(), p => p.PlanId, plan => plan.Id, (p, plan) => new { Price = p, plan.Name, PlanActive = plan.Active })
+            .SingleOrDefaultAsync(ct) ?? throw new ResourceNotFoundException("price", priceId);
+        return new CatalogPrice(new BillablePrice(row.Price.Id, row.Name, row.Price.Amount, row.Price.Interval), row.Price.Currency,
+            row.Price.TrialDays, row.Price.Active && row.PlanActive);
+    }
+}

@@ -1,0 +1,128 @@
+using BillingConsole.Domain.Common;
+using FluentValidation;
+
+namespace BillingConsole.Engine.Commands;
+
+// One validator per command, used by the command itself before anything is read or written, so the API and the
+// console forms give the same answers. Limits follow the column sizes in Persistence/Configurations.
+
+public sealed class CreateCustomerValidator : AbstractValidator<CreateCustomer>
+{
+    public CreateCustomerValidator()
+    {
+        RuleFor(c => c.Name).NotEmpty().WithMessage("A name is required.").CustomerName();
+        RuleFor(c => c.Email).NotEmpty().WithMessage("An email address is required.").EmailShape();
+        RuleFor(c => c.Currency).NotEmpty().WithMessage("A currency is required.").KnownCurrency();
+        RuleFor(c => c.Address).SetValidator(new AddressValidator()!).When(c => c.Address is not null);
+        RuleFor(c => c.ExternalRef).MaximumLength(200);
+    }
+}
+
+public sealed class UpdateCustomerValidator : AbstractValidator<UpdateCustomer>
+{
+    public UpdateCustomerValidator()
+    {
+        RuleFor(c => c.Name).NotEmpty().WithMessage("The name cannot be blank.").CustomerName().When(c => c.Name is not null);
+        RuleFor(c => c.Email).NotEmpty().WithMessage("The email address cannot be blank.").EmailShape().When(c => c.Email is not null);
+        RuleFor(c => c.Currency).KnownCurrency().When(c => c.Currency is not null);
+        RuleFor(c => c.Address).SetValidator(new AddressValidator()!).When(c => c.Address is not null);
+        RuleFor(c => c.ExternalRef).MaximumLength(200);
+    }
+}
+
+public sealed class AddressValidator : AbstractValidator<AddressInput>
+{
+    public AddressValidator()
+    {
+        RuleFor(a => a.Line1).NotEmpty().WithMessage("The first address line is required.").MaximumLength(200);
+        RuleFor(a => a.Line2).MaximumLength(200);
+        RuleFor(a => a.City).NotEmpty().WithMessage("The city is required.").MaximumLength(100);
+        RuleFor(a => a.PostalCode).NotEmpty().WithMessage("The postal code is required.").MaximumLength(20);
+        RuleFor(a => a.Country).NotEmpty().WithMessage("The country is required.")
+            .Matches("^[A-Za-z]{2}$").WithMessage("The country is a two-letter ISO 3166 code, e.g. GB.");
+    }
+}
+
+public sealed class AttachPaymentMethodValidator : AbstractValidator<AttachPaymentMethod>
+{
+    public AttachPaymentMethodValidator(TimeProvider clock)
+    {
+        RuleFor(p => p.Gateway).MaximumLength(40).Matches("^[a-z0-9_-]+$").WithMessage("The gateway is a lower-case name such as 'sandbox'.")
+            .When(p => p.Gateway is not null);
+        RuleFor(p => p.Token).NotEmpty().WithMessage("The gateway's token for the card is required.").MaximumLength(200).NoCardNumber();
+        RuleFor(p => p.Brand).NotEmpty().WithMessage("The card brand is required.").MaximumLength(40).NoCardNumber();
+        RuleFor(p => p.Last4).NotEmpty().WithMessage("The card's last four digits are required.")
+            .Matches("^[0-9]{4}$").WithMessage("last4 is exactly four digits.").NoCardNumber();
+        RuleFor(p => p.ExpMonth).NotNull().WithMessage("The expiry month is required.")
+            .InclusiveBetween(1, 12).WithMessage("The expiry month is between 1 and 12.");
+        RuleFor(p => p.ExpYear).NotNull().WithMessage("The expiry year is required.")
+            .InclusiveBetween(2000, 2100).WithMessage("The expiry year is a four-digit year.");
+        RuleFor(p => p.ExpYear)
+            .Must((p, year) => !HasExpired(year!.Value, p.ExpMonth!.Value, clock.GetUtcNow()))
+            .WithMessage("The card has expired.")
+            .When(p => p.ExpYear is >= 2000 and <= 2100 && p.ExpMonth is >= 1 and <= 12);
+    }
+
+    /// <summary>A card is valid to the end of its expiry month.</summary>
+    private static bool HasExpired(int year, int month, DateTimeOffset now) => year < now.Year || (year == now.Year && month < now.Month);
+}
+
+public sealed class CreateSubscriptionValidator : AbstractValidator<CreateSubscription>
+{
+    public CreateSubscriptionValidator()
+    {
+        RuleFor(s => s.CustomerId).NotEmpty().WithMessage("The customer id is required.");
+        RuleFor(s => s.PriceId).NotEmpty().WithMessage("The price id is required.");
+        RuleFor(s => s.Quantity).NotNull().WithMessage("The quantity is required.").Quantity();
+        RuleFor(s => s.TrialDays).InclusiveBetween(0, 730).WithMessage("Trial days are between 0 and 730.");
+    }
+}
+
+public sealed class ChangePlanValidator : AbstractValidator<ChangePlan>
+{
+    /// <summary>How old a quote may be when the change is made with its proration date.</summary>
+    public static readonly TimeSpan QuoteLifetime = TimeSpan.FromHours(1);
+
+    public ChangePlanValidator(TimeProvider clock)
+    {
+        RuleFor(c => c.PriceId).NotEmpty().WithMessage("The new price id is required.");
+        RuleFor(c => c.Quantity).Quantity();
+        RuleFor(c => c.Behavior)
+            .Must(b => EnumNames.TryParseSnakeCase<ProrationBehavior>(b, out _))
+            .WithMessage("The behavior is one of immediate, next_invoice or at_period_end.")
+            .When(c => c.Behavior is not null);
+        RuleFor(c => c.ProrationDate)
+            .Must(at => at!.Value <= clock.GetUtcNow() && at.Value >= clock.GetUtcNow() - QuoteLifetime)
+            .WithMessage("The proration date is within the last hour and not in the future.")
+            .When(c => c.ProrationDate is not null);
+    }
+}
+
+public sealed class CancelSubscriptionValidator : AbstractValidator<CancelSubscription>
+{
+    public CancelSubscriptionValidator()
+    {
+        RuleFor(c => c.When).Must(w => CancelWhen.All.Contains(w!)).WithMessage("When is at_period_end or now.").When(c => c.When is not null);
+    }
+}
+
+internal static class ValidationRules
+{
+    public const int MaxQuantity = 10_000;
+
+    public static IRuleBuilderOptions<T, string?> CustomerName<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.MaximumLength(200).WithMessage("The name is at most 200 characters.");
+
+    public static IRuleBuilderOptions<T, string?> EmailShape<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.MaximumLength(320).Matches(@"^[^@\s]+@[^@\s]+\.[^@\s.]+$").WithMessage("The email address is not valid (name@example.com).");
+
+    public static IRuleBuilderOptions<T, string?> KnownCurrency<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(Currencies.IsKnown).WithMessage($"The currency is one of {string.Join(", ", Currencies.All)}.");
+
+    public static IRuleBuilderOptions<T, int?> Quantity<T>(this IRuleBuilder<T, int?> rule) =>
+        rule.InclusiveBetween(1, MaxQuantity).WithMessage($"The quantity is between 1 and {MaxQuantity:N0}.");
+
+    public static IRuleBuilderOptions<T, string?> NoCardNumber<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(text => !CardNumbers.LooksLikeCardNumber(text))
+            .WithMessage("This looks like a card number. Send the gateway's token: card numbers must never reach this system.");
+}

@@ -1,0 +1,31 @@
+using BillingConsole.Engine.Commands;
+
+namespace BillingConsole.Api;
+
+public static class CustomerEndpoints
+{
+    public static void MapCustomerEndpoints(this IEndpointRouteBuilder api)
+    {
+        var customers = api.MapGroup("/customers").WithTags("Customers");
+
+        customers.MapPost("/", (CreateCustomer body, HttpContext http, CustomerCommands commands) =>
+                IdempotentCommand.RunAsync(http, "customers.create", body, StatusCodes.Status201Created,
+                    (actor, reason, ct) => commands.CreateAsync(body, actor, reason, ct)))
+            .Command<CustomerView>("CreateCustomer", "Create a customer", StatusCodes.Status201Created);
+
+        customers.MapPatch("/{id:guid}", (Guid id, UpdateCustomer body, HttpContext http, CustomerCommands commands) =>
+                IdempotentCommand.RunAsync(http, "customers.update", new { id, body }, StatusCodes.Status200OK,
+                    (actor, reason, ct) => commands.UpdateAsync(id, body, actor, reason, ct)))
+            .Command<CustomerView>("UpdateCustomer", "Change a customer's name, email, currency, address or external reference");
+
+        customers.MapPost("/{id:guid}/payment-methods", (Guid id, AttachPaymentMethod body, HttpContext http, CustomerCommands commands) =>
+                IdempotentCommand.RunAsync(http, "customers.attach_payment_method", new { id, body }, StatusCodes.Status201Created,
+                    (actor, reason, ct) => commands.AttachPaymentMethodAsync(id, body, actor, reason, ct)))
+            .Command<PaymentMethodView>("AttachPaymentMethod", "Attach a card by its gateway token (never a card number); it becomes the default", StatusCodes.Status201Created);
+
+        customers.MapGet("/{id:guid}/invoices", (Guid id, string? limit, string? startingAfter, CustomerCommands commands, CancellationToken ct) =>
+                commands.InvoicesAsync(id, QueryValues.Int(limit, nameof(limit)) ?? 20, QueryValues.Guid(startingAfter, nameof(startingAfter)), ct))
+            .WithName("ListCustomerInvoices").WithSummary("A customer's invoices, newest first; pass nextCursor as startingAfter for the next page")
+            .Produces<InvoicePage>().ProducesProblem(StatusCodes.Status404NotFound).ProducesValidationProblem();
+    }
+}

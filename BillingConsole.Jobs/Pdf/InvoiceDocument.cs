@@ -38,11 +38,11 @@ public sealed class InvoiceDocument
     private readonly XFont _smallBold = Font(7.5, bold: true);
     private readonly XFont _headline = Font(17, bold: true);
     private readonly XFont _due = Font(10.5, bold: true);
-    private readonly XFont _stamp = Font(13, bold: true);
+    private readonly XFont _stamp = Font(12, bold: true);
     private readonly XBrush _ink = new XSolidBrush(Ink);
     private readonly XBrush _muted = new XSolidBrush(Muted);
     private readonly XBrush _accent = new XSolidBrush(Accent);
-    private readonly Column[] _columns;
+    private Column[] _columns = [];
     private bool _inTable;
     private IReadOnlyList<string> _instructions = [];
 
@@ -51,8 +51,6 @@ public sealed class InvoiceDocument
         _invoice = invoice;
         _billing = billing;
         _calendar = calendar;
-        _columns = [new("Description", 0, Align.Left), new("Period", 96, Align.Left), new("Qty", 30, Align.Right),
-            new("Unit price", 82, Align.Right), new("Amount", 86, Align.Right)];
     }
 
     public static byte[] Render(InvoiceDetail invoice, BillingOptions billing, BillingCalendar calendar)
@@ -61,7 +59,7 @@ public sealed class InvoiceDocument
         using var document = new PdfDocument();
         document.Info.Title = $"Invoice {invoice.Number ?? "draft"}";
         document.Info.Author = billing.SellerName;
-        document.Info.Subject = $"Invoice {invoice.Number} for {invoice.CustomerName}";
+        document.Info.Subject = $"{document.Info.Title} for {invoice.CustomerName}";
         new InvoiceDocument(invoice, billing, calendar).Write(document);
         using var stream = new MemoryStream();
         document.Save(stream, false);
@@ -76,7 +74,7 @@ public sealed class InvoiceDocument
         using (var canvas = new PdfCanvas(document, ContinuationHeader))
         {
             canvas.NewPage();
-            _columns[0] = _columns[0] with { Width = canvas.ContentWidth - _columns.Skip(1).Sum(c => c.Width) };
+            _columns = Columns(canvas.ContentWidth);
             Header(canvas);
             Parties(canvas);
             LineTable(canvas);
@@ -105,19 +103,19 @@ public sealed class InvoiceDocument
             y += PdfCanvas.LineHeight(_body) + 2;
         }
 
-        const double metaWidth = 220;
+        const double metaWidth = 210, labelWidth = 80;
         var metaLeft = canvas.Right - metaWidth;
         canvas.Text("INVOICE", _title, _accent, metaLeft, top - 4, metaWidth, Align.Right);
-        var my = top + PdfCanvas.LineHeight(_title) + 6;
+        var my = top + PdfCanvas.LineHeight(_title) + 10;
         foreach (var (label, value) in Meta())
         {
-            canvas.Text(label, _body, _muted, metaLeft, my, 90);
-            canvas.Text(value, _bodyBold, _ink, metaLeft + 90, my, metaWidth - 90, Align.Right);
+            canvas.Text(label, _body, _muted, metaLeft, my, labelWidth);
+            canvas.Text(value, _bodyBold, _ink, metaLeft + labelWidth, my, metaWidth - labelWidth, Align.Right);
             my += PdfCanvas.LineHeight(_body) + 2.5;
         }
 
         if (stamp is { } s)
-            Stamp(canvas, s.Text, s.Color, canvas.Right - canvas.Width("INVOICE", _title) - 20, top + 9);
+            Stamp(canvas, s.Text, s.Color, canvas.Right - canvas.Width("INVOICE", _title) - 16, top + 8);
 
         canvas.Y = Math.Max(y, my) + 14;
         canvas.Rule(canvas.Left, canvas.Right, canvas.Y, RuleColor);
@@ -144,12 +142,12 @@ public sealed class InvoiceDocument
     /// <summary>A rubber stamp, tilted, whose right edge sits at <paramref name="right"/>.</summary>
     private void Stamp(PdfCanvas canvas, string text, XColor color, double right, double middle)
     {
-        var width = canvas.Width(text, _stamp) + 22;
-        const double height = 26;
+        var width = canvas.Width(text, _stamp) + 20;
+        const double height = 24;
         var box = new XRect(right - width, middle - height / 2, width, height);
         var graphics = canvas.Graphics;
         var state = graphics.Save();
-        graphics.RotateAtTransform(-8, new XPoint(box.X + width / 2, middle));
+        graphics.RotateAtTransform(-6, new XPoint(box.X + width / 2, middle));
         var ink = XColor.FromArgb(210, color.R, color.G, color.B);
         graphics.DrawRoundedRectangle(new XPen(ink, 2), box, new XSize(6, 6));
         PdfCanvas.DrawLine(graphics, text, _stamp, new XSolidBrush(ink), box.X, middle - PdfCanvas.LineHeight(_stamp) / 2, width, Align.Center);
@@ -200,13 +198,22 @@ public sealed class InvoiceDocument
     {
         _inTable = true;
         TableHeader(canvas);
-        foreach (var line in _invoice.Lines) Row(canvas, line);
+        // The last line moves with the totals when they do not fit below it, so totals never stand alone on a page.
+        for (var index = 0; index < _invoice.Lines.Count; index++)
+            Row(canvas, _invoice.Lines[index], index == _invoice.Lines.Count - 1 ? TotalsHeight() : 0);
         if (_invoice.Lines.Count == 0)
         {
             canvas.Text("No lines.", _body, _muted, canvas.Left + CellPadding, canvas.Y + RowPadding, canvas.ContentWidth);
             canvas.Y += PdfCanvas.LineHeight(_body) + 2 * RowPadding;
         }
         _inTable = false;
+    }
+
+    /// <summary>The description takes what the fixed columns leave.</summary>
+    private static Column[] Columns(double width)
+    {
+        Column[] fixedColumns = [new("Period", 96, Align.Left), new("Qty", 30, Align.Right), new("Unit price", 82, Align.Right), new("Amount", 86, Align.Right)];
+        return [new("Description", width - fixedColumns.Sum(c => c.Width), Align.Left), .. fixedColumns];
     }
 
     private void TableHeader(PdfCanvas canvas)
@@ -222,14 +229,14 @@ public sealed class InvoiceDocument
         canvas.Y += height + 2;
     }
 
-    private void Row(PdfCanvas canvas, InvoiceLineRow line)
+    private void Row(PdfCanvas canvas, InvoiceLineRow line, double keepWithNext)
     {
         var description = canvas.Wrap(line.Description, _body, _columns[0].Width - 2 * CellPadding, 4);
         var tag = line.Kind switch { "proration_credit" => "Proration credit", "proration_charge" => "Proration charge", _ => null };
         var period = canvas.Wrap(Period(line.PeriodStart, line.PeriodEnd), _small, _columns[1].Width - 2 * CellPadding, 2);
         var descriptionHeight = description.Count * PdfCanvas.LineHeight(_body) + (tag is null ? 0 : PdfCanvas.LineHeight(_small) + 1);
         var height = Math.Max(descriptionHeight, period.Count * PdfCanvas.LineHeight(_small)) + 2 * RowPadding;
-        canvas.EnsureRoom(height);
+        canvas.EnsureRoom(height + keepWithNext);
 
         var top = canvas.Y + RowPadding;
         var x = canvas.Left + CellPadding;
@@ -262,10 +269,8 @@ public sealed class InvoiceDocument
     private void Totals(PdfCanvas canvas)
     {
         var rows = TotalRows().ToList();
-        var rowHeight = PdfCanvas.LineHeight(_body) + 5;
-        var height = 14 + rows.Sum(r => rowHeight + 3 + (r.Note is null ? 0 : PdfCanvas.LineHeight(_small))) + 30;
-        canvas.EnsureRoom(height);
-        canvas.Y += 14;
+        canvas.EnsureRoom(TotalsHeight());
+        canvas.Y += TotalsGap;
 
         const double width = 250;
         var amountWidth = _columns[^1].Width - 2 * CellPadding;
@@ -280,7 +285,7 @@ public sealed class InvoiceDocument
                 canvas.Rule(labelLeft, canvas.Right, canvas.Y - 3, Ink, 0.8);
                 canvas.Y += 3;
             }
-            var font = row.Final ? _due : row.Emphasis ? _bodyBold : _body;
+            var font = FontOf(row);
             canvas.Text(row.Label, font, _ink, labelLeft, canvas.Y, labelWidth);
             canvas.Amount(row.Amount, font, _ink, amountLeft, canvas.Y, amountWidth);
             canvas.Y += PdfCanvas.LineHeight(font);
@@ -296,6 +301,13 @@ public sealed class InvoiceDocument
         canvas.Text("PAYMENT TERMS", _smallBold, _muted, canvas.Left, termsTop, termsWidth);
         canvas.Text(Terms(), _body, _ink, canvas.Left, termsTop + PdfCanvas.LineHeight(_smallBold) + 3, termsWidth);
     }
+
+    private const double TotalsGap = 14;
+
+    private XFont FontOf(TotalRow row) => row.Final ? _due : row.Emphasis ? _bodyBold : _body;
+
+    private double TotalsHeight() => TotalsGap + TotalRows().Sum(row =>
+        PdfCanvas.LineHeight(FontOf(row)) + 5 + (row.Emphasis ? 3 : 0) + (row.Note is null ? 0 : PdfCanvas.LineHeight(_small)));
 
     private IEnumerable<TotalRow> TotalRows()
     {
@@ -366,7 +378,7 @@ public sealed class InvoiceDocument
             using var graphics = XGraphics.FromPdfPage(page, XGraphicsPdfPageOptions.Append);
             var left = PdfCanvas.Margin;
             var width = page.Width.Point - 2 * PdfCanvas.Margin;
-            var y = page.Height.Point - 68;
+            var y = page.Height.Point - PdfCanvas.FooterHeight;
             graphics.DrawLine(new XPen(RuleColor, 0.5), left, y, left + width, y);
             y += 7;
             foreach (var line in _instructions)

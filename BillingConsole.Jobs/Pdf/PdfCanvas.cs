@@ -21,8 +21,10 @@ internal sealed class PdfCanvas(PdfDocument document, Action<PdfCanvas> continua
     public double Left => Margin;
     public double Right => PageWidth - Margin;
     public double ContentWidth => Right - Left;
-    /// <summary>Where content ends on every page: below is the footer's.</summary>
-    public double Bottom => PageHeight - 78;
+    /// <summary>The footer's band at the foot of every page, from its rule down.</summary>
+    public const double FooterHeight = 68;
+    /// <summary>Where content ends on every page, a little above the footer's rule.</summary>
+    public double Bottom => PageHeight - FooterHeight - 10;
     public double Y { get; set; }
     public XGraphics Graphics => _graphics ?? throw new InvalidOperationException("No page has been started.");
 
@@ -39,11 +41,9 @@ internal sealed class PdfCanvas(PdfDocument document, Action<PdfCanvas> continua
     }
 
     /// <summary>Starts a new page when a block of this height would run into the footer.</summary>
-    public bool EnsureRoom(double height)
+    public void EnsureRoom(double height)
     {
-        if (Y + height <= Bottom) return false;
-        NewPage();
-        return true;
+        if (Y + height > Bottom) NewPage();
     }
 
     public static double LineHeight(XFont font) => font.GetHeight();

@@ -16,27 +16,20 @@ public sealed partial class InvoiceDocumentTests
         var pdf = Render(invoice, "invoice-upgrade");
 
         Assert.Single(pdf.Pages);
-        foreach (var text in new[]
-                 {
-                     "INVOICE", "INV-001234", "Northwind Analytics Ltd", "1 Ledger Lane", "Tax ID GB 123 4567 89", "Acme Robotics Inc",
-                     "ap@acme-robotics.example", "500 Market Street", "Suite 1200", "San Francisco 94105", "United States",
-                     "Issue date1 Mar 2027", "Due date15 Mar 2027", "Period1 Mar – 1 Apr 2027", "PAID", "Page 1 of 1",
-                 })
-            Assert.True(pdf.Contains(text), $"'{text}' is missing");
-        foreach (var line in invoice.Lines)
-        {
-            Assert.True(pdf.Contains(line.Description), $"'{line.Description}' is missing");
-            Assert.Contains(Usd(line.Amount), pdf.Words);
-        }
-        Assert.True(pdf.Contains("Unused time on Starter after 16 Feb 2027Proration credit"));
-        Assert.True(pdf.Contains("Remaining time on Growth after 16 Feb 2027Proration charge"));
+        Shows(pdf, "INVOICE", "INV-001234", "Northwind Analytics Ltd", "1 Ledger Lane", "Tax ID GB 123 4567 89", "Acme Robotics Inc",
+            "ap@acme-robotics.example", "500 Market Street", "Suite 1200", "San Francisco 94105", "United States",
+            "Issue date1 Mar 2027", "Due date15 Mar 2027", "Period1 Mar – 1 Apr 2027", "PAID", "Page 1 of 1");
+        ShowsEveryLine(pdf, invoice);
         Assert.Contains("-$44.11", pdf.Words);
-        Assert.True(pdf.Contains($"Subtotal{Usd(664.64m)}"));
-        Assert.True(pdf.Contains($"Tax (20%){Usd(132.93m)}"));
-        Assert.True(pdf.Contains($"Total{Usd(797.57m)}"));
-        Assert.True(pdf.Contains("Credit applied-$25.00"));
-        Assert.True(pdf.Contains("Amount paid-$772.57Received 3 Mar 2027 · Ref. ch_3PqR8sT2xYzA7bC"));
-        Assert.True(pdf.Contains("Amount due$0.00"));
+        Shows(pdf,
+            "Unused time on Starter after 16 Feb 2027Proration credit",
+            "Remaining time on Growth after 16 Feb 2027Proration charge",
+            "Subtotal$664.64",
+            "Tax (20%)$132.93",
+            "Total$797.57",
+            "Credit applied-$25.00",
+            "Amount paid-$772.57Received 3 Mar 2027 · Ref. ch_3PqR8sT2xYzA7bC",
+            "Amount due$0.00");
     }
 
     [Fact]
@@ -46,10 +39,7 @@ public sealed partial class InvoiceDocumentTests
 
         var pdf = Render(invoice);
 
-        Assert.True(pdf.Contains("Amount due$117.60"));
-        Assert.True(pdf.Contains("Please pay $117.60 by 15 Mar 2027"));
-        Assert.True(pdf.Contains("quote INV-001234 as the payment reference"));
-        Assert.True(pdf.Contains("Net 14 days"));
+        Shows(pdf, "Amount due$117.60", "Please pay $117.60 by 15 Mar 2027", "quote INV-001234 as the payment reference", "Net 14 days");
         Assert.False(pdf.Contains("PAID"));
         Assert.False(pdf.Contains("VOID"));
     }
@@ -64,7 +54,7 @@ public sealed partial class InvoiceDocumentTests
 
         var pdf = Render(invoice, $"invoice-{status}");
 
-        Assert.True(pdf.Contains(stamp), $"no {stamp} stamp");
+        Shows(pdf, stamp);
     }
 
     [Fact]
@@ -74,7 +64,7 @@ public sealed partial class InvoiceDocumentTests
 
         var pdf = Render(invoice);
 
-        Assert.True(pdf.Contains("Amount due$49.00"));
+        Shows(pdf, "Amount due$49.00");
     }
 
     [Fact]
@@ -90,50 +80,53 @@ public sealed partial class InvoiceDocumentTests
             Assert.Contains(RenderedPdf.Squeeze($"Page {number} of {pages}"), pdf.Pages[number - 1].Squeezed);
         Assert.Contains(RenderedPdf.Squeeze("Invoice INV-001234 (continued)"), pdf.Pages[1].Squeezed);
         Assert.Contains("DESCRIPTION", pdf.Pages[1].Words);
-        foreach (var line in invoice.Lines)
-        {
-            Assert.True(pdf.Contains(line.Description), $"'{line.Description}' is missing");
-            Assert.Contains(Usd(line.Amount), pdf.Words);
-        }
-        Assert.Contains(RenderedPdf.Squeeze($"Amount due{Usd(invoice.AmountDue)}"), pdf.Pages[^1].Squeezed);
+        ShowsEveryLine(pdf, invoice);
+        Assert.Contains(RenderedPdf.Squeeze($"Amount due{Format(invoice.AmountDue, "USD")}"), pdf.Pages[^1].Squeezed);
+    }
+
+    public static TheoryData<int> LineCounts => new(Enumerable.Range(16, 14));
+
+    [Theory]
+    [MemberData(nameof(LineCounts))]
+    public void Totals_stay_together_with_the_last_line_wherever_a_page_ends(int count)
+    {
+        var invoice = ManyLines(count);
+
+        var pdf = Render(invoice, $"invoice-{count}-lines");
+
+        var totals = Assert.Single(pdf.Pages, page => page.Squeezed.Contains("Subtotal"));
+        Assert.Same(pdf.Pages[^1], totals);
+        Assert.Contains("Amountdue", totals.Squeezed);
+        Assert.Contains(RenderedPdf.Squeeze(invoice.Lines[^1].Description), totals.Squeezed);
+        foreach (var page in pdf.Pages) AssertLaidOutCleanly(page);
     }
 
     [Fact]
     public void Yen_amounts_have_no_minor_units()
     {
-        var invoice = Build("JPY",
-        [
-            Line("recurring", "Growth plan", 3, 1200m, 3600m),
-            Line("proration_credit", "Unused time on Starter after 16 Feb 2027", 1, 980m, -455m, new DateTimeOffset(2027, 2, 16, 0, 0, 0, TimeSpan.Zero), PeriodStart),
-        ], taxRate: 0.1m, credit: 500m, status: "open");
+        var invoice = Build("JPY", [Line("recurring", "Growth plan", 3, 1200m, 3600m), ProrationCredit(980m, -455m)],
+            taxRate: 0.1m, credit: 500m, status: "open");
 
         var pdf = Render(invoice, "invoice-jpy");
 
         Assert.Contains("¥1,200", pdf.Words);
         Assert.Contains("¥3,600", pdf.Words);
         Assert.Contains("-¥455", pdf.Words);
-        Assert.True(pdf.Contains("Tax¥315"));
-        Assert.True(pdf.Contains("Credit applied-¥500"));
-        Assert.True(pdf.Contains("Amount due¥2,960"));
+        Shows(pdf, "Tax¥315", "Credit applied-¥500", "Amount due¥2,960");
         Assert.Empty(YenWithDecimals().Matches(pdf.Squeezed));
     }
 
     [Fact]
     public void Euro_amounts_carry_the_symbol_and_negative_credits_a_minus_sign()
     {
-        var invoice = Build("EUR",
-        [
-            Line("recurring", "Growth plan", 1, 1234.5m, 1234.5m),
-            Line("proration_credit", "Unused time on Starter after 16 Feb 2027", 1, 26m, -12m, new DateTimeOffset(2027, 2, 16, 0, 0, 0, TimeSpan.Zero), PeriodStart),
-        ], taxRate: 0.2m, credit: 0m, status: "open");
+        var invoice = Build("EUR", [Line("recurring", "Growth plan", 1, 1234.5m, 1234.5m), ProrationCredit(26m, -12m)],
+            taxRate: 0.2m, credit: 0m, status: "open");
 
         var pdf = Render(invoice);
 
         Assert.Contains("€1,234.50", pdf.Words);
         Assert.Contains("-€12.00", pdf.Words);
-        Assert.True(pdf.Contains("Subtotal€1,222.50"));
-        Assert.True(pdf.Contains("Tax (20%)€244.50"));
-        Assert.True(pdf.Contains("Amount due€1,467.00"));
+        Shows(pdf, "Subtotal€1,222.50", "Tax (20%)€244.50", "Amount due€1,467.00");
     }
 
     [Fact]
@@ -143,7 +136,7 @@ public sealed partial class InvoiceDocumentTests
 
         var pdf = Render(invoice);
 
-        Assert.True(pdf.Contains("Tax$8.25"));
+        Shows(pdf, "Tax$8.25");
         Assert.False(pdf.Contains("Tax (20%)"));
     }
 
@@ -174,7 +167,7 @@ public sealed partial class InvoiceDocumentTests
 
         var pdf = Render(invoice, "invoice-long");
 
-        Assert.True(pdf.Contains("Professional services: data migration"));
+        Shows(pdf, "Professional services: data migration");
         Assert.Contains("…", pdf.Squeezed);
         Assert.Contains("$1,234,567.89", pdf.Words);
         foreach (var page in pdf.Pages) AssertLaidOutCleanly(page);
@@ -188,7 +181,7 @@ public sealed partial class InvoiceDocumentTests
         foreach (var page in pdf.Pages) AssertLaidOutCleanly(page);
     }
 
-    /// <summary>Every glyph inside the margins, and no two pieces of text drawn over each other.</summary>
+    /// <summary>Every glyph inside the margins and clear of the footer's rule, and no two pieces of text drawn over each other.</summary>
     private static void AssertLaidOutCleanly(PageContent page)
     {
         var letters = page.Letters.Where(l => !string.IsNullOrWhiteSpace(l.Value)).ToList();
@@ -197,6 +190,9 @@ public sealed partial class InvoiceDocumentTests
             var box = letter.BoundingBox;
             Assert.True(box.Left >= PdfCanvas.Margin - 1 && box.Right <= page.Width - PdfCanvas.Margin + 1,
                 $"'{letter.Value}' at x {box.Left:0.0}–{box.Right:0.0} is outside the margins");
+            // PDF coordinates run upwards from the bottom of the page, where the footer is.
+            Assert.True(box.Top < PdfCanvas.FooterHeight || box.Bottom > PdfCanvas.FooterHeight,
+                $"'{letter.Value}' at y {box.Bottom:0.0} crosses the footer's rule");
         }
         for (var i = 0; i < letters.Count; i++)
         for (var j = i + 1; j < letters.Count; j++)
@@ -211,7 +207,21 @@ public sealed partial class InvoiceDocumentTests
         }
     }
 
-    private static string Usd(decimal amount) => Currencies.Format(new Money(amount, "USD"));
+    private static void Shows(RenderedPdf pdf, params string[] texts)
+    {
+        foreach (var text in texts) Assert.True(pdf.Contains(text), $"'{text}' is not in the PDF");
+    }
+
+    private static void ShowsEveryLine(RenderedPdf pdf, InvoiceDetail invoice)
+    {
+        foreach (var line in invoice.Lines)
+        {
+            Shows(pdf, line.Description);
+            Assert.Contains(Format(line.Amount, invoice.Currency), pdf.Words);
+        }
+    }
+
+    private static string Format(decimal amount, string currency) => Currencies.Format(new Money(amount, currency));
 
     /// <summary>Renders and reads back; with INVOICE_PDF_DIR set, also keeps the file there to look at.</summary>
     private static RenderedPdf Render(InvoiceDetail invoice, string? keepAs = null)

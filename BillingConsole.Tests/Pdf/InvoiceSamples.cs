@@ -73,6 +73,10 @@ internal static class InvoiceSamples
         };
     }
 
+    /// <summary>The credit for unused time on the old plan after a change on 16 Feb, which the following invoice carries.</summary>
+    public static InvoiceLineRow ProrationCredit(decimal unit, decimal amount) =>
+        Line("proration_credit", "Unused time on Starter after 16 Feb 2027", 1, unit, amount, ChangedAt, PeriodStart);
+
     public static InvoiceLineRow Line(string kind, string description, int quantity, decimal unit, decimal amount,
         DateTimeOffset? start = null, DateTimeOffset? end = null) =>
         new(Guid.NewGuid(), kind, description, quantity, unit, amount, start ?? PeriodStart, end ?? PeriodEnd);

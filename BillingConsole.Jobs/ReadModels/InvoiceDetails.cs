@@ -1,3 +1,4 @@
+using BillingConsole.Domain.Customers;
 using Dapper;
 using Npgsql;
 
@@ -8,6 +9,8 @@ public sealed record InvoiceDetail(Guid Id, string? Number, string Status, strin
     DateTimeOffset? IssuedAt, DateTimeOffset? DueAt, DateTimeOffset? PaidAt, DateTimeOffset? VoidedAt, decimal Subtotal, decimal Tax,
     decimal Total, decimal CreditApplied, decimal AmountPaid, decimal AmountWrittenOff, decimal AmountDue, int AttemptCount)
 {
+    /// <summary>The customer's billing address as it is now: invoices keep no copy of the address they were issued to.</summary>
+    public CustomerAddress CustomerAddress { get; init; } = CustomerAddress.Empty;
     public IReadOnlyList<InvoiceLineRow> Lines { get; init; } = [];
     public IReadOnlyList<PaymentAttemptRow> Attempts { get; init; } = [];
     public IReadOnlyList<DunningCaseRow> DunningCases { get; init; } = [];
@@ -23,7 +26,7 @@ public sealed record DunningCaseRow(Guid Id, Guid InvoiceId, string Status, deci
     DateTimeOffset? ClosedAt, int RetriesMade, string? LastDeclineCode, DateTimeOffset? NextAttemptAt, double? NextAttemptProbability,
     string? NextAttemptReason, int EscalationStep, string? FinalAction, int PolicyVersion);
 
-/// <summary>One invoice with its lines, payment attempts and dunning cases, read in one round trip.</summary>
+/// <summary>One invoice with its customer's address, lines, payment attempts and dunning cases, read in one round trip.</summary>
 public sealed class InvoiceDetails(NpgsqlDataSource dataSource)
 {
     public async Task<InvoiceDetail?> FindAsync(Guid invoiceId, CancellationToken ct)
@@ -33,6 +36,9 @@ public sealed class InvoiceDetails(NpgsqlDataSource dataSource)
             select i.id, i.number, i.status, i.kind, i.currency, i.customer_id, c.name as customer_name, c.email as customer_email,
                    i.subscription_id, i.period_start, i.period_end, i.created_at, i.issued_at, i.due_at, i.paid_at, i.voided_at,
                    i.subtotal, i.tax, i.total, i.credit_applied, i.amount_paid, i.amount_written_off, i.amount_due, i.attempt_count
+            from invoices i join customers c on c.id = i.customer_id where i.id = @invoiceId;
+            select c.address_line1 as line1, c.address_line2 as line2, c.address_city as city, c.address_postal_code as postal_code,
+                   c.address_country as country
             from invoices i join customers c on c.id = i.customer_id where i.id = @invoiceId;
             select id, kind, description, quantity, unit_amount, amount, period_start, period_end
             from invoice_lines where invoice_id = @invoiceId order by period_start, kind desc, id;
@@ -47,6 +53,7 @@ public sealed class InvoiceDetails(NpgsqlDataSource dataSource)
         if (invoice is null) return null;
         return invoice with
         {
+            CustomerAddress = await results.ReadSingleAsync<CustomerAddress>(),
             Lines = (await results.ReadAsync<InvoiceLineRow>()).ToList(),
             Attempts = (await results.ReadAsync<PaymentAttemptRow>()).ToList(),
             DunningCases = (await results.ReadAsync<DunningCaseRow>()).ToList(),

@@ -41,6 +41,7 @@ public static class ConsoleUiExtensions
         app.MapHealthEndpoints();
         app.MapAccountEndpoints();
         app.MapCsvExports();
+        app.MapInvoicePdf();
         // The dashboard's own filter would allow local requests; the admin policy decides instead.
         app.MapHangfireDashboard("/jobs", new DashboardOptions { Authorization = [], AppPath = "/", DashboardTitle = "BillingConsole jobs" })
             .RequireAuthorization(ConsolePolicies.Admin);

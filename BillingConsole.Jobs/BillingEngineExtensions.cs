@@ -79,6 +79,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<InvoiceDetails>();
         services.AddSingleton<PaymentList>();
         services.AddSingleton<DunningQueue>();
+        services.AddSingleton<AuditList>();
         services.AddSingleton<CustomerDetails>();
         services.AddSingleton<DashboardQueries>();
         return builder;

@@ -30,6 +30,8 @@ public sealed class ConsoleAppHost : IAsyncLifetime
         // Read by the host's Program before any test override could apply, so set for the process.
         Environment.SetEnvironmentVariable("ASPNETCORE_ENVIRONMENT", "Development");
         Environment.SetEnvironmentVariable("Authentication__DevelopmentSignIn", "true");
+        // Requests and jobs log at Information; the test output keeps warnings and errors only.
+        Environment.SetEnvironmentVariable("Logging__LogLevel__Default", "Warning");
         await TestDatabases.RecreateAsync(TestServers.DatabaseOf(TestServers.DefaultConnectionString));
 
         var port = FreePort();

@@ -53,7 +53,7 @@ public sealed class OidcConsoleHost : IAsyncLifetime
     private async Task WaitUntilLiveAsync()
     {
         using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow.AddSeconds(180);
         while (DateTime.UtcNow < deadline)
         {
             if (_process!.HasExited) throw new InvalidOperationException($"The console exited ({_process.ExitCode}):\n{Output}");
@@ -65,7 +65,7 @@ public sealed class OidcConsoleHost : IAsyncLifetime
             catch (TaskCanceledException) { }
             await Task.Delay(250);
         }
-        throw new TimeoutException($"The console did not start within 60 s:\n{Output}");
+        throw new TimeoutException($"The console did not start within 180 s:\n{Output}");
     }
 
     public async ValueTask DisposeAsync()

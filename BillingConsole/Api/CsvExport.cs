@@ -24,6 +24,8 @@ public static class CsvExport
             Stream<PaymentListFilter, PaymentRow>(context, "payments", (filter, ct) => list.StreamAsync(filter, null, true, ct)));
         export.MapGet("/dunning.csv", (HttpContext context, DunningQueue list) =>
             Stream<DunningQueueFilter, DunningCaseListRow>(context, "dunning", (filter, ct) => list.StreamAsync(filter, null, true, ct)));
+        export.MapGet("/audit.csv", (HttpContext context, AuditList list) =>
+            Stream<AuditListFilter, AuditRow>(context, "audit", (filter, ct) => list.StreamAsync(filter, null, true, ct)));
     }
 
     private static async Task<IResult> Stream<TFilter, TRow>(HttpContext context, string name,

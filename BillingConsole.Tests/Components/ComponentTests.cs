@@ -1,0 +1,82 @@
+using BillingConsole.Api;
+using BillingConsole.Components.Shared;
+using BillingConsole.ReadModels;
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using MudBlazor.Services;
+
+namespace BillingConsole.Tests.Components;
+
+public sealed class ComponentTests : IDisposable
+{
+    private readonly BunitContext _context = new();
+
+    public ComponentTests()
+    {
+        _context.Services.AddMudServices();
+        _context.JSInterop.Mode = JSRuntimeMode.Loose;
+    }
+
+    [Theory]
+    [InlineData(12.5, "USD", "$12.50")]
+    [InlineData(-12, "EUR", "-€12.00")]
+    [InlineData(1200, "JPY", "¥1,200")]
+    [InlineData(1234567.891, "GBP", "£1,234,567.89")]
+    public void MoneyText_formats_by_the_currency_minor_units(decimal amount, string currency, string expected)
+    {
+        var cut = _context.Render<MoneyText>(p => p.Add(x => x.Amount, amount).Add(x => x.Currency, currency));
+
+        Assert.Equal(expected, cut.Find("span").TextContent);
+    }
+
+    [Theory]
+    [InlineData("paid", Color.Success)]
+    [InlineData("past_due", Color.Warning)]
+    [InlineData("uncollectible", Color.Error)]
+    [InlineData("open", Color.Info)]
+    [InlineData("void", Color.Default)]
+    public void StatusChip_shows_the_status_in_words_with_its_colour(string status, Color color)
+    {
+        var cut = _context.Render<StatusChip>(p => p.Add(x => x.Status, status));
+
+        Assert.Equal(status.Replace('_', ' '), cut.Find(".mud-chip").TextContent.Trim());
+        Assert.Equal(color, StatusChip.ColorFor(status));
+    }
+
+    [Fact]
+    public void DateFilter_refuses_a_date_it_cannot_read_and_keeps_the_old_value()
+    {
+        DateOnly? value = new DateOnly(2026, 3, 1);
+        var cut = _context.Render<DateFilter>(p => p.Add(x => x.Value, value).Add(x => x.Label, "Due from")
+            .Add(x => x.ValueChanged, (DateOnly? changed) => value = changed));
+
+        cut.Find("input").Change("31/02/2026");
+
+        Assert.Equal(new DateOnly(2026, 3, 1), value);
+        Assert.Contains("Use a date like 2026-03-31.", cut.Markup);
+    }
+
+    [Fact]
+    public void List_filters_round_trip_through_the_query_string_and_report_bad_values()
+    {
+        var filter = new InvoiceListFilter { Status = "open", DueTo = new DateOnly(2026, 10, 27), MinAmount = 10.5m, Search = "a&b" };
+
+        var query = ListFilters.ToQueryString(filter);
+        var (parsed, errors) = ListFilters.Parse<InvoiceListFilter>($"http://x/invoices{query}");
+        var (_, bad) = ListFilters.Parse<InvoiceListFilter>("http://x/invoices?dueTo=yesterday&minAmount=NaN");
+
+        Assert.Equal(filter, parsed);
+        Assert.Empty(errors);
+        Assert.Equal(2, bad.Count);
+    }
+
+    [Theory]
+    [InlineData("=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\"")]
+    [InlineData("Smith, Jane", "\"Smith, Jane\"")]
+    [InlineData("plain", "plain")]
+    public void Csv_cells_are_quoted_and_formulas_defused(string value, string expected) =>
+        Assert.Equal(expected, CsvExport.Cell(value));
+
+    public void Dispose() => _context.Dispose();
+}

@@ -32,6 +32,8 @@ public sealed class OidcSignInTests(OidcConsoleHost console, BrowserFixture brow
         await page.GotoAsync("/");
         await page.FillAsync("#username", "nobody");
         await page.ClickAsync("#sign-in");
+        await page.WaitForURLAsync(url => !url.Contains("/connect/"));
+        await BrowserFixture.ScreenshotAsync(page, "oidc-no-role");
 
         await Expect(page.GetByText("Your role does not allow this page")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("figure-mrr")).ToHaveCountAsync(0);

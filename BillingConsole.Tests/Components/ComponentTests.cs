@@ -8,7 +8,7 @@ using MudBlazor.Services;
 
 namespace BillingConsole.Tests.Components;
 
-public sealed class ComponentTests : IDisposable
+public sealed class ComponentTests : IAsyncDisposable
 {
     private readonly BunitContext _context = new();
 
@@ -78,5 +78,5 @@ public sealed class ComponentTests : IDisposable
     public void Csv_cells_are_quoted_and_formulas_defused(string value, string expected) =>
         Assert.Equal(expected, CsvExport.Cell(value));
 
-    public void Dispose() => _context.Dispose();
+    public ValueTask DisposeAsync() => _context.DisposeAsync();
 }

@@ -1,6 +1,9 @@
 using BillingConsole.Configuration;
 using BillingConsole.Engine;
+using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Engine.Payments;
+using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using BillingConsole.Persistence.DemoData;
 using BillingConsole.ReadModels;
@@ -36,6 +39,7 @@ public static class BillingEngineExtensions
             .Validate(o => TryFindTimeZone(o.TimeZone) is not null, "Billing:TimeZone is not a known IANA time zone (e.g. 'UTC', 'Europe/London').")
             .Validate(o => Cronos.CronExpression.TryParse(o.RunSchedule, out _), "Billing:RunSchedule is not a valid cron expression (e.g. '5 0 * * *').")
             .ValidateOnStart();
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddTimeProvider();
@@ -62,10 +66,32 @@ public static class BillingEngineExtensions
         services.AddSingleton<InvoiceGenerator>();
         services.AddScoped<AuditTrail>();
         services.AddScoped<InvoiceIssuer>();
+        services.AddPaymentGateway(builder.Configuration);
+        services.AddScoped<PaymentProcessor>();
+        services.AddSingleton<BillingChunkWriter>();
+        services.AddSingleton<ChargeThrottle>();
+        services.AddScoped<BillingRunService>();
+        services.AddScoped<BillingChunkProcessor>();
         services.AddSingleton<DemoDataGenerator>();
         services.AddScoped<DashboardRefresher>();
         services.AddSingleton<DashboardQueries>();
         return builder;
+    }
+
+    /// <summary>The gateway named by Gateway:Mode. Real adapters register here under their own mode.</summary>
+    private static void AddPaymentGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        var mode = configuration[$"{GatewayOptions.Section}:{nameof(GatewayOptions.Mode)}"] ?? new GatewayOptions().Mode;
+        switch (mode)
+        {
+            case SandboxGateway.GatewayName:
+                // One instance per process: it is the gateway's memory of idempotency keys.
+                services.AddSingleton<SandboxGateway>();
+                services.AddSingleton<IPaymentGateway>(provider => provider.GetRequiredService<SandboxGateway>());
+                break;
+            default:
+                throw new StartupException($"Gateway:Mode '{mode}' is not a known payment gateway (known: '{SandboxGateway.GatewayName}').");
+        }
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using BillingConsole.Configuration;
+using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Payments;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BillingConsole.Gateways;
+
+/// <summary>
+/// An in-process stand-in for a card processor. The outcome is chosen by the payment method token's prefix
+/// (pm_ok_, pm_insufficient_funds_, …, pm_timeout_…, pm_slow_), so demo data and tests get the same answer every time.
+/// Charges are remembered by idempotency key, so a repeated key returns the first answer and never charges twice.
+/// </summary>
+public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILogger<SandboxGateway> logger) : IPaymentGateway
+{
+    public const string GatewayName = "sandbox";
+    public const string TimeoutPrefix = "pm_timeout_";
+    public const string SlowPrefix = "pm_slow_";
+
+    private static readonly (string Prefix, string DeclineCode, string Message)[] Declines =
+    [
+        ("pm_insufficient_funds_", DeclineCodes.InsufficientFunds, "Your card has insufficient funds."),
+        ("pm_do_not_honor_", DeclineCodes.DoNotHonor, "Your card was declined."),
+        ("pm_try_again_later_", DeclineCodes.TryAgainLater, "The card issuer asked to try again later."),
+        ("pm_expired_card_", DeclineCodes.ExpiredCard, "Your card has expired."),
+        ("pm_lost_card_", DeclineCodes.LostCard, "The card was reported lost."),
+        ("pm_stolen_card_", DeclineCodes.StolenCard, "The card was reported stolen."),
+        ("pm_fraudulent_", DeclineCodes.Fraudulent, "The charge was flagged as fraudulent."),
+        ("pm_account_closed_", DeclineCodes.AccountClosed, "The card's account is closed."),
+    ];
+
+    private readonly ConcurrentDictionary<string, SandboxCharge> _charges = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, GatewayRefundResult> _refunds = new(StringComparer.Ordinal);
+
+    public string Name => GatewayName;
+
+    /// <summary>Charges that moved money, for tests that count them.</summary>
+    public int SuccessfulChargeCount => _charges.Values.Count(c => c.Result.Outcome == GatewayOutcome.Succeeded);
+
+    public async Task<GatewayChargeResult> ChargeAsync(GatewayChargeRequest request, CancellationToken ct)
+    {
+        var sandbox = options.CurrentValue.Sandbox;
+        var started = Stopwatch.GetTimestamp();
+        var token = request.PaymentMethodToken;
+        await DelayAsync(sandbox.LatencyMs + (token.StartsWith(SlowPrefix, StringComparison.Ordinal) ? sandbox.SlowLatencyMs : 0), ct);
+
+        // The gateway decides and remembers before it answers: a timed-out charge has still happened (or not).
+        var fresh = new SandboxCharge(request, Decide(request, Stopwatch.GetElapsedTime(started)));
+        var charge = _charges.GetOrAdd(request.IdempotencyKey, fresh);
+        if (ReferenceEquals(charge, fresh) && charge.Result.Outcome == GatewayOutcome.Succeeded)
+            logger.LogInformation("Mock Success: charged {Amount} to {Token} for invoice {InvoiceNumber} (key {IdempotencyKey}, reference {Reference})",
+                request.Amount, token, request.InvoiceNumber, request.IdempotencyKey, charge.Result.GatewayReference);
+
+        if (token.StartsWith(TimeoutPrefix, StringComparison.Ordinal) && ReferenceEquals(charge, fresh))
+        {
+            // Never answers in time: the caller's deadline ends the wait, or the gateway's own timeout does.
+            await DelayAsync(sandbox.TimeoutMs, ct);
+            return GatewayChargeResult.Unknown(Stopwatch.GetElapsedTime(started));
+        }
+        return charge.Result with { Latency = Stopwatch.GetElapsedTime(started) };
+    }
+
+    public async Task<GatewayChargeResult?> LookupAsync(string idempotencyKey, CancellationToken ct)
+    {
+        await DelayAsync(options.CurrentValue.Sandbox.LatencyMs, ct);
+        return _charges.TryGetValue(idempotencyKey, out var charge) ? charge.Result : null;
+    }
+
+    public async Task<GatewayRefundResult> RefundAsync(GatewayRefundRequest request, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await DelayAsync(options.CurrentValue.Sandbox.LatencyMs, ct);
+        return _refunds.GetOrAdd(request.IdempotencyKey, _ => Refund(request, Stopwatch.GetElapsedTime(started)));
+    }
+
+    private GatewayRefundResult Refund(GatewayRefundRequest request, TimeSpan latency)
+    {
+        var charge = _charges.Values.FirstOrDefault(c => c.Result.GatewayReference == request.ChargeReference);
+        if (charge is null || charge.Result.Outcome != GatewayOutcome.Succeeded)
+            return new GatewayRefundResult(false, null, "No successful charge has that reference.", latency);
+        lock (charge)
+        {
+            if (request.Amount.Currency != charge.Request.Amount.Currency || !request.Amount.IsPositive
+                || charge.Refunded + request.Amount.Amount > charge.Request.Amount.Amount)
+                return new GatewayRefundResult(false, null, "The refund is more than what is left of the charge.", latency);
+            charge.Refunded += request.Amount.Amount;
+        }
+        return new GatewayRefundResult(true, $"re_sandbox_{Guid.CreateVersion7():N}", null, latency);
+    }
+
+    /// <summary>The answer a token gets. pm_timeout_ok_ succeeded behind the timeout; any other pm_timeout_… is declined.</summary>
+    private GatewayChargeResult Decide(GatewayChargeRequest request, TimeSpan latency)
+    {
+        var token = request.PaymentMethodToken;
+        var reference = $"ch_sandbox_{Guid.CreateVersion7():N}";
+        if (token.StartsWith(TimeoutPrefix, StringComparison.Ordinal))
+            token = "pm_" + token[TimeoutPrefix.Length..];
+        if (token.StartsWith("pm_ok_", StringComparison.Ordinal) || token.StartsWith(SlowPrefix, StringComparison.Ordinal))
+            return GatewayChargeResult.Succeeded(reference, latency);
+        foreach (var (prefix, code, message) in Declines)
+        {
+            if (token.StartsWith(prefix, StringComparison.Ordinal))
+                return GatewayChargeResult.Declined(code, message, reference, latency);
+        }
+        return GatewayChargeResult.Declined(DeclineCodes.GenericDecline, "Your card was declined.", reference, latency);
+    }
+
+    // Network latency is wall-clock time, not billing time: a test's fake clock must not stall it.
+    private static Task DelayAsync(int milliseconds, CancellationToken ct) =>
+        milliseconds <= 0 ? Task.CompletedTask : Task.Delay(milliseconds, ct);
+
+    private sealed class SandboxCharge(GatewayChargeRequest request, GatewayChargeResult result)
+    {
+        public GatewayChargeRequest Request { get; } = request;
+        public GatewayChargeResult Result { get; } = result;
+        public decimal Refunded { get; set; }
+    }
+}

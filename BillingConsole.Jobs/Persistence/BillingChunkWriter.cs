@@ -1,0 +1,259 @@
+using BillingConsole.Domain.Billing;
+using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Subscriptions;
+using BillingConsole.Engine.Commands;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace BillingConsole.Persistence;
+
+/// <summary>
+/// The billing run's batched SQL: a chunk's reads and writes in a handful of round trips on the chunk's own connection and
+/// transaction. Invoices go through a multi-row INSERT … ON CONFLICT DO NOTHING on the cycle key; lines and ledger entries,
+/// which belong only to invoices just inserted, go through binary COPY.
+/// </summary>
+public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
+{
+    private const string Billable = "('trialing', 'active', 'past_due')";
+
+    /// <summary>Locks the customers (in id order) and returns their credit balances.</summary>
+    public async Task<Dictionary<Guid, Money>> LockCustomersAsync(NpgsqlConnection connection, Guid[] customerIds, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("select id, credit_balance, currency from customers where id = any($1) order by id for update", connection)
+        {
+            Parameters = { new() { Value = customerIds } },
+        };
+        var balances = new Dictionary<Guid, Money>(customerIds.Length);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) balances[reader.GetGuid(0)] = new Money(reader.GetDecimal(1), reader.GetString(2));
+        return balances;
+    }
+
+    /// <summary>Cycle invoices that already exist for the coming periods of these subscriptions (written by another path).</summary>
+    public async Task<HashSet<(Guid SubscriptionId, DateTimeOffset PeriodStart)>> ExistingCycleInvoicesAsync(NpgsqlConnection connection,
+        Guid[] subscriptionIds, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            select i.subscription_id, i.period_start from invoices i join subscriptions s on s.id = i.subscription_id
+            where s.id = any($1) and i.kind = 'subscription_cycle' and i.period_start >= s.current_period_end
+            """, connection)
+        {
+            Parameters = { new() { Value = subscriptionIds } },
+        };
+        var existing = new HashSet<(Guid, DateTimeOffset)>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) existing.Add((reader.GetGuid(0), reader.GetFieldValue<DateTimeOffset>(1)));
+        return existing;
+    }
+
+    public async Task WriteInvoicesAsync(NpgsqlConnection connection, IReadOnlyList<IssuedInvoice> issued, CancellationToken ct)
+    {
+        if (issued.Count == 0) return;
+        var invoices = issued.Select(i => i.Invoice).ToList();
+        await using (var insert = new NpgsqlCommand("""
+            insert into invoices (id, number, customer_id, subscription_id, kind, status, currency, period_start, period_end, created_at,
+                                  issued_at, due_at, paid_at, billing_run_id, attempt_count, amount_paid, amount_written_off, credit_applied,
+                                  subtotal, tax, total)
+            select v.id, v.number, v.customer_id, v.subscription_id, v.kind, v.status, v.currency, v.period_start, v.period_end, v.created_at,
+                   v.issued_at, v.due_at, v.paid_at, v.billing_run_id, 0, 0, 0, v.credit_applied, v.subtotal, v.tax, v.total
+            from unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[],
+                        $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::uuid[], $15::numeric[], $16::numeric[],
+                        $17::numeric[], $18::numeric[])
+                 as v(id, number, customer_id, subscription_id, kind, status, currency, period_start, period_end, created_at, issued_at, due_at,
+                      paid_at, billing_run_id, credit_applied, subtotal, tax, total)
+            on conflict (subscription_id, period_start) where kind = 'subscription_cycle' do nothing
+            """, connection))
+        {
+            Add(insert, invoices.Select(i => i.Id));
+            Add(insert, invoices.Select(i => i.Number!));
+            Add(insert, invoices.Select(i => i.CustomerId));
+            Add(insert, invoices.Select(i => i.SubscriptionId));
+            Add(insert, invoices.Select(i => i.Kind.ToSnakeCase()));
+            Add(insert, invoices.Select(i => i.Status.ToSnakeCase()));
+            Add(insert, invoices.Select(i => i.Currency));
+            Add(insert, invoices.Select(i => i.PeriodStart));
+            Add(insert, invoices.Select(i => i.PeriodEnd));
+            Add(insert, invoices.Select(i => i.CreatedAt));
+            Add(insert, invoices.Select(i => i.IssuedAt));
+            Add(insert, invoices.Select(i => i.DueAt));
+            Add(insert, invoices.Select(i => i.PaidAt));
+            Add(insert, invoices.Select(i => i.BillingRunId));
+            Add(insert, invoices.Select(i => i.CreditApplied.Amount));
+            Add(insert, invoices.Select(i => i.Subtotal.Amount));
+            Add(insert, invoices.Select(i => i.Tax.Amount));
+            Add(insert, invoices.Select(i => i.Total.Amount));
+            var inserted = await insert.ExecuteNonQueryAsync(ct);
+            // The chunk checked for existing invoices under its locks; a conflict now means another writer raced it, and the
+            // credit and ledger computed here would be wrong. Rolling back lets the rerun see that invoice and skip it.
+            if (inserted != invoices.Count)
+                throw new InvalidOperationException($"{invoices.Count - inserted} of {invoices.Count} cycle invoices already existed; the chunk was rolled back.");
+        }
+
+        await using (var lines = await connection.BeginBinaryImportAsync(
+            "copy invoice_lines (id, invoice_id, kind, description, quantity, currency, period_start, period_end, price_id, amount, unit_amount) from stdin (format binary)", ct))
+        {
+            foreach (var invoice in invoices)
+            {
+                foreach (var line in invoice.Lines)
+                {
+                    await lines.StartRowAsync(ct);
+                    await lines.WriteAsync(line.Id, NpgsqlDbType.Uuid, ct);
+                    await lines.WriteAsync(invoice.Id, NpgsqlDbType.Uuid, ct);
+                    await lines.WriteAsync(line.Kind.ToSnakeCase(), NpgsqlDbType.Text, ct);
+                    await lines.WriteAsync(line.Description, NpgsqlDbType.Text, ct);
+                    await lines.WriteAsync(line.Quantity, NpgsqlDbType.Integer, ct);
+                    await lines.WriteAsync(line.Currency, NpgsqlDbType.Text, ct);
+                    await lines.WriteAsync(line.PeriodStart, NpgsqlDbType.TimestampTz, ct);
+                    await lines.WriteAsync(line.PeriodEnd, NpgsqlDbType.TimestampTz, ct);
+                    if (line.PriceId is { } priceId) await lines.WriteAsync(priceId, NpgsqlDbType.Uuid, ct);
+                    else await lines.WriteNullAsync(ct);
+                    await lines.WriteAsync(line.Amount.Amount, NpgsqlDbType.Numeric, ct);
+                    await lines.WriteAsync(line.UnitAmount.Amount, NpgsqlDbType.Numeric, ct);
+                }
+            }
+            await lines.CompleteAsync(ct);
+        }
+
+        await using var ledger = await connection.BeginBinaryImportAsync(
+            "copy ledger_entries (transaction_id, line_number, kind, account, customer_id, invoice_id, debit, credit, currency, occurred_at) from stdin (format binary)", ct);
+        foreach (var entry in issued.SelectMany(i => i.LedgerEntries))
+        {
+            await ledger.StartRowAsync(ct);
+            await ledger.WriteAsync(entry.TransactionId, NpgsqlDbType.Uuid, ct);
+            await ledger.WriteAsync(entry.LineNumber, NpgsqlDbType.Integer, ct);
+            await ledger.WriteAsync(entry.Kind.ToSnakeCase(), NpgsqlDbType.Text, ct);
+            await ledger.WriteAsync(entry.Account.ToSnakeCase(), NpgsqlDbType.Text, ct);
+            await ledger.WriteAsync(entry.CustomerId, NpgsqlDbType.Uuid, ct);
+            if (entry.InvoiceId is { } invoiceId) await ledger.WriteAsync(invoiceId, NpgsqlDbType.Uuid, ct);
+            else await ledger.WriteNullAsync(ct);
+            await ledger.WriteAsync(entry.Debit, NpgsqlDbType.Numeric, ct);
+            await ledger.WriteAsync(entry.Credit, NpgsqlDbType.Numeric, ct);
+            await ledger.WriteAsync(entry.Currency, NpgsqlDbType.Text, ct);
+            await ledger.WriteAsync(entry.OccurredAt, NpgsqlDbType.TimestampTz, ct);
+        }
+        await ledger.CompleteAsync(ct);
+    }
+
+    /// <summary>Writes the subscriptions' new periods, statuses and plan as the domain left them.</summary>
+    public async Task UpdateSubscriptionsAsync(NpgsqlConnection connection, IReadOnlyList<Subscription> subscriptions, CancellationToken ct)
+    {
+        if (subscriptions.Count == 0) return;
+        await using var update = new NpgsqlCommand("""
+            update subscriptions s
+            set status = v.status, price_id = v.price_id, quantity = v.quantity, current_period_start = v.period_start,
+                current_period_end = v.period_end, pending_price_id = v.pending_price_id, pending_quantity = v.pending_quantity,
+                cancel_at_period_end = v.cancel_at_period_end, canceled_at = v.canceled_at, cancellation_kind = v.cancellation_kind
+            from unnest($1::uuid[], $2::text[], $3::uuid[], $4::int[], $5::timestamptz[], $6::timestamptz[], $7::uuid[], $8::int[], $9::bool[],
+                        $10::timestamptz[], $11::text[])
+                 as v(id, status, price_id, quantity, period_start, period_end, pending_price_id, pending_quantity, cancel_at_period_end,
+                      canceled_at, cancellation_kind)
+            where s.id = v.id
+            """, connection);
+        Add(update, subscriptions.Select(s => s.Id));
+        Add(update, subscriptions.Select(s => s.Status.ToSnakeCase()));
+        Add(update, subscriptions.Select(s => s.PriceId));
+        Add(update, subscriptions.Select(s => s.Quantity));
+        Add(update, subscriptions.Select(s => s.CurrentPeriodStart));
+        Add(update, subscriptions.Select(s => s.CurrentPeriodEnd));
+        Add(update, subscriptions.Select(s => s.PendingPriceId));
+        Add(update, subscriptions.Select(s => s.PendingQuantity));
+        Add(update, subscriptions.Select(s => s.CancelAtPeriodEnd));
+        Add(update, subscriptions.Select(s => s.CanceledAt));
+        Add(update, subscriptions.Select(s => s.CancellationKind?.ToSnakeCase()));
+        await update.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task UpdateCreditBalancesAsync(NpgsqlConnection connection, IReadOnlyDictionary<Guid, Money> balances, CancellationToken ct)
+    {
+        if (balances.Count == 0) return;
+        await using var update = new NpgsqlCommand(
+            "update customers c set credit_balance = v.balance from unnest($1::uuid[], $2::numeric[]) as v(id, balance) where c.id = v.id", connection);
+        Add(update, balances.Keys);
+        Add(update, balances.Values.Select(b => b.Amount));
+        await update.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Marks the chunk invoiced and adds to the run's counters, once: a rerun of an invoiced chunk changes nothing.</summary>
+    public async Task RecordChunkInvoicedAsync(NpgsqlConnection connection, Guid runId, int chunkNumber, int invoiced, DateTimeOffset at, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            with chunk as (
+                update billing_run_chunks set invoiced_at = $3, invoiced_count = $4
+                where run_id = $1 and number = $2 and invoiced_at is null
+                returning 1)
+            update billing_runs set invoiced_count = invoiced_count + $4, chunks_done = chunks_done + 1
+            where id = $1 and exists (select 1 from chunk)
+            """, connection)
+        {
+            Parameters = { new() { Value = runId }, new() { Value = chunkNumber }, new() { Value = at }, new() { Value = invoiced } },
+        };
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The run's open invoices for these subscriptions that were never tried, or whose try never reached the gateway.</summary>
+    public async Task<IReadOnlyList<Guid>> InvoicesToChargeAsync(NpgsqlConnection connection, Guid runId, Guid[] subscriptionIds, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            select i.id from invoices i
+            where i.subscription_id = any($2) and i.kind = 'subscription_cycle' and i.billing_run_id = $1
+              and i.status = 'open' and i.amount_due > 0
+              and (i.attempt_count = 0 or exists (select 1 from payment_attempts a where a.invoice_id = i.id and a.status = 'pending'))
+            order by i.id
+            """, connection)
+        {
+            Parameters = { new() { Value = runId }, new() { Value = subscriptionIds } },
+        };
+        var ids = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) ids.Add(reader.GetGuid(0));
+        return ids;
+    }
+
+    /// <summary>
+    /// Marks the chunk charged with counts read from its payment attempts (so a rerun after a crash counts every charge once)
+    /// and adds them to the run's counters. Returns the chunk's counts.
+    /// </summary>
+    public async Task<(int Charged, int Failed)> RecordChunkChargedAsync(NpgsqlConnection connection, Guid runId, BillingRunChunk chunk,
+        DateTimeOffset at, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            with counts as (
+                select count(*) filter (where a.status = 'succeeded')::int as charged,
+                       count(*) filter (where a.status in ('failed', 'unknown'))::int as failed
+                from invoices i join payment_attempts a on a.invoice_id = i.id
+                where i.subscription_id = any($3) and i.kind = 'subscription_cycle' and i.billing_run_id = $1 and a.trigger = 'billing_run'),
+            chunk as (
+                update billing_run_chunks c set charged_at = $4, charged_count = counts.charged, failed_count = counts.failed
+                from counts where c.run_id = $1 and c.number = $2 and c.charged_at is null
+                returning c.charged_count, c.failed_count),
+            run as (
+                update billing_runs r set charged_count = r.charged_count + chunk.charged_count, failed_count = r.failed_count + chunk.failed_count
+                from chunk where r.id = $1)
+            select charged, failed from counts
+            """, connection)
+        {
+            Parameters = { new() { Value = runId }, new() { Value = chunk.Number }, new() { Value = chunk.SubscriptionIds }, new() { Value = at } },
+        };
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return (reader.GetInt32(0), reader.GetInt32(1));
+    }
+
+    /// <summary>
+    /// Completes the run once every chunk is charged. Each chunk calls this after committing its own mark, so the last one to
+    /// finish always sees all the others.
+    /// </summary>
+    public async Task CompleteRunIfDoneAsync(Guid runId, DateTimeOffset at, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand("""
+            update billing_runs r set status = 'completed', finished_at = $2
+            where r.id = $1 and r.status = 'running'
+              and not exists (select 1 from billing_run_chunks c where c.run_id = r.id and c.charged_at is null)
+            """);
+        command.Parameters.Add(new() { Value = runId });
+        command.Parameters.Add(new() { Value = at });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static void Add<T>(NpgsqlCommand command, IEnumerable<T> values) => command.Parameters.Add(new NpgsqlParameter<T[]> { TypedValue = [.. values] });
+}

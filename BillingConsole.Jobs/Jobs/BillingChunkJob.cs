@@ -1,10 +1,11 @@
 using BillingConsole.Engine.Billing;
 using Hangfire;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BillingConsole.Jobs;
 
 /// <summary>One chunk of a billing run: invoices its due subscriptions, then charges the new invoices. Reentrant.</summary>
-public sealed class BillingChunkJob(BillingChunkProcessor processor, BillingRunService runs)
+public sealed class BillingChunkJob(BillingChunkProcessor processor, IServiceScopeFactory scopes)
 {
     public const string Queue = "billing";
 
@@ -18,7 +19,9 @@ public sealed class BillingChunkJob(BillingChunkProcessor processor, BillingRunS
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            await runs.FailAsync(runId, $"Chunk {chunkNumber}: {e.Message}", CancellationToken.None);
+            // A fresh scope: the chunk's own connection may be the thing that broke.
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<BillingRunService>().FailAsync(runId, $"Chunk {chunkNumber}: {e.Message}", CancellationToken.None);
             throw;
         }
     }

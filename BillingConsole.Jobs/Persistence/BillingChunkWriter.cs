@@ -210,44 +210,57 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Marks the chunk charged with counts read from its payment attempts (so a rerun after a crash counts every charge once)
-    /// and adds them to the run's counters. Returns the chunk's counts.
+    /// Marks the chunk charged with counts read from its payment attempts and moves the run's counters by the difference from
+    /// what the chunk had recorded. Counting from the attempts makes a rerun, or a second node charging the same chunk,
+    /// leave the counters equal to the database whichever finishes last. Returns the chunk's counts.
     /// </summary>
     public async Task<(int Charged, int Failed)> RecordChunkChargedAsync(NpgsqlConnection connection, Guid runId, BillingRunChunk chunk,
         DateTimeOffset at, CancellationToken ct)
     {
+        await using var transaction = await connection.BeginTransactionAsync(ct);
         await using var command = new NpgsqlCommand("""
-            with counts as (
-                select count(*) filter (where a.status = 'succeeded')::int as charged,
-                       count(*) filter (where a.status in ('failed', 'unknown'))::int as failed
-                from invoices i join payment_attempts a on a.invoice_id = i.id
-                where i.subscription_id = any($3) and i.kind = 'subscription_cycle' and i.billing_run_id = $1 and a.trigger = 'billing_run'),
-            chunk as (
-                update billing_run_chunks c set charged_at = $4, charged_count = counts.charged, failed_count = counts.failed
-                from counts where c.run_id = $1 and c.number = $2 and c.charged_at is null
-                returning c.charged_count, c.failed_count),
-            run as (
-                update billing_runs r set charged_count = r.charged_count + chunk.charged_count, failed_count = r.failed_count + chunk.failed_count
-                from chunk where r.id = $1)
-            select charged, failed from counts
-            """, connection)
+            select charged_count, failed_count from billing_run_chunks where run_id = $1 and number = $2 for update;
+            select count(*) filter (where a.status = 'succeeded')::int, count(*) filter (where a.status in ('failed', 'unknown'))::int
+            from invoices i join payment_attempts a on a.invoice_id = i.id
+            where i.subscription_id = any($3) and i.kind = 'subscription_cycle' and i.billing_run_id = $1 and a.trigger = 'billing_run';
+            """, connection, transaction)
         {
-            Parameters = { new() { Value = runId }, new() { Value = chunk.Number }, new() { Value = chunk.SubscriptionIds }, new() { Value = at } },
+            Parameters = { new() { Value = runId }, new() { Value = chunk.Number }, new() { Value = chunk.SubscriptionIds } },
         };
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        await reader.ReadAsync(ct);
-        return (reader.GetInt32(0), reader.GetInt32(1));
+        int recordedCharged, recordedFailed, charged, failed;
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            await reader.ReadAsync(ct);
+            (recordedCharged, recordedFailed) = (reader.GetInt32(0), reader.GetInt32(1));
+            await reader.NextResultAsync(ct);
+            await reader.ReadAsync(ct);
+            (charged, failed) = (reader.GetInt32(0), reader.GetInt32(1));
+        }
+        await using var update = new NpgsqlCommand("""
+            update billing_run_chunks set charged_at = coalesce(charged_at, $3), charged_count = $4, failed_count = $5 where run_id = $1 and number = $2;
+            update billing_runs set charged_count = charged_count + $6, failed_count = failed_count + $7 where id = $1;
+            """, connection, transaction)
+        {
+            Parameters =
+            {
+                new() { Value = runId }, new() { Value = chunk.Number }, new() { Value = at }, new() { Value = charged }, new() { Value = failed },
+                new() { Value = charged - recordedCharged }, new() { Value = failed - recordedFailed },
+            },
+        };
+        await update.ExecuteNonQueryAsync(ct);
+        await transaction.CommitAsync(ct);
+        return (charged, failed);
     }
 
     /// <summary>
     /// Completes the run once every chunk is charged. Each chunk calls this after committing its own mark, so the last one to
-    /// finish always sees all the others.
+    /// finish always sees all the others. A run failed by one chunk completes when that chunk is rerun successfully.
     /// </summary>
     public async Task CompleteRunIfDoneAsync(Guid runId, DateTimeOffset at, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand("""
             update billing_runs r set status = 'completed', finished_at = $2
-            where r.id = $1 and r.status = 'running'
+            where r.id = $1 and r.status in ('running', 'failed')
               and not exists (select 1 from billing_run_chunks c where c.run_id = r.id and c.charged_at is null)
             """);
         command.Parameters.Add(new() { Value = runId });

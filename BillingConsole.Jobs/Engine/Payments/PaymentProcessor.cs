@@ -102,6 +102,9 @@ public sealed class PaymentProcessor(
             }
         }
 
+        if (attempt is null && trigger == PaymentTrigger.BillingRun && invoice.AttemptCount > 0)
+            return new ChargeResult(invoiceId, ChargeStatus.Refused, Message: "The invoice was already tried; retries belong to dunning.");
+
         PaymentMethod? method;
         if (attempt is null)
         {

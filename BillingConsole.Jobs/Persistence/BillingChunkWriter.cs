@@ -218,17 +218,20 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
         DateTimeOffset at, CancellationToken ct)
     {
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        await using var command = new NpgsqlCommand("""
-            select charged_count, failed_count from billing_run_chunks where run_id = $1 and number = $2 for update;
-            select count(*) filter (where a.status = 'succeeded')::int, count(*) filter (where a.status in ('failed', 'unknown'))::int
-            from invoices i join payment_attempts a on a.invoice_id = i.id
-            where i.subscription_id = any($3) and i.kind = 'subscription_cycle' and i.billing_run_id = $1 and a.trigger = 'billing_run';
-            """, connection, transaction)
+        await using var read = new NpgsqlBatch(connection, transaction)
         {
-            Parameters = { new() { Value = runId }, new() { Value = chunk.Number }, new() { Value = chunk.SubscriptionIds } },
+            BatchCommands =
+            {
+                Statement("select charged_count, failed_count from billing_run_chunks where run_id = $1 and number = $2 for update", runId, chunk.Number),
+                Statement("""
+                    select count(*) filter (where a.status = 'succeeded')::int, count(*) filter (where a.status in ('failed', 'unknown'))::int
+                    from invoices i join payment_attempts a on a.invoice_id = i.id
+                    where i.subscription_id = any($2) and i.kind = 'subscription_cycle' and i.billing_run_id = $1 and a.trigger = 'billing_run'
+                    """, runId, chunk.SubscriptionIds),
+            },
         };
         int recordedCharged, recordedFailed, charged, failed;
-        await using (var reader = await command.ExecuteReaderAsync(ct))
+        await using (var reader = await read.ExecuteReaderAsync(ct))
         {
             await reader.ReadAsync(ct);
             (recordedCharged, recordedFailed) = (reader.GetInt32(0), reader.GetInt32(1));
@@ -236,15 +239,14 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
             await reader.ReadAsync(ct);
             (charged, failed) = (reader.GetInt32(0), reader.GetInt32(1));
         }
-        await using var update = new NpgsqlCommand("""
-            update billing_run_chunks set charged_at = coalesce(charged_at, $3), charged_count = $4, failed_count = $5 where run_id = $1 and number = $2;
-            update billing_runs set charged_count = charged_count + $6, failed_count = failed_count + $7 where id = $1;
-            """, connection, transaction)
+        await using var update = new NpgsqlBatch(connection, transaction)
         {
-            Parameters =
+            BatchCommands =
             {
-                new() { Value = runId }, new() { Value = chunk.Number }, new() { Value = at }, new() { Value = charged }, new() { Value = failed },
-                new() { Value = charged - recordedCharged }, new() { Value = failed - recordedFailed },
+                Statement("update billing_run_chunks set charged_at = coalesce(charged_at, $3), charged_count = $4, failed_count = $5 where run_id = $1 and number = $2",
+                    runId, chunk.Number, at, charged, failed),
+                Statement("update billing_runs set charged_count = charged_count + $2, failed_count = failed_count + $3 where id = $1",
+                    runId, charged - recordedCharged, failed - recordedFailed),
             },
         };
         await update.ExecuteNonQueryAsync(ct);
@@ -266,6 +268,13 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
         command.Parameters.Add(new() { Value = runId });
         command.Parameters.Add(new() { Value = at });
         await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static NpgsqlBatchCommand Statement(string sql, params object[] values)
+    {
+        var statement = new NpgsqlBatchCommand(sql);
+        foreach (var value in values) statement.Parameters.Add(new NpgsqlParameter { Value = value });
+        return statement;
     }
 
     private static void Add<T>(NpgsqlCommand command, IEnumerable<T> values) => command.Parameters.Add(new NpgsqlParameter<T[]> { TypedValue = [.. values] });

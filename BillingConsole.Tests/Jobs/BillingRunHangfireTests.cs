@@ -35,7 +35,7 @@ public sealed class BillingRunHangfireTests
         Assert.Equal((230, 3, 3, 230, 115, 115), (run.DueCount, run.ChunkCount, run.ChunksDone, run.InvoicedCount, run.ChargedCount, run.FailedCount));
         await using var connection = await database.DataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
         Assert.Equal(3, await connection.QuerySingleAsync<int>(
-            "select count(*)::int from hangfire.job where statename = 'Succeeded' and invocationdata like '%BillingChunkJob%'"));
+            "select count(*)::int from hangfire.job where statename = 'Succeeded' and invocationdata::text like '%BillingChunkJob%'"));
         Assert.Equal(1, await connection.QuerySingleAsync<int>("select count(*)::int from audit_log where action = 'billing_run.start'"));
     }
 }

@@ -226,19 +226,22 @@ public sealed class BillingRunTests : IAsyncLifetime
         {
             await using var hold = await blocker.BeginTransactionAsync(Ct);
             await blocker.ExecuteAsync("select 1 from billing_run_chunks where run_id = @runId and number = 1 for update", new { runId });
-            var chunk = Task.Run(() => _engine.InScopeAsync<BillingConsole.Jobs.BillingChunkJob>(job => job.RunAsync(runId, 1, Ct)));
+            var chunk = Task.Run(() => _engine.InScopeAsync<BillingConsole.Jobs.BillingChunkJob>(job => job.RunAsync(runId, 1, Ct)), Ct);
 
+            // Watched from another connection: pg_stat_activity is a snapshot per transaction, and the blocker's stays open.
+            await using var watcher = await ConnectAsync();
             int? pid = null;
-            for (var wait = 0; wait < 200 && pid is null; wait++)
+            for (var wait = 0; wait < 200 && pid is null && !chunk.IsCompleted; wait++)
             {
                 await Task.Delay(50, Ct);
-                pid = await blocker.QuerySingleOrDefaultAsync<int?>("""
+                pid = await watcher.QuerySingleOrDefaultAsync<int?>("""
                     select pid from pg_stat_activity
                     where datname = @database and pid <> pg_backend_pid() and wait_event_type = 'Lock' and query like '%billing_run_chunks%'
                     """, new { database });
             }
+            if (pid is null) await chunk;
             Assert.NotNull(pid);
-            Assert.True(await blocker.QuerySingleAsync<bool>("select pg_terminate_backend(@pid)", new { pid }));
+            Assert.True(await watcher.QuerySingleAsync<bool>("select pg_terminate_backend(@pid)", new { pid }));
             await Assert.ThrowsAnyAsync<Exception>(() => chunk);
             await hold.RollbackAsync(Ct);
         }

@@ -1,10 +1,12 @@
 using BillingConsole;
+using BillingConsole.Commands;
 using BillingConsole.Configuration;
 using BillingConsole.Extensions;
 using BillingConsole.Jobs;
 
 try
 {
+    if (await Commands.TryRunAsync(args) is { } exitCode) return exitCode;
     var builder = WebApplication.CreateBuilder(args);
     builder.AddObservability();
     builder.AddBillingEngine();

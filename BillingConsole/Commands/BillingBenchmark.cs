@@ -61,6 +61,7 @@ public static class BillingBenchmark
         Console.WriteLine($"Population: {subscriptions:N0} due subscriptions in {setup.Elapsed.TotalSeconds:F1} s");
 
         await host.StartAsync();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var total = Stopwatch.StartNew();
         Guid runId;
         await using (var scope = services.CreateAsyncScope())
@@ -77,6 +78,7 @@ public static class BillingBenchmark
             if (run.Status != BillingRunStatus.Running) break;
         }
         var elapsed = total.Elapsed;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         await host.StopAsync();
 
         var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<BillingOptions>>().Value;
@@ -88,7 +90,7 @@ public static class BillingBenchmark
               due {run.DueCount:N0} in {run.ChunkCount:N0} chunks of {options.ChunkSize}; {hangfire.WorkerCount} workers; charge concurrency {options.ChargeConcurrency}; {Environment.ProcessorCount} cores
               invoiced {run.InvoicedCount:N0} in {invoicedAfter?.TotalSeconds ?? seconds:F1} s = {run.InvoicedCount / (invoicedAfter?.TotalSeconds ?? seconds):N0} subscriptions/s
               charged {run.ChargedCount:N0} ok + {run.FailedCount:N0} failed in {seconds:F1} s = {(run.ChargedCount + run.FailedCount) / seconds:N0} charges/s (charging overlaps invoicing)
-              total {seconds:F1} s; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024.0 / 1024.0:N0} MiB
+              total {seconds:F1} s; this process used {cpu.TotalSeconds:F1} s of CPU ({cpu.TotalMilliseconds / Math.Max(1, run.DueCount):F2} ms per subscription); peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024.0 / 1024.0:N0} MiB
               rows written: {string.Join(", ", rows.Select(r => $"{r.Key} {r.Value:N0}"))}; {rows.Values.Sum():N0} in all
             """));
         return run.Status == BillingRunStatus.Completed ? 0 : 1;

@@ -20,9 +20,26 @@ public static class AdvisoryLocks
         return (bool)(await command.ExecuteScalarAsync(ct))!;
     }
 
-    public static async Task UnlockAsync(NpgsqlConnection connection, long key)
+    /// <summary>Takes what it can of <paramref name="keys"/> in one round trip; returns the keys now held.</summary>
+    public static async Task<long[]> TryLockManyAsync(NpgsqlConnection connection, long[] keys, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand("select pg_advisory_unlock($1)", connection) { Parameters = { new() { Value = key } } };
+        await using var command = new NpgsqlCommand("select k from unnest($1::bigint[]) k where pg_try_advisory_lock(k)", connection)
+        {
+            Parameters = { new() { Value = keys } },
+        };
+        var held = new List<long>(keys.Length);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) held.Add(reader.GetInt64(0));
+        return [.. held];
+    }
+
+    public static async Task UnlockManyAsync(NpgsqlConnection connection, long[] keys)
+    {
+        if (keys.Length == 0) return;
+        await using var command = new NpgsqlCommand("select count(*) from unnest($1::bigint[]) k where pg_advisory_unlock(k)", connection)
+        {
+            Parameters = { new() { Value = keys } },
+        };
         await command.ExecuteScalarAsync(CancellationToken.None);
     }
 

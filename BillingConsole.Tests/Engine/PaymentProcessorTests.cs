@@ -208,6 +208,34 @@ public sealed class PaymentProcessorTests : IAsyncLifetime
         Assert.Equal(1, _engine.Gateway.SuccessfulChargeCount);
     }
 
+    [Fact]
+    public async Task Charging_many_charges_each_once_and_sends_an_invoice_tried_before_through_the_single_path()
+    {
+        var (ok, _) = await OpenInvoiceAsync("pm_ok_");
+        var (declined, _) = await OpenInvoiceAsync("pm_stolen_card_");
+        var (timeout, _) = await OpenInvoiceAsync("pm_timeout_ok_");
+        var (paid, _) = await OpenInvoiceAsync("pm_ok_");
+        await ChargeAsync(paid);
+        var (unknown, _) = await OpenInvoiceAsync("pm_timeout_ok_");
+        await ChargeAsync(unknown);
+
+        var results = await _engine.InScopeAsync<PaymentProcessor, IReadOnlyList<ChargeResult>>(p =>
+            p.ChargeManyAsync([ok, declined, timeout, paid, unknown], PaymentTrigger.Manual, Actor.System, Ct));
+
+        var byInvoice = results.ToDictionary(r => r.InvoiceId, r => r.Status);
+        Assert.Equal(ChargeStatus.Succeeded, byInvoice[ok]);
+        Assert.Equal(ChargeStatus.Failed, byInvoice[declined]);
+        Assert.Equal(ChargeStatus.Unknown, byInvoice[timeout]);
+        Assert.Equal(ChargeStatus.Refused, byInvoice[paid]);
+        Assert.Equal(ChargeStatus.Succeeded, byInvoice[unknown]);
+        Assert.True(results.Single(r => r.InvoiceId == unknown).Reconciled);
+        Assert.Equal(InvoiceStatus.Paid, (await LoadAsync(ok)).Invoice.Status);
+        Assert.Equal(PaymentAttemptStatus.Unknown, Assert.Single((await LoadAsync(timeout)).Attempts).Status);
+        Assert.Equal(SubscriptionStatus.PastDue, (await LoadAsync(declined)).Subscription!.Status);
+        Assert.Equal(4, _engine.Gateway.SuccessfulChargeCount);
+        Assert.Equal(2, _events.Succeeded.Count(e => e.Item2.Id == ok || e.Item2.Id == unknown));
+    }
+
     private sealed class RecordingPaymentEvents : IPaymentEvents
     {
         public List<(PaymentAttempt, Invoice)> Failed { get; } = [];

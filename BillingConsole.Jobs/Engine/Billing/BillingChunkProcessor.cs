@@ -7,7 +7,6 @@ using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -22,15 +21,14 @@ public sealed record ChunkOutcome(int Invoiced, int Charged, int Failed);
 /// each is run through the pure <see cref="InvoiceGenerator"/>, and invoices, lines, ledger entries, new periods, credit
 /// balances and the run's counters are written in batches. The unique key (subscription, period start) and the row locks
 /// make a rerun, a crash mid-chunk or a second node running the same chunk harmless. Then the new invoices are charged
-/// one by one through <see cref="PaymentProcessor"/> with bounded concurrency.
+/// through <see cref="PaymentProcessor.ChargeManyAsync"/> with bounded concurrency.
 /// </summary>
 public sealed class BillingChunkProcessor(
     BillingDbContext db,
     InvoiceGenerator generator,
     InvoiceNumbers numbers,
     BillingChunkWriter writer,
-    ChargeThrottle throttle,
-    IServiceScopeFactory scopes,
+    PaymentProcessor processor,
     TimeProvider clock,
     IOptionsMonitor<BillingOptions> options,
     ILogger<BillingChunkProcessor> logger)
@@ -128,8 +126,7 @@ public sealed class BillingChunkProcessor(
             await db.Database.CloseConnectionAsync();
         }
 
-        await Parallel.ForEachAsync(invoiceIds, new ParallelOptions { MaxDegreeOfParallelism = options.CurrentValue.ChargeConcurrency, CancellationToken = ct },
-            async (invoiceId, token) => await ChargeOneAsync(invoiceId, token));
+        await processor.ChargeManyAsync(invoiceIds, PaymentTrigger.BillingRun, Actor.System, ct);
 
         await db.Database.OpenConnectionAsync(ct);
         try
@@ -145,21 +142,6 @@ public sealed class BillingChunkProcessor(
         }
     }
 
-    private async Task ChargeOneAsync(Guid invoiceId, CancellationToken ct)
-    {
-        using var slot = await throttle.EnterAsync(ct);
-        await using var scope = scopes.CreateAsyncScope();
-        try
-        {
-            await scope.ServiceProvider.GetRequiredService<PaymentProcessor>().ChargeAsync(invoiceId, PaymentTrigger.BillingRun, Actor.System, ct);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // One invoice's trouble must not stop the chunk; its pending attempt, if any, is reconciled later.
-            logger.LogError(e, "Charging invoice {InvoiceId} in the billing run failed", invoiceId);
-        }
-    }
-
     private async Task<Dictionary<Guid, BillablePrice>> PricesAsync(CancellationToken ct)
     {
         var plans = await db.Plans.AsNoTracking().Include(p => p.Prices).ToListAsync(ct);
@@ -168,8 +150,8 @@ public sealed class BillingChunkProcessor(
 }
 
 /// <summary>
-/// The process-wide bound on charges in flight. Several chunks charge at once on one node; each charge holds a database
-/// connection, so the bound keeps the pool and the gateway within <see cref="BillingOptions.ChargeConcurrency"/>.
+/// The process-wide bound on gateway calls in flight: several chunks charge at once on one node, and together they stay
+/// within <see cref="BillingOptions.ChargeConcurrency"/>.
 /// </summary>
 public sealed class ChargeThrottle(IOptions<BillingOptions> options)
 {

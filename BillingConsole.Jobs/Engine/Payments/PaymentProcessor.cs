@@ -3,8 +3,10 @@ using BillingConsole.Configuration;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Customers;
 using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Ledger;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Domain.Subscriptions;
+using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
@@ -32,14 +34,19 @@ public sealed record ChargeResult(Guid InvoiceId, ChargeStatus Status, Guid? Att
     string? DeclineCode = null, string? Message = null, bool Reconciled = false);
 
 /// <summary>
-/// Charges one invoice through the gateway, once. A per-invoice advisory lock keeps two nodes or agents from charging it at
+/// Charges invoices through the gateway, each once. A per-invoice advisory lock keeps two nodes or agents from charging it at
 /// the same time; an earlier attempt whose outcome is unknown is looked up with its own key before a new one is made; a new
 /// attempt is saved as pending before the gateway is called, so a crash leaves evidence to reconcile. The unique index
 /// ux_payment_attempts_one_success is the last line of defence.
+/// <see cref="ChargeManyAsync"/> does the same for a billing run's fresh invoices with a few statements per batch instead of
+/// several round trips per invoice, recording outcomes through the same <see cref="Apply"/>.
 /// </summary>
 public sealed class PaymentProcessor(
     BillingDbContext db,
     IPaymentGateway gateway,
+    BillingChunkWriter writer,
+    ChargeThrottle throttle,
+    IOptionsMonitor<BillingOptions> billing,
     IEnumerable<IPaymentEvents> events,
     AuditTrail audit,
     TimeProvider clock,
@@ -69,6 +76,120 @@ public sealed class PaymentProcessor(
             await db.Database.CloseConnectionAsync();
         }
     }
+
+    /// <summary>Invoices taken per batch: each holds one advisory lock per invoice, within PostgreSQL's shared lock table.</summary>
+    public const int BatchSize = 250;
+
+    /// <summary>
+    /// Charges many invoices, each as <see cref="ChargeAsync"/> would: locked, attempt saved as pending before the gateway is
+    /// called, outcome recorded. Invoices never tried go through in batches; one that was tried before (a pending attempt
+    /// left by a crash, say) takes the single path, which reconciles it first.
+    /// </summary>
+    public async Task<IReadOnlyList<ChargeResult>> ChargeManyAsync(IReadOnlyList<Guid> invoiceIds, PaymentTrigger trigger, Actor actor,
+        CancellationToken ct)
+    {
+        var results = new List<ChargeResult>(invoiceIds.Count);
+        foreach (var batch in invoiceIds.Chunk(BatchSize))
+        {
+            var (charged, triedBefore) = await ChargeBatchAsync(batch, trigger, ct);
+            results.AddRange(charged);
+            foreach (var invoiceId in triedBefore) results.Add(await ChargeAsync(invoiceId, trigger, actor, ct));
+        }
+        return results;
+    }
+
+    private async Task<(List<ChargeResult> Results, List<Guid> TriedBefore)> ChargeBatchAsync(Guid[] invoiceIds, PaymentTrigger trigger, CancellationToken ct)
+    {
+        var results = new List<ChargeResult>();
+        var triedBefore = new List<Guid>();
+        var recorded = new List<(PaymentAttempt Attempt, Invoice Invoice, ChargeStatus Status)>();
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            var keys = invoiceIds.ToDictionary(AdvisoryLocks.InvoiceCharge);
+            var locked = await AdvisoryLocks.TryLockManyAsync(connection, [.. keys.Keys], ct);
+            try
+            {
+                var lockedIds = locked.Select(key => keys[key]).ToArray();
+                results.AddRange(invoiceIds.Except(lockedIds).Select(id => new ChargeResult(id, ChargeStatus.Busy, Message: "Another charge of this invoice is in progress.")));
+                var invoices = await db.Invoices.AsNoTracking().Where(i => lockedIds.Contains(i.Id)).ToListAsync(ct);
+                var fresh = new List<Invoice>();
+                foreach (var invoice in invoices)
+                {
+                    if (invoice.Status != InvoiceStatus.Open || invoice.AmountDue.IsZero)
+                        results.Add(new ChargeResult(invoice.Id, ChargeStatus.Refused, Message: "The invoice is not open or nothing is due."));
+                    else if (invoice.AttemptCount > 0) triedBefore.Add(invoice.Id);
+                    else fresh.Add(invoice);
+                }
+                if (fresh.Count == 0) return (results, triedBefore);
+
+                var customerIds = fresh.Select(i => i.CustomerId).Distinct().ToArray();
+                var methods = (await db.PaymentMethods.AsNoTracking()
+                        .Where(p => customerIds.Contains(p.CustomerId) && p.IsDefault && p.DetachedAt == null).ToListAsync(ct))
+                    .DistinctBy(p => p.CustomerId).ToDictionary(p => p.CustomerId);
+                var subscriptionIds = fresh.Where(i => i.SubscriptionId is not null).Select(i => i.SubscriptionId!.Value).ToArray();
+                var subscriptions = await db.Subscriptions.AsNoTracking().Where(s => subscriptionIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, ct);
+
+                var started = clock.GetUtcNow();
+                var attempts = fresh.Select(invoice =>
+                {
+                    invoice.RecordAttempt();
+                    return new PaymentAttempt(invoice.Id, invoice.CustomerId, methods.GetValueOrDefault(invoice.CustomerId)?.Id, invoice.AttemptCount,
+                        invoice.AmountDue, gateway.Name, trigger, started);
+                }).ToArray();
+                await writer.InsertPendingAttemptsAsync(connection, attempts, ct);
+
+                var outcomes = new GatewayChargeResult[fresh.Count];
+                await Parallel.ForEachAsync(Enumerable.Range(0, fresh.Count),
+                    new ParallelOptions { MaxDegreeOfParallelism = billing.CurrentValue.ChargeConcurrency, CancellationToken = ct },
+                    async (k, token) => outcomes[k] = await ChargeFreshAsync(fresh[k], attempts[k], methods.GetValueOrDefault(fresh[k].CustomerId), token));
+
+                var now = clock.GetUtcNow();
+                var ledger = new List<LedgerEntry>();
+                var changed = new List<(Subscription Subscription, SubscriptionStatus Before)>();
+                for (var k = 0; k < fresh.Count; k++)
+                {
+                    var status = Apply(attempts[k], fresh[k], outcomes[k], now, ledger);
+                    recorded.Add((attempts[k], fresh[k], status));
+                    if (fresh[k].SubscriptionId is { } id && subscriptions.TryGetValue(id, out var subscription))
+                    {
+                        var before = subscription.Status;
+                        if (ApplyToSubscription(subscription, status)) changed.Add((subscription, before));
+                    }
+                }
+                // Money may have moved: the record is saved even if the caller gave up meanwhile.
+                await writer.RecordChargeOutcomesAsync(connection, attempts, [.. fresh.Where(i => i.Status == InvoiceStatus.Paid)], ledger, changed,
+                    CancellationToken.None);
+            }
+            finally
+            {
+                await UnlockManyAsync(connection, locked);
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+        foreach (var (attempt, invoice, status) in recorded)
+        {
+            await NotifyAsync(attempt, invoice, status, ct);
+            results.Add(Result(attempt, invoice, status));
+        }
+        return (results, triedBefore);
+    }
+
+    private async Task<GatewayChargeResult> ChargeFreshAsync(Invoice invoice, PaymentAttempt attempt, PaymentMethod? method, CancellationToken ct)
+    {
+        if (method is null) return NoPaymentMethod("The customer has no payment method.");
+        var request = new GatewayChargeRequest(attempt.IdempotencyKey, attempt.Amount, method.Token, invoice.CustomerId, invoice.Id,
+            invoice.Number, $"Invoice {invoice.Number}");
+        using var slot = await throttle.EnterAsync(ct);
+        return await CallGatewayAsync(token => gateway.ChargeAsync(request, token), GatewayChargeResult.Unknown, ct);
+    }
+
+    private static GatewayChargeResult NoPaymentMethod(string message) =>
+        GatewayChargeResult.Declined(DeclineCodes.NoPaymentMethod, message, null, TimeSpan.Zero);
 
     private async Task<ChargeResult> ChargeLockedAsync(Guid invoiceId, PaymentTrigger trigger, Actor actor, CancellationToken ct)
     {
@@ -116,8 +237,7 @@ public sealed class PaymentProcessor(
             db.PaymentAttempts.Add(attempt);
             if (method is null)
             {
-                var none = GatewayChargeResult.Declined(DeclineCodes.NoPaymentMethod, "The customer has no payment method.", null, TimeSpan.Zero);
-                return await RecordAsync(attempt, invoice, none, trigger, actor, reconciled: false, ct);
+                return await RecordAsync(attempt, invoice, NoPaymentMethod("The customer has no payment method."), trigger, actor, reconciled: false, ct);
             }
             await db.SaveChangesAsync(ct);
         }
@@ -126,8 +246,8 @@ public sealed class PaymentProcessor(
             method = attempt.PaymentMethodId is { } methodId ? await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(p => p.Id == methodId, ct) : null;
             if (method is null)
             {
-                var gone = GatewayChargeResult.Declined(DeclineCodes.NoPaymentMethod, "The attempt's payment method no longer exists.", null, TimeSpan.Zero);
-                return await RecordAsync(attempt, invoice, gone, trigger, actor, reconciled: false, ct);
+                return await RecordAsync(attempt, invoice, NoPaymentMethod("The attempt's payment method no longer exists."), trigger, actor,
+                    reconciled: false, ct);
             }
         }
 
@@ -168,38 +288,45 @@ public sealed class PaymentProcessor(
     private async Task<ChargeResult> RecordAsync(PaymentAttempt attempt, Invoice invoice, GatewayChargeResult outcome, PaymentTrigger trigger,
         Actor actor, bool reconciled, CancellationToken ct)
     {
-        var now = clock.GetUtcNow();
-        var latencyMs = (int)Math.Min(int.MaxValue, outcome.Latency.TotalMilliseconds);
-        ChargeStatus status;
-        switch (outcome.Outcome)
-        {
-            case GatewayOutcome.Succeeded:
-                attempt.Succeed(outcome.GatewayReference ?? string.Empty, now, latencyMs);
-                var paid = invoice.Pay(now);
-                foreach (var transaction in LedgerPostings.Payment(invoice, attempt.Id, paid, now))
-                    db.LedgerEntries.AddRange(transaction.Balanced());
-                status = ChargeStatus.Succeeded;
-                break;
-            case GatewayOutcome.Declined:
-                attempt.Fail(outcome.DeclineCode ?? DeclineCodes.GenericDecline, outcome.Message ?? "Declined.", outcome.GatewayReference, now, latencyMs);
-                status = ChargeStatus.Failed;
-                break;
-            default:
-                if (attempt.Status == PaymentAttemptStatus.Pending) attempt.TimeOut(now, latencyMs);
-                logger.LogError("{ErrorCode}: the gateway did not answer within {TimeoutMs} ms charging invoice {InvoiceNumber} ({InvoiceId}), attempt {AttemptNumber}, key {IdempotencyKey}",
-                    DeclineCodes.GatewayTimeout, options.CurrentValue.ChargeTimeoutMs, invoice.Number, invoice.Id, attempt.AttemptNumber, attempt.IdempotencyKey);
-                status = ChargeStatus.Unknown;
-                break;
-        }
+        var ledger = new List<LedgerEntry>();
+        var status = Apply(attempt, invoice, outcome, clock.GetUtcNow(), ledger);
+        db.LedgerEntries.AddRange(ledger);
         if (actor != Actor.System)
             audit.Record(actor, "invoice.charge", "invoice", invoice.Id, $"{trigger.ToSnakeCase()} charge, attempt {attempt.AttemptNumber}: {status.ToSnakeCase()}");
 
         // Money may have moved: the record is saved even if the caller gave up meanwhile.
         await SaveWithSubscriptionAsync(invoice.SubscriptionId, status, CancellationToken.None);
 
-        if (status is ChargeStatus.Succeeded or ChargeStatus.Failed)
-            await NotifyAsync(attempt, invoice, status, ct);
-        return new ChargeResult(invoice.Id, status, attempt.Id, attempt.AttemptNumber, attempt.DeclineCode, attempt.FailureMessage, reconciled);
+        await NotifyAsync(attempt, invoice, status, ct);
+        return Result(attempt, invoice, status, reconciled);
+    }
+
+    private static ChargeResult Result(PaymentAttempt attempt, Invoice invoice, ChargeStatus status, bool reconciled = false) =>
+        new(invoice.Id, status, attempt.Id, attempt.AttemptNumber, attempt.DeclineCode, attempt.FailureMessage, reconciled);
+
+    /// <summary>
+    /// Records a gateway outcome on the attempt and the invoice, adding the payment's ledger entries to <paramref name="ledger"/>.
+    /// The one place both the single and the batched path turn an answer into domain changes.
+    /// </summary>
+    private ChargeStatus Apply(PaymentAttempt attempt, Invoice invoice, GatewayChargeResult outcome, DateTimeOffset now, List<LedgerEntry> ledger)
+    {
+        var latencyMs = (int)Math.Min(int.MaxValue, outcome.Latency.TotalMilliseconds);
+        switch (outcome.Outcome)
+        {
+            case GatewayOutcome.Succeeded:
+                attempt.Succeed(outcome.GatewayReference ?? string.Empty, now, latencyMs);
+                var paid = invoice.Pay(now);
+                ledger.AddRange(LedgerPostings.Payment(invoice, attempt.Id, paid, now).SelectMany(transaction => transaction.Balanced()));
+                return ChargeStatus.Succeeded;
+            case GatewayOutcome.Declined:
+                attempt.Fail(outcome.DeclineCode ?? DeclineCodes.GenericDecline, outcome.Message ?? "Declined.", outcome.GatewayReference, now, latencyMs);
+                return ChargeStatus.Failed;
+            default:
+                if (attempt.Status == PaymentAttemptStatus.Pending) attempt.TimeOut(now, latencyMs);
+                logger.LogError("{ErrorCode}: the gateway did not answer within {TimeoutMs} ms charging invoice {InvoiceNumber} ({InvoiceId}), attempt {AttemptNumber}, key {IdempotencyKey}",
+                    DeclineCodes.GatewayTimeout, options.CurrentValue.ChargeTimeoutMs, invoice.Number, invoice.Id, attempt.AttemptNumber, attempt.IdempotencyKey);
+                return ChargeStatus.Unknown;
+        }
     }
 
     /// <summary>
@@ -226,16 +353,21 @@ public sealed class PaymentProcessor(
         }
     }
 
-    private static void ApplyToSubscription(Subscription subscription, ChargeStatus status)
+    /// <summary>A success recovers a past-due subscription; a failure marks an active or trialing one past due. True when it changed.</summary>
+    private static bool ApplyToSubscription(Subscription subscription, ChargeStatus status)
     {
         if (status == ChargeStatus.Succeeded && subscription.Status == SubscriptionStatus.PastDue)
             subscription.Recover();
         else if (status == ChargeStatus.Failed && subscription.Status is SubscriptionStatus.Active or SubscriptionStatus.Trialing)
             subscription.MarkPastDue();
+        else
+            return false;
+        return true;
     }
 
     private async Task NotifyAsync(PaymentAttempt attempt, Invoice invoice, ChargeStatus status, CancellationToken ct)
     {
+        if (status is not (ChargeStatus.Succeeded or ChargeStatus.Failed)) return;
         foreach (var handler in events)
         {
             try
@@ -251,11 +383,13 @@ public sealed class PaymentProcessor(
         }
     }
 
-    private async Task UnlockAsync(NpgsqlConnection connection, long key)
+    private Task UnlockAsync(NpgsqlConnection connection, long key) => UnlockManyAsync(connection, [key]);
+
+    private async Task UnlockManyAsync(NpgsqlConnection connection, long[] keys)
     {
         try
         {
-            await AdvisoryLocks.UnlockAsync(connection, key);
+            await AdvisoryLocks.UnlockManyAsync(connection, keys);
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
         {

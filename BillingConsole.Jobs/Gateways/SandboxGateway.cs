@@ -31,13 +31,17 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
         ("pm_account_closed_", DeclineCodes.AccountClosed, "The card's account is closed."),
     ];
 
+    private const int Success = -1;
+
+    // A billing run sends a million keys through one instance: per key only the outcome and the amount are kept, and the
+    // charge's reference is derived from the key.
     private readonly ConcurrentDictionary<string, SandboxCharge> _charges = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, GatewayRefundResult> _refunds = new(StringComparer.Ordinal);
 
     public string Name => GatewayName;
 
     /// <summary>Charges that moved money, for tests that count them.</summary>
-    public int SuccessfulChargeCount => _charges.Values.Count(c => c.Result.Outcome == GatewayOutcome.Succeeded);
+    public int SuccessfulChargeCount => _charges.Values.Count(c => c.Outcome == Success);
 
     public async Task<GatewayChargeResult> ChargeAsync(GatewayChargeRequest request, CancellationToken ct)
     {
@@ -47,25 +51,27 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
         await DelayAsync(sandbox.LatencyMs + (token.StartsWith(SlowPrefix, StringComparison.Ordinal) ? sandbox.SlowLatencyMs : 0), ct);
 
         // The gateway decides and remembers before it answers: a timed-out charge has still happened (or not).
-        var fresh = new SandboxCharge(request, Decide(request, Stopwatch.GetElapsedTime(started)));
+        var fresh = new SandboxCharge(Decide(token), request.Amount);
         var charge = _charges.GetOrAdd(request.IdempotencyKey, fresh);
-        if (ReferenceEquals(charge, fresh) && charge.Result.Outcome == GatewayOutcome.Succeeded)
+        var first = ReferenceEquals(charge, fresh);
+        if (first && charge.Outcome == Success && logger.IsEnabled(LogLevel.Information))
             logger.LogInformation("Mock Success: charged {Amount} to {Token} for invoice {InvoiceNumber} (key {IdempotencyKey}, reference {Reference})",
-                request.Amount, token, request.InvoiceNumber, request.IdempotencyKey, charge.Result.GatewayReference);
+                request.Amount, token, request.InvoiceNumber, request.IdempotencyKey, ReferenceOf(request.IdempotencyKey));
 
-        if (token.StartsWith(TimeoutPrefix, StringComparison.Ordinal) && ReferenceEquals(charge, fresh))
+        if (first && token.StartsWith(TimeoutPrefix, StringComparison.Ordinal))
         {
             // Never answers in time: the caller's deadline ends the wait, or the gateway's own timeout does.
             await DelayAsync(sandbox.TimeoutMs, ct);
             return GatewayChargeResult.Unknown(Stopwatch.GetElapsedTime(started));
         }
-        return charge.Result with { Latency = Stopwatch.GetElapsedTime(started) };
+        return Answer(request.IdempotencyKey, charge, Stopwatch.GetElapsedTime(started));
     }
 
     public async Task<GatewayChargeResult?> LookupAsync(string idempotencyKey, CancellationToken ct)
     {
+        var started = Stopwatch.GetTimestamp();
         await DelayAsync(options.CurrentValue.Sandbox.LatencyMs, ct);
-        return _charges.TryGetValue(idempotencyKey, out var charge) ? charge.Result : null;
+        return _charges.TryGetValue(idempotencyKey, out var charge) ? Answer(idempotencyKey, charge, Stopwatch.GetElapsedTime(started)) : null;
     }
 
     public async Task<GatewayRefundResult> RefundAsync(GatewayRefundRequest request, CancellationToken ct)
@@ -77,44 +83,56 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
 
     private GatewayRefundResult Refund(GatewayRefundRequest request, TimeSpan latency)
     {
-        var charge = _charges.Values.FirstOrDefault(c => c.Result.GatewayReference == request.ChargeReference);
-        if (charge is null || charge.Result.Outcome != GatewayOutcome.Succeeded)
+        var key = request.ChargeReference.StartsWith(ReferencePrefix, StringComparison.Ordinal) ? request.ChargeReference[ReferencePrefix.Length..] : null;
+        if (key is null || !_charges.TryGetValue(key, out var charge) || charge.Outcome != Success)
             return new GatewayRefundResult(false, null, "No successful charge has that reference.", latency);
         lock (charge)
         {
-            if (request.Amount.Currency != charge.Request.Amount.Currency || !request.Amount.IsPositive
-                || charge.Refunded + request.Amount.Amount > charge.Request.Amount.Amount)
+            if (request.Amount.Currency != charge.Amount.Currency || !request.Amount.IsPositive || charge.Refunded + request.Amount.Amount > charge.Amount.Amount)
                 return new GatewayRefundResult(false, null, "The refund is more than what is left of the charge.", latency);
             charge.Refunded += request.Amount.Amount;
         }
         return new GatewayRefundResult(true, $"re_sandbox_{Guid.CreateVersion7():N}", null, latency);
     }
 
-    /// <summary>The answer a token gets. pm_timeout_ok_ succeeded behind the timeout; any other pm_timeout_… is declined.</summary>
-    private GatewayChargeResult Decide(GatewayChargeRequest request, TimeSpan latency)
+    private const string ReferencePrefix = "ch_sandbox_";
+
+    private static string ReferenceOf(string idempotencyKey) => ReferencePrefix + idempotencyKey;
+
+    private static GatewayChargeResult Answer(string idempotencyKey, SandboxCharge charge, TimeSpan latency)
     {
-        var token = request.PaymentMethodToken;
-        var reference = $"ch_sandbox_{Guid.CreateVersion7():N}";
+        if (charge.Outcome == Success) return GatewayChargeResult.Succeeded(ReferenceOf(idempotencyKey), latency);
+        var (code, message) = charge.Outcome < Declines.Length
+            ? (Declines[charge.Outcome].DeclineCode, Declines[charge.Outcome].Message)
+            : (DeclineCodes.GenericDecline, "Your card was declined.");
+        return GatewayChargeResult.Declined(code, message, ReferenceOf(idempotencyKey), latency);
+    }
+
+    /// <summary>
+    /// The answer a token gets: <see cref="Success"/>, an index into the declines, or past them a generic decline.
+    /// pm_timeout_ok_ succeeded behind the timeout; the rest of any other pm_timeout_… token decides in the same way.
+    /// </summary>
+    private static int Decide(string token)
+    {
         if (token.StartsWith(TimeoutPrefix, StringComparison.Ordinal))
             token = "pm_" + token[TimeoutPrefix.Length..];
         if (token.StartsWith("pm_ok_", StringComparison.Ordinal) || token.StartsWith(SlowPrefix, StringComparison.Ordinal))
-            return GatewayChargeResult.Succeeded(reference, latency);
-        foreach (var (prefix, code, message) in Declines)
+            return Success;
+        for (var i = 0; i < Declines.Length; i++)
         {
-            if (token.StartsWith(prefix, StringComparison.Ordinal))
-                return GatewayChargeResult.Declined(code, message, reference, latency);
+            if (token.StartsWith(Declines[i].Prefix, StringComparison.Ordinal)) return i;
         }
-        return GatewayChargeResult.Declined(DeclineCodes.GenericDecline, "Your card was declined.", reference, latency);
+        return Declines.Length;
     }
 
     // Network latency is wall-clock time, not billing time: a test's fake clock must not stall it.
     private static Task DelayAsync(int milliseconds, CancellationToken ct) =>
         milliseconds <= 0 ? Task.CompletedTask : Task.Delay(milliseconds, ct);
 
-    private sealed class SandboxCharge(GatewayChargeRequest request, GatewayChargeResult result)
+    private sealed class SandboxCharge(int outcome, Money amount)
     {
-        public GatewayChargeRequest Request { get; } = request;
-        public GatewayChargeResult Result { get; } = result;
+        public int Outcome { get; } = outcome;
+        public Money Amount { get; } = amount;
         public decimal Refunded { get; set; }
     }
 }

@@ -1,6 +1,9 @@
 using BillingConsole.Configuration;
 using BillingConsole.Engine;
+using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Engine.Payments;
+using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using BillingConsole.Persistence.DemoData;
 using BillingConsole.Persistence.Idempotency;
@@ -38,6 +41,7 @@ public static class BillingEngineExtensions
             .Validate(o => TryFindTimeZone(o.TimeZone) is not null, "Billing:TimeZone is not a known IANA time zone (e.g. 'UTC', 'Europe/London').")
             .Validate(o => Cronos.CronExpression.TryParse(o.RunSchedule, out _), "Billing:RunSchedule is not a valid cron expression (e.g. '5 0 * * *').")
             .ValidateOnStart();
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddTimeProvider();
@@ -70,6 +74,12 @@ public static class BillingEngineExtensions
         services.AddScoped<CustomerCommands>();
         services.AddScoped<SubscriptionCommands>();
         services.AddCommandValidators();
+        services.AddPaymentGateway(builder.Configuration);
+        services.AddScoped<PaymentProcessor>();
+        services.AddSingleton<BillingChunkWriter>();
+        services.AddSingleton<ChargeThrottle>();
+        services.AddScoped<BillingRunService>();
+        services.AddScoped<BillingChunkProcessor>();
         services.AddSingleton<DemoDataGenerator>();
         DapperSetup.Configure();
         services.AddScoped<DashboardRefresher>();
@@ -93,6 +103,22 @@ public static class BillingEngineExtensions
         services.AddSingleton<IValidator<CreateSubscription>, CreateSubscriptionValidator>();
         services.AddSingleton<IValidator<ChangePlan>, ChangePlanValidator>();
         services.AddSingleton<IValidator<CancelSubscription>, CancelSubscriptionValidator>();
+    }
+
+    /// <summary>The gateway named by Gateway:Mode. Real adapters register here under their own mode.</summary>
+    private static void AddPaymentGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        var mode = configuration[$"{GatewayOptions.Section}:{nameof(GatewayOptions.Mode)}"] ?? new GatewayOptions().Mode;
+        switch (mode)
+        {
+            case SandboxGateway.GatewayName:
+                // One instance per process: it is the gateway's memory of idempotency keys.
+                services.AddSingleton<SandboxGateway>();
+                services.AddSingleton<IPaymentGateway>(provider => provider.GetRequiredService<SandboxGateway>());
+                break;
+            default:
+                throw new StartupException($"Gateway:Mode '{mode}' is not a known payment gateway (known: '{SandboxGateway.GatewayName}').");
+        }
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)

@@ -51,3 +51,26 @@ public sealed class HangfireOptions
     /// <summary>Off in tests that drive jobs by hand.</summary>
     public bool RunServer { get; set; } = true;
 }
+
+/// <summary>appsettings.json "Gateway": which card processor charges, and how long a charge may take.</summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "Gateway";
+
+    /// <summary>"sandbox" (in-process, deterministic by token prefix); real adapters add their own names.</summary>
+    [Required] public string Mode { get; set; } = "sandbox";
+    /// <summary>The deadline of one charge or look-up: past it the attempt is recorded as unknown (ERR_GATEWAY_TIMEOUT).</summary>
+    [Range(50, 120_000)] public int ChargeTimeoutMs { get; set; } = 10_000;
+    public SandboxGatewayOptions Sandbox { get; set; } = new();
+}
+
+/// <summary>appsettings.json "Gateway:Sandbox": simulated network behaviour.</summary>
+public sealed class SandboxGatewayOptions
+{
+    /// <summary>Added to every call; 0 in tests.</summary>
+    [Range(0, 60_000)] public int LatencyMs { get; set; }
+    /// <summary>Extra latency of pm_slow_ tokens, which still succeed.</summary>
+    [Range(0, 60_000)] public int SlowLatencyMs { get; set; } = 1_500;
+    /// <summary>How long a pm_timeout_ charge hangs before the sandbox itself gives up (the caller's deadline usually comes first).</summary>
+    [Range(0, 600_000)] public int TimeoutMs { get; set; } = 30_000;
+}

@@ -43,6 +43,8 @@ public static class BillingJobsExtensions
         }
 
         builder.Services.AddScoped<DashboardRefreshJob>();
+        builder.Services.AddScoped<BillingCycleJob>();
+        builder.Services.AddScoped<BillingChunkJob>();
         return builder;
     }
 }

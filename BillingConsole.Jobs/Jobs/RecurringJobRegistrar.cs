@@ -1,16 +1,21 @@
+using BillingConsole.Configuration;
 using Hangfire;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace BillingConsole.Jobs;
 
 /// <summary>Registers (or updates) the recurring jobs when a node starts. Every node does it; the registration is idempotent.</summary>
-internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs) : IHostedService
+internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, IOptions<BillingOptions> billing) : IHostedService
 {
     public const string DashboardRefresh = "dashboard-refresh";
+    public const string BillingCycle = "billing-cycle";
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         recurringJobs.AddOrUpdate<DashboardRefreshJob>(DashboardRefresh, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
+        recurringJobs.AddOrUpdate<BillingCycleJob>(BillingCycle, BillingChunkJob.Queue, job => job.RunAsync(CancellationToken.None),
+            billing.Value.RunSchedule, new RecurringJobOptions { TimeZone = BillingEngineExtensions.TryFindTimeZone(billing.Value.TimeZone) ?? TimeZoneInfo.Utc });
         return Task.CompletedTask;
     }
 

@@ -25,6 +25,7 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     public DbSet<DunningCase> DunningCases => Set<DunningCase>();
     public DbSet<DunningPolicyVersion> DunningPolicies => Set<DunningPolicyVersion>();
     public DbSet<BillingRun> BillingRuns => Set<BillingRun>();
+    public DbSet<BillingRunChunk> BillingRunChunks => Set<BillingRunChunk>();
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
     public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
     public DbSet<WebhookEvent> WebhookEvents => Set<WebhookEvent>();

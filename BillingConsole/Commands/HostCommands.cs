@@ -9,11 +9,12 @@ public static class HostCommands
     public const string CreateApiKey = "create-api-key";
     public const string SimulateDunning = "simulate-dunning";
 
-    public static bool Handles(string[] args) => args is [CreateApiKey or SimulateDunning, ..];
+    public static bool Handles(string[] args) => args is [CreateApiKey or SimulateDunning or BillingBenchmark.Name, ..];
 
     public static Task<int> RunAsync(string[] args) => args[0] switch
     {
         SimulateDunning => SimulateDunningCommand.RunAsync(args[1..]),
+        BillingBenchmark.Name => BillingBenchmark.RunAsync(args[1..]),
         _ => CreateApiKeyAsync(args),
     };
 

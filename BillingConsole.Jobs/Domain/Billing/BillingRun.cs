@@ -5,6 +5,10 @@ namespace BillingConsole.Domain.Billing;
 public enum BillingRunStatus { Running, Completed, Failed }
 
 /// <summary>One execution of the billing cycle: which subscriptions were due and how far the work has come.</summary>
+/// <remarks>
+/// The counters are advanced by the chunks with atomic SQL increments (many chunks finish at once, on several nodes),
+/// so this entity only plans, completes and fails a run.
+/// </remarks>
 public sealed class BillingRun : Entity
 {
     private BillingRun() { }
@@ -32,4 +36,64 @@ public sealed class BillingRun : Entity
     public int ChargedCount { get; private set; }
     public int FailedCount { get; private set; }
     public string? Error { get; private set; }
+
+    /// <summary>Records how the due subscriptions were split. A run with nothing due is complete at once.</summary>
+    public void Plan(int dueCount, int chunkCount, DateTimeOffset at)
+    {
+        EnsureRunning();
+        if (ChunkCount > 0) throw new DomainRuleException("The run was already split into chunks.");
+        if (dueCount < 0 || chunkCount < 0 || (dueCount > 0) != (chunkCount > 0))
+            throw new DomainRuleException("A run with due subscriptions has chunks, and one without has none.");
+        DueCount = dueCount;
+        ChunkCount = chunkCount;
+        if (chunkCount == 0) Complete(at);
+    }
+
+    public void Complete(DateTimeOffset at)
+    {
+        EnsureRunning();
+        Status = BillingRunStatus.Completed;
+        FinishedAt = at;
+    }
+
+    /// <summary>A chunk failed: the run stops counting as running, so the next run can start and pick up what is still due.</summary>
+    public void Fail(string error, DateTimeOffset at)
+    {
+        EnsureRunning();
+        Status = BillingRunStatus.Failed;
+        Error = error.Length > 2000 ? error[..2000] : error;
+        FinishedAt = at;
+    }
+
+    private void EnsureRunning()
+    {
+        if (Status != BillingRunStatus.Running) throw new DomainRuleException($"The billing run is already {Status.ToSnakeCase()}.");
+    }
+}
+
+/// <summary>
+/// A slice of a run's due subscriptions, processed by one job in one transaction. Its subscription ids are fixed when the
+/// run is planned, so a rerun of the chunk finds the same invoices to charge; the two timestamps make its counts add once.
+/// </summary>
+public sealed class BillingRunChunk
+{
+    private BillingRunChunk() { }
+
+    public BillingRunChunk(Guid runId, int number, Guid[] subscriptionIds)
+    {
+        if (number < 1) throw new DomainRuleException("Chunk numbers start at 1.");
+        if (subscriptionIds.Length == 0) throw new DomainRuleException("A chunk holds at least one subscription.");
+        RunId = runId;
+        Number = number;
+        SubscriptionIds = subscriptionIds;
+    }
+
+    public Guid RunId { get; private set; }
+    public int Number { get; private set; }
+    public Guid[] SubscriptionIds { get; private set; } = [];
+    public int InvoicedCount { get; private set; }
+    public int ChargedCount { get; private set; }
+    public int FailedCount { get; private set; }
+    public DateTimeOffset? InvoicedAt { get; private set; }
+    public DateTimeOffset? ChargedAt { get; private set; }
 }

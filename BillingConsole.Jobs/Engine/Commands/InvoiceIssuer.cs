@@ -1,29 +1,41 @@
 using BillingConsole.Configuration;
 using BillingConsole.Domain.Customers;
 using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Ledger;
 using BillingConsole.Persistence;
 using Microsoft.Extensions.Options;
 
 namespace BillingConsole.Engine.Commands;
 
+/// <summary>An invoice as issued, with the ledger entries that record it.</summary>
+public sealed record IssuedInvoice(Invoice Invoice, IReadOnlyList<LedgerEntry> LedgerEntries);
+
 /// <summary>
 /// Issues one calculated invoice: numbers it, finalizes it, posts its ledger transactions and moves the customer's credit.
 /// Everything is added to the caller's unit of work; the caller saves once, so the invoice and its money move together or not at all.
-/// The billing run writes chunks of invoices with batched SQL instead (see BillingChunkWriter) but follows the same rules.
+/// The billing run writes chunks of invoices with batched SQL instead (see Engine.Billing.BillingChunkProcessor) but issues
+/// each one through <see cref="Issue"/>, so both paths give the same totals and the same ledger transactions.
 /// </summary>
 public sealed class InvoiceIssuer(BillingDbContext db, InvoiceNumbers numbers, TimeProvider clock, IOptionsMonitor<BillingOptions> options)
 {
     public async Task<Invoice> IssueAsync(Customer customer, GeneratedInvoice generated, Guid? billingRunId, CancellationToken ct)
     {
         if (customer.Id != generated.CustomerId) throw new ArgumentException("The invoice belongs to another customer.", nameof(customer));
-        var now = clock.GetStoredNow();
-        var invoice = generated.ToInvoice(now, billingRunId);
-        invoice.Finalize(await numbers.NextAsync(ct), now, TimeSpan.FromDays(options.CurrentValue.PaymentTermsDays));
+        var issued = Issue(generated, await numbers.NextAsync(ct), clock.GetStoredNow(), PaymentTerms(options.CurrentValue), billingRunId);
         if (generated.CreditApplied.IsPositive) customer.UseCredit(generated.CreditApplied);
         if (generated.CreditGranted.IsPositive) customer.AddCredit(generated.CreditGranted);
-        db.Invoices.Add(invoice);
-        foreach (var transaction in LedgerPostings.InvoiceIssued(invoice))
-            db.LedgerEntries.AddRange(transaction.Balanced());
-        return invoice;
+        db.Invoices.Add(issued.Invoice);
+        db.LedgerEntries.AddRange(issued.LedgerEntries);
+        return issued.Invoice;
     }
+
+    /// <summary>The finalized invoice and its balanced ledger entries; writes nothing. Customer credit moves to <see cref="GeneratedInvoice.CreditRemaining"/>.</summary>
+    public static IssuedInvoice Issue(GeneratedInvoice generated, string number, DateTimeOffset at, TimeSpan paymentTerms, Guid? billingRunId)
+    {
+        var invoice = generated.ToInvoice(at, billingRunId);
+        invoice.Finalize(number, at, paymentTerms);
+        return new IssuedInvoice(invoice, [.. LedgerPostings.InvoiceIssued(invoice).SelectMany(transaction => transaction.Balanced())]);
+    }
+
+    public static TimeSpan PaymentTerms(BillingOptions options) => TimeSpan.FromDays(options.PaymentTermsDays);
 }

@@ -21,6 +21,16 @@ internal sealed class BillingRunConfiguration : IEntityTypeConfiguration<Billing
     }
 }
 
+internal sealed class BillingRunChunkConfiguration : IEntityTypeConfiguration<BillingRunChunk>
+{
+    public void Configure(EntityTypeBuilder<BillingRunChunk> builder)
+    {
+        builder.ToTable("billing_run_chunks");
+        builder.HasKey(c => new { c.RunId, c.Number });
+        builder.HasOne<BillingRun>().WithMany().HasForeignKey(c => c.RunId);
+    }
+}
+
 internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntry>
 {
     public void Configure(EntityTypeBuilder<AuditEntry> builder)

@@ -182,6 +182,47 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("billing_runs", (string)null);
                 });
 
+            modelBuilder.Entity("BillingConsole.Domain.Billing.BillingRunChunk", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("integer")
+                        .HasColumnName("number");
+
+                    b.Property<DateTimeOffset?>("ChargedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("charged_at");
+
+                    b.Property<int>("ChargedCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("charged_count");
+
+                    b.Property<int>("FailedCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("failed_count");
+
+                    b.Property<DateTimeOffset?>("InvoicedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("invoiced_at");
+
+                    b.Property<int>("InvoicedCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("invoiced_count");
+
+                    b.PrimitiveCollection<Guid[]>("SubscriptionIds")
+                        .IsRequired()
+                        .HasColumnType("uuid[]")
+                        .HasColumnName("subscription_ids");
+
+                    b.HasKey("RunId", "Number")
+                        .HasName("pk_billing_run_chunks");
+
+                    b.ToTable("billing_run_chunks", (string)null);
+                });
+
             modelBuilder.Entity("BillingConsole.Domain.Catalog.Plan", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1418,6 +1459,16 @@ namespace BillingConsole.Persistence.Migrations
                         .HasDatabaseName("ix_webhook_rejections_received_at");
 
                     b.ToTable("webhook_rejections", (string)null);
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Billing.BillingRunChunk", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.Billing.BillingRun", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_billing_run_chunks_billing_runs_run_id");
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Catalog.Price", b =>

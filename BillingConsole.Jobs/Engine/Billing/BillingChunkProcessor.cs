@@ -1,0 +1,175 @@
+using BillingConsole.Configuration;
+using BillingConsole.Domain.Billing;
+using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Payments;
+using BillingConsole.Domain.Subscriptions;
+using BillingConsole.Engine.Commands;
+using BillingConsole.Engine.Payments;
+using BillingConsole.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace BillingConsole.Engine.Billing;
+
+/// <summary>What one chunk did.</summary>
+public sealed record ChunkOutcome(int Invoiced, int Charged, int Failed);
+
+/// <summary>
+/// Does the work of one chunk of a billing run. Invoicing is one transaction: the chunk's due subscriptions are locked,
+/// each is run through the pure <see cref="InvoiceGenerator"/>, and invoices, lines, ledger entries, new periods, credit
+/// balances and the run's counters are written in batches. The unique key (subscription, period start) and the row locks
+/// make a rerun, a crash mid-chunk or a second node running the same chunk harmless. Then the new invoices are charged
+/// through <see cref="PaymentProcessor.ChargeManyAsync"/> with bounded concurrency.
+/// </summary>
+public sealed class BillingChunkProcessor(
+    BillingDbContext db,
+    InvoiceGenerator generator,
+    InvoiceNumbers numbers,
+    BillingChunkWriter writer,
+    PaymentProcessor processor,
+    TimeProvider clock,
+    IOptionsMonitor<BillingOptions> options,
+    ILogger<BillingChunkProcessor> logger)
+{
+    /// <summary>A subscription more periods behind than this is left for the next run rather than invoiced many times at once.</summary>
+    public const int MaxPeriodsPerSubscription = 24;
+
+    public async Task<ChunkOutcome> RunAsync(Guid runId, int chunkNumber, CancellationToken ct)
+    {
+        var run = await db.BillingRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, ct)
+            ?? throw new InvalidOperationException($"Billing run {runId} does not exist.");
+        var chunk = await db.BillingRunChunks.AsNoTracking().FirstOrDefaultAsync(c => c.RunId == runId && c.Number == chunkNumber, ct)
+            ?? throw new InvalidOperationException($"Billing run {runId} has no chunk {chunkNumber}.");
+        var invoiced = chunk.InvoicedAt is null ? await InvoiceAsync(run, chunk, ct) : chunk.InvoicedCount;
+        var (charged, failed) = chunk.ChargedAt is null ? await ChargeAsync(run, chunk, ct) : (chunk.ChargedCount, chunk.FailedCount);
+        await writer.CompleteRunIfDoneAsync(runId, clock.GetUtcNow(), ct);
+        return new ChunkOutcome(invoiced, charged, failed);
+    }
+
+    /// <summary>Invoices the chunk's due subscriptions in one transaction; returns how many invoices were written.</summary>
+    public async Task<int> InvoiceAsync(BillingRun run, BillingRunChunk chunk, CancellationToken ct)
+    {
+        var settings = options.CurrentValue;
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+
+        // Locked in customer order, then the customers: two chunks never wait on each other in a cycle, and a second node
+        // running this chunk waits here, then finds the periods advanced and nothing due.
+        var subscriptions = await db.Subscriptions
+            .FromSql($"""
+                select s.*, s.xmin from subscriptions s
+                where s.id = any({chunk.SubscriptionIds}) and s.status in ('trialing', 'active', 'past_due') and s.current_period_end <= {run.AsOf}
+                order by s.customer_id, s.id
+                for update
+                """)
+            .AsNoTracking()
+            .ToListAsync(ct);
+        var creditBefore = await writer.LockCustomersAsync(connection, [.. subscriptions.Select(s => s.CustomerId).Distinct()], ct);
+        var credit = new Dictionary<Guid, Money>(creditBefore);
+        var alreadyInvoiced = await writer.ExistingCycleInvoicesAsync(connection, [.. subscriptions.Select(s => s.Id)], ct);
+        var prices = await PricesAsync(ct);
+
+        var now = clock.GetUtcNow();
+        var generated = new List<GeneratedInvoice>();
+        foreach (var subscription in subscriptions)
+        {
+            for (var period = 0; period < MaxPeriodsPerSubscription; period++)
+            {
+                var snapshot = BillableSubscription.From(subscription, prices[subscription.PriceId],
+                    subscription.PendingPriceId is { } pending ? prices[pending] : null);
+                var decision = InvoiceGenerator.Decide(snapshot, run.AsOf);
+                if (decision == RenewalDecision.Cancel) subscription.Cancel(subscription.CurrentPeriodEnd, CancellationKind.Voluntary);
+                if (decision != RenewalDecision.Renew) break;
+
+                // Credit in another currency than the price cannot pay this invoice.
+                var usesCredit = credit.TryGetValue(subscription.CustomerId, out var balance) && balance.Currency == snapshot.Currency;
+                var invoice = generator.Generate(snapshot, [], usesCredit ? balance : Money.Zero(snapshot.Currency), settings.TaxRate, run.AsOf)!;
+                if (!alreadyInvoiced.Contains((subscription.Id, invoice.PeriodStart)))
+                {
+                    generated.Add(invoice);
+                    if (usesCredit) credit[subscription.CustomerId] = invoice.CreditRemaining;
+                }
+                subscription.AdvancePeriod(invoice.PeriodStart, invoice.PeriodEnd);
+            }
+        }
+
+        var invoiceNumbers = generated.Count == 0 ? [] : await numbers.NextBlockAsync(generated.Count, ct);
+        var terms = InvoiceIssuer.PaymentTerms(settings);
+        var issued = generated.Select((invoice, i) => InvoiceIssuer.Issue(invoice, invoiceNumbers[i], now, terms, run.Id)).ToList();
+        await writer.WriteInvoicesAsync(connection, issued, ct);
+        await writer.UpdateSubscriptionsAsync(connection, subscriptions, ct);
+        await writer.UpdateCreditBalancesAsync(connection, credit.Where(c => c.Value != creditBefore[c.Key]).ToDictionary(), ct);
+        await writer.RecordChunkInvoicedAsync(connection, run.Id, chunk.Number, issued.Count, now, ct);
+        await transaction.CommitAsync(ct);
+        logger.LogInformation("Billing run {RunId} chunk {Chunk}: {Invoiced} invoices for {Due} due subscriptions",
+            run.Id, chunk.Number, issued.Count, subscriptions.Count);
+        return issued.Count;
+    }
+
+    /// <summary>
+    /// Charges the chunk's open invoices from this run that have not been tried yet (or whose only try never reached the
+    /// gateway), so a rerun after a crash charges what is left and retries nothing: retries belong to dunning.
+    /// </summary>
+    public async Task<(int Charged, int Failed)> ChargeAsync(BillingRun run, BillingRunChunk chunk, CancellationToken ct)
+    {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(ct);
+        IReadOnlyList<Guid> invoiceIds;
+        try
+        {
+            invoiceIds = await writer.InvoicesToChargeAsync(connection, run.Id, chunk.SubscriptionIds, ct);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+
+        await processor.ChargeManyAsync(invoiceIds, PaymentTrigger.BillingRun, Actor.System, ct);
+
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            var (charged, failed) = await writer.RecordChunkChargedAsync(connection, run.Id, chunk, clock.GetUtcNow(), ct);
+            logger.LogInformation("Billing run {RunId} chunk {Chunk}: {Charged} charged, {Failed} failed, {Tried} tried now",
+                run.Id, chunk.Number, charged, failed, invoiceIds.Count);
+            return (charged, failed);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private async Task<Dictionary<Guid, BillablePrice>> PricesAsync(CancellationToken ct)
+    {
+        var plans = await db.Plans.AsNoTracking().Include(p => p.Prices).ToListAsync(ct);
+        return plans.SelectMany(plan => plan.Prices.Select(price => BillablePrice.From(plan, price))).ToDictionary(p => p.PriceId);
+    }
+}
+
+/// <summary>
+/// The process-wide bound on gateway calls in flight: several chunks charge at once on one node, and together they stay
+/// within <see cref="BillingOptions.ChargeConcurrency"/>.
+/// </summary>
+public sealed class ChargeThrottle(IOptions<BillingOptions> options)
+{
+    private readonly SemaphoreSlim _slots = new(options.Value.ChargeConcurrency, options.Value.ChargeConcurrency);
+
+    public async Task<IDisposable> EnterAsync(CancellationToken ct)
+    {
+        await _slots.WaitAsync(ct);
+        return new Slot(_slots);
+    }
+
+    private sealed class Slot(SemaphoreSlim slots) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) slots.Release();
+        }
+    }
+}

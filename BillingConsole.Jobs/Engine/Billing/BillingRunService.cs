@@ -1,0 +1,119 @@
+using BillingConsole.Configuration;
+using BillingConsole.Domain.Billing;
+using BillingConsole.Engine.Commands;
+using BillingConsole.Jobs;
+using BillingConsole.Persistence;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace BillingConsole.Engine.Billing;
+
+/// <summary>What started a billing run, as stored in billing_runs.trigger.</summary>
+public static class BillingRunTriggers
+{
+    public const string Schedule = "schedule";
+    public const string Manual = "manual";
+}
+
+/// <summary>
+/// Starts billing runs: one row in billing_runs (only one may be running, by the unique index ux_billing_runs_one_running),
+/// the due subscriptions split into chunks in keyset order, and one Hangfire job per chunk on the "billing" queue.
+/// </summary>
+public sealed class BillingRunService(
+    BillingDbContext db,
+    IBackgroundJobClient jobs,
+    AuditTrail audit,
+    TimeProvider clock,
+    IOptionsMonitor<BillingOptions> options,
+    ILogger<BillingRunService> logger)
+{
+    /// <summary>Starts a run as of now and returns its id; while one is running, returns that one instead.</summary>
+    public async Task<Guid> StartAsync(Actor actor, string trigger = BillingRunTriggers.Manual, CancellationToken ct = default)
+    {
+        if (await RunningAsync(ct) is { } running) return running;
+        var now = clock.GetUtcNow();
+        var run = new BillingRun(now, trigger, actor.Name, now);
+        IReadOnlyList<int> chunks;
+        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+        {
+            db.BillingRuns.Add(run);
+            if (actor != Actor.System) audit.Record(actor, "billing_run.start", "billing_run", run.Id, "Billing run started from the console");
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "ux_billing_runs_one_running" })
+            {
+                await transaction.RollbackAsync(ct);
+                db.ChangeTracker.Clear();
+                return await RunningAsync(ct) ?? throw new InvalidOperationException("A billing run was running a moment ago and is gone.", e);
+            }
+            chunks = await PlanAsync(run, ct);
+            await transaction.CommitAsync(ct);
+        }
+        foreach (var number in chunks)
+            jobs.Enqueue<BillingChunkJob>(BillingChunkJob.Queue, job => job.RunAsync(run.Id, number, CancellationToken.None));
+        logger.LogInformation("Billing run {RunId} started by {Actor} as of {AsOf}: {DueCount} due subscriptions in {ChunkCount} chunks",
+            run.Id, actor.Name, run.AsOf, run.DueCount, run.ChunkCount);
+        return run.Id;
+    }
+
+    /// <summary>A chunk failed: the run is marked failed so the next one can start; what is still due is billed then.</summary>
+    public async Task FailAsync(Guid runId, string error, CancellationToken ct)
+    {
+        var run = await db.BillingRuns.FirstOrDefaultAsync(r => r.Id == runId, ct);
+        if (run is null || run.Status != BillingRunStatus.Running) return;
+        run.Fail(error, clock.GetUtcNow());
+        await db.SaveChangesAsync(ct);
+    }
+
+    private async Task<Guid?> RunningAsync(CancellationToken ct) =>
+        await db.BillingRuns.AsNoTracking().Where(r => r.Status == BillingRunStatus.Running).Select(r => (Guid?)r.Id).FirstOrDefaultAsync(ct);
+
+    /// <summary>
+    /// Reads the due subscription ids in (current_period_end, id) order from ix_subscriptions_due and stores them as chunks,
+    /// in the run's transaction. Only ids travel; each chunk job loads its own rows.
+    /// </summary>
+    private async Task<IReadOnlyList<int>> PlanAsync(BillingRun run, CancellationToken ct)
+    {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        var chunkSize = options.CurrentValue.ChunkSize;
+        var chunks = new List<Guid[]>();
+        var current = new List<Guid>(chunkSize);
+        await using (var select = new NpgsqlCommand(
+            "select id from subscriptions where status in ('trialing', 'active', 'past_due') and current_period_end <= $1 order by current_period_end, id",
+            connection))
+        {
+            select.Parameters.Add(new NpgsqlParameter { Value = run.AsOf });
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                current.Add(reader.GetGuid(0));
+                if (current.Count < chunkSize) continue;
+                chunks.Add([.. current]);
+                current.Clear();
+            }
+        }
+        if (current.Count > 0) chunks.Add([.. current]);
+
+        await using (var importer = await connection.BeginBinaryImportAsync("copy billing_run_chunks (run_id, number, subscription_ids, invoiced_count, charged_count, failed_count) from stdin (format binary)", ct))
+        {
+            for (var i = 0; i < chunks.Count; i++)
+            {
+                await importer.StartRowAsync(ct);
+                await importer.WriteAsync(run.Id, NpgsqlDbType.Uuid, ct);
+                await importer.WriteAsync(i + 1, NpgsqlDbType.Integer, ct);
+                await importer.WriteAsync(chunks[i], NpgsqlDbType.Array | NpgsqlDbType.Uuid, ct);
+                for (var counter = 0; counter < 3; counter++) await importer.WriteAsync(0, NpgsqlDbType.Integer, ct);
+            }
+            await importer.CompleteAsync(ct);
+        }
+        run.Plan(chunks.Sum(c => c.Length), chunks.Count, clock.GetUtcNow());
+        await db.SaveChangesAsync(ct);
+        return [.. Enumerable.Range(1, chunks.Count)];
+    }
+}

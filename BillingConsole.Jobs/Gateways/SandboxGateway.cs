@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using BillingConsole.Configuration;
+using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Payments;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BillingConsole.Gateways;
+
+/// <summary>
+/// An in-process stand-in for a card processor. The outcome is chosen by the payment method token's prefix
+/// (pm_ok_, pm_insufficient_funds_, …, pm_timeout_…, pm_slow_), so demo data and tests get the same answer every time.
+/// Charges are remembered by idempotency key, so a repeated key returns the first answer and never charges twice.
+/// </summary>
+public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILogger<SandboxGateway> logger) : IPaymentGateway
+{
+    public const string GatewayName = "sandbox";
+    public const string TimeoutPrefix = "pm_timeout_";
+    public const string SlowPrefix = "pm_slow_";
+
+    private static readonly (string Prefix, string DeclineCode, string Message)[] Declines =
+    [
+        ("pm_insufficient_funds_", DeclineCodes.InsufficientFunds, "Your card has insufficient funds."),
+        ("pm_do_not_honor_", DeclineCodes.DoNotHonor, "Your card was declined."),
+        ("pm_try_again_later_", DeclineCodes.TryAgainLater, "The card issuer asked to try again later."),
+        ("pm_expired_card_", DeclineCodes.ExpiredCard, "Your card has expired."),
+        ("pm_lost_card_", DeclineCodes.LostCard, "The card was reported lost."),
+        ("pm_stolen_card_", DeclineCodes.StolenCard, "The card was reported stolen."),
+        ("pm_fraudulent_", DeclineCodes.Fraudulent, "The charge was flagged as fraudulent."),
+        ("pm_account_closed_", DeclineCodes.AccountClosed, "The card's account is closed."),
+    ];
+
+    private const int Success = -1;
+
+    // A billing run sends a million keys through one instance: per key only the outcome and the amount are kept, and the
+    // charge's reference is derived from the key.
+    private readonly ConcurrentDictionary<string, SandboxCharge> _charges = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, GatewayRefundResult> _refunds = new(StringComparer.Ordinal);
+
+    public string Name => GatewayName;
+
+    /// <summary>Charges that moved money, for tests that count them.</summary>
+    public int SuccessfulChargeCount => _charges.Values.Count(c => c.Outcome == Success);
+
+    public async Task<GatewayChargeResult> ChargeAsync(GatewayChargeRequest request, CancellationToken ct)
+    {
+        var sandbox = options.CurrentValue.Sandbox;
+        var started = Stopwatch.GetTimestamp();
+        var token = request.PaymentMethodToken;
+        await DelayAsync(sandbox.LatencyMs + (token.StartsWith(SlowPrefix, StringComparison.Ordinal) ? sandbox.SlowLatencyMs : 0), ct);
+
+        // The gateway decides and remembers before it answers: a timed-out charge has still happened (or not).
+        var fresh = new SandboxCharge(Decide(token), request.Amount);
+        var charge = _charges.GetOrAdd(request.IdempotencyKey, fresh);
+        var first = ReferenceEquals(charge, fresh);
+        if (first && charge.Outcome == Success && logger.IsEnabled(LogLevel.Information))
+            logger.LogInformation("Mock Success: charged {Amount} to {Token} for invoice {InvoiceNumber} (key {IdempotencyKey}, reference {Reference})",
+                request.Amount, token, request.InvoiceNumber, request.IdempotencyKey, ReferenceOf(request.IdempotencyKey));
+
+        if (first && token.StartsWith(TimeoutPrefix, StringComparison.Ordinal))
+        {
+            // Never answers in time: the caller's deadline ends the wait, or the gateway's own timeout does.
+            await DelayAsync(sandbox.TimeoutMs, ct);
+            return GatewayChargeResult.Unknown(Stopwatch.GetElapsedTime(started));
+        }
+        return Answer(request.IdempotencyKey, charge, Stopwatch.GetElapsedTime(started));
+    }
+
+    public async Task<GatewayChargeResult?> LookupAsync(string idempotencyKey, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await DelayAsync(options.CurrentValue.Sandbox.LatencyMs, ct);
+        return _charges.TryGetValue(idempotencyKey, out var charge) ? Answer(idempotencyKey, charge, Stopwatch.GetElapsedTime(started)) : null;
+    }
+
+    public async Task<GatewayRefundResult> RefundAsync(GatewayRefundRequest request, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await DelayAsync(options.CurrentValue.Sandbox.LatencyMs, ct);
+        return _refunds.GetOrAdd(request.IdempotencyKey, _ => Refund(request, Stopwatch.GetElapsedTime(started)));
+    }
+
+    private GatewayRefundResult Refund(GatewayRefundRequest request, TimeSpan latency)
+    {
+        var key = request.ChargeReference.StartsWith(ReferencePrefix, StringComparison.Ordinal) ? request.ChargeReference[ReferencePrefix.Length..] : null;
+        if (key is null || !_charges.TryGetValue(key, out var charge) || charge.Outcome != Success)
+            return new GatewayRefundResult(false, null, "No successful charge has that reference.", latency);
+        lock (charge)
+        {
+            if (request.Amount.Currency != charge.Amount.Currency || !request.Amount.IsPositive || charge.Refunded + request.Amount.Amount > charge.Amount.Amount)
+                return new GatewayRefundResult(false, null, "The refund is more than what is left of the charge.", latency);
+            charge.Refunded += request.Amount.Amount;
+        }
+        return new GatewayRefundResult(true, $"re_sandbox_{Guid.CreateVersion7():N}", null, latency);
+    }
+
+    private const string ReferencePrefix = "ch_sandbox_";
+
+    private static string ReferenceOf(string idempotencyKey) => ReferencePrefix + idempotencyKey;
+
+    private static GatewayChargeResult Answer(string idempotencyKey, SandboxCharge charge, TimeSpan latency)
+    {
+        if (charge.Outcome == Success) return GatewayChargeResult.Succeeded(ReferenceOf(idempotencyKey), latency);
+        var (code, message) = charge.Outcome < Declines.Length
+            ? (Declines[charge.Outcome].DeclineCode, Declines[charge.Outcome].Message)
+            : (DeclineCodes.GenericDecline, "Your card was declined.");
+        return GatewayChargeResult.Declined(code, message, ReferenceOf(idempotencyKey), latency);
+    }
+
+    /// <summary>
+    /// The answer a token gets: <see cref="Success"/>, an index into the declines, or past them a generic decline.
+    /// pm_timeout_ok_ succeeded behind the timeout; the rest of any other pm_timeout_… token decides in the same way.
+    /// </summary>
+    private static int Decide(string token)
+    {
+        if (token.StartsWith(TimeoutPrefix, StringComparison.Ordinal))
+            token = "pm_" + token[TimeoutPrefix.Length..];
+        if (token.StartsWith("pm_ok_", StringComparison.Ordinal) || token.StartsWith(SlowPrefix, StringComparison.Ordinal))
+            return Success;
+        for (var i = 0; i < Declines.Length; i++)
+        {
+            if (token.StartsWith(Declines[i].Prefix, StringComparison.Ordinal)) return i;
+        }
+        return Declines.Length;
+    }
+
+    // Network latency is wall-clock time, not billing time: a test's fake clock must not stall it.
+    private static Task DelayAsync(int milliseconds, CancellationToken ct) =>
+        milliseconds <= 0 ? Task.CompletedTask : Task.Delay(milliseconds, ct);
+
+    private sealed class SandboxCharge(int outcome, Money amount)
+    {
+        public int Outcome { get; } = outcome;
+        public Money Amount { get; } = amount;
+        public decimal Refunded { get; set; }
+    }
+}

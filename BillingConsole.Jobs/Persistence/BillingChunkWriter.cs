@@ -1,0 +1,383 @@
+using BillingConsole.Domain.Billing;
+using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Ledger;
+using BillingConsole.Domain.Payments;
+using BillingConsole.Domain.Subscriptions;
+using BillingConsole.Engine.Commands;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace BillingConsole.Persistence;
+
+/// <summary>
+/// The billing run's batched SQL: a chunk's reads and writes in a handful of round trips on the chunk's own connection and
+/// transaction. Invoices go through a multi-row INSERT … ON CONFLICT DO NOTHING on the cycle key; lines, ledger entries and
+/// payment attempts, which belong only to rows just written, go through binary COPY.
+/// </summary>
+public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
+{
+    private const string Billable = "('trialing', 'active', 'past_due')";
+
+    /// <summary>Locks the customers (in id order) and returns their credit balances.</summary>
+    public async Task<Dictionary<Guid, Money>> LockCustomersAsync(NpgsqlConnection connection, Guid[] customerIds, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("select id, credit_balance, currency from customers where id = any($1) order by id for update", connection)
+        {
+            Parameters = { new() { Value = customerIds } },
+        };
+        var balances = new Dictionary<Guid, Money>(customerIds.Length);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) balances[reader.GetGuid(0)] = new Money(reader.GetDecimal(1), reader.GetString(2));
+        return balances;
+    }
+
+    /// <summary>Cycle invoices that already exist for the coming periods of these subscriptions (written by another path).</summary>
+    public async Task<HashSet<(Guid SubscriptionId, DateTimeOffset PeriodStart)>> ExistingCycleInvoicesAsync(NpgsqlConnection connection,
+        Guid[] subscriptionIds, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            select i.subscription_id, i.period_start from invoices i join subscriptions s on s.id = i.subscription_id
+            where s.id = any($1) and i.kind = 'subscription_cycle' and i.period_start >= s.current_period_end
+            """, connection)
+        {
+            Parameters = { new() { Value = subscriptionIds } },
+        };
+        var existing = new HashSet<(Guid, DateTimeOffset)>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) existing.Add((reader.GetGuid(0), reader.GetFieldValue<DateTimeOffset>(1)));
+        return existing;
+    }
+
+    public async Task WriteInvoicesAsync(NpgsqlConnection connection, IReadOnlyList<IssuedInvoice> issued, CancellationToken ct)
+    {
+        if (issued.Count == 0) return;
+        var invoices = issued.Select(i => i.Invoice).ToList();
+        await using (var insert = new NpgsqlCommand("""
+            insert into invoices (id, number, customer_id, subscription_id, kind, status, currency, period_start, period_end, created_at,
+                                  issued_at, due_at, paid_at, billing_run_id, attempt_count, amount_paid, amount_written_off, credit_applied,
+                                  subtotal, tax, total)
+            select v.id, v.number, v.customer_id, v.subscription_id, v.kind, v.status, v.currency, v.period_start, v.period_end, v.created_at,
+                   v.issued_at, v.due_at, v.paid_at, v.billing_run_id, 0, 0, 0, v.credit_applied, v.subtotal, v.tax, v.total
+            from unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[],
+                        $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::uuid[], $15::numeric[], $16::numeric[],
+                        $17::numeric[], $18::numeric[])
+                 as v(id, number, customer_id, subscription_id, kind, status, currency, period_start, period_end, created_at, issued_at, due_at,
+                      paid_at, billing_run_id, credit_applied, subtotal, tax, total)
+            on conflict (subscription_id, period_start) where kind = 'subscription_cycle' do nothing
+            """, connection))
+        {
+            Add(insert, invoices.Select(i => i.Id));
+            Add(insert, invoices.Select(i => i.Number!));
+            Add(insert, invoices.Select(i => i.CustomerId));
+            Add(insert, invoices.Select(i => i.SubscriptionId));
+            Add(insert, invoices.Select(i => i.Kind.ToSnakeCase()));
+            Add(insert, invoices.Select(i => i.Status.ToSnakeCase()));
+            Add(insert, invoices.Select(i => i.Currency));
+            Add(insert, invoices.Select(i => i.PeriodStart));
+            Add(insert, invoices.Select(i => i.PeriodEnd));
+            Add(insert, invoices.Select(i => i.CreatedAt));
+            Add(insert, invoices.Select(i => i.IssuedAt));
+            Add(insert, invoices.Select(i => i.DueAt));
+            Add(insert, invoices.Select(i => i.PaidAt));
+            Add(insert, invoices.Select(i => i.BillingRunId));
+            Add(insert, invoices.Select(i => i.CreditApplied.Amount));
+            Add(insert, invoices.Select(i => i.Subtotal.Amount));
+            Add(insert, invoices.Select(i => i.Tax.Amount));
+            Add(insert, invoices.Select(i => i.Total.Amount));
+            var inserted = await insert.ExecuteNonQueryAsync(ct);
+            // The chunk checked for existing invoices under its locks; a conflict now means another writer raced it, and the
+            // credit and ledger computed here would be wrong. Rolling back lets the rerun see that invoice and skip it.
+            if (inserted != invoices.Count)
+                throw new InvalidOperationException($"{invoices.Count - inserted} of {invoices.Count} cycle invoices already existed; the chunk was rolled back.");
+        }
+
+        await using (var lines = await connection.BeginBinaryImportAsync(
+            "copy invoice_lines (id, invoice_id, kind, description, quantity, currency, period_start, period_end, price_id, amount, unit_amount) from stdin (format binary)", ct))
+        {
+            foreach (var invoice in invoices)
+            {
+                foreach (var line in invoice.Lines)
+                {
+                    await lines.StartRowAsync(ct);
+                    await lines.WriteAsync(line.Id, NpgsqlDbType.Uuid, ct);
+                    await lines.WriteAsync(invoice.Id, NpgsqlDbType.Uuid, ct);
+                    await lines.WriteAsync(line.Kind.ToSnakeCase(), NpgsqlDbType.Text, ct);
+                    await lines.WriteAsync(line.Description, NpgsqlDbType.Text, ct);
+                    await lines.WriteAsync(line.Quantity, NpgsqlDbType.Integer, ct);
+                    await lines.WriteAsync(line.Currency, NpgsqlDbType.Text, ct);
+                    await lines.WriteAsync(line.PeriodStart, NpgsqlDbType.TimestampTz, ct);
+                    await lines.WriteAsync(line.PeriodEnd, NpgsqlDbType.TimestampTz, ct);
+                    if (line.PriceId is { } priceId) await lines.WriteAsync(priceId, NpgsqlDbType.Uuid, ct);
+                    else await lines.WriteNullAsync(ct);
+                    await lines.WriteAsync(line.Amount.Amount, NpgsqlDbType.Numeric, ct);
+                    await lines.WriteAsync(line.UnitAmount.Amount, NpgsqlDbType.Numeric, ct);
+                }
+            }
+            await lines.CompleteAsync(ct);
+        }
+
+        await CopyLedgerEntriesAsync(connection, [.. issued.SelectMany(i => i.LedgerEntries)], ct);
+    }
+
+    private static async Task CopyLedgerEntriesAsync(NpgsqlConnection connection, IReadOnlyList<LedgerEntry> entries, CancellationToken ct)
+    {
+        if (entries.Count == 0) return;
+        await using var ledger = await connection.BeginBinaryImportAsync(
+            "copy ledger_entries (transaction_id, line_number, kind, account, customer_id, invoice_id, debit, credit, currency, occurred_at) from stdin (format binary)", ct);
+        foreach (var entry in entries)
+        {
+            await ledger.StartRowAsync(ct);
+            await ledger.WriteAsync(entry.TransactionId, NpgsqlDbType.Uuid, ct);
+            await ledger.WriteAsync(entry.LineNumber, NpgsqlDbType.Integer, ct);
+            await ledger.WriteAsync(entry.Kind.ToSnakeCase(), NpgsqlDbType.Text, ct);
+            await ledger.WriteAsync(entry.Account.ToSnakeCase(), NpgsqlDbType.Text, ct);
+            await ledger.WriteAsync(entry.CustomerId, NpgsqlDbType.Uuid, ct);
+            if (entry.InvoiceId is { } invoiceId) await ledger.WriteAsync(invoiceId, NpgsqlDbType.Uuid, ct);
+            else await ledger.WriteNullAsync(ct);
+            await ledger.WriteAsync(entry.Debit, NpgsqlDbType.Numeric, ct);
+            await ledger.WriteAsync(entry.Credit, NpgsqlDbType.Numeric, ct);
+            await ledger.WriteAsync(entry.Currency, NpgsqlDbType.Text, ct);
+            await ledger.WriteAsync(entry.OccurredAt, NpgsqlDbType.TimestampTz, ct);
+        }
+        await ledger.CompleteAsync(ct);
+    }
+
+    /// <summary>Saves new attempts as pending and counts them on their invoices, committed before the gateway is called.</summary>
+    public async Task InsertPendingAttemptsAsync(NpgsqlConnection connection, IReadOnlyList<PaymentAttempt> attempts, CancellationToken ct)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            "copy payment_attempts (id, invoice_id, customer_id, payment_method_id, attempt_number, idempotency_key, currency, gateway, trigger, status, started_at, amount) from stdin (format binary)", ct))
+        {
+            foreach (var attempt in attempts)
+            {
+                await copy.StartRowAsync(ct);
+                await copy.WriteAsync(attempt.Id, NpgsqlDbType.Uuid, ct);
+                await copy.WriteAsync(attempt.InvoiceId, NpgsqlDbType.Uuid, ct);
+                await copy.WriteAsync(attempt.CustomerId, NpgsqlDbType.Uuid, ct);
+                if (attempt.PaymentMethodId is { } methodId) await copy.WriteAsync(methodId, NpgsqlDbType.Uuid, ct);
+                else await copy.WriteNullAsync(ct);
+                await copy.WriteAsync(attempt.AttemptNumber, NpgsqlDbType.Integer, ct);
+                await copy.WriteAsync(attempt.IdempotencyKey, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(attempt.Currency, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(attempt.Gateway, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(attempt.Trigger.ToSnakeCase(), NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(attempt.Status.ToSnakeCase(), NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(attempt.StartedAt, NpgsqlDbType.TimestampTz, ct);
+                await copy.WriteAsync(attempt.Amount.Amount, NpgsqlDbType.Numeric, ct);
+            }
+            await copy.CompleteAsync(ct);
+        }
+        await using (var count = new NpgsqlCommand(
+            "update invoices i set attempt_count = v.attempt_number from unnest($1::uuid[], $2::int[]) as v(id, attempt_number) where i.id = v.id", connection, transaction))
+        {
+            Add(count, attempts.Select(a => a.InvoiceId));
+            Add(count, attempts.Select(a => a.AttemptNumber));
+            await count.ExecuteNonQueryAsync(ct);
+        }
+        await transaction.CommitAsync(ct);
+    }
+
+    /// <summary>
+    /// Saves charge outcomes as the domain recorded them: the attempts, the invoices they paid, the payments' ledger entries and
+    /// the subscriptions whose status moved. A subscription changed by someone else meanwhile is left as they left it.
+    /// </summary>
+    public async Task RecordChargeOutcomesAsync(NpgsqlConnection connection, IReadOnlyList<PaymentAttempt> attempts, IReadOnlyList<Invoice> paid,
+        IReadOnlyList<LedgerEntry> ledger, IReadOnlyList<(Subscription Subscription, SubscriptionStatus Before)> subscriptions, CancellationToken ct)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var update = new NpgsqlCommand("""
+            update payment_attempts a
+            set status = v.status, decline_code = v.decline_code, failure_message = v.failure_message, gateway_reference = v.gateway_reference,
+                completed_at = v.completed_at, latency_ms = v.latency_ms
+            from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::int[])
+                 as v(id, status, decline_code, failure_message, gateway_reference, completed_at, latency_ms)
+            where a.id = v.id
+            """, connection, transaction))
+        {
+            Add(update, attempts.Select(a => a.Id));
+            Add(update, attempts.Select(a => a.Status.ToSnakeCase()));
+            Add(update, attempts.Select(a => a.DeclineCode));
+            Add(update, attempts.Select(a => a.FailureMessage));
+            Add(update, attempts.Select(a => a.GatewayReference));
+            Add(update, attempts.Select(a => a.CompletedAt));
+            Add(update, attempts.Select(a => a.LatencyMs));
+            await update.ExecuteNonQueryAsync(ct);
+        }
+        if (paid.Count > 0)
+        {
+            await using var update = new NpgsqlCommand("""
+                update invoices i set status = v.status, paid_at = v.paid_at, amount_paid = v.amount_paid, amount_written_off = v.amount_written_off
+                from unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::numeric[], $5::numeric[]) as v(id, status, paid_at, amount_paid, amount_written_off)
+                where i.id = v.id
+                """, connection, transaction);
+            Add(update, paid.Select(i => i.Id));
+            Add(update, paid.Select(i => i.Status.ToSnakeCase()));
+            Add(update, paid.Select(i => i.PaidAt));
+            Add(update, paid.Select(i => i.AmountPaid.Amount));
+            Add(update, paid.Select(i => i.AmountWrittenOff.Amount));
+            await update.ExecuteNonQueryAsync(ct);
+        }
+        await CopyLedgerEntriesAsync(connection, ledger, ct);
+        if (subscriptions.Count > 0)
+        {
+            await using var update = new NpgsqlCommand("""
+                update subscriptions s set status = v.status, plan_changes_blocked = v.plan_changes_blocked
+                from unnest($1::uuid[], $2::text[], $3::bool[], $4::text[]) as v(id, status, plan_changes_blocked, before)
+                where s.id = v.id and s.status = v.before
+                """, connection, transaction);
+            Add(update, subscriptions.Select(s => s.Subscription.Id));
+            Add(update, subscriptions.Select(s => s.Subscription.Status.ToSnakeCase()));
+            Add(update, subscriptions.Select(s => s.Subscription.PlanChangesBlocked));
+            Add(update, subscriptions.Select(s => s.Before.ToSnakeCase()));
+            await update.ExecuteNonQueryAsync(ct);
+        }
+        await transaction.CommitAsync(ct);
+    }
+
+    /// <summary>Writes the subscriptions' new periods, statuses and plan as the domain left them.</summary>
+    public async Task UpdateSubscriptionsAsync(NpgsqlConnection connection, IReadOnlyList<Subscription> subscriptions, CancellationToken ct)
+    {
+        if (subscriptions.Count == 0) return;
+        await using var update = new NpgsqlCommand("""
+            update subscriptions s
+            set status = v.status, price_id = v.price_id, quantity = v.quantity, current_period_start = v.period_start,
+                current_period_end = v.period_end, pending_price_id = v.pending_price_id, pending_quantity = v.pending_quantity,
+                cancel_at_period_end = v.cancel_at_period_end, canceled_at = v.canceled_at, cancellation_kind = v.cancellation_kind
+            from unnest($1::uuid[], $2::text[], $3::uuid[], $4::int[], $5::timestamptz[], $6::timestamptz[], $7::uuid[], $8::int[], $9::bool[],
+                        $10::timestamptz[], $11::text[])
+                 as v(id, status, price_id, quantity, period_start, period_end, pending_price_id, pending_quantity, cancel_at_period_end,
+                      canceled_at, cancellation_kind)
+            where s.id = v.id
+            """, connection);
+        Add(update, subscriptions.Select(s => s.Id));
+        Add(update, subscriptions.Select(s => s.Status.ToSnakeCase()));
+        Add(update, subscriptions.Select(s => s.PriceId));
+        Add(update, subscriptions.Select(s => s.Quantity));
+        Add(update, subscriptions.Select(s => s.CurrentPeriodStart));
+        Add(update, subscriptions.Select(s => s.CurrentPeriodEnd));
+        Add(update, subscriptions.Select(s => s.PendingPriceId));
+        Add(update, subscriptions.Select(s => s.PendingQuantity));
+        Add(update, subscriptions.Select(s => s.CancelAtPeriodEnd));
+        Add(update, subscriptions.Select(s => s.CanceledAt));
+        Add(update, subscriptions.Select(s => s.CancellationKind?.ToSnakeCase()));
+        await update.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task UpdateCreditBalancesAsync(NpgsqlConnection connection, IReadOnlyDictionary<Guid, Money> balances, CancellationToken ct)
+    {
+        if (balances.Count == 0) return;
+        await using var update = new NpgsqlCommand(
+            "update customers c set credit_balance = v.balance from unnest($1::uuid[], $2::numeric[]) as v(id, balance) where c.id = v.id", connection);
+        Add(update, balances.Keys);
+        Add(update, balances.Values.Select(b => b.Amount));
+        await update.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Marks the chunk invoiced and adds to the run's counters, once: a rerun of an invoiced chunk changes nothing.</summary>
+    public async Task RecordChunkInvoicedAsync(NpgsqlConnection connection, Guid runId, int chunkNumber, int invoiced, DateTimeOffset at, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            with chunk as (
+                update billing_run_chunks set invoiced_at = $3, invoiced_count = $4
+                where run_id = $1 and number = $2 and invoiced_at is null
+                returning 1)
+            update billing_runs set invoiced_count = invoiced_count + $4, chunks_done = chunks_done + 1
+            where id = $1 and exists (select 1 from chunk)
+            """, connection)
+        {
+            Parameters = { new() { Value = runId }, new() { Value = chunkNumber }, new() { Value = at }, new() { Value = invoiced } },
+        };
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The run's open invoices for these subscriptions that were never tried, or whose try never reached the gateway.</summary>
+    public async Task<IReadOnlyList<Guid>> InvoicesToChargeAsync(NpgsqlConnection connection, Guid runId, Guid[] subscriptionIds, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            select i.id from invoices i
+            where i.subscription_id = any($2) and i.kind = 'subscription_cycle' and i.billing_run_id = $1
+              and i.status = 'open' and i.amount_due > 0
+              and (i.attempt_count = 0 or exists (select 1 from payment_attempts a where a.invoice_id = i.id and a.status = 'pending'))
+            order by i.id
+            """, connection)
+        {
+            Parameters = { new() { Value = runId }, new() { Value = subscriptionIds } },
+        };
+        var ids = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) ids.Add(reader.GetGuid(0));
+        return ids;
+    }
+
+    /// <summary>
+    /// Marks the chunk charged with counts read from its payment attempts and moves the run's counters by the difference from
+    /// what the chunk had recorded. Counting from the attempts makes a rerun, or a second node charging the same chunk,
+    /// leave the counters equal to the database whichever finishes last. Returns the chunk's counts.
+    /// </summary>
+    public async Task<(int Charged, int Failed)> RecordChunkChargedAsync(NpgsqlConnection connection, Guid runId, BillingRunChunk chunk,
+        DateTimeOffset at, CancellationToken ct)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var read = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                Statement("select charged_count, failed_count from billing_run_chunks where run_id = $1 and number = $2 for update", runId, chunk.Number),
+                Statement("""
+                    select count(*) filter (where a.status = 'succeeded')::int, count(*) filter (where a.status in ('failed', 'unknown'))::int
+                    from invoices i join payment_attempts a on a.invoice_id = i.id
+                    where i.subscription_id = any($2) and i.kind = 'subscription_cycle' and i.billing_run_id = $1 and a.trigger = 'billing_run'
+                    """, runId, chunk.SubscriptionIds),
+            },
+        };
+        int recordedCharged, recordedFailed, charged, failed;
+        await using (var reader = await read.ExecuteReaderAsync(ct))
+        {
+            await reader.ReadAsync(ct);
+            (recordedCharged, recordedFailed) = (reader.GetInt32(0), reader.GetInt32(1));
+            await reader.NextResultAsync(ct);
+            await reader.ReadAsync(ct);
+            (charged, failed) = (reader.GetInt32(0), reader.GetInt32(1));
+        }
+        await using var update = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                Statement("update billing_run_chunks set charged_at = coalesce(charged_at, $3), charged_count = $4, failed_count = $5 where run_id = $1 and number = $2",
+                    runId, chunk.Number, at, charged, failed),
+                Statement("update billing_runs set charged_count = charged_count + $2, failed_count = failed_count + $3 where id = $1",
+                    runId, charged - recordedCharged, failed - recordedFailed),
+            },
+        };
+        await update.ExecuteNonQueryAsync(ct);
+        await transaction.CommitAsync(ct);
+        return (charged, failed);
+    }
+
+    /// <summary>
+    /// Completes the run once every chunk is charged. Each chunk calls this after committing its own mark, so the last one to
+    /// finish always sees all the others. A run failed by one chunk completes when that chunk is rerun successfully.
+    /// </summary>
+    public async Task CompleteRunIfDoneAsync(Guid runId, DateTimeOffset at, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand("""
+            update billing_runs r set status = 'completed', finished_at = $2
+            where r.id = $1 and r.status in ('running', 'failed')
+              and not exists (select 1 from billing_run_chunks c where c.run_id = r.id and c.charged_at is null)
+            """);
+        command.Parameters.Add(new() { Value = runId });
+        command.Parameters.Add(new() { Value = at });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static NpgsqlBatchCommand Statement(string sql, params object[] values)
+    {
+        var statement = new NpgsqlBatchCommand(sql);
+        foreach (var value in values) statement.Parameters.Add(new NpgsqlParameter { Value = value });
+        return statement;
+    }
+
+    private static void Add<T>(NpgsqlCommand command, IEnumerable<T> values) => command.Parameters.Add(new NpgsqlParameter<T[]> { TypedValue = [.. values] });
+}

@@ -1,0 +1,256 @@
+using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Payments;
+using BillingConsole.Domain.Subscriptions;
+using BillingConsole.Engine;
+using BillingConsole.Engine.Commands;
+using BillingConsole.Engine.Payments;
+using BillingConsole.Tests.Infrastructure;
+using Dapper;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace BillingConsole.Tests.Engine;
+
+public sealed class PaymentProcessorTests : IAsyncLifetime
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private MigratedDatabase _database = null!;
+    private EngineServices _engine = null!;
+    private BillingTestData _data = null!;
+    private readonly RecordingPaymentEvents _events = new();
+    private readonly ListLogger<PaymentProcessor> _log = new();
+
+    public async ValueTask InitializeAsync()
+    {
+        _database = await TestDatabases.CreateMigratedAsync("payments");
+        _engine = EngineServices.Create(_database, services: services =>
+        {
+            services.AddSingleton<IPaymentEvents>(_events);
+            services.AddSingleton<ILogger<PaymentProcessor>>(_log);
+        });
+        _data = new BillingTestData(_database, _engine.Clock.GetUtcNow());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _engine.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    /// <summary>An open invoice of 20 × quantity issued through the single-invoice path, for a subscription in <paramref name="status"/>.</summary>
+    private async Task<(Guid InvoiceId, Guid SubscriptionId)> OpenInvoiceAsync(string? tokenPrefix, Action<Subscription>? adjust = null)
+    {
+        var (plan, price) = await _data.PlanAsync(20m);
+        var customer = await _data.CustomerAsync(tokenPrefix);
+        var subscription = await _data.SubscriptionAsync(customer, price, adjust: adjust);
+        await using var scope = _engine.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BillingConsole.Persistence.BillingDbContext>();
+        var tracked = await db.Customers.SingleAsync(c => c.Id == customer.Id);
+        var snapshot = BillableSubscription.From(subscription, BillablePrice.From(plan, price), null);
+        var generated = _engine.Get<InvoiceGenerator>().Generate(snapshot, [], tracked.CreditBalance, 0m, _data.Now)!;
+        var invoice = await scope.ServiceProvider.GetRequiredService<InvoiceIssuer>().IssueAsync(tracked, generated, null, CancellationToken.None);
+        await db.SaveChangesAsync();
+        return (invoice.Id, subscription.Id);
+    }
+
+    private Task<ChargeResult> ChargeAsync(Guid invoiceId, Actor? actor = null) =>
+        _engine.InScopeAsync<PaymentProcessor, ChargeResult>(p => p.ChargeAsync(invoiceId, PaymentTrigger.Manual, actor ?? Actor.System, CancellationToken.None));
+
+    private async Task<(Invoice Invoice, List<PaymentAttempt> Attempts, Subscription? Subscription)> LoadAsync(Guid invoiceId)
+    {
+        await using var db = _database.NewContext();
+        var invoice = await db.Invoices.AsNoTracking().SingleAsync(i => i.Id == invoiceId);
+        var attempts = await db.PaymentAttempts.AsNoTracking().Where(a => a.InvoiceId == invoiceId).OrderBy(a => a.AttemptNumber).ToListAsync();
+        var subscription = await db.Subscriptions.AsNoTracking().SingleOrDefaultAsync(s => s.Id == invoice.SubscriptionId);
+        return (invoice, attempts, subscription);
+    }
+
+    [Fact]
+    public async Task A_success_pays_the_invoice_posts_cash_and_recovers_a_past_due_subscription()
+    {
+        var (invoiceId, _) = await OpenInvoiceAsync("pm_ok_", s => s.MarkPastDue());
+
+        var result = await ChargeAsync(invoiceId, new Actor("agent@example.test", "support"));
+
+        var (invoice, attempts, subscription) = await LoadAsync(invoiceId);
+        Assert.Equal(ChargeStatus.Succeeded, result.Status);
+        Assert.Equal(InvoiceStatus.Paid, invoice.Status);
+        Assert.Equal(20m, invoice.AmountPaid.Amount);
+        var attempt = Assert.Single(attempts);
+        Assert.Equal(PaymentAttemptStatus.Succeeded, attempt.Status);
+        Assert.Equal(PaymentAttempt.KeyFor(invoiceId, 1), attempt.IdempotencyKey);
+        Assert.Equal(SubscriptionStatus.Active, subscription!.Status);
+        Assert.Equal(1, invoice.AttemptCount);
+        await using var connection = await _database.DataSource.OpenConnectionAsync(Ct);
+        var cash = await connection.QuerySingleAsync<decimal>(
+            "select coalesce(sum(debit), 0) from ledger_entries where invoice_id = @invoiceId and kind = 'payment' and account = 'cash'", new { invoiceId });
+        Assert.Equal(20m, cash);
+        Assert.Equal(1, await connection.QuerySingleAsync<int>("select count(*)::int from audit_log where entity_id = @id", new { id = invoiceId.ToString() }));
+        Assert.Single(_events.Succeeded);
+    }
+
+    [Fact]
+    public async Task A_decline_records_the_code_marks_the_subscription_past_due_and_raises_payment_failed()
+    {
+        var (invoiceId, _) = await OpenInvoiceAsync("pm_insufficient_funds_");
+
+        var result = await ChargeAsync(invoiceId);
+
+        var (invoice, attempts, subscription) = await LoadAsync(invoiceId);
+        Assert.Equal(ChargeStatus.Failed, result.Status);
+        Assert.Equal(DeclineCodes.InsufficientFunds, result.DeclineCode);
+        Assert.Equal(InvoiceStatus.Open, invoice.Status);
+        Assert.Equal(PaymentAttemptStatus.Failed, Assert.Single(attempts).Status);
+        Assert.Equal(SubscriptionStatus.PastDue, subscription!.Status);
+        var (failedAttempt, failedInvoice) = Assert.Single(_events.Failed);
+        Assert.Equal(invoiceId, failedInvoice.Id);
+        Assert.Equal(DeclineCodes.InsufficientFunds, failedAttempt.DeclineCode);
+    }
+
+    [Fact]
+    public async Task A_customer_without_a_card_gets_a_failed_attempt_without_a_gateway_call()
+    {
+        var (invoiceId, _) = await OpenInvoiceAsync(tokenPrefix: null);
+
+        var result = await ChargeAsync(invoiceId);
+
+        Assert.Equal(ChargeStatus.Failed, result.Status);
+        Assert.Equal(DeclineCodes.NoPaymentMethod, result.DeclineCode);
+        Assert.Single(_events.Failed);
+    }
+
+    [Fact]
+    public async Task A_timeout_is_unknown_and_the_next_charge_reconciles_it_without_charging_again()
+    {
+        var (invoiceId, _) = await OpenInvoiceAsync("pm_timeout_ok_");
+
+        var first = await ChargeAsync(invoiceId);
+        var afterFirst = await LoadAsync(invoiceId);
+        var second = await ChargeAsync(invoiceId);
+
+        Assert.Equal(ChargeStatus.Unknown, first.Status);
+        Assert.Equal(PaymentAttemptStatus.Unknown, Assert.Single(afterFirst.Attempts).Status);
+        Assert.Equal(DeclineCodes.GatewayTimeout, afterFirst.Attempts[0].DeclineCode);
+        var logged = Assert.Single(_log.Entries, e => e.Level == LogLevel.Error);
+        Assert.Contains(DeclineCodes.GatewayTimeout, logged.Message);
+        Assert.Equal(DeclineCodes.GatewayTimeout, logged.Properties["ErrorCode"]);
+
+        Assert.Equal(ChargeStatus.Succeeded, second.Status);
+        Assert.True(second.Reconciled);
+        var (invoice, attempts, _) = await LoadAsync(invoiceId);
+        Assert.Equal(InvoiceStatus.Paid, invoice.Status);
+        Assert.Equal(PaymentAttemptStatus.Succeeded, Assert.Single(attempts).Status);
+        Assert.Equal(1, _engine.Gateway.SuccessfulChargeCount);
+    }
+
+    [Fact]
+    public async Task A_timeout_that_was_declined_is_reconciled_as_failed_then_a_new_attempt_is_made()
+    {
+        var (invoiceId, _) = await OpenInvoiceAsync("pm_timeout_do_not_honor_");
+
+        await ChargeAsync(invoiceId);
+        await ChargeAsync(invoiceId);
+
+        var (_, attempts, _) = await LoadAsync(invoiceId);
+        Assert.Equal([1, 2], attempts.Select(a => a.AttemptNumber));
+        Assert.Equal(PaymentAttemptStatus.Failed, attempts[0].Status);
+        Assert.Equal(DeclineCodes.DoNotHonor, attempts[0].DeclineCode);
+    }
+
+    [Fact]
+    public async Task A_pending_attempt_left_by_a_crash_is_sent_again_with_the_same_key()
+    {
+        var (invoiceId, _) = await OpenInvoiceAsync("pm_ok_");
+        await using (var db = _database.NewContext())
+        {
+            var invoice = await db.Invoices.SingleAsync(i => i.Id == invoiceId, Ct);
+            var method = await db.PaymentMethods.SingleAsync(p => p.CustomerId == invoice.CustomerId, Ct);
+            invoice.RecordAttempt();
+            db.PaymentAttempts.Add(new PaymentAttempt(invoiceId, invoice.CustomerId, method.Id, 1, invoice.AmountDue, "sandbox", PaymentTrigger.BillingRun, _data.Now));
+            await db.SaveChangesAsync(Ct);
+        }
+
+        var result = await ChargeAsync(invoiceId);
+
+        var (paid, attempts, _) = await LoadAsync(invoiceId);
+        Assert.Equal(ChargeStatus.Succeeded, result.Status);
+        Assert.Equal(InvoiceStatus.Paid, paid.Status);
+        Assert.Equal(PaymentAttemptStatus.Succeeded, Assert.Single(attempts).Status);
+    }
+
+    [Fact]
+    public async Task A_paid_invoice_is_refused()
+    {
+        var (invoiceId, _) = await OpenInvoiceAsync("pm_ok_");
+        await ChargeAsync(invoiceId);
+
+        var again = await ChargeAsync(invoiceId);
+
+        Assert.Equal(ChargeStatus.Refused, again.Status);
+        Assert.Single((await LoadAsync(invoiceId)).Attempts);
+    }
+
+    [Fact]
+    public async Task Twenty_concurrent_charges_of_one_invoice_charge_it_exactly_once()
+    {
+        var (invoiceId, _) = await OpenInvoiceAsync("pm_slow_");
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => ChargeAsync(invoiceId))));
+
+        Assert.Single(results, r => r.Status == ChargeStatus.Succeeded);
+        Assert.All(results.Where(r => r.Status != ChargeStatus.Succeeded), r => Assert.Contains(r.Status, new[] { ChargeStatus.Busy, ChargeStatus.Refused }));
+        var (invoice, attempts, _) = await LoadAsync(invoiceId);
+        Assert.Equal(InvoiceStatus.Paid, invoice.Status);
+        Assert.Single(attempts);
+        Assert.Equal(1, _engine.Gateway.SuccessfulChargeCount);
+    }
+
+    [Fact]
+    public async Task Charging_many_charges_each_once_and_sends_an_invoice_tried_before_through_the_single_path()
+    {
+        var (ok, _) = await OpenInvoiceAsync("pm_ok_");
+        var (declined, _) = await OpenInvoiceAsync("pm_stolen_card_");
+        var (timeout, _) = await OpenInvoiceAsync("pm_timeout_ok_");
+        var (paid, _) = await OpenInvoiceAsync("pm_ok_");
+        await ChargeAsync(paid);
+        var (unknown, _) = await OpenInvoiceAsync("pm_timeout_ok_");
+        await ChargeAsync(unknown);
+
+        var results = await _engine.InScopeAsync<PaymentProcessor, IReadOnlyList<ChargeResult>>(p =>
+            p.ChargeManyAsync([ok, declined, timeout, paid, unknown], PaymentTrigger.Manual, Actor.System, Ct));
+
+        var byInvoice = results.ToDictionary(r => r.InvoiceId, r => r.Status);
+        Assert.Equal(ChargeStatus.Succeeded, byInvoice[ok]);
+        Assert.Equal(ChargeStatus.Failed, byInvoice[declined]);
+        Assert.Equal(ChargeStatus.Unknown, byInvoice[timeout]);
+        Assert.Equal(ChargeStatus.Refused, byInvoice[paid]);
+        Assert.Equal(ChargeStatus.Succeeded, byInvoice[unknown]);
+        Assert.True(results.Single(r => r.InvoiceId == unknown).Reconciled);
+        Assert.Equal(InvoiceStatus.Paid, (await LoadAsync(ok)).Invoice.Status);
+        Assert.Equal(PaymentAttemptStatus.Unknown, Assert.Single((await LoadAsync(timeout)).Attempts).Status);
+        Assert.Equal(SubscriptionStatus.PastDue, (await LoadAsync(declined)).Subscription!.Status);
+        Assert.Equal(4, _engine.Gateway.SuccessfulChargeCount);
+        Assert.Equal(2, _events.Succeeded.Count(e => e.Item2.Id == ok || e.Item2.Id == unknown));
+    }
+
+    private sealed class RecordingPaymentEvents : IPaymentEvents
+    {
+        public List<(PaymentAttempt, Invoice)> Failed { get; } = [];
+        public List<(PaymentAttempt, Invoice)> Succeeded { get; } = [];
+
+        public Task OnPaymentFailedAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct)
+        {
+            lock (Failed) Failed.Add((attempt, invoice));
+            return Task.CompletedTask;
+        }
+
+        public Task OnPaymentSucceededAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct)
+        {
+            lock (Succeeded) Succeeded.Add((attempt, invoice));
+            return Task.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using BillingConsole.Configuration;
+using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Payments;
+using BillingConsole.Gateways;
+using BillingConsole.Tests.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace BillingConsole.Tests.Gateways;
+
+public sealed class SandboxGatewayTests
+{
+    private readonly ListLogger<SandboxGateway> _log = new();
+    private readonly SandboxGateway _gateway;
+
+    public SandboxGatewayTests() =>
+        _gateway = new SandboxGateway(new StaticOptions(new GatewayOptions { Sandbox = { SlowLatencyMs = 50, TimeoutMs = 10_000 } }), _log);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static GatewayChargeRequest Request(string token, string? key = null, decimal amount = 25m) =>
+        new(key ?? $"key_{Guid.NewGuid():N}", new Money(amount, "USD"), token + Guid.NewGuid().ToString("N"), Guid.NewGuid(), Guid.NewGuid(), "INV-001000", "Invoice INV-001000");
+
+    [Theory]
+    [InlineData("pm_ok_", null)]
+    [InlineData("pm_slow_", null)]
+    [InlineData("pm_insufficient_funds_", DeclineCodes.InsufficientFunds)]
+    [InlineData("pm_do_not_honor_", DeclineCodes.DoNotHonor)]
+    [InlineData("pm_try_again_later_", DeclineCodes.TryAgainLater)]
+    [InlineData("pm_expired_card_", DeclineCodes.ExpiredCard)]
+    [InlineData("pm_lost_card_", DeclineCodes.LostCard)]
+    [InlineData("pm_stolen_card_", DeclineCodes.StolenCard)]
+    [InlineData("pm_fraudulent_", DeclineCodes.Fraudulent)]
+    [InlineData("pm_account_closed_", DeclineCodes.AccountClosed)]
+    [InlineData("pm_something_else_", DeclineCodes.GenericDecline)]
+    public async Task The_token_prefix_chooses_the_outcome(string prefix, string? declineCode)
+    {
+        var result = await _gateway.ChargeAsync(Request(prefix), Ct);
+
+        Assert.Equal(declineCode is null ? GatewayOutcome.Succeeded : GatewayOutcome.Declined, result.Outcome);
+        Assert.Equal(declineCode, result.DeclineCode);
+        Assert.StartsWith("ch_sandbox_", result.GatewayReference);
+    }
+
+    [Fact]
+    public async Task A_success_logs_Mock_Success_and_a_decline_does_not()
+    {
+        await _gateway.ChargeAsync(Request("pm_ok_"), Ct);
+        await _gateway.ChargeAsync(Request("pm_do_not_honor_"), Ct);
+
+        Assert.Single(_log.Entries, e => e.Message.Contains("Mock Success"));
+    }
+
+    [Fact]
+    public async Task A_repeated_key_returns_the_first_result_and_charges_once()
+    {
+        var first = Request("pm_ok_");
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => _gateway.ChargeAsync(first with { }, Ct)));
+        var again = await _gateway.ChargeAsync(first with { Amount = new Money(99m, "USD") }, Ct);
+
+        Assert.Single(results.Select(r => r.GatewayReference).Append(again.GatewayReference).Distinct());
+        Assert.Equal(1, _gateway.SuccessfulChargeCount);
+        Assert.Single(_log.Entries, e => e.Message.Contains("Mock Success"));
+    }
+
+    [Fact]
+    public async Task Lookup_finds_a_charge_by_key_and_returns_null_for_a_key_never_seen()
+    {
+        var request = Request("pm_insufficient_funds_");
+        var charged = await _gateway.ChargeAsync(request, Ct);
+
+        var found = await _gateway.LookupAsync(request.IdempotencyKey, Ct);
+
+        Assert.Equal(charged with { Latency = TimeSpan.Zero }, found! with { Latency = TimeSpan.Zero });
+        Assert.Null(await _gateway.LookupAsync("key_never_sent", Ct));
+    }
+
+    [Theory]
+    [InlineData("pm_timeout_ok_", GatewayOutcome.Succeeded, null)]
+    [InlineData("pm_timeout_", GatewayOutcome.Declined, DeclineCodes.GenericDecline)]
+    [InlineData("pm_timeout_insufficient_funds_", GatewayOutcome.Declined, DeclineCodes.InsufficientFunds)]
+    public async Task A_timeout_token_never_answers_in_time_but_the_charge_did_or_did_not_happen(string prefix, GatewayOutcome happened, string? declineCode)
+    {
+        var request = Request(prefix);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(200);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _gateway.ChargeAsync(request, deadline.Token));
+
+        var found = await _gateway.LookupAsync(request.IdempotencyKey, Ct);
+        Assert.Equal(happened, found!.Outcome);
+        Assert.Equal(declineCode, found.DeclineCode);
+        Assert.Equal(found.GatewayReference, (await _gateway.ChargeAsync(request, Ct)).GatewayReference);
+    }
+
+    [Fact]
+    public async Task A_refund_needs_a_successful_charge_and_never_exceeds_it()
+    {
+        var charge = await _gateway.ChargeAsync(Request("pm_ok_", amount: 30m), Ct);
+        var usd = (decimal amount) => new Money(amount, "USD");
+
+        var first = await _gateway.RefundAsync(new GatewayRefundRequest("re_1", charge.GatewayReference!, usd(20m), "requested"), Ct);
+        var replay = await _gateway.RefundAsync(new GatewayRefundRequest("re_1", charge.GatewayReference!, usd(20m), "requested"), Ct);
+        var tooMuch = await _gateway.RefundAsync(new GatewayRefundRequest("re_2", charge.GatewayReference!, usd(20m), "requested"), Ct);
+        var unknown = await _gateway.RefundAsync(new GatewayRefundRequest("re_3", "ch_nothing", usd(1m), "requested"), Ct);
+
+        Assert.True(first.Succeeded);
+        Assert.Equal(first.GatewayReference, replay.GatewayReference);
+        Assert.False(tooMuch.Succeeded);
+        Assert.False(unknown.Succeeded);
+    }
+
+    private sealed class StaticOptions(GatewayOptions value) : IOptionsMonitor<GatewayOptions>
+    {
+        public GatewayOptions CurrentValue => value;
+        public GatewayOptions Get(string? name) => value;
+        public IDisposable? OnChange(Action<GatewayOptions, string?> listener) => null;
+    }
+}

@@ -1,0 +1,127 @@
+using BillingConsole.Gateways;
+using BillingConsole.Jobs;
+using Hangfire;
+using Hangfire.Common;
+using Hangfire.States;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
+
+namespace BillingConsole.Tests.Infrastructure;
+
+/// <summary>
+/// The billing engine's services over one test database, built the way the host builds them (AddBillingEngine), with a
+/// fake clock and, unless Hangfire is asked for, a job client that records what would have been enqueued.
+/// Two instances over one database stand for two nodes; pass the first one's gateway so both talk to one "gateway".
+/// </summary>
+public sealed class EngineServices : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private EngineServices(IHost host, FakeTimeProvider clock)
+    {
+        _host = host;
+        Clock = clock;
+    }
+
+    public FakeTimeProvider Clock { get; }
+    public IServiceProvider Services => _host.Services;
+    public SandboxGateway Gateway => (SandboxGateway)Services.GetRequiredService<IPaymentGateway>();
+    public RecordingJobClient Jobs => Services.GetRequiredService<RecordingJobClient>();
+
+    public static readonly DateTimeOffset DefaultNow = new(2027, 3, 15, 0, 5, 0, TimeSpan.Zero);
+
+    public static EngineServices Create(MigratedDatabase database, FakeTimeProvider? clock = null, SandboxGateway? sharedGateway = null,
+        IReadOnlyDictionary<string, string?>? settings = null, bool hangfire = false, Action<IServiceCollection>? services = null)
+    {
+        clock ??= new FakeTimeProvider(DefaultNow);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Development" });
+        var configuration = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Billing"] = database.ConnectionString,
+            ["Redis:Configuration"] = TestServers.RedisConfiguration,
+            ["Gateway:Mode"] = "sandbox",
+            ["Gateway:ChargeTimeoutMs"] = "300",
+            ["Gateway:Sandbox:SlowLatencyMs"] = "50",
+            ["Gateway:Sandbox:TimeoutMs"] = "10000",
+            ["Billing:ChunkSize"] = "100",
+            ["Billing:ChargeConcurrency"] = "8",
+            ["Hangfire:PollingIntervalSeconds"] = "1",
+            ["Hangfire:WorkerCount"] = "4",
+            ["Hangfire:RunServer"] = hangfire ? "true" : "false",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) configuration[key] = value;
+        builder.Configuration.AddInMemoryCollection(configuration);
+        builder.Services.AddSingleton<TimeProvider>(clock);
+        builder.AddBillingEngine();
+        if (hangfire)
+        {
+            builder.AddBillingJobs();
+        }
+        else
+        {
+            builder.Services.AddScoped<BillingChunkJob>();
+            builder.Services.AddSingleton<RecordingJobClient>();
+            builder.Services.AddSingleton<IBackgroundJobClient>(provider => provider.GetRequiredService<RecordingJobClient>());
+        }
+        if (sharedGateway is not null) builder.Services.AddSingleton<IPaymentGateway>(sharedGateway);
+        services?.Invoke(builder.Services);
+        return new EngineServices(builder.Build(), clock);
+    }
+
+    public Task StartAsync() => _host.StartAsync();
+
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>Runs <paramref name="action"/> with a fresh scope, as one request or one job would.</summary>
+    public async Task<TResult> InScopeAsync<TService, TResult>(Func<TService, Task<TResult>> action) where TService : notnull
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await action(scope.ServiceProvider.GetRequiredService<TService>());
+    }
+
+    public async Task InScopeAsync<TService>(Func<TService, Task> action) where TService : notnull
+    {
+        await using var scope = Services.CreateAsyncScope();
+        await action(scope.ServiceProvider.GetRequiredService<TService>());
+    }
+
+    /// <summary>Runs every chunk job enqueued so far, as Hangfire workers would (optionally several at once).</summary>
+    public async Task RunEnqueuedChunksAsync()
+    {
+        foreach (var (runId, chunk) in Jobs.TakeChunks())
+            await InScopeAsync<BillingChunkJob>(job => job.RunAsync(runId, chunk, CancellationToken.None));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+}
+
+/// <summary>Stands in for Hangfire's client: keeps the chunk jobs that would have been enqueued.</summary>
+public sealed class RecordingJobClient : IBackgroundJobClient
+{
+    private readonly List<(Guid RunId, int Chunk)> _chunks = [];
+
+    public string Create(Job job, IState state)
+    {
+        if (job.Type != typeof(BillingChunkJob)) throw new InvalidOperationException($"Unexpected job {job.Type.Name}.{job.Method.Name}.");
+        lock (_chunks) _chunks.Add(((Guid)job.Args[0], (int)job.Args[1]));
+        return Guid.NewGuid().ToString();
+    }
+
+    public bool ChangeState(string jobId, IState state, string expectedState) => true;
+
+    public IReadOnlyList<(Guid RunId, int Chunk)> TakeChunks()
+    {
+        lock (_chunks)
+        {
+            var taken = _chunks.ToList();
+            _chunks.Clear();
+            return taken;
+        }
+    }
+}

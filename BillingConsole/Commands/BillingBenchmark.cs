@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Globalization;
+using BillingConsole.Configuration;
+using BillingConsole.Domain.Billing;
+using BillingConsole.Engine.Billing;
+using BillingConsole.Engine.Commands;
+using BillingConsole.Jobs;
+using BillingConsole.Persistence;
+using Dapper;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace BillingConsole.Commands;
+
+/// <summary>
+/// benchmark-billing [--subscriptions N]: fills an empty database with N due subscriptions, runs one billing run to completion
+/// through the real Hangfire jobs and the sandbox gateway, and prints throughput, time, peak memory and rows written.
+/// </summary>
+public static class BillingBenchmark
+{
+    public const string Name = "benchmark-billing";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var subscriptions = 100_000;
+        var index = Array.IndexOf(args, "--subscriptions");
+        if (index >= 0 && (index + 1 >= args.Length || !int.TryParse(args[index + 1], out subscriptions) || subscriptions < 1))
+        {
+            await Console.Error.WriteLineAsync("--subscriptions needs a positive whole number, e.g. --subscriptions 1000000.");
+            return 2;
+        }
+
+        var builder = Host.CreateApplicationBuilder(args);
+        // Only the billing queue is served, so the dashboard refresh and other recurring work stay out of the measurement.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Hangfire:Queues:0"] = BillingChunkJob.Queue,
+            ["Hangfire:Queues:1"] = BillingChunkJob.Queue,
+            ["Hangfire:Queues:2"] = BillingChunkJob.Queue,
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        builder.AddBillingEngine();
+        builder.AddBillingJobs();
+        using var host = builder.Build();
+        var services = host.Services;
+        var dataSource = services.GetRequiredService<NpgsqlDataSource>();
+        var clock = services.GetRequiredService<TimeProvider>();
+        await services.GetRequiredService<DatabaseStartup>().PrepareAsync(null, CancellationToken.None);
+
+        await using (var connection = await dataSource.OpenConnectionAsync())
+        {
+            if (await connection.ExecuteScalarAsync<long>("select count(*) from customers") > 0)
+            {
+                await Console.Error.WriteLineAsync("The database already holds customers: run the benchmark on an empty database.");
+                return 1;
+            }
+        }
+
+        var setup = Stopwatch.StartNew();
+        await BenchmarkPopulation.CreateDueSubscriptionsAsync(dataSource, subscriptions, clock.GetUtcNow(), CancellationToken.None);
+        Console.WriteLine($"Population: {subscriptions:N0} due subscriptions in {setup.Elapsed.TotalSeconds:F1} s");
+
+        await host.StartAsync();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var total = Stopwatch.StartNew();
+        Guid runId;
+        await using (var scope = services.CreateAsyncScope())
+            runId = await scope.ServiceProvider.GetRequiredService<BillingRunService>().StartAsync(Actor.System, BillingRunTriggers.Manual);
+
+        TimeSpan? invoicedAfter = null;
+        BillingRun run;
+        while (true)
+        {
+            await Task.Delay(250);
+            await using var scope = services.CreateAsyncScope();
+            run = await scope.ServiceProvider.GetRequiredService<BillingDbContext>().BillingRuns.AsNoTracking().SingleAsync(r => r.Id == runId);
+            if (invoicedAfter is null && run.ChunksDone == run.ChunkCount) invoicedAfter = total.Elapsed;
+            if (run.Status != BillingRunStatus.Running) break;
+        }
+        var elapsed = total.Elapsed;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        await host.StopAsync();
+
+        var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<BillingOptions>>().Value;
+        var hangfire = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HangfireOptions>>().Value;
+        var rows = await RowsWrittenAsync(dataSource, runId);
+        var seconds = (double)elapsed.TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
+            Billing run {runId}: {run.Status.ToString().ToLowerInvariant()}{(run.Error is null ? "" : $" ({run.Error})")}
+              due {run.DueCount:N0} in {run.ChunkCount:N0} chunks of {options.ChunkSize}; {hangfire.WorkerCount} workers; charge concurrency {options.ChargeConcurrency}; {Environment.ProcessorCount} cores
+              invoiced {run.InvoicedCount:N0} in {invoicedAfter?.TotalSeconds ?? seconds:F1} s = {run.InvoicedCount / (invoicedAfter?.TotalSeconds ?? seconds):N0} subscriptions/s
+              charged {run.ChargedCount:N0} ok + {run.FailedCount:N0} failed in {seconds:F1} s = {(run.ChargedCount + run.FailedCount) / seconds:N0} charges/s (charging overlaps invoicing)
+              total {seconds:F1} s; this process used {cpu.TotalSeconds:F1} s of CPU ({cpu.TotalMilliseconds / Math.Max(1, run.DueCount):F2} ms per subscription); peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024.0 / 1024.0:N0} MiB
+              rows written: {string.Join(", ", rows.Select(r => $"{r.Key} {r.Value:N0}"))}; {rows.Values.Sum():N0} in all
+            """));
+        return run.Status == BillingRunStatus.Completed ? 0 : 1;
+    }
+
+    private static async Task<Dictionary<string, long>> RowsWrittenAsync(NpgsqlDataSource dataSource, Guid runId)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var rows = new Dictionary<string, long>();
+        foreach (var (table, sql) in new[]
+                 {
+                     ("invoices", "select count(*) from invoices where billing_run_id = @runId"),
+                     ("invoice_lines", "select count(*) from invoice_lines l join invoices i on i.id = l.invoice_id where i.billing_run_id = @runId"),
+                     ("ledger_entries", "select count(*) from ledger_entries e join invoices i on i.id = e.invoice_id where i.billing_run_id = @runId"),
+                     ("payment_attempts", "select count(*) from payment_attempts a join invoices i on i.id = a.invoice_id where i.billing_run_id = @runId"),
+                     ("subscriptions updated", "select due_count from billing_runs where id = @runId"),
+                 })
+            rows[table] = await connection.ExecuteScalarAsync<long>(sql, new { runId });
+        return rows;
+    }
+}

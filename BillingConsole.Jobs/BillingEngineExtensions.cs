@@ -90,6 +90,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<PaymentList>();
         services.AddSingleton<DunningQueue>();
         services.AddSingleton<AuditList>();
+        services.AddSingleton<OperationsStatus>();
         services.AddSingleton<CustomerDetails>();
         services.AddSingleton<DashboardQueries>();
         return builder;

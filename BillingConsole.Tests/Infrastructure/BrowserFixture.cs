@@ -23,16 +23,23 @@ public sealed class BrowserFixture : IAsyncLifetime
             Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
         Directory.CreateDirectory(ArtifactsDirectory);
+        Assertions.SetDefaultExpectTimeout(20_000);
     }
 
-    public async Task<IBrowserContext> NewContextAsync(Uri baseAddress) =>
-        await _browser!.NewContextAsync(new BrowserNewContextOptions
+    public async Task<IBrowserContext> NewContextAsync(Uri baseAddress)
+    {
+        var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = baseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = 1440, Height = 1000 },
             Locale = "en-US",
             TimezoneId = "UTC",
         });
+        // Two cores run the whole suite in parallel: a page may take a while to answer, which is not what these tests measure.
+        context.SetDefaultTimeout(60_000);
+        context.SetDefaultNavigationTimeout(90_000);
+        return context;
+    }
 
     public static async Task ScreenshotAsync(IPage page, string name) =>
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory, name + ".png"), FullPage = true });

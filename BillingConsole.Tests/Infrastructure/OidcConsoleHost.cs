@@ -48,6 +48,16 @@ public sealed class OidcConsoleHost : IAsyncLifetime
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         await WaitUntilLiveAsync();
+        await WarmUpSignInAsync();
+    }
+
+    /// <summary>The first challenge fetches the provider's metadata and compiles the sign-in path; do it before any test's clock runs.</summary>
+    private async Task WarmUpSignInAsync()
+    {
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(120) };
+        var challenge = await client.GetAsync("/account/login?returnUrl=%2F");
+        if ((int)challenge.StatusCode != 302 || challenge.Headers.Location?.ToString().Contains("/connect/authorize") != true)
+            throw new InvalidOperationException($"The console did not redirect to the provider ({(int)challenge.StatusCode} {challenge.Headers.Location}):\n{Output}");
     }
 
     private async Task WaitUntilLiveAsync()

@@ -1,0 +1,105 @@
+using Dapper;
+using Hangfire;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace BillingConsole.ReadModels;
+
+public sealed record PostgresStatus(bool Reachable, string? Error, int Connections, int Active, int IdleInTransaction, int WaitingOnLocks,
+    double LongestQuerySeconds, string DatabaseSize, IReadOnlyList<PostgresActivityRow> Activity);
+
+public sealed record PostgresActivityRow(int Pid, string? State, string? WaitEventType, string? WaitEvent, double Seconds, string Query);
+
+public sealed record RedisStatus(bool Connected, string? Error, string? UsedMemory, string? MaxMemoryPolicy, bool? AppendOnly, string? Version);
+
+public sealed record HangfireStatus(bool Reachable, string? Error, IReadOnlyList<QueueDepth> Queues, long Failed, long Processing, long Scheduled, int Servers);
+
+public sealed record QueueDepth(string Name, long Length);
+
+public sealed record GatewayStatus(int Attempts24h, int Timeouts24h, int Failed24h, double? P50Ms, double? P95Ms, double? P99Ms);
+
+public sealed record WebhookRejectionRow(DateTimeOffset ReceivedAt, string Gateway, string Reason, string? RemoteAddress);
+
+/// <summary>
+/// The seed's troubleshooting matrix as live readings: PostgreSQL activity and locks, Redis memory and persistence, Hangfire
+/// queues, gateway latency and timeouts, refused webhooks. Each reading is taken on its own so one broken part never hides the others.
+/// </summary>
+public sealed class OperationsStatus(NpgsqlDataSource dataSource, IConnectionMultiplexer redis, JobStorage jobs, TimeProvider clock)
+{
+    public async Task<PostgresStatus> PostgresAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            var activity = (await connection.QueryAsync<PostgresActivityRow>(new CommandDefinition("""
+                select pid, state, wait_event_type, wait_event, coalesce(extract(epoch from now() - query_start), 0)::float8 as seconds,
+                       left(query, 160) as query
+                from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()
+                order by query_start nulls last limit 50
+                """, cancellationToken: ct))).ToList();
+            var size = await connection.QuerySingleAsync<string>(new CommandDefinition("select pg_size_pretty(pg_database_size(current_database()))", cancellationToken: ct));
+            var waiting = await connection.QuerySingleAsync<int>(new CommandDefinition("select count(*)::int from pg_locks where not granted", cancellationToken: ct));
+            return new PostgresStatus(true, null, activity.Count + 1, activity.Count(a => a.State == "active") + 1,
+                activity.Count(a => a.State?.StartsWith("idle in transaction") == true), waiting,
+                activity.Where(a => a.State == "active").Select(a => a.Seconds).DefaultIfEmpty(0).Max(), size, activity);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            return new PostgresStatus(false, e.Message, 0, 0, 0, 0, 0, "—", []);
+        }
+    }
+
+    public async Task<RedisStatus> RedisAsync()
+    {
+        try
+        {
+            var server = redis.GetServers().FirstOrDefault();
+            if (server is null) return new RedisStatus(false, "No Redis server is configured.", null, null, null, null);
+            if (!server.IsConnected) return new RedisStatus(false, "Not connected (reconnecting in the background).", null, null, null, null);
+            var info = (await server.InfoAsync()).SelectMany(group => group).ToDictionary(pair => pair.Key, pair => pair.Value);
+            var policy = (await server.ConfigGetAsync("maxmemory-policy")).FirstOrDefault().Value;
+            return new RedisStatus(true, null, info.GetValueOrDefault("used_memory_human"), policy,
+                info.GetValueOrDefault("aof_enabled") == "1", info.GetValueOrDefault("redis_version"));
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            return new RedisStatus(false, e.Message, null, null, null, null);
+        }
+    }
+
+    public HangfireStatus Hangfire()
+    {
+        try
+        {
+            var monitoring = jobs.GetMonitoringApi();
+            var statistics = monitoring.GetStatistics();
+            var queues = monitoring.Queues().Select(q => new QueueDepth(q.Name, q.Length)).ToList();
+            foreach (var expected in new[] { "billing", "dunning_retry", "default" })
+                if (queues.All(q => q.Name != expected)) queues.Add(new QueueDepth(expected, 0));
+            return new HangfireStatus(true, null, queues.OrderBy(q => q.Name).ToList(), statistics.Failed, statistics.Processing, statistics.Scheduled, (int)statistics.Servers);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            return new HangfireStatus(false, e.Message, [], 0, 0, 0, 0);
+        }
+    }
+
+    public async Task<(GatewayStatus Gateway, IReadOnlyList<WebhookRejectionRow> Rejections)> PaymentsAsync(CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var since = clock.GetUtcNow().AddHours(-24);
+        var gateway = await connection.QuerySingleAsync<GatewayStatus>(new CommandDefinition("""
+            select count(*)::int as attempts24h,
+                   count(*) filter (where decline_code = 'ERR_GATEWAY_TIMEOUT')::int as timeouts24h,
+                   count(*) filter (where status = 'failed')::int as failed24h,
+                   percentile_cont(0.5) within group (order by latency_ms)::float8 as p50ms,
+                   percentile_cont(0.95) within group (order by latency_ms)::float8 as p95ms,
+                   percentile_cont(0.99) within group (order by latency_ms)::float8 as p99ms
+            from payment_attempts where started_at >= @since
+            """, new { since }, cancellationToken: ct));
+        var rejections = (await connection.QueryAsync<WebhookRejectionRow>(new CommandDefinition(
+            "select received_at, gateway, reason, remote_address from webhook_rejections order by received_at desc limit 20",
+            cancellationToken: ct))).ToList();
+        return (gateway, rejections);
+    }
+}

@@ -218,6 +218,25 @@ public sealed class WebhookTests(ConsoleAppHost host)
     }
 
     [Fact]
+    public void An_allow_list_entry_that_is_not_a_cidr_range_fails_validation()
+    {
+        var options = new WebhookOptions { AllowedNetworks = ["10.0.0.0/8", "not-a-network"] };
+        var failure = Assert.Single(options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)));
+        Assert.Contains("not-a-network", failure.ErrorMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_gateway_without_a_secret_is_not_found()
+    {
+        const string body = """{"id":"evt_x","type":"payment_intent.succeeded"}""";
+        using var client = host.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/hooks/stripe") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation(WebhookSignature.Header, Signature(body, Now));
+        using var response = await client.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
     public void Any_of_several_v1_signatures_is_accepted()
     {
         var body = "{}"u8.ToArray();

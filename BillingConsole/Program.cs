@@ -13,12 +13,14 @@ try
     builder.AddConsoleAuthentication();
     builder.AddConsoleUi();
     builder.AddUpstreamApi();
+    builder.AddGatewayWebhooks();
 
     var app = builder.Build();
     await app.PrepareDatabaseAsync(args);
     app.UseConsole();
     app.MapConsole();
     app.MapUpstreamApi();
+    app.MapGatewayWebhooks();
     await app.RunAsync();
     return 0;
 }

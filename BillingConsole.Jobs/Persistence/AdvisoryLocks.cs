@@ -20,6 +20,13 @@ public static class AdvisoryLocks
         return (bool)(await command.ExecuteScalarAsync(ct))!;
     }
 
+    /// <summary>Like <see cref="TryLockAsync"/>, but released by the current transaction's end instead of an explicit unlock.</summary>
+    public static async Task<bool> TryLockForTransactionAsync(NpgsqlConnection connection, long key, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("select pg_try_advisory_xact_lock($1)", connection) { Parameters = { new() { Value = key } } };
+        return (bool)(await command.ExecuteScalarAsync(ct))!;
+    }
+
     /// <summary>Takes what it can of <paramref name="keys"/> in one round trip; returns the keys now held.</summary>
     public static async Task<long[]> TryLockManyAsync(NpgsqlConnection connection, long[] keys, CancellationToken ct)
     {

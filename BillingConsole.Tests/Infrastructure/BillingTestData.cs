@@ -2,6 +2,7 @@ using BillingConsole.Domain.Catalog;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Customers;
 using BillingConsole.Domain.Subscriptions;
+using BillingConsole.Persistence;
 
 namespace BillingConsole.Tests.Infrastructure;
 
@@ -9,15 +10,17 @@ namespace BillingConsole.Tests.Infrastructure;
 /// Builds a test's own catalog, customers (each with a sandbox card chosen by token prefix) and subscriptions whose
 /// periods ended before <see cref="Now"/>, through the domain constructors, saved with EF.
 /// </summary>
-public sealed class BillingTestData(MigratedDatabase database, DateTimeOffset now)
+public sealed class BillingTestData(Func<BillingDbContext> newContext, DateTimeOffset now)
 {
+    public BillingTestData(MigratedDatabase database, DateTimeOffset now) : this(database.NewContext, now) { }
+
     public DateTimeOffset Now { get; } = now;
 
     public async Task<(Plan Plan, Price Price)> PlanAsync(decimal amount = 20m, string currency = "USD", BillingInterval interval = BillingInterval.Month)
     {
         var plan = new Plan($"plan-{Guid.NewGuid():N}"[..20], $"Plan {amount}", "Test plan");
         var price = plan.AddPrice(new Money(amount, currency), interval, 0);
-        await using var db = database.NewContext();
+        await using var db = newContext();
         db.Plans.Add(plan);
         await db.SaveChangesAsync();
         return (plan, price);
@@ -30,7 +33,7 @@ public sealed class BillingTestData(MigratedDatabase database, DateTimeOffset no
             new CustomerAddress("1 Test Street", null, "London", "EC1A 1BB", "GB"), Now.AddYears(-1));
         if (tokenPrefix is not null) customer.AttachPaymentMethod("sandbox", tokenPrefix + Guid.NewGuid().ToString("N"), "visa", "4242", 12, 2030, Now.AddYears(-1));
         if (credit > 0) customer.AddCredit(new Money(credit, currency));
-        await using var db = database.NewContext();
+        await using var db = newContext();
         db.Customers.Add(customer);
         await db.SaveChangesAsync();
         return customer;
@@ -44,7 +47,7 @@ public sealed class BillingTestData(MigratedDatabase database, DateTimeOffset no
         var start = periodEnd.AddMonths(-1);
         var subscription = new Subscription(customer.Id, price.Id, quantity, start, periodEnd, trial ? periodEnd : null, start.Day);
         adjust?.Invoke(subscription);
-        await using var db = database.NewContext();
+        await using var db = newContext();
         db.Subscriptions.Add(subscription);
         await db.SaveChangesAsync();
         return subscription;
@@ -65,7 +68,7 @@ public sealed class BillingTestData(MigratedDatabase database, DateTimeOffset no
             var periodEnd = Now - TimeSpan.FromHours(1 + i % 48);
             subscriptions.Add(new Subscription(customer.Id, price.Id, 1 + i % 3, periodEnd.AddMonths(-1), periodEnd, null, periodEnd.AddMonths(-1).Day));
         }
-        await using var db = database.NewContext();
+        await using var db = newContext();
         db.Customers.AddRange(customers);
         db.Subscriptions.AddRange(subscriptions);
         await db.SaveChangesAsync();

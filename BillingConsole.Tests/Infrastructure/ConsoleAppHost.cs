@@ -6,6 +6,7 @@ using BillingConsole.ReadModels;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 [assembly: AssemblyFixture(typeof(BillingConsole.Tests.Infrastructure.ConsoleAppHost))]
 
@@ -19,11 +20,15 @@ namespace BillingConsole.Tests.Infrastructure;
 public sealed class ConsoleAppHost : IAsyncLifetime
 {
     public const int DemoCustomers = 400;
+    /// <summary>The "sandbox" gateway's webhook signing secret in the test host.</summary>
+    public const string WebhookSecret = "whsec_test_sandbox_0123456789";
     private WebApplicationFactory<Program>? _factory;
 
     public Uri BaseAddress { get; private set; } = null!;
     public IServiceProvider Services => _factory!.Services;
     public DemoDataSummary DemoData { get; private set; } = null!;
+    /// <summary>What the host logged (warnings and up), for tests that check a log line.</summary>
+    public CapturedLogs Logs { get; } = new();
 
     public async ValueTask InitializeAsync()
     {
@@ -32,6 +37,7 @@ public sealed class ConsoleAppHost : IAsyncLifetime
         Environment.SetEnvironmentVariable("Authentication__DevelopmentSignIn", "true");
         // Requests and jobs log at Information; the test output keeps warnings and errors only.
         Environment.SetEnvironmentVariable("Logging__LogLevel__Default", "Warning");
+        Environment.SetEnvironmentVariable("Gateway__Webhooks__Secrets__sandbox", WebhookSecret);
         await TestDatabases.RecreateAsync(TestServers.DatabaseOf(TestServers.DefaultConnectionString));
 
         var port = FreePort();
@@ -41,6 +47,7 @@ public sealed class ConsoleAppHost : IAsyncLifetime
             web.UseEnvironment("Development");
             web.UseContentRoot(AppContext.BaseDirectory);
             web.UseUrls(BaseAddress.ToString());
+            web.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(Logs));
         });
         _factory.UseKestrel();
         _factory.StartServer();
@@ -65,4 +72,14 @@ public sealed class ConsoleAppHost : IAsyncLifetime
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+}
+
+/// <summary>One <see cref="ListLogger{T}"/> for every category of the host.</summary>
+public sealed class CapturedLogs : ILoggerProvider
+{
+    public ListLogger<CapturedLogs> Logger { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => Logger;
+
+    public void Dispose() { }
 }

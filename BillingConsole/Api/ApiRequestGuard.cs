@@ -56,7 +56,7 @@ public sealed class ApiRequestGuard(RequestDelegate next, IOptions<JsonOptions> 
         var accepts = context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>();
         if (accepts?.RequestType is not { } requestType) return null;
 
-        var body = await ReadUpToLimitAsync(request.Body, context.RequestAborted);
+        var body = await ReadUpToLimitAsync(request.Body, MaxBodyBytes, context.RequestAborted);
         if (body is null) return TooLarge();
         request.Body = new MemoryStream(body, writable: false);
         if (body.Length == 0)
@@ -97,15 +97,15 @@ public sealed class ApiRequestGuard(RequestDelegate next, IOptions<JsonOptions> 
         _ => null,
     };
 
-    /// <summary>The whole body, or null when it is longer than <see cref="MaxBodyBytes"/>.</summary>
-    private static async Task<byte[]?> ReadUpToLimitAsync(Stream body, CancellationToken ct)
+    /// <summary>The whole body, or null when it is longer than <paramref name="maxBytes"/>.</summary>
+    internal static async Task<byte[]?> ReadUpToLimitAsync(Stream body, int maxBytes, CancellationToken ct)
     {
         using var buffer = new MemoryStream();
         var chunk = new byte[8192];
         int read;
         while ((read = await body.ReadAsync(chunk, ct)) > 0)
         {
-            if (buffer.Length + read > MaxBodyBytes) return null;
+            if (buffer.Length + read > maxBytes) return null;
             buffer.Write(chunk, 0, read);
         }
         return buffer.ToArray();

@@ -301,6 +301,33 @@ public sealed class PaymentProcessor(
         return Result(attempt, invoice, status, reconciled);
     }
 
+    /// <summary>
+    /// Records an outcome the gateway reported by itself (a webhook) for the attempt with this idempotency key or gateway
+    /// reference, through the same <see cref="Apply"/> as a charge. Only a pending or unknown attempt of an open invoice
+    /// changes: a repeated or late report (a failure arriving after the success) is <see cref="ChargeStatus.Refused"/> and
+    /// changes nothing, so a paid invoice is never reopened. Null when no attempt matches.
+    /// Runs inside the caller's transaction, which holds the invoice's charge lock until it ends, so a charge cannot start
+    /// from the state before this outcome is committed; <see cref="ChargeStatus.Busy"/> when a charge holds it now.
+    /// </summary>
+    public async Task<ChargeResult?> RecordReportedOutcomeAsync(string? idempotencyKey, string? gatewayReference, GatewayChargeResult outcome,
+        CancellationToken ct)
+    {
+        if (db.Database.CurrentTransaction is null) throw new InvalidOperationException("A reported outcome is recorded inside the caller's transaction.");
+        if (idempotencyKey is null && gatewayReference is null) return null;
+        var attempt = await db.PaymentAttempts.FirstOrDefaultAsync(a =>
+            (idempotencyKey != null && a.IdempotencyKey == idempotencyKey) || (gatewayReference != null && a.GatewayReference == gatewayReference), ct);
+        if (attempt is null) return null;
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        if (!await AdvisoryLocks.TryLockForTransactionAsync(connection, AdvisoryLocks.InvoiceCharge(attempt.InvoiceId), ct))
+            return new ChargeResult(attempt.InvoiceId, ChargeStatus.Busy, attempt.Id, attempt.AttemptNumber, Message: "A charge of this invoice is in progress.");
+        // Re-read under the lock: a charge that finished just before may have settled the attempt.
+        await db.Entry(attempt).ReloadAsync(ct);
+        var invoice = await db.Invoices.FirstAsync(i => i.Id == attempt.InvoiceId, ct);
+        if (attempt.Status is not (PaymentAttemptStatus.Pending or PaymentAttemptStatus.Unknown) || invoice.Status != InvoiceStatus.Open)
+            return Result(attempt, invoice, ChargeStatus.Refused) with { Message = "The attempt is already settled; the report changes nothing." };
+        return await RecordAsync(attempt, invoice, outcome, attempt.Trigger, Actor.System, reconciled: true, ct);
+    }
+
     private static ChargeResult Result(PaymentAttempt attempt, Invoice invoice, ChargeStatus status, bool reconciled = false) =>
         new(invoice.Id, status, attempt.Id, attempt.AttemptNumber, attempt.DeclineCode, attempt.FailureMessage, reconciled);
 

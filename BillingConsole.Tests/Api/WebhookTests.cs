@@ -1,0 +1,250 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using BillingConsole.Api.Webhooks;
+using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Ledger;
+using BillingConsole.Domain.Payments;
+using BillingConsole.Engine;
+using BillingConsole.Engine.Commands;
+using BillingConsole.Persistence;
+using BillingConsole.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BillingConsole.Tests.Api;
+
+/// <summary>POST /hooks/sandbox over real HTTP against the shared host, each test with its own invoice and attempt.</summary>
+public sealed class WebhookTests(ConsoleAppHost host)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static BillingDbContext NewContext() => TestDatabases.NewContext(TestServers.DefaultConnectionString);
+    private DateTimeOffset Now => host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+
+    /// <summary>An open invoice with attempt 1 pending at the gateway, as a charge leaves it before its answer.</summary>
+    private async Task<(Guid InvoiceId, string Key)> PendingAttemptAsync()
+    {
+        var data = new BillingTestData(NewContext, Now);
+        var (plan, price) = await data.PlanAsync(20m);
+        var customer = await data.CustomerAsync(tokenPrefix: null);
+        var subscription = await data.SubscriptionAsync(customer, price);
+        await using var scope = host.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
+        var tracked = await db.Customers.SingleAsync(c => c.Id == customer.Id, Ct);
+        var snapshot = BillableSubscription.From(subscription, BillablePrice.From(plan, price), null);
+        var generated = scope.ServiceProvider.GetRequiredService<InvoiceGenerator>().Generate(snapshot, [], tracked.CreditBalance, 0m, data.Now)!;
+        var invoice = await scope.ServiceProvider.GetRequiredService<InvoiceIssuer>().IssueAsync(tracked, generated, null, Ct);
+        invoice.RecordAttempt();
+        var attempt = new PaymentAttempt(invoice.Id, invoice.CustomerId, null, invoice.AttemptCount, invoice.AmountDue, "sandbox",
+            PaymentTrigger.BillingRun, data.Now);
+        db.PaymentAttempts.Add(attempt);
+        await db.SaveChangesAsync(Ct);
+        return (invoice.Id, attempt.IdempotencyKey);
+    }
+
+    private static string Event(string type, string key, string? eventId = null, string? declineCode = null, string? objectId = null)
+    {
+        var payment = new JsonObject { ["id"] = objectId ?? "pi_" + Guid.NewGuid().ToString("N"), ["metadata"] = new JsonObject { ["idempotency_key"] = key } };
+        if (declineCode is not null) payment["last_payment_error"] = new JsonObject { ["decline_code"] = declineCode };
+        return new JsonObject
+        {
+            ["id"] = eventId ?? "evt_" + Guid.NewGuid().ToString("N"),
+            ["type"] = type,
+            ["created"] = 1_700_000_000,
+            ["data"] = new JsonObject { ["object"] = payment },
+        }.ToJsonString();
+    }
+
+    private static string Signature(string body, DateTimeOffset at, string secret = ConsoleAppHost.WebhookSecret)
+    {
+        var t = at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        return $"t={t},v1={Convert.ToHexStringLower(WebhookSignature.Compute(secret, t, Encoding.UTF8.GetBytes(body)))}";
+    }
+
+    private async Task<HttpResponseMessage> PostAsync(string body, string signature, string? sentBody = null)
+    {
+        using var client = host.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/hooks/sandbox")
+        {
+            Content = new StringContent(sentBody ?? body, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation(WebhookSignature.Header, signature);
+        return await client.SendAsync(request, Ct);
+    }
+
+    private Task<HttpResponseMessage> PostSignedAsync(string body) => PostAsync(body, Signature(body, Now));
+
+    private static async Task<(InvoiceStatus Status, int CashEntries, PaymentAttemptStatus Attempt)> StateAsync(Guid invoiceId)
+    {
+        await using var db = NewContext();
+        var invoice = await db.Invoices.AsNoTracking().SingleAsync(i => i.Id == invoiceId, Ct);
+        var cash = await db.LedgerEntries.CountAsync(e => e.InvoiceId == invoiceId && e.Account == LedgerAccount.Cash, Ct);
+        var attempt = await db.PaymentAttempts.AsNoTracking().SingleAsync(a => a.InvoiceId == invoiceId, Ct);
+        return (invoice.Status, cash, attempt.Status);
+    }
+
+    private static async Task<int> RejectionsAsync()
+    {
+        await using var db = NewContext();
+        return await db.WebhookRejections.CountAsync(r => r.Gateway == "sandbox", Ct);
+    }
+
+    /// <summary>Sends a refused delivery and checks that only a rejection row came of it.</summary>
+    private async Task AssertRefusedAsync(Guid invoiceId, string body, string signature, string? sentBody = null)
+    {
+        var rejections = await RejectionsAsync();
+        using var response = await PostAsync(body, signature, sentBody);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(rejections + 1, await RejectionsAsync());
+        Assert.Equal((InvoiceStatus.Open, 0, PaymentAttemptStatus.Pending), await StateAsync(invoiceId));
+        await using var db = NewContext();
+        Assert.False(await db.WebhookEvents.AnyAsync(e => body.Contains(e.EventId), Ct));
+    }
+
+    private async Task<(Guid InvoiceId, string Body)> SuccessEventAsync()
+    {
+        var (invoiceId, key) = await PendingAttemptAsync();
+        return (invoiceId, Event("payment_intent.succeeded", key));
+    }
+
+    [Fact]
+    public async Task A_signed_success_event_pays_the_invoice_and_posts_cash()
+    {
+        var (invoiceId, body) = await SuccessEventAsync();
+        using var response = await PostSignedAsync(body);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var (status, cash, attempt) = await StateAsync(invoiceId);
+        Assert.Equal(InvoiceStatus.Paid, status);
+        Assert.Equal(PaymentAttemptStatus.Succeeded, attempt);
+        Assert.True(cash > 0);
+    }
+
+    [Fact]
+    public async Task A_tampered_body_is_refused_logged_and_changes_nothing()
+    {
+        var (invoiceId, body) = await SuccessEventAsync();
+        var tampered = body.Replace("succeeded", "succeeded ", StringComparison.Ordinal);
+        await AssertRefusedAsync(invoiceId, body, Signature(body, Now), sentBody: tampered);
+        var logged = host.Logs.Logger.Entries.Where(e => e.Message == WebhookEndpoints.SignatureFailedMessage).ToList();
+        Assert.Contains(logged, e => Equals(e.Properties.GetValueOrDefault("Gateway"), "sandbox")
+            && Equals(e.Properties.GetValueOrDefault("Reason"), "signature mismatch"));
+        Assert.DoesNotContain(logged.SelectMany(e => e.Properties.Values), v => v?.ToString()?.Contains(ConsoleAppHost.WebhookSecret, StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
+    public async Task A_signature_made_with_another_secret_is_refused()
+    {
+        var (invoiceId, body) = await SuccessEventAsync();
+        await AssertRefusedAsync(invoiceId, body, Signature(body, Now, secret: "whsec_someone_else"));
+    }
+
+    [Fact]
+    public async Task A_timestamp_older_than_the_tolerance_is_refused()
+    {
+        var (invoiceId, body) = await SuccessEventAsync();
+        await AssertRefusedAsync(invoiceId, body, Signature(body, Now.AddSeconds(-301)));
+    }
+
+    [Fact]
+    public async Task A_replayed_event_is_answered_200_and_applied_once()
+    {
+        var (invoiceId, body) = await SuccessEventAsync();
+        using (var first = await PostSignedAsync(body)) Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var afterFirst = await StateAsync(invoiceId);
+        using (var again = await PostSignedAsync(body)) Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(afterFirst, await StateAsync(invoiceId));
+        Assert.Equal(InvoiceStatus.Paid, afterFirst.Status);
+    }
+
+    [Fact]
+    public async Task A_failure_arriving_after_the_success_leaves_the_invoice_paid()
+    {
+        var (invoiceId, key) = await PendingAttemptAsync();
+        using (var succeeded = await PostSignedAsync(Event("payment_intent.succeeded", key))) Assert.Equal(HttpStatusCode.OK, succeeded.StatusCode);
+        var paid = await StateAsync(invoiceId);
+        var lateId = "evt_" + Guid.NewGuid().ToString("N");
+        using (var failed = await PostSignedAsync(Event("payment_intent.payment_failed", key, lateId, declineCode: "insufficient_funds")))
+            Assert.Equal(HttpStatusCode.OK, failed.StatusCode);
+        Assert.Equal(paid, await StateAsync(invoiceId));
+        Assert.Equal((InvoiceStatus.Paid, PaymentAttemptStatus.Succeeded), (paid.Status, paid.Attempt));
+        await using var db = NewContext();
+        var stored = await db.WebhookEvents.AsNoTracking().SingleAsync(e => e.Gateway == "sandbox" && e.EventId == lateId, Ct);
+        Assert.Null(stored.ProcessedAt);
+    }
+
+    [Fact]
+    public async Task A_failure_event_records_the_decline_on_a_pending_attempt()
+    {
+        var (invoiceId, key) = await PendingAttemptAsync();
+        using var response = await PostSignedAsync(Event("payment_intent.payment_failed", key, declineCode: "insufficient_funds"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal((InvoiceStatus.Open, 0, PaymentAttemptStatus.Failed), await StateAsync(invoiceId));
+        await using var db = NewContext();
+        Assert.Equal("insufficient_funds", (await db.PaymentAttempts.AsNoTracking().SingleAsync(a => a.InvoiceId == invoiceId, Ct)).DeclineCode);
+    }
+
+    [Fact]
+    public async Task Malformed_json_with_a_valid_signature_is_refused()
+    {
+        const string body = """{"id":"evt_broken","type":""";
+        using var response = await PostSignedAsync(body);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_unknown_event_type_is_stored_and_ignored()
+    {
+        var id = "evt_" + Guid.NewGuid().ToString("N");
+        using var response = await PostSignedAsync(Event("customer.created", key: "none", eventId: id, objectId: "cus_1"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await using var db = NewContext();
+        Assert.True(await db.WebhookEvents.AnyAsync(e => e.Gateway == "sandbox" && e.EventId == id, Ct));
+    }
+
+    [Theory]
+    [InlineData("10.1.2.3", true)]
+    [InlineData("203.0.113.9", false)]
+    [InlineData("::ffff:10.9.9.9", true)]
+    [InlineData("2001:db8::1", true)]
+    [InlineData("2001:db9::1", false)]
+    public void The_network_check_admits_only_addresses_inside_the_allow_list(string address, bool allowed)
+    {
+        IReadOnlyList<IPNetwork> networks = [IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("2001:db8::/32")];
+        Assert.Equal(allowed, WebhookSignature.IsAllowed(IPAddress.Parse(address), networks));
+        Assert.True(WebhookSignature.IsAllowed(IPAddress.Parse(address), []));
+        Assert.False(WebhookSignature.IsAllowed(null, networks));
+    }
+
+    [Fact]
+    public void An_allow_list_entry_that_is_not_a_cidr_range_fails_validation()
+    {
+        var options = new WebhookOptions { AllowedNetworks = ["10.0.0.0/8", "not-a-network"] };
+        var failure = Assert.Single(options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)));
+        Assert.Contains("not-a-network", failure.ErrorMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_gateway_without_a_secret_is_not_found()
+    {
+        const string body = """{"id":"evt_x","type":"payment_intent.succeeded"}""";
+        using var client = host.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/hooks/stripe") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation(WebhookSignature.Header, Signature(body, Now));
+        using var response = await client.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public void Any_of_several_v1_signatures_is_accepted()
+    {
+        var body = "{}"u8.ToArray();
+        var now = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        var good = Convert.ToHexStringLower(WebhookSignature.Compute("s", "1700000000", body));
+        var header = $"t=1700000000,v1={new string('0', 64)},v1={good}";
+        Assert.Null(WebhookSignature.Verify(header, body, "s", now, TimeSpan.FromMinutes(5)));
+        Assert.Equal("timestamp outside tolerance", WebhookSignature.Verify(header, body, "s", now.AddMinutes(6), TimeSpan.FromMinutes(5)));
+        Assert.Equal("signature mismatch", WebhookSignature.Verify($"t=1700000000,v1={new string('0', 64)}", body, "s", now, TimeSpan.FromMinutes(5)));
+    }
+}

@@ -1,0 +1,168 @@
+using System.Text;
+using System.Text.Json;
+using BillingConsole.Domain.Payments;
+using BillingConsole.Engine.Payments;
+using BillingConsole.Gateways;
+using BillingConsole.Persistence;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace BillingConsole.Api.Webhooks;
+
+/// <summary>
+/// POST /hooks/{gateway}: Stripe-style events ("stripe" and "sandbox" share the format). Address, then signature and
+/// timestamp are checked before anything is read into the domain; an event id is applied once; payment outcomes go through
+/// <see cref="PaymentProcessor.RecordReportedOutcomeAsync"/>, the event row and its effect in one transaction.
+/// </summary>
+public static class WebhookEndpoints
+{
+    public const int MaxBodyBytes = 256 * 1024;
+    public const string SignatureFailedMessage = "Signature Validation Failed";
+
+    public static IEndpointRouteBuilder MapWebhookEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/hooks/{gateway}", ReceiveAsync).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
+        return app;
+    }
+
+    private static async Task<IResult> ReceiveAsync(string gateway, HttpContext context, IOptionsMonitor<WebhookOptions> options,
+        BillingDbContext db, PaymentProcessor payments, TimeProvider clock, ILoggerFactory loggers)
+    {
+        // The console re-executes empty error responses as its HTML page; a gateway gets problems instead.
+        if (context.Features.Get<IStatusCodePagesFeature>() is { } statusPages) statusPages.Enabled = false;
+        var logger = loggers.CreateLogger(typeof(WebhookEndpoints));
+        var settings = options.CurrentValue;
+        var ct = context.RequestAborted;
+        if (!settings.Secrets.TryGetValue(gateway, out var secret) || string.IsNullOrEmpty(secret))
+            return ApiProblems.Status(StatusCodes.Status404NotFound, $"No webhook secret is configured for gateway '{gateway}'.");
+
+        var remote = context.Connection.RemoteIpAddress;
+        if (!WebhookSignature.IsAllowed(remote, settings.Networks()))
+        {
+            await RejectAsync(db, gateway, "address not allowed", context, clock, ct);
+            return ApiProblems.Status(StatusCodes.Status403Forbidden, "This address may not deliver webhooks.");
+        }
+
+        if (context.Request.ContentLength > MaxBodyBytes) return TooLarge();
+        var body = await ApiRequestGuard.ReadUpToLimitAsync(context.Request.Body, MaxBodyBytes, ct);
+        if (body is null) return TooLarge();
+
+        var failure = WebhookSignature.Verify(context.Request.Headers[WebhookSignature.Header], body, secret, clock.GetUtcNow(),
+            TimeSpan.FromSeconds(settings.ToleranceSeconds));
+        if (failure is not null)
+        {
+            // Gateway and reason only: the secret and the signature header stay out of the logs.
+            logger.Log(LogLevel.Warning, default, new SignatureFailure(gateway, failure), null, static (_, _) => SignatureFailedMessage);
+            await RejectAsync(db, gateway, failure, context, clock, ct);
+            return ApiProblems.Status(StatusCodes.Status400BadRequest, "The webhook signature could not be verified; nothing was changed.");
+        }
+
+        if (ReceivedEvent.Parse(body) is not { } received)
+            return ApiProblems.Status(StatusCodes.Status400BadRequest, "The webhook body is not a JSON event with an id and a type.");
+
+        var strategy = db.Database.CreateExecutionStrategy();
+        return await strategy.ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var now = clock.GetUtcNow();
+            var payload = Encoding.UTF8.GetString(body);
+            var inserted = await db.Database.ExecuteSqlInterpolatedAsync($"""
+                insert into webhook_events (gateway, event_id, type, received_at, processed_at, payload)
+                values ({gateway}, {received.Id}, {received.Type}, {now}, null, {payload}::jsonb)
+                on conflict do nothing
+                """, ct);
+            if (inserted == 0) return Results.Ok(new { received.Id, Status = "duplicate" });
+
+            var result = received.Outcome is { } outcome
+                ? await payments.RecordReportedOutcomeAsync(received.IdempotencyKey, received.Reference, outcome, ct)
+                : null;
+            // The event is rolled back with the lock refused, so the gateway's redelivery applies it later.
+            if (result?.Status == ChargeStatus.Busy)
+                return ApiProblems.Status(StatusCodes.Status503ServiceUnavailable, "The invoice is being charged; deliver the event again.");
+            var applied = result?.Status is ChargeStatus.Succeeded or ChargeStatus.Failed;
+            // processed_at stays null for an event that was stored but ignored (unknown type, no attempt, already settled).
+            if (applied)
+            {
+                await db.Database.ExecuteSqlInterpolatedAsync(
+                    $"update webhook_events set processed_at = {now} where gateway = {gateway} and event_id = {received.Id}", ct);
+            }
+            await transaction.CommitAsync(ct);
+            return Results.Ok(new { received.Id, Status = applied ? "applied" : "ignored" });
+        });
+    }
+
+    private static IResult TooLarge() =>
+        ApiProblems.Status(StatusCodes.Status413PayloadTooLarge, $"The webhook body is larger than {MaxBodyBytes / 1024} KB.");
+
+    private static async Task RejectAsync(BillingDbContext db, string gateway, string reason, HttpContext context, TimeProvider clock, CancellationToken ct)
+    {
+        db.WebhookRejections.Add(new WebhookRejection
+        {
+            Gateway = gateway[..Math.Min(gateway.Length, 40)],
+            Reason = reason,
+            RemoteAddress = context.Connection.RemoteIpAddress?.ToString(),
+            ReceivedAt = clock.GetUtcNow(),
+        });
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>The structured state of the refusal log: its message is exactly <see cref="SignatureFailedMessage"/>.</summary>
+    private sealed class SignatureFailure(string gateway, string reason) : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        private readonly KeyValuePair<string, object?>[] _properties =
+            [new("Gateway", gateway), new("Reason", reason), new("{OriginalFormat}", SignatureFailedMessage)];
+
+        public KeyValuePair<string, object?> this[int index] => _properties[index];
+        public int Count => _properties.Length;
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, object?>>)_properties).GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => _properties.GetEnumerator();
+        public override string ToString() => SignatureFailedMessage;
+    }
+
+    /// <summary>The parts of a Stripe-style event this console uses.</summary>
+    private sealed record ReceivedEvent(string Id, string Type, string? IdempotencyKey, string? Reference, GatewayChargeResult? Outcome)
+    {
+        /// <summary>Null when the body is not a JSON object with a string id and type that fit their columns.</summary>
+        public static ReceivedEvent? Parse(byte[] body)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(body);
+                var root = document.RootElement;
+                if (root.ValueKind != JsonValueKind.Object
+                    || Text(root, "id") is not { Length: > 0 and <= 120 } id
+                    || Text(root, "type") is not { Length: > 0 and <= 80 } type)
+                    return null;
+                var payment = root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object
+                    && data.TryGetProperty("object", out var o) && o.ValueKind == JsonValueKind.Object
+                        ? o
+                        : default;
+                if (payment.ValueKind != JsonValueKind.Object) return new ReceivedEvent(id, type, null, null, null);
+                var reference = Text(payment, "id");
+                var key = payment.TryGetProperty("metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object
+                    ? Text(metadata, "idempotency_key")
+                    : null;
+                var error = payment.TryGetProperty("last_payment_error", out var e) && e.ValueKind == JsonValueKind.Object ? e : default;
+                GatewayChargeResult? outcome = type switch
+                {
+                    "payment_intent.succeeded" => GatewayChargeResult.Succeeded(reference ?? string.Empty, TimeSpan.Zero),
+                    "payment_intent.payment_failed" => GatewayChargeResult.Declined(
+                        (error.ValueKind == JsonValueKind.Object ? Text(error, "decline_code") : null) ?? DeclineCodes.GenericDecline,
+                        (error.ValueKind == JsonValueKind.Object ? Text(error, "message") : null) ?? "Declined (reported by webhook).",
+                        reference, TimeSpan.Zero),
+                    _ => null,
+                };
+                return new ReceivedEvent(id, type, key, reference, outcome);
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        private static string? Text(JsonElement element, string name) =>
+            element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    }
+}

@@ -5,7 +5,7 @@ namespace BillingConsole.Tests.Api;
 /// <summary>A configuration mistake stops start-up with one sentence that names the setting, never a stack trace.</summary>
 public sealed class StartupConfigurationTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(180);
 
     [Fact]
     public async Task A_missing_connection_string_names_the_setting()

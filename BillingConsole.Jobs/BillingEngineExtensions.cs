@@ -2,6 +2,7 @@ using BillingConsole.Configuration;
 using BillingConsole.Engine;
 using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Engine.Dunning;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
@@ -76,6 +77,10 @@ public static class BillingEngineExtensions
         services.AddCommandValidators();
         services.AddPaymentGateway(builder.Configuration);
         services.AddScoped<PaymentProcessor>();
+        services.AddSingleton(new RetryScheduler());
+        services.AddScoped<DunningService>();
+        services.AddScoped<IPaymentEvents>(provider => provider.GetRequiredService<DunningService>());
+        services.AddSingleton<DunningRetryRunner>();
         services.AddSingleton<BillingChunkWriter>();
         services.AddSingleton<ChargeThrottle>();
         services.AddScoped<BillingRunService>();

@@ -81,6 +81,7 @@ public static class BillingEngineExtensions
         services.AddScoped<DunningService>();
         services.AddScoped<IPaymentEvents>(provider => provider.GetRequiredService<DunningService>());
         services.AddSingleton<DunningRetryRunner>();
+        services.AddScoped<DunningCommands>();
         services.AddSingleton<BillingChunkWriter>();
         services.AddSingleton<ChargeThrottle>();
         services.AddScoped<BillingRunService>();

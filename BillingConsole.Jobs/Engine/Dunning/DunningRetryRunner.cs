@@ -48,7 +48,7 @@ public sealed class DunningRetryRunner(IServiceScopeFactory scopes, TimeProvider
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // Paused customers are left out here rather than after the claim, so their cases stay untouched.
         var cases = await db.DunningCases.FromSqlInterpolated($"""
-            select c.* from dunning_cases c
+            select c.*, c.xmin from dunning_cases c
             where c.status = 'retry_pending' and c.next_attempt_at <= {now} and c.id <> all({skip})
               and not exists (select 1 from customers u where u.id = c.customer_id and u.dunning_paused)
             order by c.next_attempt_at

@@ -33,6 +33,7 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
             policy = await CurrentPolicyAsync(ct);
             dunningCase = new DunningCase(invoice.Id, invoice.CustomerId, invoice.SubscriptionId, invoice.AmountDue, policy.Version, declineCode, now);
             db.DunningCases.Add(dunningCase);
+            audit.Record(Actor.System, "dunning.opened", "dunning_case", dunningCase.Id, $"Payment failed: {declineCode}.");
         }
         else
         {
@@ -49,10 +50,23 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
     public async Task OnPaymentSucceededAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct)
     {
         // The subscription's recovery is the processor's; only the case is closed here.
-        var dunningCase = await OpenCaseAsync(invoice.Id, ct);
-        if (dunningCase is null) return;
-        dunningCase.Recover(clock.GetUtcNow());
-        await db.SaveChangesAsync(CancellationToken.None);
+        for (var tries = 1; ; tries++)
+        {
+            var dunningCase = await OpenCaseAsync(invoice.Id, ct);
+            if (dunningCase is null) return;
+            dunningCase.Recover(clock.GetUtcNow());
+            audit.Record(Actor.System, "dunning.recovered", "dunning_case", dunningCase.Id, $"Attempt {attempt.AttemptNumber} succeeded.");
+            try
+            {
+                await db.SaveChangesAsync(CancellationToken.None);
+                return;
+            }
+            catch (DbUpdateConcurrencyException) when (tries < 3)
+            {
+                // The retry runner claimed the case meanwhile: read it again and close it from its new state.
+                db.ChangeTracker.Clear();
+            }
+        }
     }
 
     /// <summary>

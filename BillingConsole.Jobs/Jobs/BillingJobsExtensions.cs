@@ -45,6 +45,7 @@ public static class BillingJobsExtensions
         builder.Services.AddScoped<DashboardRefreshJob>();
         builder.Services.AddScoped<BillingCycleJob>();
         builder.Services.AddScoped<BillingChunkJob>();
+        builder.Services.AddScoped<DunningRetryJob>();
         return builder;
     }
 }

@@ -10,12 +10,14 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
 {
     public const string DashboardRefresh = "dashboard-refresh";
     public const string BillingCycle = "billing-cycle";
+    public const string DunningRetry = "dunning-retry";
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         recurringJobs.AddOrUpdate<DashboardRefreshJob>(DashboardRefresh, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
         recurringJobs.AddOrUpdate<BillingCycleJob>(BillingCycle, BillingChunkJob.Queue, job => job.RunAsync(CancellationToken.None),
             billing.Value.RunSchedule, new RecurringJobOptions { TimeZone = BillingEngineExtensions.TryFindTimeZone(billing.Value.TimeZone) ?? TimeZoneInfo.Utc });
+        recurringJobs.AddOrUpdate<DunningRetryJob>(DunningRetry, DunningRetryJob.Queue, job => job.RunAsync(CancellationToken.None), "* * * * *");
         return Task.CompletedTask;
     }
 

@@ -199,29 +199,8 @@ public sealed class PaymentProcessor(
             return new ChargeResult(invoiceId, ChargeStatus.Refused, Message: $"The invoice is {invoice.Status.ToSnakeCase()}, not open.");
         if (invoice.AmountDue.IsZero) return new ChargeResult(invoiceId, ChargeStatus.Refused, Message: "Nothing is due on the invoice.");
 
-        PaymentAttempt? attempt = null;
-        if (invoice.AttemptCount > 0)
-        {
-            var unresolved = await db.PaymentAttempts
-                .Where(a => a.InvoiceId == invoiceId && (a.Status == PaymentAttemptStatus.Pending || a.Status == PaymentAttemptStatus.Unknown))
-                .OrderBy(a => a.AttemptNumber)
-                .ToListAsync(ct);
-            foreach (var earlier in unresolved)
-            {
-                var (answered, found) = await LookupAsync(earlier, ct);
-                if (!answered)
-                    return new ChargeResult(invoiceId, ChargeStatus.Unknown, earlier.Id, earlier.AttemptNumber, DeclineCodes.GatewayTimeout,
-                        $"Attempt {earlier.AttemptNumber} is still unresolved: the gateway did not answer the look-up.");
-                if (found is null)
-                {
-                    // The gateway never saw this key, so sending it again cannot charge twice.
-                    attempt = earlier;
-                    continue;
-                }
-                var reconciled = await RecordAsync(earlier, invoice, found, trigger, actor, reconciled: true, ct);
-                if (reconciled.Status == ChargeStatus.Succeeded) return reconciled;
-            }
-        }
+        var (settled, attempt) = await ReconcileLockedAsync(invoice, trigger, actor, ct);
+        if (settled is not null) return settled;
 
         if (attempt is null && trigger == PaymentTrigger.BillingRun && invoice.AttemptCount > 0)
             return new ChargeResult(invoiceId, ChargeStatus.Refused, Message: "The invoice was already tried; retries belong to dunning.");
@@ -255,6 +234,68 @@ public sealed class PaymentProcessor(
             invoice.Number, $"Invoice {invoice.Number}");
         var outcome = await CallGatewayAsync(token => gateway.ChargeAsync(request, token), GatewayChargeResult.Unknown, ct);
         return await RecordAsync(attempt, invoice, outcome, trigger, actor, reconciled: false, ct);
+    }
+
+    /// <summary>
+    /// Asks the gateway about every earlier attempt of the invoice whose outcome is unknown and records the answers, without
+    /// charging. Null when none of them succeeded and all were answered: nothing was charged, so a retry is safe.
+    /// </summary>
+    public async Task<ChargeResult?> ReconcileAsync(Guid invoiceId, Actor actor, CancellationToken ct)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            var key = AdvisoryLocks.InvoiceCharge(invoiceId);
+            if (!await AdvisoryLocks.TryLockAsync(connection, key, ct))
+                return new ChargeResult(invoiceId, ChargeStatus.Busy, Message: "Another charge of this invoice is in progress.");
+            try
+            {
+                var invoice = await db.Invoices.FirstOrDefaultAsync(i => i.Id == invoiceId, ct);
+                if (invoice is null) return new ChargeResult(invoiceId, ChargeStatus.Refused, Message: "There is no such invoice.");
+                if (invoice.Status == InvoiceStatus.Paid) return new ChargeResult(invoiceId, ChargeStatus.Succeeded, Message: "The invoice is paid.");
+                return (await ReconcileLockedAsync(invoice, PaymentTrigger.Manual, actor, ct)).Settled;
+            }
+            finally
+            {
+                await UnlockAsync(connection, key);
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    /// <summary>
+    /// Resolves earlier attempts left pending or unknown. Settled is a result to return as is (a success found, or a look-up
+    /// unanswered); Resend is an attempt the gateway never saw, which may be sent again under its own key.
+    /// </summary>
+    private async Task<(ChargeResult? Settled, PaymentAttempt? Resend)> ReconcileLockedAsync(Invoice invoice, PaymentTrigger trigger, Actor actor,
+        CancellationToken ct)
+    {
+        PaymentAttempt? attempt = null;
+        if (invoice.AttemptCount == 0) return (null, null);
+        var unresolved = await db.PaymentAttempts
+            .Where(a => a.InvoiceId == invoice.Id && (a.Status == PaymentAttemptStatus.Pending || a.Status == PaymentAttemptStatus.Unknown))
+            .OrderBy(a => a.AttemptNumber)
+            .ToListAsync(ct);
+        foreach (var earlier in unresolved)
+        {
+            var (answered, found) = await LookupAsync(earlier, ct);
+            if (!answered)
+                return (new ChargeResult(invoice.Id, ChargeStatus.Unknown, earlier.Id, earlier.AttemptNumber, DeclineCodes.GatewayTimeout,
+                    $"Attempt {earlier.AttemptNumber} is still unresolved: the gateway did not answer the look-up."), null);
+            if (found is null)
+            {
+                // The gateway never saw this key, so sending it again cannot charge twice.
+                attempt = earlier;
+                continue;
+            }
+            var reconciled = await RecordAsync(earlier, invoice, found, trigger, actor, reconciled: true, ct);
+            if (reconciled.Status == ChargeStatus.Succeeded) return (reconciled, null);
+        }
+        return (null, attempt);
     }
 
     private async Task<(bool Answered, GatewayChargeResult? Found)> LookupAsync(PaymentAttempt attempt, CancellationToken ct)

@@ -1,0 +1,168 @@
+using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Dunning;
+using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Payments;
+using BillingConsole.Domain.Subscriptions;
+using BillingConsole.Engine.Commands;
+using BillingConsole.Engine.Payments;
+using System.Text.Json;
+using BillingConsole.Persistence;
+using BillingConsole.Persistence.Configurations;
+using Microsoft.EntityFrameworkCore;
+
+namespace BillingConsole.Engine.Dunning;
+
+/// <summary>
+/// Opens, schedules and closes dunning cases as payments fail and succeed. Called by <see cref="PaymentProcessor"/> while it
+/// still holds the invoice's charge lock, so no two outcomes of one invoice are handled at once; it shares the processor's
+/// unit of work (the invoice passed in is tracked by it).
+/// </summary>
+public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryScheduler scheduler, TimeProvider clock) : IPaymentEvents
+{
+    // A first slice schedules from the priors; learning from the history is a later step.
+    private static IRecoveryModel Model => RecoveryStatistics.Priors;
+
+    public async Task OnPaymentFailedAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var declineCode = attempt.DeclineCode ?? DeclineCodes.GenericDecline;
+        var dunningCase = await OpenCaseAsync(invoice.Id, ct);
+        PolicySettingsWithVersion policy;
+        if (dunningCase is null)
+        {
+            policy = await CurrentPolicyAsync(ct);
+            dunningCase = new DunningCase(invoice.Id, invoice.CustomerId, invoice.SubscriptionId, invoice.AmountDue, policy.Version, declineCode, now);
+            db.DunningCases.Add(dunningCase);
+            audit.Record(Actor.System, "dunning.opened", "dunning_case", dunningCase.Id, $"Payment failed: {declineCode}.");
+        }
+        else
+        {
+            policy = await PolicyAsync(dunningCase.PolicyVersion, ct);
+            if (dunningCase.Status == DunningStatus.AwaitingPaymentMethod) return;
+            if (policy.Settings.IsHardDecline(declineCode)) dunningCase.RecordHardDecline(declineCode, now);
+            // A retry made by dunning reports back; a manual charge of a waiting case only changes the schedule.
+            else if (dunningCase.Status == DunningStatus.Retrying) dunningCase.RecordSoftDecline(declineCode, now);
+        }
+        if (dunningCase.Status == DunningStatus.RetryPending) await ScheduleAsync(dunningCase, invoice, policy.Settings, declineCode, ct);
+        await db.SaveChangesAsync(CancellationToken.None);
+    }
+
+    public async Task OnPaymentSucceededAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct)
+    {
+        // The subscription's recovery is the processor's; only the case is closed here.
+        for (var tries = 1; ; tries++)
+        {
+            var dunningCase = await OpenCaseAsync(invoice.Id, ct);
+            if (dunningCase is null) return;
+            dunningCase.Recover(clock.GetUtcNow());
+            audit.Record(Actor.System, "dunning.recovered", "dunning_case", dunningCase.Id, $"Attempt {attempt.AttemptNumber} succeeded.");
+            try
+            {
+                await db.SaveChangesAsync(CancellationToken.None);
+                return;
+            }
+            catch (DbUpdateConcurrencyException) when (tries < 3)
+            {
+                // The retry runner claimed the case meanwhile: read it again and close it from its new state.
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sets the next retry of a case waiting for one, or ends it: a hard decline waits for a new card, a used-up budget or
+    /// window takes the policy's final action. Changes are left in the unit of work for the caller to save.
+    /// </summary>
+    internal async Task ScheduleAsync(DunningCase dunningCase, Invoice invoice, DunningPolicySettings policy, string lastDeclineCode, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var attempts = await db.PaymentAttempts.AsNoTracking()
+            .Where(a => a.InvoiceId == invoice.Id && a.Status != PaymentAttemptStatus.Pending)
+            .OrderBy(a => a.AttemptNumber)
+            .Select(a => new { a.Trigger, a.StartedAt, a.DeclineCode })
+            .ToListAsync(ct);
+        // The opening failure is the last decline recorded by the time the case opened.
+        var firstDecline = attempts.LastOrDefault(a => a.StartedAt <= dunningCase.OpenedAt && a.DeclineCode is not null)?.DeclineCode ?? lastDeclineCode;
+        var retries = attempts.Where(a => a.Trigger == PaymentTrigger.DunningRetry && a.StartedAt >= dunningCase.OpenedAt).Select(a => a.StartedAt).ToList();
+        var context = new RetryContext(firstDecline, lastDeclineCode, dunningCase.OpenedAt, retries, dunningCase.Amount, TimeZoneInfo.Utc, now);
+        switch (scheduler.Next(context, policy, Model))
+        {
+            case RetryDecision.Retry retry:
+                dunningCase.Schedule(retry.At, retry.EstimatedProbability, retry.Reason);
+                break;
+            case RetryDecision.Stop { Kind: StopKind.HardDecline }:
+                dunningCase.RecordHardDecline(lastDeclineCode, now);
+                break;
+            case RetryDecision.Stop stop:
+                await TakeFinalActionAsync(dunningCase, invoice, policy.FinalAction, stop.Reason, ct);
+                break;
+        }
+    }
+
+    private async Task TakeFinalActionAsync(DunningCase dunningCase, Invoice invoice, FinalAction action, string reason, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var name = action.ToSnakeCase();
+        dunningCase.Exhaust(name, now);
+        var subscription = invoice.SubscriptionId is { } id ? await db.Subscriptions.FirstOrDefaultAsync(s => s.Id == id, ct) : null;
+        switch (action)
+        {
+            case FinalAction.MarkUncollectible:
+                var writtenOff = invoice.MarkUncollectible(now);
+                db.LedgerEntries.AddRange(LedgerPostings.WriteOff(invoice, writtenOff, now).SelectMany(t => t.Balanced()));
+                break;
+            case FinalAction.CancelSubscription when subscription is not null && subscription.Status != SubscriptionStatus.Canceled:
+                subscription.Cancel(now, CancellationKind.Involuntary);
+                break;
+            case FinalAction.MarkUnpaid when subscription is { Status: SubscriptionStatus.PastDue }:
+                subscription.MarkUnpaid();
+                break;
+        }
+        audit.Record(Actor.System, "dunning.final_action", "invoice", invoice.Id, $"{name}: {reason}");
+    }
+
+    /// <summary>
+    /// A claimed retry that made no charge: another charge held the invoice (back to waiting, rescheduled), or the invoice
+    /// is no longer open (paid elsewhere: recovered; voided or written off: closed).
+    /// </summary>
+    public async Task ReleaseAsync(Guid caseId, CancellationToken ct)
+    {
+        var dunningCase = await db.DunningCases.FirstOrDefaultAsync(c => c.Id == caseId, ct);
+        if (dunningCase is not { Status: DunningStatus.Retrying }) return;
+        var invoice = await db.Invoices.FirstAsync(i => i.Id == dunningCase.InvoiceId, ct);
+        var now = clock.GetUtcNow();
+        if (invoice.Status == InvoiceStatus.Paid) dunningCase.Recover(now);
+        else if (invoice.Status != InvoiceStatus.Open) dunningCase.CloseBecauseInvoiceClosed(now);
+        else
+        {
+            dunningCase.Reset(now);
+            var policy = await PolicyAsync(dunningCase.PolicyVersion, ct);
+            await ScheduleAsync(dunningCase, invoice, policy.Settings, dunningCase.LastDeclineCode ?? DeclineCodes.GenericDecline, ct);
+        }
+        await db.SaveChangesAsync(CancellationToken.None);
+    }
+
+    internal Task<DunningCase?> OpenCaseAsync(Guid invoiceId, CancellationToken ct) =>
+        db.DunningCases.FirstOrDefaultAsync(c => c.InvoiceId == invoiceId
+            && (c.Status == DunningStatus.RetryPending || c.Status == DunningStatus.Retrying || c.Status == DunningStatus.AwaitingPaymentMethod), ct);
+
+    internal async Task<PolicySettingsWithVersion> PolicyAsync(int version, CancellationToken ct)
+    {
+        var found = await db.DunningPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.Version == version, ct);
+        return found is null ? await CurrentPolicyAsync(ct) : new(found.Version, found.Settings);
+    }
+
+    /// <summary>The newest policy version; a new install gets the default saved as version 1 so cases can refer to it.</summary>
+    private async Task<PolicySettingsWithVersion> CurrentPolicyAsync(CancellationToken ct)
+    {
+        var newest = await db.DunningPolicies.AsNoTracking().OrderByDescending(p => p.Version).FirstOrDefaultAsync(ct);
+        if (newest is not null) return new(newest.Version, newest.Settings);
+        // Another node may insert version 1 at the same moment; whichever wins, it holds the same default.
+        await db.Database.ExecuteSqlInterpolatedAsync(
+            $"insert into dunning_policies (version, settings, created_by, reason, created_at) values (1, {JsonSerializer.Serialize(DunningPolicySettings.Default, DunningPolicyConfiguration.Json)}::jsonb, {Actor.System.Name}, {"Default policy"}, {clock.GetUtcNow()}) on conflict do nothing",
+            ct);
+        return new(1, DunningPolicySettings.Default);
+    }
+}
+
+internal sealed record PolicySettingsWithVersion(int Version, DunningPolicySettings Settings);

@@ -1,0 +1,243 @@
+using BillingConsole.Domain.Dunning;
+using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Ledger;
+using BillingConsole.Domain.Payments;
+using BillingConsole.Domain.Subscriptions;
+using BillingConsole.Engine;
+using BillingConsole.Engine.Commands;
+using BillingConsole.Engine.Dunning;
+using BillingConsole.Engine.Payments;
+using BillingConsole.Persistence;
+using BillingConsole.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BillingConsole.Tests.Engine.Dunning;
+
+/// <summary>
+/// Dunning end to end over a real database: a failed billing-run charge opens a case, the retry runner is run once a day
+/// as the fake clock moves on, and every step is checked in the case, invoice, subscription, ledger and audit log.
+/// </summary>
+public sealed class DunningScenarioTests : IAsyncLifetime
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static readonly Actor Agent = new("agent@example.test", "support");
+
+    private MigratedDatabase _database = null!;
+    private EngineServices _engine = null!;
+    private BillingTestData _data = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _database = await TestDatabases.CreateMigratedAsync("dunning");
+        _engine = EngineServices.Create(_database);
+        _data = new BillingTestData(_database, _engine.Clock.GetUtcNow());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _engine.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    /// <summary>An open invoice of 20 for a new customer's subscription, charged once by the billing run.</summary>
+    private async Task<(Guid InvoiceId, Guid CustomerId, ChargeResult First)> BilledInvoiceAsync(string tokenPrefix)
+    {
+        var (plan, price) = await _data.PlanAsync(20m);
+        var customer = await _data.CustomerAsync(tokenPrefix);
+        var subscription = await _data.SubscriptionAsync(customer, price);
+        Guid invoiceId;
+        await using (var scope = _engine.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
+            var tracked = await db.Customers.SingleAsync(c => c.Id == customer.Id, Ct);
+            var snapshot = BillableSubscription.From(subscription, BillablePrice.From(plan, price), null);
+            var generated = _engine.Get<InvoiceGenerator>().Generate(snapshot, [], tracked.CreditBalance, 0m, _data.Now)!;
+            var invoice = await scope.ServiceProvider.GetRequiredService<InvoiceIssuer>().IssueAsync(tracked, generated, null, Ct);
+            await db.SaveChangesAsync(Ct);
+            invoiceId = invoice.Id;
+        }
+        var first = await _engine.InScopeAsync<PaymentProcessor, ChargeResult>(p => p.ChargeAsync(invoiceId, PaymentTrigger.BillingRun, Actor.System, Ct));
+        return (invoiceId, customer.Id, first);
+    }
+
+    private sealed record State(DunningCase? Case, Invoice Invoice, Subscription Subscription, decimal Receivable, decimal Cash, decimal BadDebt,
+        List<PaymentAttempt> Attempts, List<string> Audit);
+
+    private async Task<State> LoadAsync(Guid invoiceId)
+    {
+        await using var db = _database.NewContext();
+        var invoice = await db.Invoices.AsNoTracking().SingleAsync(i => i.Id == invoiceId, Ct);
+        var dunningCase = await db.DunningCases.AsNoTracking().Where(c => c.InvoiceId == invoiceId).OrderByDescending(c => c.OpenedAt).FirstOrDefaultAsync(Ct);
+        var subscription = await db.Subscriptions.AsNoTracking().SingleAsync(s => s.Id == invoice.SubscriptionId, Ct);
+        var ledger = await db.LedgerEntries.AsNoTracking().Where(e => e.InvoiceId == invoiceId).ToListAsync(Ct);
+        decimal Balance(LedgerAccount account) => ledger.Where(e => e.Account == account).Sum(e => e.Debit - e.Credit);
+        var attempts = await db.PaymentAttempts.AsNoTracking().Where(a => a.InvoiceId == invoiceId).OrderBy(a => a.AttemptNumber).ToListAsync(Ct);
+        var ids = new[] { invoiceId.ToString(), dunningCase?.Id.ToString() ?? "" };
+        var audit = await db.AuditLog.AsNoTracking().Where(a => ids.Contains(a.EntityId)).OrderBy(a => a.Id).Select(a => a.Action).ToListAsync(Ct);
+        return new State(dunningCase, invoice, subscription, Balance(LedgerAccount.Receivable), Balance(LedgerAccount.Cash), Balance(LedgerAccount.BadDebt),
+            attempts, audit);
+    }
+
+    private Task<int> RunRetriesAsync() => _engine.Get<DunningRetryRunner>().RunDueAsync(Ct);
+
+    /// <summary>Moves the clock a day at a time, running the retry runner each day, until a retry is made (at most 30 days).</summary>
+    private async Task<int> UntilNextRetryAsync(Guid invoiceId)
+    {
+        for (var day = 1; day <= 30; day++)
+        {
+            _engine.Clock.Advance(TimeSpan.FromDays(1));
+            if (await RunRetriesAsync() > 0) return day;
+            var waiting = await LoadAsync(invoiceId);
+            Assert.Equal(DunningStatus.RetryPending, waiting.Case!.Status);
+            Assert.True(waiting.Case.NextAttemptAt > _engine.Clock.GetUtcNow());
+        }
+        throw new InvalidOperationException("No retry within 30 days.");
+    }
+
+    private async Task ReplaceCardAsync(Guid customerId, string tokenPrefix)
+    {
+        await using var db = _database.NewContext();
+        var customer = await db.Customers.Include(c => c.PaymentMethods).SingleAsync(c => c.Id == customerId, Ct);
+        customer.AttachPaymentMethod("sandbox", tokenPrefix + Guid.NewGuid().ToString("N"), "visa", "4242", 12, 2031, _engine.Clock.GetUtcNow());
+        await db.SaveChangesAsync(Ct);
+    }
+
+    [Fact]
+    public async Task A_soft_decline_is_retried_and_recovers_on_the_third_retry_after_the_card_is_replaced()
+    {
+        var (invoiceId, customerId, first) = await BilledInvoiceAsync("pm_insufficient_funds_");
+
+        Assert.Equal(ChargeStatus.Failed, first.Status);
+        var opened = await LoadAsync(invoiceId);
+        Assert.Equal(DunningStatus.RetryPending, opened.Case!.Status);
+        Assert.Equal(DeclineCodes.InsufficientFunds, opened.Case.LastDeclineCode);
+        Assert.NotNull(opened.Case.NextAttemptAt);
+        Assert.NotNull(opened.Case.NextAttemptReason);
+        Assert.Equal(1, opened.Case.PolicyVersion);
+        Assert.Equal(InvoiceStatus.Open, opened.Invoice.Status);
+        Assert.Equal(SubscriptionStatus.PastDue, opened.Subscription.Status);
+        Assert.Equal(20m, opened.Receivable);
+        Assert.Equal(["dunning.opened"], opened.Audit);
+
+        for (var retry = 1; retry <= 2; retry++)
+        {
+            await UntilNextRetryAsync(invoiceId);
+            var failed = await LoadAsync(invoiceId);
+            Assert.Equal(DunningStatus.RetryPending, failed.Case!.Status);
+            Assert.Equal(retry, failed.Case.RetriesMade);
+            Assert.Equal(retry + 1, failed.Attempts.Count);
+            Assert.Equal(PaymentTrigger.DunningRetry, failed.Attempts[^1].Trigger);
+            Assert.Equal(PaymentAttemptStatus.Failed, failed.Attempts[^1].Status);
+            Assert.True(failed.Case.NextAttemptAt > _engine.Clock.GetUtcNow());
+            Assert.Equal(InvoiceStatus.Open, failed.Invoice.Status);
+            Assert.Equal(SubscriptionStatus.PastDue, failed.Subscription.Status);
+            Assert.Equal(20m, failed.Receivable);
+            Assert.Equal(0m, failed.Cash);
+            Assert.Equal(opened.Case.Id, failed.Case.Id);
+        }
+
+        await ReplaceCardAsync(customerId, "pm_ok_");
+        await UntilNextRetryAsync(invoiceId);
+
+        var recovered = await LoadAsync(invoiceId);
+        Assert.Equal(DunningStatus.Recovered, recovered.Case!.Status);
+        Assert.Equal(3, recovered.Case.RetriesMade);
+        Assert.Null(recovered.Case.NextAttemptAt);
+        Assert.Equal(4, recovered.Attempts.Count);
+        Assert.Single(recovered.Attempts, a => a.Status == PaymentAttemptStatus.Succeeded);
+        Assert.Equal(InvoiceStatus.Paid, recovered.Invoice.Status);
+        Assert.Equal(SubscriptionStatus.Active, recovered.Subscription.Status);
+        Assert.Equal(0m, recovered.Receivable);
+        Assert.Equal(20m, recovered.Cash);
+        Assert.Equal(["dunning.opened", "dunning.recovered"], recovered.Audit);
+    }
+
+    [Fact]
+    public async Task A_hard_decline_waits_for_a_new_payment_method_and_is_never_retried()
+    {
+        var (invoiceId, _, first) = await BilledInvoiceAsync("pm_stolen_card_");
+
+        Assert.Equal(ChargeStatus.Failed, first.Status);
+        for (var day = 1; day <= 30; day++)
+        {
+            _engine.Clock.Advance(TimeSpan.FromDays(1));
+            Assert.Equal(0, await RunRetriesAsync());
+        }
+        var state = await LoadAsync(invoiceId);
+        Assert.Equal(DunningStatus.AwaitingPaymentMethod, state.Case!.Status);
+        Assert.Equal(DeclineCodes.StolenCard, state.Case.LastDeclineCode);
+        Assert.Null(state.Case.NextAttemptAt);
+        Assert.Single(state.Attempts);
+        Assert.Equal(InvoiceStatus.Open, state.Invoice.Status);
+        Assert.Equal(20m, state.Receivable);
+    }
+
+    [Fact]
+    public async Task An_exhausted_budget_marks_the_invoice_uncollectible_and_writes_it_off()
+    {
+        await using (var db = _database.NewContext())
+        {
+            db.DunningPolicies.Add(new DunningPolicyVersion(7, Dunning.Fixed(1, 2) with { AttemptBudget = 2, FinalAction = FinalAction.MarkUncollectible },
+                "test", "Two quick retries", _engine.Clock.GetUtcNow()));
+            await db.SaveChangesAsync(Ct);
+        }
+        var (invoiceId, _, _) = await BilledInvoiceAsync("pm_insufficient_funds_");
+        Assert.Equal(7, (await LoadAsync(invoiceId)).Case!.PolicyVersion);
+
+        await UntilNextRetryAsync(invoiceId);
+        var afterFirst = await LoadAsync(invoiceId);
+        Assert.Equal(DunningStatus.RetryPending, afterFirst.Case!.Status);
+        _engine.Clock.Advance(TimeSpan.FromDays(1));
+        Assert.Equal(1, await RunRetriesAsync());
+
+        var exhausted = await LoadAsync(invoiceId);
+        Assert.Equal(DunningStatus.Exhausted, exhausted.Case!.Status);
+        Assert.Equal("mark_uncollectible", exhausted.Case.FinalAction);
+        Assert.Equal(2, exhausted.Case.RetriesMade);
+        Assert.Equal(InvoiceStatus.Uncollectible, exhausted.Invoice.Status);
+        Assert.Equal(0m, exhausted.Receivable);
+        Assert.Equal(20m, exhausted.BadDebt);
+        Assert.Equal(["dunning.opened", "dunning.final_action"], exhausted.Audit);
+
+        _engine.Clock.Advance(TimeSpan.FromDays(5));
+        Assert.Equal(0, await RunRetriesAsync());
+        Assert.Equal(3, (await LoadAsync(invoiceId)).Attempts.Count);
+    }
+
+    [Fact]
+    public async Task Twenty_concurrent_manual_retries_and_the_runner_make_at_most_one_successful_charge()
+    {
+        var (invoiceId, customerId, _) = await BilledInvoiceAsync("pm_insufficient_funds_");
+        await ReplaceCardAsync(customerId, "pm_ok_");
+        _engine.Clock.Advance(TimeSpan.FromDays(30));
+
+        var manual = Enumerable.Range(0, 20).Select(i => Task.Run(() => _engine.InScopeAsync<DunningCommands, ChargeResult>(
+            c => c.RetryNowAsync(invoiceId, Agent, $"Customer called ({i})", Ct))));
+        var runner = Task.Run(RunRetriesAsync);
+        var results = await Task.WhenAll(manual);
+        await runner;
+
+        var state = await LoadAsync(invoiceId);
+        Assert.Single(state.Attempts, a => a.Status == PaymentAttemptStatus.Succeeded);
+        Assert.True(results.Count(r => r.Status == ChargeStatus.Succeeded) <= 1);
+        Assert.Equal(InvoiceStatus.Paid, state.Invoice.Status);
+        Assert.Equal(DunningStatus.Recovered, state.Case!.Status);
+        Assert.Equal(20m, state.Cash);
+        Assert.Equal(20, state.Audit.Count(a => a == "dunning.retry_now"));
+    }
+
+    [Fact]
+    public async Task A_paused_customer_is_skipped_until_resumed()
+    {
+        var (invoiceId, customerId, _) = await BilledInvoiceAsync("pm_insufficient_funds_");
+        await _engine.InScopeAsync<DunningCommands>(c => c.PauseDunningAsync(customerId, Agent, "Disputing the invoice", Ct));
+        _engine.Clock.Advance(TimeSpan.FromDays(30));
+        Assert.Equal(0, await RunRetriesAsync());
+        Assert.Single((await LoadAsync(invoiceId)).Attempts);
+
+        await _engine.InScopeAsync<DunningCommands>(c => c.ResumeDunningAsync(customerId, Agent, "Dispute settled", Ct));
+        Assert.Equal(1, await RunRetriesAsync());
+        Assert.Equal(2, (await LoadAsync(invoiceId)).Attempts.Count);
+    }
+}

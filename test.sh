@@ -122,6 +122,16 @@ skipped=$(( $(attr "$counters" notExecuted) + $(attr "$counters" notRunnable) ))
 
 STATUS=0
 if [[ $failed -gt 0 ]]; then
+  # CI keeps only the tail of the output: repeat each failure and its message here.
+  say "Failed tests:"
+  tr '\r\n' '  ' <"$trx" | awk 'BEGIN { RS = "</UnitTestResult>" }
+    /outcome="(Failed|Error|Timeout|Aborted)"/ {
+      name = $0; sub(/.*<UnitTestResult[^>]* testName="/, "", name); sub(/".*/, "", name)
+      msg = ""
+      if (match($0, /<Message>[^<]*<\/Message>/)) msg = substr($0, RSTART + 9, RLENGTH - 19)
+      gsub(/&quot;/, "\"", msg); gsub(/&apos;/, "\047", msg); gsub(/&lt;/, "<", msg); gsub(/&gt;/, ">", msg); gsub(/&amp;/, "\\&", msg)
+      printf "  %s\n    %s\n", name, substr(msg, 1, 600)
+    }'
   STATUS=1
 elif [[ $test_rc -ne 0 ]]; then
   say "The test process exited with code $test_rc"

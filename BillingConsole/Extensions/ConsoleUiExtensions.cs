@@ -36,7 +36,6 @@ public static class ConsoleUiExtensions
 
     public static WebApplication MapConsole(this WebApplication app)
     {
-        app.UseStaticFiles();
         app.MapStaticAssets();
         app.MapHealthEndpoints();
         app.MapAccountEndpoints();

@@ -82,6 +82,7 @@ public static class BillingEngineExtensions
         services.AddScoped<IPaymentEvents>(provider => provider.GetRequiredService<DunningService>());
         services.AddSingleton<DunningRetryRunner>();
         services.AddScoped<DunningCommands>();
+        services.AddScoped<InvoiceCommands>();
         services.AddSingleton<BillingChunkWriter>();
         services.AddSingleton<ChargeThrottle>();
         services.AddScoped<BillingRunService>();
@@ -98,6 +99,8 @@ public static class BillingEngineExtensions
         services.AddSingleton<AuditList>();
         services.AddSingleton<OperationsStatus>();
         services.AddSingleton<CustomerDetails>();
+        services.AddSingleton<SubscriptionDetails>();
+        services.AddSingleton<DunningCaseDetails>();
         services.AddSingleton<DashboardQueries>();
         return builder;
     }

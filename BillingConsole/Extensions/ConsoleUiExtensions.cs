@@ -1,3 +1,4 @@
+using BillingConsole.Actions;
 using BillingConsole.Api;
 using BillingConsole.Components;
 using Hangfire;
@@ -17,6 +18,7 @@ public static class ConsoleUiExtensions
             options.SnackbarConfiguration.VisibleStateDuration = 6000;
         });
         builder.Services.AddAntiforgery();
+        builder.Services.AddScoped<ConsoleActions>();
         return builder;
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BillingConsole.Domain.Audit;
+using BillingConsole.Domain.Common;
 using BillingConsole.Persistence;
 
 namespace BillingConsole.Engine.Commands;
@@ -15,6 +16,16 @@ public sealed record Actor(string Name, string? Role)
 public sealed class AuditTrail(BillingDbContext db, TimeProvider clock)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The longest reason the audit log keeps (audit_log.reason).</summary>
+    public const int MaxReasonLength = 1000;
+
+    /// <summary>A person's change needs a reason, checked before anything is read or written.</summary>
+    public static void RequireReason(string? reason)
+    {
+        if (string.IsNullOrWhiteSpace(reason)) throw new DomainRuleException("Give a reason: it goes in the audit log.");
+        if (reason.Length > MaxReasonLength) throw new DomainRuleException($"The reason is at most {MaxReasonLength} characters.");
+    }
 
     public void Record(Actor actor, string action, string entityType, Guid entityId, string reason, object? before = null, object? after = null) =>
         db.AuditLog.Add(new AuditEntry(actor.Name, actor.Role, action, entityType, entityId.ToString(), reason,

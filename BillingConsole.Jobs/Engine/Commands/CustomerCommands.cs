@@ -85,6 +85,20 @@ public sealed class CustomerCommands(
         }, ct);
     }
 
+    /// <summary>
+    /// A support note on the customer's timeline. The note is its own reason in the audit log, so it is held to the audit
+    /// log's length for a reason.
+    /// </summary>
+    public async Task AddNoteAsync(Guid customerId, Actor actor, string note, CancellationToken ct)
+    {
+        AuditTrail.RequireReason(note);
+        if (!await db.Customers.AnyAsync(c => c.Id == customerId, ct)) throw new ResourceNotFoundException("customer", customerId);
+        var added = new CustomerNote { CustomerId = customerId, Author = actor.Name, Body = note.Trim(), CreatedAt = clock.GetStoredNow() };
+        db.CustomerNotes.Add(added);
+        audit.Record(actor, "customer.note_added", "customer", customerId, added.Body, after: new { added.Author, added.Body });
+        await db.SaveChangesAsync(ct);
+    }
+
     /// <summary>Newest first, keyset-paged on (created_at, id) so a page costs the same however deep it is.</summary>
     public async Task<InvoicePage> InvoicesAsync(Guid customerId, int limit, Guid? startingAfter, CancellationToken ct)
     {

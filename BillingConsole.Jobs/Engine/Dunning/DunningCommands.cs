@@ -17,7 +17,7 @@ public sealed class DunningCommands(BillingDbContext db, PaymentProcessor proces
     /// </summary>
     public async Task<ChargeResult> RetryNowAsync(Guid invoiceId, Actor actor, string reason, CancellationToken ct)
     {
-        RequireReason(reason);
+        AuditTrail.RequireReason(reason);
         var result = await processor.ChargeAsync(invoiceId, PaymentTrigger.Manual, actor, ct);
         // The charge saved its own record; whatever a failed event handler left unsaved must not ride along with the audit entry.
         db.ChangeTracker.Clear();
@@ -32,7 +32,7 @@ public sealed class DunningCommands(BillingDbContext db, PaymentProcessor proces
     /// </summary>
     public async Task<bool> ResetStuckCaseAsync(Guid caseId, Actor actor, string reason, CancellationToken ct)
     {
-        RequireReason(reason);
+        AuditTrail.RequireReason(reason);
         var invoiceId = await db.DunningCases.Where(c => c.Id == caseId).Select(c => (Guid?)c.InvoiceId).FirstOrDefaultAsync(ct)
             ?? throw new ResourceNotFoundException("dunning case", caseId);
         // A success found here closes the case through the payment events.
@@ -58,16 +58,11 @@ public sealed class DunningCommands(BillingDbContext db, PaymentProcessor proces
 
     private async Task SetPausedAsync(Guid customerId, bool paused, Actor actor, string reason, CancellationToken ct)
     {
-        RequireReason(reason);
+        AuditTrail.RequireReason(reason);
         var customer = await db.Customers.FirstOrDefaultAsync(c => c.Id == customerId, ct) ?? throw new ResourceNotFoundException("customer", customerId);
         if (paused) customer.PauseDunning();
         else customer.ResumeDunning();
         audit.Record(actor, paused ? "dunning.paused" : "dunning.resumed", "customer", customerId, reason);
         await db.SaveChangesAsync(ct);
-    }
-
-    private static void RequireReason(string reason)
-    {
-        if (string.IsNullOrWhiteSpace(reason)) throw new DomainRuleException("Give a reason: it goes in the audit log.");
     }
 }

@@ -1,0 +1,138 @@
+using System.Security.Claims;
+using BillingConsole.Domain.Common;
+using BillingConsole.Engine.Commands;
+using BillingConsole.Engine.Dunning;
+using BillingConsole.Engine.Payments;
+using BillingConsole.Extensions;
+using FluentValidation;
+using Microsoft.AspNetCore.Authorization;
+
+namespace BillingConsole.Actions;
+
+/// <summary>How an action ended: done, done with a disappointing answer (a declined card), refused by policy, or failed by a rule.</summary>
+public enum ActionStatus { Done, Declined, Refused, Failed }
+
+public record ActionOutcome(ActionStatus Status, string Message);
+
+/// <param name="Value">What the engine returned; default unless the action ran.</param>
+public sealed record ActionOutcome<T>(ActionStatus Status, string Message, T? Value) : ActionOutcome(Status, Message);
+
+/// <summary>
+/// Everything a person can do from the console pages, each behind its policy checked here, on the server, against the
+/// signed-in user, whatever the page showed. An allowed action runs its engine command in a scope of its own (a fresh
+/// unit of work, not the circuit's) under the user's name and role; rule violations come back as a message, not an exception.
+/// </summary>
+public sealed class ConsoleActions(IAuthorizationService authorization, IServiceScopeFactory scopes, ILogger<ConsoleActions> logger)
+{
+    public const string RefusedMessage = "Your role does not allow this action.";
+
+    public Task<ActionOutcome<ChargeResult>> RetryPaymentAsync(ClaimsPrincipal user, Guid invoiceId, string reason) =>
+        RunAsync<DunningCommands, ChargeResult>(user, ConsolePolicies.Support, (commands, actor) => commands.RetryNowAsync(invoiceId, actor, reason, default),
+            DescribeCharge);
+
+    public Task<ActionOutcome<InvoiceView>> VoidInvoiceAsync(ClaimsPrincipal user, Guid invoiceId, string reason) =>
+        RunAsync<InvoiceCommands, InvoiceView>(user, ConsolePolicies.Admin, (commands, actor) => commands.VoidAsync(invoiceId, actor, reason, default),
+            invoice => (ActionStatus.Done, $"Invoice {invoice.Number} is void."));
+
+    public Task<ActionOutcome<InvoiceView>> MarkUncollectibleAsync(ClaimsPrincipal user, Guid invoiceId, string reason) =>
+        RunAsync<InvoiceCommands, InvoiceView>(user, ConsolePolicies.Admin, (commands, actor) => commands.MarkUncollectibleAsync(invoiceId, actor, reason, default),
+            invoice => (ActionStatus.Done, $"Invoice {invoice.Number} is written off as uncollectible."));
+
+    public Task<ActionOutcome<bool>> AddNoteAsync(ClaimsPrincipal user, Guid customerId, string note) =>
+        RunAsync<CustomerCommands, bool>(user, ConsolePolicies.Support, async (commands, actor) =>
+        {
+            await commands.AddNoteAsync(customerId, actor, note, default);
+            return true;
+        }, _ => (ActionStatus.Done, "Note added."));
+
+    public Task<ActionOutcome<bool>> ResetDunningCaseAsync(ClaimsPrincipal user, Guid caseId, string reason) =>
+        RunAsync<DunningCommands, bool>(user, ConsolePolicies.Support, (commands, actor) => commands.ResetStuckCaseAsync(caseId, actor, reason, default),
+            reset => reset
+                ? (ActionStatus.Done, "The case is back in the retry queue.")
+                : (ActionStatus.Declined, "Nothing was reset: the gateway reported a successful payment, or the case is no longer open."));
+
+    public Task<ActionOutcome<bool>> PauseDunningAsync(ClaimsPrincipal user, Guid customerId, string reason) =>
+        RunAsync<DunningCommands, bool>(user, ConsolePolicies.Support, async (commands, actor) =>
+        {
+            await commands.PauseDunningAsync(customerId, actor, reason, default);
+            return true;
+        }, _ => (ActionStatus.Done, "Dunning is paused for this customer."));
+
+    public Task<ActionOutcome<bool>> ResumeDunningAsync(ClaimsPrincipal user, Guid customerId, string reason) =>
+        RunAsync<DunningCommands, bool>(user, ConsolePolicies.Support, async (commands, actor) =>
+        {
+            await commands.ResumeDunningAsync(customerId, actor, reason, default);
+            return true;
+        }, _ => (ActionStatus.Done, "Dunning is resumed for this customer."));
+
+    public Task<ActionOutcome<PlanChangeView>> PreviewPlanChangeAsync(ClaimsPrincipal user, Guid subscriptionId, ChangePlan change) =>
+        RunAsync<SubscriptionCommands, PlanChangeView>(user, ConsolePolicies.Read, (commands, _) => commands.PreviewChangeAsync(subscriptionId, change, default),
+            _ => (ActionStatus.Done, "Preview ready."));
+
+    public Task<ActionOutcome<PlanChangeView>> ChangePlanAsync(ClaimsPrincipal user, Guid subscriptionId, ChangePlan change, string reason) =>
+        RunAsync<SubscriptionCommands, PlanChangeView>(user, ConsolePolicies.Support,
+            (commands, actor) => commands.ChangePlanAsync(subscriptionId, change, actor, reason, default),
+            view => (ActionStatus.Done, view.Invoice is { } invoice
+                ? $"Plan changed; invoice {invoice.Number} issued for {Currencies.Format(new Money(invoice.Total, invoice.Currency))}."
+                : $"Plan change scheduled for {view.Quote.EffectiveAt:yyyy-MM-dd}."));
+
+    public Task<ActionOutcome<SubscriptionView>> CancelSubscriptionAsync(ClaimsPrincipal user, Guid subscriptionId, string when, string reason) =>
+        RunAsync<SubscriptionCommands, SubscriptionView>(user, ConsolePolicies.Support,
+            (commands, actor) => commands.CancelAsync(subscriptionId, new CancelSubscription(when), actor, reason, default),
+            view => (ActionStatus.Done, view.CancelAtPeriodEnd
+                ? $"The subscription cancels at the period end, {view.CurrentPeriodEnd:yyyy-MM-dd}."
+                : "The subscription is canceled."));
+
+    public Task<ActionOutcome<SubscriptionView>> PauseSubscriptionAsync(ClaimsPrincipal user, Guid subscriptionId, string reason) =>
+        RunAsync<SubscriptionCommands, SubscriptionView>(user, ConsolePolicies.Support,
+            (commands, actor) => commands.PauseAsync(subscriptionId, actor, reason, default),
+            _ => (ActionStatus.Done, "The subscription is paused."));
+
+    public Task<ActionOutcome<SubscriptionChangeView>> ResumeSubscriptionAsync(ClaimsPrincipal user, Guid subscriptionId, string reason) =>
+        RunAsync<SubscriptionCommands, SubscriptionChangeView>(user, ConsolePolicies.Support,
+            (commands, actor) => commands.ResumeAsync(subscriptionId, actor, reason, default),
+            view => (ActionStatus.Done, view.Invoice is { } invoice
+                ? $"The subscription is active again; invoice {invoice.Number} issued for the new period."
+                : "The subscription is active again."));
+
+    public Task<ActionOutcome<InvoiceView?>> UpcomingInvoiceAsync(ClaimsPrincipal user, Guid subscriptionId) =>
+        RunAsync<SubscriptionCommands, InvoiceView?>(user, ConsolePolicies.Read, (commands, _) => commands.UpcomingInvoiceAsync(subscriptionId, default),
+            invoice => invoice is null ? (ActionStatus.Declined, "Nothing will be invoiced at the period end.") : (ActionStatus.Done, "Preview ready."));
+
+    /// <summary>The audit log's actor: the signed-in user's display name and highest console role.</summary>
+    public static Actor ActorOf(ClaimsPrincipal user) =>
+        new(user.Identity?.Name ?? user.FindFirst("sub")?.Value ?? "unknown", user.HighestRole());
+
+    private async Task<ActionOutcome<T>> RunAsync<TService, T>(ClaimsPrincipal user, string policy, Func<TService, Actor, Task<T>> work,
+        Func<T, (ActionStatus Status, string Message)> describe) where TService : notnull
+    {
+        if (!(await authorization.AuthorizeAsync(user, policy)).Succeeded)
+        {
+            logger.LogWarning("{User} was refused an action that needs {Policy}.", user.Identity?.Name ?? "an anonymous user", policy);
+            return new(ActionStatus.Refused, RefusedMessage, default);
+        }
+        await using var scope = scopes.CreateAsyncScope();
+        try
+        {
+            var value = await work(scope.ServiceProvider.GetRequiredService<TService>(), ActorOf(user));
+            var (status, message) = describe(value);
+            return new(status, message, value);
+        }
+        catch (ValidationException e)
+        {
+            return new(ActionStatus.Failed, string.Join(" ", e.Errors.Select(error => error.ErrorMessage)), default);
+        }
+        catch (Exception e) when (e is DomainRuleException or ResourceNotFoundException or IllegalTransitionException)
+        {
+            return new(ActionStatus.Failed, e.Message, default);
+        }
+    }
+
+    private static (ActionStatus, string) DescribeCharge(ChargeResult result) => result.Status switch
+    {
+        ChargeStatus.Succeeded => (ActionStatus.Done, "The payment succeeded: the invoice is paid."),
+        ChargeStatus.Failed => (ActionStatus.Declined, $"The payment was declined ({result.DeclineCode})."),
+        ChargeStatus.Unknown => (ActionStatus.Declined, "The gateway did not answer in time; the attempt is checked with the gateway before any new charge."),
+        _ => (ActionStatus.Failed, result.Message ?? "Nothing was charged."),
+    };
+}

@@ -1,0 +1,42 @@
+using System.Security.Claims;
+using BillingConsole.Actions;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
+
+namespace BillingConsole.Components.Shared;
+
+/// <summary>
+/// What every detail page does: load what it shows, and run an action through the reason dialog, report the outcome in a
+/// snackbar and load again. The actions themselves check the user's policy on the server (<see cref="ConsoleActions"/>).
+/// </summary>
+public abstract class DetailPageBase : ComponentBase
+{
+    [Inject] protected ConsoleActions Actions { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
+
+    protected abstract Task LoadAsync();
+
+    protected override Task OnParametersSetAsync() => LoadAsync();
+
+    protected async Task<ClaimsPrincipal> UserAsync() => (await AuthenticationState).User;
+
+    protected async Task ActAsync(string title, string confirmText, Func<ClaimsPrincipal, string, Task<ActionOutcome>> action,
+        string? message = null, string label = "Reason", Color confirmColor = Color.Primary)
+    {
+        var user = await UserAsync();
+        var outcome = await ReasonDialog.AskAsync(Dialogs, title, confirmText, reason => action(user, reason), message, label, confirmColor);
+        if (outcome is null) return;
+        Report(outcome);
+        await LoadAsync();
+    }
+
+    protected void Report(ActionOutcome outcome) => Snackbar.Add(outcome.Message, outcome.Status switch
+    {
+        ActionStatus.Done => Severity.Success,
+        ActionStatus.Declined => Severity.Warning,
+        _ => Severity.Error,
+    });
+}

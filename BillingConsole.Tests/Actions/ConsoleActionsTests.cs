@@ -1,0 +1,172 @@
+using System.Security.Claims;
+using BillingConsole.Actions;
+using BillingConsole.Engine.Commands;
+using BillingConsole.Extensions;
+using BillingConsole.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace BillingConsole.Tests.Actions;
+
+/// <summary>
+/// The role matrix, checked without a browser against the console host's own services: every action run as every role
+/// (and as a user without one). A role without the action's policy is refused on the server and nothing in the database
+/// changes; a role with it gets the action done and the database shows it.
+/// </summary>
+public sealed class ConsoleActionsTests(ConsoleAppHost host)
+{
+    private const string Reason = "Role matrix";
+    private const string NoRole = "none";
+
+    /// <summary>The matrix as the README states it: support and admin act on payments, dunning, notes and subscriptions; only admins void or write off.</summary>
+    private static readonly Dictionary<string, string[]> AllowedRoles = new()
+    {
+        ["retry_payment"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+        ["void_invoice"] = [ConsoleRoles.Admin],
+        ["mark_uncollectible"] = [ConsoleRoles.Admin],
+        ["add_note"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+        ["reset_dunning_case"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+        ["pause_dunning"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+        ["resume_dunning"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+        ["change_plan"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+        ["cancel_subscription"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+        ["pause_subscription"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+        ["resume_subscription"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+    };
+
+    private sealed record ConsoleAction(Func<ConsoleActions, ClaimsPrincipal, FailedInvoice, Task<ActionOutcome>> Run,
+        Func<ConsoleActions, FailedInvoice, Task>? Prepare = null);
+
+    private static readonly Dictionary<string, ConsoleAction> Actions = new()
+    {
+        ["retry_payment"] = new(async (a, u, f) => await a.RetryPaymentAsync(u, f.InvoiceId, Reason)),
+        ["void_invoice"] = new(async (a, u, f) => await a.VoidInvoiceAsync(u, f.InvoiceId, Reason)),
+        ["mark_uncollectible"] = new(async (a, u, f) => await a.MarkUncollectibleAsync(u, f.InvoiceId, Reason)),
+        ["add_note"] = new(async (a, u, f) => await a.AddNoteAsync(u, f.CustomerId, "A note from the role matrix")),
+        ["reset_dunning_case"] = new(async (a, u, f) => await a.ResetDunningCaseAsync(u, f.CaseId, Reason)),
+        ["pause_dunning"] = new(async (a, u, f) => await a.PauseDunningAsync(u, f.CustomerId, Reason)),
+        ["resume_dunning"] = new(async (a, u, f) => await a.ResumeDunningAsync(u, f.CustomerId, Reason),
+            async (a, f) => await a.PauseDunningAsync(User(ConsoleRoles.Admin), f.CustomerId, "setup")),
+        ["change_plan"] = new(async (a, u, f) => await a.ChangePlanAsync(u, f.SubscriptionId, new ChangePlan(f.UpgradePriceId, 2, "at_period_end", null), Reason)),
+        ["cancel_subscription"] = new(async (a, u, f) => await a.CancelSubscriptionAsync(u, f.SubscriptionId, CancelWhen.Now, Reason)),
+        // A past-due subscription cannot be paused: the payment is recovered first.
+        ["pause_subscription"] = new(async (a, u, f) => await a.PauseSubscriptionAsync(u, f.SubscriptionId, Reason),
+            async (a, f) => await a.RetryPaymentAsync(User(ConsoleRoles.Admin), f.InvoiceId, "setup")),
+        ["resume_subscription"] = new(async (a, u, f) => await a.ResumeSubscriptionAsync(u, f.SubscriptionId, Reason),
+            async (a, f) =>
+            {
+                await a.RetryPaymentAsync(User(ConsoleRoles.Admin), f.InvoiceId, "setup");
+                await a.PauseSubscriptionAsync(User(ConsoleRoles.Admin), f.SubscriptionId, "setup");
+            }),
+    };
+
+    public static TheoryData<string> ActionNames => [.. AllowedRoles.Keys];
+
+    [Fact]
+    public void Every_action_is_in_the_matrix() => Assert.Equal(AllowedRoles.Keys.Order(), Actions.Keys.Order());
+
+    [Theory]
+    [MemberData(nameof(ActionNames))]
+    public async Task An_action_is_refused_on_the_server_to_roles_without_its_policy_and_changes_nothing(string action)
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        var consoleActions = scope.ServiceProvider.GetRequiredService<ConsoleActions>();
+        foreach (var role in new[] { NoRole, ConsoleRoles.Finance, ConsoleRoles.Support, ConsoleRoles.Admin })
+        {
+            var failed = await FailedInvoices.CreateAsync(host.Services);
+            if (Actions[action].Prepare is { } prepare) await prepare(consoleActions, failed);
+            var before = await SnapshotAsync(failed);
+
+            var outcome = await Actions[action].Run(consoleActions, User(role), failed);
+
+            var after = await SnapshotAsync(failed);
+            if (AllowedRoles[action].Contains(role))
+            {
+                Assert.True(outcome.Status is ActionStatus.Done, $"{action} as {role}: {outcome.Status} {outcome.Message}");
+                Assert.NotEqual(before, after);
+            }
+            else
+            {
+                Assert.Equal(ActionStatus.Refused, outcome.Status);
+                Assert.Equal(ConsoleActions.RefusedMessage, outcome.Message);
+                Assert.Equal(before, after);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(ConsoleRoles.Finance)]
+    [InlineData(ConsoleRoles.Support)]
+    [InlineData(ConsoleRoles.Admin)]
+    public async Task Every_role_previews_plan_changes_and_the_next_invoice_without_writing(string role)
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        var consoleActions = scope.ServiceProvider.GetRequiredService<ConsoleActions>();
+        var failed = await FailedInvoices.CreateAsync(host.Services);
+        var before = await SnapshotAsync(failed);
+
+        var change = await consoleActions.PreviewPlanChangeAsync(User(role), failed.SubscriptionId, new ChangePlan(failed.UpgradePriceId, 1, "immediate", null));
+        var upcoming = await consoleActions.UpcomingInvoiceAsync(User(role), failed.SubscriptionId);
+        var refused = await consoleActions.UpcomingInvoiceAsync(User(NoRole), failed.SubscriptionId);
+
+        Assert.Equal(ActionStatus.Done, change.Status);
+        Assert.True(change.Value!.Quote.IsUpgrade);
+        Assert.Equal(InvoiceView.PreviewStatus, change.Value.Invoice!.Status);
+        Assert.Equal(ActionStatus.Done, upcoming.Status);
+        Assert.Equal(20m, upcoming.Value!.Subtotal);
+        Assert.Equal(ActionStatus.Refused, refused.Status);
+        Assert.Null(refused.Value);
+        Assert.Equal(before, await SnapshotAsync(failed));
+    }
+
+    [Fact]
+    public async Task A_rule_broken_by_an_allowed_user_comes_back_as_a_message_and_the_audit_names_the_user()
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        var consoleActions = scope.ServiceProvider.GetRequiredService<ConsoleActions>();
+        var failed = await FailedInvoices.CreateAsync(host.Services);
+
+        var blank = await consoleActions.VoidInvoiceAsync(User(ConsoleRoles.Admin), failed.InvoiceId, " ");
+        var retried = await consoleActions.RetryPaymentAsync(User(ConsoleRoles.Support), failed.InvoiceId, "Customer replaced the card");
+        var voidPaid = await consoleActions.VoidInvoiceAsync(User(ConsoleRoles.Admin), failed.InvoiceId, "Too late");
+
+        Assert.Equal((ActionStatus.Failed, "Give a reason: it goes in the audit log."), (blank.Status, blank.Message));
+        Assert.Equal(ActionStatus.Done, retried.Status);
+        Assert.Equal((ActionStatus.Failed, "A paid invoice cannot be voided."), (voidPaid.Status, voidPaid.Message));
+        var snapshot = await SnapshotAsync(failed);
+        Assert.Contains("\"actor\":\"Matrix support\"", snapshot);
+        Assert.Contains("\"actor_role\":\"support\"", snapshot);
+        Assert.Contains("Customer replaced the card (succeeded)", snapshot);
+    }
+
+    private static ClaimsPrincipal User(string role)
+    {
+        var claims = new List<Claim> { new("name", $"Matrix {role}"), new("sub", $"matrix-{role}") };
+        if (role != NoRole) claims.Add(new Claim(ConsoleRoles.ClaimType, role));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, "test", "name", ConsoleRoles.ClaimType));
+    }
+
+    /// <summary>Every row the actions could touch for this customer, as JSON, audit entries included.</summary>
+    private async Task<string> SnapshotAsync(FailedInvoice failed)
+    {
+        var dataSource = host.Services.GetRequiredService<NpgsqlDataSource>();
+        await using var command = dataSource.CreateCommand("""
+            select json_build_object(
+              'customers', (select json_agg(t order by t.id) from customers t where t.id = $1),
+              'payment_methods', (select json_agg(t order by t.id) from payment_methods t where t.customer_id = $1),
+              'subscriptions', (select json_agg(t order by t.id) from subscriptions t where t.customer_id = $1),
+              'invoices', (select json_agg(t order by t.id) from invoices t where t.customer_id = $1),
+              'payment_attempts', (select json_agg(t order by t.id) from payment_attempts t where t.customer_id = $1),
+              'dunning_cases', (select json_agg(t order by t.id) from dunning_cases t where t.customer_id = $1),
+              'ledger_entries', (select json_agg(t order by t.id) from ledger_entries t where t.customer_id = $1),
+              'customer_notes', (select json_agg(t order by t.id) from customer_notes t where t.customer_id = $1),
+              'audit_log', (select json_agg(t order by t.id) from audit_log t where t.entity_id = any($2)))::text
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = failed.CustomerId });
+        command.Parameters.Add(new NpgsqlParameter
+        {
+            Value = new[] { failed.CustomerId, failed.SubscriptionId, failed.InvoiceId, failed.CaseId }.Select(id => id.ToString()).ToArray(),
+        });
+        return (string)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
+}

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using BillingConsole.ReadModels;
 using BillingConsole.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Npgsql;
 using static Microsoft.Playwright.Assertions;
 
 namespace BillingConsole.Tests.Browser;
@@ -18,9 +21,13 @@ public sealed class ConsoleWorkflowTests(OidcConsoleHost console, ConsoleAppHost
         var page = await context.NewPageAsync();
         await ConsolePages.SignInThroughProviderAsync(page, "sam", "/customers");
 
-        await page.Locator("[data-testid=filter-search] input, input[data-testid=filter-search]").FillAsync(failed.Email);
-        await page.GetByTestId("filter-apply").ClickAsync();
         var grid = page.GetByTestId("customer-grid");
+        await Expect(grid.Locator("tbody tr.mud-table-row").First).ToBeVisibleAsync();
+        var search = page.Locator("[data-testid=filter-search] input, input[data-testid=filter-search]");
+        await search.FillAsync(failed.Email);
+        await search.PressAsync("Tab");
+        await page.GetByTestId("filter-apply").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("search="));
         await Expect(grid.GetByText(failed.Email)).ToBeVisibleAsync();
         await Expect(grid.Locator("tbody tr.mud-table-row")).ToHaveCountAsync(1);
         await BrowserFixture.ScreenshotAsync(page, "support-1-customer-search");
@@ -65,47 +72,60 @@ public sealed class ConsoleWorkflowTests(OidcConsoleHost console, ConsoleAppHost
     [Fact]
     public async Task Finance_drills_from_the_aging_figure_into_overdue_invoices_and_exports_them_as_CSV()
     {
+        // Fresh failures (this run's other tests make them) fall due today; one 45 days overdue puts the 31–60 bucket to the test alone.
+        var overdue = await FailedInvoices.CreateAsync(host.Services);
+        var number = await BackdateDueDateAsync(overdue.InvoiceId, TimeSpan.FromDays(45));
+        await using (var scope = host.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<DashboardRefresher>().RefreshAsync(TestContext.Current.CancellationToken);
         await using var context = await browser.NewContextAsync(console.BaseAddress);
         var page = await context.NewPageAsync();
         await ConsolePages.SignInThroughProviderAsync(page, "fiona", "/");
 
-        var aging = page.GetByTestId("receivables-aging");
-        await Expect(aging).ToBeVisibleAsync();
+        var bucket = page.GetByTestId("receivables-aging").Locator("tbody tr").Filter(new() { Has = page.GetByTestId("aging-31") });
+        await Expect(bucket).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "finance-1-dashboard");
-        await (await FirstNonEmptyBucketAsync(aging)).Locator("a").ClickAsync();
+        var expected = int.Parse(await bucket.Locator("td").Nth(1).InnerTextAsync(), NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+        Assert.True(expected >= 1);
+        await page.GetByTestId("aging-31").ClickAsync();
 
-        await page.WaitForURLAsync(new Regex(@"/invoices\?status=open&dueTo=\d{4}-\d{2}-\d{2}"));
+        await page.WaitForURLAsync(new Regex(@"/invoices\?status=open&dueTo=\d{4}-\d{2}-\d{2}&dueFrom=\d{4}-\d{2}-\d{2}"));
         var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri(page.Url).Query);
         var dueTo = DateOnly.Parse(query["dueTo"]!, CultureInfo.InvariantCulture);
-        DateOnly? dueFrom = query.TryGetValue("dueFrom", out var from) ? DateOnly.Parse(from!, CultureInfo.InvariantCulture) : null;
+        var dueFrom = DateOnly.Parse(query["dueFrom"]!, CultureInfo.InvariantCulture);
         var grid = page.GetByTestId("invoice-grid");
-        await Expect(grid.Locator("tbody tr.mud-table-row").First).ToBeVisibleAsync();
-        var caption = page.Locator(".mud-table-pagination-caption");
-        await Expect(caption).ToContainTextAsync(" of ");
-        // The list is live and the figure a snapshot: the CSV is checked against the list the person is looking at.
-        var expected = int.Parse(Regex.Match(await caption.InnerTextAsync(), @"of ([\d,]+)").Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
-        Assert.True(expected > 0);
+        await Expect(grid.GetByText(number)).ToBeVisibleAsync();
+        await Expect(page.Locator(".mud-table-pagination-caption").Filter(new() { HasTextRegex = new Regex(@"\d+ of \d") }))
+            .ToContainTextAsync($"of {expected:N0}");
         await Expect(grid.Locator("tbody tr.mud-table-row .status-chip[data-status=open]")).ToHaveCountAsync(Math.Min(expected, 25));
         await BrowserFixture.ScreenshotAsync(page, "finance-2-overdue-invoices");
 
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-csv").ClickAsync());
-        var path = await download.PathAsync();
-        var lines = await File.ReadAllLinesAsync(path, TestContext.Current.CancellationToken);
+        var lines = await File.ReadAllLinesAsync(await download.PathAsync(), TestContext.Current.CancellationToken);
 
         Assert.Matches(@"^invoices-\d{8}-\d{4}\.csv$", download.SuggestedFilename);
         var header = CsvCells(lines[0]);
         var rows = lines.Skip(1).Where(l => l.Length > 0).Select(CsvCells).ToList();
         Assert.Equal(expected, rows.Count);
-        Assert.All(rows, row => Assert.Equal(header.Count, row.Count));
         int Column(string name) => header.IndexOf(name);
+        Assert.Contains(rows, row => row[Column("Number")] == number);
         Assert.All(rows, row =>
         {
+            Assert.Equal(header.Count, row.Count);
             Assert.Equal("open", row[Column("Status")]);
             var due = DateOnly.FromDateTime(DateTime.Parse(row[Column("DueAt")], CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal));
-            Assert.True(due <= dueTo, $"{due} is after {dueTo}");
-            if (dueFrom is { } lower) Assert.True(due >= lower, $"{due} is before {lower}");
+            Assert.InRange(due, dueFrom, dueTo);
             Assert.True(decimal.Parse(row[Column("AmountDue")], CultureInfo.InvariantCulture) > 0m);
         });
+    }
+
+    /// <summary>Moves an invoice's issue and due dates back, as if it had been waiting that long; returns its number.</summary>
+    private async Task<string> BackdateDueDateAsync(Guid invoiceId, TimeSpan by)
+    {
+        await using var command = host.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(
+            "update invoices set created_at = created_at - $2, issued_at = issued_at - $2, due_at = due_at - $2 where id = $1 returning number");
+        command.Parameters.Add(new NpgsqlParameter { Value = invoiceId });
+        command.Parameters.Add(new NpgsqlParameter { Value = by });
+        return (string)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
     }
 
     /// <summary>One CSV record's cells (RFC 4180 quoting; the export writes one record per line).</summary>
@@ -124,21 +144,5 @@ public sealed class ConsoleWorkflowTests(OidcConsoleHost console, ConsoleAppHost
         }
         cells.Add(cell.ToString());
         return cells;
-    }
-
-    /// <summary>
-    /// The oldest-first aging bucket that holds invoices, past 30 days where there are any: other tests keep adding invoices
-    /// that fall due today, and the list and its export should count the same invoices.
-    /// </summary>
-    private static async Task<ILocator> FirstNonEmptyBucketAsync(ILocator aging)
-    {
-        var rows = aging.Locator("tbody tr");
-        var count = await rows.CountAsync();
-        foreach (var i in Enumerable.Range(1, count - 1).Append(0))
-        {
-            var invoices = await rows.Nth(i).Locator("td").Nth(1).InnerTextAsync();
-            if (invoices.Trim() != "0") return rows.Nth(i);
-        }
-        throw new InvalidOperationException("Every aging bucket is empty: the demo data should hold overdue invoices.");
     }
 }

@@ -1,5 +1,6 @@
 using BillingConsole.ReadModels;
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Routing;
 using MudBlazor;
 
 namespace BillingConsole.Components.Shared;
@@ -8,7 +9,7 @@ namespace BillingConsole.Components.Shared;
 /// What every console list does: the applied filter lives in the URL (so a link reproduces the view), the form edits a copy,
 /// and the grid pages and sorts on the server.
 /// </summary>
-public abstract class ListPageBase<TFilter, TRow> : ComponentBase where TFilter : class, new()
+public abstract class ListPageBase<TFilter, TRow> : ComponentBase, IDisposable where TFilter : class, new()
 {
     [Inject] protected NavigationManager Navigation { get; set; } = default!;
 
@@ -24,11 +25,29 @@ public abstract class ListPageBase<TFilter, TRow> : ComponentBase where TFilter 
 
     protected string ExportHref(string exportPath) => exportPath + ListFilters.ToQueryString(Filter);
 
-    protected override async Task OnParametersSetAsync()
+    protected override void OnInitialized()
     {
-        (Filter, FilterErrors) = ListFilters.Parse<TFilter>(Navigation.Uri);
-        (Edit, _) = ListFilters.Parse<TFilter>(Navigation.Uri);
-        if (Grid is not null) await Grid.ReloadServerData();
+        Show(Navigation.Uri);
+        // Applying a filter only changes the query string: the router keeps this page and sets no parameters on it, so the
+        // new address is picked up here. Parameter updates (a layout re-render) leave a filter being typed alone.
+        Navigation.LocationChanged += OnLocationChanged;
+    }
+
+    private void OnLocationChanged(object? sender, LocationChangedEventArgs e)
+    {
+        if (!string.Equals(new Uri(e.Location).AbsolutePath, Path, StringComparison.OrdinalIgnoreCase)) return;
+        _ = InvokeAsync(async () =>
+        {
+            Show(e.Location);
+            if (Grid is not null) await Grid.ReloadServerData();
+            StateHasChanged();
+        });
+    }
+
+    private void Show(string address)
+    {
+        (Filter, FilterErrors) = ListFilters.Parse<TFilter>(address);
+        (Edit, _) = ListFilters.Parse<TFilter>(address);
     }
 
     protected async Task<GridData<TRow>> LoadAsync(GridState<TRow> state, CancellationToken ct) =>
@@ -36,5 +55,15 @@ public abstract class ListPageBase<TFilter, TRow> : ComponentBase where TFilter 
 
     protected void Apply() => Navigation.NavigateTo(Path + ListFilters.ToQueryString(Edit));
 
-    protected void Clear() => Navigation.NavigateTo(Path);
+    protected void Clear()
+    {
+        Edit = new();
+        Navigation.NavigateTo(Path);
+    }
+
+    public void Dispose()
+    {
+        Navigation.LocationChanged -= OnLocationChanged;
+        GC.SuppressFinalize(this);
+    }
 }

@@ -55,7 +55,7 @@ public sealed class ConsoleWorkflowTests(OidcConsoleHost console, ConsoleAppHost
 
         await Expect(page.Locator(".mud-snackbar")).ToContainTextAsync("The payment succeeded");
         await Expect(page.GetByTestId("amount-due")).ToContainTextAsync("$0.00");
-        await Expect(page.Locator("[data-testid=invoice-number] ~ .status-chip").First).ToHaveAttributeAsync("data-status", "paid");
+        await Expect(page.GetByTestId("invoice-status").Locator(".status-chip")).ToHaveAttributeAsync("data-status", "paid");
         await Expect(page.GetByTestId("dunning-case")).ToContainTextAsync("recovered");
         await Expect(page.GetByTestId("payment-attempts")).ToContainTextAsync("succeeded");
         await Expect(page.GetByTestId("retry-payment")).ToHaveCountAsync(0);

@@ -9,8 +9,9 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace BillingConsole.Tests.Infrastructure;
 
-/// <param name="UpgradePriceId">A dearer monthly price of the same currency, to change plan to.</param>
-public sealed record FailedInvoice(Guid CustomerId, string Email, Guid SubscriptionId, Guid InvoiceId, Guid CaseId, Guid UpgradePriceId);
+/// <param name="UpgradePriceId">A dearer monthly price of the same currency, to change plan to, on a plan of its own called <paramref name="UpgradePlanName"/>.</param>
+public sealed record FailedInvoice(Guid CustomerId, string Email, Guid SubscriptionId, Guid InvoiceId, Guid CaseId, Guid UpgradePriceId,
+    string UpgradePlanName);
 
 /// <summary>
 /// A customer whose first invoice failed, made through the engine's own commands: subscribed without a trial (the invoice is
@@ -26,7 +27,7 @@ public static class FailedInvoices
         var ct = TestContext.Current.CancellationToken;
         var plan = new Plan($"p-{Guid.NewGuid():N}"[..20], $"Starter {amount}", "Test plan");
         var price = plan.AddPrice(new Money(amount, "USD"), BillingInterval.Month, 0);
-        var upgrade = new Plan($"u-{Guid.NewGuid():N}"[..20], $"Growth {amount * 2}", "Test plan");
+        var upgrade = new Plan($"u-{Guid.NewGuid():N}"[..20], $"Growth {Guid.NewGuid():N}"[..15], "Test plan");
         var upgradePrice = upgrade.AddPrice(new Money(amount * 2, "USD"), BillingInterval.Month, 0);
         await InScopeAsync<BillingDbContext>(services, async db =>
         {
@@ -48,7 +49,7 @@ public static class FailedInvoices
         await AttachCardAsync(services, customer.Id, "pm_ok_");
         var caseId = await InScopeAsync<BillingDbContext, Guid>(services,
             db => db.DunningCases.Where(c => c.InvoiceId == invoiceId).Select(c => c.Id).SingleAsync(ct));
-        return new FailedInvoice(customer.Id, email, subscription.Subscription.Id, invoiceId, caseId, upgradePrice.Id);
+        return new FailedInvoice(customer.Id, email, subscription.Subscription.Id, invoiceId, caseId, upgradePrice.Id, upgrade.Name);
     }
 
     private static Task AttachCardAsync(IServiceProvider services, Guid customerId, string tokenPrefix) =>

@@ -18,10 +18,12 @@ public sealed class DunningCommands(BillingDbContext db, PaymentProcessor proces
     public async Task<ChargeResult> RetryNowAsync(Guid invoiceId, Actor actor, string reason, CancellationToken ct)
     {
         AuditTrail.RequireReason(reason);
+        var before = await InvoiceStateAsync(invoiceId, ct);
         var result = await processor.ChargeAsync(invoiceId, PaymentTrigger.Manual, actor, ct);
         // The charge saved its own record; whatever a failed event handler left unsaved must not ride along with the audit entry.
         db.ChangeTracker.Clear();
-        audit.Record(actor, "dunning.retry_now", "invoice", invoiceId, $"{reason} ({result.Status.ToSnakeCase()})");
+        audit.Record(actor, "dunning.retry_now", "invoice", invoiceId, $"{reason} ({result.Status.ToSnakeCase()})", before,
+            await InvoiceStateAsync(invoiceId, CancellationToken.None));
         await db.SaveChangesAsync(CancellationToken.None);
         return result;
     }
@@ -50,6 +52,10 @@ public sealed class DunningCommands(BillingDbContext db, PaymentProcessor proces
         return true;
     }
 
+    private async Task<object?> InvoiceStateAsync(Guid invoiceId, CancellationToken ct) =>
+        (await db.Invoices.AsNoTracking().Where(i => i.Id == invoiceId).Select(i => new { i.Status, i.AttemptCount, i.PaidAt }).FirstOrDefaultAsync(ct))
+        is { } state ? new { Status = state.Status.ToSnakeCase(), state.AttemptCount, state.PaidAt } : null;
+
     public Task PauseDunningAsync(Guid customerId, Actor actor, string reason, CancellationToken ct) =>
         SetPausedAsync(customerId, paused: true, actor, reason, ct);
 
@@ -60,9 +66,10 @@ public sealed class DunningCommands(BillingDbContext db, PaymentProcessor proces
     {
         AuditTrail.RequireReason(reason);
         var customer = await db.Customers.FirstOrDefaultAsync(c => c.Id == customerId, ct) ?? throw new ResourceNotFoundException("customer", customerId);
+        var before = new { customer.DunningPaused };
         if (paused) customer.PauseDunning();
         else customer.ResumeDunning();
-        audit.Record(actor, paused ? "dunning.paused" : "dunning.resumed", "customer", customerId, reason);
+        audit.Record(actor, paused ? "dunning.paused" : "dunning.resumed", "customer", customerId, reason, before, new { customer.DunningPaused });
         await db.SaveChangesAsync(ct);
     }
 }

@@ -127,6 +127,23 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
     /// </summary>
     public async Task ReleaseAsync(Guid caseId, CancellationToken ct)
     {
+        for (var tries = 1; ; tries++)
+        {
+            try
+            {
+                await ReleaseOnceAsync(caseId, ct);
+                return;
+            }
+            catch (DbUpdateConcurrencyException) when (tries < 3)
+            {
+                // The charge that kept this retry busy closed the case meanwhile: read it again and release it from its new state.
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    private async Task ReleaseOnceAsync(Guid caseId, CancellationToken ct)
+    {
         var dunningCase = await db.DunningCases.FirstOrDefaultAsync(c => c.Id == caseId, ct);
         if (dunningCase is not { Status: DunningStatus.Retrying }) return;
         var invoice = await db.Invoices.FirstAsync(i => i.Id == dunningCase.InvoiceId, ct);

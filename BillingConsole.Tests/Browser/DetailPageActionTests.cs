@@ -43,7 +43,7 @@ public sealed class DetailPageActionTests(ConsoleAppHost host, BrowserFixture br
         await page.WaitForURLAsync($"**/subscriptions/{failed.SubscriptionId}");
 
         await Expect(page.GetByTestId("confirm-change")).ToBeDisabledAsync();
-        await page.GetByTestId("change-price").ClickAsync();
+        await page.GetByTestId("change-price").Locator(".mud-select").First.ClickAsync();
         await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = failed.UpgradePlanName }).ClickAsync();
         await page.GetByTestId("preview-change").ClickAsync();
 

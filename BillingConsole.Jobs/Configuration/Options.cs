@@ -13,6 +13,11 @@ public sealed class BillingOptions
     [Required] public string RunSchedule { get; set; } = "5 0 * * *";
     [Range(100, 5000)] public int ChunkSize { get; set; } = 1000;
     [Range(1, 256)] public int ChargeConcurrency { get; set; } = 32;
+    /// <summary>
+    /// A running run whose chunks have shown no progress for this long is taken as abandoned (its node died before or while
+    /// its chunk jobs were queued): the next start queues its unfinished chunks again, which chunks are safe to run twice.
+    /// </summary>
+    [Range(1, 1440)] public int StalledRunMinutes { get; set; } = 30;
     [Required, RegularExpression("^[A-Z0-9-]{1,12}$", ErrorMessage = "Billing:InvoicePrefix must be 1–12 capital letters, digits or dashes.")]
     public string InvoicePrefix { get; set; } = "INV-";
     [Range(0.0, 1.0)] public decimal TaxRate { get; set; }

@@ -240,4 +240,69 @@ public sealed class DunningScenarioTests : IAsyncLifetime
         Assert.Equal(1, await RunRetriesAsync());
         Assert.Equal(2, (await LoadAsync(invoiceId)).Attempts.Count);
     }
+
+    [Fact]
+    public async Task A_retry_that_timed_out_after_charging_is_reconciled_to_paid_exactly_once_by_two_nodes_at_once()
+    {
+        var (invoiceId, customerId, _) = await BilledInvoiceAsync("pm_insufficient_funds_");
+        await ReplaceCardAsync(customerId, "pm_timeout_ok_");
+        await UntilNextRetryAsync(invoiceId);
+
+        var timedOut = await LoadAsync(invoiceId);
+        Assert.Equal(DunningStatus.Retrying, timedOut.Case!.Status);
+        Assert.Equal(PaymentAttemptStatus.Unknown, timedOut.Attempts[^1].Status);
+        Assert.Equal(InvoiceStatus.Open, timedOut.Invoice.Status);
+        // Within the grace the charge may still be in flight: left alone.
+        Assert.Equal(new ReconciliationSummary(0, 0, 0, 0), await _engine.Get<PaymentReconciler>().RunAsync(Ct));
+
+        _engine.Clock.Advance(TimeSpan.FromMinutes(5));
+        await using var otherNode = EngineServices.Create(_database, _engine.Clock, _engine.Gateway);
+        var passes = await Task.WhenAll(
+            Task.Run(() => _engine.Get<PaymentReconciler>().RunAsync(Ct)),
+            Task.Run(() => otherNode.Get<PaymentReconciler>().RunAsync(Ct)));
+
+        Assert.Equal(1, passes.Sum(p => p.Paid));
+        Assert.Equal(0, passes.Sum(p => p.NotCharged + p.StillUnknown));
+        var paid = await LoadAsync(invoiceId);
+        Assert.Equal(InvoiceStatus.Paid, paid.Invoice.Status);
+        Assert.Equal(DunningStatus.Recovered, paid.Case!.Status);
+        Assert.Equal(SubscriptionStatus.Active, paid.Subscription.Status);
+        Assert.Equal([PaymentAttemptStatus.Failed, PaymentAttemptStatus.Succeeded], paid.Attempts.Select(a => a.Status));
+        Assert.Equal(20m, paid.Cash);
+        Assert.Equal(0m, paid.Receivable);
+        Assert.Equal(1, _engine.Gateway.SuccessfulChargeCount);
+        Assert.Equal(["dunning.opened", "dunning.recovered"], paid.Audit);
+        Assert.Equal(new ReconciliationSummary(0, 0, 0, 0), await _engine.Get<PaymentReconciler>().RunAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_retry_that_timed_out_and_was_declined_is_reconciled_to_failed_and_dunning_goes_on()
+    {
+        var (invoiceId, customerId, _) = await BilledInvoiceAsync("pm_insufficient_funds_");
+        await ReplaceCardAsync(customerId, "pm_timeout_do_not_honor_");
+        await UntilNextRetryAsync(invoiceId);
+        Assert.Equal(DunningStatus.Retrying, (await LoadAsync(invoiceId)).Case!.Status);
+
+        _engine.Clock.Advance(TimeSpan.FromMinutes(5));
+        var pass = await _engine.Get<PaymentReconciler>().RunAsync(Ct);
+
+        Assert.Equal(new ReconciliationSummary(0, 1, 0, 0), pass);
+        var failed = await LoadAsync(invoiceId);
+        Assert.Equal(PaymentAttemptStatus.Failed, failed.Attempts[^1].Status);
+        Assert.Equal(DeclineCodes.DoNotHonor, failed.Attempts[^1].DeclineCode);
+        Assert.Equal(DunningStatus.RetryPending, failed.Case!.Status);
+        Assert.Equal(DeclineCodes.DoNotHonor, failed.Case.LastDeclineCode);
+        Assert.Equal(1, failed.Case.RetriesMade);
+        Assert.True(failed.Case.NextAttemptAt > _engine.Clock.GetUtcNow());
+        Assert.Equal(InvoiceStatus.Open, failed.Invoice.Status);
+        Assert.Equal(0m, failed.Cash);
+
+        await ReplaceCardAsync(customerId, "pm_ok_");
+        await UntilNextRetryAsync(invoiceId);
+        var recovered = await LoadAsync(invoiceId);
+        Assert.Equal(DunningStatus.Recovered, recovered.Case!.Status);
+        Assert.Equal(3, recovered.Attempts.Count);
+        Assert.Single(recovered.Attempts, a => a.Status == PaymentAttemptStatus.Succeeded);
+        Assert.Equal(20m, recovered.Cash);
+    }
 }

@@ -84,6 +84,7 @@ public static class BillingEngineExtensions
         services.AddScoped<PaymentProcessor>();
         services.AddSingleton<PaymentReconciler>();
         services.AddSingleton(new RetryScheduler());
+        services.AddSingleton<RecoveryHistory>();
         services.AddScoped<DunningService>();
         services.AddScoped<IPaymentEvents>(provider => provider.GetRequiredService<DunningService>());
         services.AddSingleton<DunningRetryRunner>();
@@ -101,6 +102,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<InvoiceDetails>();
         services.AddSingleton<PaymentList>();
         services.AddSingleton<DunningQueue>();
+        services.AddSingleton<DunningStatistics>();
         services.AddSingleton<AuditList>();
         services.AddSingleton<OperationsStatus>();
         services.AddSingleton<CustomerDetails>();

@@ -44,20 +44,7 @@ public sealed class StripeChargeFlowTests : IAsyncLifetime
         _stripe.Dispose();
     }
 
-    private async Task<Guid> OpenInvoiceAsync()
-    {
-        var (plan, price) = await _data.PlanAsync(20m);
-        var customer = await _data.CustomerAsync("cus_Flow/pm_card_");
-        var subscription = await _data.SubscriptionAsync(customer, price);
-        await using var scope = _engine.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
-        var tracked = await db.Customers.SingleAsync(c => c.Id == customer.Id);
-        var generated = _engine.Get<InvoiceGenerator>().Generate(BillableSubscription.From(subscription, BillablePrice.From(plan, price), null), [],
-            tracked.CreditBalance, 0m, _data.Now)!;
-        var invoice = await scope.ServiceProvider.GetRequiredService<InvoiceIssuer>().IssueAsync(tracked, generated, null, CancellationToken.None);
-        await db.SaveChangesAsync();
-        return invoice.Id;
-    }
+    private async Task<Guid> OpenInvoiceAsync() => (await _engine.OpenInvoiceAsync(_data, "cus_Flow/pm_card_")).InvoiceId;
 
     private Task<ChargeResult> ChargeAsync(Guid invoiceId) =>
         _engine.InScopeAsync<PaymentProcessor, ChargeResult>(p => p.ChargeAsync(invoiceId, PaymentTrigger.Manual, Actor.System, CancellationToken.None));

@@ -17,11 +17,9 @@ namespace BillingConsole.Engine.Dunning;
 /// still holds the invoice's charge lock, so no two outcomes of one invoice are handled at once; it shares the processor's
 /// unit of work (the invoice passed in is tracked by it).
 /// </summary>
-public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryScheduler scheduler, TimeProvider clock) : IPaymentEvents
+public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryScheduler scheduler, RecoveryHistory history, TimeProvider clock)
+    : IPaymentEvents
 {
-    // A first slice schedules from the priors; learning from the history is a later step.
-    private static IRecoveryModel Model => RecoveryStatistics.Priors;
-
     public async Task OnPaymentFailedAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
@@ -85,7 +83,7 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
         var firstDecline = attempts.LastOrDefault(a => a.StartedAt <= dunningCase.OpenedAt && a.DeclineCode is not null)?.DeclineCode ?? lastDeclineCode;
         var retries = attempts.Where(a => a.Trigger == PaymentTrigger.DunningRetry && a.StartedAt >= dunningCase.OpenedAt).Select(a => a.StartedAt).ToList();
         var context = new RetryContext(firstDecline, lastDeclineCode, dunningCase.OpenedAt, retries, dunningCase.Amount, TimeZoneInfo.Utc, now);
-        switch (scheduler.Next(context, policy, Model))
+        switch (scheduler.Next(context, policy, await history.CurrentAsync(ct)))
         {
             case RetryDecision.Retry retry:
                 dunningCase.Schedule(retry.At, retry.EstimatedProbability, retry.Reason);

@@ -62,11 +62,26 @@ public sealed class GatewayOptions
 {
     public const string Section = "Gateway";
 
-    /// <summary>"sandbox" (in-process, deterministic by token prefix); real adapters add their own names.</summary>
+    /// <summary>"sandbox" (in-process, deterministic by token prefix) or "stripe" (Stripe's API, see <see cref="Stripe"/>).</summary>
     [Required] public string Mode { get; set; } = "sandbox";
     /// <summary>The deadline of one charge or look-up: past it the attempt is recorded as unknown (ERR_GATEWAY_TIMEOUT).</summary>
     [Range(50, 120_000)] public int ChargeTimeoutMs { get; set; } = 10_000;
+    /// <summary>
+    /// How old an unknown or pending attempt must be before the reconciliation job looks it up: long enough for a charge in
+    /// flight to finish and for Stripe's search to index it (about a minute).
+    /// </summary>
+    [Range(0, 86_400)] public int ReconcileGraceSeconds { get; set; } = 180;
     public SandboxGatewayOptions Sandbox { get; set; } = new();
+    public StripeGatewayOptions Stripe { get; set; } = new();
+}
+
+/// <summary>appsettings.json "Gateway:Stripe": where Stripe's API is and the secret key to call it with.</summary>
+public sealed class StripeGatewayOptions
+{
+    /// <summary>Stripe's API; another address only for a local stand-in in tests.</summary>
+    public string ApiBase { get; set; } = "https://api.stripe.com";
+    /// <summary>The secret key (sk_live_… or sk_test_…), from the environment (Gateway__Stripe__ApiKey), never the repository or a log.</summary>
+    public string ApiKey { get; set; } = string.Empty;
 }
 
 /// <summary>appsettings.json "Gateway:Sandbox": simulated network behaviour.</summary>

@@ -11,6 +11,7 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
     public const string DashboardRefresh = "dashboard-refresh";
     public const string BillingCycle = "billing-cycle";
     public const string DunningRetry = "dunning-retry";
+    public const string PaymentReconciliation = "payment-reconciliation";
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -18,6 +19,7 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
         recurringJobs.AddOrUpdate<BillingCycleJob>(BillingCycle, BillingChunkJob.Queue, job => job.RunAsync(CancellationToken.None),
             billing.Value.RunSchedule, new RecurringJobOptions { TimeZone = BillingEngineExtensions.TryFindTimeZone(billing.Value.TimeZone) ?? TimeZoneInfo.Utc });
         recurringJobs.AddOrUpdate<DunningRetryJob>(DunningRetry, DunningRetryJob.Queue, job => job.RunAsync(CancellationToken.None), "* * * * *");
+        recurringJobs.AddOrUpdate<PaymentReconciliationJob>(PaymentReconciliation, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
         return Task.CompletedTask;
     }
 

@@ -1,8 +1,12 @@
+using BillingConsole.Engine;
+using BillingConsole.Engine.Commands;
 using BillingConsole.Gateways;
 using BillingConsole.Jobs;
 using Hangfire;
 using Hangfire.Common;
 using Hangfire.States;
+using BillingConsole.Persistence;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -85,6 +89,25 @@ public sealed class EngineServices : IAsyncDisposable
     {
         await using var scope = Services.CreateAsyncScope();
         await action(scope.ServiceProvider.GetRequiredService<TService>());
+    }
+
+    /// <summary>
+    /// An open invoice of <paramref name="amount"/> for a new customer's monthly subscription (its period just ended), issued
+    /// the way a billing run issues one; the customer's card token starts with <paramref name="tokenPrefix"/>.
+    /// </summary>
+    public async Task<(Guid InvoiceId, Guid CustomerId)> OpenInvoiceAsync(BillingTestData data, string tokenPrefix, decimal amount = 20m)
+    {
+        var (plan, price) = await data.PlanAsync(amount);
+        var customer = await data.CustomerAsync(tokenPrefix);
+        var subscription = await data.SubscriptionAsync(customer, price);
+        await using var scope = Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
+        var tracked = await db.Customers.SingleAsync(c => c.Id == customer.Id);
+        var snapshot = BillableSubscription.From(subscription, BillablePrice.From(plan, price), null);
+        var generated = Get<InvoiceGenerator>().Generate(snapshot, [], tracked.CreditBalance, 0m, data.Now)!;
+        var invoice = await scope.ServiceProvider.GetRequiredService<InvoiceIssuer>().IssueAsync(tracked, generated, null, CancellationToken.None);
+        await db.SaveChangesAsync();
+        return (invoice.Id, customer.Id);
     }
 
     /// <summary>Runs every chunk job enqueued so far, as Hangfire workers would (optionally several at once).</summary>

@@ -17,11 +17,9 @@ namespace BillingConsole.Engine.Dunning;
 /// still holds the invoice's charge lock, so no two outcomes of one invoice are handled at once; it shares the processor's
 /// unit of work (the invoice passed in is tracked by it).
 /// </summary>
-public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryScheduler scheduler, TimeProvider clock) : IPaymentEvents
+public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryScheduler scheduler, RecoveryHistory history, TimeProvider clock)
+    : IPaymentEvents
 {
-    // A first slice schedules from the priors; learning from the history is a later step.
-    private static IRecoveryModel Model => RecoveryStatistics.Priors;
-
     public async Task OnPaymentFailedAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
@@ -85,7 +83,7 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
         var firstDecline = attempts.LastOrDefault(a => a.StartedAt <= dunningCase.OpenedAt && a.DeclineCode is not null)?.DeclineCode ?? lastDeclineCode;
         var retries = attempts.Where(a => a.Trigger == PaymentTrigger.DunningRetry && a.StartedAt >= dunningCase.OpenedAt).Select(a => a.StartedAt).ToList();
         var context = new RetryContext(firstDecline, lastDeclineCode, dunningCase.OpenedAt, retries, dunningCase.Amount, TimeZoneInfo.Utc, now);
-        switch (scheduler.Next(context, policy, Model))
+        switch (scheduler.Next(context, policy, await history.CurrentAsync(ct)))
         {
             case RetryDecision.Retry retry:
                 dunningCase.Schedule(retry.At, retry.EstimatedProbability, retry.Reason);
@@ -127,19 +125,31 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
     /// </summary>
     public async Task ReleaseAsync(Guid caseId, CancellationToken ct)
     {
-        var dunningCase = await db.DunningCases.FirstOrDefaultAsync(c => c.Id == caseId, ct);
-        if (dunningCase is not { Status: DunningStatus.Retrying }) return;
-        var invoice = await db.Invoices.FirstAsync(i => i.Id == dunningCase.InvoiceId, ct);
-        var now = clock.GetUtcNow();
-        if (invoice.Status == InvoiceStatus.Paid) dunningCase.Recover(now);
-        else if (invoice.Status != InvoiceStatus.Open) dunningCase.CloseBecauseInvoiceClosed(now);
-        else
+        for (var tries = 1; ; tries++)
         {
-            dunningCase.Reset(now);
-            var policy = await PolicyAsync(dunningCase.PolicyVersion, ct);
-            await ScheduleAsync(dunningCase, invoice, policy.Settings, dunningCase.LastDeclineCode ?? DeclineCodes.GenericDecline, ct);
+            var dunningCase = await db.DunningCases.FirstOrDefaultAsync(c => c.Id == caseId, ct);
+            if (dunningCase is not { Status: DunningStatus.Retrying }) return;
+            var invoice = await db.Invoices.FirstAsync(i => i.Id == dunningCase.InvoiceId, ct);
+            var now = clock.GetUtcNow();
+            if (invoice.Status == InvoiceStatus.Paid) dunningCase.Recover(now);
+            else if (invoice.Status != InvoiceStatus.Open) dunningCase.CloseBecauseInvoiceClosed(now);
+            else
+            {
+                dunningCase.Reset(now);
+                var policy = await PolicyAsync(dunningCase.PolicyVersion, ct);
+                await ScheduleAsync(dunningCase, invoice, policy.Settings, dunningCase.LastDeclineCode ?? DeclineCodes.GenericDecline, ct);
+            }
+            try
+            {
+                await db.SaveChangesAsync(CancellationToken.None);
+                return;
+            }
+            catch (DbUpdateConcurrencyException) when (tries < 3)
+            {
+                // The charge that held the invoice closed the case meanwhile: read it again and release it from its new state.
+                db.ChangeTracker.Clear();
+            }
         }
-        await db.SaveChangesAsync(CancellationToken.None);
     }
 
     internal Task<DunningCase?> OpenCaseAsync(Guid invoiceId, CancellationToken ct) =>

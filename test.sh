@@ -136,7 +136,7 @@ elif [[ $failed -gt 0 ]]; then
       if (tag !~ /outcome="(Failed|Error|Timeout|Aborted)"/) next
       name = tag; sub(/.*testName="/, "", name); sub(/".*/, "", name)
       msg = ""
-      if (match(result, /<Message>[^<]*<\/Message>/)) msg = substr(result, RSTART + 9, RLENGTH - 19)
+      if (match(result, /<ErrorInfo><Message>[^<]*<\/Message>/)) msg = substr(result, RSTART + 20, RLENGTH - 30)
       gsub(/&quot;/, "\"", msg); gsub(/&apos;/, "\047", msg); gsub(/&lt;/, "<", msg); gsub(/&gt;/, ">", msg); gsub(/&amp;/, "\\&", msg)
       printf "  %s\n    %s\n", name, substr(msg, 1, 600)
     }'

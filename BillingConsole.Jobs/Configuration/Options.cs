@@ -53,6 +53,11 @@ public sealed class HangfireOptions
     public string[] Queues { get; set; } = ["billing", "dunning_retry", "default"];
     public string SchemaName { get; set; } = "hangfire";
     [Range(1, 60)] public int PollingIntervalSeconds { get; set; } = 2;
+    /// <summary>
+    /// How long a job fetched by a node that then died stays invisible before another node (or the restarted one) takes it
+    /// again. Running jobs keep extending it (a sliding timeout), so it can be short without a long job being taken twice.
+    /// </summary>
+    [Range(5, 3600)] public int InvisibilityTimeoutSeconds { get; set; } = 300;
     /// <summary>Off in tests that drive jobs by hand.</summary>
     public bool RunServer { get; set; } = true;
 }

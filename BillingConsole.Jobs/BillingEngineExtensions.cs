@@ -3,6 +3,7 @@ using BillingConsole.Engine;
 using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
+using BillingConsole.Engine.Dunning.Simulation;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
@@ -82,6 +83,15 @@ public static class BillingEngineExtensions
         services.AddScoped<IPaymentEvents>(provider => provider.GetRequiredService<DunningService>());
         services.AddSingleton<DunningRetryRunner>();
         services.AddScoped<DunningCommands>();
+        services.AddScoped<DunningPolicyCommands>();
+        services.AddSingleton<DunningSimulator>();
+        services.AddSingleton<DunningWhatIf>();
+        services.AddScoped<BulkRetryService>();
+        services.AddSingleton<StoredBillingSettings>();
+        services.AddSingleton<IPostConfigureOptions<BillingOptions>>(provider => provider.GetRequiredService<StoredBillingSettings>());
+        services.AddSingleton<IOptionsChangeTokenSource<BillingOptions>>(provider => provider.GetRequiredService<StoredBillingSettings>());
+        services.AddHostedService<BillingSettingsRefresher>();
+        services.AddScoped<BillingSettingsCommands>();
         services.AddSingleton<BillingChunkWriter>();
         services.AddSingleton<ChargeThrottle>();
         services.AddScoped<BillingRunService>();
@@ -97,6 +107,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<DunningQueue>();
         services.AddSingleton<AuditList>();
         services.AddSingleton<OperationsStatus>();
+        services.AddSingleton<BillingRunList>();
         services.AddSingleton<CustomerDetails>();
         services.AddSingleton<DashboardQueries>();
         return builder;
@@ -110,6 +121,8 @@ public static class BillingEngineExtensions
         services.AddSingleton<IValidator<CreateSubscription>, CreateSubscriptionValidator>();
         services.AddSingleton<IValidator<ChangePlan>, ChangePlanValidator>();
         services.AddSingleton<IValidator<CancelSubscription>, CancelSubscriptionValidator>();
+        services.AddSingleton<IValidator<SaveDunningPolicy>, SaveDunningPolicyValidator>();
+        services.AddSingleton<IValidator<SaveBillingSettings>, SaveBillingSettingsValidator>();
     }
 
     /// <summary>The gateway named by Gateway:Mode. Real adapters register here under their own mode.</summary>

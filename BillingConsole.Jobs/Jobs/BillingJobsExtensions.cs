@@ -46,6 +46,7 @@ public static class BillingJobsExtensions
         builder.Services.AddScoped<BillingCycleJob>();
         builder.Services.AddScoped<BillingChunkJob>();
         builder.Services.AddScoped<DunningRetryJob>();
+        builder.Services.AddScoped<BulkRetryJob>();
         return builder;
     }
 }

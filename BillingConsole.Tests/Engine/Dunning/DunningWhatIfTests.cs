@@ -51,6 +51,8 @@ public sealed class DunningWhatIfTests : IAsyncLifetime
         Assert.True(report.Current.AttemptsUsed > report.Proposed.AttemptsUsed);
         Assert.InRange(report.Current.RecoveryRate, 0.01, 0.99);
         Assert.Equal(1.0, progress[^1]);
+        Assert.Equal(report.Current.RecoveryRate, report.Current.RecoveredByDay[^1], 6);
+        Assert.Equal(report.Current.RecoveredByDay.Order(), report.Current.RecoveredByDay);
         Assert.True(report.Elapsed < TimeSpan.FromSeconds(10), $"The what-if took {report.Elapsed.TotalSeconds:0.0} s.");
     }
 

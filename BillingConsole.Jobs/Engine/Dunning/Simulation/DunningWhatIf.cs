@@ -8,17 +8,20 @@ namespace BillingConsole.Engine.Dunning.Simulation;
 /// <summary>What one policy would have done with the failures replayed.</summary>
 /// <param name="RecoveredRevenue">Per currency: amounts in different currencies are never added together.</param>
 /// <param name="MeanDaysToRecovery">From the failure to the successful retry, over the recovered cases; null when none.</param>
+/// <param name="RecoveredByDay">Share of the failures recovered by the end of day 0, 1, … 30 after the failure (the recovery curve).</param>
 public sealed record WhatIfFigures(int Recovered, double RecoveryRate, IReadOnlyDictionary<string, decimal> RecoveredRevenue, int AttemptsUsed,
-    double? MeanDaysToRecovery)
+    double? MeanDaysToRecovery, IReadOnlyList<double> RecoveredByDay)
 {
     public static WhatIfFigures From(IReadOnlyList<ReplayedFailure> replayed)
     {
         var recovered = replayed.Where(r => r.RecoveredAt is not null).ToList();
-        return new WhatIfFigures(recovered.Count, replayed.Count == 0 ? 0 : (double)recovered.Count / replayed.Count,
+        double Share(int count) => replayed.Count == 0 ? 0 : (double)count / replayed.Count;
+        return new WhatIfFigures(recovered.Count, Share(recovered.Count),
             recovered.GroupBy(r => r.Failure.Amount.Currency).OrderBy(g => g.Key)
                 .ToDictionary(g => g.Key, g => g.Sum(r => r.Failure.Amount.Amount)),
             replayed.Sum(r => r.Retries),
-            recovered.Count == 0 ? null : recovered.Average(r => r.DaysToRecovery!.Value));
+            recovered.Count == 0 ? null : recovered.Average(r => r.DaysToRecovery!.Value),
+            [.. Enumerable.Range(0, DunningPolicySettings.NetworkCapWindowDays + 1).Select(day => Share(recovered.Count(r => r.DaysToRecovery < day + 1)))]);
     }
 }
 

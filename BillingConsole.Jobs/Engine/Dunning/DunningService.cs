@@ -127,19 +127,31 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
     /// </summary>
     public async Task ReleaseAsync(Guid caseId, CancellationToken ct)
     {
-        var dunningCase = await db.DunningCases.FirstOrDefaultAsync(c => c.Id == caseId, ct);
-        if (dunningCase is not { Status: DunningStatus.Retrying }) return;
-        var invoice = await db.Invoices.FirstAsync(i => i.Id == dunningCase.InvoiceId, ct);
-        var now = clock.GetUtcNow();
-        if (invoice.Status == InvoiceStatus.Paid) dunningCase.Recover(now);
-        else if (invoice.Status != InvoiceStatus.Open) dunningCase.CloseBecauseInvoiceClosed(now);
-        else
+        for (var tries = 1; ; tries++)
         {
-            dunningCase.Reset(now);
-            var policy = await PolicyInForceAsync(dunningCase, ct);
-            await ScheduleAsync(dunningCase, invoice, policy.Settings, dunningCase.LastDeclineCode ?? DeclineCodes.GenericDecline, ct);
+            var dunningCase = await db.DunningCases.FirstOrDefaultAsync(c => c.Id == caseId, ct);
+            if (dunningCase is not { Status: DunningStatus.Retrying }) return;
+            var invoice = await db.Invoices.FirstAsync(i => i.Id == dunningCase.InvoiceId, ct);
+            var now = clock.GetUtcNow();
+            if (invoice.Status == InvoiceStatus.Paid) dunningCase.Recover(now);
+            else if (invoice.Status != InvoiceStatus.Open) dunningCase.CloseBecauseInvoiceClosed(now);
+            else
+            {
+                dunningCase.Reset(now);
+                var policy = await PolicyInForceAsync(dunningCase, ct);
+                await ScheduleAsync(dunningCase, invoice, policy.Settings, dunningCase.LastDeclineCode ?? DeclineCodes.GenericDecline, ct);
+            }
+            try
+            {
+                await db.SaveChangesAsync(CancellationToken.None);
+                return;
+            }
+            catch (DbUpdateConcurrencyException) when (tries < 3)
+            {
+                // The charge that held the invoice closed the case meanwhile (a success recovers it): read it again.
+                db.ChangeTracker.Clear();
+            }
         }
-        await db.SaveChangesAsync(CancellationToken.None);
     }
 
     internal Task<DunningCase?> OpenCaseAsync(Guid invoiceId, CancellationToken ct) =>

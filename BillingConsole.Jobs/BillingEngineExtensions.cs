@@ -3,6 +3,7 @@ using BillingConsole.Engine;
 using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
+using BillingConsole.Engine.Dunning.Simulation;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
@@ -89,6 +90,15 @@ public static class BillingEngineExtensions
         services.AddScoped<IPaymentEvents>(provider => provider.GetRequiredService<DunningService>());
         services.AddSingleton<DunningRetryRunner>();
         services.AddScoped<DunningCommands>();
+        services.AddScoped<DunningPolicyCommands>();
+        services.AddSingleton<DunningSimulator>();
+        services.AddSingleton<DunningWhatIf>();
+        services.AddScoped<BulkRetryService>();
+        services.AddSingleton<StoredBillingSettings>();
+        services.AddSingleton<IPostConfigureOptions<BillingOptions>>(provider => provider.GetRequiredService<StoredBillingSettings>());
+        services.AddSingleton<IOptionsChangeTokenSource<BillingOptions>>(provider => provider.GetRequiredService<StoredBillingSettings>());
+        services.AddHostedService<BillingSettingsRefresher>();
+        services.AddScoped<BillingSettingsCommands>();
         services.AddSingleton<BillingChunkWriter>();
         services.AddSingleton<ChargeThrottle>();
         services.AddScoped<BillingRunService>();
@@ -105,6 +115,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<DunningStatistics>();
         services.AddSingleton<AuditList>();
         services.AddSingleton<OperationsStatus>();
+        services.AddSingleton<BillingRunList>();
         services.AddSingleton<CustomerDetails>();
         services.AddSingleton<DashboardQueries>();
         return builder;
@@ -118,6 +129,8 @@ public static class BillingEngineExtensions
         services.AddSingleton<IValidator<CreateSubscription>, CreateSubscriptionValidator>();
         services.AddSingleton<IValidator<ChangePlan>, ChangePlanValidator>();
         services.AddSingleton<IValidator<CancelSubscription>, CancelSubscriptionValidator>();
+        services.AddSingleton<IValidator<SaveDunningPolicy>, SaveDunningPolicyValidator>();
+        services.AddSingleton<IValidator<SaveBillingSettings>, SaveBillingSettingsValidator>();
     }
 
     /// <summary>The gateway named by Gateway:Mode.</summary>

@@ -48,6 +48,7 @@ public static class BillingJobsExtensions
         builder.Services.AddScoped<BillingChunkJob>();
         builder.Services.AddScoped<DunningRetryJob>();
         builder.Services.AddScoped<PaymentReconciliationJob>();
+        builder.Services.AddScoped<BulkRetryJob>();
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using BillingConsole.Engine;
+using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Gateways;
 using BillingConsole.Jobs;
@@ -66,6 +67,7 @@ public sealed class EngineServices : IAsyncDisposable
         else
         {
             builder.Services.AddScoped<BillingChunkJob>();
+            builder.Services.AddScoped<BulkRetryJob>();
             builder.Services.AddSingleton<RecordingJobClient>();
             builder.Services.AddSingleton<IBackgroundJobClient>(provider => provider.GetRequiredService<RecordingJobClient>());
         }
@@ -110,6 +112,14 @@ public sealed class EngineServices : IAsyncDisposable
         return (invoice.Id, customer.Id);
     }
 
+    /// <summary>Starts a billing run as the schedule would and runs its chunks: the due subscriptions are invoiced and charged.</summary>
+    public async Task<Guid> RunBillingAsync()
+    {
+        var runId = await InScopeAsync<BillingRunService, Guid>(runs => runs.StartAsync(Actor.System));
+        await RunEnqueuedChunksAsync();
+        return runId;
+    }
+
     /// <summary>Runs every chunk job enqueued so far, as Hangfire workers would (optionally several at once).</summary>
     public async Task RunEnqueuedChunksAsync()
     {
@@ -124,16 +134,26 @@ public sealed class EngineServices : IAsyncDisposable
     }
 }
 
-/// <summary>Stands in for Hangfire's client: keeps the chunk jobs that would have been enqueued.</summary>
+/// <summary>Stands in for Hangfire's client: keeps the chunk and bulk retry jobs that would have been enqueued.</summary>
 public sealed class RecordingJobClient : IBackgroundJobClient
 {
     private readonly List<(Guid RunId, int Chunk)> _chunks = [];
+    private readonly List<Guid> _bulkRetries = [];
 
     public string Create(Job job, IState state)
     {
-        if (job.Type != typeof(BillingChunkJob)) throw new InvalidOperationException($"Unexpected job {job.Type.Name}.{job.Method.Name}.");
-        lock (_chunks) _chunks.Add(((Guid)job.Args[0], (int)job.Args[1]));
+        if (job.Type == typeof(BillingChunkJob))
+            lock (_chunks) _chunks.Add(((Guid)job.Args[0], (int)job.Args[1]));
+        else if (job.Type == typeof(BulkRetryJob))
+            lock (_bulkRetries) _bulkRetries.Add((Guid)job.Args[0]);
+        else
+            throw new InvalidOperationException($"Unexpected job {job.Type.Name}.{job.Method.Name}.");
         return Guid.NewGuid().ToString();
+    }
+
+    public IReadOnlyList<Guid> BulkRetries
+    {
+        get { lock (_bulkRetries) return [.. _bulkRetries]; }
     }
 
     public bool ChangeState(string jobId, IState state, string expectedState) => true;

@@ -1,5 +1,6 @@
 using BillingConsole.Configuration;
 using BillingConsole.Domain.Billing;
+using BillingConsole.Domain.Common;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Jobs;
 using BillingConsole.Persistence;
@@ -35,7 +36,17 @@ public sealed class BillingRunService(
     /// Starts a run as of now and returns its id; while one is running, returns that one instead, first queuing its
     /// unfinished chunks again if it has stalled (see <see cref="BillingOptions.StalledRunMinutes"/>).
     /// </summary>
-    public async Task<Guid> StartAsync(Actor actor, string trigger = BillingRunTriggers.Manual, CancellationToken ct = default)
+    public Task<Guid> StartAsync(Actor actor, string trigger = BillingRunTriggers.Manual, CancellationToken ct = default) =>
+        StartAsync(actor, trigger, "Billing run started from the console", ct);
+
+    /// <summary>An admin's "run billing now", with the reason recorded in the audit log.</summary>
+    public Task<Guid> StartNowAsync(Actor actor, string reason, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(reason)) throw new DomainRuleException("Give a reason: it goes in the audit log.");
+        return StartAsync(actor, BillingRunTriggers.Manual, reason, ct);
+    }
+
+    private async Task<Guid> StartAsync(Actor actor, string trigger, string reason, CancellationToken ct)
     {
         if (await RunningAsync(ct) is { } running)
         {
@@ -48,7 +59,7 @@ public sealed class BillingRunService(
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
             db.BillingRuns.Add(run);
-            if (actor != Actor.System) audit.Record(actor, "billing_run.start", "billing_run", run.Id, "Billing run started from the console");
+            if (actor != Actor.System) audit.Record(actor, "billing_run.start", "billing_run", run.Id, reason);
             try
             {
                 await db.SaveChangesAsync(ct);

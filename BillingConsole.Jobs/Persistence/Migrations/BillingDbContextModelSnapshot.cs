@@ -1291,6 +1291,88 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("api_keys", (string)null);
                 });
 
+            modelBuilder.Entity("BillingConsole.Persistence.BulkRetry", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("requested_by");
+
+                    b.Property<string>("RequestedByRole")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("requested_by_role");
+
+                    b.HasKey("Id")
+                        .HasName("pk_bulk_retries");
+
+                    b.HasIndex("RequestedAt")
+                        .HasDatabaseName("ix_bulk_retries_requested_at");
+
+                    b.ToTable("bulk_retries", (string)null);
+                });
+
+            modelBuilder.Entity("BillingConsole.Persistence.BulkRetryItem", b =>
+                {
+                    b.Property<Guid>("BulkRetryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("bulk_retry_id");
+
+                    b.Property<Guid>("DunningCaseId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("dunning_case_id");
+
+                    b.Property<decimal>("Amount")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("amount");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<string>("DeclineCode")
+                        .HasMaxLength(60)
+                        .HasColumnType("character varying(60)")
+                        .HasColumnName("decline_code");
+
+                    b.Property<Guid>("InvoiceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("invoice_id");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("outcome");
+
+                    b.HasKey("BulkRetryId", "DunningCaseId")
+                        .HasName("pk_bulk_retry_items");
+
+                    b.ToTable("bulk_retry_items", (string)null);
+                });
+
             modelBuilder.Entity("BillingConsole.Persistence.CustomerNote", b =>
                 {
                     b.Property<long>("Id")
@@ -1734,6 +1816,16 @@ namespace BillingConsole.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_subscriptions_prices_price_id");
+                });
+
+            modelBuilder.Entity("BillingConsole.Persistence.BulkRetryItem", b =>
+                {
+                    b.HasOne("BillingConsole.Persistence.BulkRetry", null)
+                        .WithMany()
+                        .HasForeignKey("BulkRetryId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_bulk_retry_items_bulk_retries_bulk_retry_id");
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Catalog.Plan", b =>

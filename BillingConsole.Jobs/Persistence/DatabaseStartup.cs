@@ -40,8 +40,8 @@ public sealed class DatabaseStartup(IServiceProvider services, NpgsqlDataSource 
         var options = seed.Scale is { } scale
             ? new DemoDataOptions { Now = now, Customers = scale, Subscriptions = scale }
             : new DemoDataOptions { Now = now };
-        var summary = await services.GetRequiredService<DemoDataGenerator>().GenerateAsync(options, ct);
-        logger.LogInformation("Demo data generated: {Summary}", summary);
+        // The generator logs what it wrote.
+        await services.GetRequiredService<DemoDataGenerator>().GenerateAsync(options, ct);
         using var refreshScope = services.CreateScope();
         await refreshScope.ServiceProvider.GetRequiredService<DashboardRefresher>().RefreshAsync(ct);
     }

@@ -1,6 +1,7 @@
 using BillingConsole.Actions;
 using BillingConsole.Api;
 using BillingConsole.Components;
+using BillingConsole.Components.Shared;
 using Hangfire;
 using MudBlazor.Services;
 
@@ -19,6 +20,7 @@ public static class ConsoleUiExtensions
         });
         builder.Services.AddAntiforgery();
         builder.Services.AddScoped<ConsoleActions>();
+        builder.Services.AddScoped<ConsoleCommands>();
         return builder;
     }
 

@@ -1,3 +1,4 @@
+using BillingConsole.Actions;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Extensions;
 using FluentValidation;
@@ -7,10 +8,11 @@ using Microsoft.AspNetCore.Components.Authorization;
 namespace BillingConsole.Components.Shared;
 
 /// <summary>The signed-in user's action was refused by the server's policy check.</summary>
-public sealed class ActionRefusedException() : Exception("Your role does not allow this action.");
+public sealed class ActionRefusedException() : Exception(ConsoleActions.RefusedMessage);
 
 /// <summary>
-/// How a console page calls the engine: each call in its own DI scope (one unit of work per action, not one DbContext for
+/// How the admin pages call the engine (the finance and support actions go through <see cref="ConsoleActions"/>, which
+/// returns outcomes instead of throwing): each call in its own DI scope (one unit of work per action, not one DbContext for
 /// the life of a circuit), and each change only after the policy is checked again on the server for the signed-in user,
 /// who becomes the change's <see cref="Actor"/>.
 /// </summary>
@@ -33,7 +35,7 @@ public sealed class ConsoleCommands(IServiceScopeFactory scopes, AuthenticationS
     {
         var user = (await authentication.GetAuthenticationStateAsync()).User;
         if (!(await authorization.AuthorizeAsync(user, policy)).Succeeded) throw new ActionRefusedException();
-        return new Actor(user.Identity?.Name ?? "unknown", user.HighestRole());
+        return ConsoleActions.ActorOf(user);
     }
 
     /// <summary>A validator's failures by field ("Ladder", not "Ladder[2]"), the first message of each.</summary>

@@ -28,6 +28,8 @@ public static class ConsoleUiExtensions
             app.UseHsts();
         }
         app.UseStatusCodePagesWithReExecute("/not-found");
+        // Before authentication: an API-key look-up would need the database that is gone.
+        app.UseMiddleware<ReadOnlyRefusal>();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();

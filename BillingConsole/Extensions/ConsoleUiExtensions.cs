@@ -22,6 +22,7 @@ public static class ConsoleUiExtensions
 
     public static WebApplication UseConsole(this WebApplication app)
     {
+        app.UseSecurityHeaders();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error", createScopeForErrors: true);
@@ -44,7 +45,7 @@ public static class ConsoleUiExtensions
         app.MapCsvExports();
         app.MapInvoicePdf();
         // The dashboard's own filter would allow local requests; the admin policy decides instead.
-        app.MapHangfireDashboard("/jobs", new DashboardOptions { Authorization = [], AppPath = "/", DashboardTitle = "BillingConsole jobs" })
+        app.MapHangfireDashboard(SecurityHeaders.HangfirePath, new DashboardOptions { Authorization = [], AppPath = "/", DashboardTitle = "BillingConsole jobs" })
             .RequireAuthorization(ConsolePolicies.Admin);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

@@ -14,6 +14,7 @@ try
     builder.AddConsoleUi();
     builder.AddUpstreamApi();
     builder.AddGatewayWebhooks();
+    builder.AddRateLimits();
 
     var app = builder.Build();
     await app.PrepareDatabaseAsync(args);

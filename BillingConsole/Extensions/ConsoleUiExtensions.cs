@@ -33,6 +33,7 @@ public static class ConsoleUiExtensions
         app.UseMiddleware<ReadOnlyRefusal>();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseAntiforgery();
         return app;
     }

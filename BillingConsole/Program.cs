@@ -7,6 +7,7 @@ try
 {
     if (HostCommands.Handles(args)) return await HostCommands.RunAsync(args);
     var builder = WebApplication.CreateBuilder(args);
+    builder.CheckProductionSafety();
     builder.AddObservability();
     builder.AddBillingEngine();
     builder.AddBillingJobs();

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,14 +19,11 @@ public sealed class RateLimitTests(ConsoleAppHost host) : IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        _node = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        _node = InMemoryNode.Create(new Dictionary<string, string>
         {
-            web.UseEnvironment("Development");
-            web.UseContentRoot(AppContext.BaseDirectory);
-            web.UseSetting("Hangfire:RunServer", "false");
-            web.UseSetting("RateLimits:ApiPerKey", "3");
-            web.UseSetting("RateLimits:WebhooksPerAddress", "2");
-            web.UseSetting("RateLimits:WindowSeconds", "60");
+            ["RateLimits:ApiPerKey"] = "3",
+            ["RateLimits:WebhooksPerAddress"] = "2",
+            ["RateLimits:WindowSeconds"] = "60",
         });
         return ValueTask.CompletedTask;
     }

@@ -6,6 +6,7 @@ using BillingConsole.Persistence.Availability;
 using BillingConsole.Tests.Api;
 using BillingConsole.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace BillingConsole.Tests.Browser;
@@ -69,6 +70,14 @@ public sealed class DatabaseOutageTests(ConsoleAppHost host, BrowserFixture brow
             await Expect(page.GetByTestId("figure-mrr")).ToHaveTextAsync(mrrBefore);
             await Expect(page.GetByTestId("read-only-banner")).ToBeVisibleAsync();
             await BrowserFixture.ScreenshotAsync(page, "read-only-dashboard");
+
+            // A list cannot be read without the database: the page says so instead of failing the circuit.
+            await page.GetByRole(AriaRole.Link, new() { Name = "Customers" }).First.ClickAsync();
+            await Expect(page.GetByTestId("page-error")).ToContainTextAsync("the database cannot be reached");
+            await Expect(page.GetByTestId("read-only-banner")).ToBeVisibleAsync();
+            await BrowserFixture.ScreenshotAsync(page, "read-only-list");
+            await page.GetByRole(AriaRole.Link, new() { Name = "Dashboard" }).First.ClickAsync();
+            await Expect(page.GetByTestId("figures-cached")).ToBeVisibleAsync();
         }
         finally
         {
@@ -81,7 +90,11 @@ public sealed class DatabaseOutageTests(ConsoleAppHost host, BrowserFixture brow
         Assert.False(state.IsReadOnly);
         var accepted = await api.PostAsync("/api/v1/customers", api.NewCustomer());
         Assert.Equal(HttpStatusCode.Created, accepted.StatusCode);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Customers" }).First.ClickAsync();
+        await Expect(page.Locator("[data-testid=customer-grid] tbody tr").Nth(3)).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("page-error")).ToHaveCountAsync(0);
         await page.ReloadAsync();
+        await page.GotoAsync("/");
         await Expect(page.GetByTestId("figures-age")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("figures-cached")).ToHaveCountAsync(0);
     }

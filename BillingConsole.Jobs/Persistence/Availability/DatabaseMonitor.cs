@@ -1,4 +1,5 @@
 using BillingConsole.Configuration;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,7 @@ namespace BillingConsole.Persistence.Availability;
 /// </summary>
 public sealed class DatabaseMonitor(
     NpgsqlDataSource dataSource,
+    IConfiguration configuration,
     ReadOnlyState state,
     TimeProvider clock,
     IOptions<DatabaseMonitorOptions> options,
@@ -26,8 +28,8 @@ public sealed class DatabaseMonitor(
     {
         var settings = options.Value;
         // One pooled connection of its own: the probe never waits behind busy requests, and never needs a free server slot
-        // once connected.
-        await using var probe = new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(dataSource.ConnectionString)
+        // once connected. Built from the configured connection string: the data source's own has the password removed.
+        await using var probe = new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(configuration.GetConnectionString("Billing"))
         {
             MaxPoolSize = 1,
             Timeout = settings.ProbeTimeoutSeconds,

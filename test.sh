@@ -121,14 +121,22 @@ failed=$(( $(attr "$counters" failed) + $(attr "$counters" error) + $(attr "$cou
 skipped=$(( $(attr "$counters" notExecuted) + $(attr "$counters" notRunnable) ))
 
 STATUS=0
-if [[ $failed -gt 0 ]]; then
+if [[ $((passed + failed + skipped)) -eq 0 ]]; then
+  say "No tests ran (check the filter arguments)"
+  failed=1
+  STATUS=1
+elif [[ $failed -gt 0 ]]; then
   # CI keeps only the tail of the output: repeat each failure and its message here.
   say "Failed tests:"
   tr '\r\n' '  ' <"$trx" | awk 'BEGIN { RS = "</UnitTestResult>" }
-    /outcome="(Failed|Error|Timeout|Aborted)"/ {
-      name = $0; sub(/.*<UnitTestResult[^>]* testName="/, "", name); sub(/".*/, "", name)
+    {
+      # A record ends with one result element that has content; results without any sit before it, self-closed.
+      result = $0; if (!sub(/.*<UnitTestResult /, "", result)) next
+      tag = result; sub(/>.*/, "", tag)
+      if (tag !~ /outcome="(Failed|Error|Timeout|Aborted)"/) next
+      name = tag; sub(/.*testName="/, "", name); sub(/".*/, "", name)
       msg = ""
-      if (match($0, /<Message>[^<]*<\/Message>/)) msg = substr($0, RSTART + 9, RLENGTH - 19)
+      if (match(result, /<ErrorInfo><Message>[^<]*<\/Message>/)) msg = substr(result, RSTART + 20, RLENGTH - 30)
       gsub(/&quot;/, "\"", msg); gsub(/&apos;/, "\047", msg); gsub(/&lt;/, "<", msg); gsub(/&gt;/, ">", msg); gsub(/&amp;/, "\\&", msg)
       printf "  %s\n    %s\n", name, substr(msg, 1, 600)
     }'

@@ -3,6 +3,7 @@ using BillingConsole.Engine;
 using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
+using BillingConsole.Engine.Dunning.Simulation;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
@@ -43,7 +44,12 @@ public static class BillingEngineExtensions
             .Validate(o => TryFindTimeZone(o.TimeZone) is not null, "Billing:TimeZone is not a known IANA time zone (e.g. 'UTC', 'Europe/London').")
             .Validate(o => Cronos.CronExpression.TryParse(o.RunSchedule, out _), "Billing:RunSchedule is not a valid cron expression (e.g. '5 0 * * *').")
             .ValidateOnStart();
-        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.Mode != StripeGateway.GatewayName || !string.IsNullOrWhiteSpace(o.Stripe.ApiKey),
+                "Gateway:Stripe:ApiKey is missing: set the environment variable Gateway__Stripe__ApiKey to the Stripe secret key.")
+            .Validate(o => o.Mode != StripeGateway.GatewayName || Uri.TryCreate(o.Stripe.ApiBase, UriKind.Absolute, out _),
+                "Gateway:Stripe:ApiBase is not an absolute URL (e.g. 'https://api.stripe.com').")
+            .ValidateOnStart();
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DatabaseMonitorOptions>().BindConfiguration(DatabaseMonitorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
@@ -84,11 +90,22 @@ public static class BillingEngineExtensions
         services.AddCommandValidators();
         services.AddPaymentGateway(builder.Configuration);
         services.AddScoped<PaymentProcessor>();
+        services.AddSingleton<PaymentReconciler>();
         services.AddSingleton(new RetryScheduler());
+        services.AddSingleton<RecoveryHistory>();
         services.AddScoped<DunningService>();
         services.AddScoped<IPaymentEvents>(provider => provider.GetRequiredService<DunningService>());
         services.AddSingleton<DunningRetryRunner>();
         services.AddScoped<DunningCommands>();
+        services.AddScoped<DunningPolicyCommands>();
+        services.AddSingleton<DunningSimulator>();
+        services.AddSingleton<DunningWhatIf>();
+        services.AddScoped<BulkRetryService>();
+        services.AddSingleton<StoredBillingSettings>();
+        services.AddSingleton<IPostConfigureOptions<BillingOptions>>(provider => provider.GetRequiredService<StoredBillingSettings>());
+        services.AddSingleton<IOptionsChangeTokenSource<BillingOptions>>(provider => provider.GetRequiredService<StoredBillingSettings>());
+        services.AddHostedService<BillingSettingsRefresher>();
+        services.AddScoped<BillingSettingsCommands>();
         services.AddSingleton<BillingChunkWriter>();
         services.AddSingleton<ChargeThrottle>();
         services.AddScoped<BillingRunService>();
@@ -102,8 +119,10 @@ public static class BillingEngineExtensions
         services.AddSingleton<InvoiceDetails>();
         services.AddSingleton<PaymentList>();
         services.AddSingleton<DunningQueue>();
+        services.AddSingleton<DunningStatistics>();
         services.AddSingleton<AuditList>();
         services.AddSingleton<OperationsStatus>();
+        services.AddSingleton<BillingRunList>();
         services.AddSingleton<CustomerDetails>();
         services.AddSingleton<DashboardQueries>();
         return builder;
@@ -117,9 +136,11 @@ public static class BillingEngineExtensions
         services.AddSingleton<IValidator<CreateSubscription>, CreateSubscriptionValidator>();
         services.AddSingleton<IValidator<ChangePlan>, ChangePlanValidator>();
         services.AddSingleton<IValidator<CancelSubscription>, CancelSubscriptionValidator>();
+        services.AddSingleton<IValidator<SaveDunningPolicy>, SaveDunningPolicyValidator>();
+        services.AddSingleton<IValidator<SaveBillingSettings>, SaveBillingSettingsValidator>();
     }
 
-    /// <summary>The gateway named by Gateway:Mode. Real adapters register here under their own mode.</summary>
+    /// <summary>The gateway named by Gateway:Mode.</summary>
     private static void AddPaymentGateway(this IServiceCollection services, IConfiguration configuration)
     {
         var mode = configuration[$"{GatewayOptions.Section}:{nameof(GatewayOptions.Mode)}"] ?? new GatewayOptions().Mode;
@@ -130,8 +151,13 @@ public static class BillingEngineExtensions
                 services.AddSingleton<SandboxGateway>();
                 services.AddSingleton<IPaymentGateway>(provider => provider.GetRequiredService<SandboxGateway>());
                 break;
+            case StripeGateway.GatewayName:
+                // One client and connection pool per process.
+                services.AddSingleton<IPaymentGateway, StripeGateway>();
+                break;
             default:
-                throw new StartupException($"Gateway:Mode '{mode}' is not a known payment gateway (known: '{SandboxGateway.GatewayName}').");
+                throw new StartupException(
+                    $"Gateway:Mode '{mode}' is not a known payment gateway (known: '{SandboxGateway.GatewayName}', '{StripeGateway.GatewayName}').");
         }
     }
 

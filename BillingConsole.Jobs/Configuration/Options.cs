@@ -13,6 +13,11 @@ public sealed class BillingOptions
     [Required] public string RunSchedule { get; set; } = "5 0 * * *";
     [Range(100, 5000)] public int ChunkSize { get; set; } = 1000;
     [Range(1, 256)] public int ChargeConcurrency { get; set; } = 32;
+    /// <summary>
+    /// A running run whose chunks have shown no progress for this long is taken as abandoned (its node died before or while
+    /// its chunk jobs were queued): the next start queues its unfinished chunks again, which chunks are safe to run twice.
+    /// </summary>
+    [Range(1, 1440)] public int StalledRunMinutes { get; set; } = 30;
     [Required, RegularExpression("^[A-Z0-9-]{1,12}$", ErrorMessage = "Billing:InvoicePrefix must be 1–12 capital letters, digits or dashes.")]
     public string InvoicePrefix { get; set; } = "INV-";
     [Range(0.0, 1.0)] public decimal TaxRate { get; set; }
@@ -48,6 +53,11 @@ public sealed class HangfireOptions
     public string[] Queues { get; set; } = ["billing", "dunning_retry", "default"];
     public string SchemaName { get; set; } = "hangfire";
     [Range(1, 60)] public int PollingIntervalSeconds { get; set; } = 2;
+    /// <summary>
+    /// How long a job fetched by a node that then died stays invisible before another node (or the restarted one) takes it
+    /// again. Running jobs keep extending it (a sliding timeout), so it can be short without a long job being taken twice.
+    /// </summary>
+    [Range(5, 3600)] public int InvisibilityTimeoutSeconds { get; set; } = 300;
     /// <summary>Off in tests that drive jobs by hand.</summary>
     public bool RunServer { get; set; } = true;
 }
@@ -57,11 +67,26 @@ public sealed class GatewayOptions
 {
     public const string Section = "Gateway";
 
-    /// <summary>"sandbox" (in-process, deterministic by token prefix); real adapters add their own names.</summary>
+    /// <summary>"sandbox" (in-process, deterministic by token prefix) or "stripe" (Stripe's API, see <see cref="Stripe"/>).</summary>
     [Required] public string Mode { get; set; } = "sandbox";
     /// <summary>The deadline of one charge or look-up: past it the attempt is recorded as unknown (ERR_GATEWAY_TIMEOUT).</summary>
     [Range(50, 120_000)] public int ChargeTimeoutMs { get; set; } = 10_000;
+    /// <summary>
+    /// How old an unknown or pending attempt must be before the reconciliation job looks it up: long enough for a charge in
+    /// flight to finish and for Stripe's search to index it (about a minute).
+    /// </summary>
+    [Range(0, 86_400)] public int ReconcileGraceSeconds { get; set; } = 180;
     public SandboxGatewayOptions Sandbox { get; set; } = new();
+    public StripeGatewayOptions Stripe { get; set; } = new();
+}
+
+/// <summary>appsettings.json "Gateway:Stripe": where Stripe's API is and the secret key to call it with.</summary>
+public sealed class StripeGatewayOptions
+{
+    /// <summary>Stripe's API; another address only for a local stand-in in tests.</summary>
+    public string ApiBase { get; set; } = "https://api.stripe.com";
+    /// <summary>The secret key (sk_live_… or sk_test_…), from the environment (Gateway__Stripe__ApiKey), never the repository or a log.</summary>
+    public string ApiKey { get; set; } = string.Empty;
 }
 
 /// <summary>appsettings.json "Gateway:Sandbox": simulated network behaviour.</summary>

@@ -45,12 +45,14 @@ public sealed record BillableSubscription(
     /// <summary>Trialing, active or past due: renews and may change plan. Paused, unpaid and canceled do neither.</summary>
     public bool IsBillable => Status is SubscriptionStatus.Trialing or SubscriptionStatus.Active or SubscriptionStatus.PastDue;
 
-    /// <param name="price">The subscription's current price.</param>
-    /// <param name="pendingPrice">The price of <see cref="Subscription.PendingPriceId"/>, when one is scheduled.</param>
-    /// <param name="billingAnchorDay">The day of month periods keep (see <see cref="BillingCalendar.AnchorDayOf"/>).</param>
+    /// <summary>The snapshot of a stored subscription, with the anchor day it keeps.</summary>
     public static BillableSubscription From(Subscription subscription, BillablePrice price, BillablePrice? pendingPrice) =>
         From(subscription, price, pendingPrice, subscription.BillingAnchorDay);
 
+    /// <param name="subscription">The stored subscription.</param>
+    /// <param name="price">The subscription's current price.</param>
+    /// <param name="pendingPrice">The price of <see cref="Subscription.PendingPriceId"/>, when one is scheduled.</param>
+    /// <param name="billingAnchorDay">The day of month periods keep (see <see cref="BillingCalendar.AnchorDayOf"/>).</param>
     public static BillableSubscription From(Subscription subscription, BillablePrice price, BillablePrice? pendingPrice, int billingAnchorDay)
     {
         if (price.PriceId != subscription.PriceId) throw new ArgumentException("The price is not the subscription's price.", nameof(price));
@@ -78,4 +80,7 @@ public sealed record InvoiceLineDraft(
     Guid? PriceId)
 {
     public InvoiceLine ToLine() => new(Kind, Description, Quantity, UnitAmount, Amount, PeriodStart, PeriodEnd, PriceId);
+
+    public static InvoiceLineDraft From(PendingInvoiceLine line) =>
+        new(line.Kind, line.Description, line.Quantity, line.UnitAmount, line.Amount, line.PeriodStart, line.PeriodEnd, line.PriceId);
 }

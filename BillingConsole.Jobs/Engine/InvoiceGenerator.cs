@@ -121,11 +121,20 @@ public sealed class InvoiceGenerator(BillingCalendar calendar)
     /// The invoice of a period that starts now and was not billed by a renewal: a new subscription's first period (no trial),
     /// or the period a subscription restarts with when resumed. Billed in advance, at the current price, like a renewal.
     /// </summary>
-    public GeneratedInvoice FirstPeriod(BillableSubscription subscription, Money creditBalance, decimal taxRate)
+    public GeneratedInvoice FirstPeriod(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> pendingLines, Money creditBalance,
+        decimal taxRate)
     {
         if (subscription.Status != SubscriptionStatus.Active) throw new DomainRuleException("Only an active subscription's period is invoiced when it starts.");
         return CycleInvoice(subscription, subscription.Price, subscription.Quantity, subscription.CurrentPeriodStart, subscription.CurrentPeriodEnd,
-            [], creditBalance, taxRate);
+            pendingLines, creditBalance, taxRate);
+    }
+
+    /// <summary>The final invoice of a subscription that ends with proration lines still waiting for a next invoice.</summary>
+    public static GeneratedInvoice ForWaitingLines(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> pendingLines,
+        Money creditBalance, decimal taxRate)
+    {
+        if (pendingLines.Count == 0) throw new ArgumentException("There are no waiting lines to invoice.", nameof(pendingLines));
+        return PlanChangeInvoice(subscription, pendingLines, creditBalance, taxRate);
     }
 
     private GeneratedInvoice Renewal(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> pendingLines, Money creditBalance,

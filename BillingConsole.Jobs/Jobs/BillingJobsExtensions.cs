@@ -29,7 +29,8 @@ public static class BillingJobsExtensions
                     SchemaName = options.SchemaName,
                     PrepareSchemaIfNecessary = true,
                     QueuePollInterval = TimeSpan.FromSeconds(options.PollingIntervalSeconds),
-                    InvisibilityTimeout = TimeSpan.FromMinutes(30),
+                    InvisibilityTimeout = TimeSpan.FromSeconds(options.InvisibilityTimeoutSeconds),
+                    UseSlidingInvisibilityTimeout = true,
                     DistributedLockTimeout = TimeSpan.FromMinutes(1),
                 }));
 
@@ -48,6 +49,8 @@ public static class BillingJobsExtensions
         builder.Services.AddScoped<BillingCycleJob>();
         builder.Services.AddScoped<BillingChunkJob>();
         builder.Services.AddScoped<DunningRetryJob>();
+        builder.Services.AddScoped<PaymentReconciliationJob>();
+        builder.Services.AddScoped<BulkRetryJob>();
         return builder;
     }
 }

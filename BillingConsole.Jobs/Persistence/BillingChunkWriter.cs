@@ -265,6 +265,18 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
         await update.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>Records which invoice carried each waiting proration line.</summary>
+    public async Task MarkLinesInvoicedAsync(NpgsqlConnection connection, IReadOnlyList<PendingInvoiceLine> lines, CancellationToken ct)
+    {
+        if (lines.Count == 0) return;
+        await using var update = new NpgsqlCommand(
+            "update pending_invoice_lines l set invoice_id = v.invoice_id from unnest($1::uuid[], $2::uuid[]) as v(id, invoice_id) where l.id = v.id",
+            connection);
+        Add(update, lines.Select(l => l.Id));
+        Add(update, lines.Select(l => l.InvoiceId!.Value));
+        await update.ExecuteNonQueryAsync(ct);
+    }
+
     public async Task UpdateCreditBalancesAsync(NpgsqlConnection connection, IReadOnlyDictionary<Guid, Money> balances, CancellationToken ct)
     {
         if (balances.Count == 0) return;
@@ -297,7 +309,7 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
     {
         await using var command = new NpgsqlCommand("""
             select i.id from invoices i
-            where i.subscription_id = any($2) and i.kind = 'subscription_cycle' and i.billing_run_id = $1
+            where i.subscription_id = any($2) and i.billing_run_id = $1
               and i.status = 'open' and i.amount_due > 0
               and (i.attempt_count = 0 or exists (select 1 from payment_attempts a where a.invoice_id = i.id and a.status = 'pending'))
             order by i.id
@@ -328,7 +340,7 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
                 Statement("""
                     select count(*) filter (where a.status = 'succeeded')::int, count(*) filter (where a.status in ('failed', 'unknown'))::int
                     from invoices i join payment_attempts a on a.invoice_id = i.id
-                    where i.subscription_id = any($2) and i.kind = 'subscription_cycle' and i.billing_run_id = $1 and a.trigger = 'billing_run'
+                    where i.subscription_id = any($2) and i.billing_run_id = $1 and a.trigger = 'billing_run'
                     """, runId, chunk.SubscriptionIds),
             },
         };

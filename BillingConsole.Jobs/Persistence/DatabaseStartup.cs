@@ -3,6 +3,8 @@ using BillingConsole.Configuration;
 using BillingConsole.Persistence.DemoData;
 using BillingConsole.ReadModels;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -18,6 +20,7 @@ public sealed class DatabaseStartup(IServiceProvider services, NpgsqlDataSource 
         using (var scope = services.CreateScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
+            await db.EnsureMigrationHistoryAsync(ct);
             var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
             if (pending.Count > 0)
             {
@@ -62,3 +65,13 @@ public sealed class DatabaseStartup(IServiceProvider services, NpgsqlDataSource 
 
 /// <summary>Asked for by --seed-demo [--scale N].</summary>
 public sealed record DemoSeedRequest(int? Scale);
+
+public static class MigrationHistory
+{
+    /// <summary>
+    /// Creates EF's migration history table if missing, so that on a new database EF does not log its query of the missing
+    /// table as an error before migrating.
+    /// </summary>
+    public static Task<bool> EnsureMigrationHistoryAsync(this BillingDbContext db, CancellationToken ct = default) =>
+        db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(ct);
+}

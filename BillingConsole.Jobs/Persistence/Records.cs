@@ -86,3 +86,29 @@ public sealed class DashboardSnapshotRecord
     public DateTimeOffset ComputedAt { get; set; }
     public string Figures { get; set; } = "{}";
 }
+
+/// <summary>
+/// A support agent's "retry all these" over the dunning queue. Its id is the idempotency key of the selection (the cases and
+/// the day), so starting the same selection again finds this row instead of charging anyone a second time.
+/// </summary>
+public sealed class BulkRetry
+{
+    public Guid Id { get; set; }
+    public string RequestedBy { get; set; } = string.Empty;
+    public string? RequestedByRole { get; set; }
+    public string Reason { get; set; } = string.Empty;
+    public DateTimeOffset RequestedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+}
+
+/// <summary>One invoice of a bulk retry; <see cref="Outcome"/> is set ("charging") before the charge, so it is never charged twice.</summary>
+public sealed class BulkRetryItem
+{
+    public Guid BulkRetryId { get; set; }
+    public Guid DunningCaseId { get; set; }
+    public Guid InvoiceId { get; set; }
+    public decimal Amount { get; set; }
+    public string Currency { get; set; } = "USD";
+    public string? Outcome { get; set; }
+    public string? DeclineCode { get; set; }
+}

@@ -110,15 +110,21 @@ public sealed class SubscriptionApiTests(ConsoleAppHost host) : ApiTestBase(host
     }
 
     [Fact]
-    public async Task Carrying_proration_to_the_next_invoice_is_refused_until_it_has_somewhere_to_wait()
+    public async Task Proration_carried_to_the_next_invoice_changes_the_plan_now_and_shows_on_the_upcoming_invoice()
     {
         var (subscription, _, pro) = await ActiveBasicSubscriptionAsync();
-        var before = await Api.CountRowsAsync(subscription.CustomerId);
+        var path = $"/api/v1/subscriptions/{subscription.Id}";
 
-        var response = await Api.PostAsync($"/api/v1/subscriptions/{subscription.Id}/change-plan", new { priceId = pro, behavior = "next_invoice" });
+        var change = await Api.ReadAsync<PlanChangeView>(await Api.PostAsync($"{path}/change-plan", new { priceId = pro, behavior = "next_invoice" }),
+            HttpStatusCode.OK);
+        var upcoming = await Api.ReadAsync<InvoiceView>(await Api.Http.GetAsync($"{path}/upcoming-invoice", TestContext.Current.CancellationToken),
+            HttpStatusCode.OK);
 
-        Assert.Contains("next invoice", (await Problem.ReadAsync(response, HttpStatusCode.UnprocessableEntity)).Detail);
-        Assert.Equal(before, await Api.CountRowsAsync(subscription.CustomerId));
+        Assert.Null(change.Invoice);
+        Assert.Equal(pro, change.Subscription.PriceId);
+        Assert.Equal(2, await Api.WithDbAsync(db => db.PendingInvoiceLines.CountAsync(l => l.SubscriptionId == subscription.Id && l.InvoiceId == null)));
+        Assert.Equal(["recurring", "proration_credit", "proration_charge"], upcoming.Lines.Select(l => l.Kind));
+        Assert.Equal(change.Quote.Net + upcoming.Lines[0].Amount, upcoming.Subtotal);
     }
 
     [Fact]

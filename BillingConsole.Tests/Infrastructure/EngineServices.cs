@@ -1,8 +1,13 @@
+using BillingConsole.Engine;
+using BillingConsole.Engine.Billing;
+using BillingConsole.Engine.Commands;
 using BillingConsole.Gateways;
 using BillingConsole.Jobs;
 using Hangfire;
 using Hangfire.Common;
 using Hangfire.States;
+using BillingConsole.Persistence;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -62,6 +67,7 @@ public sealed class EngineServices : IAsyncDisposable
         else
         {
             builder.Services.AddScoped<BillingChunkJob>();
+            builder.Services.AddScoped<BulkRetryJob>();
             builder.Services.AddSingleton<RecordingJobClient>();
             builder.Services.AddSingleton<IBackgroundJobClient>(provider => provider.GetRequiredService<RecordingJobClient>());
         }
@@ -87,6 +93,33 @@ public sealed class EngineServices : IAsyncDisposable
         await action(scope.ServiceProvider.GetRequiredService<TService>());
     }
 
+    /// <summary>
+    /// An open invoice of <paramref name="amount"/> for a new customer's monthly subscription (its period just ended), issued
+    /// the way a billing run issues one; the customer's card token starts with <paramref name="tokenPrefix"/>.
+    /// </summary>
+    public async Task<(Guid InvoiceId, Guid CustomerId)> OpenInvoiceAsync(BillingTestData data, string tokenPrefix, decimal amount = 20m)
+    {
+        var (plan, price) = await data.PlanAsync(amount);
+        var customer = await data.CustomerAsync(tokenPrefix);
+        var subscription = await data.SubscriptionAsync(customer, price);
+        await using var scope = Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
+        var tracked = await db.Customers.SingleAsync(c => c.Id == customer.Id);
+        var snapshot = BillableSubscription.From(subscription, BillablePrice.From(plan, price), null);
+        var generated = Get<InvoiceGenerator>().Generate(snapshot, [], tracked.CreditBalance, 0m, data.Now)!;
+        var invoice = await scope.ServiceProvider.GetRequiredService<InvoiceIssuer>().IssueAsync(tracked, generated, null, CancellationToken.None);
+        await db.SaveChangesAsync();
+        return (invoice.Id, customer.Id);
+    }
+
+    /// <summary>Starts a billing run as the schedule would and runs its chunks: the due subscriptions are invoiced and charged.</summary>
+    public async Task<Guid> RunBillingAsync()
+    {
+        var runId = await InScopeAsync<BillingRunService, Guid>(runs => runs.StartAsync(Actor.System));
+        await RunEnqueuedChunksAsync();
+        return runId;
+    }
+
     /// <summary>Runs every chunk job enqueued so far, as Hangfire workers would (optionally several at once).</summary>
     public async Task RunEnqueuedChunksAsync()
     {
@@ -101,16 +134,26 @@ public sealed class EngineServices : IAsyncDisposable
     }
 }
 
-/// <summary>Stands in for Hangfire's client: keeps the chunk jobs that would have been enqueued.</summary>
+/// <summary>Stands in for Hangfire's client: keeps the chunk and bulk retry jobs that would have been enqueued.</summary>
 public sealed class RecordingJobClient : IBackgroundJobClient
 {
     private readonly List<(Guid RunId, int Chunk)> _chunks = [];
+    private readonly List<Guid> _bulkRetries = [];
 
     public string Create(Job job, IState state)
     {
-        if (job.Type != typeof(BillingChunkJob)) throw new InvalidOperationException($"Unexpected job {job.Type.Name}.{job.Method.Name}.");
-        lock (_chunks) _chunks.Add(((Guid)job.Args[0], (int)job.Args[1]));
+        if (job.Type == typeof(BillingChunkJob))
+            lock (_chunks) _chunks.Add(((Guid)job.Args[0], (int)job.Args[1]));
+        else if (job.Type == typeof(BulkRetryJob))
+            lock (_bulkRetries) _bulkRetries.Add((Guid)job.Args[0]);
+        else
+            throw new InvalidOperationException($"Unexpected job {job.Type.Name}.{job.Method.Name}.");
         return Guid.NewGuid().ToString();
+    }
+
+    public IReadOnlyList<Guid> BulkRetries
+    {
+        get { lock (_bulkRetries) return [.. _bulkRetries]; }
     }
 
     public bool ChangeState(string jobId, IState state, string expectedState) => true;

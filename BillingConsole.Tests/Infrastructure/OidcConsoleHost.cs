@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace BillingConsole.Tests.Infrastructure;
 
 [CollectionDefinition(Name)]
@@ -16,21 +13,19 @@ public sealed class OidcCollection : ICollectionFixture<OidcConsoleHost>
 /// </summary>
 public sealed class OidcConsoleHost : IAsyncLifetime
 {
-    private readonly StringBuilder _output = new();
-    private Process? _process;
+    private ConsoleProcess? _console;
     private TestIdentityProvider? _provider;
 
     public Uri BaseAddress { get; private set; } = null!;
-    public string Output { get { lock (_output) return _output.ToString(); } }
+    public string Output => _console?.Output ?? string.Empty;
 
     public async ValueTask InitializeAsync()
     {
         BaseAddress = new Uri($"http://127.0.0.1:{ConsoleAppHost.FreePort()}");
         _provider = await TestIdentityProvider.StartAsync(BaseAddress);
-        var start = HostProcess.StartInfo(new Dictionary<string, string?>
+        _console = await ConsoleProcess.StartAsync(BaseAddress, new Dictionary<string, string?>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["ASPNETCORE_URLS"] = BaseAddress.ToString(),
             ["ConnectionStrings__Billing"] = TestServers.DefaultConnectionString,
             ["Redis__Configuration"] = TestServers.RedisConfiguration,
             ["Hangfire__RunServer"] = "false",
@@ -44,12 +39,6 @@ public sealed class OidcConsoleHost : IAsyncLifetime
             // The sign-in's own diagnostics, so that the log scan sees what an operator turning them on would see.
             ["Logging__LogLevel__Microsoft.AspNetCore.Authentication"] = "Debug",
         });
-        _process = Process.Start(start)!;
-        _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
-        _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        await WaitUntilLiveAsync();
         await WarmUpSignInAsync();
     }
 
@@ -62,32 +51,9 @@ public sealed class OidcConsoleHost : IAsyncLifetime
             throw new InvalidOperationException($"The console did not redirect to the provider ({(int)challenge.StatusCode} {challenge.Headers.Location}):\n{Output}");
     }
 
-    private async Task WaitUntilLiveAsync()
-    {
-        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(180);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_process!.HasExited) throw new InvalidOperationException($"The console exited ({_process.ExitCode}):\n{Output}");
-            try
-            {
-                if ((await client.GetAsync("/health/live")).IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) { }
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"The console did not start within 180 s:\n{Output}");
-    }
-
     public async ValueTask DisposeAsync()
     {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        _process?.Dispose();
+        if (_console is not null) await _console.DisposeAsync();
         if (_provider is not null) await _provider.DisposeAsync();
     }
 }

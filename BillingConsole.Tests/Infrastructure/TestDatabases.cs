@@ -33,7 +33,10 @@ public static class TestDatabases
         await RecreateAsync(name);
         var connectionString = TestServers.ConnectionStringFor(name);
         await using (var db = NewContext(connectionString))
+        {
+            await db.EnsureMigrationHistoryAsync();
             await db.Database.MigrateAsync();
+        }
         return new MigratedDatabase(name, connectionString);
     }
 

@@ -261,4 +261,25 @@ public sealed class BillingRunTests : IAsyncLifetime
         await AssertLedgerBalancedAsync();
         Assert.Equal(150, (await RunAsync(runId)).InvoicedCount);
     }
+
+    [Fact]
+    public async Task A_run_whose_chunk_jobs_were_lost_is_picked_up_again_once_it_has_stalled()
+    {
+        await _data.DueSubscriptionsAsync(_price, 150);
+        var runId = await StartAsync();
+        Assert.Equal(2, _engine.Jobs.TakeChunks().Count); // the node died before Hangfire got these
+
+        Assert.Equal(runId, await StartAsync());
+        Assert.Empty(_engine.Jobs.TakeChunks());
+
+        _engine.Clock.Advance(TimeSpan.FromMinutes(31));
+        Assert.Equal(runId, await StartAsync());
+        Assert.Equal([1, 2], _engine.Jobs.TakeChunks().Select(c => c.Chunk));
+        await _engine.InScopeAsync<BillingConsole.Jobs.BillingChunkJob>(job => job.RunAsync(runId, 1, Ct));
+        await _engine.InScopeAsync<BillingConsole.Jobs.BillingChunkJob>(job => job.RunAsync(runId, 2, Ct));
+
+        await AssertCountersMatchTheDatabaseAsync(runId);
+        Assert.Equal(150, (await RunAsync(runId)).InvoicedCount);
+        await AssertOneCycleInvoicePerSubscriptionPeriodAsync();
+    }
 }

@@ -35,7 +35,7 @@ public static class CsvExport
         if (errors.Count > 0)
             return Results.Problem(title: "Invalid filter", detail: string.Join(" ", errors), statusCode: StatusCodes.Status400BadRequest);
         context.Response.ContentType = "text/csv; charset=utf-8";
-        context.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}-{DateTime.UtcNow:yyyyMMdd-HHmm}.csv\"";
+        context.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}-{context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow():yyyyMMdd-HHmm}.csv\"";
         var properties = typeof(TRow).GetProperties(BindingFlags.Public | BindingFlags.Instance);
         await using var writer = new StreamWriter(context.Response.Body, new UTF8Encoding(false), bufferSize: 64 * 1024);
         await writer.WriteLineAsync(string.Join(',', properties.Select(p => Cell(p.Name))));

@@ -1,5 +1,6 @@
 using BillingConsole.Api;
 using BillingConsole.Components;
+using BillingConsole.Components.Shared;
 using Hangfire;
 using MudBlazor.Services;
 
@@ -17,6 +18,7 @@ public static class ConsoleUiExtensions
             options.SnackbarConfiguration.VisibleStateDuration = 6000;
         });
         builder.Services.AddAntiforgery();
+        builder.Services.AddScoped<ConsoleCommands>();
         return builder;
     }
 

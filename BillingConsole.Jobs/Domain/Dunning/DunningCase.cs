@@ -139,6 +139,13 @@ public sealed class DunningCase : Entity
         ClearSchedule();
     }
 
+    /// <summary>A newer policy version is in force: the case's next decision follows it.</summary>
+    public void FollowPolicy(int version)
+    {
+        if (version < PolicyVersion) throw new DomainRuleException("A case only moves to a newer policy version.");
+        PolicyVersion = version;
+    }
+
     public void Escalate(int step, DateTimeOffset at)
     {
         if (step <= EscalationStep) throw new DomainRuleException("The escalation ladder only climbs.");

@@ -53,6 +53,8 @@ public sealed record DunningPolicySettings
             errors[nameof(FixedIntervalsDays)] = "Retry days must be strictly increasing (e.g. 1, 3, 5, 7).";
         else if (FixedIntervalsDays.Any(d => d > NetworkCapWindowDays))
             errors[nameof(FixedIntervalsDays)] = $"Retries must fall within {NetworkCapWindowDays} days of the first failure.";
+        else if (FixedIntervalsDays.Count > NetworkRetryCap)
+            errors[nameof(FixedIntervalsDays)] = $"At most {NetworkRetryCap} retries: card networks allow no more in {NetworkCapWindowDays} days.";
         if (AttemptBudget < 1 || AttemptBudget > NetworkRetryCap)
             errors[nameof(AttemptBudget)] = $"The attempt budget must be between 1 and {NetworkRetryCap} (card networks allow at most {NetworkRetryCap} retries in {NetworkCapWindowDays} days).";
         if (Ladder.Any(s => s.Day <= 0))

@@ -1,6 +1,7 @@
 using BillingConsole.Configuration;
 using BillingConsole.Domain.Billing;
 using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Engine.Commands;
@@ -70,9 +71,12 @@ public sealed class BillingChunkProcessor(
         var credit = new Dictionary<Guid, Money>(creditBefore);
         var alreadyInvoiced = await writer.ExistingCycleInvoicesAsync(connection, [.. subscriptions.Select(s => s.Id)], ct);
         var prices = await PricesAsync(ct);
+        var waiting = await WaitingLinesAsync(subscriptions, ct);
 
         var now = clock.GetUtcNow();
         var generated = new List<GeneratedInvoice>();
+        // The waiting lines each new invoice carries, by the invoice's position in generated.
+        var carried = new Dictionary<int, List<PendingInvoiceLine>>();
         foreach (var subscription in subscriptions)
         {
             for (var period = 0; period < MaxPeriodsPerSubscription; period++)
@@ -80,25 +84,37 @@ public sealed class BillingChunkProcessor(
                 var snapshot = BillableSubscription.From(subscription, prices[subscription.PriceId],
                     subscription.PendingPriceId is { } pending ? prices[pending] : null);
                 var decision = InvoiceGenerator.Decide(snapshot, run.AsOf);
-                if (decision == RenewalDecision.Cancel) subscription.Cancel(subscription.CurrentPeriodEnd, CancellationKind.Voluntary);
-                if (decision != RenewalDecision.Renew) break;
+                if (decision is not (RenewalDecision.Renew or RenewalDecision.Cancel)) break;
 
                 // Credit in another currency than the price cannot pay this invoice.
                 var usesCredit = credit.TryGetValue(subscription.CustomerId, out var balance) && balance.Currency == snapshot.Currency;
-                var invoice = generator.Generate(snapshot, [], usesCredit ? balance : Money.Zero(snapshot.Currency), settings.TaxRate, run.AsOf)!;
-                if (!alreadyInvoiced.Contains((subscription.Id, invoice.PeriodStart)))
+                var lines = waiting.GetValueOrDefault(subscription.Id) ?? [];
+                // A renewal, or the final invoice of waiting lines when the subscription ends at this period end.
+                var invoice = generator.Generate(snapshot, [.. lines.Select(InvoiceLineDraft.From)],
+                    usesCredit ? balance : Money.Zero(snapshot.Currency), settings.TaxRate, run.AsOf);
+                if (invoice is not null && (decision == RenewalDecision.Cancel || !alreadyInvoiced.Contains((subscription.Id, invoice.PeriodStart))))
                 {
+                    if (lines.Count > 0) carried[generated.Count] = lines;
+                    waiting.Remove(subscription.Id);
                     generated.Add(invoice);
                     if (usesCredit) credit[subscription.CustomerId] = invoice.CreditRemaining;
                 }
-                subscription.AdvancePeriod(invoice.PeriodStart, invoice.PeriodEnd);
+                if (decision == RenewalDecision.Cancel)
+                {
+                    subscription.Cancel(subscription.CurrentPeriodEnd, CancellationKind.Voluntary);
+                    break;
+                }
+                subscription.AdvancePeriod(invoice!.PeriodStart, invoice.PeriodEnd);
             }
         }
 
         var invoiceNumbers = generated.Count == 0 ? [] : await numbers.NextBlockAsync(generated.Count, ct);
         var terms = InvoiceIssuer.PaymentTerms(settings);
         var issued = generated.Select((invoice, i) => InvoiceIssuer.Issue(invoice, invoiceNumbers[i], now, terms, run.Id)).ToList();
+        foreach (var (index, lines) in carried)
+            foreach (var line in lines) line.MarkInvoiced(issued[index].Invoice.Id);
         await writer.WriteInvoicesAsync(connection, issued, ct);
+        await writer.MarkLinesInvoicedAsync(connection, [.. carried.Values.SelectMany(lines => lines)], ct);
         await writer.UpdateSubscriptionsAsync(connection, subscriptions, ct);
         await writer.UpdateCreditBalancesAsync(connection, credit.Where(c => c.Value != creditBefore[c.Key]).ToDictionary(), ct);
         await writer.RecordChunkInvoicedAsync(connection, run.Id, chunk.Number, issued.Count, now, ct);
@@ -140,6 +156,17 @@ public sealed class BillingChunkProcessor(
         {
             await db.Database.CloseConnectionAsync();
         }
+    }
+
+    /// <summary>Proration lines waiting for these subscriptions' next invoice (rows already locked through their subscriptions).</summary>
+    private async Task<Dictionary<Guid, List<PendingInvoiceLine>>> WaitingLinesAsync(IReadOnlyList<Subscription> subscriptions, CancellationToken ct)
+    {
+        var ids = subscriptions.Select(s => s.Id).ToArray();
+        var lines = await db.PendingInvoiceLines.AsNoTracking()
+            .Where(l => ids.Contains(l.SubscriptionId) && l.InvoiceId == null)
+            .OrderBy(l => l.CreatedAt).ThenBy(l => l.Position)
+            .ToListAsync(ct);
+        return lines.GroupBy(l => l.SubscriptionId).ToDictionary(g => g.Key, g => g.ToList());
     }
 
     private async Task<Dictionary<Guid, BillablePrice>> PricesAsync(CancellationToken ct)

@@ -1,5 +1,6 @@
 using BillingConsole.Configuration;
 using BillingConsole.Domain.Billing;
+using BillingConsole.Domain.Common;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Jobs;
 using BillingConsole.Persistence;
@@ -31,17 +32,34 @@ public sealed class BillingRunService(
     IOptionsMonitor<BillingOptions> options,
     ILogger<BillingRunService> logger)
 {
-    /// <summary>Starts a run as of now and returns its id; while one is running, returns that one instead.</summary>
-    public async Task<Guid> StartAsync(Actor actor, string trigger = BillingRunTriggers.Manual, CancellationToken ct = default)
+    /// <summary>
+    /// Starts a run as of now and returns its id; while one is running, returns that one instead, first queuing its
+    /// unfinished chunks again if it has stalled (see <see cref="BillingOptions.StalledRunMinutes"/>).
+    /// </summary>
+    public Task<Guid> StartAsync(Actor actor, string trigger = BillingRunTriggers.Manual, CancellationToken ct = default) =>
+        StartAsync(actor, trigger, "Billing run started from the console", ct);
+
+    /// <summary>An admin's "run billing now", with the reason recorded in the audit log.</summary>
+    public Task<Guid> StartNowAsync(Actor actor, string reason, CancellationToken ct)
     {
-        if (await RunningAsync(ct) is { } running) return running;
+        if (string.IsNullOrWhiteSpace(reason)) throw new DomainRuleException("Give a reason: it goes in the audit log.");
+        return StartAsync(actor, BillingRunTriggers.Manual, reason, ct);
+    }
+
+    private async Task<Guid> StartAsync(Actor actor, string trigger, string reason, CancellationToken ct)
+    {
+        if (await RunningAsync(ct) is { } running)
+        {
+            await ResumeIfStalledAsync(running, ct);
+            return running;
+        }
         var now = clock.GetUtcNow();
         var run = new BillingRun(now, trigger, actor.Name, now);
         IReadOnlyList<int> chunks;
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
             db.BillingRuns.Add(run);
-            if (actor != Actor.System) audit.Record(actor, "billing_run.start", "billing_run", run.Id, "Billing run started from the console");
+            if (actor != Actor.System) audit.Record(actor, "billing_run.start", "billing_run", run.Id, reason);
             try
             {
                 await db.SaveChangesAsync(ct);
@@ -55,8 +73,7 @@ public sealed class BillingRunService(
             chunks = await PlanAsync(run, ct);
             await transaction.CommitAsync(ct);
         }
-        foreach (var number in chunks)
-            jobs.Enqueue<BillingChunkJob>(BillingChunkJob.Queue, job => job.RunAsync(run.Id, number, CancellationToken.None));
+        Enqueue(run.Id, chunks);
         logger.LogInformation("Billing run {RunId} started by {Actor} as of {AsOf}: {DueCount} due subscriptions in {ChunkCount} chunks",
             run.Id, actor.Name, run.AsOf, run.DueCount, run.ChunkCount);
         return run.Id;
@@ -69,6 +86,32 @@ public sealed class BillingRunService(
         if (run is null || run.Status != BillingRunStatus.Running) return;
         run.Fail(error, clock.GetUtcNow());
         await db.SaveChangesAsync(ct);
+    }
+
+    private void Enqueue(Guid runId, IEnumerable<int> chunks)
+    {
+        foreach (var number in chunks)
+            jobs.Enqueue<BillingChunkJob>(BillingChunkJob.Queue, job => job.RunAsync(runId, number, CancellationToken.None));
+    }
+
+    /// <summary>
+    /// Queues the unfinished chunks of a run again when nothing has moved for <see cref="BillingOptions.StalledRunMinutes"/>
+    /// since it started or a chunk last finished a step. Two nodes doing this at once queue the chunks twice, which chunks
+    /// tolerate (see <see cref="BillingChunkProcessor"/>).
+    /// </summary>
+    private async Task ResumeIfStalledAsync(Guid runId, CancellationToken ct)
+    {
+        var stalledSince = clock.GetUtcNow().AddMinutes(-options.CurrentValue.StalledRunMinutes);
+        var unfinished = await db.Database.SqlQuery<int>($"""
+            select c.number as "Value" from billing_runs r join billing_run_chunks c on c.run_id = r.id
+            where r.id = {runId} and r.status = 'running' and c.charged_at is null
+              and greatest(r.started_at, (select max(greatest(x.invoiced_at, x.charged_at)) from billing_run_chunks x where x.run_id = r.id)) < {stalledSince}
+            order by c.number
+            """).ToListAsync(ct);
+        if (unfinished.Count == 0) return;
+        Enqueue(runId, unfinished);
+        logger.LogWarning("Billing run {RunId} showed no progress for {Minutes} minutes: {Count} unfinished chunks queued again",
+            runId, options.CurrentValue.StalledRunMinutes, unfinished.Count);
     }
 
     private async Task<Guid?> RunningAsync(CancellationToken ct) =>

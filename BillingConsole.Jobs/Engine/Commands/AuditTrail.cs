@@ -17,7 +17,11 @@ public sealed class AuditTrail(BillingDbContext db, TimeProvider clock)
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public void Record(Actor actor, string action, string entityType, Guid entityId, string reason, object? before = null, object? after = null) =>
-        db.AuditLog.Add(new AuditEntry(actor.Name, actor.Role, action, entityType, entityId.ToString(), reason,
+        Record(actor, action, entityType, entityId.ToString(), reason, before, after);
+
+    /// <summary>For entities named by something other than a Guid: a policy version, a setting's key.</summary>
+    public void Record(Actor actor, string action, string entityType, string entityId, string reason, object? before = null, object? after = null) =>
+        db.AuditLog.Add(new AuditEntry(actor.Name, actor.Role, action, entityType, entityId, reason,
             before is null ? null : JsonSerializer.Serialize(before, Json),
             after is null ? null : JsonSerializer.Serialize(after, Json),
             clock.GetUtcNow()));

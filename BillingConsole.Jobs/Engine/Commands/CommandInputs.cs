@@ -1,3 +1,6 @@
+using System.Globalization;
+using BillingConsole.Domain.Dunning;
+
 namespace BillingConsole.Engine.Commands;
 
 // What a caller asks for, as the API receives it and a console form fills it in. Everything is nullable so that a
@@ -32,4 +35,70 @@ public static class CancelWhen
     public const string AtPeriodEnd = "at_period_end";
     public const string Now = "now";
     public static readonly IReadOnlyList<string> All = [AtPeriodEnd, Now];
+}
+
+/// <summary>One rung of the escalation ladder as the policy form edits it.</summary>
+public sealed class EscalationStepInput
+{
+    public int? Day { get; set; }
+    public EscalationAction Action { get; set; }
+}
+
+/// <summary>
+/// A dunning policy as the settings form edits it: the retry days as typed ("1, 3, 5, 7"), nothing chosen yet as null.
+/// <see cref="SaveDunningPolicyValidator"/> says what is wrong, field by field; <see cref="ToSettings"/> is for a valid one.
+/// </summary>
+public sealed class SaveDunningPolicy
+{
+    public RetryMode? Mode { get; set; }
+    public string? FixedIntervals { get; set; }
+    public int? AttemptBudget { get; set; }
+    public List<EscalationStepInput> Ladder { get; set; } = [];
+    public FinalAction? FinalAction { get; set; }
+    public int? GracePeriodHours { get; set; }
+    public List<string> HardDeclineCodes { get; set; } = [];
+    public string? Reason { get; set; }
+
+    public static SaveDunningPolicy From(DunningPolicySettings settings) => new()
+    {
+        Mode = settings.Mode,
+        FixedIntervals = string.Join(", ", settings.FixedIntervalsDays),
+        AttemptBudget = settings.AttemptBudget,
+        Ladder = [.. settings.Ladder.Select(s => new EscalationStepInput { Day = s.Day, Action = s.Action })],
+        FinalAction = settings.FinalAction,
+        GracePeriodHours = settings.GracePeriodHours,
+        HardDeclineCodes = [.. settings.HardDeclineCodes],
+    };
+
+    /// <summary>The typed retry days, or null when one of them is not a whole number.</summary>
+    public IReadOnlyList<int>? ParsedIntervals()
+    {
+        var parts = (FixedIntervals ?? string.Empty).Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries);
+        var days = new List<int>(parts.Length);
+        foreach (var part in parts)
+        {
+            if (!int.TryParse(part, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var day)) return null;
+            days.Add(day);
+        }
+        return days;
+    }
+
+    /// <summary>Every field is filled in and every day is a number (what the validator checks before the policy's own rules).</summary>
+    public bool IsComplete => Mode is not null && ParsedIntervals() is not null && AttemptBudget is not null && FinalAction is not null
+                              && GracePeriodHours is not null && Ladder.All(s => s.Day is not null);
+
+    public DunningPolicySettings ToSettings()
+    {
+        if (!IsComplete) throw new InvalidOperationException("The policy form is not complete.");
+        return new DunningPolicySettings
+        {
+            Mode = Mode!.Value,
+            FixedIntervalsDays = ParsedIntervals()!,
+            AttemptBudget = AttemptBudget!.Value,
+            Ladder = [.. Ladder.Select(s => new EscalationStep(s.Day!.Value, s.Action))],
+            FinalAction = FinalAction!.Value,
+            GracePeriodHours = GracePeriodHours!.Value,
+            HardDeclineCodes = [.. HardDeclineCodes],
+        };
+    }
 }

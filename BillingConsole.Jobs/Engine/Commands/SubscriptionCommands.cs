@@ -1,6 +1,7 @@
 using BillingConsole.Configuration;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Customers;
+using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Persistence;
 using FluentValidation;
@@ -68,8 +69,8 @@ public sealed class SubscriptionCommands(
     }
 
     /// <summary>
-    /// Changes price or quantity: now with a plan-change invoice (immediate), or at the period end. Carrying the proration
-    /// to the next cycle invoice is refused until the schema has a place for lines waiting for it (docs/proration.md).
+    /// Changes price or quantity: now with a plan-change invoice (immediate), now with the proration lines waiting for the
+    /// next cycle invoice (next invoice), or at the period end (docs/proration.md).
     /// </summary>
     public async Task<PlanChangeView> ChangePlanAsync(Guid subscriptionId, ChangePlan command, Actor actor, string reason, CancellationToken ct)
     {
@@ -79,11 +80,11 @@ public sealed class SubscriptionCommands(
             var customerId = await CustomerOfAsync(subscriptionId, ct);
             await db.LockCustomerAsync(customerId, ct);
             var change = await QuoteAsync(subscriptionId, command, ct);
-            if (change.Quote.Behavior == ProrationBehavior.NextInvoice)
-                throw new DomainRuleException("Carrying proration to the next invoice is not available yet; use immediate or at_period_end.");
-
             var before = SubscriptionView.From(change.Subscription);
             change.Quote.ApplyTo(change.Subscription);
+            if (change.Quote.Behavior == ProrationBehavior.NextInvoice)
+                db.PendingInvoiceLines.AddRange(change.Quote.Lines.Select((line, position) =>
+                    new PendingInvoiceLine(subscriptionId, customerId, line.ToLine(), position, change.Quote.QuotedAt)));
             var invoice = change.Invoice is null ? null : await issuer.IssueAsync(change.Customer, change.Invoice, null, ct);
             var view = new PlanChangeView(PlanChangeQuoteView.From(change.Quote), invoice is null ? null : InvoiceView.From(invoice),
                 SubscriptionView.From(change.Subscription));
@@ -93,13 +94,35 @@ public sealed class SubscriptionCommands(
         }, ct);
     }
 
+    /// <summary>
+    /// Cancels now or at the period end. Proration lines still waiting for the next invoice are invoiced at once when the
+    /// subscription ends now: there will be no next invoice to carry them.
+    /// </summary>
     public async Task<SubscriptionView> CancelAsync(Guid subscriptionId, CancelSubscription command, Actor actor, string reason, CancellationToken ct)
     {
         await cancelValidator.ValidateAndThrowAsync(command, ct);
-        return await ChangeAsync(subscriptionId, "subscription.canceled", actor, reason, subscription =>
+        if (command.When != CancelWhen.Now)
+            return await ChangeAsync(subscriptionId, "subscription.canceled", actor, reason, subscription => subscription.ScheduleCancellation(), ct);
+
+        return await db.InTransactionAsync(async () =>
         {
-            if (command.When == CancelWhen.Now) subscription.Cancel(clock.GetStoredNow(), CancellationKind.Voluntary);
-            else subscription.ScheduleCancellation();
+            var customerId = await CustomerOfAsync(subscriptionId, ct);
+            await db.LockCustomerAsync(customerId, ct);
+            var subscription = await db.Subscriptions.SingleAsync(s => s.Id == subscriptionId, ct);
+            var before = SubscriptionView.From(subscription);
+            subscription.Cancel(clock.GetStoredNow(), CancellationKind.Voluntary);
+            var waiting = await WaitingLinesAsync(subscriptionId, ct);
+            if (waiting.Count > 0)
+            {
+                var customer = await db.Customers.SingleAsync(c => c.Id == customerId, ct);
+                var final = InvoiceGenerator.ForWaitingLines(await SnapshotAsync(subscription, ct), Drafts(waiting), customer.CreditBalance, TaxRate);
+                var invoice = await issuer.IssueAsync(customer, final, null, ct);
+                foreach (var line in waiting) line.MarkInvoiced(invoice.Id);
+            }
+            var after = SubscriptionView.From(subscription);
+            audit.Record(actor, "subscription.canceled", "subscription", subscriptionId, reason, before, after);
+            await db.SaveChangesAsync(ct);
+            return after;
         }, ct);
     }
 
@@ -125,7 +148,7 @@ public sealed class SubscriptionCommands(
                 var anchorDay = calendar.AnchorDayOf(now);
                 subscription.ResumeWithNewPeriod(now, calendar.NextPeriodEnd(now, price.Interval, anchorDay), anchorDay);
                 var customer = await db.Customers.SingleAsync(c => c.Id == customerId, ct);
-                invoice = await IssueFirstPeriodAsync(customer, subscription, price, ct);
+                invoice = await IssueFirstPeriodAsync(customer, subscription, price, ct, await WaitingLinesAsync(subscriptionId, ct));
             }
             else
             {
@@ -148,7 +171,9 @@ public sealed class SubscriptionCommands(
                            ?? throw new ResourceNotFoundException("subscription", subscriptionId);
         var customer = await db.Customers.AsNoTracking().SingleAsync(c => c.Id == subscription.CustomerId, ct);
         var snapshot = await SnapshotAsync(subscription, ct);
-        var upcoming = generator.PreviewNextInvoice(snapshot, [], customer.CreditBalance, TaxRate);
+        var waiting = await db.PendingInvoiceLines.AsNoTracking()
+            .Where(l => l.SubscriptionId == subscriptionId && l.InvoiceId == null).OrderBy(l => l.CreatedAt).ThenBy(l => l.Position).ToListAsync(ct);
+        var upcoming = generator.PreviewNextInvoice(snapshot, Drafts(waiting), customer.CreditBalance, TaxRate);
         return upcoming is null ? null : InvoiceView.Preview(upcoming);
     }
 
@@ -175,11 +200,22 @@ public sealed class SubscriptionCommands(
         return new QuotedChange(subscription, customer, quote, InvoiceGenerator.ForPlanChange(snapshot, quote, customer.CreditBalance, TaxRate));
     }
 
-    private async Task<InvoiceView> IssueFirstPeriodAsync(Customer customer, Subscription subscription, BillablePrice price, CancellationToken ct)
+    private async Task<InvoiceView> IssueFirstPeriodAsync(Customer customer, Subscription subscription, BillablePrice price, CancellationToken ct,
+        IReadOnlyList<PendingInvoiceLine>? waiting = null)
     {
-        var generated = generator.FirstPeriod(BillableSubscription.From(subscription, price, null), customer.CreditBalance, TaxRate);
-        return InvoiceView.From(await issuer.IssueAsync(customer, generated, null, ct));
+        waiting ??= [];
+        var generated = generator.FirstPeriod(BillableSubscription.From(subscription, price, null), Drafts(waiting), customer.CreditBalance, TaxRate);
+        var invoice = await issuer.IssueAsync(customer, generated, null, ct);
+        foreach (var line in waiting) line.MarkInvoiced(invoice.Id);
+        return InvoiceView.From(invoice);
     }
+
+    /// <summary>The subscription's proration lines waiting for its next invoice, tracked, oldest first.</summary>
+    private async Task<List<PendingInvoiceLine>> WaitingLinesAsync(Guid subscriptionId, CancellationToken ct) =>
+        await db.PendingInvoiceLines.Where(l => l.SubscriptionId == subscriptionId && l.InvoiceId == null)
+            .OrderBy(l => l.CreatedAt).ThenBy(l => l.Position).ToListAsync(ct);
+
+    private static InvoiceLineDraft[] Drafts(IEnumerable<PendingInvoiceLine> lines) => [.. lines.Select(InvoiceLineDraft.From)];
 
     private async Task<SubscriptionView> ChangeAsync(Guid subscriptionId, string action, Actor actor, string reason, Action<Subscription> change,
         CancellationToken ct) =>

@@ -1,5 +1,11 @@
 using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Dunning;
+using BillingConsole.Domain.Payments;
+using BillingConsole.Configuration;
+using BillingConsole.Engine.Billing;
+using BillingConsole.Gateways;
 using FluentValidation;
+using Microsoft.Extensions.Options;
 
 namespace BillingConsole.Engine.Commands;
 
@@ -125,4 +131,50 @@ internal static class ValidationRules
     public static IRuleBuilderOptions<T, string?> NoCardNumber<T>(this IRuleBuilder<T, string?> rule) =>
         rule.Must(text => !CardNumbers.LooksLikeCardNumber(text))
             .WithMessage("This looks like a card number. Send the gateway's token: card numbers must never reach this system.");
+}
+
+/// <summary>
+/// The dunning policy form, field by field: first that everything is filled in and typed as numbers, then the policy's own
+/// rules (<see cref="DunningPolicySettings.Validate"/>, the same ones a stored version must pass), each under its field.
+/// </summary>
+public sealed class SaveDunningPolicyValidator : AbstractValidator<SaveDunningPolicy>
+{
+    public SaveDunningPolicyValidator()
+    {
+        RuleFor(p => p.Mode).NotNull().WithMessage("Choose a retry mode: fixed days or statistical.");
+        RuleFor(p => p.FixedIntervals).Must((p, _) => p.ParsedIntervals() is not null)
+            .WithMessage("Retry days are whole numbers separated by commas, e.g. 1, 3, 5, 7.");
+        RuleFor(p => p.AttemptBudget).NotNull().WithMessage("Give an attempt budget.");
+        RuleFor(p => p.GracePeriodHours).NotNull().WithMessage("Give a grace period in hours (0 for none).");
+        RuleFor(p => p.FinalAction).NotNull().WithMessage("Choose a final action: cancel the subscription, mark it unpaid or mark the invoice uncollectible.");
+        RuleFor(p => p.Ladder).Must(ladder => ladder.All(s => s.Day is not null)).WithMessage("Give every escalation step a day.");
+        RuleForEach(p => p.HardDeclineCodes).Must(DeclineCodes.All.Contains).WithMessage("'{PropertyValue}' is not a decline code the gateway sends.");
+        RuleFor(p => p.Reason).NotEmpty().WithMessage("Give a reason: it goes in the audit log.").MaximumLength(1000);
+        RuleFor(p => p).Custom((policy, context) =>
+        {
+            if (!policy.IsComplete) return;
+            foreach (var (field, message) in policy.ToSettings().Validate())
+                context.AddFailure(field == nameof(DunningPolicySettings.FixedIntervalsDays) ? nameof(SaveDunningPolicy.FixedIntervals) : field, message);
+        });
+    }
+}
+
+public sealed class SaveBillingSettingsValidator : AbstractValidator<SaveBillingSettings>
+{
+    public SaveBillingSettingsValidator(IOptions<GatewayOptions> gateway)
+    {
+        RuleFor(s => s.RunSchedule).Must(BillingSettingsRules.IsCron)
+            .WithMessage("Not a cron expression: five fields, minute hour day-of-month month day-of-week, e.g. '5 0 * * *' for 00:05 daily.");
+        RuleFor(s => s.TimeZone).Must(BillingSettingsRules.IsTimeZone)
+            .WithMessage("Not a known time zone: use an IANA id such as 'UTC', 'Europe/London' or 'America/New_York'.");
+        RuleFor(s => s.InvoicePrefix).NotEmpty().WithMessage("Give an invoice number prefix.")
+            .Matches("^[A-Z0-9-]{1,12}$").WithMessage("The prefix is 1–12 capital letters, digits or dashes, e.g. INV-.");
+        RuleFor(s => s.TaxRatePercent).NotNull().WithMessage("Give a tax rate (0 for none).")
+            .InclusiveBetween(0m, 100m).WithMessage("The tax rate is a percentage between 0 and 100.");
+        RuleFor(s => s.GatewayMode).Must(mode => GatewayModes.All.Contains(mode!)).WithMessage("The gateway mode is sandbox or live.");
+        RuleFor(s => s.GatewayMode).Must(_ => gateway.Value.Mode != SandboxGateway.GatewayName)
+            .WithMessage($"This installation charges through the sandbox (Gateway:Mode is '{SandboxGateway.GatewayName}'): configure a live gateway adapter before switching to live.")
+            .When(s => s.GatewayMode == GatewayModes.Live);
+        RuleFor(s => s.Reason).NotEmpty().WithMessage("Give a reason: it goes in the audit log.").MaximumLength(1000);
+    }
 }

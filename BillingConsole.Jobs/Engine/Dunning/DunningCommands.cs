@@ -42,7 +42,7 @@ public sealed class DunningCommands(BillingDbContext db, PaymentProcessor proces
         var invoice = await db.Invoices.FirstAsync(i => i.Id == invoiceId, ct);
         var before = new { Status = dunningCase.Status.ToSnakeCase(), dunningCase.NextAttemptAt };
         dunningCase.Reset(clock.GetUtcNow());
-        var policy = await dunning.PolicyAsync(dunningCase.PolicyVersion, ct);
+        var policy = await dunning.PolicyInForceAsync(dunningCase, ct);
         await dunning.ScheduleAsync(dunningCase, invoice, policy.Settings, dunningCase.LastDeclineCode ?? DeclineCodes.GenericDecline, ct);
         audit.Record(actor, "dunning.reset", "dunning_case", caseId, reason, before,
             new { Status = dunningCase.Status.ToSnakeCase(), dunningCase.NextAttemptAt });

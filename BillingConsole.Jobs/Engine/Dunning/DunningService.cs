@@ -17,11 +17,9 @@ namespace BillingConsole.Engine.Dunning;
 /// still holds the invoice's charge lock, so no two outcomes of one invoice are handled at once; it shares the processor's
 /// unit of work (the invoice passed in is tracked by it).
 /// </summary>
-public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryScheduler scheduler, TimeProvider clock) : IPaymentEvents
+public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryScheduler scheduler, RecoveryHistory history, TimeProvider clock)
+    : IPaymentEvents
 {
-    // A first slice schedules from the priors; learning from the history is a later step.
-    private static IRecoveryModel Model => RecoveryStatistics.Priors;
-
     public async Task OnPaymentFailedAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
@@ -37,7 +35,7 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
         }
         else
         {
-            policy = await PolicyAsync(dunningCase.PolicyVersion, ct);
+            policy = await PolicyInForceAsync(dunningCase, ct);
             if (dunningCase.Status == DunningStatus.AwaitingPaymentMethod) return;
             if (policy.Settings.IsHardDecline(declineCode)) dunningCase.RecordHardDecline(declineCode, now);
             // A retry made by dunning reports back; a manual charge of a waiting case only changes the schedule.
@@ -85,7 +83,7 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
         var firstDecline = attempts.LastOrDefault(a => a.StartedAt <= dunningCase.OpenedAt && a.DeclineCode is not null)?.DeclineCode ?? lastDeclineCode;
         var retries = attempts.Where(a => a.Trigger == PaymentTrigger.DunningRetry && a.StartedAt >= dunningCase.OpenedAt).Select(a => a.StartedAt).ToList();
         var context = new RetryContext(firstDecline, lastDeclineCode, dunningCase.OpenedAt, retries, dunningCase.Amount, TimeZoneInfo.Utc, now);
-        switch (scheduler.Next(context, policy, Model))
+        switch (scheduler.Next(context, policy, await history.CurrentAsync(ct)))
         {
             case RetryDecision.Retry retry:
                 dunningCase.Schedule(retry.At, retry.EstimatedProbability, retry.Reason);
@@ -127,33 +125,86 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
     /// </summary>
     public async Task ReleaseAsync(Guid caseId, CancellationToken ct)
     {
-        var dunningCase = await db.DunningCases.FirstOrDefaultAsync(c => c.Id == caseId, ct);
-        if (dunningCase is not { Status: DunningStatus.Retrying }) return;
-        var invoice = await db.Invoices.FirstAsync(i => i.Id == dunningCase.InvoiceId, ct);
-        var now = clock.GetUtcNow();
-        if (invoice.Status == InvoiceStatus.Paid) dunningCase.Recover(now);
-        else if (invoice.Status != InvoiceStatus.Open) dunningCase.CloseBecauseInvoiceClosed(now);
-        else
+        for (var tries = 1; ; tries++)
         {
-            dunningCase.Reset(now);
-            var policy = await PolicyAsync(dunningCase.PolicyVersion, ct);
-            await ScheduleAsync(dunningCase, invoice, policy.Settings, dunningCase.LastDeclineCode ?? DeclineCodes.GenericDecline, ct);
+            var dunningCase = await db.DunningCases.FirstOrDefaultAsync(c => c.Id == caseId, ct);
+            if (dunningCase is not { Status: DunningStatus.Retrying }) return;
+            var invoice = await db.Invoices.FirstAsync(i => i.Id == dunningCase.InvoiceId, ct);
+            var now = clock.GetUtcNow();
+            if (invoice.Status == InvoiceStatus.Paid) dunningCase.Recover(now);
+            else if (invoice.Status != InvoiceStatus.Open) dunningCase.CloseBecauseInvoiceClosed(now);
+            else
+            {
+                dunningCase.Reset(now);
+                var policy = await PolicyInForceAsync(dunningCase, ct);
+                await ScheduleAsync(dunningCase, invoice, policy.Settings, dunningCase.LastDeclineCode ?? DeclineCodes.GenericDecline, ct);
+            }
+            try
+            {
+                await db.SaveChangesAsync(CancellationToken.None);
+                return;
+            }
+            catch (DbUpdateConcurrencyException) when (tries < 3)
+            {
+                // The charge that held the invoice closed the case meanwhile (a success recovers it): read it again.
+                db.ChangeTracker.Clear();
+            }
         }
-        await db.SaveChangesAsync(CancellationToken.None);
     }
 
     internal Task<DunningCase?> OpenCaseAsync(Guid invoiceId, CancellationToken ct) =>
         db.DunningCases.FirstOrDefaultAsync(c => c.InvoiceId == invoiceId
             && (c.Status == DunningStatus.RetryPending || c.Status == DunningStatus.Retrying || c.Status == DunningStatus.AwaitingPaymentMethod), ct);
 
-    internal async Task<PolicySettingsWithVersion> PolicyAsync(int version, CancellationToken ct)
+    /// <summary>
+    /// The newest policy version, which the case follows from now on: a policy an admin saves applies to every open case's
+    /// next decision, not only to cases opened after it.
+    /// </summary>
+    internal async Task<PolicySettingsWithVersion> PolicyInForceAsync(DunningCase dunningCase, CancellationToken ct)
     {
-        var found = await db.DunningPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.Version == version, ct);
-        return found is null ? await CurrentPolicyAsync(ct) : new(found.Version, found.Settings);
+        var policy = await CurrentPolicyAsync(ct);
+        if (policy.Version > dunningCase.PolicyVersion) dunningCase.FollowPolicy(policy.Version);
+        return policy;
+    }
+
+    /// <summary>
+    /// Moves the waiting cases onto the newest policy version and schedules their next retry by it, in batches locked with
+    /// SKIP LOCKED: a case the retry runner holds is left to it (and follows the new version at its next decision).
+    /// Returns how many cases were rescheduled.
+    /// </summary>
+    public async Task<int> RescheduleWaitingCasesAsync(CancellationToken ct)
+    {
+        const int batch = 200;
+        var policy = await CurrentPolicyAsync(ct);
+        var rescheduled = 0;
+        while (true)
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var cases = await db.DunningCases.FromSqlInterpolated($"""
+                select c.*, c.xmin from dunning_cases c
+                where c.status = 'retry_pending' and c.policy_version < {policy.Version}
+                order by c.id
+                limit {batch}
+                for update of c skip locked
+                """).ToListAsync(ct);
+            var invoiceIds = cases.Select(c => c.InvoiceId).ToList();
+            var invoices = await db.Invoices.Where(i => invoiceIds.Contains(i.Id)).ToDictionaryAsync(i => i.Id, ct);
+            foreach (var dunningCase in cases)
+            {
+                dunningCase.FollowPolicy(policy.Version);
+                await ScheduleAsync(dunningCase, invoices[dunningCase.InvoiceId], policy.Settings,
+                    dunningCase.LastDeclineCode ?? DeclineCodes.GenericDecline, ct);
+            }
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+            rescheduled += cases.Count;
+            if (cases.Count < batch) return rescheduled;
+        }
     }
 
     /// <summary>The newest policy version; a new install gets the default saved as version 1 so cases can refer to it.</summary>
-    private async Task<PolicySettingsWithVersion> CurrentPolicyAsync(CancellationToken ct)
+    internal async Task<PolicySettingsWithVersion> CurrentPolicyAsync(CancellationToken ct)
     {
         var newest = await db.DunningPolicies.AsNoTracking().OrderByDescending(p => p.Version).FirstOrDefaultAsync(ct);
         if (newest is not null) return new(newest.Version, newest.Settings);

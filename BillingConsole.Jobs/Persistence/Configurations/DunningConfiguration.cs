@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using BillingConsole.Domain.Customers;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Subscriptions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -26,6 +27,7 @@ internal sealed class DunningCaseConfiguration : IEntityTypeConfiguration<Dunnin
         builder.Property<uint>("xmin").IsRowVersion();
         builder.HasOne<Invoice>().WithMany().HasForeignKey(c => c.InvoiceId);
         builder.HasOne<Customer>().WithMany().HasForeignKey(c => c.CustomerId);
+        builder.HasOne<Subscription>().WithMany().HasForeignKey(c => c.SubscriptionId).OnDelete(DeleteBehavior.Restrict);
         // One open case per invoice.
         builder.HasIndex(c => c.InvoiceId).IsUnique()
             .HasFilter("status in ('retry_pending', 'retrying', 'awaiting_payment_method')").HasDatabaseName("ux_dunning_cases_open_invoice");

@@ -66,7 +66,30 @@ internal sealed class InvoiceLineConfiguration : IEntityTypeConfiguration<Invoic
         builder.Ignore(l => l.UnitAmount);
         builder.Ignore(l => l.Amount);
         builder.Ignore(l => l.IsProration);
-        builder.HasOne<Price>().WithMany().HasForeignKey(l => l.PriceId);
+        builder.HasOne<Price>().WithMany().HasForeignKey(l => l.PriceId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasIndex(l => l.InvoiceId);
+    }
+}
+
+internal sealed class PendingInvoiceLineConfiguration : IEntityTypeConfiguration<PendingInvoiceLine>
+{
+    public void Configure(EntityTypeBuilder<PendingInvoiceLine> builder)
+    {
+        builder.ToTable("pending_invoice_lines");
+        builder.Property(l => l.Id).ValueGeneratedNever();
+        builder.Property(l => l.Kind).AsSnakeCaseString();
+        builder.Property(l => l.Description).HasMaxLength(300);
+        builder.CurrencyColumn();
+        builder.MoneyField("_unitAmount", "unit_amount");
+        builder.MoneyField("_amount", "amount");
+        builder.Ignore(l => l.UnitAmount);
+        builder.Ignore(l => l.Amount);
+        builder.HasOne<Subscription>().WithMany().HasForeignKey(l => l.SubscriptionId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<Customer>().WithMany().HasForeignKey(l => l.CustomerId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<Invoice>().WithMany().HasForeignKey(l => l.InvoiceId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<Price>().WithMany().HasForeignKey(l => l.PriceId).OnDelete(DeleteBehavior.Restrict);
+        // What the billing run and the preview read: the lines still waiting, per subscription.
+        builder.HasIndex(l => l.SubscriptionId).HasFilter("invoice_id is null").HasDatabaseName("ix_pending_invoice_lines_waiting");
         builder.HasIndex(l => l.InvoiceId);
     }
 }

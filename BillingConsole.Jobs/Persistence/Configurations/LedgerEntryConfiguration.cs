@@ -1,4 +1,5 @@
 using BillingConsole.Domain.Customers;
+using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -18,6 +19,7 @@ internal sealed class LedgerEntryConfiguration : IEntityTypeConfiguration<Ledger
         builder.Property(e => e.Account).AsSnakeCaseString();
         builder.Property(e => e.Currency).HasMaxLength(3).IsFixedLength();
         builder.HasOne<Customer>().WithMany().HasForeignKey(e => e.CustomerId);
+        builder.HasOne<Invoice>().WithMany().HasForeignKey(e => e.InvoiceId).OnDelete(DeleteBehavior.Restrict);
         // A transaction id derives from its cause, so posting the same event twice violates this key.
         builder.HasIndex(e => new { e.TransactionId, e.LineNumber }).IsUnique();
         builder.HasIndex(e => new { e.CustomerId, e.Account });

@@ -148,3 +148,30 @@ internal sealed class DashboardSnapshotConfiguration : IEntityTypeConfiguration<
         builder.Property(s => s.Figures).HasColumnType("jsonb");
     }
 }
+
+internal sealed class BulkRetryConfiguration : IEntityTypeConfiguration<BulkRetry>
+{
+    public void Configure(EntityTypeBuilder<BulkRetry> builder)
+    {
+        builder.ToTable("bulk_retries");
+        builder.Property(b => b.Id).ValueGeneratedNever();
+        builder.Property(b => b.RequestedBy).HasMaxLength(200);
+        builder.Property(b => b.RequestedByRole).HasMaxLength(40);
+        builder.Property(b => b.Reason).HasMaxLength(1000);
+        builder.HasIndex(b => b.RequestedAt);
+    }
+}
+
+internal sealed class BulkRetryItemConfiguration : IEntityTypeConfiguration<BulkRetryItem>
+{
+    public void Configure(EntityTypeBuilder<BulkRetryItem> builder)
+    {
+        builder.ToTable("bulk_retry_items");
+        builder.HasKey(i => new { i.BulkRetryId, i.DunningCaseId });
+        builder.HasOne<BulkRetry>().WithMany().HasForeignKey(i => i.BulkRetryId);
+        builder.Property(i => i.Amount).HasColumnType("numeric(19,4)");
+        builder.Property(i => i.Currency).HasMaxLength(3).IsFixedLength();
+        builder.Property(i => i.Outcome).HasMaxLength(20);
+        builder.Property(i => i.DeclineCode).HasMaxLength(60);
+    }
+}

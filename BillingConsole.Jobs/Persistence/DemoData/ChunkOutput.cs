@@ -43,10 +43,8 @@ internal sealed class ChunkOutput
     {
         var day = _world.DayOf(issuedAt);
         var local = InvoicesPerDay[day]++;
-        return _numberBase is null ? string.Empty : FormatInvoiceNumber(_numberBase[day] + local + 1L);
+        return _numberBase is null ? string.Empty : InvoiceNumbers.Format("INV-", _numberBase[day] + local + 1L);
     }
-
-    public static string FormatInvoiceNumber(long number) => $"INV-{number:D6}";
 
     public void RecordRunInvoice(DateTime issuedAt) => Runs[_world.DayOf(issuedAt)].Invoiced++;
 

@@ -587,6 +587,9 @@ namespace BillingConsole.Persistence.Migrations
                         .HasDatabaseName("ix_dunning_cases_queue")
                         .HasFilter("status = 'retry_pending'");
 
+                    b.HasIndex("SubscriptionId")
+                        .HasDatabaseName("ix_dunning_cases_subscription_id");
+
                     b.HasIndex("Status", "OpenedAt")
                         .HasDatabaseName("ix_dunning_cases_status_opened_at");
 
@@ -844,6 +847,96 @@ namespace BillingConsole.Persistence.Migrations
                         .HasDatabaseName("ix_invoice_lines_price_id");
 
                     b.ToTable("invoice_lines", (string)null);
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Invoicing.PendingInvoiceLine", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<Guid>("CustomerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("customer_id");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("description");
+
+                    b.Property<Guid?>("InvoiceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("invoice_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("kind");
+
+                    b.Property<DateTimeOffset>("PeriodEnd")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("period_end");
+
+                    b.Property<DateTimeOffset>("PeriodStart")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("period_start");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer")
+                        .HasColumnName("position");
+
+                    b.Property<Guid?>("PriceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("price_id");
+
+                    b.Property<int>("Quantity")
+                        .HasColumnType("integer")
+                        .HasColumnName("quantity");
+
+                    b.Property<Guid>("SubscriptionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("subscription_id");
+
+                    b.Property<decimal>("_amount")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("amount");
+
+                    b.Property<decimal>("_unitAmount")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("unit_amount");
+
+                    b.HasKey("Id")
+                        .HasName("pk_pending_invoice_lines");
+
+                    b.HasIndex("CustomerId")
+                        .HasDatabaseName("ix_pending_invoice_lines_customer_id");
+
+                    b.HasIndex("InvoiceId")
+                        .HasDatabaseName("ix_pending_invoice_lines_invoice_id");
+
+                    b.HasIndex("PriceId")
+                        .HasDatabaseName("ix_pending_invoice_lines_price_id");
+
+                    b.HasIndex("SubscriptionId")
+                        .HasDatabaseName("ix_pending_invoice_lines_waiting")
+                        .HasFilter("invoice_id is null");
+
+                    b.ToTable("pending_invoice_lines", (string)null);
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Ledger.LedgerEntry", b =>
@@ -1198,6 +1291,88 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("api_keys", (string)null);
                 });
 
+            modelBuilder.Entity("BillingConsole.Persistence.BulkRetry", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("requested_by");
+
+                    b.Property<string>("RequestedByRole")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("requested_by_role");
+
+                    b.HasKey("Id")
+                        .HasName("pk_bulk_retries");
+
+                    b.HasIndex("RequestedAt")
+                        .HasDatabaseName("ix_bulk_retries_requested_at");
+
+                    b.ToTable("bulk_retries", (string)null);
+                });
+
+            modelBuilder.Entity("BillingConsole.Persistence.BulkRetryItem", b =>
+                {
+                    b.Property<Guid>("BulkRetryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("bulk_retry_id");
+
+                    b.Property<Guid>("DunningCaseId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("dunning_case_id");
+
+                    b.Property<decimal>("Amount")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("amount");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<string>("DeclineCode")
+                        .HasMaxLength(60)
+                        .HasColumnType("character varying(60)")
+                        .HasColumnName("decline_code");
+
+                    b.Property<Guid>("InvoiceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("invoice_id");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("outcome");
+
+                    b.HasKey("BulkRetryId", "DunningCaseId")
+                        .HasName("pk_bulk_retry_items");
+
+                    b.ToTable("bulk_retry_items", (string)null);
+                });
+
             modelBuilder.Entity("BillingConsole.Persistence.CustomerNote", b =>
                 {
                     b.Property<long>("Id")
@@ -1506,6 +1681,12 @@ namespace BillingConsole.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_dunning_cases_invoices_invoice_id");
+
+                    b.HasOne("BillingConsole.Domain.Subscriptions.Subscription", null)
+                        .WithMany()
+                        .HasForeignKey("SubscriptionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_dunning_cases_subscriptions_subscription_id");
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Invoicing.Invoice", b =>
@@ -1542,7 +1723,37 @@ namespace BillingConsole.Persistence.Migrations
                     b.HasOne("BillingConsole.Domain.Catalog.Price", null)
                         .WithMany()
                         .HasForeignKey("PriceId")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .HasConstraintName("fk_invoice_lines_prices_price_id");
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Invoicing.PendingInvoiceLine", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.Customers.Customer", null)
+                        .WithMany()
+                        .HasForeignKey("CustomerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_pending_invoice_lines_customers_customer_id");
+
+                    b.HasOne("BillingConsole.Domain.Invoicing.Invoice", null)
+                        .WithMany()
+                        .HasForeignKey("InvoiceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_pending_invoice_lines_invoices_invoice_id");
+
+                    b.HasOne("BillingConsole.Domain.Catalog.Price", null)
+                        .WithMany()
+                        .HasForeignKey("PriceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_pending_invoice_lines_prices_price_id");
+
+                    b.HasOne("BillingConsole.Domain.Subscriptions.Subscription", null)
+                        .WithMany()
+                        .HasForeignKey("SubscriptionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_pending_invoice_lines_subscriptions_subscription_id");
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Ledger.LedgerEntry", b =>
@@ -1553,6 +1764,12 @@ namespace BillingConsole.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_ledger_entries_customers_customer_id");
+
+                    b.HasOne("BillingConsole.Domain.Invoicing.Invoice", null)
+                        .WithMany()
+                        .HasForeignKey("InvoiceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_ledger_entries_invoices_invoice_id");
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Payments.PaymentAttempt", b =>
@@ -1599,6 +1816,16 @@ namespace BillingConsole.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_subscriptions_prices_price_id");
+                });
+
+            modelBuilder.Entity("BillingConsole.Persistence.BulkRetryItem", b =>
+                {
+                    b.HasOne("BillingConsole.Persistence.BulkRetry", null)
+                        .WithMany()
+                        .HasForeignKey("BulkRetryId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_bulk_retry_items_bulk_retries_bulk_retry_id");
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Catalog.Plan", b =>

@@ -7,6 +7,8 @@ using BillingConsole.Engine;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
 using BillingConsole.Engine.Payments;
+using BillingConsole.Gateways;
+using BillingConsole.Domain.Audit;
 using BillingConsole.Persistence;
 using BillingConsole.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -43,22 +45,9 @@ public sealed class DunningScenarioTests : IAsyncLifetime
     /// <summary>An open invoice of 20 for a new customer's subscription, charged once by the billing run.</summary>
     private async Task<(Guid InvoiceId, Guid CustomerId, ChargeResult First)> BilledInvoiceAsync(string tokenPrefix)
     {
-        var (plan, price) = await _data.PlanAsync(20m);
-        var customer = await _data.CustomerAsync(tokenPrefix);
-        var subscription = await _data.SubscriptionAsync(customer, price);
-        Guid invoiceId;
-        await using (var scope = _engine.Services.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
-            var tracked = await db.Customers.SingleAsync(c => c.Id == customer.Id, Ct);
-            var snapshot = BillableSubscription.From(subscription, BillablePrice.From(plan, price), null);
-            var generated = _engine.Get<InvoiceGenerator>().Generate(snapshot, [], tracked.CreditBalance, 0m, _data.Now)!;
-            var invoice = await scope.ServiceProvider.GetRequiredService<InvoiceIssuer>().IssueAsync(tracked, generated, null, Ct);
-            await db.SaveChangesAsync(Ct);
-            invoiceId = invoice.Id;
-        }
+        var (invoiceId, customerId) = await _engine.OpenInvoiceAsync(_data, tokenPrefix);
         var first = await _engine.InScopeAsync<PaymentProcessor, ChargeResult>(p => p.ChargeAsync(invoiceId, PaymentTrigger.BillingRun, Actor.System, Ct));
-        return (invoiceId, customer.Id, first);
+        return (invoiceId, customerId, first);
     }
 
     private sealed record State(DunningCase? Case, Invoice Invoice, Subscription Subscription, decimal Receivable, decimal Cash, decimal BadDebt,
@@ -239,5 +228,160 @@ public sealed class DunningScenarioTests : IAsyncLifetime
         await _engine.InScopeAsync<DunningCommands>(c => c.ResumeDunningAsync(customerId, Agent, "Dispute settled", Ct));
         Assert.Equal(1, await RunRetriesAsync());
         Assert.Equal(2, (await LoadAsync(invoiceId)).Attempts.Count);
+    }
+
+    [Fact]
+    public async Task A_retry_that_timed_out_after_charging_is_reconciled_to_paid_exactly_once_by_two_nodes_at_once()
+    {
+        var (invoiceId, customerId, _) = await BilledInvoiceAsync("pm_insufficient_funds_");
+        await ReplaceCardAsync(customerId, "pm_timeout_ok_");
+        await UntilNextRetryAsync(invoiceId);
+
+        var timedOut = await LoadAsync(invoiceId);
+        Assert.Equal(DunningStatus.Retrying, timedOut.Case!.Status);
+        Assert.Equal(PaymentAttemptStatus.Unknown, timedOut.Attempts[^1].Status);
+        Assert.Equal(InvoiceStatus.Open, timedOut.Invoice.Status);
+        // Within the grace the charge may still be in flight: left alone.
+        Assert.Equal(new ReconciliationSummary(0, 0, 0, 0), await _engine.Get<PaymentReconciler>().RunAsync(Ct));
+
+        _engine.Clock.Advance(TimeSpan.FromMinutes(5));
+        await using var otherNode = EngineServices.Create(_database, _engine.Clock, _engine.Gateway);
+        var passes = await Task.WhenAll(
+            Task.Run(() => _engine.Get<PaymentReconciler>().RunAsync(Ct)),
+            Task.Run(() => otherNode.Get<PaymentReconciler>().RunAsync(Ct)));
+
+        Assert.Equal(1, passes.Sum(p => p.Paid));
+        Assert.Equal(0, passes.Sum(p => p.NotCharged + p.StillUnknown));
+        var paid = await LoadAsync(invoiceId);
+        Assert.Equal(InvoiceStatus.Paid, paid.Invoice.Status);
+        Assert.Equal(DunningStatus.Recovered, paid.Case!.Status);
+        Assert.Equal(SubscriptionStatus.Active, paid.Subscription.Status);
+        Assert.Equal([PaymentAttemptStatus.Failed, PaymentAttemptStatus.Succeeded], paid.Attempts.Select(a => a.Status));
+        Assert.Equal(20m, paid.Cash);
+        Assert.Equal(0m, paid.Receivable);
+        Assert.Equal(1, _engine.Gateway.SuccessfulChargeCount);
+        Assert.Equal(["dunning.opened", "dunning.recovered"], paid.Audit);
+        Assert.Equal(new ReconciliationSummary(0, 0, 0, 0), await _engine.Get<PaymentReconciler>().RunAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_retry_that_timed_out_and_was_declined_is_reconciled_to_failed_and_dunning_goes_on()
+    {
+        var (invoiceId, customerId, _) = await BilledInvoiceAsync("pm_insufficient_funds_");
+        await ReplaceCardAsync(customerId, "pm_timeout_do_not_honor_");
+        await UntilNextRetryAsync(invoiceId);
+        Assert.Equal(DunningStatus.Retrying, (await LoadAsync(invoiceId)).Case!.Status);
+
+        _engine.Clock.Advance(TimeSpan.FromMinutes(5));
+        var pass = await _engine.Get<PaymentReconciler>().RunAsync(Ct);
+
+        Assert.Equal(new ReconciliationSummary(0, 1, 0, 0), pass);
+        var failed = await LoadAsync(invoiceId);
+        Assert.Equal(PaymentAttemptStatus.Failed, failed.Attempts[^1].Status);
+        Assert.Equal(DeclineCodes.DoNotHonor, failed.Attempts[^1].DeclineCode);
+        Assert.Equal(DunningStatus.RetryPending, failed.Case!.Status);
+        Assert.Equal(DeclineCodes.DoNotHonor, failed.Case.LastDeclineCode);
+        Assert.Equal(1, failed.Case.RetriesMade);
+        Assert.True(failed.Case.NextAttemptAt > _engine.Clock.GetUtcNow());
+        Assert.Equal(InvoiceStatus.Open, failed.Invoice.Status);
+        Assert.Equal(0m, failed.Cash);
+
+        await ReplaceCardAsync(customerId, "pm_ok_");
+        await UntilNextRetryAsync(invoiceId);
+        var recovered = await LoadAsync(invoiceId);
+        Assert.Equal(DunningStatus.Recovered, recovered.Case!.Status);
+        Assert.Equal(3, recovered.Attempts.Count);
+        Assert.Single(recovered.Attempts, a => a.Status == PaymentAttemptStatus.Succeeded);
+        Assert.Equal(20m, recovered.Cash);
+    }
+
+    /// <summary>A case stuck in retrying: its retry went to a card whose charge timed out (the sandbox decided it behind the timeout).</summary>
+    private async Task<(Guid InvoiceId, Guid CustomerId, Guid CaseId)> StuckCaseAsync(string timeoutTokenPrefix)
+    {
+        var (invoiceId, customerId, _) = await BilledInvoiceAsync("pm_insufficient_funds_");
+        await ReplaceCardAsync(customerId, timeoutTokenPrefix);
+        await UntilNextRetryAsync(invoiceId);
+        var stuck = await LoadAsync(invoiceId);
+        Assert.Equal(DunningStatus.Retrying, stuck.Case!.Status);
+        Assert.Equal(PaymentAttemptStatus.Unknown, stuck.Attempts[^1].Status);
+        return (invoiceId, customerId, stuck.Case.Id);
+    }
+
+    private async Task<AuditEntry?> ResetAuditAsync(Guid caseId)
+    {
+        await using var db = _database.NewContext();
+        return await db.AuditLog.AsNoTracking().SingleOrDefaultAsync(a => a.Action == "dunning.reset" && a.EntityId == caseId.ToString(), Ct);
+    }
+
+    [Fact]
+    public async Task Resetting_a_stuck_case_is_refused_when_the_gateway_says_the_timed_out_retry_succeeded()
+    {
+        var (invoiceId, _, caseId) = await StuckCaseAsync("pm_timeout_ok_");
+
+        var reset = await _engine.InScopeAsync<DunningCommands, bool>(c => c.ResetStuckCaseAsync(caseId, Agent, "Customer says nothing happened", Ct));
+
+        Assert.False(reset);
+        var state = await LoadAsync(invoiceId);
+        Assert.Equal(DunningStatus.Recovered, state.Case!.Status);
+        Assert.Equal(InvoiceStatus.Paid, state.Invoice.Status);
+        Assert.Equal(2, state.Attempts.Count);
+        Assert.Equal(20m, state.Cash);
+        Assert.Null(await ResetAuditAsync(caseId));
+    }
+
+    [Fact]
+    public async Task Resetting_a_stuck_case_is_refused_while_the_gateway_does_not_answer_about_the_retry()
+    {
+        var (invoiceId, _, caseId) = await StuckCaseAsync("pm_timeout_ok_");
+        await using var silent = EngineServices.Create(_database, _engine.Clock,
+            services: services => services.AddSingleton<IPaymentGateway>(new UnansweredLookups(_engine.Gateway)));
+
+        var reset = await silent.InScopeAsync<DunningCommands, bool>(c => c.ResetStuckCaseAsync(caseId, Agent, "Customer says nothing happened", Ct));
+
+        Assert.False(reset);
+        var state = await LoadAsync(invoiceId);
+        Assert.Equal(DunningStatus.Retrying, state.Case!.Status);
+        Assert.Equal(PaymentAttemptStatus.Unknown, state.Attempts[^1].Status);
+        Assert.Equal(0m, state.Cash);
+        Assert.Null(await ResetAuditAsync(caseId));
+    }
+
+    [Fact]
+    public async Task Resetting_a_stuck_case_whose_retry_failed_puts_it_back_in_the_queue_with_a_fresh_attempt_key_and_audits_who_and_why()
+    {
+        var (invoiceId, customerId, caseId) = await StuckCaseAsync("pm_timeout_do_not_honor_");
+        var stuckKey = (await LoadAsync(invoiceId)).Attempts[^1].IdempotencyKey;
+
+        var reset = await _engine.InScopeAsync<DunningCommands, bool>(c => c.ResetStuckCaseAsync(caseId, Agent, "Retry stuck after a gateway outage", Ct));
+
+        Assert.True(reset);
+        var pending = await LoadAsync(invoiceId);
+        Assert.Equal(DunningStatus.RetryPending, pending.Case!.Status);
+        Assert.True(pending.Case.NextAttemptAt > _engine.Clock.GetUtcNow());
+        Assert.Equal(PaymentAttemptStatus.Failed, pending.Attempts[^1].Status);
+        var audit = await ResetAuditAsync(caseId);
+        Assert.Equal((Agent.Name, "Retry stuck after a gateway outage"), (audit!.Actor, audit.Reason));
+
+        await ReplaceCardAsync(customerId, "pm_ok_");
+        await UntilNextRetryAsync(invoiceId);
+        var recovered = await LoadAsync(invoiceId);
+        Assert.Equal(DunningStatus.Recovered, recovered.Case!.Status);
+        Assert.Equal(3, recovered.Attempts.Count);
+        Assert.NotEqual(stuckKey, recovered.Attempts[^1].IdempotencyKey);
+        Assert.Equal(PaymentAttempt.KeyFor(invoiceId, 3), recovered.Attempts[^1].IdempotencyKey);
+        Assert.Equal(1, _engine.Gateway.SuccessfulChargeCount);
+    }
+
+    /// <summary>The sandbox, except that look-ups never come back: a gateway whose status endpoint is down.</summary>
+    private sealed class UnansweredLookups(IPaymentGateway inner) : IPaymentGateway
+    {
+        public string Name => inner.Name;
+
+        public Task<GatewayChargeResult> ChargeAsync(GatewayChargeRequest request, CancellationToken ct) => inner.ChargeAsync(request, ct);
+
+        public Task<GatewayChargeResult?> LookupAsync(string idempotencyKey, CancellationToken ct) =>
+            Task.FromResult<GatewayChargeResult?>(GatewayChargeResult.Unknown(TimeSpan.Zero));
+
+        public Task<GatewayRefundResult> RefundAsync(GatewayRefundRequest request, CancellationToken ct) => inner.RefundAsync(request, ct);
     }
 }

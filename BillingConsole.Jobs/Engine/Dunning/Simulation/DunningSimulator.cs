@@ -24,6 +24,15 @@ public sealed record StrategyResult(string Strategy, int Recovered, double Recov
 public sealed record SimulationReport(int Seed, int Budget, int HistoryCases, int HistoryObservations, int EvaluatedCases, decimal AmountDue,
     IReadOnlyList<StrategyResult> Strategies);
 
+/// <summary>A failed payment from the installation's history: the dunning case it opened.</summary>
+public sealed record RecordedFailure(Guid CaseId, string DeclineCode, DateTimeOffset FirstFailureAt, Money Amount);
+
+/// <param name="RecoveredAt">When the replayed policy's retry succeeded; null when it never did.</param>
+public sealed record ReplayedFailure(RecordedFailure Failure, int Retries, DateTimeOffset? RecoveredAt)
+{
+    public double? DaysToRecovery => RecoveredAt is { } at ? (at - Failure.FirstFailureAt).TotalDays : null;
+}
+
 /// <summary>
 /// Replays a synthetic population against the real <see cref="RetryScheduler"/> and <see cref="RecoveryStatistics"/>, with
 /// the gateway replaced by the population's behaviour. The scheduler only sees the outcomes of its own retries.
@@ -63,7 +72,7 @@ public sealed class DunningSimulator(RetryScheduler? scheduler = null)
         var strategies = fixedPolicies
             .Select(policy => new Strategy($"fixed {string.Join(",", policy.FixedIntervalsDays)}", policy, _ => RecoveryStatistics.Priors))
             .Append(new Strategy("statistical", statistical, _ => learned))
-            .Append(new Strategy("oracle", statistical, c => c.Segment));
+            .Append(new Strategy("oracle", statistical, c => c.Truth));
         var results = strategies
             .Select(s => Evaluate(s.Name, evaluated, c => Replay(c, s.Policy, s.Model(c))))
             .ToList();
@@ -77,6 +86,24 @@ public sealed class DunningSimulator(RetryScheduler? scheduler = null)
         return errors.Count == 0 ? policy : throw new ArgumentException(string.Join(" ", errors.Values));
     }
 
+    /// <summary>
+    /// Replays an installation's own failed payments under a policy. Nobody knows how a retry at another time would have
+    /// fared, so each retry succeeds with the probability <paramref name="outcomes"/> gives (the model learned from the
+    /// installation's history), drawn from a generator seeded by the case: every policy replayed gets the same luck for a
+    /// case's k-th retry, so two policies differ by their choices alone. The scheduler decides with <paramref name="scheduling"/>,
+    /// as the engine does.
+    /// </summary>
+    public IReadOnlyList<ReplayedFailure> ReplayRecorded(IReadOnlyList<RecordedFailure> failures, DunningPolicySettings policy,
+        IRecoveryModel scheduling, IRecoveryModel outcomes, Action? caseDone = null, CancellationToken ct = default) =>
+        failures.AsParallel().AsOrdered().WithCancellation(ct).Select(failure =>
+        {
+            var seed = SplitMix64.Mix(BitConverter.ToUInt64(failure.CaseId.ToByteArray(), 0), BitConverter.ToUInt64(failure.CaseId.ToByteArray(), 8));
+            var replayed = Replay(new SimulatedCase(failure.DeclineCode, outcomes, failure.FirstFailureAt, failure.Amount, DateTimeOffset.MaxValue, seed),
+                policy, scheduling);
+            caseDone?.Invoke();
+            return new ReplayedFailure(failure, replayed.Retries.Count, replayed.RecoveredAt);
+        }).ToList();
+
     /// <summary>One dunning case from first failure to recovery or stop. The card fix is the population's secret: the scheduler just sees a success.</summary>
     private Replayed Replay(SimulatedCase c, DunningPolicySettings policy, IRecoveryModel model)
     {
@@ -85,23 +112,23 @@ public sealed class DunningSimulator(RetryScheduler? scheduler = null)
         var now = c.FirstFailureAt;
         while (true)
         {
-            var context = new RetryContext(c.Segment.DeclineCode, c.Segment.DeclineCode, c.FirstFailureAt, retries, c.Amount, TimeZoneInfo.Utc, now);
+            var context = new RetryContext(c.DeclineCode, c.DeclineCode, c.FirstFailureAt, retries, c.Amount, TimeZoneInfo.Utc, now);
             if (_scheduler.Next(context, policy, model) is not RetryDecision.Retry retry) return new Replayed(retries, null);
             var draw = luck.NextDouble();
             retries.Add(retry.At);
-            var truth = c.Segment.Probability(context.QueryAt(retry.At, retries.Count));
+            var truth = c.Truth.Probability(context.QueryAt(retry.At, retries.Count));
             if (retry.At >= c.CardFixedAt || draw < truth) return new Replayed(retries, retry.At);
             now = retry.At;
         }
     }
 
     private static IEnumerable<AttemptObservation> Observations(SimulatedCase c, Replayed replayed) =>
-        replayed.Retries.Select((at, i) => new AttemptObservation(c.Segment.DeclineCode, i + 1, c.FirstFailureAt, at,
+        replayed.Retries.Select((at, i) => new AttemptObservation(c.DeclineCode, i + 1, c.FirstFailureAt, at,
             replayed.RecoveredAt == at && i == replayed.Retries.Count - 1));
 
     private static StrategyResult Evaluate(string name, IReadOnlyList<SimulatedCase> cases, Func<SimulatedCase, Replayed> replay)
     {
-        var outcomes = cases.Select(c => (Case: c, Outcome: replay(c))).ToList();
+        var outcomes = cases.AsParallel().AsOrdered().Select(c => (Case: c, Outcome: replay(c))).ToList();
         var recovered = outcomes.Where(o => o.Outcome.RecoveredAt is not null).ToList();
         return new StrategyResult(name, recovered.Count, cases.Count == 0 ? 0 : (double)recovered.Count / cases.Count,
             recovered.Sum(o => o.Case.Amount.Amount), outcomes.Sum(o => o.Outcome.Retries.Count),
@@ -124,7 +151,7 @@ public sealed class DunningSimulator(RetryScheduler? scheduler = null)
             var cardFixedAt = segment.FixCardPerDay > 0 && fixDraw > 0
                 ? failedAt.AddDays(Math.Min(Math.Log(fixDraw) / Math.Log(1 - segment.FixCardPerDay), 3650))
                 : DateTimeOffset.MaxValue;
-            return new SimulatedCase(segment, failedAt, new Money(amount, "USD"), cardFixedAt, random.NextUInt64());
+            return new SimulatedCase(segment.DeclineCode, segment, failedAt, new Money(amount, "USD"), cardFixedAt, random.NextUInt64());
         }).ToList();
     }
 
@@ -140,7 +167,8 @@ public sealed class DunningSimulator(RetryScheduler? scheduler = null)
 
     private sealed record Strategy(string Name, DunningPolicySettings Policy, Func<SimulatedCase, IRecoveryModel> Model);
 
-    private sealed record SimulatedCase(PopulationSegment Segment, DateTimeOffset FirstFailureAt, Money Amount, DateTimeOffset CardFixedAt, ulong OutcomeSeed);
+    /// <param name="Truth">How the customer's retries really fare: the population's segment, or the model learned from a real history.</param>
+    private sealed record SimulatedCase(string DeclineCode, IRecoveryModel Truth, DateTimeOffset FirstFailureAt, Money Amount, DateTimeOffset CardFixedAt, ulong OutcomeSeed);
 
     private sealed record Replayed(IReadOnlyList<DateTimeOffset> Retries, DateTimeOffset? RecoveredAt);
 }

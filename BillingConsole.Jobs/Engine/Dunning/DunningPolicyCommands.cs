@@ -1,0 +1,79 @@
+using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Dunning;
+using BillingConsole.Engine.Commands;
+using BillingConsole.Persistence;
+using FluentValidation;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace BillingConsole.Engine.Dunning;
+
+/// <summary>A stored policy version as the settings page lists it.</summary>
+public sealed record DunningPolicyVersionView(int Version, DunningPolicySettings Settings, string CreatedBy, string Reason, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// The admin's changes to the dunning policy. Every change, a restore included, is a new version (the newest is in force),
+/// audited with the admin, the reason and the policy before and after; then the cases waiting for a retry are rescheduled
+/// by it, so the next scheduled retry already follows the new policy.
+/// </summary>
+public sealed class DunningPolicyCommands(
+    BillingDbContext db,
+    DunningService dunning,
+    AuditTrail audit,
+    TimeProvider clock,
+    IValidator<SaveDunningPolicy> validator)
+{
+    public async Task<DunningPolicyVersionView> CurrentAsync(CancellationToken ct)
+    {
+        var current = await dunning.CurrentPolicyAsync(ct);
+        return (await VersionsAsync(ct)).First(v => v.Version == current.Version);
+    }
+
+    /// <summary>Every version, newest first (a policy changes a few times a year, so the list stays short).</summary>
+    public async Task<IReadOnlyList<DunningPolicyVersionView>> VersionsAsync(CancellationToken ct) =>
+        await db.DunningPolicies.AsNoTracking().OrderByDescending(p => p.Version)
+            .Select(p => new DunningPolicyVersionView(p.Version, p.Settings, p.CreatedBy, p.Reason, p.CreatedAt))
+            .ToListAsync(ct);
+
+    public async Task<DunningPolicyVersionView> SaveAsync(SaveDunningPolicy command, Actor actor, CancellationToken ct)
+    {
+        await validator.ValidateAndThrowAsync(command, ct);
+        return await AddVersionAsync(command.ToSettings(), "dunning_policy.saved", actor, command.Reason!, ct);
+    }
+
+    /// <summary>Puts an older version's settings back in force, as a new version.</summary>
+    public async Task<DunningPolicyVersionView> RestoreAsync(int version, Actor actor, string reason, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(reason)) throw new DomainRuleException("Give a reason: it goes in the audit log.");
+        var restored = await db.DunningPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.Version == version, ct)
+            ?? throw new DomainRuleException($"There is no policy version {version}.");
+        return await AddVersionAsync(restored.Settings, "dunning_policy.restored", actor, $"Restored version {version}: {reason}", ct);
+    }
+
+    private async Task<DunningPolicyVersionView> AddVersionAsync(DunningPolicySettings settings, string action, Actor actor, string reason, CancellationToken ct)
+    {
+        var current = await dunning.CurrentPolicyAsync(ct);
+        var saved = new DunningPolicyVersion(current.Version + 1, settings, actor.Name, reason, clock.GetUtcNow());
+        db.DunningPolicies.Add(saved);
+        audit.Record(actor, action, "dunning_policy", saved.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), reason,
+            DunningPolicyAudit.From(current.Settings), DunningPolicyAudit.From(settings));
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            throw new DomainRuleException($"Another admin saved policy version {saved.Version} a moment ago: reload the page and try again.");
+        }
+        await dunning.RescheduleWaitingCasesAsync(ct);
+        return new DunningPolicyVersionView(saved.Version, saved.Settings, saved.CreatedBy, saved.Reason, saved.CreatedAt);
+    }
+}
+
+/// <summary>A policy as the audit log shows it: names instead of enum numbers.</summary>
+public sealed record DunningPolicyAudit(string Mode, IReadOnlyList<int> FixedIntervalsDays, int AttemptBudget, IReadOnlyList<string> Ladder,
+    string FinalAction, int GracePeriodHours, IReadOnlyList<string> HardDeclineCodes)
+{
+    public static DunningPolicyAudit From(DunningPolicySettings p) => new(p.Mode.ToSnakeCase(), p.FixedIntervalsDays, p.AttemptBudget,
+        [.. p.Ladder.Select(s => $"day {s.Day}: {s.Action.ToSnakeCase()}")], p.FinalAction.ToSnakeCase(), p.GracePeriodHours, p.HardDeclineCodes);
+}

@@ -1,0 +1,68 @@
+using BillingConsole.Configuration;
+using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Payments;
+using BillingConsole.Engine.Commands;
+using BillingConsole.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BillingConsole.Engine.Payments;
+
+/// <summary>What one reconciliation pass did, invoice by invoice.</summary>
+/// <param name="Paid">The gateway had charged behind an unknown answer: the invoice is now paid.</param>
+/// <param name="NotCharged">Every unresolved attempt was declined or never reached the gateway: nothing was charged.</param>
+/// <param name="StillUnknown">The gateway did not answer the look-up; the next pass asks again.</param>
+/// <param name="LeftToOthers">A charge or another node held the invoice, or had settled it by the time it was looked at.</param>
+public sealed record ReconciliationSummary(int Paid, int NotCharged, int StillUnknown, int LeftToOthers);
+
+/// <summary>
+/// Resolves payment attempts left unknown (a gateway timeout) or pending (a crash between saving and calling) by asking the
+/// gateway with their own keys through <see cref="PaymentProcessor.ReconcileAsync"/>, without charging. The processor's
+/// per-invoice lock makes two nodes running this at once harmless: the second finds the invoice busy or already settled.
+/// </summary>
+public sealed class PaymentReconciler(IServiceScopeFactory scopes, TimeProvider clock, IOptionsMonitor<GatewayOptions> options,
+    ILogger<PaymentReconciler> logger)
+{
+    /// <summary>Invoices taken per pass; the rest wait for the next one.</summary>
+    public const int BatchSize = 500;
+
+    public async Task<ReconciliationSummary> RunAsync(CancellationToken ct)
+    {
+        // Younger attempts may still be in flight, and a gateway's search may not have indexed them yet.
+        var cutoff = clock.GetUtcNow() - TimeSpan.FromSeconds(options.CurrentValue.ReconcileGraceSeconds);
+        List<Guid> invoiceIds;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
+            invoiceIds = await db.PaymentAttempts.AsNoTracking()
+                .Where(a => (a.Status == PaymentAttemptStatus.Unknown || a.Status == PaymentAttemptStatus.Pending) && a.StartedAt < cutoff)
+                .Where(a => db.Invoices.Any(i => i.Id == a.InvoiceId && i.Status == InvoiceStatus.Open))
+                .GroupBy(a => a.InvoiceId)
+                .OrderBy(g => g.Min(a => a.StartedAt))
+                .Select(g => g.Key)
+                .Take(BatchSize)
+                .ToListAsync(ct);
+        }
+
+        int paid = 0, notCharged = 0, unknown = 0, leftToOthers = 0;
+        foreach (var invoiceId in invoiceIds)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var result = await scope.ServiceProvider.GetRequiredService<PaymentProcessor>().ReconcileAsync(invoiceId, Actor.System, ct);
+            switch (result?.Status)
+            {
+                case null: notCharged++; break;
+                case ChargeStatus.Succeeded when result.Reconciled: paid++; break;
+                case ChargeStatus.Unknown: unknown++; break;
+                default: leftToOthers++; break;
+            }
+        }
+        var summary = new ReconciliationSummary(paid, notCharged, unknown, leftToOthers);
+        if (invoiceIds.Count > 0)
+            logger.LogInformation("Reconciled unresolved payment attempts of {Invoices} invoices: {Paid} paid, {NotCharged} not charged, {StillUnknown} still unknown, {LeftToOthers} left to others",
+                invoiceIds.Count, paid, notCharged, unknown, leftToOthers);
+        return summary;
+    }
+}

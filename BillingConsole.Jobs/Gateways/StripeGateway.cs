@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using BillingConsole.Configuration;
+using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Payments;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Stripe;
+
+namespace BillingConsole.Gateways;
+
+/// <summary>
+/// Charges through Stripe's API with the official client: an off-session PaymentIntent created and confirmed in one call,
+/// sent with our idempotency key as Stripe's Idempotency-Key, so a repeated call returns the first answer.
+/// </summary>
+/// <remarks>
+/// <para>Stored payment method tokens are "cus_…/pm_…": the Stripe customer and the card saved on it, which is what an
+/// off-session charge needs.</para>
+/// <para>Looking up an attempt: Stripe cannot be asked what it did with an idempotency key, and an attempt whose call timed
+/// out has no intent id to fetch. So every intent carries the key in its metadata and the look-up searches for it
+/// (<c>GET /v1/payment_intents/search</c>). Search is eventually consistent (Stripe indexes within about a minute), so
+/// "not found" may be a charge not yet indexed; that is still safe, because the processor then sends the attempt again
+/// under the same Idempotency-Key, and Stripe answers a key it has seen (for 24 hours, far longer than indexing takes)
+/// with the first result instead of charging again.</para>
+/// <para>No retries inside the client: the processor's deadline and reconciliation decide what happens after a failure.</para>
+/// </remarks>
+public sealed class StripeGateway : IPaymentGateway
+{
+    public const string GatewayName = "stripe";
+    /// <summary>The metadata field holding our idempotency key, searched by <see cref="LookupAsync"/>.</summary>
+    public const string KeyMetadata = "idempotency_key";
+
+    private readonly StripeClient _client;
+    private readonly ILogger<StripeGateway> _logger;
+
+    public StripeGateway(IOptions<GatewayOptions> options, ILogger<StripeGateway> logger)
+    {
+        var stripe = options.Value.Stripe;
+        // The processor cancels at its deadline; the client's own timeout only stops a call nobody waits for any more.
+        var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        {
+            Timeout = TimeSpan.FromMilliseconds(options.Value.ChargeTimeoutMs * 2L),
+        };
+        _client = new StripeClient(new StripeClientOptions
+        {
+            ApiKey = stripe.ApiKey,
+            ApiBase = stripe.ApiBase.TrimEnd('/'),
+            HttpClient = new SystemNetHttpClient(http, maxNetworkRetries: 0, appInfo: null, enableTelemetry: false),
+        });
+        _logger = logger;
+    }
+
+    public string Name => GatewayName;
+
+    public async Task<GatewayChargeResult> ChargeAsync(GatewayChargeRequest request, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        if (!TryParseToken(request.PaymentMethodToken, out var customer, out var paymentMethod))
+            return GatewayChargeResult.Declined(DeclineCodes.NoPaymentMethod, "The payment method is not a Stripe card (cus_…/pm_…).", null, TimeSpan.Zero);
+        var create = new PaymentIntentCreateOptions
+        {
+            Amount = MinorUnits(request.Amount),
+            Currency = request.Amount.Currency.ToLowerInvariant(),
+            Customer = customer,
+            PaymentMethod = paymentMethod,
+            Confirm = true,
+            OffSession = true,
+            Description = request.Description,
+            Metadata = new Dictionary<string, string>
+            {
+                [KeyMetadata] = request.IdempotencyKey,
+                ["invoice_id"] = request.InvoiceId.ToString(),
+                ["invoice_number"] = request.InvoiceNumber ?? string.Empty,
+                ["customer_id"] = request.CustomerId.ToString(),
+            },
+        };
+        try
+        {
+            var intent = await _client.V1.PaymentIntents.CreateAsync(create, new RequestOptions { IdempotencyKey = request.IdempotencyKey }, ct);
+            return FromIntent(intent, Stopwatch.GetElapsedTime(started));
+        }
+        catch (StripeException e) when (e.StripeError?.Type == "card_error")
+        {
+            return GatewayChargeResult.Declined(MapDeclineCode(e.StripeError.DeclineCode ?? e.StripeError.Code), e.StripeError.Message ?? "Your card was declined.",
+                e.StripeError.PaymentIntent?.Id, Stopwatch.GetElapsedTime(started));
+        }
+        catch (StripeException e) when (e.StripeError?.Code == "resource_missing" && e.StripeError.Param is "customer" or "payment_method")
+        {
+            return GatewayChargeResult.Declined(DeclineCodes.NoPaymentMethod, e.StripeError.Message ?? "Stripe does not know the card.", null,
+                Stopwatch.GetElapsedTime(started));
+        }
+        catch (StripeException e) when (OutcomeUnknown(e))
+        {
+            return Unknown("charge", request.IdempotencyKey, e, started);
+        }
+    }
+
+    public async Task<GatewayChargeResult?> LookupAsync(string idempotencyKey, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var search = new PaymentIntentSearchOptions { Query = $"metadata['{KeyMetadata}']:'{idempotencyKey.Replace("'", "\\'", StringComparison.Ordinal)}'" };
+        try
+        {
+            var found = await _client.V1.PaymentIntents.SearchAsync(search, null, ct);
+            // One key makes one intent; were there more, the one that took money is the one that matters.
+            var intent = found.Data.OrderByDescending(i => i.Status == "succeeded").FirstOrDefault();
+            return intent is null ? null : FromIntent(intent, Stopwatch.GetElapsedTime(started));
+        }
+        catch (StripeException e) when (OutcomeUnknown(e))
+        {
+            return Unknown("look-up", idempotencyKey, e, started);
+        }
+    }
+
+    public async Task<GatewayRefundResult> RefundAsync(GatewayRefundRequest request, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var create = new RefundCreateOptions
+        {
+            PaymentIntent = request.ChargeReference,
+            Amount = MinorUnits(request.Amount),
+            // Stripe's own reason field takes only its three words; ours goes in the metadata.
+            Metadata = new Dictionary<string, string> { ["reason"] = request.Reason, [KeyMetadata] = request.IdempotencyKey },
+        };
+        try
+        {
+            var refund = await _client.V1.Refunds.CreateAsync(create, new RequestOptions { IdempotencyKey = request.IdempotencyKey }, ct);
+            var succeeded = refund.Status is "succeeded" or "pending";
+            return new GatewayRefundResult(succeeded, refund.Id, succeeded ? null : refund.FailureReason ?? $"The refund is {refund.Status}.",
+                Stopwatch.GetElapsedTime(started));
+        }
+        catch (StripeException e) when (e.StripeError is not null && !OutcomeUnknown(e))
+        {
+            return new GatewayRefundResult(false, null, e.StripeError.Message ?? e.Message, Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    /// <summary>Stripe's decline codes (or error codes, when a decline has none) in our vocabulary; anything else is a generic soft decline.</summary>
+    public static string MapDeclineCode(string? stripeCode) => stripeCode switch
+    {
+        "insufficient_funds" or "card_velocity_exceeded" or "withdrawal_count_limit_exceeded" => DeclineCodes.InsufficientFunds,
+        "do_not_honor" => DeclineCodes.DoNotHonor,
+        "try_again_later" or "processing_error" or "issuer_not_available" or "reenter_transaction" => DeclineCodes.TryAgainLater,
+        "expired_card" => DeclineCodes.ExpiredCard,
+        "lost_card" or "pickup_card" => DeclineCodes.LostCard,
+        "stolen_card" => DeclineCodes.StolenCard,
+        "fraudulent" or "merchant_blacklist" => DeclineCodes.Fraudulent,
+        "account_closed" or "invalid_account" or "new_account_information_available" => DeclineCodes.AccountClosed,
+        _ => DeclineCodes.GenericDecline,
+    };
+
+    /// <summary>The customer and card ids of a stored token "cus_…/pm_…".</summary>
+    public static bool TryParseToken(string token, out string customer, out string paymentMethod)
+    {
+        var parts = token.Split('/');
+        (customer, paymentMethod) = parts.Length == 2 ? (parts[0], parts[1]) : (string.Empty, string.Empty);
+        return customer.StartsWith("cus_", StringComparison.Ordinal) && paymentMethod.StartsWith("pm_", StringComparison.Ordinal);
+    }
+
+    private static GatewayChargeResult FromIntent(PaymentIntent intent, TimeSpan latency) => intent.Status switch
+    {
+        "succeeded" => GatewayChargeResult.Succeeded(intent.Id, latency),
+        // Still moving (a card network answering late): the look-up asks again later.
+        "processing" => GatewayChargeResult.Unknown(latency),
+        // Off session nobody can complete 3-D Secure: declined until the customer comes back.
+        "requires_action" => GatewayChargeResult.Declined(DeclineCodes.GenericDecline, "The bank asked the customer to authenticate the payment.", intent.Id, latency),
+        _ => GatewayChargeResult.Declined(MapDeclineCode(intent.LastPaymentError?.DeclineCode ?? intent.LastPaymentError?.Code),
+            intent.LastPaymentError?.Message ?? $"The payment is {intent.Status}.", intent.Id, latency),
+    };
+
+    /// <summary>
+    /// Stripe's own failures (5xx), a key still being processed (409) and rate limiting (429) say nothing about whether the
+    /// card was charged; the attempt stays unknown until a look-up settles it.
+    /// </summary>
+    private static bool OutcomeUnknown(StripeException e) =>
+        e.StripeError is null || (int)e.HttpStatusCode >= 500 || e.HttpStatusCode is HttpStatusCode.Conflict or HttpStatusCode.TooManyRequests;
+
+    private GatewayChargeResult Unknown(string call, string idempotencyKey, StripeException e, long started)
+    {
+        _logger.LogWarning("Stripe answered the {Call} of key {IdempotencyKey} with HTTP {Status} ({StripeError}); the outcome is unknown",
+            call, idempotencyKey, (int)e.HttpStatusCode, e.StripeError?.Type ?? "no error body");
+        return GatewayChargeResult.Unknown(Stopwatch.GetElapsedTime(started));
+    }
+
+    private static long MinorUnits(Money amount)
+    {
+        var minor = amount.Amount * (decimal)Math.Pow(10, Currencies.MinorUnits(amount.Currency));
+        if (minor != decimal.Truncate(minor))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{amount} is not a whole number of minor units."), nameof(amount));
+        return (long)minor;
+    }
+}

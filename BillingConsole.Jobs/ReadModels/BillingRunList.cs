@@ -1,0 +1,66 @@
+using Dapper;
+using Npgsql;
+
+namespace BillingConsole.ReadModels;
+
+/// <param name="Processed">Invoices whose charge has finished, succeeded or failed.</param>
+public sealed record BillingRunRow(Guid Id, string Status, string Trigger, string StartedBy, DateTimeOffset AsOf, DateTimeOffset StartedAt,
+    DateTimeOffset? FinishedAt, int DueCount, int ChunkCount, int ChunksDone, int InvoicedCount, int ChargedCount, int FailedCount, string? Error)
+{
+    public int Processed => ChargedCount + FailedCount;
+
+    /// <summary>Share of the due subscriptions charged so far (a zero-total invoice is never charged, so a finished run is 1 by definition).</summary>
+    public double Progress => Status != "running" ? 1 : DueCount == 0 ? 0 : Math.Min(1, (double)Processed / DueCount);
+
+    /// <summary>Invoices charged per second since the run started.</summary>
+    public double RatePerSecond(DateTimeOffset now)
+    {
+        var seconds = ((FinishedAt ?? now) - StartedAt).TotalSeconds;
+        return seconds <= 0 ? 0 : Processed / seconds;
+    }
+
+    /// <summary>At the rate so far; null before anything is charged or once the run is over.</summary>
+    public TimeSpan? EstimatedTimeLeft(DateTimeOffset now) =>
+        Status != "running" || RatePerSecond(now) <= 0 ? null : TimeSpan.FromSeconds(Math.Max(0, DueCount - Processed) / RatePerSecond(now));
+}
+
+/// <summary>A failed charge of a run's invoice.</summary>
+public sealed record BillingRunFailureRow(Guid InvoiceId, string? InvoiceNumber, Guid CustomerId, string CustomerName, decimal Amount, string Currency,
+    string Status, string? DeclineCode, string? FailureMessage, DateTimeOffset StartedAt);
+
+/// <summary>The billing runs page: recent runs with their counters, one run for the live progress bar, a run's failed charges.</summary>
+public sealed class BillingRunList(NpgsqlDataSource dataSource)
+{
+    private const string Columns =
+        "id, status, trigger, started_by, as_of, started_at, finished_at, due_count, chunk_count, chunks_done, invoiced_count, charged_count, failed_count, error";
+
+    public async Task<IReadOnlyList<BillingRunRow>> RecentAsync(int limit, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return [.. await connection.QueryAsync<BillingRunRow>(new CommandDefinition(
+            $"select {Columns} from billing_runs order by started_at desc, id desc limit @limit", new { limit }, cancellationToken: ct))];
+    }
+
+    public async Task<BillingRunRow?> FindAsync(Guid runId, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<BillingRunRow>(new CommandDefinition(
+            $"select {Columns} from billing_runs where id = @runId", new { runId }, cancellationToken: ct));
+    }
+
+    /// <summary>The run's charges that failed or whose outcome is unknown, newest first (at most <paramref name="limit"/>).</summary>
+    public async Task<IReadOnlyList<BillingRunFailureRow>> FailuresAsync(Guid runId, int limit, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return [.. await connection.QueryAsync<BillingRunFailureRow>(new CommandDefinition("""
+            select i.id as invoice_id, i.number as invoice_number, c.id as customer_id, c.name as customer_name, a.amount, a.currency,
+                   a.status, a.decline_code, a.failure_message, a.started_at
+            from invoices i
+            join payment_attempts a on a.invoice_id = i.id and a.trigger = 'billing_run' and a.status in ('failed', 'unknown')
+            join customers c on c.id = i.customer_id
+            where i.billing_run_id = @runId
+            order by a.started_at desc, a.id desc
+            limit @limit
+            """, new { runId, limit }, cancellationToken: ct))];
+    }
+}

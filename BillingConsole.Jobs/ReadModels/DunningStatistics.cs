@@ -1,0 +1,141 @@
+using BillingConsole.Configuration;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace BillingConsole.ReadModels;
+
+/// <summary>The cohort of dunning cases opened in [From, To).</summary>
+public sealed record StatisticsPeriod(DateTimeOffset From, DateTimeOffset To);
+
+/// <param name="RecoveryRate">Recovered among the cases that ended recovered or exhausted; null while none has.</param>
+/// <param name="MeanDaysToRecovery">From the case opening to the payment, over recovered cases.</param>
+public sealed record DunningOutcomeSummary(long Cases, long Recovered, long Exhausted, long Closed, long Open, double? RecoveryRate,
+    double? MeanDaysToRecovery, double? MedianDaysToRecovery);
+
+/// <summary>Dunning retries by their number within the case (1: the first retry after the failure that opened it).</summary>
+public sealed record RetryOutcomeByNumber(int RetryNumber, long Attempts, long Succeeded, double SuccessRate);
+
+/// <summary>Cases by the decline that opened them.</summary>
+public sealed record RecoveryByDeclineCode(string DeclineCode, long Cases, long Recovered, long Exhausted, double? RecoveryRate);
+
+/// <summary>Dunning retries by when they were made, on the billing time zone's clock; Weekday 1 is Monday, 7 Sunday.</summary>
+public sealed record RetryOutcomeByTime(int Weekday, int Hour, long Attempts, long Succeeded, double SuccessRate);
+
+/// <summary>Money of the cohort's cases, per currency: recovered by dunning, and given up on (exhausted, whatever the final action).</summary>
+public sealed record DunningRevenue(string Currency, decimal Recovered, decimal WrittenOff);
+
+/// <summary>The open cases now: how many in each state, how many due, and how long the oldest have waited.</summary>
+public sealed record DunningQueueDepth(long Open, long RetryPending, long Retrying, long AwaitingPaymentMethod, long DueNow,
+    DateTimeOffset? OldestOpenedAt, DateTimeOffset? OldestDueAt);
+
+/// <summary>
+/// The figures the dashboards show about dunning, computed in SQL over dunning_cases and payment_attempts. Cohort figures
+/// count the cases opened in a period (so a rate does not mix cases of different ages); the queue is as of now.
+/// </summary>
+public sealed class DunningStatistics(NpgsqlDataSource dataSource, TimeProvider clock, IOptions<BillingOptions> billing)
+{
+    private const string Cohort = "d.opened_at >= @From and d.opened_at < @To";
+    private const string OpenStatuses = "('retry_pending', 'retrying', 'awaiting_payment_method')";
+
+    /// <summary>Each dunning retry of the cohort with its number in the case; retries after the case closed are not its.</summary>
+    private const string Retries = $"""
+        select a.status, a.started_at, row_number() over (partition by d.id order by a.attempt_number) as retry_number
+        from dunning_cases d join payment_attempts a on a.invoice_id = d.invoice_id
+        where {Cohort} and a.trigger = 'dunning_retry' and a.status in ('succeeded', 'failed')
+          and a.started_at >= d.opened_at and (d.closed_at is null or a.started_at <= d.closed_at)
+        """;
+
+    public async Task<DunningOutcomeSummary> SummaryAsync(StatisticsPeriod period, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var row = await connection.QuerySingleAsync<(long Cases, long Recovered, long Exhausted, long Closed, long Open, double? Mean, double? Median)>(
+            new CommandDefinition($"""
+                with recovery as (
+                  select d.status, extract(epoch from d.closed_at - d.opened_at)::float8 / 86400 as days
+                  from dunning_cases d where {Cohort})
+                select count(*) as cases,
+                       count(*) filter (where status = 'recovered') as recovered,
+                       count(*) filter (where status = 'exhausted') as exhausted,
+                       count(*) filter (where status = 'closed') as closed,
+                       count(*) filter (where status in {OpenStatuses}) as open,
+                       avg(days) filter (where status = 'recovered') as mean,
+                       percentile_cont(0.5) within group (order by days) filter (where status = 'recovered') as median
+                from recovery
+                """, period, cancellationToken: ct));
+        return new DunningOutcomeSummary(row.Cases, row.Recovered, row.Exhausted, row.Closed, row.Open, Rate(row.Recovered, row.Recovered + row.Exhausted),
+            row.Mean, row.Median);
+    }
+
+    public async Task<IReadOnlyList<RetryOutcomeByNumber>> ByRetryNumberAsync(StatisticsPeriod period, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<(long RetryNumber, long Attempts, long Succeeded)>(new CommandDefinition($"""
+            with retries as ({Retries})
+            select retry_number, count(*) as attempts, count(*) filter (where status = 'succeeded') as succeeded
+            from retries group by retry_number order by retry_number
+            """, period, cancellationToken: ct));
+        return [.. rows.Select(r => new RetryOutcomeByNumber((int)r.RetryNumber, r.Attempts, r.Succeeded, Rate(r.Succeeded, r.Attempts)!.Value))];
+    }
+
+    public async Task<IReadOnlyList<RecoveryByDeclineCode>> ByDeclineCodeAsync(StatisticsPeriod period, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        // The opening decline is the last failure recorded by the time the case opened; the case itself keeps only the latest.
+        var rows = await connection.QueryAsync<(string DeclineCode, long Cases, long Recovered, long Exhausted)>(new CommandDefinition($"""
+            select coalesce(opening.decline_code, d.last_decline_code, 'unknown') as decline_code, count(*) as cases,
+                   count(*) filter (where d.status = 'recovered') as recovered,
+                   count(*) filter (where d.status = 'exhausted') as exhausted
+            from dunning_cases d
+            left join lateral (
+              select a.decline_code from payment_attempts a
+              where a.invoice_id = d.invoice_id and a.status = 'failed' and a.started_at <= d.opened_at
+              order by a.attempt_number desc limit 1) opening on true
+            where {Cohort}
+            group by 1 order by cases desc, decline_code
+            """, period, cancellationToken: ct));
+        return [.. rows.Select(r => new RecoveryByDeclineCode(r.DeclineCode, r.Cases, r.Recovered, r.Exhausted, Rate(r.Recovered, r.Recovered + r.Exhausted)))];
+    }
+
+    public async Task<IReadOnlyList<RetryOutcomeByTime>> ByWeekdayAndHourAsync(StatisticsPeriod period, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<(int Weekday, int Hour, long Attempts, long Succeeded)>(new CommandDefinition($"""
+            with retries as ({Retries}),
+            local as (select status, started_at at time zone @Zone as at from retries)
+            select extract(isodow from at)::int as weekday, extract(hour from at)::int as hour,
+                   count(*) as attempts, count(*) filter (where status = 'succeeded') as succeeded
+            from local group by 1, 2 order by 1, 2
+            """, new { period.From, period.To, Zone = billing.Value.TimeZone }, cancellationToken: ct));
+        return [.. rows.Select(r => new RetryOutcomeByTime(r.Weekday, r.Hour, r.Attempts, r.Succeeded, Rate(r.Succeeded, r.Attempts)!.Value))];
+    }
+
+    public async Task<IReadOnlyList<DunningRevenue>> RevenueAsync(StatisticsPeriod period, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<DunningRevenue>(new CommandDefinition($"""
+            select trim(d.currency) as currency,
+                   coalesce(sum(d.amount) filter (where d.status = 'recovered'), 0) as recovered,
+                   coalesce(sum(d.amount) filter (where d.status = 'exhausted'), 0) as written_off
+            from dunning_cases d where {Cohort} group by 1 order by 1
+            """, period, cancellationToken: ct));
+        return [.. rows];
+    }
+
+    public async Task<DunningQueueDepth> QueueAsync(CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.QuerySingleAsync<DunningQueueDepth>(new CommandDefinition($"""
+            select count(*) as open,
+                   count(*) filter (where status = 'retry_pending') as retry_pending,
+                   count(*) filter (where status = 'retrying') as retrying,
+                   count(*) filter (where status = 'awaiting_payment_method') as awaiting_payment_method,
+                   count(*) filter (where status = 'retry_pending' and next_attempt_at <= @Now) as due_now,
+                   min(opened_at) as oldest_opened_at,
+                   min(next_attempt_at) filter (where status = 'retry_pending' and next_attempt_at <= @Now) as oldest_due_at
+            from dunning_cases where status in {OpenStatuses}
+            """, new { Now = clock.GetUtcNow() }, cancellationToken: ct));
+    }
+
+    private static double? Rate(long part, long whole) => whole == 0 ? null : (double)part / whole;
+}

@@ -1,0 +1,89 @@
+using System.Security.Claims;
+using BillingConsole.Components.Shared;
+using BillingConsole.Extensions;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components.Authorization;
+using BillingConsole.Engine.Dunning;
+using BillingConsole.ReadModels;
+using BillingConsole.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using static Microsoft.Playwright.Assertions;
+
+namespace BillingConsole.Tests.Browser;
+
+/// <summary>The admin pages are refused on the server to finance and support, and only admins see them in the navigation.</summary>
+public sealed class AdminAccessTests(ConsoleAppHost host, BrowserFixture browser)
+{
+    [Theory]
+    [InlineData("finance")]
+    [InlineData("support")]
+    public async Task Finance_and_support_are_refused_the_admin_pages_and_do_not_see_them(string role)
+    {
+        await using var context = await browser.NewContextAsync(host.BaseAddress);
+        var page = await context.NewPageAsync();
+        await ConsolePages.SignInAsDevelopmentUserAsync(page, role, $"Not admin {role}");
+
+        await Expect(page.GetByTestId("nav-billing-runs")).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("nav-dunning-policy")).ToHaveCountAsync(0);
+        foreach (var (path, content) in new[] { ("/settings/dunning", "save-policy"), ("/settings/billing", "settings-save"), ("/billing-runs", "start-run") })
+        {
+            await page.GotoAsync(path);
+            await Expect(page.GetByTestId("access-denied")).ToBeVisibleAsync();
+            await Expect(page.GetByTestId(content)).ToHaveCountAsync(0);
+        }
+    }
+
+    [Theory]
+    [InlineData("finance", false)]
+    [InlineData("support", false)]
+    [InlineData("admin", true)]
+    public async Task An_admin_action_checks_the_policy_on_the_server_for_whoever_sends_it(string role, bool allowed)
+    {
+        var user = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, $"Direct {role}"), new Claim(ConsoleRoles.ClaimType, role)], "test"));
+        var commands = new ConsoleCommands(host.Services.GetRequiredService<IServiceScopeFactory>(), new FixedUser(user),
+            host.Services.GetRequiredService<IAuthorizationService>());
+
+        var action = commands.RunAsync<BillingRunList, string>(ConsolePolicies.Admin, (_, actor) => Task.FromResult(actor.Name));
+
+        if (allowed) Assert.Equal($"Direct {role}", await action);
+        else await Assert.ThrowsAsync<ActionRefusedException>(() => action);
+    }
+
+    private sealed class FixedUser(ClaimsPrincipal user) : AuthenticationStateProvider
+    {
+        public override Task<AuthenticationState> GetAuthenticationStateAsync() => Task.FromResult(new AuthenticationState(user));
+    }
+
+    [Fact]
+    public async Task Support_sees_the_count_and_total_of_a_bulk_retry_before_starting_it()
+    {
+        await using var context = await browser.NewContextAsync(host.BaseAddress);
+        var page = await context.NewPageAsync();
+        await ConsolePages.SignInAsDevelopmentUserAsync(page, "support", "Bulk support", "/dunning");
+        await AdminPages.WaitUntilInteractiveAsync(page);
+        await using var scope = host.Services.CreateAsyncScope();
+        var selection = await scope.ServiceProvider.GetRequiredService<BulkRetryService>()
+            .SelectAsync(new DunningQueueFilter(), TestContext.Current.CancellationToken);
+        Assert.True(selection.Count > 0, "The demo installation has cases waiting for a retry.");
+
+        await page.GetByTestId("bulk-retry").ClickAsync();
+
+        await Expect(page.GetByTestId("bulk-count")).ToContainTextAsync($"Retry {selection.Count} case");
+        await Expect(page.GetByTestId("bulk-count")).ToContainTextAsync(AmountsText.PerCurrency(selection.Totals));
+        await BrowserFixture.ScreenshotAsync(page, "bulk-retry-confirmation");
+        await page.GetByTestId("bulk-start").ClickAsync();
+        await Expect(page.GetByText("Give a reason: it goes in the audit log.")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task Admins_see_the_admin_pages_in_the_navigation()
+    {
+        await using var context = await browser.NewContextAsync(host.BaseAddress);
+        var page = await context.NewPageAsync();
+        await ConsolePages.SignInAsDevelopmentUserAsync(page, "admin", "Nav admin");
+
+        await Expect(page.GetByTestId("nav-billing-runs")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("nav-dunning-policy")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("nav-billing-settings")).ToBeVisibleAsync();
+    }
+}

@@ -1,0 +1,75 @@
+using BillingConsole.Domain.Dunning;
+using BillingConsole.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using static BillingConsole.Tests.Browser.AdminPages;
+using static Microsoft.Playwright.Assertions;
+
+namespace BillingConsole.Tests.Browser;
+
+/// <summary>Ada, an admin signed in through the identity provider, tunes the dunning policy of the demo installation.</summary>
+[Collection(OidcCollection.Name)]
+public sealed class DunningPolicyPageTests(OidcConsoleHost console, BrowserFixture browser)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<DunningPolicyVersion> NewestAsync()
+    {
+        await using var db = TestDatabases.NewContext(TestServers.DefaultConnectionString);
+        return await db.DunningPolicies.AsNoTracking().OrderByDescending(p => p.Version).FirstAsync(Ct);
+    }
+
+    [Fact]
+    public async Task An_admin_compares_a_policy_with_the_what_if_saves_it_into_force_and_restores_the_previous_one()
+    {
+        await using var context = await browser.NewContextAsync(console.BaseAddress);
+        var page = await context.NewPageAsync();
+        await ConsolePages.SignInThroughProviderAsync(page, "ada", "/settings/dunning");
+        await WaitUntilInteractiveAsync(page);
+        await Expect(page.GetByTestId("policy-in-force")).ToContainTextAsync("in force");
+        var before = await NewestAsync();
+
+        // Invalid: a zero-day retry and no reason. Field messages, nothing saved.
+        await page.GetByText("Fixed days", new() { Exact = true }).ClickAsync();
+        await FillAsync(page, "policy-intervals", "0, 3");
+        await FillAsync(page, "policy-budget", "16");
+        await page.GetByTestId("save-policy").ClickAsync();
+        await Expect(page.GetByText("Retry intervals must be whole days greater than zero.")).ToBeVisibleAsync();
+        await Expect(page.GetByText("The attempt budget must be between 1 and 15", new() { Exact = false })).ToBeVisibleAsync();
+        await Expect(page.GetByText("Give a reason: it goes in the audit log.")).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(page, "dunning-policy-invalid");
+        Assert.Equal(before.Version, (await NewestAsync()).Version);
+
+        // Valid: the what-if first, then save.
+        await FillAsync(page, "policy-intervals", "1, 2, 4, 8");
+        await FillAsync(page, "policy-budget", "4");
+        await page.GetByTestId("run-what-if").ClickAsync();
+        await Expect(page.GetByTestId("what-if-result")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Expect(page.GetByTestId("what-if-rate")).ToContainTextAsync("%");
+        await Expect(page.GetByTestId("what-if-chart").Locator("svg").First).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(page, "dunning-policy-what-if");
+        await FillAsync(page, "policy-reason", "Shorter fixed schedule after the what-if");
+        await page.GetByTestId("save-policy").ClickAsync();
+
+        await Expect(page.GetByTestId("policy-in-force")).ToContainTextAsync($"Version {before.Version + 1} in force", new() { Timeout = 60_000 });
+        var saved = await NewestAsync();
+        Assert.Equal((RetryMode.Fixed, 4), (saved.Settings.Mode, saved.Settings.AttemptBudget));
+        Assert.Equal([1, 2, 4, 8], saved.Settings.FixedIntervalsDays);
+        Assert.Equal(TestIdentityProvider.Users["ada"].Name, saved.CreatedBy);
+        await using (var db = TestDatabases.NewContext(TestServers.DefaultConnectionString))
+        {
+            // In force: every case waiting for a retry was rescheduled by the new version.
+            Assert.False(await db.DunningCases.AnyAsync(c => c.Status == DunningStatus.RetryPending && c.PolicyVersion < saved.Version, Ct));
+        }
+        await OpenAsync(page, "/audit?action=dunning_policy.saved");
+        await Expect(page.GetByText("Shorter fixed schedule after the what-if")).ToBeVisibleAsync();
+
+        // One click (and a reason) puts the previous version back, as a new version.
+        await OpenAsync(page, "/settings/dunning");
+        await FillAsync(page, "restore-reason", "Back to the previous policy after the test");
+        await page.GetByTestId($"restore-{before.Version}").ClickAsync();
+        await Expect(page.GetByTestId("policy-in-force")).ToContainTextAsync($"Version {before.Version + 2} in force", new() { Timeout = 60_000 });
+        await BrowserFixture.ScreenshotAsync(page, "dunning-policy-restored");
+        Assert.Equal(before.Settings.Mode, (await NewestAsync()).Settings.Mode);
+    }
+}

@@ -1,0 +1,118 @@
+using BillingConsole.Configuration;
+using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Payments;
+using BillingConsole.Engine;
+using BillingConsole.Engine.Commands;
+using BillingConsole.Engine.Payments;
+using BillingConsole.Gateways;
+using BillingConsole.Persistence;
+using BillingConsole.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BillingConsole.Tests.Gateways;
+
+/// <summary>The engine with Gateway:Mode "stripe": charges, timeouts and reconciliation go through the Stripe adapter.</summary>
+public sealed class StripeChargeFlowTests : IAsyncLifetime
+{
+    private readonly StripeStandIn _stripe = new();
+    private readonly ListLogger<PaymentProcessor> _log = new();
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private MigratedDatabase _database = null!;
+    private EngineServices _engine = null!;
+    private BillingTestData _data = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _database = await TestDatabases.CreateMigratedAsync("stripe");
+        _engine = EngineServices.Create(_database, settings: new Dictionary<string, string?>
+        {
+            ["Gateway:Mode"] = "stripe",
+            // Long enough for a loaded machine to answer the look-up; the slow charge answers well after it.
+            ["Gateway:ChargeTimeoutMs"] = "2000",
+            ["Gateway:Stripe:ApiBase"] = _stripe.Url,
+            ["Gateway:Stripe:ApiKey"] = StripeStandIn.ApiKey,
+        }, services: services => services.AddSingleton<ILogger<PaymentProcessor>>(_log));
+        _data = new BillingTestData(_database, _engine.Clock.GetUtcNow());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _engine.DisposeAsync();
+        await _database.DisposeAsync();
+        _stripe.Dispose();
+    }
+
+    private async Task<Guid> OpenInvoiceAsync() => (await _engine.OpenInvoiceAsync(_data, "cus_Flow/pm_card_")).InvoiceId;
+
+    private Task<ChargeResult> ChargeAsync(Guid invoiceId) =>
+        _engine.InScopeAsync<PaymentProcessor, ChargeResult>(p => p.ChargeAsync(invoiceId, PaymentTrigger.Manual, Actor.System, CancellationToken.None));
+
+    [Fact]
+    public void Stripe_mode_registers_the_stripe_adapter()
+    {
+        Assert.IsType<StripeGateway>(_engine.Get<IPaymentGateway>());
+    }
+
+    [Fact]
+    public async Task A_charge_past_the_deadline_is_unknown_and_logged_then_reconciled_by_searching_for_its_key_without_charging_again()
+    {
+        var invoiceId = await OpenInvoiceAsync();
+        _stripe.ChargeAnswers("pi_3Late", "succeeded", delay: TimeSpan.FromSeconds(6));
+
+        var first = await ChargeAsync(invoiceId);
+
+        Assert.Equal(ChargeStatus.Unknown, first.Status);
+        var logged = Assert.Single(_log.Entries, e => e.Level == LogLevel.Error);
+        Assert.Equal(DeclineCodes.GatewayTimeout, logged.Properties["ErrorCode"]);
+        string key;
+        await using (var db = _database.NewContext())
+        {
+            var attempt = await db.PaymentAttempts.AsNoTracking().SingleAsync(a => a.InvoiceId == invoiceId, Ct);
+            Assert.Equal(PaymentAttemptStatus.Unknown, attempt.Status);
+            Assert.Equal(StripeGateway.GatewayName, attempt.Gateway);
+            key = attempt.IdempotencyKey;
+        }
+
+        // Stripe did charge behind the timeout: the search finds the intent carrying the key.
+        _stripe.SearchFinds(StripeStandIn.Intent("pi_3Late", "succeeded"));
+        var second = await ChargeAsync(invoiceId);
+
+        Assert.Equal(ChargeStatus.Succeeded, second.Status);
+        Assert.True(second.Reconciled);
+        Assert.Single(await _stripe.AnsweredAsync(StripeStandIn.IntentsPath, 1, Ct));
+        var search = Assert.Single(_stripe.Requests(StripeStandIn.SearchPath));
+        Assert.Contains(key, search.RequestMessage.Query!["query"].Single());
+        await using var after = _database.NewContext();
+        Assert.Equal(InvoiceStatus.Paid, (await after.Invoices.AsNoTracking().SingleAsync(i => i.Id == invoiceId, Ct)).Status);
+        var settled = await after.PaymentAttempts.AsNoTracking().SingleAsync(a => a.InvoiceId == invoiceId, Ct);
+        Assert.Equal(("pi_3Late", PaymentAttemptStatus.Succeeded), (settled.GatewayReference, settled.Status));
+    }
+
+    [Fact]
+    public async Task A_decline_opens_dunning_with_the_mapped_code()
+    {
+        var invoiceId = await OpenInvoiceAsync();
+        _stripe.ChargeDeclines("pi_3NoFunds", "card_declined", "insufficient_funds", "Your card has insufficient funds.");
+
+        var result = await ChargeAsync(invoiceId);
+
+        Assert.Equal(ChargeStatus.Failed, result.Status);
+        Assert.Equal(DeclineCodes.InsufficientFunds, result.DeclineCode);
+        await using var db = _database.NewContext();
+        var dunningCase = await db.DunningCases.AsNoTracking().SingleAsync(c => c.InvoiceId == invoiceId, Ct);
+        Assert.Equal(DeclineCodes.InsufficientFunds, dunningCase.LastDeclineCode);
+    }
+
+    [Fact]
+    public async Task Stripe_mode_without_a_secret_key_is_refused_naming_the_setting()
+    {
+        await using var engine = EngineServices.Create(_database, settings: new Dictionary<string, string?> { ["Gateway:Mode"] = "stripe" });
+
+        var error = Assert.Throws<OptionsValidationException>(() => engine.Get<IOptions<GatewayOptions>>().Value);
+
+        Assert.Contains("Gateway:Stripe:ApiKey", error.Message);
+    }
+}

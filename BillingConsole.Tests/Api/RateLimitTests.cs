@@ -28,7 +28,7 @@ public sealed class RateLimitTests(ConsoleAppHost host) : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    public async ValueTask DisposeAsync() => await _node.DisposeAsync();
+    public async ValueTask DisposeAsync() => await InMemoryNode.DisposeAsync(_node, host);
 
     [Fact]
     public async Task Each_API_key_gets_its_own_window_and_the_request_over_it_is_refused_with_nothing_written()

@@ -37,7 +37,7 @@ public sealed partial class SecretsInLogsTests(ConsoleAppHost host) : IAsyncLife
         return ValueTask.CompletedTask;
     }
 
-    public async ValueTask DisposeAsync() => await _node.DisposeAsync();
+    public async ValueTask DisposeAsync() => await InMemoryNode.DisposeAsync(_node, host);
 
     [Fact]
     public async Task No_secret_token_or_card_number_reaches_the_logs()

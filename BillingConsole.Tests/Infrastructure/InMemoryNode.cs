@@ -1,3 +1,4 @@
+using Hangfire;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,6 +11,18 @@ namespace BillingConsole.Tests.Infrastructure;
 /// </summary>
 public static class InMemoryNode
 {
+    /// <summary>
+    /// Hangfire's configuration is process-wide: a node that starts points Hangfire's logging at its own logger factory.
+    /// Before the node goes, it is pointed back at the shared host's, so that the shared host's workers never log into a
+    /// disposed factory.
+    /// </summary>
+    public static async Task DisposeAsync(WebApplicationFactory<Program> node, ConsoleAppHost host)
+    {
+        GlobalConfiguration.Configuration.UseLogProvider(
+            new Hangfire.AspNetCore.AspNetCoreLogProvider(host.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
+        await node.DisposeAsync();
+    }
+
     public static WebApplicationFactory<Program> Create(IReadOnlyDictionary<string, string> settings, Action<IServiceCollection>? services = null) =>
         new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {

@@ -7,6 +7,7 @@ using BillingConsole.Engine.Dunning.Simulation;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
+using BillingConsole.Persistence.Availability;
 using BillingConsole.Persistence.DemoData;
 using BillingConsole.Persistence.Idempotency;
 using BillingConsole.ReadModels;
@@ -50,12 +51,18 @@ public static class BillingEngineExtensions
                 "Gateway:Stripe:ApiBase is not an absolute URL (e.g. 'https://api.stripe.com').")
             .ValidateOnStart();
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DatabaseMonitorOptions>().BindConfiguration(DatabaseMonitorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddTimeProvider();
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        // Losing the database makes the node read-only (DatabaseMonitor); the guard refuses EF work meanwhile.
+        services.AddSingleton<ReadOnlyState>();
+        services.AddSingleton<ReadOnlyWriteGuard>();
+        services.AddHostedService<DatabaseMonitor>();
         services.AddDbContext<BillingDbContext>((provider, options) =>
             options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>(), npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
-                .UseSnakeCaseNamingConvention());
+                .UseSnakeCaseNamingConvention()
+                .AddInterceptors(provider.GetRequiredService<ReadOnlyWriteGuard>()));
 
         // Redis is the fast path and the live-update bus, never the only record: abortConnect=false lets the
         // product start and keep working while Redis is away, reconnecting by itself.

@@ -7,6 +7,7 @@ try
 {
     if (HostCommands.Handles(args)) return await HostCommands.RunAsync(args);
     var builder = WebApplication.CreateBuilder(args);
+    builder.CheckProductionSafety();
     builder.AddObservability();
     builder.AddBillingEngine();
     builder.AddBillingJobs();
@@ -14,6 +15,7 @@ try
     builder.AddConsoleUi();
     builder.AddUpstreamApi();
     builder.AddGatewayWebhooks();
+    builder.AddRateLimits();
 
     var app = builder.Build();
     await app.PrepareDatabaseAsync(args);

@@ -99,3 +99,15 @@ public sealed class SandboxGatewayOptions
     /// <summary>How long a pm_timeout_ charge hangs before the sandbox itself gives up (the caller's deadline usually comes first).</summary>
     [Range(0, 600_000)] public int TimeoutMs { get; set; } = 30_000;
 }
+
+/// <summary>appsettings.json "DatabaseMonitor": how quickly a node notices that it lost PostgreSQL and turns read-only.</summary>
+public sealed class DatabaseMonitorOptions
+{
+    public const string Section = "DatabaseMonitor";
+
+    [Range(100, 60_000)] public int ProbeIntervalMs { get; set; } = 1_000;
+    /// <summary>How long one probe (connect and "select 1") may take before it counts as failed.</summary>
+    [Range(1, 60)] public int ProbeTimeoutSeconds { get; set; } = 2;
+    /// <summary>Consecutive failed probes before the node turns read-only; one answered probe turns it writable again.</summary>
+    [Range(1, 10)] public int FailuresBeforeReadOnly { get; set; } = 2;
+}

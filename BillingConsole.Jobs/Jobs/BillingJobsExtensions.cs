@@ -1,4 +1,5 @@
 using BillingConsole.Configuration;
+using BillingConsole.Persistence.Availability;
 using Hangfire;
 using Hangfire.PostgreSql;
 using Microsoft.Extensions.Configuration;
@@ -16,7 +17,8 @@ public static class BillingJobsExtensions
         var connectionString = builder.Configuration.GetConnectionString("Billing")!;
         builder.Services.AddOptions<HangfireOptions>().BindConfiguration(HangfireOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
-        builder.Services.AddHangfire(configuration => configuration
+        builder.Services.AddHangfire((provider, configuration) => configuration
+            .UseFilter(new PauseWhileReadOnly(provider.GetRequiredService<ReadOnlyState>()))
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()

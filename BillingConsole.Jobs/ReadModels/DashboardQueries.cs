@@ -1,10 +1,11 @@
 using System.Text.Json;
+using BillingConsole.Persistence.Availability;
 using Npgsql;
 
 namespace BillingConsole.ReadModels;
 
 /// <summary>Reads the stored dashboard snapshot. It keeps the last figures it read, so a page can still show them when the database is away.</summary>
-public sealed class DashboardQueries(NpgsqlDataSource dataSource)
+public sealed class DashboardQueries(NpgsqlDataSource dataSource, ReadOnlyState readOnly)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private DashboardFigures? _lastRead;
@@ -12,7 +13,24 @@ public sealed class DashboardQueries(NpgsqlDataSource dataSource)
     /// <summary>The figures of the last successful read (a singleton keeps them for the whole process).</summary>
     public DashboardFigures? LastRead => _lastRead;
 
-    public async Task<DashboardFigures?> CurrentAsync(CancellationToken ct)
+    /// <summary>
+    /// The stored figures; while the database is away (read-only, or failing before the monitor noticed) the last figures
+    /// read instead, marked as cached, so the page shows them with their age rather than an error.
+    /// </summary>
+    public async Task<DashboardRead> CurrentOrLastAsync(CancellationToken ct)
+    {
+        if (readOnly.IsReadOnly) return new DashboardRead(_lastRead, Cached: true);
+        try
+        {
+            return new DashboardRead(await CurrentAsync(ct), Cached: false);
+        }
+        catch (NpgsqlException)
+        {
+            return new DashboardRead(_lastRead, Cached: true);
+        }
+    }
+
+    private async Task<DashboardFigures?> CurrentAsync(CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand("select figures::text from dashboard_snapshots where id = 1");
         if (await command.ExecuteScalarAsync(ct) is not string json) return null;
@@ -21,3 +39,6 @@ public sealed class DashboardQueries(NpgsqlDataSource dataSource)
         return figures;
     }
 }
+
+/// <param name="Cached">True when the database could not be read and <paramref name="Figures"/> are the last ones read.</param>
+public sealed record DashboardRead(DashboardFigures? Figures, bool Cached);

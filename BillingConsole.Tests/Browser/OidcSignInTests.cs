@@ -24,6 +24,23 @@ public sealed class OidcSignInTests(OidcConsoleHost console, BrowserFixture brow
     }
 
     [Fact]
+    public async Task Signing_in_leaves_no_client_secret_code_or_token_in_the_logs()
+    {
+        await using var context = await browser.NewContextAsync(console.BaseAddress);
+        var page = await context.NewPageAsync();
+        await ConsolePages.SignInThroughProviderAsync(page, "fiona");
+        await Expect(page.GetByTestId("current-role")).ToHaveTextAsync("finance");
+
+        var output = console.Output;
+        Assert.Contains("Microsoft.AspNetCore.Authentication", output);
+        Assert.DoesNotContain(TestIdentityProvider.ClientSecret, output);
+        Assert.DoesNotMatch(@"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", output);
+        Assert.DoesNotMatch(@"Bearer\s+\S", output);
+        Assert.DoesNotMatch(@"[?&]code=[A-Za-z0-9_-]{8,}", output);
+        Assert.DoesNotMatch(@"(access|id|refresh)_token""?\s*[:=]\s*""?[A-Za-z0-9_-]{8,}", output);
+    }
+
+    [Fact]
     public async Task A_provider_user_without_a_mapped_role_is_refused()
     {
         await using var context = await browser.NewContextAsync(console.BaseAddress);

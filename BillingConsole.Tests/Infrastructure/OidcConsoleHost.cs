@@ -36,6 +36,8 @@ public sealed class OidcConsoleHost : IAsyncLifetime
             ["Authentication__RoleMap__finance__0"] = "billing-finance",
             ["Authentication__RoleMap__support__0"] = "billing-support",
             ["Authentication__RoleMap__admin__0"] = "billing-admin",
+            // The sign-in's own diagnostics, so that the log scan sees what an operator turning them on would see.
+            ["Logging__LogLevel__Microsoft.AspNetCore.Authentication"] = "Debug",
         });
         await WarmUpSignInAsync();
     }

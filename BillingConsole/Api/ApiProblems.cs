@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BillingConsole.Domain.Common;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Persistence.Availability;
 using FluentValidation;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -24,6 +25,7 @@ public static class ApiProblems
         ValidationException validation => Invalid(validation.Errors
             .GroupBy(e => FieldPath(e.PropertyName))
             .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray())),
+        ReadOnlyException readOnly => Status(StatusCodes.Status503ServiceUnavailable, readOnly.Message),
         ResourceNotFoundException notFound => Status(StatusCodes.Status404NotFound, notFound.Message),
         IllegalTransitionException illegal => Status(StatusCodes.Status409Conflict, illegal.Message),
         DomainRuleException rule => Status(StatusCodes.Status422UnprocessableEntity, rule.Message),

@@ -11,7 +11,8 @@ namespace BillingConsole.Api;
 
 /// <summary>
 /// Runs in front of every /api request: refuses bodies that are too large, not JSON, malformed, of the wrong shape for
-/// the endpoint, or carrying something that looks like a card number, each with a problem that names the field; and
+/// the endpoint, or carrying something that looks like a card number or a control character, each with a problem that
+/// names the field; and
 /// turns the failures the commands report into problems. The endpoint therefore only ever sees a well-formed body.
 /// </summary>
 /// <remarks>
@@ -22,6 +23,7 @@ public sealed class ApiRequestGuard(RequestDelegate next, IOptions<JsonOptions> 
 {
     public const int MaxBodyBytes = 64 * 1024;
     private const string UnsupportedMediaType = "Send the body as JSON with 'Content-Type: application/json'.";
+    private const string ControlCharacterMessage = "Text may not contain control characters (such as NUL); only tabs and line breaks are allowed.";
     private const string CardNumberMessage =
         "This looks like a card number. Card numbers must never be sent here: send the payment gateway's token instead.";
 
@@ -69,8 +71,13 @@ public sealed class ApiRequestGuard(RequestDelegate next, IOptions<JsonOptions> 
             using var document = JsonDocument.Parse(body);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return ApiProblems.Status(StatusCodes.Status400BadRequest, "The request body must be a JSON object.");
-            if (FindCardNumber(document.RootElement, string.Empty) is { } field)
-                return ApiProblems.Invalid(new Dictionary<string, string[]> { [field] = [CardNumberMessage] }, "The request was refused; nothing was stored.");
+            foreach (var (field, value) in Values(document.RootElement, string.Empty))
+            {
+                if (CardNumbers.LooksLikeCardNumber(value))
+                    return ApiProblems.Invalid(new Dictionary<string, string[]> { [field] = [CardNumberMessage] }, "The request was refused; nothing was stored.");
+                if (value.Any(IsRefusedControlCharacter))
+                    return ApiProblems.Invalid(field, ControlCharacterMessage);
+            }
         }
         catch (JsonException e)
         {
@@ -119,16 +126,18 @@ public sealed class ApiRequestGuard(RequestDelegate next, IOptions<JsonOptions> 
         && (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || media.MediaType.Value?.EndsWith("+json", StringComparison.OrdinalIgnoreCase) == true);
 
-    /// <summary>The path of the first string or number, at any depth, that looks like a card number.</summary>
-    private static string? FindCardNumber(JsonElement element, string path) => element.ValueKind switch
+    /// <summary>Every string and number in the body, at any depth, with its field path.</summary>
+    private static IEnumerable<(string Field, string Value)> Values(JsonElement element, string path) => element.ValueKind switch
     {
-        JsonValueKind.Object => element.EnumerateObject()
-            .Select(p => FindCardNumber(p.Value, path.Length == 0 ? p.Name : $"{path}.{p.Name}")).FirstOrDefault(f => f is not null),
-        JsonValueKind.Array => element.EnumerateArray().Select((item, i) => FindCardNumber(item, $"{path}[{i}]")).FirstOrDefault(f => f is not null),
-        JsonValueKind.String => CardNumbers.LooksLikeCardNumber(element.GetString()) ? path : null,
-        JsonValueKind.Number => CardNumbers.LooksLikeCardNumber(element.GetRawText()) ? path : null,
-        _ => null,
+        JsonValueKind.Object => element.EnumerateObject().SelectMany(p => Values(p.Value, path.Length == 0 ? p.Name : $"{path}.{p.Name}")),
+        JsonValueKind.Array => element.EnumerateArray().SelectMany((item, i) => Values(item, $"{path}[{i}]")),
+        JsonValueKind.String => [(path, element.GetString()!)],
+        JsonValueKind.Number => [(path, element.GetRawText())],
+        _ => [],
     };
+
+    /// <summary>Control characters other than tab and line breaks: NUL cannot be stored in PostgreSQL text, and the rest only hide things.</summary>
+    private static bool IsRefusedControlCharacter(char c) => char.IsControl(c) && c is not ('\t' or '\n' or '\r');
 
     /// <summary>"$.address.line1" → "address.line1".</summary>
     private static string FieldOf(string? jsonPath) =>

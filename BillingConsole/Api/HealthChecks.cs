@@ -1,3 +1,4 @@
+using BillingConsole.Persistence.Availability;
 using Hangfire;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
@@ -20,6 +21,15 @@ internal sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealth
             return HealthCheckResult.Unhealthy("PostgreSQL cannot be reached: the console is read-only.");
         }
     }
+}
+
+/// <summary>Unhealthy while the node is read-only, with the reason and since when: a load balancer should send writes elsewhere.</summary>
+internal sealed class ReadOnlyHealthCheck(ReadOnlyState state) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default) =>
+        Task.FromResult(state.Current is { } status
+            ? HealthCheckResult.Unhealthy(status.Explanation)
+            : HealthCheckResult.Healthy("Writable."));
 }
 
 /// <summary>Redis away makes the product slower, not wrong: reported as degraded, not unhealthy.</summary>

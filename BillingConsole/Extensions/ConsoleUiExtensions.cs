@@ -26,14 +26,18 @@ public static class ConsoleUiExtensions
 
     public static WebApplication UseConsole(this WebApplication app)
     {
+        app.UseSecurityHeaders();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error", createScopeForErrors: true);
             app.UseHsts();
         }
         app.UseStatusCodePagesWithReExecute("/not-found");
+        // Before authentication: an API-key look-up would need the database that is gone.
+        app.UseMiddleware<ReadOnlyRefusal>();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseAntiforgery();
         return app;
     }
@@ -46,7 +50,7 @@ public static class ConsoleUiExtensions
         app.MapCsvExports();
         app.MapInvoicePdf();
         // The dashboard's own filter would allow local requests; the admin policy decides instead.
-        app.MapHangfireDashboard("/jobs", new DashboardOptions { Authorization = [], AppPath = "/", DashboardTitle = "BillingConsole jobs" })
+        app.MapHangfireDashboard(SecurityHeaders.HangfirePath, new DashboardOptions { Authorization = [], AppPath = "/", DashboardTitle = "BillingConsole jobs" })
             .RequireAuthorization(ConsolePolicies.Admin);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

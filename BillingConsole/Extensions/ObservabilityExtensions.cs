@@ -19,6 +19,7 @@ public static class ObservabilityExtensions
         });
 
         builder.Services.AddHealthChecks()
+            .AddCheck<ReadOnlyHealthCheck>("read-only", tags: ["ready"])
             .AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"])
             .AddCheck<RedisHealthCheck>("redis", tags: ["ready"])
             .AddCheck<HangfireHealthCheck>("hangfire", tags: ["ready"]);

@@ -59,7 +59,7 @@ public static class UpstreamApiExtensions
     public static WebApplication MapUpstreamApi(this WebApplication app)
     {
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<ApiRequestGuard>());
-        var api = app.MapGroup(Prefix).RequireAuthorization(ApiKeyAuthenticationHandler.Policy);
+        var api = app.MapGroup(Prefix).RequireAuthorization(ApiKeyAuthenticationHandler.Policy).RequireRateLimiting(RateLimitingExtensions.ApiPolicy);
         api.MapCustomerEndpoints();
         api.MapSubscriptionEndpoints();
         app.MapOpenApi();

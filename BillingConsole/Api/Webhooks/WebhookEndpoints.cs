@@ -22,7 +22,8 @@ public static class WebhookEndpoints
 
     public static IEndpointRouteBuilder MapWebhookEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/hooks/{gateway}", ReceiveAsync).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
+        app.MapPost("/hooks/{gateway}", ReceiveAsync).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription()
+            .RequireRateLimiting(Extensions.RateLimitingExtensions.WebhookPolicy);
         return app;
     }
 

@@ -1,0 +1,56 @@
+using System.ComponentModel.DataAnnotations;
+using System.Threading.RateLimiting;
+using BillingConsole.Api;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace BillingConsole.Extensions;
+
+/// <summary>appsettings.json "RateLimits": requests allowed per window, per API key on /api/v1 and per address on /hooks.</summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "RateLimits";
+
+    [Range(1, 1_000_000)] public int ApiPerKey { get; set; } = 1200;
+    [Range(1, 1_000_000)] public int WebhooksPerAddress { get; set; } = 6000;
+    [Range(1, 3_600)] public int WindowSeconds { get; set; } = 60;
+}
+
+public static class RateLimitingExtensions
+{
+    public const string ApiPolicy = "api-per-key";
+    public const string WebhookPolicy = "webhooks-per-address";
+
+    /// <summary>Fixed-window limits; a refused request gets 429 with a problem body and Retry-After.</summary>
+    public static IHostApplicationBuilder AddRateLimits(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddRateLimiter(options =>
+        {
+            // Runs after authorization, so the API caller is known: each key has its own window.
+            options.AddPolicy(ApiPolicy, context => Window(context, limits => limits.ApiPerKey,
+                "key:" + (context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value ?? "none")));
+            options.AddPolicy(WebhookPolicy, context => Window(context, limits => limits.WebhooksPerAddress,
+                "address:" + context.Connection.RemoteIpAddress));
+            options.OnRejected = async (rejected, ct) =>
+            {
+                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 1;
+                rejected.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString();
+                await ApiProblems.Status(StatusCodes.Status429TooManyRequests,
+                    $"Too many requests: retry after {retryAfter} seconds; nothing was changed.").ExecuteAsync(rejected.HttpContext);
+            };
+        });
+        return builder;
+    }
+
+    private static RateLimitPartition<string> Window(HttpContext context, Func<RateLimitOptions, int> permits, string key)
+    {
+        var limits = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+        return RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = permits(limits),
+            Window = TimeSpan.FromSeconds(limits.WindowSeconds),
+            QueueLimit = 0,
+        });
+    }
+}

@@ -148,12 +148,12 @@ public sealed class KillTrialTests
     public async Task Two_nodes_on_one_database_share_a_billing_run_and_double_nothing()
     {
         await using var database = await TestDatabases.CreateMigratedAsync("two_nodes");
-        var (engine, runId) = await QueueRunAsync(database);
-        await using var _ = engine;
         Report($"tried: two nodes on one database working one run of {Subscriptions} due subscriptions");
-
+        // Both nodes are up and polling before the run is queued, so neither has finished it before the other starts.
         await using var first = await ConsoleProcess.StartAsync(NodeEnvironment(database));
         await using var second = await ConsoleProcess.StartAsync(NodeEnvironment(database));
+        var (engine, runId) = await QueueRunAsync(database);
+        await using var _ = engine;
         await WaitForCompletionAsync(database, runId, () => first.Output + second.Output);
 
         await using var connection = await database.DataSource.OpenConnectionAsync(Ct);

@@ -22,6 +22,9 @@ public sealed class AuditList(NpgsqlDataSource dataSource)
         ["occurredAt"] = "a.occurred_at", ["actor"] = "a.actor", ["action"] = "a.action", ["entityType"] = "a.entity_type",
     };
 
+    /// <summary>The columns the list sorts by, as the page and its URL name them.</summary>
+    public static IReadOnlyCollection<string> SortKeys => Sorts.Keys;
+
     public Task<PageResult<AuditRow>> PageAsync(AuditListFilter filter, PageRequest request, CancellationToken ct) =>
         Query(filter).PageAsync<AuditRow>(dataSource, request, ct);
 

@@ -19,6 +19,9 @@ public sealed class CustomerList(NpgsqlDataSource dataSource)
         ["name"] = "c.name", ["email"] = "c.email", ["createdAt"] = "c.created_at", ["creditBalance"] = "c.credit_balance",
     };
 
+    /// <summary>The columns the list sorts by, as the page and its URL name them.</summary>
+    public static IReadOnlyCollection<string> SortKeys => Sorts.Keys;
+
     public Task<PageResult<CustomerRow>> PageAsync(CustomerListFilter filter, PageRequest request, CancellationToken ct) =>
         Query(filter).PageAsync<CustomerRow>(dataSource, request, ct);
 

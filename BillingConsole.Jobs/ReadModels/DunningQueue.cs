@@ -24,6 +24,9 @@ public sealed class DunningQueue(NpgsqlDataSource dataSource)
         ["nextAttemptAt"] = "d.next_attempt_at", ["retriesMade"] = "d.retries_made", ["nextAttemptProbability"] = "d.next_attempt_probability",
     };
 
+    /// <summary>The columns the list sorts by, as the page and its URL name them.</summary>
+    public static IReadOnlyCollection<string> SortKeys => Sorts.Keys;
+
     public Task<PageResult<DunningCaseListRow>> PageAsync(DunningQueueFilter filter, PageRequest request, CancellationToken ct) =>
         Query(filter).PageAsync<DunningCaseListRow>(dataSource, request, ct);
 

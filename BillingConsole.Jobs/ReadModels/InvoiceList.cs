@@ -30,6 +30,9 @@ public sealed class InvoiceList(NpgsqlDataSource dataSource)
         ["amountDue"] = "i.amount_due", ["createdAt"] = "i.created_at", ["dueAt"] = "i.due_at",
     };
 
+    /// <summary>The columns the list sorts by, as the page and its URL name them.</summary>
+    public static IReadOnlyCollection<string> SortKeys => Sorts.Keys;
+
     public Task<PageResult<InvoiceRow>> PageAsync(InvoiceListFilter filter, PageRequest request, CancellationToken ct) =>
         Query(filter).PageAsync<InvoiceRow>(dataSource, request, ct);
 

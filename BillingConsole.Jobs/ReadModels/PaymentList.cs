@@ -24,6 +24,9 @@ public sealed class PaymentList(NpgsqlDataSource dataSource)
         ["declineCode"] = "a.decline_code", ["attemptNumber"] = "a.attempt_number",
     };
 
+    /// <summary>The columns the list sorts by, as the page and its URL name them.</summary>
+    public static IReadOnlyCollection<string> SortKeys => Sorts.Keys;
+
     public Task<PageResult<PaymentRow>> PageAsync(PaymentListFilter filter, PageRequest request, CancellationToken ct) =>
         Query(filter).PageAsync<PaymentRow>(dataSource, request, ct);
 

@@ -26,6 +26,9 @@ public sealed class SubscriptionList(NpgsqlDataSource dataSource)
         ["createdAt"] = "s.created_at", ["unitAmount"] = "p.amount",
     };
 
+    /// <summary>The columns the list sorts by, as the page and its URL name them.</summary>
+    public static IReadOnlyCollection<string> SortKeys => Sorts.Keys;
+
     public Task<PageResult<SubscriptionRow>> PageAsync(SubscriptionListFilter filter, PageRequest request, CancellationToken ct) =>
         Query(filter).PageAsync<SubscriptionRow>(dataSource, request, ct);
 

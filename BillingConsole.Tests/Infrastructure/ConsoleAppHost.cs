@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Hangfire;
 using BillingConsole.Persistence;
 using BillingConsole.Persistence.DemoData;
 using BillingConsole.ReadModels;
@@ -30,8 +31,20 @@ public sealed class ConsoleAppHost : IAsyncLifetime
     /// <summary>What the host logged (warnings and up), for tests that check a log line.</summary>
     public CapturedLogs Logs { get; } = new();
 
+    /// <summary>The run's shared host, once started.</summary>
+    public static ConsoleAppHost? Shared { get; private set; }
+
+    /// <summary>
+    /// Hangfire logs through one process-wide provider, which the last host built with Hangfire took over; a test's own host
+    /// hands it back here before it stops, so the shared host's workers never log into a disposed logger factory.
+    /// </summary>
+    public void TakeBackHangfireLogging() =>
+        GlobalConfiguration.Configuration.UseLogProvider(
+            new Hangfire.AspNetCore.AspNetCoreLogProvider(Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
+
     public async ValueTask InitializeAsync()
     {
+        Shared = this;
         // Read by the host's Program before any test override could apply, so set for the process.
         Environment.SetEnvironmentVariable("ASPNETCORE_ENVIRONMENT", "Development");
         Environment.SetEnvironmentVariable("Authentication__DevelopmentSignIn", "true");

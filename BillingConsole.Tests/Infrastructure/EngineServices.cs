@@ -129,6 +129,7 @@ public sealed class EngineServices : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        ConsoleAppHost.Shared?.TakeBackHangfireLogging();
         await _host.StopAsync();
         _host.Dispose();
     }

@@ -18,8 +18,7 @@ public static class InMemoryNode
     /// </summary>
     public static async Task DisposeAsync(WebApplicationFactory<Program> node, ConsoleAppHost host)
     {
-        GlobalConfiguration.Configuration.UseLogProvider(
-            new Hangfire.AspNetCore.AspNetCoreLogProvider(host.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
+        host.TakeBackHangfireLogging();
         await node.DisposeAsync();
     }
 

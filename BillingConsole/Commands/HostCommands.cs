@@ -9,12 +9,13 @@ public static class HostCommands
     public const string CreateApiKey = "create-api-key";
     public const string SimulateDunning = "simulate-dunning";
 
-    public static bool Handles(string[] args) => args is [CreateApiKey or SimulateDunning or BillingBenchmark.Name, ..];
+    public static bool Handles(string[] args) => args is [CreateApiKey or SimulateDunning or BillingBenchmark.Name or ListBenchmark.Name, ..];
 
     public static Task<int> RunAsync(string[] args) => args[0] switch
     {
         SimulateDunning => SimulateDunningCommand.RunAsync(args[1..]),
         BillingBenchmark.Name => BillingBenchmark.RunAsync(args[1..]),
+        ListBenchmark.Name => ListBenchmark.RunAsync(args[1..]),
         _ => CreateApiKeyAsync(args),
     };
 

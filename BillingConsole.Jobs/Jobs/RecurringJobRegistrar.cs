@@ -1,31 +1,56 @@
 using BillingConsole.Configuration;
 using Hangfire;
+using Hangfire.PostgreSql;
+using Hangfire.Storage;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace BillingConsole.Jobs;
 
-/// <summary>Registers (or updates) the recurring jobs when a node starts. Every node does it; the registration is idempotent.</summary>
-internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, IOptionsMonitor<BillingOptions> billing) : IHostedService
+/// <summary>
+/// Registers (or updates) the recurring jobs when a node starts. Every node does it; the registration is idempotent. It runs
+/// beside start-up rather than in it: a node killed while holding Hangfire's lock leaves the lock taken until it times out,
+/// and a restarted node must still come up, registering once the lock is free.
+/// </summary>
+internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, IOptionsMonitor<BillingOptions> billing, TimeProvider clock,
+    ILogger<RecurringJobRegistrar> logger) : BackgroundService
 {
     public const string DashboardRefresh = "dashboard-refresh";
     public const string BillingCycle = "billing-cycle";
     public const string DunningRetry = "dunning-retry";
     public const string PaymentReconciliation = "payment-reconciliation";
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(10);
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        while (true)
+        {
+            try
+            {
+                Register();
+                return;
+            }
+            catch (Exception e) when (e is DistributedLockTimeoutException or PostgreSqlDistributedLockException)
+            {
+                logger.LogWarning("Recurring jobs not registered yet, Hangfire's lock is taken ({Message}); trying again in {Seconds} s",
+                    e.Message, RetryAfter.TotalSeconds);
+                await Task.Delay(RetryAfter, clock, stoppingToken);
+            }
+        }
+    }
+
+    private void Register()
     {
         recurringJobs.AddOrUpdate<DashboardRefreshJob>(DashboardRefresh, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
         ScheduleBillingCycle(recurringJobs, billing.CurrentValue);
         recurringJobs.AddOrUpdate<DunningRetryJob>(DunningRetry, DunningRetryJob.Queue, job => job.RunAsync(CancellationToken.None), "* * * * *");
         recurringJobs.AddOrUpdate<PaymentReconciliationJob>(PaymentReconciliation, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
-        return Task.CompletedTask;
     }
 
     /// <summary>Sets the billing run's cron and time zone in Hangfire's storage, shared by every node; used again when an admin changes them.</summary>
     public static void ScheduleBillingCycle(IRecurringJobManager recurringJobs, BillingOptions billing) =>
         recurringJobs.AddOrUpdate<BillingCycleJob>(BillingCycle, BillingChunkJob.Queue, job => job.RunAsync(CancellationToken.None),
             billing.RunSchedule, new RecurringJobOptions { TimeZone = BillingEngineExtensions.TryFindTimeZone(billing.TimeZone) ?? TimeZoneInfo.Utc });
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -9,9 +9,9 @@ using Microsoft.Extensions.Options;
 namespace BillingConsole.Jobs;
 
 /// <summary>
-/// Registers (or updates) the recurring jobs when a node starts. Every node does it; the registration is idempotent. It runs
-/// beside start-up rather than in it: a node killed while holding Hangfire's lock leaves the lock taken until it times out,
-/// and a restarted node must still come up, registering once the lock is free.
+/// Registers (or updates) the recurring jobs when a node starts. Every node does it; the registration is idempotent. A node
+/// killed while holding Hangfire's lock leaves it taken until it times out: a restarted node then still comes up, and
+/// registers in the background once the lock is free.
 /// </summary>
 internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, IOptionsMonitor<BillingOptions> billing, TimeProvider clock,
     ILogger<RecurringJobRegistrar> logger) : BackgroundService
@@ -22,22 +22,36 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
     public const string PaymentReconciliation = "payment-reconciliation";
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(10);
 
+    private bool _registered;
+
+    /// <summary>Registers during start-up when Hangfire's lock is free, as it is unless a node died holding it.</summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        _registered = TryRegister();
+        return base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await Task.Yield();
-        while (true)
+        while (!_registered)
         {
-            try
-            {
-                Register();
-                return;
-            }
-            catch (Exception e) when (e is DistributedLockTimeoutException or PostgreSqlDistributedLockException)
-            {
-                logger.LogWarning("Recurring jobs not registered yet, Hangfire's lock is taken ({Message}); trying again in {Seconds} s",
-                    e.Message, RetryAfter.TotalSeconds);
-                await Task.Delay(RetryAfter, clock, stoppingToken);
-            }
+            await Task.Delay(RetryAfter, clock, stoppingToken);
+            _registered = TryRegister();
+        }
+    }
+
+    private bool TryRegister()
+    {
+        try
+        {
+            Register();
+            return true;
+        }
+        catch (Exception e) when (e is DistributedLockTimeoutException or PostgreSqlDistributedLockException)
+        {
+            logger.LogWarning("Recurring jobs not registered yet, Hangfire's lock is taken ({Message}); trying again in {Seconds} s",
+                e.Message, RetryAfter.TotalSeconds);
+            return false;
         }
     }
 

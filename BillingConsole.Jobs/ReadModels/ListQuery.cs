@@ -44,7 +44,7 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
     private readonly DynamicParameters _parameters = new();
     private CustomerSearch? _customerSearch;
 
-    /// <summary>A search on the customer's name or email (joined as <c>c</c>), or on <paramref name="alsoMatching"/> of the row itself.</summary>
+    /// <summary>A search on the customer's name or email (customers joined as <c>c</c>), or on a column of the row itself.</summary>
     private sealed record CustomerSearch(string CustomerIdColumn, string? AlsoMatching);
 
     public ListQuery Where(string condition, string? name = null, object? value = null)
@@ -69,13 +69,14 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
         return this;
     }
 
-    private async Task<(string Where, DynamicParameters Parameters)> WhereClauseAsync(NpgsqlConnection connection, CancellationToken ct)
+    private async Task<(string Where, DynamicParameters Parameters)> WhereClauseAsync(NpgsqlDataSource dataSource, CancellationToken ct)
     {
         var conditions = new List<string>(_conditions);
         var parameters = new DynamicParameters(_parameters);
         if (_customerSearch is { } search)
         {
             var also = search.AlsoMatching is null ? string.Empty : $"{search.AlsoMatching} ilike @search or ";
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
             var customers = (await connection.QueryAsync<Guid>(new CommandDefinition(
                 $"select id from customers where name ilike @search or email ilike @search limit {options.SearchedCustomersCap + 1}",
                 parameters, cancellationToken: ct))).ToArray();
@@ -118,15 +119,16 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
 
     public async Task<PageResult<T>> PageAsync<T>(NpgsqlDataSource dataSource, PageRequest request, CancellationToken ct)
     {
-        string where;
-        DynamicParameters parameters;
-        await using (var connection = await dataSource.OpenConnectionAsync(ct))
-            (where, parameters) = await WhereClauseAsync(connection, ct);
+        var (where, parameters) = await WhereClauseAsync(dataSource, ct);
         var count = CountAsync(dataSource, where, parameters, ct);
-        var items = await ReadPageAsync<T>(dataSource, where, parameters, request, ct);
-        return await count switch
+        var page = ReadPageAsync<T>(dataSource, where, parameters, request, ct);
+        await Task.WhenAll(count, page);
+        var items = page.Result;
+        var lastPage = items.Count < request.Limit && (items.Count > 0 || request.Offset == 0);
+        return count.Result switch
         {
-            null => new PageResult<T>(items, request.Offset + items.Count + (items.Count == request.Limit ? 1 : 0), ListCount.Unknown),
+            null when lastPage => new PageResult<T>(items, request.Offset + items.Count, ListCount.Exact),
+            null => new PageResult<T>(items, request.Offset + items.Count + 1, ListCount.Unknown),
             > CountCap => new PageResult<T>(items, CountCap, ListCount.Capped),
             { } exact => new PageResult<T>(items, exact, ListCount.Exact),
         };
@@ -163,8 +165,8 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
     public async IAsyncEnumerable<T> StreamAsync<T>(NpgsqlDataSource dataSource, string? sortBy, bool descending,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
+        var (where, parameters) = await WhereClauseAsync(dataSource, ct);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var (where, parameters) = await WhereClauseAsync(connection, ct);
         var sql = $"select {select} from {From(joins)}{where}{OrderBy(sortBy, descending)}";
         await foreach (var row in connection.QueryUnbufferedAsync<T>(sql, parameters).WithCancellation(ct))
             yield return row;

@@ -53,6 +53,9 @@ public abstract class ListPageBase<TFilter, TRow> : ComponentBase, IDisposable w
     protected async Task<GridData<TRow>> LoadAsync(GridState<TRow> state, CancellationToken ct) =>
         (await PageAsync(Filter, state.ToPageRequest(), ct)).ToGridData();
 
+    /// <summary>Reads the current page again, keeping its filter, sort and position.</summary>
+    protected Task ReloadAsync() => Grid?.ReloadServerData() ?? Task.CompletedTask;
+
     protected void Apply() => Navigation.NavigateTo(Path + ListFilters.ToQueryString(Edit));
 
     protected void Clear()

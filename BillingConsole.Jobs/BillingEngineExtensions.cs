@@ -1,6 +1,7 @@
 using BillingConsole.Configuration;
 using BillingConsole.Engine;
 using BillingConsole.Engine.Billing;
+using BillingConsole.Engine.Changes;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
 using BillingConsole.Engine.Dunning.Simulation;
@@ -60,10 +61,14 @@ public static class BillingEngineExtensions
         services.AddSingleton<ReadOnlyState>();
         services.AddSingleton<ReadOnlyWriteGuard>();
         services.AddHostedService<DatabaseMonitor>();
+        // Committed changes reach open pages, on this node and through Redis on the others (ChangeCapture, per scope).
+        services.AddSingleton<ChangeFeed>();
+        services.AddHostedService(provider => provider.GetRequiredService<ChangeFeed>());
+        services.AddScoped<ChangeCapture>();
         services.AddDbContext<BillingDbContext>((provider, options) =>
             options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>(), npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
                 .UseSnakeCaseNamingConvention()
-                .AddInterceptors(provider.GetRequiredService<ReadOnlyWriteGuard>()));
+                .AddInterceptors(provider.GetRequiredService<ReadOnlyWriteGuard>(), provider.GetRequiredService<ChangeCapture>()));
 
         // Redis is the fast path and the live-update bus, never the only record: abortConnect=false lets the
         // product start and keep working while Redis is away, reconnecting by itself.

@@ -1,11 +1,12 @@
 using System.Text.Json;
+using BillingConsole.Engine.Changes;
 using Dapper;
 using Npgsql;
 
 namespace BillingConsole.ReadModels;
 
 /// <summary>Recomputes the dashboard figures from the billing tables and stores them as the current snapshot.</summary>
-public sealed class DashboardRefresher(NpgsqlDataSource dataSource, TimeProvider clock)
+public sealed class DashboardRefresher(NpgsqlDataSource dataSource, ChangeFeed changes, TimeProvider clock)
 {
     public const string ReportingCurrency = "USD";
 
@@ -115,6 +116,7 @@ public sealed class DashboardRefresher(NpgsqlDataSource dataSource, TimeProvider
         save.Parameters.AddWithValue("computedAt", now);
         save.Parameters.AddWithValue("figures", JsonSerializer.Serialize(figures, DashboardQueries.Json));
         await save.ExecuteNonQueryAsync(ct);
+        changes.Publish([new EntityChange(ChangedEntity.DashboardFigures)]);
         return figures;
     }
 

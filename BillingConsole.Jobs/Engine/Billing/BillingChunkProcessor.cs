@@ -4,6 +4,7 @@ using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Domain.Subscriptions;
+using BillingConsole.Engine.Changes;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Persistence;
@@ -30,6 +31,8 @@ public sealed class BillingChunkProcessor(
     InvoiceNumbers numbers,
     BillingChunkWriter writer,
     PaymentProcessor processor,
+    ChangeCapture capture,
+    ChangeFeed changes,
     TimeProvider clock,
     IOptionsMonitor<BillingOptions> options,
     ILogger<BillingChunkProcessor> logger)
@@ -43,9 +46,15 @@ public sealed class BillingChunkProcessor(
             ?? throw new InvalidOperationException($"Billing run {runId} does not exist.");
         var chunk = await db.BillingRunChunks.AsNoTracking().FirstOrDefaultAsync(c => c.RunId == runId && c.Number == chunkNumber, ct)
             ?? throw new InvalidOperationException($"Billing run {runId} has no chunk {chunkNumber}.");
+        // The chunk announces each finished step of the run instead of every invoice, payment and case it writes, so that a
+        // million-row run does not flood the live-update bus.
+        using var perChunk = capture.Suppress();
+        IReadOnlyList<EntityChange> runChanged = [new(ChangedEntity.BillingRun, runId)];
         var invoiced = chunk.InvoicedAt is null ? await InvoiceAsync(run, chunk, ct) : chunk.InvoicedCount;
+        if (chunk.InvoicedAt is null) changes.Publish(runChanged);
         var (charged, failed) = chunk.ChargedAt is null ? await ChargeAsync(run, chunk, ct) : (chunk.ChargedCount, chunk.FailedCount);
         await writer.CompleteRunIfDoneAsync(runId, clock.GetUtcNow(), ct);
+        changes.Publish(runChanged);
         return new ChunkOutcome(invoiced, charged, failed);
     }
 

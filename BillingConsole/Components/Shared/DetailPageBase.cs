@@ -19,6 +19,9 @@ public abstract class DetailPageBase : ComponentBase
 
     protected abstract Task LoadAsync();
 
+    /// <summary>What a live update reloads when someone else changes what the page shows: by default everything.</summary>
+    protected virtual Task RefreshAsync() => LoadAsync();
+
     protected override Task OnParametersSetAsync() => LoadAsync();
 
     protected async Task<ClaimsPrincipal> UserAsync() => (await AuthenticationState).User;

@@ -59,6 +59,9 @@ public abstract class ListPageBase<TFilter, TRow> : ComponentBase, IDisposable w
         return page.ToGridData();
     }
 
+    /// <summary>Reads the current page again, keeping its filter, sort and position.</summary>
+    protected Task ReloadAsync() => Grid?.ReloadServerData() ?? Task.CompletedTask;
+
     protected void Apply() => Navigation.NavigateTo(Path + ListFilters.ToQueryString(Edit));
 
     protected void Clear()

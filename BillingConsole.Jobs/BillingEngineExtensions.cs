@@ -53,6 +53,7 @@ public static class BillingEngineExtensions
             .ValidateOnStart();
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DatabaseMonitorOptions>().BindConfiguration(DatabaseMonitorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ListOptions>().BindConfiguration(ListOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddTimeProvider();
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());

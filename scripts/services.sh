@@ -302,6 +302,9 @@ start_postgres() {
     echo "port = $port"
     echo "unix_socket_directories = '$sock'"
     echo "max_connections = 200"
+    # Room for the hot indexes and rows of a million-subscription installation; SSD-like costs so list pages walk indexes.
+    echo "shared_buffers = '512MB'"
+    echo "random_page_cost = 1.1"
     if [[ $fast -eq 1 ]]; then
       echo "fsync = off"
       echo "full_page_writes = off"

@@ -1,3 +1,5 @@
+using BillingConsole.Configuration;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace BillingConsole.ReadModels;
@@ -15,7 +17,7 @@ public sealed record AuditListFilter
 public sealed record AuditRow(long Id, DateTimeOffset OccurredAt, string Actor, string? ActorRole, string Action, string EntityType, string EntityId,
     string Reason, string? Before, string? After);
 
-public sealed class AuditList(NpgsqlDataSource dataSource)
+public sealed class AuditList(NpgsqlDataSource dataSource, IOptions<ListOptions> options)
 {
     private static readonly Dictionary<string, string> Sorts = new()
     {
@@ -31,9 +33,9 @@ public sealed class AuditList(NpgsqlDataSource dataSource)
     public IAsyncEnumerable<AuditRow> StreamAsync(AuditListFilter filter, string? sortBy, bool descending, CancellationToken ct) =>
         Query(filter).StreamAsync<AuditRow>(dataSource, sortBy, descending, ct);
 
-    private static ListQuery Query(AuditListFilter filter) =>
-        new ListQuery("a.id, a.occurred_at, a.actor, a.actor_role, a.action, a.entity_type, a.entity_id, a.reason, a.before::text as before, a.after::text as after",
-                "audit_log a", Sorts, "a.occurred_at", "a.id")
+    private ListQuery Query(AuditListFilter filter) =>
+        new ListQuery(options.Value, "a.id, a.occurred_at, a.actor, a.actor_role, a.action, a.entity_type, a.entity_id, a.reason, a.before::text as before, a.after::text as after",
+                "audit_log a", [], Sorts, "a.occurred_at", "a.id")
             .WhereIf(!string.IsNullOrWhiteSpace(filter.Actor), "a.actor ilike @actor", "actor", $"%{ListText.EscapeLike(filter.Actor?.Trim())}%")
             .WhereIf(!string.IsNullOrWhiteSpace(filter.Action), "a.action = @action", "action", filter.Action?.Trim())
             .WhereIf(!string.IsNullOrWhiteSpace(filter.EntityType), "a.entity_type = @entityType", "entityType", filter.EntityType?.Trim())

@@ -1,3 +1,5 @@
+using BillingConsole.Configuration;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace BillingConsole.ReadModels;
@@ -12,7 +14,7 @@ public sealed record CustomerListFilter
 
 public sealed record CustomerRow(Guid Id, string Name, string Email, string Currency, decimal CreditBalance, DateTimeOffset CreatedAt, string AddressCountry);
 
-public sealed class CustomerList(NpgsqlDataSource dataSource)
+public sealed class CustomerList(NpgsqlDataSource dataSource, IOptions<ListOptions> options)
 {
     private static readonly Dictionary<string, string> Sorts = new()
     {
@@ -28,12 +30,9 @@ public sealed class CustomerList(NpgsqlDataSource dataSource)
     public IAsyncEnumerable<CustomerRow> StreamAsync(CustomerListFilter filter, string? sortBy, bool descending, CancellationToken ct) =>
         Query(filter).StreamAsync<CustomerRow>(dataSource, sortBy, descending, ct);
 
-    private static ListQuery Query(CustomerListFilter filter)
-    {
-        var search = filter.Search?.Trim();
-        return new ListQuery("c.id, c.name, c.email, c.currency, c.credit_balance, c.created_at, c.address_country", "customers c", Sorts, "c.created_at", "c.id")
-            .WhereIf(!string.IsNullOrEmpty(search), "(c.name ilike @search or c.email ilike @search)", "search", $"%{ListText.EscapeLike(search)}%")
-            .WhereIf(filter.Currency is not null, "c.currency = @currency", "currency", filter.Currency)
-            .WhereIf(filter.CreatedFrom is not null, "c.created_at >= @createdFrom", "createdFrom", ListText.StartOfDay(filter.CreatedFrom));
-    }
+    private ListQuery Query(CustomerListFilter filter) =>
+        new ListQuery(options.Value, "c.id, c.name, c.email, c.currency, c.credit_balance, c.created_at, c.address_country", "customers c", [], Sorts, "c.created_at", "c.id")
+        .WhereCustomerMatches(filter.Search, "c.id")
+        .WhereIf(filter.Currency is not null, "c.currency = @currency::char(3)", "currency", filter.Currency)
+        .WhereIf(filter.CreatedFrom is not null, "c.created_at >= @createdFrom", "createdFrom", ListText.StartOfDay(filter.CreatedFrom));
 }

@@ -1,3 +1,5 @@
+using BillingConsole.Configuration;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace BillingConsole.ReadModels;
@@ -16,7 +18,7 @@ public sealed record DunningCaseListRow(Guid Id, Guid InvoiceId, string? Invoice
     decimal Amount, string Currency, DateTimeOffset OpenedAt, int RetriesMade, string? LastDeclineCode, DateTimeOffset? NextAttemptAt,
     double? NextAttemptProbability, string? NextAttemptReason, int EscalationStep);
 
-public sealed class DunningQueue(NpgsqlDataSource dataSource)
+public sealed class DunningQueue(NpgsqlDataSource dataSource, IOptions<ListOptions> options)
 {
     private static readonly Dictionary<string, string> Sorts = new()
     {
@@ -33,18 +35,14 @@ public sealed class DunningQueue(NpgsqlDataSource dataSource)
     public IAsyncEnumerable<DunningCaseListRow> StreamAsync(DunningQueueFilter filter, string? sortBy, bool descending, CancellationToken ct) =>
         Query(filter).StreamAsync<DunningCaseListRow>(dataSource, sortBy, descending, ct);
 
-    private static ListQuery Query(DunningQueueFilter filter)
-    {
-        var search = filter.Search?.Trim();
-        return new ListQuery(
-                "d.id, d.invoice_id, i.number as invoice_number, d.customer_id, c.name as customer_name, d.status, d.amount, d.currency, d.opened_at, " +
-                "d.retries_made, d.last_decline_code, d.next_attempt_at, d.next_attempt_probability, d.next_attempt_reason, d.escalation_step",
-                "dunning_cases d join invoices i on i.id = d.invoice_id join customers c on c.id = d.customer_id", Sorts, "d.opened_at", "d.id")
-            .Where(filter.Status is null ? "d.status in ('retry_pending', 'retrying', 'awaiting_payment_method')" : "d.status = @status", "status", filter.Status)
-            .WhereIf(filter.DeclineCode is not null, "d.last_decline_code = @declineCode", "declineCode", filter.DeclineCode)
-            .WhereIf(!string.IsNullOrEmpty(search), "d.customer_id in (select id from customers where name ilike @search or email ilike @search)",
-                "search", $"%{ListText.EscapeLike(search)}%")
-            .WhereIf(filter.OpenedFrom is not null, "d.opened_at >= @openedFrom", "openedFrom", ListText.StartOfDay(filter.OpenedFrom))
-            .WhereIf(filter.MinAmount is not null, "d.amount >= @minAmount", "minAmount", filter.MinAmount);
-    }
+    private ListQuery Query(DunningQueueFilter filter) =>
+        new ListQuery(options.Value, 
+            "d.id, d.invoice_id, i.number as invoice_number, d.customer_id, c.name as customer_name, d.status, d.amount, d.currency, d.opened_at, " +
+            "d.retries_made, d.last_decline_code, d.next_attempt_at, d.next_attempt_probability, d.next_attempt_reason, d.escalation_step",
+            "dunning_cases d", ["join invoices i on i.id = d.invoice_id", "join customers c on c.id = d.customer_id"], Sorts, "d.opened_at", "d.id")
+        .Where(filter.Status is null ? "d.status in ('retry_pending', 'retrying', 'awaiting_payment_method')" : "d.status = @status", "status", filter.Status)
+        .WhereIf(filter.DeclineCode is not null, "d.last_decline_code = @declineCode", "declineCode", filter.DeclineCode)
+        .WhereCustomerMatches(filter.Search, "d.customer_id")
+        .WhereIf(filter.OpenedFrom is not null, "d.opened_at >= @openedFrom", "openedFrom", ListText.StartOfDay(filter.OpenedFrom))
+        .WhereIf(filter.MinAmount is not null, "d.amount >= @minAmount", "minAmount", filter.MinAmount);
 }

@@ -1,3 +1,5 @@
+using BillingConsole.Configuration;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace BillingConsole.ReadModels;
@@ -22,11 +24,11 @@ public sealed record InvoiceListFilter
 public sealed record InvoiceRow(Guid Id, string? Number, Guid CustomerId, string CustomerName, string CustomerEmail, string Status, string Kind,
     string Currency, decimal Total, decimal AmountDue, DateTimeOffset CreatedAt, DateTimeOffset? DueAt, DateTimeOffset? PaidAt, int AttemptCount);
 
-public sealed class InvoiceList(NpgsqlDataSource dataSource)
+public sealed class InvoiceList(NpgsqlDataSource dataSource, IOptions<ListOptions> options)
 {
     private static readonly Dictionary<string, string> Sorts = new()
     {
-        ["number"] = "i.number", ["customerName"] = "c.name", ["status"] = "i.status", ["total"] = "i.total",
+        ["number"] = "i.number", ["customerName"] = "c.name", ["status"] = "i.status, i.created_at", ["total"] = "i.total",
         ["amountDue"] = "i.amount_due", ["createdAt"] = "i.created_at", ["dueAt"] = "i.due_at",
     };
 
@@ -39,26 +41,21 @@ public sealed class InvoiceList(NpgsqlDataSource dataSource)
     public IAsyncEnumerable<InvoiceRow> StreamAsync(InvoiceListFilter filter, string? sortBy, bool descending, CancellationToken ct) =>
         Query(filter).StreamAsync<InvoiceRow>(dataSource, sortBy, descending, ct);
 
-    private static ListQuery Query(InvoiceListFilter filter)
-    {
-        var query = new ListQuery(
+    private ListQuery Query(InvoiceListFilter filter) =>
+        new ListQuery(options.Value, 
             "i.id, i.number, i.customer_id, c.name as customer_name, c.email as customer_email, i.status, i.kind, i.currency, i.total, i.amount_due, i.created_at, i.due_at, i.paid_at, i.attempt_count",
-            "invoices i join customers c on c.id = i.customer_id", Sorts, "i.created_at", "i.id");
-        var search = filter.Search?.Trim();
-        return query
-            .WhereIf(filter.Status is not null, "i.status = @status", "status", filter.Status)
-            .WhereIf(filter.CustomerId is not null, "i.customer_id = @customerId", "customerId", filter.CustomerId)
-            .WhereIf(filter.SubscriptionId is not null, "i.subscription_id = @subscriptionId", "subscriptionId", filter.SubscriptionId)
-            .WhereIf(!string.IsNullOrEmpty(search), "(i.number ilike @search or i.customer_id in (select id from customers where name ilike @search or email ilike @search))",
-                "search", $"%{ListText.EscapeLike(search)}%")
-            .WhereIf(filter.DueFrom is not null, "i.due_at >= @dueFrom", "dueFrom", ListText.StartOfDay(filter.DueFrom))
-            .WhereIf(filter.DueTo is not null, "i.due_at < @dueTo", "dueTo", ListText.EndOfDay(filter.DueTo))
-            .WhereIf(filter.CreatedFrom is not null, "i.created_at >= @createdFrom", "createdFrom", ListText.StartOfDay(filter.CreatedFrom))
-            .WhereIf(filter.CreatedTo is not null, "i.created_at < @createdTo", "createdTo", ListText.EndOfDay(filter.CreatedTo))
-            .WhereIf(filter.MinAmount is not null, "i.total >= @minAmount", "minAmount", filter.MinAmount)
-            .WhereIf(filter.MaxAmount is not null, "i.total <= @maxAmount", "maxAmount", filter.MaxAmount)
-            .WhereIf(filter.Currency is not null, "i.currency = @currency", "currency", filter.Currency);
-    }
+            "invoices i", ["join customers c on c.id = i.customer_id"], Sorts, "i.created_at", "i.id")
+        .WhereIf(filter.Status is not null, "i.status = @status", "status", filter.Status)
+        .WhereIf(filter.CustomerId is not null, "i.customer_id = @customerId", "customerId", filter.CustomerId)
+        .WhereIf(filter.SubscriptionId is not null, "i.subscription_id = @subscriptionId", "subscriptionId", filter.SubscriptionId)
+        .WhereCustomerMatches(filter.Search, "i.customer_id", alsoMatching: "i.number")
+        .WhereIf(filter.DueFrom is not null, "i.due_at >= @dueFrom", "dueFrom", ListText.StartOfDay(filter.DueFrom))
+        .WhereIf(filter.DueTo is not null, "i.due_at < @dueTo", "dueTo", ListText.EndOfDay(filter.DueTo))
+        .WhereIf(filter.CreatedFrom is not null, "i.created_at >= @createdFrom", "createdFrom", ListText.StartOfDay(filter.CreatedFrom))
+        .WhereIf(filter.CreatedTo is not null, "i.created_at < @createdTo", "createdTo", ListText.EndOfDay(filter.CreatedTo))
+        .WhereIf(filter.MinAmount is not null, "i.total >= @minAmount", "minAmount", filter.MinAmount)
+        .WhereIf(filter.MaxAmount is not null, "i.total <= @maxAmount", "maxAmount", filter.MaxAmount)
+        .WhereIf(filter.Currency is not null, "i.currency = @currency::char(3)", "currency", filter.Currency);
 }
 
 internal static class ListText

@@ -1,4 +1,5 @@
-using System.Text;
+using System.Text.RegularExpressions;
+using BillingConsole.Configuration;
 using Dapper;
 using Npgsql;
 
@@ -11,18 +12,40 @@ public sealed record PageRequest(int Page, int PageSize, string? SortBy, bool De
     public int Limit => Math.Clamp(PageSize, 1, MaxPageSize);
 }
 
-/// <summary>One page of a list. Counting stops at <see cref="ListQuery.CountCap"/> rows so a count never scans a million rows.</summary>
-public sealed record PageResult<T>(IReadOnlyList<T> Items, int TotalCount, bool CountCapped);
+/// <summary>How much of a list's size is known.</summary>
+public enum ListCount
+{
+    /// <summary><see cref="PageResult{T}.TotalCount"/> rows match.</summary>
+    Exact,
+    /// <summary>More than <see cref="PageResult{T}.TotalCount"/> rows match: counting stopped at <see cref="ListQuery.CountCap"/>.</summary>
+    Capped,
+    /// <summary>Counting took longer than the page may wait; at least <see cref="PageResult{T}.TotalCount"/> rows match.</summary>
+    Unknown,
+}
+
+/// <summary>One page of a list and what is known of the list's size.</summary>
+public sealed record PageResult<T>(IReadOnlyList<T> Items, int TotalCount, ListCount Count);
 
 /// <summary>
 /// A list read straight from SQL: a FROM clause, filters added as parameterised WHERE clauses, sorting only by whitelisted
 /// columns (with the id as tie-breaker so pages are stable), and a capped count. Shared by every console list and its CSV export.
+/// At a million rows a page stays fast only when an index walks its order: every sort column list here has an index that
+/// starts with those columns, and the count runs beside the page with a time budget instead of holding it up.
+/// <paramref name="joins"/> are to-one inner joins along not-null foreign keys ("join customers c on c.id = i.customer_id"):
+/// they never add or drop a row, so the count leaves out those no filter refers to.
 /// </summary>
-public sealed class ListQuery(string select, string from, IReadOnlyDictionary<string, string> sortColumns, string defaultSort, string idColumn)
+public sealed class ListQuery(ListOptions options, string select, string table, IReadOnlyList<string> joins, IReadOnlyDictionary<string, string> sortColumns,
+    string defaultSort, string idColumn)
 {
     public const int CountCap = 10_000;
+
+    private static readonly Regex JoinAlias = new(@"^join\s+\w+\s+(\w+)\s+on\s", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
     private readonly List<string> _conditions = [];
     private readonly DynamicParameters _parameters = new();
+    private CustomerSearch? _customerSearch;
+
+    /// <summary>A search on the customer's name or email (customers joined as <c>c</c>), or on a column of the row itself.</summary>
+    private sealed record CustomerSearch(string CustomerIdColumn, string? AlsoMatching);
 
     public ListQuery Where(string condition, string? name = null, object? value = null)
     {
@@ -33,29 +56,119 @@ public sealed class ListQuery(string select, string from, IReadOnlyDictionary<st
 
     public ListQuery WhereIf(bool apply, string condition, string name, object? value) => apply ? Where(condition, name, value) : this;
 
-    private string WhereClause => _conditions.Count == 0 ? string.Empty : " where " + string.Join(" and ", _conditions);
+    /// <summary>
+    /// Rows whose customer's name or email contains <paramref name="text"/> (customers joined as <c>c</c>, their id in
+    /// <paramref name="customerIdColumn"/>), or whose <paramref name="alsoMatching"/> column contains it.
+    /// </summary>
+    public ListQuery WhereCustomerMatches(string? text, string customerIdColumn, string? alsoMatching = null)
+    {
+        var search = text?.Trim();
+        if (string.IsNullOrEmpty(search)) return this;
+        _parameters.Add("search", $"%{ListText.EscapeLike(search)}%");
+        _customerSearch = new CustomerSearch(customerIdColumn, alsoMatching);
+        return this;
+    }
 
-    private string OrderBy(PageRequest request) =>
-        $" order by {(request.SortBy is not null && sortColumns.TryGetValue(request.SortBy, out var column) ? column : defaultSort)} " +
-        $"{(request.Descending || request.SortBy is null ? "desc" : "asc")}, {idColumn} {(request.Descending || request.SortBy is null ? "desc" : "asc")}";
+    private async Task<(string Where, DynamicParameters Parameters)> WhereClauseAsync(NpgsqlDataSource dataSource, CancellationToken ct)
+    {
+        var conditions = new List<string>(_conditions);
+        var parameters = new DynamicParameters(_parameters);
+        if (_customerSearch is { } search)
+        {
+            var also = search.AlsoMatching is null ? string.Empty : $"{search.AlsoMatching} ilike @search or ";
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            var customers = (await connection.QueryAsync<Guid>(new CommandDefinition(
+                $"select id from customers where name ilike @search or email ilike @search limit {options.SearchedCustomersCap + 1}",
+                parameters, cancellationToken: ct))).ToArray();
+            if (customers.Length <= options.SearchedCustomersCap)
+            {
+                parameters.Add("searchCustomers", customers);
+                conditions.Add($"({also}{search.CustomerIdColumn} = any(@searchCustomers))");
+            }
+            else
+                // coalesce hides the text match from the trigram indexes: their statistics guess a few hundred customers
+                // match, and the planner would fetch them all before reading a single row in list order.
+                conditions.Add($"coalesce({also}c.name ilike @search or c.email ilike @search, false)");
+        }
+        return (conditions.Count == 0 ? string.Empty : " where " + string.Join(" and ", conditions), parameters);
+    }
+
+    private string From(IEnumerable<string> withJoins) => string.Join(" ", withJoins.Prepend(table));
+
+    /// <summary>The joins <paramref name="where"/> refers to, and the joins those refer to.</summary>
+    private List<string> JoinsNeededBy(string where)
+    {
+        var needed = new List<string>();
+        var referring = where;
+        foreach (var join in joins.Reverse())
+        {
+            var alias = JoinAlias.Match(join) is { Success: true } match ? match.Groups[1].Value : throw new ArgumentException($"Not a join with an alias: {join}");
+            if (!Regex.IsMatch(referring, $@"\b{alias}\.", RegexOptions.CultureInvariant)) continue;
+            needed.Insert(0, join);
+            referring += " " + join;
+        }
+        return needed;
+    }
+
+    private string OrderBy(string? sortBy, bool descending)
+    {
+        var direction = descending || sortBy is null ? "desc" : "asc";
+        var columns = sortBy is not null && sortColumns.TryGetValue(sortBy, out var sorted) ? sorted : defaultSort;
+        return " order by " + string.Join(", ", columns.Split(',').Select(column => $"{column.Trim()} {direction}")) + $", {idColumn} {direction}";
+    }
 
     public async Task<PageResult<T>> PageAsync<T>(NpgsqlDataSource dataSource, PageRequest request, CancellationToken ct)
     {
+        var (where, parameters) = await WhereClauseAsync(dataSource, ct);
+        var count = CountAsync(dataSource, where, parameters, ct);
+        var page = ReadPageAsync<T>(dataSource, where, parameters, request, ct);
+        await Task.WhenAll(count, page);
+        var items = page.Result;
+        var lastPage = items.Count < request.Limit && (items.Count > 0 || request.Offset == 0);
+        return count.Result switch
+        {
+            null when lastPage => new PageResult<T>(items, request.Offset + items.Count, ListCount.Exact),
+            null => new PageResult<T>(items, request.Offset + items.Count + 1, ListCount.Unknown),
+            > CountCap => new PageResult<T>(items, CountCap, ListCount.Capped),
+            { } exact => new PageResult<T>(items, exact, ListCount.Exact),
+        };
+    }
+
+    private async Task<List<T>> ReadPageAsync<T>(NpgsqlDataSource dataSource, string where, DynamicParameters parameters, PageRequest request,
+        CancellationToken ct)
+    {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var sql = new StringBuilder($"select {select} from {from}{WhereClause}{OrderBy(request)} limit {request.Limit} offset {request.Offset}");
-        var items = (await connection.QueryAsync<T>(new CommandDefinition(sql.ToString(), _parameters, cancellationToken: ct))).ToList();
-        var count = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            $"select count(*) from (select 1 from {from}{WhereClause} limit {CountCap + 1}) capped", _parameters, cancellationToken: ct));
-        return new PageResult<T>(items, Math.Min(count, CountCap), count > CountCap);
+        var sql = $"select {select} from {From(joins)}{where}{OrderBy(request.SortBy, request.Descending)} limit {request.Limit} offset {request.Offset}";
+        return (await connection.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>The number of matching rows up to one past the cap, or null when that takes longer than the count budget.</summary>
+    private async Task<int?> CountAsync(NpgsqlDataSource dataSource, string where, DynamicParameters parameters, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"set local statement_timeout = {options.CountBudgetMs}", transaction: transaction, cancellationToken: ct));
+        try
+        {
+            return await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                $"select count(*) from (select 1 from {From(JoinsNeededBy(where))}{where} " +
+                $"limit {CountCap + 1}) capped", parameters, transaction, cancellationToken: ct));
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled && !ct.IsCancellationRequested)
+        {
+            return null;
+        }
     }
 
     /// <summary>Every matching row in list order, streamed (for CSV export): rows are read one at a time, never all held.</summary>
     public async IAsyncEnumerable<T> StreamAsync<T>(NpgsqlDataSource dataSource, string? sortBy, bool descending,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
+        var (where, parameters) = await WhereClauseAsync(dataSource, ct);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var sql = $"select {select} from {from}{WhereClause}{OrderBy(new PageRequest(0, 1, sortBy, descending))}";
-        await foreach (var row in connection.QueryUnbufferedAsync<T>(sql, _parameters).WithCancellation(ct))
+        var sql = $"select {select} from {From(joins)}{where}{OrderBy(sortBy, descending)}";
+        await foreach (var row in connection.QueryUnbufferedAsync<T>(sql, parameters).WithCancellation(ct))
             yield return row;
     }
 }

@@ -1,3 +1,5 @@
+using BillingConsole.Configuration;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace BillingConsole.ReadModels;
@@ -16,12 +18,12 @@ public sealed record PaymentListFilter
 public sealed record PaymentRow(Guid Id, Guid InvoiceId, string? InvoiceNumber, Guid CustomerId, string CustomerName, int AttemptNumber, string Status,
     string Trigger, decimal Amount, string Currency, string? DeclineCode, DateTimeOffset StartedAt, int? LatencyMs);
 
-public sealed class PaymentList(NpgsqlDataSource dataSource)
+public sealed class PaymentList(NpgsqlDataSource dataSource, IOptions<ListOptions> options)
 {
     private static readonly Dictionary<string, string> Sorts = new()
     {
-        ["customerName"] = "c.name", ["status"] = "a.status", ["amount"] = "a.amount", ["startedAt"] = "a.started_at",
-        ["declineCode"] = "a.decline_code", ["attemptNumber"] = "a.attempt_number",
+        ["customerName"] = "c.name", ["status"] = "a.status, a.started_at", ["amount"] = "a.amount", ["startedAt"] = "a.started_at",
+        ["declineCode"] = "a.decline_code, a.started_at",
     };
 
     /// <summary>The columns the list sorts by, as the page and its URL name them.</summary>
@@ -33,19 +35,15 @@ public sealed class PaymentList(NpgsqlDataSource dataSource)
     public IAsyncEnumerable<PaymentRow> StreamAsync(PaymentListFilter filter, string? sortBy, bool descending, CancellationToken ct) =>
         Query(filter).StreamAsync<PaymentRow>(dataSource, sortBy, descending, ct);
 
-    private static ListQuery Query(PaymentListFilter filter)
-    {
-        var search = filter.Search?.Trim();
-        return new ListQuery(
-                "a.id, a.invoice_id, i.number as invoice_number, a.customer_id, c.name as customer_name, a.attempt_number, a.status, a.trigger, " +
-                "a.amount, a.currency, a.decline_code, a.started_at, a.latency_ms",
-                "payment_attempts a join invoices i on i.id = a.invoice_id join customers c on c.id = a.customer_id", Sorts, "a.started_at", "a.id")
-            .WhereIf(filter.Status is not null, "a.status = @status", "status", filter.Status)
-            .WhereIf(filter.DeclineCode is not null, "a.decline_code = @declineCode", "declineCode", filter.DeclineCode)
-            .WhereIf(filter.Trigger is not null, "a.trigger = @trigger", "trigger", filter.Trigger)
-            .WhereIf(!string.IsNullOrEmpty(search), "a.customer_id in (select id from customers where name ilike @search or email ilike @search)",
-                "search", $"%{ListText.EscapeLike(search)}%")
-            .WhereIf(filter.From is not null, "a.started_at >= @from", "from", ListText.StartOfDay(filter.From))
-            .WhereIf(filter.To is not null, "a.started_at < @to", "to", ListText.EndOfDay(filter.To));
-    }
+    private ListQuery Query(PaymentListFilter filter) =>
+        new ListQuery(options.Value, 
+            "a.id, a.invoice_id, i.number as invoice_number, a.customer_id, c.name as customer_name, a.attempt_number, a.status, a.trigger, " +
+            "a.amount, a.currency, a.decline_code, a.started_at, a.latency_ms",
+            "payment_attempts a", ["join invoices i on i.id = a.invoice_id", "join customers c on c.id = a.customer_id"], Sorts, "a.started_at", "a.id")
+        .WhereIf(filter.Status is not null, "a.status = @status", "status", filter.Status)
+        .WhereIf(filter.DeclineCode is not null, "a.decline_code = @declineCode", "declineCode", filter.DeclineCode)
+        .WhereIf(filter.Trigger is not null, "a.trigger = @trigger", "trigger", filter.Trigger)
+        .WhereCustomerMatches(filter.Search, "a.customer_id")
+        .WhereIf(filter.From is not null, "a.started_at >= @from", "from", ListText.StartOfDay(filter.From))
+        .WhereIf(filter.To is not null, "a.started_at < @to", "to", ListText.EndOfDay(filter.To));
 }

@@ -1,3 +1,5 @@
+using BillingConsole.Configuration;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace BillingConsole.ReadModels;
@@ -18,12 +20,12 @@ public sealed record SubscriptionRow(Guid Id, Guid CustomerId, string CustomerNa
     int Quantity, string Currency, decimal UnitAmount, string Interval, DateTimeOffset CurrentPeriodEnd, DateTimeOffset CreatedAt,
     DateTimeOffset? CanceledAt, bool CancelAtPeriodEnd);
 
-public sealed class SubscriptionList(NpgsqlDataSource dataSource)
+public sealed class SubscriptionList(NpgsqlDataSource dataSource, IOptions<ListOptions> options)
 {
     private static readonly Dictionary<string, string> Sorts = new()
     {
-        ["customerName"] = "c.name", ["planName"] = "pl.name", ["status"] = "s.status", ["currentPeriodEnd"] = "s.current_period_end",
-        ["createdAt"] = "s.created_at", ["unitAmount"] = "p.amount",
+        ["customerName"] = "c.name", ["status"] = "s.status, s.created_at", ["currentPeriodEnd"] = "s.current_period_end",
+        ["createdAt"] = "s.created_at",
     };
 
     /// <summary>The columns the list sorts by, as the page and its URL name them.</summary>
@@ -35,21 +37,17 @@ public sealed class SubscriptionList(NpgsqlDataSource dataSource)
     public IAsyncEnumerable<SubscriptionRow> StreamAsync(SubscriptionListFilter filter, string? sortBy, bool descending, CancellationToken ct) =>
         Query(filter).StreamAsync<SubscriptionRow>(dataSource, sortBy, descending, ct);
 
-    private static ListQuery Query(SubscriptionListFilter filter)
-    {
-        var search = filter.Search?.Trim();
-        return new ListQuery(
-                "s.id, s.customer_id, c.name as customer_name, c.email as customer_email, pl.code as plan_code, pl.name as plan_name, s.status, s.quantity, " +
-                "p.currency, p.amount as unit_amount, p.interval, s.current_period_end, s.created_at, s.canceled_at, s.cancel_at_period_end",
-                "subscriptions s join customers c on c.id = s.customer_id join prices p on p.id = s.price_id join plans pl on pl.id = p.plan_id",
-                Sorts, "s.created_at", "s.id")
-            .WhereIf(filter.Status is not null, "s.status = @status", "status", filter.Status)
-            .WhereIf(filter.Plan is not null, "pl.code = @plan", "plan", filter.Plan)
-            .WhereIf(filter.CustomerId is not null, "s.customer_id = @customerId", "customerId", filter.CustomerId)
-            .WhereIf(!string.IsNullOrEmpty(search), "s.customer_id in (select id from customers where name ilike @search or email ilike @search)",
-                "search", $"%{ListText.EscapeLike(search)}%")
-            .WhereIf(filter.CreatedFrom is not null, "s.created_at >= @createdFrom", "createdFrom", ListText.StartOfDay(filter.CreatedFrom))
-            .WhereIf(filter.CreatedTo is not null, "s.created_at < @createdTo", "createdTo", ListText.EndOfDay(filter.CreatedTo))
-            .WhereIf(filter.CanceledFrom is not null, "s.canceled_at >= @canceledFrom", "canceledFrom", ListText.StartOfDay(filter.CanceledFrom));
-    }
+    private ListQuery Query(SubscriptionListFilter filter) =>
+        new ListQuery(options.Value, 
+            "s.id, s.customer_id, c.name as customer_name, c.email as customer_email, pl.code as plan_code, pl.name as plan_name, s.status, s.quantity, " +
+            "p.currency, p.amount as unit_amount, p.interval, s.current_period_end, s.created_at, s.canceled_at, s.cancel_at_period_end",
+            "subscriptions s", ["join customers c on c.id = s.customer_id", "join prices p on p.id = s.price_id", "join plans pl on pl.id = p.plan_id"],
+            Sorts, "s.created_at", "s.id")
+        .WhereIf(filter.Status is not null, "s.status = @status", "status", filter.Status)
+        .WhereIf(filter.Plan is not null, "pl.code = @plan", "plan", filter.Plan)
+        .WhereIf(filter.CustomerId is not null, "s.customer_id = @customerId", "customerId", filter.CustomerId)
+        .WhereCustomerMatches(filter.Search, "s.customer_id")
+        .WhereIf(filter.CreatedFrom is not null, "s.created_at >= @createdFrom", "createdFrom", ListText.StartOfDay(filter.CreatedFrom))
+        .WhereIf(filter.CreatedTo is not null, "s.created_at < @createdTo", "createdTo", ListText.EndOfDay(filter.CreatedTo))
+        .WhereIf(filter.CanceledFrom is not null, "s.canceled_at >= @canceledFrom", "canceledFrom", ListText.StartOfDay(filter.CanceledFrom));
 }

@@ -47,6 +47,14 @@ internal sealed class InvoiceConfiguration : IEntityTypeConfiguration<Invoice>
         builder.HasIndex(i => new { i.CustomerId, i.CreatedAt });
         builder.HasIndex(i => new { i.Status, i.DueAt });
         builder.HasIndex(i => new { i.CreatedAt, i.Id });
+        // The console list at millions of invoices: each sort, and each few-valued filter in the default newest-first order,
+        // reads along an index and stops after a page, instead of sorting every match.
+        builder.HasIndex(i => new { i.Status, i.CreatedAt, i.Id });
+        builder.HasIndex("Currency", nameof(Invoice.CreatedAt), nameof(Invoice.Id)).HasDatabaseName("ix_invoices_currency_created_at_id");
+        builder.HasIndex("_total", nameof(Invoice.Id)).HasDatabaseName("ix_invoices_total_id");
+        builder.HasIndex("AmountDueColumn", nameof(Invoice.Id)).HasDatabaseName("ix_invoices_amount_due_id");
+        builder.HasIndex(i => new { i.DueAt, i.Id });
+        builder.HasIndex(i => new { i.SubscriptionId, i.CreatedAt });
         builder.HasIndex(i => i.BillingRunId);
         builder.HasIndex(i => i.Number, "ix_invoices_number_trgm").HasMethod("gin").HasOperators("gin_trgm_ops");
     }

@@ -33,5 +33,8 @@ internal sealed class PaymentAttemptConfiguration : IEntityTypeConfiguration<Pay
         builder.HasIndex(a => new { a.CustomerId, a.StartedAt });
         builder.HasIndex(a => a.Status).HasFilter("status in ('pending', 'unknown')").HasDatabaseName("ix_payment_attempts_unresolved");
         builder.HasIndex(a => new { a.DeclineCode, a.StartedAt });
+        // The console list's status sort and filter, and its amount sort, at millions of attempts.
+        builder.HasIndex(a => new { a.Status, a.StartedAt, a.Id });
+        builder.HasIndex("_amount", nameof(PaymentAttempt.Id)).HasDatabaseName("ix_payment_attempts_amount_id");
     }
 }

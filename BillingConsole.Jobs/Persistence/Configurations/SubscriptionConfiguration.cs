@@ -27,5 +27,8 @@ internal sealed class SubscriptionConfiguration : IEntityTypeConfiguration<Subsc
         builder.HasIndex(s => new { s.Status, s.CreatedAt });
         builder.HasIndex(s => new { s.PriceId, s.Status });
         builder.HasIndex(s => s.CanceledAt).HasFilter("canceled_at is not null");
+        // The console list's sorts (the status sort and filter read the (status, created_at) index above).
+        builder.HasIndex(s => new { s.CreatedAt, s.Id });
+        builder.HasIndex(s => new { s.CurrentPeriodEnd, s.Id }, "ix_subscriptions_current_period_end_id");
     }
 }

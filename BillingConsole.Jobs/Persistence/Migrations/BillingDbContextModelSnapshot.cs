@@ -397,6 +397,18 @@ namespace BillingConsole.Persistence.Migrations
                         .HasDatabaseName("ix_customers_external_ref")
                         .HasFilter("external_ref is not null");
 
+                    b.HasIndex("Email", "Id")
+                        .HasDatabaseName("ix_customers_email_id");
+
+                    b.HasIndex("Name", "Id")
+                        .HasDatabaseName("ix_customers_name_id");
+
+                    b.HasIndex("_creditBalance", "Id")
+                        .HasDatabaseName("ix_customers_credit_balance_id");
+
+                    b.HasIndex("Currency", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_customers_currency_created_at_id");
+
                     b.HasIndex(new[] { "Email" }, "ix_customers_email_trgm")
                         .HasDatabaseName("ix_customers_email");
 
@@ -750,19 +762,37 @@ namespace BillingConsole.Persistence.Migrations
                     b.HasIndex("BillingRunId")
                         .HasDatabaseName("ix_invoices_billing_run_id");
 
+                    b.HasIndex("AmountDueColumn", "Id")
+                        .HasDatabaseName("ix_invoices_amount_due_id");
+
                     b.HasIndex("CreatedAt", "Id")
                         .HasDatabaseName("ix_invoices_created_at_id");
 
                     b.HasIndex("CustomerId", "CreatedAt")
                         .HasDatabaseName("ix_invoices_customer_id_created_at");
 
+                    b.HasIndex("DueAt", "Id")
+                        .HasDatabaseName("ix_invoices_due_at_id");
+
                     b.HasIndex("Status", "DueAt")
                         .HasDatabaseName("ix_invoices_status_due_at");
+
+                    b.HasIndex("SubscriptionId", "CreatedAt")
+                        .HasDatabaseName("ix_invoices_subscription_id_created_at");
 
                     b.HasIndex("SubscriptionId", "PeriodStart")
                         .IsUnique()
                         .HasDatabaseName("ux_invoices_subscription_period")
                         .HasFilter("kind = 'subscription_cycle'");
+
+                    b.HasIndex("_total", "Id")
+                        .HasDatabaseName("ix_invoices_total_id");
+
+                    b.HasIndex("Currency", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_invoices_currency_created_at_id");
+
+                    b.HasIndex("Status", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_invoices_status_created_at_id");
 
                     b.HasIndex(new[] { "Number" }, "ix_invoices_number_trgm")
                         .HasDatabaseName("ix_invoices_number");
@@ -1136,6 +1166,12 @@ namespace BillingConsole.Persistence.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_payment_attempts_invoice_id_attempt_number");
 
+                    b.HasIndex("_amount", "Id")
+                        .HasDatabaseName("ix_payment_attempts_amount_id");
+
+                    b.HasIndex("Status", "StartedAt", "Id")
+                        .HasDatabaseName("ix_payment_attempts_status_started_at_id");
+
                     b.ToTable("payment_attempts", null, t =>
                         {
                             t.HasCheckConstraint("ck_payment_attempts_amount", "amount > 0");
@@ -1234,6 +1270,9 @@ namespace BillingConsole.Persistence.Migrations
                     b.HasIndex("PendingPriceId")
                         .HasDatabaseName("ix_subscriptions_pending_price_id");
 
+                    b.HasIndex("CreatedAt", "Id")
+                        .HasDatabaseName("ix_subscriptions_created_at_id");
+
                     b.HasIndex("CurrentPeriodEnd", "Id")
                         .HasDatabaseName("ix_subscriptions_due")
                         .HasFilter("status in ('trialing', 'active', 'past_due')");
@@ -1243,6 +1282,9 @@ namespace BillingConsole.Persistence.Migrations
 
                     b.HasIndex("Status", "CreatedAt")
                         .HasDatabaseName("ix_subscriptions_status_created_at");
+
+                    b.HasIndex(new[] { "CurrentPeriodEnd", "Id" }, "ix_subscriptions_current_period_end_id")
+                        .HasDatabaseName("ix_subscriptions_current_period_end_id");
 
                     b.ToTable("subscriptions", null, t =>
                         {

@@ -17,6 +17,8 @@ public abstract class ListPageBase<TFilter, TRow> : ComponentBase, IDisposable w
     protected TFilter Filter { get; private set; } = new();
     protected TFilter Edit { get; private set; } = new();
     protected IReadOnlyList<string> FilterErrors { get; private set; } = [];
+    /// <summary>What is known of the list's size after the last page read.</summary>
+    protected ListCount Count { get; private set; }
 
     /// <summary>The page's own path, e.g. "/invoices".</summary>
     protected abstract string Path { get; }
@@ -50,8 +52,12 @@ public abstract class ListPageBase<TFilter, TRow> : ComponentBase, IDisposable w
         (Edit, _) = ListFilters.Parse<TFilter>(address);
     }
 
-    protected async Task<GridData<TRow>> LoadAsync(GridState<TRow> state, CancellationToken ct) =>
-        (await PageAsync(Filter, state.ToPageRequest(), ct)).ToGridData();
+    protected async Task<GridData<TRow>> LoadAsync(GridState<TRow> state, CancellationToken ct)
+    {
+        var page = await PageAsync(Filter, state.ToPageRequest(), ct);
+        Count = page.Count;
+        return page.ToGridData();
+    }
 
     /// <summary>Reads the current page again, keeping its filter, sort and position.</summary>
     protected Task ReloadAsync() => Grid?.ReloadServerData() ?? Task.CompletedTask;

@@ -113,7 +113,9 @@ public sealed class BillingChunkProcessor(
                     subscription.Cancel(subscription.CurrentPeriodEnd, CancellationKind.Voluntary);
                     break;
                 }
-                subscription.AdvancePeriod(invoice!.PeriodStart, invoice.PeriodEnd);
+                // Decide said the period is due, so Generate has its invoice; only a cancellation may leave nothing to bill.
+                var renewal = invoice ?? throw new InvalidOperationException($"Subscription {subscription.Id} is due for renewal but produced no invoice.");
+                subscription.AdvancePeriod(renewal.PeriodStart, renewal.PeriodEnd);
             }
         }
 

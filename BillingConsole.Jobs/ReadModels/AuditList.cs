@@ -21,7 +21,9 @@ public sealed class AuditList(NpgsqlDataSource dataSource, IOptions<ListOptions>
 {
     private static readonly Dictionary<string, string> Sorts = new()
     {
-        ["occurredAt"] = "a.occurred_at", ["actor"] = "a.actor", ["action"] = "a.action", ["entityType"] = "a.entity_type",
+        // Each reads along an index: an actor's or an action's entries newest first, an entity's entries together.
+        ["occurredAt"] = "a.occurred_at", ["actor"] = "a.actor, a.occurred_at", ["action"] = "a.action, a.occurred_at",
+        ["entityType"] = "a.entity_type, a.entity_id",
     };
 
     /// <summary>The columns the list sorts by, as the page and its URL name them.</summary>

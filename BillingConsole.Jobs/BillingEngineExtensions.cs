@@ -89,6 +89,7 @@ public static class BillingEngineExtensions
         services.AddScoped<SubscriptionCommands>();
         services.AddCommandValidators();
         services.AddPaymentGateway(builder.Configuration);
+        services.AddSingleton<GatewayCircuitBreaker>();
         services.AddScoped<PaymentProcessor>();
         services.AddSingleton<PaymentReconciler>();
         services.AddSingleton(new RetryScheduler());

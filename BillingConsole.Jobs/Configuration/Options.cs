@@ -76,8 +76,21 @@ public sealed class GatewayOptions
     /// flight to finish and for Stripe's search to index it (about a minute).
     /// </summary>
     [Range(0, 86_400)] public int ReconcileGraceSeconds { get; set; } = 180;
+    public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
     public SandboxGatewayOptions Sandbox { get; set; } = new();
     public StripeGatewayOptions Stripe { get; set; } = new();
+}
+
+/// <summary>appsettings.json "Gateway:CircuitBreaker": when charging pauses because the gateway is failing, and for how long.</summary>
+public sealed class CircuitBreakerOptions
+{
+    /// <summary>Gateway faults (timeouts, 5xx, connection resets) within <see cref="WindowSeconds"/> that open the breaker. Declines never count.</summary>
+    [Range(1, 10_000)] public int FailureThreshold { get; set; } = 5;
+    [Range(1, 86_400)] public int WindowSeconds { get; set; } = 60;
+    /// <summary>How long charging pauses before one trial charge is let through.</summary>
+    [Range(1, 86_400)] public int BreakSeconds { get; set; } = 60;
+    /// <summary>How often a node re-reads the shared state while nothing changes it locally.</summary>
+    [Range(100, 60_000)] public int RefreshMs { get; set; } = 1_000;
 }
 
 /// <summary>appsettings.json "Gateway:Stripe": where Stripe's API is and the secret key to call it with.</summary>

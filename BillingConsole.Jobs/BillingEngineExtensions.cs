@@ -58,7 +58,8 @@ public static class BillingEngineExtensions
         // Losing the database makes the node read-only (DatabaseMonitor); the guard refuses EF work meanwhile.
         services.AddSingleton<ReadOnlyState>();
         services.AddSingleton<ReadOnlyWriteGuard>();
-        services.AddHostedService<DatabaseMonitor>();
+        services.AddSingleton<DatabaseMonitor>();
+        services.AddHostedService(provider => provider.GetRequiredService<DatabaseMonitor>());
         services.AddDbContext<BillingDbContext>((provider, options) =>
             options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>(), npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
                 .UseSnakeCaseNamingConvention()

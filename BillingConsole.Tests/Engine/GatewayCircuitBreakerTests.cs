@@ -9,6 +9,7 @@ using BillingConsole.Engine.Dunning;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
 using BillingConsole.Jobs;
+using BillingConsole.ReadModels;
 using BillingConsole.Tests.Infrastructure;
 using Dapper;
 using Microsoft.EntityFrameworkCore;
@@ -143,7 +144,7 @@ public sealed class GatewayCircuitBreakerTests : IAsyncLifetime
             await connection.ExecuteAsync("update dunning_cases set next_attempt_at = @at where id = @id", new { at = now.AddMinutes(-1), id = second.CaseId });
         }
         _engine.Gateway.Outage = SandboxOutage.Timeouts;
-        await OpenWithTimeoutsAsync();
+        await OpenBreakerAsync();
         var sentWhenOpened = _engine.Gateway.ChargeCallCount;
         var attemptsWhenOpened = await QueryAsync<int>("select count(*)::int from payment_attempts");
 
@@ -189,7 +190,7 @@ public sealed class GatewayCircuitBreakerTests : IAsyncLifetime
         await Assert.ThrowsAsync<DomainRuleException>(() => breaker.CloseByHandAsync(admin, "nothing to close", Ct));
 
         _engine.Gateway.Outage = SandboxOutage.ConnectionResets;
-        await OpenWithTimeoutsAsync();
+        await OpenBreakerAsync();
         await breaker.CloseByHandAsync(admin, "Gateway status page says resolved", Ct);
 
         Assert.Equal((CircuitState.Closed, 0), ((await CircuitAsync()).State, (await CircuitAsync()).RecentFailures));
@@ -197,8 +198,34 @@ public sealed class GatewayCircuitBreakerTests : IAsyncLifetime
             "select actor, reason from audit_log where action = 'gateway.circuit_closed'"));
     }
 
+    [Fact]
+    public async Task A_bulk_retry_held_back_puts_its_item_back_and_runs_again_after_the_break()
+    {
+        var failed = await FailedInvoices.CreateAsync(_engine.Services);
+        _engine.Gateway.Outage = SandboxOutage.ServerErrors;
+        await OpenBreakerAsync();
+        var agent = new Actor("sam@example.test", "support");
+
+        var bulk = await _engine.InScopeAsync<BulkRetryService, BulkRetryStart>(b => b.StartAsync(new DunningQueueFilter(), agent, "Issuer outage over", Ct));
+        await _engine.InScopeAsync<BulkRetryService>(b => b.RunAsync(bulk.Id, Ct));
+
+        var waiting = await _engine.InScopeAsync<BulkRetryService, BulkRetryProgress?>(b => b.ProgressAsync(bulk.Id, Ct));
+        Report($"bulk retry while open: {waiting!.Done} of {waiting.Total} done, finished: {waiting.IsFinished}; job queued {_engine.Jobs.BulkRetries.Count} times");
+        Assert.Equal((1, 0, false), (waiting.Total, waiting.Done, waiting.IsFinished));
+        Assert.Equal([bulk.Id, bulk.Id], _engine.Jobs.BulkRetries);
+        Assert.Equal(1, await QueryAsync<int>("select count(*)::int from payment_attempts where invoice_id = @id", new { id = failed.InvoiceId }));
+
+        _engine.Gateway.Outage = SandboxOutage.None;
+        _engine.Clock.Advance(Break);
+        await _engine.InScopeAsync<BulkRetryService>(b => b.RunAsync(bulk.Id, Ct));
+
+        var done = await _engine.InScopeAsync<BulkRetryService, BulkRetryProgress?>(b => b.ProgressAsync(bulk.Id, Ct));
+        Assert.Equal((true, 1), (done!.IsFinished, done.Succeeded));
+        Assert.Equal("paid", await QueryAsync<string>("select status from invoices where id = @id", new { id = failed.InvoiceId }));
+    }
+
     /// <summary>Charges fresh invoices one by one until the failing gateway has opened the breaker.</summary>
-    private async Task OpenWithTimeoutsAsync()
+    private async Task OpenBreakerAsync()
     {
         for (var i = 0; i < Threshold; i++)
         {

@@ -72,6 +72,13 @@ public sealed class GatewayOptions
     /// <summary>The deadline of one charge or look-up: past it the attempt is recorded as unknown (ERR_GATEWAY_TIMEOUT).</summary>
     [Range(50, 120_000)] public int ChargeTimeoutMs { get; set; } = 10_000;
     /// <summary>
+    /// How often a charge or look-up that failed fast (5xx, reset connection) is made again within its deadline, under the
+    /// same idempotency key; 0 turns it off. A call that reached its deadline is never repeated: reconciliation settles it.
+    /// </summary>
+    [Range(0, 5)] public int RetryAttempts { get; set; } = 2;
+    /// <summary>The wait before the first repeat, doubled before each further one.</summary>
+    [Range(0, 10_000)] public int RetryDelayMs { get; set; } = 200;
+    /// <summary>
     /// How old an unknown or pending attempt must be before the reconciliation job looks it up: long enough for a charge in
     /// flight to finish and for Stripe's search to index it (about a minute).
     /// </summary>

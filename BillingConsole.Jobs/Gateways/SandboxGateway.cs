@@ -53,6 +53,16 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
     /// <summary>Makes the whole gateway fail (tests and demonstrations): every call fails this way and nothing is charged.</summary>
     public SandboxOutage Outage { get; set; }
 
+    private int _failingCalls;
+    private SandboxOutage _failingAs;
+
+    /// <summary>Makes only the next <paramref name="calls"/> calls fail as <paramref name="outage"/> (a short blip).</summary>
+    public void FailNextCalls(int calls, SandboxOutage outage)
+    {
+        _failingAs = outage;
+        Volatile.Write(ref _failingCalls, calls);
+    }
+
     public async Task<GatewayChargeResult> ChargeAsync(GatewayChargeRequest request, CancellationToken ct)
     {
         Interlocked.Increment(ref _chargeCalls);
@@ -138,10 +148,21 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
         return Declines.Length;
     }
 
+    private bool TakeFailingCall()
+    {
+        int left;
+        do
+        {
+            left = Volatile.Read(ref _failingCalls);
+            if (left <= 0) return false;
+        } while (Interlocked.CompareExchange(ref _failingCalls, left - 1, left) != left);
+        return true;
+    }
+
     /// <summary>True after a timeout; throws as a 5xx answer or a reset connection does; false when there is no outage.</summary>
     private async Task<bool> FailAsOutageAsync(CancellationToken ct)
     {
-        switch (Outage)
+        switch (TakeFailingCall() ? _failingAs : Outage)
         {
             case SandboxOutage.Timeouts:
                 await DelayAsync(options.CurrentValue.Sandbox.TimeoutMs, ct);

@@ -23,6 +23,8 @@ namespace BillingConsole.Tests.Engine;
 public sealed class GatewayCircuitBreakerTests : IAsyncLifetime
 {
     private const int Threshold = 3;
+    /// <summary>A 5xx is asked again twice under the same key (Gateway:RetryAttempts) before the charge counts as one fault.</summary>
+    private const int CallsPerFailedCharge = 3;
     private static readonly TimeSpan Break = TimeSpan.FromSeconds(60);
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -38,6 +40,7 @@ public sealed class GatewayCircuitBreakerTests : IAsyncLifetime
         {
             ["Gateway:CircuitBreaker:FailureThreshold"] = Threshold.ToString(),
             ["Gateway:CircuitBreaker:BreakSeconds"] = Break.TotalSeconds.ToString(),
+            ["Gateway:RetryAttempts"] = (CallsPerFailedCharge - 1).ToString(),
             // One charge at a time, so exactly the threshold's charges reach the failing gateway.
             ["Billing:ChargeConcurrency"] = "1",
         });
@@ -82,8 +85,8 @@ public sealed class GatewayCircuitBreakerTests : IAsyncLifetime
         await _engine.RunEnqueuedChunksAsync();
 
         var circuit = await CircuitAsync();
-        Report($"gateway answering 503: {_engine.Gateway.ChargeCallCount} charges sent for 10 invoices; breaker {circuit.State} with {circuit.RecentFailures} faults, trial at {circuit.RetryAt:HH:mm:ss}");
-        Assert.Equal(Threshold, _engine.Gateway.ChargeCallCount);
+        Report($"gateway answering 503: {_engine.Gateway.ChargeCallCount} charge calls ({CallsPerFailedCharge} per charge) for 10 invoices; breaker {circuit.State} with {circuit.RecentFailures} faults, trial at {circuit.RetryAt:HH:mm:ss}");
+        Assert.Equal(Threshold * CallsPerFailedCharge, _engine.Gateway.ChargeCallCount);
         Assert.Equal((CircuitState.Open, Threshold, _engine.Clock.GetUtcNow() + Break), (circuit.State, circuit.RecentFailures, circuit.RetryAt));
         Assert.Equal((0, 0, Threshold), (await AttemptsAsync("failed"), await AttemptsAsync("pending"), await AttemptsAsync("unknown")));
         Assert.Equal(7, await QueryAsync<int>("select count(*)::int from invoices where status = 'open' and attempt_count = 0"));
@@ -96,7 +99,7 @@ public sealed class GatewayCircuitBreakerTests : IAsyncLifetime
         var rescheduled = _engine.Jobs.TakeChunks();
         Assert.Equal([(runId, 1)], rescheduled);
         await RunChunksAsync(rescheduled);
-        Assert.Equal(Threshold, _engine.Gateway.ChargeCallCount);
+        Assert.Equal(Threshold * CallsPerFailedCharge, _engine.Gateway.ChargeCallCount);
 
         _engine.Gateway.Outage = SandboxOutage.None;
         _engine.Clock.Advance(Break);
@@ -104,9 +107,10 @@ public sealed class GatewayCircuitBreakerTests : IAsyncLifetime
 
         circuit = await CircuitAsync();
         var paid = await QueryAsync<int>("select count(*)::int from invoices where status = 'paid'");
-        Report($"gateway back, break over: breaker {circuit.State}; {_engine.Gateway.ChargeCallCount} charges sent in all, {_engine.Gateway.SuccessfulChargeCount} moved money, {paid} of 10 invoices paid");
+        Report($"gateway back, break over: breaker {circuit.State}; {_engine.Gateway.ChargeCallCount} charge calls in all, {_engine.Gateway.SuccessfulChargeCount} moved money, {paid} of 10 invoices paid");
         Assert.Equal(CircuitState.Closed, circuit.State);
         Assert.Equal((10, 10), (paid, _engine.Gateway.SuccessfulChargeCount));
+        Assert.Equal(Threshold * CallsPerFailedCharge + 10, _engine.Gateway.ChargeCallCount);
         Assert.Equal(10, await AttemptsAsync("succeeded"));
         Assert.Equal(0, await QueryAsync<int>("select count(*)::int from (select 1 from payment_attempts where status = 'succeeded' group by invoice_id having count(*) > 1) d"));
         Assert.Equal(0, await QueryAsync<int>("select count(*)::int from payment_attempts where status <> 'succeeded'"));

@@ -362,24 +362,45 @@ public sealed class PaymentProcessor(
         return found?.Outcome == GatewayOutcome.Unknown ? (false, null) : (true, found);
     }
 
-    /// <summary>Calls the gateway within the charge deadline; a deadline reached or a failed call becomes <paramref name="unknown"/>.</summary>
+    /// <summary>
+    /// Calls the gateway within the charge deadline; a deadline reached or a failed call becomes <paramref name="unknown"/>.
+    /// A call that failed fast (a 5xx, a reset connection) is made again, up to <see cref="GatewayOptions.RetryAttempts"/>
+    /// times, while the deadline leaves time. That is safe only because every call made here is idempotent: a charge goes
+    /// under its attempt's own key, which the gateway answers with the first result, and a look-up only reads.
+    /// </summary>
     private async Task<T> CallGatewayAsync<T>(Func<CancellationToken, Task<T>> call, Func<TimeSpan, T> unknown, CancellationToken ct)
     {
+        var settings = options.CurrentValue;
         var started = Stopwatch.GetTimestamp();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(options.CurrentValue.ChargeTimeoutMs);
-        try
+        deadline.CancelAfter(settings.ChargeTimeoutMs);
+        for (var retry = 0; ; retry++)
         {
-            return await call(deadline.Token);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return unknown(Stopwatch.GetElapsedTime(started));
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogWarning(e, "The gateway call failed; its outcome is treated as unknown");
-            return unknown(Stopwatch.GetElapsedTime(started));
+            T result;
+            try
+            {
+                result = await call(deadline.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // The deadline is used up: no time is left to ask again.
+                return unknown(Stopwatch.GetElapsedTime(started));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "The gateway call failed (try {Try} of {Tries}); its outcome is treated as unknown", retry + 1, settings.RetryAttempts + 1);
+                result = unknown(Stopwatch.GetElapsedTime(started));
+            }
+            if (result is not GatewayChargeResult { Outcome: GatewayOutcome.Unknown } || retry == settings.RetryAttempts) return result;
+            try
+            {
+                // Network time, like the deadline: wall-clock, not the billing clock.
+                await Task.Delay(settings.RetryDelayMs << retry, deadline.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return result;
+            }
         }
     }
 

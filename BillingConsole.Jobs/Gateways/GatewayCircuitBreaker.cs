@@ -77,7 +77,7 @@ public sealed class GatewayCircuitBreaker(
         var permission = await PeekAsync(ct);
         if (!permission.IsTrial) return permission;
         var trial = await ChangeAsync(circuit => circuit.Ask(clock.GetUtcNow()).IsTrial ? CircuitEvent.TrialStarted : null,
-            (circuit, now) => circuit.StartTrial(now, Rules), ct);
+            (circuit, _, now) => circuit.StartTrial(now, Rules), ct);
         if (trial is { TrialStartedAt: { } started }) return new ChargePermission(true, TrialStartedAt: started);
         // Another node took the trial first, or closed the breaker: the fresh row says which.
         var fresh = (await CurrentAsync(ct)).Ask(clock.GetUtcNow());
@@ -86,24 +86,28 @@ public sealed class GatewayCircuitBreaker(
 
     /// <summary>
     /// Tells the breaker how a charge sent under <paramref name="permission"/> ended. Only an unknown outcome is a fault:
-    /// a decline is the gateway working.
+    /// a decline is the gateway working. Never throws: the charge's own record matters more than the breaker's.
     /// </summary>
     public async Task RecordAsync(ChargePermission permission, GatewayChargeResult outcome, CancellationToken ct)
     {
         var fault = outcome.Outcome == GatewayOutcome.Unknown;
         var rules = Rules;
-        var circuit = await CurrentAsync(ct);
-        if (circuit.EventFor(permission, fault, rules, clock.GetUtcNow()) is null) return;
-        var description = $"{outcome.DeclineCode}: {outcome.Message}";
-        await ChangeAsync(current => current.EventFor(permission, fault, rules, clock.GetUtcNow()), (current, now) =>
+        try
         {
-            switch (current.EventFor(permission, fault, rules, now))
+            var circuit = await CurrentAsync(ct);
+            if (circuit.EventFor(permission, fault, rules, clock.GetUtcNow()) is null) return;
+            var description = $"{outcome.DeclineCode}: {outcome.Message}";
+            await ChangeAsync(current => current.EventFor(permission, fault, rules, clock.GetUtcNow()), (current, decided, now) =>
             {
-                case CircuitEvent.TrialSucceeded: current.RecordTrialSuccess(now); break;
-                case CircuitEvent.TrialFailed: current.RecordTrialFailure(now, rules, description); break;
-                default: current.CountFault(now, rules, description); break;
-            }
-        }, ct);
+                if (decided == CircuitEvent.TrialSucceeded) current.RecordTrialSuccess(now);
+                else if (decided == CircuitEvent.TrialFailed) current.RecordTrialFailure(now, rules, description);
+                else current.CountFault(now, rules, description);
+            }, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "The circuit breaker could not record a charge's outcome ({Outcome}); it decides on the next one", outcome.Outcome);
+        }
     }
 
     /// <summary>An admin closes the breaker: charging resumes at once. Audited with the reason.</summary>
@@ -113,14 +117,14 @@ public sealed class GatewayCircuitBreaker(
         await ChangeAsync(circuit => circuit.State == CircuitState.Closed
                 ? throw new DomainRuleException("The breaker is already closed: charging is not paused.")
                 : CircuitEvent.ClosedByHand,
-            (circuit, now) => circuit.CloseByHand(now), ct, actor, reason);
+            (circuit, _, now) => circuit.CloseByHand(now), ct, actor, reason);
     }
 
     /// <summary>
     /// Reads the row, decides the event on what it holds now, applies it and saves with the row's version checked; a change
     /// saved meanwhile by another node is read and decided again. Null when, on the fresh row, nothing is to change.
     /// </summary>
-    private async Task<GatewayCircuit?> ChangeAsync(Func<GatewayCircuit, CircuitEvent?> decide, Action<GatewayCircuit, DateTimeOffset> apply,
+    private async Task<GatewayCircuit?> ChangeAsync(Func<GatewayCircuit, CircuitEvent?> decide, Action<GatewayCircuit, CircuitEvent, DateTimeOffset> apply,
         CancellationToken ct, Actor? actor = null, string? reason = null)
     {
         for (var tries = 1; ; tries++)
@@ -134,7 +138,7 @@ public sealed class GatewayCircuitBreaker(
                 return null;
             }
             var before = new { State = circuit.State.ToSnakeCase(), circuit.Since, circuit.RecentFailures, circuit.RetryAt };
-            apply(circuit, clock.GetUtcNow());
+            apply(circuit, decided, clock.GetUtcNow());
             var after = new { State = circuit.State.ToSnakeCase(), circuit.Since, circuit.RecentFailures, circuit.RetryAt };
             if (before.State != after.State)
             {

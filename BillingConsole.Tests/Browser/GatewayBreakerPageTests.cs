@@ -44,6 +44,7 @@ public sealed class GatewayBreakerPageTests(ConsoleAppHost host, BrowserFixture 
 
             await Expect(page.Locator(".mud-snackbar")).ToContainTextAsync("The circuit breaker is closed: charging resumes now.");
             await Expect(page.GetByTestId("breaker-state")).ToHaveTextAsync("closed");
+            await Expect(page.GetByTestId("breaker-failures")).ToHaveTextAsync("0");
             await Expect(page.GetByTestId("breaker-close")).ToHaveCountAsync(0);
             await BrowserFixture.ScreenshotAsync(page, "operations-breaker-closed");
             await using var connection = await host.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(TestContext.Current.CancellationToken);

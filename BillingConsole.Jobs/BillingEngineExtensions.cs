@@ -60,7 +60,8 @@ public static class BillingEngineExtensions
         // Losing the database makes the node read-only (DatabaseMonitor); the guard refuses EF work meanwhile.
         services.AddSingleton<ReadOnlyState>();
         services.AddSingleton<ReadOnlyWriteGuard>();
-        services.AddHostedService<DatabaseMonitor>();
+        services.AddSingleton<DatabaseMonitor>();
+        services.AddHostedService(provider => provider.GetRequiredService<DatabaseMonitor>());
         // Committed changes reach open pages, on this node and through Redis on the others (ChangeCapture, per scope).
         services.AddSingleton<ChangeFeed>();
         services.AddHostedService(provider => provider.GetRequiredService<ChangeFeed>());
@@ -95,6 +96,7 @@ public static class BillingEngineExtensions
         services.AddScoped<SubscriptionCommands>();
         services.AddCommandValidators();
         services.AddPaymentGateway(builder.Configuration);
+        services.AddSingleton<GatewayCircuitBreaker>();
         services.AddScoped<PaymentProcessor>();
         services.AddSingleton<PaymentReconciler>();
         services.AddSingleton(new RetryScheduler());

@@ -72,12 +72,32 @@ public sealed class GatewayOptions
     /// <summary>The deadline of one charge or look-up: past it the attempt is recorded as unknown (ERR_GATEWAY_TIMEOUT).</summary>
     [Range(50, 120_000)] public int ChargeTimeoutMs { get; set; } = 10_000;
     /// <summary>
+    /// How often a charge or look-up that failed fast (5xx, reset connection) is made again within its deadline, under the
+    /// same idempotency key; 0 turns it off. A call that reached its deadline is never repeated: reconciliation settles it.
+    /// </summary>
+    [Range(0, 5)] public int RetryAttempts { get; set; } = 2;
+    /// <summary>The wait before the first repeat, doubled before each further one.</summary>
+    [Range(0, 10_000)] public int RetryDelayMs { get; set; } = 200;
+    /// <summary>
     /// How old an unknown or pending attempt must be before the reconciliation job looks it up: long enough for a charge in
     /// flight to finish and for Stripe's search to index it (about a minute).
     /// </summary>
     [Range(0, 86_400)] public int ReconcileGraceSeconds { get; set; } = 180;
+    public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
     public SandboxGatewayOptions Sandbox { get; set; } = new();
     public StripeGatewayOptions Stripe { get; set; } = new();
+}
+
+/// <summary>appsettings.json "Gateway:CircuitBreaker": when charging pauses because the gateway is failing, and for how long.</summary>
+public sealed class CircuitBreakerOptions
+{
+    /// <summary>Gateway faults (timeouts, 5xx, connection resets) within <see cref="WindowSeconds"/> that open the breaker. Declines never count.</summary>
+    [Range(1, 10_000)] public int FailureThreshold { get; set; } = 5;
+    [Range(1, 86_400)] public int WindowSeconds { get; set; } = 60;
+    /// <summary>How long charging pauses before one trial charge is let through.</summary>
+    [Range(1, 86_400)] public int BreakSeconds { get; set; } = 60;
+    /// <summary>How often a node re-reads the shared state while nothing changes it locally.</summary>
+    [Range(100, 60_000)] public int RefreshMs { get; set; } = 1_000;
 }
 
 /// <summary>appsettings.json "Gateway:Stripe": where Stripe's API is and the secret key to call it with.</summary>

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using BillingConsole.Configuration;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Payments;
@@ -43,10 +45,30 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
     /// <summary>Charges that moved money, for tests that count them.</summary>
     public int SuccessfulChargeCount => _charges.Values.Count(c => c.Outcome == Success);
 
+    private int _chargeCalls;
+
+    /// <summary>Charge calls received, answered or not, for tests that check what was sent.</summary>
+    public int ChargeCallCount => Volatile.Read(ref _chargeCalls);
+
+    /// <summary>Makes the whole gateway fail (tests and demonstrations): every call fails this way and nothing is charged.</summary>
+    public SandboxOutage Outage { get; set; }
+
+    private int _failingCalls;
+    private SandboxOutage _failingAs;
+
+    /// <summary>Makes only the next <paramref name="calls"/> calls fail as <paramref name="outage"/> (a short blip).</summary>
+    public void FailNextCalls(int calls, SandboxOutage outage)
+    {
+        _failingAs = outage;
+        Volatile.Write(ref _failingCalls, calls);
+    }
+
     public async Task<GatewayChargeResult> ChargeAsync(GatewayChargeRequest request, CancellationToken ct)
     {
+        Interlocked.Increment(ref _chargeCalls);
         var sandbox = options.CurrentValue.Sandbox;
         var started = Stopwatch.GetTimestamp();
+        if (await FailAsOutageAsync(ct)) return GatewayChargeResult.Unknown(Stopwatch.GetElapsedTime(started));
         var token = request.PaymentMethodToken;
         await DelayAsync(sandbox.LatencyMs + (token.StartsWith(SlowPrefix, StringComparison.Ordinal) ? sandbox.SlowLatencyMs : 0), ct);
 
@@ -70,6 +92,7 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
     public async Task<GatewayChargeResult?> LookupAsync(string idempotencyKey, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
+        if (await FailAsOutageAsync(ct)) return GatewayChargeResult.Unknown(Stopwatch.GetElapsedTime(started));
         await DelayAsync(options.CurrentValue.Sandbox.LatencyMs, ct);
         return _charges.TryGetValue(idempotencyKey, out var charge) ? Answer(idempotencyKey, charge, Stopwatch.GetElapsedTime(started)) : null;
     }
@@ -125,6 +148,34 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
         return Declines.Length;
     }
 
+    private bool TakeFailingCall()
+    {
+        int left;
+        do
+        {
+            left = Volatile.Read(ref _failingCalls);
+            if (left <= 0) return false;
+        } while (Interlocked.CompareExchange(ref _failingCalls, left - 1, left) != left);
+        return true;
+    }
+
+    /// <summary>True after a timeout; throws as a 5xx answer or a reset connection does; false when there is no outage.</summary>
+    private async Task<bool> FailAsOutageAsync(CancellationToken ct)
+    {
+        switch (TakeFailingCall() ? _failingAs : Outage)
+        {
+            case SandboxOutage.Timeouts:
+                await DelayAsync(options.CurrentValue.Sandbox.TimeoutMs, ct);
+                return true;
+            case SandboxOutage.ServerErrors:
+                throw new HttpRequestException("The sandbox gateway answered 503 Service Unavailable.", null, HttpStatusCode.ServiceUnavailable);
+            case SandboxOutage.ConnectionResets:
+                throw new HttpRequestException("The connection to the sandbox gateway was reset.", new SocketException((int)SocketError.ConnectionReset));
+            default:
+                return false;
+        }
+    }
+
     // Network latency is wall-clock time, not billing time: a test's fake clock must not stall it.
     private static Task DelayAsync(int milliseconds, CancellationToken ct) =>
         milliseconds <= 0 ? Task.CompletedTask : Task.Delay(milliseconds, ct);
@@ -136,3 +187,6 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
         public decimal Refunded { get; set; }
     }
 }
+
+/// <summary>How the whole sandbox gateway fails when told to: not at all, by timing out, with 5xx answers, or by resetting connections.</summary>
+public enum SandboxOutage { None, Timeouts, ServerErrors, ConnectionResets }

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace BillingConsole.Jobs;
 
 /// <summary>One chunk of a billing run: invoices its due subscriptions, then charges the new invoices. Reentrant.</summary>
-public sealed class BillingChunkJob(BillingChunkProcessor processor, IServiceScopeFactory scopes)
+public sealed class BillingChunkJob(BillingChunkProcessor processor, IServiceScopeFactory scopes, IBackgroundJobClient jobs)
 {
     public const string Queue = "billing";
 
@@ -13,9 +13,10 @@ public sealed class BillingChunkJob(BillingChunkProcessor processor, IServiceSco
     [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(Guid runId, int chunkNumber, CancellationToken ct)
     {
+        ChunkOutcome outcome;
         try
         {
-            await processor.RunAsync(runId, chunkNumber, ct);
+            outcome = await processor.RunAsync(runId, chunkNumber, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -24,5 +25,8 @@ public sealed class BillingChunkJob(BillingChunkProcessor processor, IServiceSco
             await scope.ServiceProvider.GetRequiredService<BillingRunService>().FailAsync(runId, $"Chunk {chunkNumber}: {e.Message}", CancellationToken.None);
             throw;
         }
+        // The gateway's circuit breaker paused charging: the chunk charges what it holds once the breaker lets a trial through.
+        if (outcome.DeferredUntil is { } at)
+            jobs.Schedule<BillingChunkJob>(Queue, job => job.RunAsync(runId, chunkNumber, CancellationToken.None), at);
     }
 }

@@ -182,11 +182,26 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
     /// <summary>
     /// Saves charge outcomes as the domain recorded them: the attempts, the invoices they paid, the payments' ledger entries and
     /// the subscriptions whose status moved. A subscription changed by someone else meanwhile is left as they left it.
+    /// Attempts in <paramref name="unsent"/> never reached the gateway (the circuit breaker held them back): they are taken
+    /// back, with their invoice's attempt count, so the invoice is charged later as if never tried.
     /// </summary>
-    public async Task RecordChargeOutcomesAsync(NpgsqlConnection connection, IReadOnlyList<PaymentAttempt> attempts, IReadOnlyList<Invoice> paid,
-        IReadOnlyList<LedgerEntry> ledger, IReadOnlyList<(Subscription Subscription, SubscriptionStatus Before)> subscriptions, CancellationToken ct)
+    public async Task RecordChargeOutcomesAsync(NpgsqlConnection connection, IReadOnlyList<PaymentAttempt> attempts, IReadOnlyList<PaymentAttempt> unsent,
+        IReadOnlyList<Invoice> paid, IReadOnlyList<LedgerEntry> ledger, IReadOnlyList<(Subscription Subscription, SubscriptionStatus Before)> subscriptions,
+        CancellationToken ct)
     {
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        if (unsent.Count > 0)
+        {
+            await using var withdraw = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands =
+                {
+                    Statement("delete from payment_attempts where id = any($1) and status = 'pending'", unsent.Select(a => a.Id).ToArray()),
+                    Statement("update invoices set attempt_count = attempt_count - 1 where id = any($1)", unsent.Select(a => a.InvoiceId).ToArray()),
+                },
+            };
+            await withdraw.ExecuteNonQueryAsync(ct);
+        }
         await using (var update = new NpgsqlCommand("""
             update payment_attempts a
             set status = v.status, decline_code = v.decline_code, failure_message = v.failure_message, gateway_reference = v.gateway_reference,
@@ -304,14 +319,17 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>The run's open invoices for these subscriptions that were never tried, or whose try never reached the gateway.</summary>
+    /// <summary>
+    /// The run's open invoices for these subscriptions that were never tried, or whose try never reached the gateway or was
+    /// left unknown (each is looked up with its own key before anything is sent again).
+    /// </summary>
     public async Task<IReadOnlyList<Guid>> InvoicesToChargeAsync(NpgsqlConnection connection, Guid runId, Guid[] subscriptionIds, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("""
             select i.id from invoices i
             where i.subscription_id = any($2) and i.billing_run_id = $1
               and i.status = 'open' and i.amount_due > 0
-              and (i.attempt_count = 0 or exists (select 1 from payment_attempts a where a.invoice_id = i.id and a.status = 'pending'))
+              and (i.attempt_count = 0 or exists (select 1 from payment_attempts a where a.invoice_id = i.id and a.status in ('pending', 'unknown')))
             order by i.id
             """, connection)
         {
@@ -326,10 +344,11 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
     /// <summary>
     /// Marks the chunk charged with counts read from its payment attempts and moves the run's counters by the difference from
     /// what the chunk had recorded. Counting from the attempts makes a rerun, or a second node charging the same chunk,
-    /// leave the counters equal to the database whichever finishes last. Returns the chunk's counts.
+    /// leave the counters equal to the database whichever finishes last. Returns the chunk's counts. A chunk not
+    /// <paramref name="finished"/> (charging deferred) moves its counters but stays to be charged.
     /// </summary>
     public async Task<(int Charged, int Failed)> RecordChunkChargedAsync(NpgsqlConnection connection, Guid runId, BillingRunChunk chunk,
-        DateTimeOffset at, CancellationToken ct)
+        DateTimeOffset at, bool finished, CancellationToken ct)
     {
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using var read = new NpgsqlBatch(connection, transaction)
@@ -357,8 +376,8 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
         {
             BatchCommands =
             {
-                Statement("update billing_run_chunks set charged_at = coalesce(charged_at, $3), charged_count = $4, failed_count = $5 where run_id = $1 and number = $2",
-                    runId, chunk.Number, at, charged, failed),
+                Statement("update billing_run_chunks set charged_at = case when $6 then coalesce(charged_at, $3) else charged_at end, charged_count = $4, failed_count = $5 where run_id = $1 and number = $2",
+                    runId, chunk.Number, at, charged, failed, finished),
                 Statement("update billing_runs set charged_count = charged_count + $2, failed_count = failed_count + $3 where id = $1",
                     runId, charged - recordedCharged, failed - recordedFailed),
             },

@@ -38,6 +38,7 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
     public DbSet<MrrSnapshot> MrrSnapshots => Set<MrrSnapshot>();
     public DbSet<DashboardSnapshotRecord> DashboardSnapshots => Set<DashboardSnapshotRecord>();
+    public DbSet<GatewayCircuit> GatewayCircuits => Set<GatewayCircuit>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -1,3 +1,5 @@
+using BillingConsole.Domain.Payments;
+using BillingConsole.Gateways;
 using Dapper;
 using Hangfire;
 using Npgsql;
@@ -24,7 +26,8 @@ public sealed record WebhookRejectionRow(DateTimeOffset ReceivedAt, string Gatew
 /// The seed's troubleshooting matrix as live readings: PostgreSQL activity and locks, Redis memory and persistence, Hangfire
 /// queues, gateway latency and timeouts, refused webhooks. Each reading is taken on its own so one broken part never hides the others.
 /// </summary>
-public sealed class OperationsStatus(NpgsqlDataSource dataSource, IConnectionMultiplexer redis, JobStorage jobs, TimeProvider clock)
+public sealed class OperationsStatus(NpgsqlDataSource dataSource, IConnectionMultiplexer redis, JobStorage jobs, GatewayCircuitBreaker breaker,
+    TimeProvider clock)
 {
     public async Task<PostgresStatus> PostgresAsync(CancellationToken ct)
     {
@@ -48,6 +51,9 @@ public sealed class OperationsStatus(NpgsqlDataSource dataSource, IConnectionMul
             return new PostgresStatus(false, e.Message, 0, 0, 0, 0, 0, "—", []);
         }
     }
+
+    /// <summary>The gateway's circuit breaker as stored, not as this node last cached it.</summary>
+    public Task<GatewayCircuit> GatewayBreakerAsync(CancellationToken ct) => breaker.ReadAsync(ct);
 
     public async Task<RedisStatus> RedisAsync()
     {

@@ -10,8 +10,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace BillingConsole.Tests.Api;
 
 /// <summary>
-/// A second node (in memory) on the run's database with small limits: 3 API requests per key and 2 webhook deliveries per
-/// address per minute. The shared host keeps its generous defaults, so other tests are not limited.
+/// A second node (in memory) on the run's database with small limits: 3 API requests per key, 2 webhook deliveries per
+/// address and 3 API keys that are not valid per address per minute. The shared host keeps its generous defaults, so other
+/// tests are not limited.
 /// </summary>
 public sealed class RateLimitTests(ConsoleAppHost host) : IAsyncLifetime
 {
@@ -23,6 +24,7 @@ public sealed class RateLimitTests(ConsoleAppHost host) : IAsyncLifetime
         {
             ["RateLimits:ApiPerKey"] = "3",
             ["RateLimits:WebhooksPerAddress"] = "2",
+            ["RateLimits:FailedApiKeysPerAddress"] = "3",
             ["RateLimits:WindowSeconds"] = "60",
         });
         return ValueTask.CompletedTask;
@@ -67,6 +69,43 @@ public sealed class RateLimitTests(ConsoleAppHost host) : IAsyncLifetime
 
         Assert.Equal([HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.TooManyRequests], answers);
     }
+
+    [Fact]
+    public async Task An_address_guessing_API_keys_gets_429_once_its_failures_are_used_up_even_with_a_valid_key_while_other_addresses_go_on()
+    {
+        var valid = await ClientWithNewKeyAsync("rate-guessed");
+        var path = $"/api/v1/customers/{Guid.NewGuid()}/invoices";
+        using var guesser = ClientFrom("203.0.113.7");
+        var answers = new List<HttpStatusCode>();
+        HttpResponseMessage? last = null;
+        for (var i = 0; i < 4; i++)
+        {
+            using var guess = new HttpRequestMessage(HttpMethod.Get, path);
+            guess.Headers.Authorization = new AuthenticationHeaderValue("Bearer", $"bk_guess{i}_{Guid.NewGuid():N}");
+            last = await guesser.SendAsync(guess, TestContext.Current.CancellationToken);
+            answers.Add(last.StatusCode);
+        }
+        using var validFromGuesser = new HttpRequestMessage(HttpMethod.Get, path);
+        validFromGuesser.Headers.Authorization = valid.Client.DefaultRequestHeaders.Authorization;
+        var validThere = await guesser.SendAsync(validFromGuesser, TestContext.Current.CancellationToken);
+        using var elsewhere = ClientFrom("198.51.100.2");
+        using var validFromElsewhere = new HttpRequestMessage(HttpMethod.Get, path);
+        validFromElsewhere.Headers.Authorization = valid.Client.DefaultRequestHeaders.Authorization;
+        var validElsewhere = await elsewhere.SendAsync(validFromElsewhere, TestContext.Current.CancellationToken);
+
+        var problem = await Problem.ReadAsync(last!, HttpStatusCode.TooManyRequests);
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"4 guessed keys from one address: {string.Join(", ", answers.Select(a => (int)a))}; then a valid key from it: {(int)validThere.StatusCode}, from another address: {(int)validElsewhere.StatusCode}");
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], answers);
+        Assert.Matches(@"^Too many API keys that are not valid came from this address: retry after \d+ seconds; nothing was changed\.$", problem.Detail);
+        Assert.InRange(last!.Headers.RetryAfter?.Delta ?? TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
+        Assert.Equal(HttpStatusCode.TooManyRequests, validThere.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, validElsewhere.StatusCode);
+    }
+
+    /// <summary>A client of the node whose requests come from <paramref name="address"/>.</summary>
+    private HttpClient ClientFrom(string address) =>
+        new(_node.Server.CreateHandler(context => context.Connection.RemoteIpAddress = IPAddress.Parse(address))) { BaseAddress = _node.Server.BaseAddress };
 
     private async Task<(HttpClient Client, string Name)> ClientWithNewKeyAsync(string name)
     {

@@ -99,5 +99,40 @@ public sealed class DatabaseOutageTests(ConsoleAppHost host, BrowserFixture brow
         await Expect(page.GetByTestId("figures-cached")).ToHaveCountAsync(0);
     }
 
+    [Fact]
+    public async Task An_API_call_before_the_monitor_noticed_the_loss_gets_the_read_only_503_not_a_500_and_the_node_turns_read_only_at_once()
+    {
+        var api = await ApiTestClient.CreateAsync(host, nameof(An_API_call_before_the_monitor_noticed_the_loss_gets_the_read_only_503_not_a_500_and_the_node_turns_read_only_at_once));
+        var state = host.Services.GetRequiredService<ReadOnlyState>();
+        try
+        {
+            await TestServers.StopPostgresAsync();
+            var sentWhileWritable = !state.IsReadOnly;
+            var sent = Stopwatch.StartNew();
+            var refused = await api.PostAsync("/api/v1/customers", api.NewCustomer());
+            var answeredAfter = sent.Elapsed;
+
+            var problem = await Problem.ReadAsync(refused, HttpStatusCode.ServiceUnavailable);
+            TestContext.Current.TestOutputHelper?.WriteLine(
+                $"PostgreSQL stopped; API call sent while the node was {(sentWhileWritable ? "still writable" : "already read-only")}: {(int)refused.StatusCode} after {answeredAfter.TotalMilliseconds:0} ms, node read-only: {state.IsReadOnly}");
+            Assert.True(sentWhileWritable, "The monitor noticed the loss before the call was sent: this test needs the call to come first.");
+            Assert.True(state.IsReadOnly);
+            Assert.Equal(state.Explanation, problem.Detail);
+            Assert.Equal(TimeSpan.FromSeconds(ReadOnlyRefusalSeconds), refused.Headers.RetryAfter?.Delta);
+        }
+        finally
+        {
+            await TestServers.StartPostgresAsync();
+        }
+        await WaitUntilWritableAsync(state);
+    }
+
+    private static async Task WaitUntilWritableAsync(ReadOnlyState state)
+    {
+        var waited = Stopwatch.StartNew();
+        while (state.IsReadOnly && waited.Elapsed < TimeSpan.FromSeconds(15)) await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.False(state.IsReadOnly);
+    }
+
     private const int ReadOnlyRefusalSeconds = BillingConsole.Api.ReadOnlyRefusal.RetryAfterSeconds;
 }

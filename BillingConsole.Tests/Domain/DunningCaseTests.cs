@@ -14,13 +14,13 @@ public sealed class DunningCaseTests : TransitionTableTests<DunningCase, Dunning
     protected override StateMachine<DunningStatus, DunningEvent> Machine => DunningCase.Lifecycle;
 
     protected override IReadOnlyDictionary<(DunningStatus From, DunningEvent On), DunningStatus> Expected { get; } = Matrix(
-        //              RetryStarted SoftDecline   HardDecline PaymentSucceeded BudgetExhausted PaymentMethodAttached Reset         InvoiceClosed
-        (RetryPending,  [Retrying,   __,           Awaiting,   Recovered,       Exhausted,      RetryPending,         RetryPending, Closed]),
-        (Retrying,      [__,         RetryPending, Awaiting,   Recovered,       Exhausted,      __,                   RetryPending, Closed]),
-        (Awaiting,      [__,         __,           __,         Recovered,       Exhausted,      RetryPending,         RetryPending, Closed]),
-        (Recovered,     [__,         __,           __,         __,              __,             __,                   __,           __]),
-        (Exhausted,     [__,         __,           __,         Recovered,       __,             __,                   __,           __]),
-        (Closed,        [__,         __,           __,         __,              __,             __,                   __,           __]));
+        //              RetryStarted SoftDecline   HardDecline PaymentSucceeded BudgetExhausted PaymentMethodAttached Reset         InvoiceClosed ChargingPaused
+        (RetryPending,  [Retrying,   __,           Awaiting,   Recovered,       Exhausted,      RetryPending,         RetryPending, Closed,       __]),
+        (Retrying,      [__,         RetryPending, Awaiting,   Recovered,       Exhausted,      __,                   RetryPending, Closed,       RetryPending]),
+        (Awaiting,      [__,         __,           __,         Recovered,       Exhausted,      RetryPending,         RetryPending, Closed,       __]),
+        (Recovered,     [__,         __,           __,         __,              __,             __,                   __,           __,           __]),
+        (Exhausted,     [__,         __,           __,         Recovered,       __,             __,                   __,           __,           __]),
+        (Closed,        [__,         __,           __,         __,              __,             __,                   __,           __,           __]));
 
     protected override DunningCase InState(DunningStatus state)
     {
@@ -49,6 +49,7 @@ public sealed class DunningCaseTests : TransitionTableTests<DunningCase, Dunning
             case DunningEvent.PaymentMethodAttached: dunning.PaymentMethodAttached(at); break;
             case DunningEvent.Reset: dunning.Reset(at); break;
             case DunningEvent.InvoiceClosed: dunning.CloseBecauseInvoiceClosed(at); break;
+            case DunningEvent.ChargingPaused: dunning.PostponeWhileChargingPaused(at.AddMinutes(1), at); break;
             default: throw new ArgumentOutOfRangeException(nameof(on), on, null);
         }
     }

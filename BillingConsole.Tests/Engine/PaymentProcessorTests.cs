@@ -5,6 +5,7 @@ using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Engine;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Payments;
+using BillingConsole.Gateways;
 using BillingConsole.Tests.Infrastructure;
 using Dapper;
 using Microsoft.EntityFrameworkCore;
@@ -90,6 +91,34 @@ public sealed class PaymentProcessorTests : IAsyncLifetime
         Assert.Equal(20m, cash);
         Assert.Equal(1, await connection.QuerySingleAsync<int>("select count(*)::int from audit_log where entity_id = @id", new { id = invoiceId.ToString() }));
         Assert.Single(_events.Succeeded);
+    }
+
+    [Fact]
+    public async Task A_charge_that_meets_5xx_answers_is_sent_again_under_its_key_and_succeeds_once_while_a_timeout_is_not_repeated()
+    {
+        var (blip, _) = await OpenInvoiceAsync("pm_ok_");
+        var (outage, _) = await OpenInvoiceAsync("pm_ok_");
+        var (late, _) = await OpenInvoiceAsync("pm_timeout_do_not_honor_");
+
+        _engine.Gateway.FailNextCalls(2, SandboxOutage.ServerErrors);
+        var recovered = await ChargeAsync(blip);
+        var callsForBlip = _engine.Gateway.ChargeCallCount;
+        _engine.Gateway.FailNextCalls(10, SandboxOutage.ConnectionResets);
+        var unanswered = await ChargeAsync(outage);
+        var callsForOutage = _engine.Gateway.ChargeCallCount - callsForBlip;
+        _engine.Gateway.FailNextCalls(0, SandboxOutage.None);
+        var timedOut = await ChargeAsync(late);
+        var callsForTimeout = _engine.Gateway.ChargeCallCount - callsForBlip - callsForOutage;
+
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"two 503s then an answer: {recovered.Status} after {callsForBlip} calls; resets throughout: {unanswered.Status} after {callsForOutage} calls; a timeout: {timedOut.Status} after {callsForTimeout} call");
+        Assert.Equal((ChargeStatus.Succeeded, 3), (recovered.Status, callsForBlip));
+        Assert.Equal((ChargeStatus.Unknown, 3), (unanswered.Status, callsForOutage));
+        Assert.Equal((ChargeStatus.Unknown, 1), (timedOut.Status, callsForTimeout));
+        var (_, attempts, _) = await LoadAsync(blip);
+        Assert.Equal(PaymentAttemptStatus.Succeeded, Assert.Single(attempts).Status);
+        Assert.Equal(1, _engine.Gateway.SuccessfulChargeCount);
+        Assert.Equal(PaymentAttemptStatus.Unknown, Assert.Single((await LoadAsync(outage)).Attempts).Status);
     }
 
     [Fact]

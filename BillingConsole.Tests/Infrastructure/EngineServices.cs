@@ -48,6 +48,8 @@ public sealed class EngineServices : IAsyncDisposable
             ["Redis:Configuration"] = TestServers.RedisConfiguration,
             ["Gateway:Mode"] = "sandbox",
             ["Gateway:ChargeTimeoutMs"] = "300",
+            // Repeats of a failed call wait a little, well within the deadline.
+            ["Gateway:RetryDelayMs"] = "10",
             ["Gateway:Sandbox:SlowLatencyMs"] = "50",
             ["Gateway:Sandbox:TimeoutMs"] = "10000",
             ["Billing:ChunkSize"] = "100",

@@ -4,6 +4,7 @@ using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Extensions;
+using BillingConsole.Gateways;
 using FluentValidation;
 using Microsoft.AspNetCore.Authorization;
 
@@ -64,6 +65,13 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
             await commands.ResumeDunningAsync(customerId, actor, reason, default);
             return true;
         }, _ => (ActionStatus.Done, "Dunning is resumed for this customer."));
+
+    public Task<ActionOutcome<bool>> CloseGatewayBreakerAsync(ClaimsPrincipal user, string reason) =>
+        RunAsync<GatewayCircuitBreaker, bool>(user, ConsolePolicies.Admin, async (breaker, actor) =>
+        {
+            await breaker.CloseByHandAsync(actor, reason, default);
+            return true;
+        }, _ => (ActionStatus.Done, "The circuit breaker is closed: charging resumes now."));
 
     public Task<ActionOutcome<PlanChangeView>> PreviewPlanChangeAsync(ClaimsPrincipal user, Guid subscriptionId, ChangePlan change) =>
         RunAsync<SubscriptionCommands, PlanChangeView>(user, ConsolePolicies.Read, (commands, _) => commands.PreviewChangeAsync(subscriptionId, change, default),
@@ -133,6 +141,7 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
         ChargeStatus.Succeeded => (ActionStatus.Done, "The payment succeeded: the invoice is paid."),
         ChargeStatus.Failed => (ActionStatus.Declined, $"The payment was declined ({result.DeclineCode})."),
         ChargeStatus.Unknown => (ActionStatus.Declined, "The gateway did not answer in time; the attempt is checked with the gateway before any new charge."),
+        ChargeStatus.Deferred => (ActionStatus.Failed, result.Message ?? ChargeResult.PausedSentence(result.RetryAt)),
         _ => (ActionStatus.Failed, result.Message ?? "Nothing was charged."),
     };
 }

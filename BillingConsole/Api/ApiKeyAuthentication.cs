@@ -18,13 +18,25 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
     public const string HeaderName = "X-Api-Key";
     public const string KeyIdClaim = "api_key_id";
     public const string KeyPrefixClaim = "api_key_prefix";
+    private const string BlockedFor = "api_key_blocked_for";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var presented = PresentedKey(Request);
         if (presented is null) return AuthenticateResult.NoResult();
+        var failures = Context.RequestServices.GetRequiredService<FailedApiKeyAttempts>();
+        var address = Context.Connection.RemoteIpAddress?.ToString() ?? string.Empty;
+        if (failures.BlockedFor(address) is { } wait)
+        {
+            Context.Items[BlockedFor] = wait;
+            return AuthenticateResult.Fail("Too many API keys that are not valid came from this address.");
+        }
         var key = await Context.RequestServices.GetRequiredService<ApiKeys>().AuthenticateAsync(presented, Context.RequestAborted);
-        if (key is null) return AuthenticateResult.Fail("The API key is not valid.");
+        if (key is null)
+        {
+            failures.RecordFailure(address);
+            return AuthenticateResult.Fail("The API key is not valid.");
+        }
         var identity = new ClaimsIdentity(
         [
             new Claim(ClaimTypes.Name, key.Name),
@@ -37,6 +49,11 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await HandleAuthenticateOnceSafeAsync();
+        if (Context.Items[BlockedFor] is TimeSpan wait)
+        {
+            await ApiProblems.TooManyRequestsAsync(Context, wait, "Too many API keys that are not valid came from this address");
+            return;
+        }
         Response.Headers.WWWAuthenticate = "Bearer realm=\"billing-api\"";
         await Results.Problem(statusCode: StatusCodes.Status401Unauthorized,
             detail: result.Failure is null

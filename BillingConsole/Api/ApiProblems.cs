@@ -13,6 +13,14 @@ public static class ApiProblems
 {
     public static IResult Status(int statusCode, string? detail = null) => Results.Problem(statusCode: statusCode, detail: detail);
 
+    /// <summary>429 with Retry-After, the problem saying why and when to come back.</summary>
+    public static Task TooManyRequestsAsync(HttpContext context, TimeSpan retryAfter, string why)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString();
+        return Status(StatusCodes.Status429TooManyRequests, $"{why}: retry after {seconds} seconds; nothing was changed.").ExecuteAsync(context);
+    }
+
     /// <summary>400 with <c>errors</c>: field path (as in the JSON body, camelCase) → what is wrong with it.</summary>
     public static IResult Invalid(IDictionary<string, string[]> errors, string? detail = null) =>
         Results.ValidationProblem(errors, detail ?? "The request has invalid fields; nothing was changed.");

@@ -6,13 +6,17 @@ using Microsoft.Extensions.Options;
 
 namespace BillingConsole.Extensions;
 
-/// <summary>appsettings.json "RateLimits": requests allowed per window, per API key on /api/v1 and per address on /hooks.</summary>
+/// <summary>
+/// appsettings.json "RateLimits": requests allowed per window, per API key on /api/v1 and per address on /hooks, and
+/// API keys that may fail to authenticate per address.
+/// </summary>
 public sealed class RateLimitOptions
 {
     public const string Section = "RateLimits";
 
     [Range(1, 1_000_000)] public int ApiPerKey { get; set; } = 1200;
     [Range(1, 1_000_000)] public int WebhooksPerAddress { get; set; } = 6000;
+    [Range(1, 1_000_000)] public int FailedApiKeysPerAddress { get; set; } = 20;
     [Range(1, 3_600)] public int WindowSeconds { get; set; } = 60;
 }
 
@@ -25,6 +29,8 @@ public static class RateLimitingExtensions
     public static IHostApplicationBuilder AddRateLimits(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        // Authentication runs before the rate limiter, so guessed keys are counted by the key handler itself.
+        builder.Services.AddSingleton<FailedApiKeyAttempts>();
         builder.Services.AddRateLimiter(options =>
         {
             // Runs after authorization, so the API caller is known: each key has its own window.
@@ -32,13 +38,8 @@ public static class RateLimitingExtensions
                 "key:" + (context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value ?? "none")));
             options.AddPolicy(WebhookPolicy, context => Window(context, limits => limits.WebhooksPerAddress,
                 "address:" + context.Connection.RemoteIpAddress));
-            options.OnRejected = async (rejected, ct) =>
-            {
-                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 1;
-                rejected.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString();
-                await ApiProblems.Status(StatusCodes.Status429TooManyRequests,
-                    $"Too many requests: retry after {retryAfter} seconds; nothing was changed.").ExecuteAsync(rejected.HttpContext);
-            };
+            options.OnRejected = (rejected, _) => new ValueTask(ApiProblems.TooManyRequestsAsync(rejected.HttpContext,
+                rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1), "Too many requests"));
         });
         return builder;
     }

@@ -4,7 +4,7 @@ namespace BillingConsole.Domain.Dunning;
 
 public enum DunningStatus { RetryPending, Retrying, AwaitingPaymentMethod, Recovered, Exhausted, Closed }
 
-public enum DunningEvent { RetryStarted, SoftDecline, HardDecline, PaymentSucceeded, BudgetExhausted, PaymentMethodAttached, Reset, InvoiceClosed }
+public enum DunningEvent { RetryStarted, SoftDecline, HardDecline, PaymentSucceeded, BudgetExhausted, PaymentMethodAttached, Reset, InvoiceClosed, ChargingPaused }
 
 /// <summary>
 /// One overdue invoice being collected. Opened by a payment_failed event; ends recovered, exhausted (the policy's final
@@ -26,6 +26,7 @@ public sealed class DunningCase : Entity
         (DunningStatus.Retrying, DunningEvent.BudgetExhausted, DunningStatus.Exhausted),
         (DunningStatus.Retrying, DunningEvent.Reset, DunningStatus.RetryPending),
         (DunningStatus.Retrying, DunningEvent.InvoiceClosed, DunningStatus.Closed),
+        (DunningStatus.Retrying, DunningEvent.ChargingPaused, DunningStatus.RetryPending),
         (DunningStatus.AwaitingPaymentMethod, DunningEvent.PaymentMethodAttached, DunningStatus.RetryPending),
         (DunningStatus.AwaitingPaymentMethod, DunningEvent.PaymentSucceeded, DunningStatus.Recovered),
         (DunningStatus.AwaitingPaymentMethod, DunningEvent.BudgetExhausted, DunningStatus.Exhausted),
@@ -130,6 +131,18 @@ public sealed class DunningCase : Entity
     {
         Fire(DunningEvent.Reset, at);
         ClearSchedule();
+    }
+
+    /// <summary>
+    /// The claimed retry was never sent (the gateway's circuit breaker paused charging): it goes back to waiting, not counted
+    /// as a retry, due again when the breaker lets charges through.
+    /// </summary>
+    public void PostponeWhileChargingPaused(DateTimeOffset until, DateTimeOffset at)
+    {
+        Fire(DunningEvent.ChargingPaused, at);
+        RetriesMade--;
+        NextAttemptAt = until;
+        NextAttemptReason = "Postponed: charging was paused because the payment gateway was failing.";
     }
 
     public void CloseBecauseInvoiceClosed(DateTimeOffset at)

@@ -102,6 +102,13 @@ public sealed class Invoice : Entity
 
     public void RecordAttempt() => AttemptCount++;
 
+    /// <summary>Takes back an attempt that never reached the gateway (the circuit breaker held it back).</summary>
+    public void WithdrawAttempt()
+    {
+        if (AttemptCount == 0) throw new DomainRuleException("The invoice has no attempt to take back.");
+        AttemptCount--;
+    }
+
     /// <summary>A successful payment of the full amount still due.</summary>
     public Money Pay(DateTimeOffset at)
     {

@@ -7,6 +7,7 @@ using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Engine.Changes;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Payments;
+using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -16,7 +17,8 @@ using Npgsql;
 namespace BillingConsole.Engine.Billing;
 
 /// <summary>What one chunk did.</summary>
-public sealed record ChunkOutcome(int Invoiced, int Charged, int Failed);
+/// <param name="DeferredUntil">Charging was paused by the gateway's circuit breaker: the chunk is to run again from then on.</param>
+public sealed record ChunkOutcome(int Invoiced, int Charged, int Failed, DateTimeOffset? DeferredUntil = null);
 
 /// <summary>
 /// Does the work of one chunk of a billing run. Invoicing is one transaction: the chunk's due subscriptions are locked,
@@ -33,6 +35,7 @@ public sealed class BillingChunkProcessor(
     PaymentProcessor processor,
     ChangeCapture capture,
     ChangeFeed changes,
+    GatewayCircuitBreaker breaker,
     TimeProvider clock,
     IOptionsMonitor<BillingOptions> options,
     ILogger<BillingChunkProcessor> logger)
@@ -52,10 +55,10 @@ public sealed class BillingChunkProcessor(
         IReadOnlyList<EntityChange> runChanged = [new(ChangedEntity.BillingRun, runId)];
         var invoiced = chunk.InvoicedAt is null ? await InvoiceAsync(run, chunk, ct) : chunk.InvoicedCount;
         if (chunk.InvoicedAt is null) changes.Publish(runChanged);
-        var (charged, failed) = chunk.ChargedAt is null ? await ChargeAsync(run, chunk, ct) : (chunk.ChargedCount, chunk.FailedCount);
-        await writer.CompleteRunIfDoneAsync(runId, clock.GetUtcNow(), ct);
+        var (charged, failed, deferredUntil) = chunk.ChargedAt is null ? await ChargeAsync(run, chunk, ct) : (chunk.ChargedCount, chunk.FailedCount, null);
+        if (deferredUntil is null) await writer.CompleteRunIfDoneAsync(runId, clock.GetUtcNow(), ct);
         changes.Publish(runChanged);
-        return new ChunkOutcome(invoiced, charged, failed);
+        return new ChunkOutcome(invoiced, charged, failed, deferredUntil);
     }
 
     /// <summary>Invoices the chunk's due subscriptions in one transaction; returns how many invoices were written.</summary>
@@ -138,8 +141,10 @@ public sealed class BillingChunkProcessor(
     /// <summary>
     /// Charges the chunk's open invoices from this run that have not been tried yet (or whose only try never reached the
     /// gateway), so a rerun after a crash charges what is left and retries nothing: retries belong to dunning.
+    /// While the gateway's circuit breaker holds charges back the chunk stays uncharged and says until when, so that it runs
+    /// again then; the rerun also sends again, under their own keys, the charges whose faults opened the breaker.
     /// </summary>
-    public async Task<(int Charged, int Failed)> ChargeAsync(BillingRun run, BillingRunChunk chunk, CancellationToken ct)
+    public async Task<(int Charged, int Failed, DateTimeOffset? DeferredUntil)> ChargeAsync(BillingRun run, BillingRunChunk chunk, CancellationToken ct)
     {
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(ct);
@@ -153,20 +158,32 @@ public sealed class BillingChunkProcessor(
             await db.Database.CloseConnectionAsync();
         }
 
-        await processor.ChargeManyAsync(invoiceIds, PaymentTrigger.BillingRun, Actor.System, ct);
+        var results = await processor.ChargeManyAsync(invoiceIds, PaymentTrigger.BillingRun, Actor.System, ct);
+        var deferredUntil = await DeferredUntilAsync(results, ct);
 
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            var (charged, failed) = await writer.RecordChunkChargedAsync(connection, run.Id, chunk, clock.GetUtcNow(), ct);
-            logger.LogInformation("Billing run {RunId} chunk {Chunk}: {Charged} charged, {Failed} failed, {Tried} tried now",
-                run.Id, chunk.Number, charged, failed, invoiceIds.Count);
-            return (charged, failed);
+            var (charged, failed) = await writer.RecordChunkChargedAsync(connection, run.Id, chunk, clock.GetUtcNow(), finished: deferredUntil is null, ct);
+            logger.LogInformation("Billing run {RunId} chunk {Chunk}: {Charged} charged, {Failed} failed, {Tried} tried now, {Deferred} deferred until {DeferredUntil}",
+                run.Id, chunk.Number, charged, failed, invoiceIds.Count, results.Count(r => r.Status == ChargeStatus.Deferred), deferredUntil);
+            return (charged, failed, deferredUntil);
         }
         finally
         {
             await db.Database.CloseConnectionAsync();
         }
+    }
+
+    /// <summary>When the chunk should charge again: some charges were held back, or faulted into a breaker that is now open.</summary>
+    private async Task<DateTimeOffset?> DeferredUntilAsync(IReadOnlyList<ChargeResult> results, CancellationToken ct)
+    {
+        var deferred = results.Where(r => r.Status == ChargeStatus.Deferred).ToList();
+        // Even when the breaker has closed meanwhile: the invoices held back were never charged.
+        if (deferred.Count > 0) return deferred.Max(r => r.RetryAt) ?? clock.GetUtcNow();
+        if (!results.Any(r => r.Status == ChargeStatus.Unknown)) return null;
+        var circuit = await breaker.CurrentAsync(ct);
+        return circuit.State == CircuitState.Closed ? null : circuit.RetryAt ?? clock.GetUtcNow();
     }
 
     /// <summary>Proration lines waiting for these subscriptions' next invoice (rows already locked through their subscriptions).</summary>

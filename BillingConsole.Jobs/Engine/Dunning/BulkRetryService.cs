@@ -88,7 +88,10 @@ public sealed class BulkRetryService(
         return new BulkRetryStart(id, started);
     }
 
-    /// <summary>Charges the items not yet taken, one at a time (the gateway's concurrency is the billing run's business).</summary>
+    /// <summary>
+    /// Charges the items not yet taken, one at a time (the gateway's concurrency is the billing run's business). When the
+    /// gateway's circuit breaker holds a charge back, the item is put back and the job continues once a trial is due.
+    /// </summary>
     public async Task RunAsync(Guid bulkRetryId, CancellationToken ct)
     {
         var bulk = await db.BulkRetries.AsNoTracking().FirstOrDefaultAsync(b => b.Id == bulkRetryId, ct);
@@ -98,6 +101,13 @@ public sealed class BulkRetryService(
         {
             await using var scope = scopes.CreateAsyncScope();
             var result = await scope.ServiceProvider.GetRequiredService<PaymentProcessor>().ChargeAsync(invoiceId, PaymentTrigger.BulkRetry, actor, ct);
+            if (result.Status == ChargeStatus.Deferred)
+            {
+                await db.Database.ExecuteSqlInterpolatedAsync(
+                    $"update bulk_retry_items set outcome = null where bulk_retry_id = {bulkRetryId} and invoice_id = {invoiceId}", CancellationToken.None);
+                jobs.Schedule<BulkRetryJob>(BulkRetryJob.Queue, job => job.RunAsync(bulkRetryId, CancellationToken.None), result.RetryAt ?? clock.GetUtcNow());
+                return;
+            }
             await RecordAsync(bulkRetryId, invoiceId, result, ct);
         }
         await db.Database.ExecuteSqlInterpolatedAsync(

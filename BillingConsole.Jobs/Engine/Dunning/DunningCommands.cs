@@ -20,6 +20,8 @@ public sealed class DunningCommands(BillingDbContext db, PaymentProcessor proces
         AuditTrail.RequireReason(reason);
         var before = await InvoiceStateAsync(invoiceId, ct);
         var result = await processor.ChargeAsync(invoiceId, PaymentTrigger.Manual, actor, ct);
+        // Charging is paused: nothing happened, so there is nothing to audit.
+        if (result.Status == ChargeStatus.Deferred) return result;
         // The charge saved its own record; whatever a failed event handler left unsaved must not ride along with the audit entry.
         db.ChangeTracker.Clear();
         audit.Record(actor, "dunning.retry_now", "invoice", invoiceId, $"{reason} ({result.Status.ToSnakeCase()})", before,

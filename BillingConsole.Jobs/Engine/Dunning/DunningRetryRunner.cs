@@ -3,6 +3,7 @@ using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Payments;
+using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,9 +12,10 @@ namespace BillingConsole.Engine.Dunning;
 
 /// <summary>
 /// Makes the retries that are due. Cases are claimed in chunks with FOR UPDATE SKIP LOCKED and moved to retrying in the same
-/// transaction, so two nodes running at once share the work instead of charging a case twice.
+/// transaction, so two nodes running at once share the work instead of charging a case twice. While the gateway's circuit
+/// breaker pauses charging nothing is claimed, and a claimed retry the breaker holds back is postponed, not used up.
 /// </summary>
-public sealed class DunningRetryRunner(IServiceScopeFactory scopes, TimeProvider clock)
+public sealed class DunningRetryRunner(IServiceScopeFactory scopes, GatewayCircuitBreaker breaker, TimeProvider clock)
 {
     public const int ChunkSize = 50;
 
@@ -21,7 +23,7 @@ public sealed class DunningRetryRunner(IServiceScopeFactory scopes, TimeProvider
     public async Task<int> RunDueAsync(CancellationToken ct)
     {
         var handled = new List<Guid>();
-        while (!ct.IsCancellationRequested)
+        while (!ct.IsCancellationRequested && (await breaker.PeekAsync(ct)).Allowed)
         {
             var claimed = await ClaimAsync(handled, ct);
             foreach (var (caseId, invoiceId) in claimed)
@@ -32,6 +34,8 @@ public sealed class DunningRetryRunner(IServiceScopeFactory scopes, TimeProvider
                     .ChargeAsync(invoiceId, PaymentTrigger.DunningRetry, Actor.System, ct);
                 if (result.Status is ChargeStatus.Busy or ChargeStatus.Refused)
                     await scope.ServiceProvider.GetRequiredService<DunningService>().ReleaseAsync(caseId, ct);
+                else if (result.Status == ChargeStatus.Deferred)
+                    await scope.ServiceProvider.GetRequiredService<DunningService>().PostponeAsync(caseId, result.RetryAt ?? clock.GetUtcNow(), ct);
             }
             handled.AddRange(claimed.Select(c => c.CaseId));
             if (claimed.Count < ChunkSize) break;

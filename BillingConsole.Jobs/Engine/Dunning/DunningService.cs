@@ -152,6 +152,15 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
         }
     }
 
+    /// <summary>A claimed retry the circuit breaker held back: waiting again, due at <paramref name="until"/>, not counted.</summary>
+    public async Task PostponeAsync(Guid caseId, DateTimeOffset until, CancellationToken ct)
+    {
+        var dunningCase = await db.DunningCases.FirstOrDefaultAsync(c => c.Id == caseId, ct);
+        if (dunningCase is not { Status: DunningStatus.Retrying }) return;
+        dunningCase.PostponeWhileChargingPaused(until, clock.GetUtcNow());
+        await db.SaveChangesAsync(CancellationToken.None);
+    }
+
     internal Task<DunningCase?> OpenCaseAsync(Guid invoiceId, CancellationToken ct) =>
         db.DunningCases.FirstOrDefaultAsync(c => c.InvoiceId == invoiceId
             && (c.Status == DunningStatus.RetryPending || c.Status == DunningStatus.Retrying || c.Status == DunningStatus.AwaitingPaymentMethod), ct);

@@ -27,11 +27,26 @@ public enum ChargeStatus
     Refused,
     /// <summary>Another worker or agent is charging this invoice right now.</summary>
     Busy,
+    /// <summary>
+    /// Not sent: the gateway's circuit breaker has paused charging. Nothing was written against the customer; the charge is
+    /// to be made again after <see cref="ChargeResult.RetryAt"/>.
+    /// </summary>
+    Deferred,
 }
 
 /// <param name="Reconciled">The outcome came from asking the gateway about an earlier attempt; no new charge was made.</param>
+/// <param name="RetryAt">When deferred: the time the circuit breaker lets a trial charge through.</param>
 public sealed record ChargeResult(Guid InvoiceId, ChargeStatus Status, Guid? AttemptId = null, int? AttemptNumber = null,
-    string? DeclineCode = null, string? Message = null, bool Reconciled = false);
+    string? DeclineCode = null, string? Message = null, bool Reconciled = false, DateTimeOffset? RetryAt = null)
+{
+    public static ChargeResult Deferred(Guid invoiceId, ChargePermission refused) =>
+        new(invoiceId, ChargeStatus.Deferred, RetryAt: refused.RetryAt, Message: PausedSentence(refused.RetryAt));
+
+    /// <summary>What a person is told when the breaker holds a charge back.</summary>
+    public static string PausedSentence(DateTimeOffset? retryAt) =>
+        "Charging is paused: the payment gateway is failing, so nothing was sent and nothing was recorded against the customer."
+        + (retryAt is { } at ? $" The gateway is tried again at {at.UtcDateTime:HH:mm:ss} UTC." : string.Empty);
+}
 
 /// <summary>
 /// Charges invoices through the gateway, each once. A per-invoice advisory lock keeps two nodes or agents from charging it at
@@ -40,10 +55,13 @@ public sealed record ChargeResult(Guid InvoiceId, ChargeStatus Status, Guid? Att
 /// ux_payment_attempts_one_success is the last line of defence.
 /// <see cref="ChargeManyAsync"/> does the same for a billing run's fresh invoices with a few statements per batch instead of
 /// several round trips per invoice, recording outcomes through the same <see cref="Apply"/>.
+/// Every charge asks the <see cref="GatewayCircuitBreaker"/> first and reports its outcome to it; a charge it holds back is
+/// <see cref="ChargeStatus.Deferred"/> and leaves no attempt behind.
 /// </summary>
 public sealed class PaymentProcessor(
     BillingDbContext db,
     IPaymentGateway gateway,
+    GatewayCircuitBreaker breaker,
     BillingChunkWriter writer,
     ChargeThrottle throttle,
     IOptionsMonitor<BillingOptions> billing,
@@ -55,6 +73,8 @@ public sealed class PaymentProcessor(
 {
     public async Task<ChargeResult> ChargeAsync(Guid invoiceId, PaymentTrigger trigger, Actor actor, CancellationToken ct)
     {
+        // Paused: not even the look-ups of earlier attempts are worth sending into a failing gateway.
+        if (await breaker.PeekAsync(ct) is { Allowed: false } paused) return ChargeResult.Deferred(invoiceId, paused);
         await db.Database.OpenConnectionAsync(ct);
         try
         {
@@ -91,6 +111,11 @@ public sealed class PaymentProcessor(
         var results = new List<ChargeResult>(invoiceIds.Count);
         foreach (var batch in invoiceIds.Chunk(BatchSize))
         {
+            if (await breaker.PeekAsync(ct) is { Allowed: false } paused)
+            {
+                results.AddRange(batch.Select(id => ChargeResult.Deferred(id, paused)));
+                continue;
+            }
             var (charged, triedBefore) = await ChargeBatchAsync(batch, trigger, ct);
             results.AddRange(charged);
             foreach (var invoiceId in triedBefore) results.Add(await ChargeAsync(invoiceId, trigger, actor, ct));
@@ -140,7 +165,8 @@ public sealed class PaymentProcessor(
                 }).ToArray();
                 await writer.InsertPendingAttemptsAsync(connection, attempts, ct);
 
-                var outcomes = new GatewayChargeResult[fresh.Count];
+                // Null: held back by the circuit breaker, never sent.
+                var outcomes = new GatewayChargeResult?[fresh.Count];
                 await Parallel.ForEachAsync(Enumerable.Range(0, fresh.Count),
                     new ParallelOptions { MaxDegreeOfParallelism = billing.CurrentValue.ChargeConcurrency, CancellationToken = ct },
                     async (k, token) => outcomes[k] = await ChargeFreshAsync(fresh[k], attempts[k], methods.GetValueOrDefault(fresh[k].CustomerId), token));
@@ -148,9 +174,17 @@ public sealed class PaymentProcessor(
                 var now = clock.GetUtcNow();
                 var ledger = new List<LedgerEntry>();
                 var changed = new List<(Subscription Subscription, SubscriptionStatus Before)>();
+                var unsent = new List<PaymentAttempt>();
                 for (var k = 0; k < fresh.Count; k++)
                 {
-                    var status = Apply(attempts[k], fresh[k], outcomes[k], now, ledger);
+                    if (outcomes[k] is not { } outcome)
+                    {
+                        unsent.Add(attempts[k]);
+                        fresh[k].WithdrawAttempt();
+                        results.Add(ChargeResult.Deferred(fresh[k].Id, await breaker.PeekAsync(ct)));
+                        continue;
+                    }
+                    var status = Apply(attempts[k], fresh[k], outcome, now, ledger);
                     recorded.Add((attempts[k], fresh[k], status));
                     if (fresh[k].SubscriptionId is { } id && subscriptions.TryGetValue(id, out var subscription))
                     {
@@ -159,8 +193,8 @@ public sealed class PaymentProcessor(
                     }
                 }
                 // Money may have moved: the record is saved even if the caller gave up meanwhile.
-                await writer.RecordChargeOutcomesAsync(connection, attempts, [.. fresh.Where(i => i.Status == InvoiceStatus.Paid)], ledger, changed,
-                    CancellationToken.None);
+                await writer.RecordChargeOutcomesAsync(connection, [.. attempts.Except(unsent)], unsent, [.. fresh.Where(i => i.Status == InvoiceStatus.Paid)],
+                    ledger, changed, CancellationToken.None);
             }
             finally
             {
@@ -179,13 +213,25 @@ public sealed class PaymentProcessor(
         return (results, triedBefore);
     }
 
-    private async Task<GatewayChargeResult> ChargeFreshAsync(Invoice invoice, PaymentAttempt attempt, PaymentMethod? method, CancellationToken ct)
+    /// <summary>The gateway's answer, or null when the circuit breaker held the charge back.</summary>
+    private async Task<GatewayChargeResult?> ChargeFreshAsync(Invoice invoice, PaymentAttempt attempt, PaymentMethod? method, CancellationToken ct)
     {
         if (method is null) return NoPaymentMethod("The customer has no payment method.");
+        using var slot = await throttle.EnterAsync(ct);
+        // Asked only now, with a slot: the charges queued behind a fault that opened the breaker are not sent.
+        var permission = await breaker.AskAsync(ct);
+        return permission.Allowed ? await SendChargeAsync(invoice, attempt, method, permission, ct) : null;
+    }
+
+    /// <summary>Sends one charge under the breaker's permission and tells the breaker how it ended.</summary>
+    private async Task<GatewayChargeResult> SendChargeAsync(Invoice invoice, PaymentAttempt attempt, PaymentMethod method, ChargePermission permission,
+        CancellationToken ct)
+    {
         var request = new GatewayChargeRequest(attempt.IdempotencyKey, attempt.Amount, method.Token, invoice.CustomerId, invoice.Id,
             invoice.Number, $"Invoice {invoice.Number}");
-        using var slot = await throttle.EnterAsync(ct);
-        return await CallGatewayAsync(token => gateway.ChargeAsync(request, token), GatewayChargeResult.Unknown, ct);
+        var outcome = await CallGatewayAsync(token => gateway.ChargeAsync(request, token), GatewayChargeResult.Unknown, ct);
+        await breaker.RecordAsync(permission, outcome, CancellationToken.None);
+        return outcome;
     }
 
     private static GatewayChargeResult NoPaymentMethod(string message) =>
@@ -210,15 +256,11 @@ public sealed class PaymentProcessor(
         {
             method = await db.PaymentMethods.AsNoTracking()
                 .FirstOrDefaultAsync(p => p.CustomerId == invoice.CustomerId && p.IsDefault && p.DetachedAt == null, ct);
-            attempt = new PaymentAttempt(invoice.Id, invoice.CustomerId, method?.Id, invoice.AttemptCount + 1, invoice.AmountDue,
-                gateway.Name, trigger, clock.GetUtcNow());
-            invoice.RecordAttempt();
-            db.PaymentAttempts.Add(attempt);
             if (method is null)
             {
+                attempt = NewAttempt(invoice, null, trigger);
                 return await RecordAsync(attempt, invoice, NoPaymentMethod("The customer has no payment method."), trigger, actor, reconciled: false, ct);
             }
-            await db.SaveChangesAsync(ct);
         }
         else
         {
@@ -230,10 +272,25 @@ public sealed class PaymentProcessor(
             }
         }
 
-        var request = new GatewayChargeRequest(attempt.IdempotencyKey, attempt.Amount, method.Token, invoice.CustomerId, invoice.Id,
-            invoice.Number, $"Invoice {invoice.Number}");
-        var outcome = await CallGatewayAsync(token => gateway.ChargeAsync(request, token), GatewayChargeResult.Unknown, ct);
+        // Asked before a new attempt is written: a charge held back leaves nothing behind.
+        var permission = await breaker.AskAsync(ct);
+        if (!permission.Allowed) return ChargeResult.Deferred(invoiceId, permission);
+        if (attempt is null)
+        {
+            attempt = NewAttempt(invoice, method, trigger);
+            await db.SaveChangesAsync(ct);
+        }
+        var outcome = await SendChargeAsync(invoice, attempt, method, permission, ct);
         return await RecordAsync(attempt, invoice, outcome, trigger, actor, reconciled: false, ct);
+    }
+
+    private PaymentAttempt NewAttempt(Invoice invoice, PaymentMethod? method, PaymentTrigger trigger)
+    {
+        var attempt = new PaymentAttempt(invoice.Id, invoice.CustomerId, method?.Id, invoice.AttemptCount + 1, invoice.AmountDue,
+            gateway.Name, trigger, clock.GetUtcNow());
+        invoice.RecordAttempt();
+        db.PaymentAttempts.Add(attempt);
+        return attempt;
     }
 
     /// <summary>
@@ -305,24 +362,45 @@ public sealed class PaymentProcessor(
         return found?.Outcome == GatewayOutcome.Unknown ? (false, null) : (true, found);
     }
 
-    /// <summary>Calls the gateway within the charge deadline; a deadline reached or a failed call becomes <paramref name="unknown"/>.</summary>
+    /// <summary>
+    /// Calls the gateway within the charge deadline; a deadline reached or a failed call becomes <paramref name="unknown"/>.
+    /// A call that failed fast (a 5xx, a reset connection) is made again, up to <see cref="GatewayOptions.RetryAttempts"/>
+    /// times, while the deadline leaves time. That is safe only because every call made here is idempotent: a charge goes
+    /// under its attempt's own key, which the gateway answers with the first result, and a look-up only reads.
+    /// </summary>
     private async Task<T> CallGatewayAsync<T>(Func<CancellationToken, Task<T>> call, Func<TimeSpan, T> unknown, CancellationToken ct)
     {
+        var settings = options.CurrentValue;
         var started = Stopwatch.GetTimestamp();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(options.CurrentValue.ChargeTimeoutMs);
-        try
+        deadline.CancelAfter(settings.ChargeTimeoutMs);
+        for (var retry = 0; ; retry++)
         {
-            return await call(deadline.Token);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return unknown(Stopwatch.GetElapsedTime(started));
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogWarning(e, "The gateway call failed; its outcome is treated as unknown");
-            return unknown(Stopwatch.GetElapsedTime(started));
+            T result;
+            try
+            {
+                result = await call(deadline.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // The deadline is used up: no time is left to ask again.
+                return unknown(Stopwatch.GetElapsedTime(started));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "The gateway call failed (try {Try} of {Tries}); its outcome is treated as unknown", retry + 1, settings.RetryAttempts + 1);
+                result = unknown(Stopwatch.GetElapsedTime(started));
+            }
+            if (result is not GatewayChargeResult { Outcome: GatewayOutcome.Unknown } || retry == settings.RetryAttempts) return result;
+            try
+            {
+                // Network time, like the deadline: wall-clock, not the billing clock.
+                await Task.Delay(settings.RetryDelayMs << retry, deadline.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return result;
+            }
         }
     }
 

@@ -38,3 +38,17 @@ internal sealed class PaymentAttemptConfiguration : IEntityTypeConfiguration<Pay
         builder.HasIndex("_amount", nameof(PaymentAttempt.Id)).HasDatabaseName("ix_payment_attempts_amount_id");
     }
 }
+
+internal sealed class GatewayCircuitConfiguration : IEntityTypeConfiguration<GatewayCircuit>
+{
+    public void Configure(EntityTypeBuilder<GatewayCircuit> builder)
+    {
+        builder.ToTable("gateway_circuits");
+        builder.HasKey(c => c.Gateway);
+        builder.Property(c => c.Gateway).HasMaxLength(40);
+        builder.Property(c => c.State).AsSnakeCaseString();
+        builder.Property(c => c.LastFault).HasMaxLength(500);
+        // Every node changes the one row: a change made from a stale read is refused and decided again.
+        builder.Property<uint>("xmin").IsRowVersion();
+    }
+}

@@ -1049,6 +1049,56 @@ namespace BillingConsole.Persistence.Migrations
                         });
                 });
 
+            modelBuilder.Entity("BillingConsole.Domain.Payments.GatewayCircuit", b =>
+                {
+                    b.Property<string>("Gateway")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("gateway");
+
+                    b.Property<string>("LastFault")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("last_fault");
+
+                    b.Property<int>("RecentFailures")
+                        .HasColumnType("integer")
+                        .HasColumnName("recent_failures");
+
+                    b.Property<DateTimeOffset?>("RetryAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("retry_at");
+
+                    b.Property<DateTimeOffset>("Since")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("since");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("state");
+
+                    b.Property<DateTimeOffset?>("TrialStartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("trial_started_at");
+
+                    b.Property<DateTimeOffset?>("WindowStartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("window_started_at");
+
+                    b.Property<uint>("xmin")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.HasKey("Gateway")
+                        .HasName("pk_gateway_circuits");
+
+                    b.ToTable("gateway_circuits", (string)null);
+                });
+
             modelBuilder.Entity("BillingConsole.Domain.Payments.PaymentAttempt", b =>
                 {
                     b.Property<Guid>("Id")

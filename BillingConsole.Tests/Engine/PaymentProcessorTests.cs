@@ -122,6 +122,30 @@ public sealed class PaymentProcessorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_charge_the_gateway_never_received_is_sent_again_by_the_reconciliation_under_its_key_and_paid_once()
+    {
+        var (invoiceId, _) = await OpenInvoiceAsync("pm_ok_");
+        _engine.Gateway.FailNextCalls(10, SandboxOutage.ConnectionResets);
+        Assert.Equal(ChargeStatus.Unknown, (await ChargeAsync(invoiceId)).Status);
+        _engine.Gateway.FailNextCalls(0, SandboxOutage.None);
+        var reconciler = _engine.Get<PaymentReconciler>();
+
+        // Within the grace the charge may still be in flight: left alone.
+        Assert.Equal(new ReconciliationSummary(0, 0, 0, 0), await reconciler.RunAsync(Ct));
+        _engine.Clock.Advance(TimeSpan.FromMinutes(5));
+        var passes = await Task.WhenAll(reconciler.RunAsync(Ct), reconciler.RunAsync(Ct));
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"reconciliation after the resets: {passes[0]} and, at once, {passes[1]}");
+        Assert.Equal(1, passes.Sum(p => p.Paid));
+        var (invoice, attempts, _) = await LoadAsync(invoiceId);
+        Assert.Equal(InvoiceStatus.Paid, invoice.Status);
+        var attempt = Assert.Single(attempts);
+        Assert.Equal((PaymentAttemptStatus.Succeeded, PaymentAttempt.KeyFor(invoiceId, 1)), (attempt.Status, attempt.IdempotencyKey));
+        Assert.Equal(1, _engine.Gateway.SuccessfulChargeCount);
+        Assert.Equal(new ReconciliationSummary(0, 0, 0, 0), await reconciler.RunAsync(Ct));
+    }
+
+    [Fact]
     public async Task A_decline_records_the_code_marks_the_subscription_past_due_and_raises_payment_failed()
     {
         var (invoiceId, _) = await OpenInvoiceAsync("pm_insufficient_funds_");

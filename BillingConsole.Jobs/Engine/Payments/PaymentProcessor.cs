@@ -250,7 +250,13 @@ public sealed class PaymentProcessor(
 
         if (attempt is null && trigger == PaymentTrigger.BillingRun && invoice.AttemptCount > 0)
             return new ChargeResult(invoiceId, ChargeStatus.Refused, Message: "The invoice was already tried; retries belong to dunning.");
+        return await SendLockedAsync(invoice, attempt, trigger, actor, ct);
+    }
 
+    /// <summary>Sends <paramref name="attempt"/> again under its own key, or a new attempt when null, and records the outcome.</summary>
+    private async Task<ChargeResult> SendLockedAsync(Invoice invoice, PaymentAttempt? attempt, PaymentTrigger trigger, Actor actor, CancellationToken ct)
+    {
+        var invoiceId = invoice.Id;
         PaymentMethod? method;
         if (attempt is null)
         {
@@ -297,7 +303,16 @@ public sealed class PaymentProcessor(
     /// Asks the gateway about every earlier attempt of the invoice whose outcome is unknown and records the answers, without
     /// charging. Null when none of them succeeded and all were answered: nothing was charged, so a retry is safe.
     /// </summary>
-    public async Task<ChargeResult?> ReconcileAsync(Guid invoiceId, Actor actor, CancellationToken ct)
+    public Task<ChargeResult?> ReconcileAsync(Guid invoiceId, Actor actor, CancellationToken ct) => ReconcileAsync(invoiceId, actor, sendUnseen: false, ct);
+
+    /// <summary>
+    /// As <see cref="ReconcileAsync(Guid, Actor, CancellationToken)"/>, but an attempt the gateway never received is sent now
+    /// under its own key: the charge that was meant, made once, instead of an attempt left unresolved for a retry that nothing
+    /// may ever schedule (a billing-run charge lost to a 5xx, say).
+    /// </summary>
+    public Task<ChargeResult?> SettleUnresolvedAsync(Guid invoiceId, Actor actor, CancellationToken ct) => ReconcileAsync(invoiceId, actor, sendUnseen: true, ct);
+
+    private async Task<ChargeResult?> ReconcileAsync(Guid invoiceId, Actor actor, bool sendUnseen, CancellationToken ct)
     {
         await db.Database.OpenConnectionAsync(ct);
         try
@@ -311,7 +326,9 @@ public sealed class PaymentProcessor(
                 var invoice = await db.Invoices.FirstOrDefaultAsync(i => i.Id == invoiceId, ct);
                 if (invoice is null) return new ChargeResult(invoiceId, ChargeStatus.Refused, Message: "There is no such invoice.");
                 if (invoice.Status == InvoiceStatus.Paid) return new ChargeResult(invoiceId, ChargeStatus.Succeeded, Message: "The invoice is paid.");
-                return (await ReconcileLockedAsync(invoice, PaymentTrigger.Manual, actor, ct)).Settled;
+                var (settled, unseen) = await ReconcileLockedAsync(invoice, PaymentTrigger.Manual, actor, ct);
+                if (settled is not null || unseen is null || !sendUnseen || invoice.Status != InvoiceStatus.Open) return settled;
+                return await SendLockedAsync(invoice, unseen, unseen.Trigger, actor, ct);
             }
             finally
             {

@@ -11,16 +11,18 @@ using Microsoft.Extensions.Options;
 namespace BillingConsole.Engine.Payments;
 
 /// <summary>What one reconciliation pass did, invoice by invoice.</summary>
-/// <param name="Paid">The gateway had charged behind an unknown answer: the invoice is now paid.</param>
-/// <param name="NotCharged">Every unresolved attempt was declined or never reached the gateway: nothing was charged.</param>
+/// <param name="Paid">The gateway had charged behind an unknown answer, or charged the attempt it had never received when it
+/// was sent again: the invoice is now paid.</param>
+/// <param name="NotCharged">Every unresolved attempt was declined, or declined when sent again: nothing was charged.</param>
 /// <param name="StillUnknown">The gateway did not answer the look-up; the next pass asks again.</param>
 /// <param name="LeftToOthers">A charge or another node held the invoice, or had settled it by the time it was looked at.</param>
 public sealed record ReconciliationSummary(int Paid, int NotCharged, int StillUnknown, int LeftToOthers);
 
 /// <summary>
-/// Resolves payment attempts left unknown (a gateway timeout) or pending (a crash between saving and calling) by asking the
-/// gateway with their own keys through <see cref="PaymentProcessor.ReconcileAsync"/>, without charging. The processor's
-/// per-invoice lock makes two nodes running this at once harmless: the second finds the invoice busy or already settled.
+/// Resolves payment attempts left unknown (a gateway timeout, a 5xx) or pending (a crash between saving and calling) by asking
+/// the gateway with their own keys through <see cref="PaymentProcessor.SettleUnresolvedAsync"/>; an attempt the gateway never
+/// received is sent then under its own key, so it is charged once and never left hanging. The processor's per-invoice lock
+/// makes two nodes running this at once harmless: the second finds the invoice busy or already settled.
 /// </summary>
 public sealed class PaymentReconciler(IServiceScopeFactory scopes, TimeProvider clock, IOptionsMonitor<GatewayOptions> options,
     ILogger<PaymentReconciler> logger)
@@ -50,11 +52,11 @@ public sealed class PaymentReconciler(IServiceScopeFactory scopes, TimeProvider 
         foreach (var invoiceId in invoiceIds)
         {
             await using var scope = scopes.CreateAsyncScope();
-            var result = await scope.ServiceProvider.GetRequiredService<PaymentProcessor>().ReconcileAsync(invoiceId, Actor.System, ct);
+            var result = await scope.ServiceProvider.GetRequiredService<PaymentProcessor>().SettleUnresolvedAsync(invoiceId, Actor.System, ct);
             switch (result?.Status)
             {
-                case null: notCharged++; break;
-                case ChargeStatus.Succeeded when result.Reconciled: paid++; break;
+                case null or ChargeStatus.Failed: notCharged++; break;
+                case ChargeStatus.Succeeded when result.Reconciled || result.AttemptId is not null: paid++; break;
                 case ChargeStatus.Unknown: unknown++; break;
                 default: leftToOthers++; break;
             }

@@ -67,6 +67,12 @@ public sealed class OperationsStatus(NpgsqlDataSource dataSource, IConnectionMul
             return new RedisStatus(true, null, info.GetValueOrDefault("used_memory_human"), policy,
                 info.GetValueOrDefault("aof_enabled") == "1", info.GetValueOrDefault("redis_version"));
         }
+        catch (RedisCommandException)
+        {
+            // INFO and CONFIG are admin commands: connected, but the configuration does not allow asking about the server.
+            return new RedisStatus(true, "Connected, but memory, persistence and eviction policy need admin commands: add allowAdmin=true to Redis:Configuration.",
+                null, null, null, null);
+        }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             return new RedisStatus(false, e.Message, null, null, null, null);

@@ -42,6 +42,10 @@ public sealed class KillTrialTests
         ["Billing__ChargeConcurrency"] = "4",
         // Slow enough that the run spans the trials and kills land in invoicing and in charging.
         ["Gateway__Sandbox__LatencyMs"] = "25",
+        // The trial is about kills. On a loaded machine a node just restarted can answer slower than the charge deadline, and
+        // a handful of such timeouts would open the circuit breaker and hold charging for its whole break.
+        ["Gateway__ChargeTimeoutMs"] = "10000",
+        ["Gateway__CircuitBreaker__FailureThreshold"] = "1000",
     };
 
     /// <summary>Due subscriptions (a third with declining cards) and a billing run queued on Hangfire storage in the database.</summary>

@@ -69,8 +69,10 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
         return this;
     }
 
-    private async Task<(string Where, DynamicParameters Parameters)> WhereClauseAsync(NpgsqlDataSource dataSource, CancellationToken ct)
+    /// <summary>The WHERE clause and its parameters; Countable is false when counting would read the whole list (a common search).</summary>
+    private async Task<(string Where, DynamicParameters Parameters, bool Countable)> WhereClauseAsync(NpgsqlDataSource dataSource, CancellationToken ct)
     {
+        var countable = true;
         var conditions = new List<string>(_conditions);
         var parameters = new DynamicParameters(_parameters);
         if (_customerSearch is { } search)
@@ -91,11 +93,15 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
                 conditions.Add($"({also}{search.CustomerIdColumn} = any(@searchCustomers))");
             }
             else
+            {
                 // coalesce hides the text match from the trigram indexes: their statistics guess a few hundred customers
                 // match, and the planner would fetch them all before reading a single row in list order.
                 conditions.Add($"coalesce({also}c.name ilike @search or c.email ilike @search, false)");
+                // Counting would look up the customer of every row in the list: it could only run out of time.
+                countable = false;
+            }
         }
-        return (conditions.Count == 0 ? string.Empty : " where " + string.Join(" and ", conditions), parameters);
+        return (conditions.Count == 0 ? string.Empty : " where " + string.Join(" and ", conditions), parameters, countable);
     }
 
     private string From(IEnumerable<string> withJoins) => string.Join(" ", withJoins.Prepend(table));
@@ -124,8 +130,8 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
 
     public async Task<PageResult<T>> PageAsync<T>(NpgsqlDataSource dataSource, PageRequest request, CancellationToken ct)
     {
-        var (where, parameters) = await WhereClauseAsync(dataSource, ct);
-        var count = CountAsync(dataSource, where, parameters, ct);
+        var (where, parameters, countable) = await WhereClauseAsync(dataSource, ct);
+        var count = countable ? CountAsync(dataSource, where, parameters, ct) : Task.FromResult<int?>(null);
         var page = ReadPageAsync<T>(dataSource, where, parameters, request, ct);
         await Task.WhenAll(count, page);
         var items = page.Result;
@@ -170,7 +176,7 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
     public async IAsyncEnumerable<T> StreamAsync<T>(NpgsqlDataSource dataSource, string? sortBy, bool descending,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        var (where, parameters) = await WhereClauseAsync(dataSource, ct);
+        var (where, parameters, _) = await WhereClauseAsync(dataSource, ct);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var sql = $"select {select} from {From(joins)}{where}{OrderBy(sortBy, descending)}";
         await foreach (var row in connection.QueryUnbufferedAsync<T>(sql, parameters).WithCancellation(ct))

@@ -34,6 +34,9 @@ internal sealed class DunningCaseConfiguration : IEntityTypeConfiguration<Dunnin
         // The dunning queue: open cases by when their next retry is due.
         builder.HasIndex(c => c.NextAttemptAt).HasFilter("status = 'retry_pending'").HasDatabaseName("ix_dunning_cases_queue");
         builder.HasIndex(c => new { c.Status, c.OpenedAt });
+        // The dunning queue's default view, every open case newest first: read in order instead of sorting them all.
+        builder.HasIndex(c => new { c.OpenedAt, c.Id }, "ix_dunning_cases_open_opened_at")
+            .HasFilter("status in ('retry_pending', 'retrying', 'awaiting_payment_method')");
         builder.HasIndex(c => c.CustomerId);
     }
 }

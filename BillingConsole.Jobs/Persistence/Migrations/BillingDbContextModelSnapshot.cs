@@ -605,6 +605,10 @@ namespace BillingConsole.Persistence.Migrations
                     b.HasIndex("Status", "OpenedAt")
                         .HasDatabaseName("ix_dunning_cases_status_opened_at");
 
+                    b.HasIndex(new[] { "OpenedAt", "Id" }, "ix_dunning_cases_open_opened_at")
+                        .HasDatabaseName("ix_dunning_cases_opened_at_id")
+                        .HasFilter("status in ('retry_pending', 'retrying', 'awaiting_payment_method')");
+
                     b.ToTable("dunning_cases", (string)null);
                 });
 

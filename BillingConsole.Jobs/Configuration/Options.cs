@@ -140,9 +140,10 @@ public sealed class ListOptions
     /// <summary>How long a list's count may take before the page is shown without it ("of many").</summary>
     [Range(10, 10_000)] public int CountBudgetMs { get; set; } = 100;
     /// <summary>
-    /// Up to this many customers matching a search are looked up by id first. More means the text is common (a frequent surname,
-    /// a shared domain), and the list is read in its own order keeping the rows whose customer matches, which soon fills a page.
-    /// At a million customers both ways cost about the same at this size: a lookup per matching customer, or one per row read.
+    /// Up to this many customers matching a search are looked up by id first. More (judged from a 1% sample, then from the
+    /// matches themselves) means the text is common (a frequent surname, a shared domain), and the list is read in its own
+    /// order keeping the rows whose customer matches, which soon fills a page. At a million customers both ways cost about the
+    /// same at this size: a lookup per matching customer, or one per row read.
     /// </summary>
     [Range(1, 1_000_000)] public int SearchedCustomersCap { get; set; } = 10_000;
 }

@@ -78,16 +78,7 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
         if (_customerSearch is { } search)
         {
             var also = search.AlsoMatching is null ? string.Empty : $"{search.AlsoMatching} ilike @search or ";
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            // A 1% sample of the customers tells a common text in a few milliseconds; fetching its matches to find out costs
-            // as much as reading the page in list order.
-            var sampled = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                "select count(*) from customers tablesample system (1) repeatable (0) where name ilike @search or email ilike @search",
-                parameters, cancellationToken: ct));
-            var customers = sampled * 100 > options.SearchedCustomersCap ? [] : (await connection.QueryAsync<Guid>(new CommandDefinition(
-                $"select id from customers where name ilike @search or email ilike @search limit {options.SearchedCustomersCap + 1}",
-                parameters, cancellationToken: ct))).ToArray();
-            if (sampled * 100 <= options.SearchedCustomersCap && customers.Length <= options.SearchedCustomersCap)
+            if (await MatchingCustomersAsync(dataSource, parameters, ct) is { } customers)
             {
                 parameters.Add("searchCustomers", customers);
                 conditions.Add($"({also}{search.CustomerIdColumn} = any(@searchCustomers))");
@@ -102,6 +93,22 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
             }
         }
         return (conditions.Count == 0 ? string.Empty : " where " + string.Join(" and ", conditions), parameters, countable);
+    }
+
+    /// <summary>The customers whose name or email matches, or null when the text is common: more than the cap match.</summary>
+    private async Task<Guid[]?> MatchingCustomersAsync(NpgsqlDataSource dataSource, DynamicParameters parameters, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        // A 1% sample of the customers tells a common text in a few milliseconds; fetching its matches to find out costs
+        // as much as reading the page in list order.
+        var sampled = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "select count(*) from customers tablesample system (1) repeatable (0) where name ilike @search or email ilike @search",
+            parameters, cancellationToken: ct));
+        if (sampled * 100 > options.SearchedCustomersCap) return null;
+        var customers = (await connection.QueryAsync<Guid>(new CommandDefinition(
+            $"select id from customers where name ilike @search or email ilike @search limit {options.SearchedCustomersCap + 1}",
+            parameters, cancellationToken: ct))).ToArray();
+        return customers.Length <= options.SearchedCustomersCap ? customers : null;
     }
 
     private string From(IEnumerable<string> withJoins) => string.Join(" ", withJoins.Prepend(table));

@@ -2,6 +2,8 @@ using System.Net;
 using System.Text;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Tests.Infrastructure;
+using FsCheck;
+using FsCheck.Xunit;
 using Microsoft.EntityFrameworkCore;
 
 namespace BillingConsole.Tests.Api;
@@ -60,6 +62,80 @@ public sealed class HostileInputTests(ConsoleAppHost host) : ApiTestBase(host)
         var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
         Assert.True(problem.Errors?.ContainsKey(field), $"errors should name '{field}': {problem.Detail}");
         Assert.Equal(before, await Api.CountRowsAsync());
+    }
+
+    public static TheoryData<string, byte[]> UndecodableText => new()
+    {
+        { "name", """{"name":"x\ud800y","email":"ada@example.com","currency":"USD"}"""u8.ToArray() },
+        { "name", """{"name":"\udc00","email":"ada@example.com","currency":"USD"}"""u8.ToArray() },
+        { "externalRef", [.. """{"name":"Ada","email":"ada@example.com","currency":"USD","externalRef":"a"""u8, 0xC3, 0x28, .. "\"}"u8] },
+        { "address.line1", [.. """{"name":"Ada","email":"ada@example.com","currency":"USD","address":{"line1":"1 """u8, 0xFF, .. " St\",\"city\":\"London\",\"postalCode\":\"N1\",\"country\":\"GB\"}}"u8] },
+    };
+
+    [Theory]
+    [MemberData(nameof(UndecodableText))]
+    public async Task Text_that_is_not_valid_Unicode_is_400_naming_the_field_and_nothing_is_written(string field, byte[] body)
+    {
+        var before = await Api.CountRowsAsync();
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        var response = await Api.SendRawAsync(HttpMethod.Post, "/api/v1/customers", content, Guid.NewGuid());
+
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.DoesNotContain("Exception", text);
+        Assert.DoesNotContain(Api.Key.Key, text);
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+        Assert.True(problem.Errors?.ContainsKey(field), $"errors should name '{field}': {text}");
+        Assert.Equal(before, await Api.CountRowsAsync());
+    }
+
+    [Property(MaxTest = 60, Arbitrary = [typeof(HostileText)])]
+    public async Task Any_text_in_any_field_is_stored_or_refused_with_a_4xx_and_never_half_written(HostileText hostile, PositiveInt pick)
+    {
+        var marker = $"{Guid.NewGuid():N}@example.com";
+        var field = ProfileFields[pick.Get % ProfileFields.Length];
+        string Value(string name, string ordinary) => name == field ? "\u0001" : $"\"{ordinary}\"";
+        var template = $$$"""{"name":{{{Value("name", "Ada")}}},"email":"{{{marker}}}","currency":"USD","externalRef":{{{Value("externalRef", "ref")}}},"address":{"line1":{{{Value("address.line1", "1 Main St")}}},"city":"London","postalCode":"N1","country":"GB"}}""";
+        var at = template.IndexOf("\u0001", StringComparison.Ordinal);
+        var content = new ByteArrayContent(hostile.Between(template[..at], template[(at + "\u0001".Length)..]));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        var audit = (await Api.CountRowsAsync()).AuditEntries;
+
+        using var response = await Api.SendRawAsync(HttpMethod.Post, "/api/v1/customers", content, Guid.NewGuid());
+
+        var status = (int)response.StatusCode;
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(status is 201 or (>= 400 and < 500), $"{status}: {text}");
+        Assert.DoesNotContain("Exception", text);
+        var stored = await Api.WithDbAsync(db => db.Customers.CountAsync(c => c.Email == marker));
+        var audited = (await Api.CountRowsAsync()).AuditEntries - audit;
+        Assert.Equal(status == 201 ? (1, 1) : (0, 0), (stored, audited));
+    }
+
+    private static readonly string[] ProfileFields = ["name", "externalRef", "address.line1"];
+
+    [Fact]
+    public void A_list_filter_with_a_control_character_is_an_error_and_not_applied()
+    {
+        var (filter, errors) = BillingConsole.Components.Shared.ListFilters.Parse<BillingConsole.ReadModels.CustomerListFilter>(
+            new Dictionary<string, Microsoft.Extensions.Primitives.StringValues> { ["search"] = "ada\u0000" });
+
+        Assert.Null(filter.Search);
+        Assert.Equal(["The search contains a NUL character (U+0000)."], errors);
+    }
+
+    [Fact]
+    public void Every_command_and_reason_refuses_control_characters_with_a_message_naming_the_field()
+    {
+        const string hostile = "why\u0000not";
+        var update = new UpdateCustomerValidator().Validate(new UpdateCustomer(hostile, null, null, new AddressInput("1\u0007", null, "London", "N1", "GB"), "r\ud800"));
+        var policy = new SaveDunningPolicyValidator().Validate(new SaveDunningPolicy { Reason = hostile });
+
+        Assert.Equal(["Address.Line1", "ExternalRef", "Name"], update.Errors.Select(e => e.PropertyName).Order());
+        Assert.Contains(policy.Errors, e => e.PropertyName == "Reason" && e.ErrorMessage.Contains("NUL"));
+        var refused = Assert.Throws<BillingConsole.Domain.Common.DomainRuleException>(() => AuditTrail.RequireReason(hostile));
+        Assert.Contains("NUL", refused.Message);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using BillingConsole.Api.Webhooks;
+using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
 using BillingConsole.Domain.Payments;
@@ -10,6 +11,7 @@ using BillingConsole.Engine;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Persistence;
 using BillingConsole.Tests.Infrastructure;
+using FsCheck.Xunit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -56,19 +58,24 @@ public sealed class WebhookTests(ConsoleAppHost host)
         }.ToJsonString();
     }
 
-    private static string Signature(string body, DateTimeOffset at, string secret = ConsoleAppHost.WebhookSecret)
+    private static string Signature(string body, DateTimeOffset at, string secret = ConsoleAppHost.WebhookSecret) =>
+        Signature(Encoding.UTF8.GetBytes(body), at, secret);
+
+    private static string Signature(byte[] body, DateTimeOffset at, string secret = ConsoleAppHost.WebhookSecret)
     {
         var t = at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        return $"t={t},v1={Convert.ToHexStringLower(WebhookSignature.Compute(secret, t, Encoding.UTF8.GetBytes(body)))}";
+        return $"t={t},v1={Convert.ToHexStringLower(WebhookSignature.Compute(secret, t, body))}";
     }
 
-    private async Task<HttpResponseMessage> PostAsync(string body, string signature, string? sentBody = null)
+    private Task<HttpResponseMessage> PostAsync(string body, string signature, string? sentBody = null) =>
+        PostAsync(Encoding.UTF8.GetBytes(sentBody ?? body), signature);
+
+    /// <summary>The body exactly as given, bytes that are not UTF-8 included.</summary>
+    private async Task<HttpResponseMessage> PostAsync(byte[] body, string signature)
     {
         using var client = host.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/hooks/sandbox")
-        {
-            Content = new StringContent(sentBody ?? body, Encoding.UTF8, "application/json"),
-        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/hooks/sandbox") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         request.Headers.TryAddWithoutValidation(WebhookSignature.Header, signature);
         return await client.SendAsync(request, Ct);
     }
@@ -191,6 +198,62 @@ public sealed class WebhookTests(ConsoleAppHost host)
         const string body = """{"id":"evt_broken","type":""";
         using var response = await PostSignedAsync(body);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    public static TheoryData<string, byte[]> UnstorableEvents => new()
+    {
+        { "NUL", "\"description\":\"paid\\u0000in full\""u8.ToArray() },
+        { "surrogate", "\"description\":\"x\\ud800y\""u8.ToArray() },
+        { "surrogate", "\"description\":\"\\udc00\""u8.ToArray() },
+        { "UTF-8", [.. "\"description\":\"caf"u8, 0xC3, 0x28, .. "\""u8] },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnstorableEvents))]
+    public async Task A_signed_success_carrying_text_PostgreSQL_cannot_store_is_refused_recorded_and_changes_nothing(string what, byte[] field)
+    {
+        var (invoiceId, key) = await PendingAttemptAsync();
+        var id = "evt_" + Guid.NewGuid().ToString("N");
+        byte[] body = [.. Encoding.UTF8.GetBytes($$"""{"id":"{{id}}","type":"payment_intent.succeeded","data":{"object":{"id":"pi_1","metadata":{"idempotency_key":"{{key}}"},"""),
+            .. field, .. "}}}"u8];
+        var rejections = await RejectionsAsync();
+
+        using var response = await PostAsync(body, Signature(body, Now));
+
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(text.Contains(what, StringComparison.Ordinal), text);
+        Assert.Equal(rejections + 1, await RejectionsAsync());
+        var reason = await LatestRejectionReasonAsync();
+        Assert.Contains(what, reason);
+        Assert.Null(PlainText.Fault(reason));
+        Assert.Equal((InvoiceStatus.Open, 0, PaymentAttemptStatus.Pending), await StateAsync(invoiceId));
+        await using var db = NewContext();
+        Assert.False(await db.WebhookEvents.AnyAsync(e => e.EventId == id, Ct));
+    }
+
+    [Property(MaxTest = 60, Arbitrary = [typeof(HostileText)])]
+    public async Task Any_text_in_a_signed_event_is_stored_or_refused_and_recorded_never_a_5xx(HostileText hostile)
+    {
+        var id = "evt_" + Guid.NewGuid().ToString("N");
+        var body = hostile.Between($$"""{"id":"{{id}}","type":"customer.updated","data":{"object":{"id":"cus_1","description":""", "}}}");
+        var rejections = await RejectionsAsync();
+
+        using var response = await PostAsync(body, Signature(body, Now));
+
+        var storable = System.Text.Unicode.Utf8.IsValid(body) && PlainText.StorageFault(hostile.Text) is null;
+        await using var db = NewContext();
+        var stored = await db.WebhookEvents.CountAsync(e => e.EventId == id, Ct);
+        Assert.Equal(storable ? (HttpStatusCode.OK, 1, rejections) : (HttpStatusCode.BadRequest, 0, rejections + 1),
+            (response.StatusCode, stored, await RejectionsAsync()));
+        if (!storable) Assert.Null(PlainText.Fault(await LatestRejectionReasonAsync()));
+    }
+
+    private static async Task<string> LatestRejectionReasonAsync()
+    {
+        await using var db = NewContext();
+        return await db.WebhookRejections.Where(r => r.Gateway == "sandbox").OrderByDescending(r => r.Id).Select(r => r.Reason).FirstAsync(Ct);
     }
 
     [Fact]

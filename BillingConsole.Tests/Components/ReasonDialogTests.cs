@@ -55,6 +55,22 @@ public sealed class ReasonDialogTests : IAsyncDisposable
         Assert.False(asked.IsCompleted);
     }
 
+    [Theory]
+    [InlineData("Billed twice\u0000", "NUL character")]
+    [InlineData("Billed\u0007 twice", "control character U+0007")]
+    [InlineData("Billed\u001b[2J twice", "control character U+001B")]
+    public async Task A_reason_with_text_that_cannot_be_kept_says_so_on_the_field_and_runs_nothing(string typed, string said)
+    {
+        var asked = await OpenAsync();
+
+        _provider.Find("textarea").Input(typed);
+        Confirm();
+
+        Assert.Contains(said, _provider.Find(".mud-input-control .mud-input-helper-text").TextContent);
+        Assert.Empty(_ran);
+        Assert.False(asked.IsCompleted);
+    }
+
     [Fact]
     public async Task The_message_names_the_field_and_goes_away_once_something_is_typed()
     {

@@ -11,6 +11,10 @@ namespace BillingConsole.Api;
 /// <summary>RFC 9457 problem responses for the upstream API: one place decides which failure gets which status.</summary>
 public static class ApiProblems
 {
+    /// <summary>The upstream API and the gateway webhooks: read by programs, so every answer there is JSON, never a page.</summary>
+    public static bool IsForPrograms(HttpRequest request) =>
+        request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/hooks");
+
     public static IResult Status(int statusCode, string? detail = null) => Results.Problem(statusCode: statusCode, detail: detail);
 
     /// <summary>429 with Retry-After, the problem saying why and when to come back.</summary>
@@ -42,8 +46,16 @@ public static class ApiProblems
         DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique } =>
             Status(StatusCodes.Status409Conflict, $"This conflicts with an existing record ({unique.ConstraintName}); nothing was changed."),
         BadHttpRequestException bad => Status(bad.StatusCode, bad.Message),
+        // Text no earlier check caught: the caller's, so a 400 rather than a failure of ours.
+        _ when IsUnstorableText(exception) =>
+            Status(StatusCodes.Status400BadRequest, "The request holds text the database cannot store (a NUL character or broken Unicode); nothing was changed."),
         _ => null,
     };
+
+    /// <summary>PostgreSQL refused text as not valid in its encoding: NUL in a text column (22021) or a \u0000 escape in jsonb (22P05).</summary>
+    public static bool IsUnstorableText(Exception exception) =>
+        (exception as PostgresException ?? exception.InnerException as PostgresException)?.SqlState
+            is PostgresErrorCodes.CharacterNotInRepertoire or PostgresErrorCodes.UntranslatableCharacter;
 
     /// <summary>"Address.Line1" → "address.line1": the names the caller used in the JSON body.</summary>
     public static string FieldPath(string propertyPath) =>

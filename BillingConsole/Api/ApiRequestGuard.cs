@@ -11,9 +11,9 @@ namespace BillingConsole.Api;
 
 /// <summary>
 /// Runs in front of every /api request: refuses bodies that are too large, not JSON, malformed, of the wrong shape for
-/// the endpoint, or carrying something that looks like a card number or a control character, each with a problem that
-/// names the field; and
-/// turns the failures the commands report into problems. The endpoint therefore only ever sees a well-formed body.
+/// the endpoint, or carrying something that looks like a card number, a control character or text that is not valid
+/// Unicode, each with a problem that names the field; and turns empty error answers into problems. The endpoint therefore
+/// only ever sees a well-formed body. Exceptions become problems in <see cref="ErrorsAsProblems"/>.
 /// </summary>
 /// <remarks>
 /// The body is checked against the endpoint's own request type here, before minimal-API binding, because the binder
@@ -23,7 +23,6 @@ public sealed class ApiRequestGuard(RequestDelegate next, IOptions<JsonOptions> 
 {
     public const int MaxBodyBytes = 64 * 1024;
     private const string UnsupportedMediaType = "Send the body as JSON with 'Content-Type: application/json'.";
-    private const string ControlCharacterMessage = "Text may not contain control characters (such as NUL); only tabs and line breaks are allowed.";
     private const string CardNumberMessage =
         "This looks like a card number. Card numbers must never be sent here: send the payment gateway's token instead.";
 
@@ -31,22 +30,15 @@ public sealed class ApiRequestGuard(RequestDelegate next, IOptions<JsonOptions> 
     {
         // The console re-executes empty error responses as its HTML "not found" page; API callers get problems instead.
         if (context.Features.Get<IStatusCodePagesFeature>() is { } statusPages) statusPages.Enabled = false;
-        try
+        if (await RefuseBodyAsync(context) is { } refusal)
         {
-            if (await RefuseBodyAsync(context) is { } refusal)
-            {
-                await refusal.ExecuteAsync(context);
-                return;
-            }
-            await next(context);
-            var response = context.Response;
-            if (!response.HasStarted && response.StatusCode >= 400 && response.ContentLength is null or 0 && string.IsNullOrEmpty(response.ContentType))
-                await ApiProblems.Status(response.StatusCode, DetailFor(context)).ExecuteAsync(context);
+            await refusal.ExecuteAsync(context);
+            return;
         }
-        catch (Exception e) when (!context.Response.HasStarted && ApiProblems.For(e) is { } problem)
-        {
-            await problem.ExecuteAsync(context);
-        }
+        await next(context);
+        var response = context.Response;
+        if (!response.HasStarted && response.StatusCode >= 400 && response.ContentLength is null or 0 && string.IsNullOrEmpty(response.ContentType))
+            await ApiProblems.Status(response.StatusCode, DetailFor(context)).ExecuteAsync(context);
     }
 
     private async Task<IResult?> RefuseBodyAsync(HttpContext context)
@@ -71,12 +63,12 @@ public sealed class ApiRequestGuard(RequestDelegate next, IOptions<JsonOptions> 
             using var document = JsonDocument.Parse(body);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return ApiProblems.Status(StatusCodes.Status400BadRequest, "The request body must be a JSON object.");
-            foreach (var (field, value) in Values(document.RootElement, string.Empty))
+            foreach (var (field, value) in JsonText.Values(document.RootElement))
             {
+                if (value is null) return ApiProblems.Invalid(field, JsonText.UndecodableMessage);
                 if (CardNumbers.LooksLikeCardNumber(value))
                     return ApiProblems.Invalid(new Dictionary<string, string[]> { [field] = [CardNumberMessage] }, "The request was refused; nothing was stored.");
-                if (value.Any(IsRefusedControlCharacter))
-                    return ApiProblems.Invalid(field, ControlCharacterMessage);
+                if (PlainText.Fault(value) is not null) return ApiProblems.Invalid(field, PlainText.Explain(value));
             }
         }
         catch (JsonException e)
@@ -125,19 +117,6 @@ public sealed class ApiRequestGuard(RequestDelegate next, IOptions<JsonOptions> 
         MediaTypeHeaderValue.TryParse(contentType, out var media)
         && (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || media.MediaType.Value?.EndsWith("+json", StringComparison.OrdinalIgnoreCase) == true);
-
-    /// <summary>Every string and number in the body, at any depth, with its field path.</summary>
-    private static IEnumerable<(string Field, string Value)> Values(JsonElement element, string path) => element.ValueKind switch
-    {
-        JsonValueKind.Object => element.EnumerateObject().SelectMany(p => Values(p.Value, path.Length == 0 ? p.Name : $"{path}.{p.Name}")),
-        JsonValueKind.Array => element.EnumerateArray().SelectMany((item, i) => Values(item, $"{path}[{i}]")),
-        JsonValueKind.String => [(path, element.GetString()!)],
-        JsonValueKind.Number => [(path, element.GetRawText())],
-        _ => [],
-    };
-
-    /// <summary>Control characters other than tab and line breaks: NUL cannot be stored in PostgreSQL text, and the rest only hide things.</summary>
-    private static bool IsRefusedControlCharacter(char c) => char.IsControl(c) && c is not ('\t' or '\n' or '\r');
 
     /// <summary>"$.address.line1" → "address.line1".</summary>
     private static string FieldOf(string? jsonPath) =>

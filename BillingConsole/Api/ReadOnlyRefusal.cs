@@ -14,7 +14,7 @@ public sealed class ReadOnlyRefusal(RequestDelegate next, ReadOnlyState state, D
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!Applies(context.Request))
+        if (!ApiProblems.IsForPrograms(context.Request))
         {
             await next(context);
             return;
@@ -41,7 +41,4 @@ public sealed class ReadOnlyRefusal(RequestDelegate next, ReadOnlyState state, D
         context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString();
         return ApiProblems.Status(StatusCodes.Status503ServiceUnavailable, status.Explanation).ExecuteAsync(context);
     }
-
-    private static bool Applies(HttpRequest request) =>
-        request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/hooks");
 }

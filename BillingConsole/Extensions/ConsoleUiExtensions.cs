@@ -27,6 +27,7 @@ public static class ConsoleUiExtensions
     public static WebApplication UseConsole(this WebApplication app)
     {
         app.UseSecurityHeaders();
+        app.UseWhen(context => ApiProblems.IsForPrograms(context.Request), programs => programs.UseMiddleware<ErrorsAsProblems>());
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error", createScopeForErrors: true);

@@ -25,6 +25,7 @@ public sealed class AuditTrail(BillingDbContext db, TimeProvider clock)
     {
         if (string.IsNullOrWhiteSpace(reason)) throw new DomainRuleException("Give a reason: it goes in the audit log.");
         if (reason.Length > MaxReasonLength) throw new DomainRuleException($"The reason is at most {MaxReasonLength} characters.");
+        if (PlainText.Fault(reason) is not null) throw new DomainRuleException(PlainText.Explain(reason));
     }
 
     public void Record(Actor actor, string action, string entityType, Guid entityId, string reason, object? before = null, object? after = null) =>

@@ -16,11 +16,11 @@ public sealed class CreateCustomerValidator : AbstractValidator<CreateCustomer>
 {
     public CreateCustomerValidator()
     {
-        RuleFor(c => c.Name).NotEmpty().WithMessage("A name is required.").CustomerName();
-        RuleFor(c => c.Email).NotEmpty().WithMessage("An email address is required.").EmailShape();
-        RuleFor(c => c.Currency).NotEmpty().WithMessage("A currency is required.").KnownCurrency();
+        RuleFor(c => c.Name).NotEmpty().WithMessage("A name is required.").CustomerName().NoControlCharacters();
+        RuleFor(c => c.Email).NotEmpty().WithMessage("An email address is required.").EmailShape().NoControlCharacters();
+        RuleFor(c => c.Currency).NotEmpty().WithMessage("A currency is required.").NoControlCharacters().KnownCurrency();
         RuleFor(c => c.Address).SetValidator(new AddressValidator()!).When(c => c.Address is not null);
-        RuleFor(c => c.ExternalRef).MaximumLength(200);
+        RuleFor(c => c.ExternalRef).MaximumLength(200).NoControlCharacters();
     }
 }
 
@@ -28,11 +28,11 @@ public sealed class UpdateCustomerValidator : AbstractValidator<UpdateCustomer>
 {
     public UpdateCustomerValidator()
     {
-        RuleFor(c => c.Name).NotEmpty().WithMessage("The name cannot be blank.").CustomerName().When(c => c.Name is not null);
-        RuleFor(c => c.Email).NotEmpty().WithMessage("The email address cannot be blank.").EmailShape().When(c => c.Email is not null);
-        RuleFor(c => c.Currency).KnownCurrency().When(c => c.Currency is not null);
+        RuleFor(c => c.Name).NotEmpty().WithMessage("The name cannot be blank.").CustomerName().NoControlCharacters().When(c => c.Name is not null);
+        RuleFor(c => c.Email).NotEmpty().WithMessage("The email address cannot be blank.").EmailShape().NoControlCharacters().When(c => c.Email is not null);
+        RuleFor(c => c.Currency).NoControlCharacters().KnownCurrency().When(c => c.Currency is not null);
         RuleFor(c => c.Address).SetValidator(new AddressValidator()!).When(c => c.Address is not null);
-        RuleFor(c => c.ExternalRef).MaximumLength(200);
+        RuleFor(c => c.ExternalRef).MaximumLength(200).NoControlCharacters();
     }
 }
 
@@ -40,10 +40,10 @@ public sealed class AddressValidator : AbstractValidator<AddressInput>
 {
     public AddressValidator()
     {
-        RuleFor(a => a.Line1).NotEmpty().WithMessage("The first address line is required.").MaximumLength(200);
-        RuleFor(a => a.Line2).MaximumLength(200);
-        RuleFor(a => a.City).NotEmpty().WithMessage("The city is required.").MaximumLength(100);
-        RuleFor(a => a.PostalCode).NotEmpty().WithMessage("The postal code is required.").MaximumLength(20);
+        RuleFor(a => a.Line1).NotEmpty().WithMessage("The first address line is required.").MaximumLength(200).NoControlCharacters();
+        RuleFor(a => a.Line2).MaximumLength(200).NoControlCharacters();
+        RuleFor(a => a.City).NotEmpty().WithMessage("The city is required.").MaximumLength(100).NoControlCharacters();
+        RuleFor(a => a.PostalCode).NotEmpty().WithMessage("The postal code is required.").MaximumLength(20).NoControlCharacters();
         RuleFor(a => a.Country).NotEmpty().WithMessage("The country is required.")
             .Matches("^[A-Za-z]{2}$").WithMessage("The country is a two-letter ISO 3166 code, e.g. GB.");
     }
@@ -55,8 +55,8 @@ public sealed class AttachPaymentMethodValidator : AbstractValidator<AttachPayme
     {
         RuleFor(p => p.Gateway).MaximumLength(40).Matches("^[a-z0-9_-]+$").WithMessage("The gateway is a lower-case name such as 'sandbox'.")
             .When(p => p.Gateway is not null);
-        RuleFor(p => p.Token).NotEmpty().WithMessage("The gateway's token for the card is required.").MaximumLength(200).NoCardNumber();
-        RuleFor(p => p.Brand).NotEmpty().WithMessage("The card brand is required.").MaximumLength(40).NoCardNumber();
+        RuleFor(p => p.Token).NotEmpty().WithMessage("The gateway's token for the card is required.").MaximumLength(200).NoCardNumber().NoControlCharacters();
+        RuleFor(p => p.Brand).NotEmpty().WithMessage("The card brand is required.").MaximumLength(40).NoCardNumber().NoControlCharacters();
         RuleFor(p => p.Last4).NotEmpty().WithMessage("The card's last four digits are required.")
             .Matches("^[0-9]{4}$").WithMessage("last4 is exactly four digits.").NoCardNumber();
         RuleFor(p => p.ExpMonth).NotNull().WithMessage("The expiry month is required.")
@@ -128,6 +128,10 @@ internal static class ValidationRules
     public static IRuleBuilderOptions<T, int?> Quantity<T>(this IRuleBuilder<T, int?> rule) =>
         rule.InclusiveBetween(1, MaxQuantity).WithMessage($"The quantity is between 1 and {MaxQuantity:N0}.");
 
+    /// <summary>The shared rule for text that is kept (<see cref="PlainText"/>): no NUL, broken Unicode or control characters but tab and line breaks.</summary>
+    public static IRuleBuilderOptions<T, string?> NoControlCharacters<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(text => PlainText.Fault(text) is null).WithMessage((_, text) => PlainText.Explain(text));
+
     public static IRuleBuilderOptions<T, string?> NoCardNumber<T>(this IRuleBuilder<T, string?> rule) =>
         rule.Must(text => !CardNumbers.LooksLikeCardNumber(text))
             .WithMessage("This looks like a card number. Send the gateway's token: card numbers must never reach this system.");
@@ -149,7 +153,7 @@ public sealed class SaveDunningPolicyValidator : AbstractValidator<SaveDunningPo
         RuleFor(p => p.FinalAction).NotNull().WithMessage("Choose a final action: cancel the subscription, mark it unpaid or mark the invoice uncollectible.");
         RuleFor(p => p.Ladder).Must(ladder => ladder.All(s => s.Day is not null)).WithMessage("Give every escalation step a day.");
         RuleForEach(p => p.HardDeclineCodes).Must(DeclineCodes.All.Contains).WithMessage("'{PropertyValue}' is not a decline code the gateway sends.");
-        RuleFor(p => p.Reason).NotEmpty().WithMessage("Give a reason: it goes in the audit log.").MaximumLength(1000);
+        RuleFor(p => p.Reason).NotEmpty().WithMessage("Give a reason: it goes in the audit log.").MaximumLength(1000).NoControlCharacters();
         RuleFor(p => p).Custom((policy, context) =>
         {
             if (!policy.IsComplete) return;
@@ -163,9 +167,9 @@ public sealed class SaveBillingSettingsValidator : AbstractValidator<SaveBilling
 {
     public SaveBillingSettingsValidator(IOptions<GatewayOptions> gateway)
     {
-        RuleFor(s => s.RunSchedule).Must(BillingSettingsRules.IsCron)
+        RuleFor(s => s.RunSchedule).Cascade(CascadeMode.Stop).NoControlCharacters().Must(BillingSettingsRules.IsCron)
             .WithMessage("Not a cron expression: five fields, minute hour day-of-month month day-of-week, e.g. '5 0 * * *' for 00:05 daily.");
-        RuleFor(s => s.TimeZone).Must(BillingSettingsRules.IsTimeZone)
+        RuleFor(s => s.TimeZone).Cascade(CascadeMode.Stop).NoControlCharacters().Must(BillingSettingsRules.IsTimeZone)
             .WithMessage("Not a known time zone: use an IANA id such as 'UTC', 'Europe/London' or 'America/New_York'.");
         RuleFor(s => s.InvoicePrefix).NotEmpty().WithMessage("Give an invoice number prefix.")
             .Matches("^[A-Z0-9-]{1,12}$").WithMessage("The prefix is 1–12 capital letters, digits or dashes, e.g. INV-.");
@@ -175,6 +179,6 @@ public sealed class SaveBillingSettingsValidator : AbstractValidator<SaveBilling
         RuleFor(s => s.GatewayMode).Must(_ => gateway.Value.Mode != SandboxGateway.GatewayName)
             .WithMessage($"This installation charges through the sandbox (Gateway:Mode is '{SandboxGateway.GatewayName}'): configure a live gateway adapter before switching to live.")
             .When(s => s.GatewayMode == GatewayModes.Live);
-        RuleFor(s => s.Reason).NotEmpty().WithMessage("Give a reason: it goes in the audit log.").MaximumLength(1000);
+        RuleFor(s => s.Reason).NotEmpty().WithMessage("Give a reason: it goes in the audit log.").MaximumLength(1000).NoControlCharacters();
     }
 }

@@ -62,7 +62,7 @@ public sealed class BulkRetryService(
 
     public async Task<BulkRetryStart> StartAsync(DunningQueueFilter filter, Actor actor, string reason, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(reason)) throw new DomainRuleException("Give a reason: it goes in the audit log.");
+        AuditTrail.RequireReason(reason);
         var selection = await SelectAsync(filter, ct);
         if (selection.Count == 0) throw new DomainRuleException("No case in this selection is waiting for a retry.");
         if (selection.Count > MaxCases) throw new DomainRuleException($"A bulk retry takes at most {MaxCases:N0} cases: narrow the filter.");

@@ -44,7 +44,7 @@ public sealed class DunningPolicyCommands(
     /// <summary>Puts an older version's settings back in force, as a new version.</summary>
     public async Task<DunningPolicyVersionView> RestoreAsync(int version, Actor actor, string reason, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(reason)) throw new DomainRuleException("Give a reason: it goes in the audit log.");
+        AuditTrail.RequireReason(reason);
         var restored = await db.DunningPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.Version == version, ct)
             ?? throw new DomainRuleException($"There is no policy version {version}.");
         return await AddVersionAsync(restored.Settings, "dunning_policy.restored", actor, $"Restored version {version}: {reason}", ct);

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
@@ -59,9 +60,36 @@ public static class WebhookEndpoints
             return ApiProblems.Status(StatusCodes.Status400BadRequest, "The webhook signature could not be verified; nothing was changed.");
         }
 
+        // Refused, not repaired: the gateway's own serializer never writes such text, and an event altered to fit could
+        // settle an invoice on something other than what was signed. The refusal shows on the Operations page.
+        if (UnstorableText(body) is { } unstorable)
+        {
+            await RejectAsync(db, gateway, unstorable, context, clock, ct);
+            return ApiProblems.Status(StatusCodes.Status400BadRequest, $"The webhook body was refused: {unstorable}; nothing was changed.");
+        }
         if (ReceivedEvent.Parse(body) is not { } received)
-            return ApiProblems.Status(StatusCodes.Status400BadRequest, "The webhook body is not a JSON event with an id and a type.");
+        {
+            await RejectAsync(db, gateway, NotAnEventReason, context, clock, ct);
+            return ApiProblems.Status(StatusCodes.Status400BadRequest, "The webhook body is not a JSON event with an id and a type; nothing was changed.");
+        }
 
+        try
+        {
+            return await ApplyAsync(gateway, received, body, db, payments, clock, ct);
+        }
+        catch (Exception e) when (ApiProblems.IsUnstorableText(e))
+        {
+            // A value PostgreSQL will not hold that the check above let through: refused like it, not redelivered for days.
+            db.ChangeTracker.Clear();
+            const string reason = "the database refused text in the event as not storable";
+            await RejectAsync(db, gateway, reason, context, clock, ct);
+            return ApiProblems.Status(StatusCodes.Status400BadRequest, $"The webhook body was refused: {reason}; nothing was changed.");
+        }
+    }
+
+    private static async Task<IResult> ApplyAsync(string gateway, ReceivedEvent received, byte[] body, BillingDbContext db, PaymentProcessor payments,
+        TimeProvider clock, CancellationToken ct)
+    {
         var strategy = db.Database.CreateExecutionStrategy();
         return await strategy.ExecuteAsync(async () =>
         {
@@ -93,6 +121,38 @@ public static class WebhookEndpoints
             return Results.Ok(new { received.Id, Status = applied ? "applied" : "ignored" });
         });
     }
+
+    public const string NotAnEventReason = "not a JSON event with an id and a type";
+
+    /// <summary>
+    /// Why the signed body cannot be stored as it is (webhook_events.payload is jsonb), with where: bytes that are not UTF-8,
+    /// a string that does not decode (an escaped lone surrogate), or NUL; null when it can be, or when it is not JSON at all.
+    /// </summary>
+    public static string? UnstorableText(byte[] body)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(body)) return "the body is not valid UTF-8";
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        using (document)
+        {
+            foreach (var (field, value) in JsonText.Values(document.RootElement))
+            {
+                var fault = value is null ? "is not valid Unicode (a lone surrogate)" : PlainText.StorageFault(value);
+                if (fault is not null) return Truncate($"the text at {(field.Length == 0 ? "the top level" : field)} {fault}");
+            }
+        }
+        return null;
+    }
+
+    /// <summary>webhook_rejections.reason holds 200 characters.</summary>
+    private static string Truncate(string reason) => reason.Length <= 200 ? reason : reason[..199] + "…";
 
     private static IResult TooLarge() =>
         ApiProblems.Status(StatusCodes.Status413PayloadTooLarge, $"The webhook body is larger than {MaxBodyBytes / 1024} KB.");

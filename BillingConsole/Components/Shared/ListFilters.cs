@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text;
 using Microsoft.AspNetCore.WebUtilities;
+using BillingConsole.Domain.Common;
 using Microsoft.Extensions.Primitives;
 
 namespace BillingConsole.Components.Shared;
@@ -21,7 +22,9 @@ public static class ListFilters
             if (!query.TryGetValue(Key(property), out var values) || StringValues.IsNullOrEmpty(values)) continue;
             var text = values.ToString().Trim();
             if (text.Length == 0) continue;
-            if (TryConvert(text, property.PropertyType, out var value)) property.SetValue(filter, value);
+            // Not echoed: the text is what could not be shown or stored.
+            if (PlainText.Fault(text) is { } fault) errors.Add($"The {Key(property)} {fault}.");
+            else if (TryConvert(text, property.PropertyType, out var value)) property.SetValue(filter, value);
             else errors.Add($"'{text}' is not a valid {Key(property)}.");
         }
         return ((T)filter, errors);

@@ -10,8 +10,8 @@ namespace BillingConsole.Engine;
 /// left out), with ids derived from their cause, so posting one event twice collides instead of counting twice.
 /// </summary>
 /// <remarks>
-/// Receivable, cash, bad debt and refunds (contra revenue) are debit-normal; revenue, tax payable and customer credit
-/// are credit-normal. Call each method after the domain change it records, with the amount the domain returned.
+/// Receivable, cash, bad debt and refunds (contra revenue) are debit-normal; revenue, tax payable, customer credit and
+/// refunds payable are credit-normal. Call each method after the domain change it records, with the amount the domain returned.
 /// </remarks>
 public static class LedgerPostings
 {
@@ -45,6 +45,17 @@ public static class LedgerPostings
         if (invoice.Status != InvoiceStatus.Paid) throw new DomainRuleException("Post a payment after the invoice is paid.");
         var payment = Transaction(LedgerTransactionKind.Payment, paymentId, invoice, at).Debit(Cash, amount).Credit(Receivable, amount);
         return invoice.MarkedUncollectibleAt is null ? Posted(payment) : [.. WriteOffReversed(invoice, amount, at), .. Posted(payment)];
+    }
+
+    /// <summary>
+    /// Dr cash, Cr refunds payable: money the gateway took for an invoice already settled (paid by another attempt, or voided).
+    /// It is owed back to the customer, so it touches neither the invoice's receivable nor the customer's credit.
+    /// </summary>
+    public static IReadOnlyList<LedgerTransaction> PaymentToRefund(Invoice invoice, Guid paymentId, Money amount, DateTimeOffset at)
+    {
+        if (invoice.Status is not (InvoiceStatus.Paid or InvoiceStatus.Void))
+            throw new DomainRuleException("Only a payment for a paid or voided invoice is held for refund.");
+        return Posted(Transaction(LedgerTransactionKind.PaymentToRefund, paymentId, invoice, at).Debit(Cash, amount).Credit(RefundsPayable, amount));
     }
 
     /// <summary>Dr receivable, Cr bad debt: the written-off amount is owed again (see <see cref="Payment"/>).</summary>

@@ -14,6 +14,9 @@ public sealed record InvoiceDetail(Guid Id, string? Number, string Status, strin
     public IReadOnlyList<InvoiceLineRow> Lines { get; init; } = [];
     public IReadOnlyList<PaymentAttemptRow> Attempts { get; init; } = [];
     public IReadOnlyList<DunningCaseRow> DunningCases { get; init; } = [];
+
+    /// <summary>Payments the gateway took after the invoice was already paid or voided: owed back to the customer.</summary>
+    public IReadOnlyList<PaymentAttemptRow> PaymentsToRefund => [.. Attempts.Where(a => a.Status == "refund_due")];
 }
 
 public sealed record InvoiceLineRow(Guid Id, string Kind, string Description, int Quantity, decimal UnitAmount, decimal Amount,

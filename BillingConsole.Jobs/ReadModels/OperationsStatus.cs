@@ -22,6 +22,10 @@ public sealed record GatewayStatus(int Attempts24h, int Timeouts24h, int Failed2
 
 public sealed record WebhookRejectionRow(DateTimeOffset ReceivedAt, string Gateway, string Reason, string? RemoteAddress);
 
+/// <summary>A payment the gateway took for an invoice already paid or voided, owed back to the customer.</summary>
+public sealed record PaymentToRefundRow(Guid AttemptId, Guid InvoiceId, string? InvoiceNumber, string CustomerName, int AttemptNumber,
+    decimal Amount, string Currency, string? GatewayReference, DateTimeOffset? CompletedAt);
+
 /// <summary>
 /// The seed's troubleshooting matrix as live readings: PostgreSQL activity and locks, Redis memory and persistence, Hangfire
 /// queues, gateway latency and timeouts, refused webhooks. Each reading is taken on its own so one broken part never hides the others.
@@ -113,5 +117,19 @@ public sealed class OperationsStatus(NpgsqlDataSource dataSource, IConnectionMul
             "select received_at, gateway, reason, remote_address from webhook_rejections order by received_at desc limit 20",
             cancellationToken: ct))).ToList();
         return (gateway, rejections);
+    }
+
+    /// <summary>How many payments are to be refunded, and the latest of them.</summary>
+    public async Task<(int Count, IReadOnlyList<PaymentToRefundRow> Latest)> PaymentsToRefundAsync(CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        using var results = await connection.QueryMultipleAsync(new CommandDefinition("""
+            select count(*)::int from payment_attempts where status = 'refund_due';
+            select a.id as attempt_id, a.invoice_id, i.number as invoice_number, c.name as customer_name, a.attempt_number, a.amount,
+                   a.currency, a.gateway_reference, a.completed_at
+            from payment_attempts a join invoices i on i.id = a.invoice_id join customers c on c.id = a.customer_id
+            where a.status = 'refund_due' order by a.started_at desc, a.id desc limit 20;
+            """, cancellationToken: ct));
+        return (await results.ReadSingleAsync<int>(), (await results.ReadAsync<PaymentToRefundRow>()).ToList());
     }
 }

@@ -9,7 +9,9 @@ using BillingConsole.Domain.Ledger;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Engine.Payments;
 using BillingConsole.Persistence;
+using BillingConsole.ReadModels;
 using BillingConsole.Tests.Infrastructure;
 using FsCheck.Xunit;
 using Microsoft.EntityFrameworkCore;
@@ -25,11 +27,11 @@ public sealed class WebhookTests(ConsoleAppHost host)
     private DateTimeOffset Now => host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
 
     /// <summary>An open invoice with attempt 1 pending at the gateway, as a charge leaves it before its answer.</summary>
-    private async Task<(Guid InvoiceId, string Key)> PendingAttemptAsync()
+    private async Task<(Guid InvoiceId, string Key)> PendingAttemptAsync(string? tokenPrefix = null)
     {
         var data = new BillingTestData(NewContext, Now);
         var (plan, price) = await data.PlanAsync(20m);
-        var customer = await data.CustomerAsync(tokenPrefix: null);
+        var customer = await data.CustomerAsync(tokenPrefix);
         var subscription = await data.SubscriptionAsync(customer, price);
         await using var scope = host.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
@@ -179,6 +181,132 @@ public sealed class WebhookTests(ConsoleAppHost host)
         await using var db = NewContext();
         var stored = await db.WebhookEvents.AsNoTracking().SingleAsync(e => e.Gateway == "sandbox" && e.EventId == lateId, Ct);
         Assert.Null(stored.ProcessedAt);
+    }
+
+    /// <summary>
+    /// What a payment left behind on one invoice: the invoice, its attempts' statuses and its dunning cases' (in order, comma
+    /// separated, so two readings compare by value), its cash and its subscription.
+    /// </summary>
+    private sealed record Settlement(InvoiceStatus Invoice, decimal AmountPaid, decimal Total, string Attempts, decimal CashReceived,
+        int PaymentTransactions, decimal RefundsPayable, bool LedgerBalanced, string Cases, string? Subscription);
+
+    private static async Task<Settlement> SettlementAsync(Guid invoiceId)
+    {
+        await using var db = NewContext();
+        var invoice = await db.Invoices.AsNoTracking().SingleAsync(i => i.Id == invoiceId, Ct);
+        var attempts = await db.PaymentAttempts.AsNoTracking().Where(a => a.InvoiceId == invoiceId).OrderBy(a => a.AttemptNumber).Select(a => a.Status).ToListAsync(Ct);
+        var ledger = await db.LedgerEntries.AsNoTracking().Where(e => e.InvoiceId == invoiceId).ToListAsync(Ct);
+        var cases = await db.DunningCases.AsNoTracking().Where(c => c.InvoiceId == invoiceId).OrderBy(c => c.OpenedAt).Select(c => c.Status).ToListAsync(Ct);
+        var subscription = await db.Subscriptions.AsNoTracking().SingleOrDefaultAsync(x => x.Id == invoice.SubscriptionId, Ct);
+        return new Settlement(invoice.Status, invoice.AmountPaid.Amount, invoice.Total.Amount, string.Join(",", attempts),
+            ledger.Where(e => e.Account == LedgerAccount.Cash).Sum(e => e.Debit - e.Credit),
+            ledger.Where(e => e.Kind == LedgerTransactionKind.Payment).Select(e => e.TransactionId).Distinct().Count(),
+            ledger.Where(e => e.Account == LedgerAccount.RefundsPayable).Sum(e => e.Credit - e.Debit),
+            ledger.GroupBy(e => e.TransactionId).All(t => t.Sum(e => e.Debit) == t.Sum(e => e.Credit)),
+            string.Join(",", cases), subscription?.Status.ToString());
+    }
+
+    private async Task<string?> PostedStatusAsync(string body)
+    {
+        using var response = await PostSignedAsync(body);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))?["status"]?.GetValue<string>();
+    }
+
+    private static async Task<string[]> AuditActionsAsync(Guid invoiceId)
+    {
+        await using var db = NewContext();
+        return await db.AuditLog.AsNoTracking().Where(a => a.EntityId == invoiceId.ToString()).OrderBy(a => a.Id).Select(a => a.Action).ToArrayAsync(Ct);
+    }
+
+    [Theory]
+    [InlineData("payment_intent.payment_failed", "payment_intent.succeeded")]
+    [InlineData("payment_intent.succeeded", "payment_intent.payment_failed")]
+    public async Task Failure_and_success_of_one_payment_in_either_order_pay_the_invoice_once_and_leave_no_case_open(string first, string second)
+    {
+        var (invoiceId, key) = await PendingAttemptAsync();
+        var intent = "pi_" + Guid.NewGuid().ToString("N");
+        Assert.Equal("applied", await PostedStatusAsync(Event(first, key, declineCode: "authentication_required", objectId: intent)));
+        await PostedStatusAsync(Event(second, key, declineCode: "authentication_required", objectId: intent));
+
+        var settled = await SettlementAsync(invoiceId);
+        Assert.Equal((InvoiceStatus.Paid, settled.Total, 1, settled.Total, 0m, true),
+            (settled.Invoice, settled.AmountPaid, settled.PaymentTransactions, settled.CashReceived, settled.RefundsPayable, settled.LedgerBalanced));
+        // A failure first opens a case and makes the subscription past due; the success then recovers both.
+        Assert.Equal(("Succeeded", first == "payment_intent.succeeded" ? "" : "Recovered", "Active"), (settled.Attempts, settled.Cases, settled.Subscription));
+    }
+
+    [Fact]
+    public async Task A_success_after_a_failure_is_applied_and_audited()
+    {
+        var (invoiceId, key) = await PendingAttemptAsync();
+        Assert.Equal("applied", await PostedStatusAsync(Event("payment_intent.payment_failed", key, declineCode: "insufficient_funds")));
+        Assert.Equal("RetryPending", (await SettlementAsync(invoiceId)).Cases);
+
+        Assert.Equal("applied", await PostedStatusAsync(Event("payment_intent.succeeded", key)));
+
+        Assert.Equal("Recovered", (await SettlementAsync(invoiceId)).Cases);
+        Assert.Contains("payment.succeeded_after_failure", await AuditActionsAsync(invoiceId));
+    }
+
+    [Fact]
+    public async Task A_success_for_an_invoice_another_attempt_paid_is_held_for_refund_and_shown_to_support()
+    {
+        var (invoiceId, key) = await PendingAttemptAsync(tokenPrefix: "pm_ok_");
+        Assert.Equal("applied", await PostedStatusAsync(Event("payment_intent.payment_failed", key, declineCode: "insufficient_funds")));
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var retried = await scope.ServiceProvider.GetRequiredService<PaymentProcessor>().ChargeAsync(invoiceId, PaymentTrigger.Manual, Actor.System, Ct);
+            Assert.Equal((ChargeStatus.Succeeded, 2), (retried.Status, retried.AttemptNumber));
+        }
+        var paid = await SettlementAsync(invoiceId);
+
+        var reference = "pi_" + Guid.NewGuid().ToString("N");
+        Assert.Equal("applied", await PostedStatusAsync(Event("payment_intent.succeeded", key, objectId: reference)));
+
+        var settled = await SettlementAsync(invoiceId);
+        Assert.Equal((InvoiceStatus.Paid, paid.Total, "RefundDue,Succeeded", 1, 2 * paid.Total, paid.Total, true, "Recovered"),
+            (settled.Invoice, settled.AmountPaid, settled.Attempts, settled.PaymentTransactions, settled.CashReceived, settled.RefundsPayable,
+                settled.LedgerBalanced, settled.Cases));
+        Assert.Contains("payment.refund_due", await AuditActionsAsync(invoiceId));
+
+        var detail = await host.Services.GetRequiredService<InvoiceDetails>().FindAsync(invoiceId, Ct);
+        var shown = Assert.Single(detail!.PaymentsToRefund);
+        Assert.Equal((1, paid.Total, reference), (shown.AttemptNumber, shown.Amount, shown.GatewayReference));
+        var (count, latest) = await host.Services.GetRequiredService<OperationsStatus>().PaymentsToRefundAsync(Ct);
+        Assert.True(count >= 1);
+        Assert.Contains(latest, row => row.InvoiceId == invoiceId && row.AttemptNumber == 1 && row.Amount == paid.Total);
+
+        // Reported again under another event id, or followed by a late failure: nothing more is recorded.
+        Assert.Equal("ignored", await PostedStatusAsync(Event("payment_intent.succeeded", key, objectId: reference)));
+        Assert.Equal("ignored", await PostedStatusAsync(Event("payment_intent.payment_failed", key, declineCode: "insufficient_funds", objectId: reference)));
+        Assert.Equal(settled, await SettlementAsync(invoiceId));
+    }
+
+    [Fact]
+    public async Task A_success_for_a_voided_invoice_is_held_for_refund_and_a_written_off_one_is_paid_late()
+    {
+        var (voidedId, voidedKey) = await PendingAttemptAsync();
+        var (writtenOffId, writtenOffKey) = await PendingAttemptAsync();
+        foreach (var key in new[] { voidedKey, writtenOffKey })
+            await PostedStatusAsync(Event("payment_intent.payment_failed", key, declineCode: "insufficient_funds"));
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var invoices = scope.ServiceProvider.GetRequiredService<InvoiceCommands>();
+            var admin = new Actor("admin@example.test", "admin");
+            await invoices.VoidAsync(voidedId, admin, "Sold in error.", Ct);
+            await invoices.MarkUncollectibleAsync(writtenOffId, admin, "Customer unreachable.", Ct);
+        }
+
+        Assert.Equal("applied", await PostedStatusAsync(Event("payment_intent.succeeded", voidedKey)));
+        Assert.Equal("applied", await PostedStatusAsync(Event("payment_intent.succeeded", writtenOffKey)));
+
+        var voided = await SettlementAsync(voidedId);
+        Assert.Equal((InvoiceStatus.Void, 0m, "RefundDue", voided.Total, voided.Total, true),
+            (voided.Invoice, voided.AmountPaid, voided.Attempts, voided.CashReceived, voided.RefundsPayable, voided.LedgerBalanced));
+        var writtenOff = await SettlementAsync(writtenOffId);
+        Assert.Equal((InvoiceStatus.Paid, writtenOff.Total, "Succeeded", writtenOff.Total, 0m, true),
+            (writtenOff.Invoice, writtenOff.AmountPaid, writtenOff.Attempts, writtenOff.CashReceived, writtenOff.RefundsPayable, writtenOff.LedgerBalanced));
     }
 
     [Fact]

@@ -13,11 +13,12 @@ public sealed class PaymentAttemptTests : TransitionTableTests<PaymentAttempt, P
     protected override StateMachine<PaymentAttemptStatus, PaymentAttemptEvent> Machine => PaymentAttempt.Lifecycle;
 
     protected override IReadOnlyDictionary<(PaymentAttemptStatus From, PaymentAttemptEvent On), PaymentAttemptStatus> Expected { get; } = Matrix(
-        //          Succeeded  Failed  TimedOut
-        (Pending,   [Succeeded, Failed, Unknown]),
-        (Succeeded, [__,        __,     __]),
-        (Failed,    [__,        __,     __]),
-        (Unknown,   [Succeeded, Failed, __]));
+        //          Succeeded  Failed  TimedOut  SucceededOnSettledInvoice
+        (Pending,   [Succeeded, Failed, Unknown, RefundDue]),
+        (Succeeded, [__,        __,     __,      __]),
+        (Failed,    [Succeeded, __,     __,      RefundDue]),
+        (Unknown,   [Succeeded, Failed, __,      RefundDue]),
+        (RefundDue, [__,        __,     __,      __]));
 
     protected override PaymentAttempt InState(PaymentAttemptStatus state)
     {
@@ -27,6 +28,7 @@ public sealed class PaymentAttemptTests : TransitionTableTests<PaymentAttempt, P
             case Succeeded: attempt.Succeed("ch_1", T0, 120); break;
             case Failed: attempt.Fail(DeclineCodes.InsufficientFunds, "Insufficient funds", "ch_1", T0, 120); break;
             case Unknown: attempt.TimeOut(T0, 30_000); break;
+            case RefundDue: attempt.SucceedOnSettledInvoice("ch_1", T0, 120); break;
         }
         return attempt;
     }
@@ -38,6 +40,7 @@ public sealed class PaymentAttemptTests : TransitionTableTests<PaymentAttempt, P
             case PaymentAttemptEvent.Succeeded: attempt.Succeed("ch_2", T0.AddMinutes(1), 90); break;
             case PaymentAttemptEvent.Failed: attempt.Fail(DeclineCodes.DoNotHonor, "Do not honor", null, T0.AddMinutes(1), 90); break;
             case PaymentAttemptEvent.TimedOut: attempt.TimeOut(T0.AddMinutes(1), 30_000); break;
+            case PaymentAttemptEvent.SucceededOnSettledInvoice: attempt.SucceedOnSettledInvoice("ch_2", T0.AddMinutes(1), 90); break;
             default: throw new ArgumentOutOfRangeException(nameof(on), on, null);
         }
     }
@@ -60,6 +63,15 @@ public sealed class PaymentAttemptTests : TransitionTableTests<PaymentAttempt, P
     {
         var attempt = InState(Unknown);
         Assert.Equal((DeclineCodes.GatewayTimeout, T0), (attempt.DeclineCode, attempt.CompletedAt));
+    }
+
+    [Fact]
+    public void A_success_reported_after_a_failure_keeps_the_decline_as_history_and_takes_the_gateway_reference()
+    {
+        var attempt = InState(Failed);
+        attempt.Succeed("pi_late", T0.AddMinutes(5), 40);
+        Assert.Equal((Succeeded, "pi_late", T0.AddMinutes(5), DeclineCodes.InsufficientFunds),
+            (attempt.Status, attempt.GatewayReference, attempt.CompletedAt, attempt.DeclineCode));
     }
 
     [Theory]

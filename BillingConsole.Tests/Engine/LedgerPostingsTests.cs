@@ -121,6 +121,23 @@ public sealed class LedgerPostingsTests
     }
 
     [Fact]
+    public void Money_taken_for_a_settled_invoice_is_cash_owed_back_not_a_second_payment()
+    {
+        var paid = OpenInvoice(100m);
+        paid.Pay(Later);
+        var voided = OpenInvoice(100m);
+        voided.Void(Later);
+        var attemptId = Guid.NewGuid();
+
+        Assert.Equal([(PaymentToRefund, Cash, 100m, 0m), (PaymentToRefund, RefundsPayable, 0m, 100m)],
+            Shape(LedgerPostings.PaymentToRefund(paid, attemptId, Usd(100), Later)));
+        Assert.Equal([(PaymentToRefund, Cash, 100m, 0m), (PaymentToRefund, RefundsPayable, 0m, 100m)],
+            Shape(LedgerPostings.PaymentToRefund(voided, Guid.NewGuid(), Usd(100), Later)));
+        Assert.NotEqual(LedgerPostings.Payment(paid, attemptId, Usd(100), Later)[0].Id, LedgerPostings.PaymentToRefund(paid, attemptId, Usd(100), Later)[0].Id);
+        Assert.Throws<DomainRuleException>(() => LedgerPostings.PaymentToRefund(OpenInvoice(100m), Guid.NewGuid(), Usd(100), Later));
+    }
+
+    [Fact]
     public void Transaction_ids_derive_from_the_cause()
     {
         var invoice = Issued(20m, 90m);

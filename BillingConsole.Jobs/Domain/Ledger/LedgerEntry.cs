@@ -2,10 +2,13 @@ using BillingConsole.Domain.Common;
 
 namespace BillingConsole.Domain.Ledger;
 
-/// <summary>The chart of accounts. Receivable and cash are assets; revenue, tax payable and customer credit are credit-normal.</summary>
-public enum LedgerAccount { Receivable, Revenue, TaxPayable, Cash, CustomerCredit, BadDebt, Refunds }
+/// <summary>
+/// The chart of accounts. Receivable and cash are assets; revenue, tax payable, customer credit and refunds payable (money
+/// received that is owed back) are credit-normal.
+/// </summary>
+public enum LedgerAccount { Receivable, Revenue, TaxPayable, Cash, CustomerCredit, BadDebt, Refunds, RefundsPayable }
 
-public enum LedgerTransactionKind { InvoiceIssued, Payment, CreditApplied, CreditGranted, Refund, WriteOff, WriteOffReversed, InvoiceVoided }
+public enum LedgerTransactionKind { InvoiceIssued, Payment, CreditApplied, CreditGranted, Refund, WriteOff, WriteOffReversed, InvoiceVoided, PaymentToRefund }
 
 /// <summary>One line of a balanced double-entry transaction. Exactly one of debit or credit is non-zero.</summary>
 public sealed class LedgerEntry

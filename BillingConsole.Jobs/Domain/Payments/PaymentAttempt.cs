@@ -2,9 +2,17 @@ using BillingConsole.Domain.Common;
 
 namespace BillingConsole.Domain.Payments;
 
-public enum PaymentAttemptStatus { Pending, Succeeded, Failed, Unknown }
+/// <remarks>
+/// <see cref="PaymentAttemptStatus.RefundDue"/>: the gateway took the money after the invoice was already settled (paid by
+/// another attempt, or voided), so it is owed back to the customer.
+/// </remarks>
+public enum PaymentAttemptStatus { Pending, Succeeded, Failed, Unknown, RefundDue }
 
-public enum PaymentAttemptEvent { Succeeded, Failed, TimedOut }
+/// <remarks>
+/// <see cref="PaymentAttemptEvent.SucceededOnSettledInvoice"/>: the gateway reports a success for an invoice that no longer
+/// needs the money.
+/// </remarks>
+public enum PaymentAttemptEvent { Succeeded, Failed, TimedOut, SucceededOnSettledInvoice }
 
 /// <summary>What started an attempt; shown to support and used by the retry statistics.</summary>
 public enum PaymentTrigger { BillingRun, DunningRetry, Manual, NewPaymentMethod, BulkRetry }
@@ -19,8 +27,14 @@ public sealed class PaymentAttempt : Entity
         (PaymentAttemptStatus.Pending, PaymentAttemptEvent.Succeeded, PaymentAttemptStatus.Succeeded),
         (PaymentAttemptStatus.Pending, PaymentAttemptEvent.Failed, PaymentAttemptStatus.Failed),
         (PaymentAttemptStatus.Pending, PaymentAttemptEvent.TimedOut, PaymentAttemptStatus.Unknown),
+        (PaymentAttemptStatus.Pending, PaymentAttemptEvent.SucceededOnSettledInvoice, PaymentAttemptStatus.RefundDue),
         (PaymentAttemptStatus.Unknown, PaymentAttemptEvent.Succeeded, PaymentAttemptStatus.Succeeded),
-        (PaymentAttemptStatus.Unknown, PaymentAttemptEvent.Failed, PaymentAttemptStatus.Failed));
+        (PaymentAttemptStatus.Unknown, PaymentAttemptEvent.Failed, PaymentAttemptStatus.Failed),
+        (PaymentAttemptStatus.Unknown, PaymentAttemptEvent.SucceededOnSettledInvoice, PaymentAttemptStatus.RefundDue),
+        // The gateway's word is final: a payment first reported failed may still complete (the customer authenticated it
+        // afterwards), and then the money has moved.
+        (PaymentAttemptStatus.Failed, PaymentAttemptEvent.Succeeded, PaymentAttemptStatus.Succeeded),
+        (PaymentAttemptStatus.Failed, PaymentAttemptEvent.SucceededOnSettledInvoice, PaymentAttemptStatus.RefundDue));
 
     private decimal _amount;
 
@@ -63,9 +77,17 @@ public sealed class PaymentAttempt : Entity
 
     public static string KeyFor(Guid invoiceId, int attemptNumber) => $"inv_{invoiceId:N}_att_{attemptNumber}";
 
-    public void Succeed(string gatewayReference, DateTimeOffset at, int latencyMs)
+    public void Succeed(string gatewayReference, DateTimeOffset at, int latencyMs) =>
+        Receive(PaymentAttemptEvent.Succeeded, gatewayReference, at, latencyMs);
+
+    /// <summary>The gateway took the money although the invoice was already settled: it is to be refunded.</summary>
+    public void SucceedOnSettledInvoice(string gatewayReference, DateTimeOffset at, int latencyMs) =>
+        Receive(PaymentAttemptEvent.SucceededOnSettledInvoice, gatewayReference, at, latencyMs);
+
+    private void Receive(PaymentAttemptEvent on, string gatewayReference, DateTimeOffset at, int latencyMs)
     {
-        Status = Lifecycle.Fire(Status, PaymentAttemptEvent.Succeeded);
+        Status = Lifecycle.Fire(Status, on);
+        // A decline or timeout recorded before stays: it tells support why the payment took a second report to succeed.
         GatewayReference = gatewayReference;
         Complete(at, latencyMs);
     }

@@ -32,6 +32,11 @@ public enum ChargeStatus
     /// to be made again after <see cref="ChargeResult.RetryAt"/>.
     /// </summary>
     Deferred,
+    /// <summary>
+    /// The gateway took the money for an invoice already settled (paid by another attempt, or voided): recorded as received,
+    /// owed back to the customer, the invoice unchanged.
+    /// </summary>
+    RefundDue,
 }
 
 /// <param name="Reconciled">The outcome came from asking the gateway about an earlier attempt; no new charge was made.</param>
@@ -439,9 +444,12 @@ public sealed class PaymentProcessor(
 
     /// <summary>
     /// Records an outcome the gateway reported by itself (a webhook) for the attempt with this idempotency key or gateway
-    /// reference, through the same <see cref="Apply"/> as a charge. Only a pending or unknown attempt of an open invoice
-    /// changes: a repeated or late report (a failure arriving after the success) is <see cref="ChargeStatus.Refused"/> and
-    /// changes nothing, so a paid invoice is never reopened. Null when no attempt matches.
+    /// reference, through the same <see cref="Apply"/> as a charge. The gateway's success is final: it settles an open or
+    /// written-off invoice even after a failure was reported for the same attempt (the customer completed the payment later),
+    /// and on an invoice already paid by another attempt or voided it is recorded as received and held for refund
+    /// (<see cref="ChargeStatus.RefundDue"/>), never dropped. A failure changes only a pending or unknown attempt of an open
+    /// invoice; a repeated report, or a failure after the success, is <see cref="ChargeStatus.Refused"/> and changes nothing,
+    /// so a paid invoice is never reopened. Null when no attempt matches. The rule for every ordering is in docs/gateways.md.
     /// Runs inside the caller's transaction, which holds the invoice's charge lock until it ends, so a charge cannot start
     /// from the state before this outcome is committed; <see cref="ChargeStatus.Busy"/> when a charge holds it now.
     /// </summary>
@@ -459,9 +467,26 @@ public sealed class PaymentProcessor(
         // Re-read under the lock: a charge that finished just before may have settled the attempt.
         await db.Entry(attempt).ReloadAsync(ct);
         var invoice = await db.Invoices.FirstAsync(i => i.Id == attempt.InvoiceId, ct);
-        if (attempt.Status is not (PaymentAttemptStatus.Pending or PaymentAttemptStatus.Unknown) || invoice.Status != InvoiceStatus.Open)
+        var succeeded = outcome.Outcome == GatewayOutcome.Succeeded;
+        var applies = succeeded
+            ? attempt.Status is not (PaymentAttemptStatus.Succeeded or PaymentAttemptStatus.RefundDue)
+            : attempt.Status is PaymentAttemptStatus.Pending or PaymentAttemptStatus.Unknown && invoice.Status == InvoiceStatus.Open;
+        if (!applies)
             return Result(attempt, invoice, ChargeStatus.Refused) with { Message = "The attempt is already settled; the report changes nothing." };
+        if (succeeded) AuditReportedSuccess(attempt, invoice, outcome.GatewayReference);
         return await RecordAsync(attempt, invoice, outcome, attempt.Trigger, Actor.System, reconciled: true, ct);
+    }
+
+    /// <summary>Puts on record the reported successes support must be able to find: one after a failure, one to refund.</summary>
+    private void AuditReportedSuccess(PaymentAttempt attempt, Invoice invoice, string? gatewayReference)
+    {
+        var payment = $"Attempt {attempt.AttemptNumber} ({Currencies.Format(attempt.Amount)}, {gatewayReference ?? attempt.IdempotencyKey})";
+        if (invoice.Status is InvoiceStatus.Paid or InvoiceStatus.Void)
+            audit.Record(Actor.System, "payment.refund_due", "invoice", invoice.Id,
+                $"{payment} was reported succeeded by the gateway after the invoice was {invoice.Status.ToSnakeCase()}: the money is to be refunded.");
+        else if (attempt.Status == PaymentAttemptStatus.Failed)
+            audit.Record(Actor.System, "payment.succeeded_after_failure", "invoice", invoice.Id,
+                $"{payment} was reported succeeded by the gateway after it had been reported failed ({attempt.DeclineCode}).");
     }
 
     private static ChargeResult Result(PaymentAttempt attempt, Invoice invoice, ChargeStatus status, bool reconciled = false) =>
@@ -476,6 +501,11 @@ public sealed class PaymentProcessor(
         var latencyMs = (int)Math.Min(int.MaxValue, outcome.Latency.TotalMilliseconds);
         switch (outcome.Outcome)
         {
+            case GatewayOutcome.Succeeded when invoice.Status is InvoiceStatus.Paid or InvoiceStatus.Void:
+                // Never a second success on the invoice (ux_payment_attempts_one_success): the money is kept apart, owed back.
+                attempt.SucceedOnSettledInvoice(outcome.GatewayReference ?? string.Empty, now, latencyMs);
+                ledger.AddRange(LedgerPostings.PaymentToRefund(invoice, attempt.Id, attempt.Amount, now).SelectMany(transaction => transaction.Balanced()));
+                return ChargeStatus.RefundDue;
             case GatewayOutcome.Succeeded:
                 attempt.Succeed(outcome.GatewayReference ?? string.Empty, now, latencyMs);
                 var paid = invoice.Pay(now);

@@ -110,7 +110,7 @@ public static class WebhookEndpoints
             // The event is rolled back with the lock refused, so the gateway's redelivery applies it later.
             if (result?.Status == ChargeStatus.Busy)
                 return ApiProblems.Status(StatusCodes.Status503ServiceUnavailable, "The invoice is being charged; deliver the event again.");
-            var applied = result?.Status is ChargeStatus.Succeeded or ChargeStatus.Failed;
+            var applied = result?.Status is ChargeStatus.Succeeded or ChargeStatus.Failed or ChargeStatus.RefundDue;
             // processed_at stays null for an event that was stored but ignored (unknown type, no attempt, already settled).
             if (applied)
             {

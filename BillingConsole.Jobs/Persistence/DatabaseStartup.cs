@@ -27,7 +27,7 @@ public sealed class DatabaseStartup(IServiceProvider services, NpgsqlDataSource 
             if (pending.Count > 0)
             {
                 logger.LogInformation("Applying {Count} database migrations: {Migrations}", pending.Count, string.Join(", ", pending));
-                await db.MigrateAsync(calendar.TimeZone, ct);
+                await db.MigrateWithBillingTimeZoneAsync(calendar.TimeZone, ct);
             }
         }
 
@@ -84,7 +84,7 @@ public static class MigrationHistory
     /// Applies the pending migrations on one connection that carries <see cref="BillingTimeZoneSetting"/>, since a data
     /// migration on local dates (such as RepairBillingAnchorDays) must see the zone billing periods are computed in.
     /// </summary>
-    public static async Task MigrateAsync(this BillingDbContext db, TimeZoneInfo billingTimeZone, CancellationToken ct = default)
+    public static async Task MigrateWithBillingTimeZoneAsync(this BillingDbContext db, TimeZoneInfo billingTimeZone, CancellationToken ct = default)
     {
         await db.Database.OpenConnectionAsync(ct);
         try

@@ -32,18 +32,58 @@ public sealed class BillingCalendar
     /// <summary>"16 Jan 2027": the local date as invoices and line descriptions print it.</summary>
     public string FormatDate(DateTimeOffset instant) => LocalDate(instant).ToString("d MMM yyyy", DateCulture);
 
-    public DateTimeOffset NextPeriodEnd(DateTimeOffset periodStart, BillingInterval interval, int anchorDay)
+    /// <summary>The end of the period that starts at <paramref name="periodStart"/>: one interval later, on the anchor day.</summary>
+    public DateTimeOffset NextPeriodEnd(DateTimeOffset periodStart, BillingInterval interval, int anchorDay) =>
+        OnAnchorDay(periodStart, interval, anchorDay, intervals: 1);
+
+    /// <summary>
+    /// The start of the whole period that ends at <paramref name="periodEnd"/>, an anchor date: one interval earlier,
+    /// on the anchor day, at the same local time.
+    /// </summary>
+    public DateTimeOffset PreviousPeriodStart(DateTimeOffset periodEnd, BillingInterval interval, int anchorDay) =>
+        OnAnchorDay(periodEnd, interval, anchorDay, intervals: -1);
+
+    /// <summary>
+    /// The first anchor date after the local date of <paramref name="after"/>, at its local time: later the same month when
+    /// the anchor day is still to come, else <see cref="NextPeriodEnd"/>. Never more than one interval away; exactly one
+    /// when <paramref name="after"/> is itself an anchor date.
+    /// </summary>
+    public DateTimeOffset NextAnchorDate(DateTimeOffset after, BillingInterval interval, int anchorDay)
     {
-        if (anchorDay is < 1 or > 31) throw new ArgumentOutOfRangeException(nameof(anchorDay), anchorDay, "An anchor day is between 1 and 31.");
-        var local = ToLocal(periodStart);
-        var (year, month) = interval switch
+        EnsureAnchorDay(anchorDay);
+        var local = ToLocal(after);
+        var day = Math.Min(anchorDay, DateTime.DaysInMonth(local.Year, local.Month));
+        return day > local.Day
+            ? ToUtc(new DateTime(local.Year, local.Month, day).Add(local.TimeOfDay))
+            : NextPeriodEnd(after, interval, anchorDay);
+    }
+
+    /// <summary>Whether the local date of <paramref name="instant"/> is the anchor day of its month (clamped in short months).</summary>
+    public bool IsAnchorDate(DateTimeOffset instant, int anchorDay)
+    {
+        EnsureAnchorDay(anchorDay);
+        var local = ToLocal(instant);
+        return local.Day == Math.Min(anchorDay, DateTime.DaysInMonth(local.Year, local.Month));
+    }
+
+    private DateTimeOffset OnAnchorDay(DateTimeOffset from, BillingInterval interval, int anchorDay, int intervals)
+    {
+        EnsureAnchorDay(anchorDay);
+        var local = ToLocal(from);
+        var firstOfMonth = new DateTime(local.Year, local.Month, 1);
+        var target = interval switch
         {
-            BillingInterval.Month => local.Month == 12 ? (local.Year + 1, 1) : (local.Year, local.Month + 1),
-            BillingInterval.Year => (local.Year + 1, local.Month),
+            BillingInterval.Month => firstOfMonth.AddMonths(intervals),
+            BillingInterval.Year => firstOfMonth.AddYears(intervals),
             _ => throw new ArgumentOutOfRangeException(nameof(interval), interval, "Unknown billing interval."),
         };
-        var day = Math.Min(anchorDay, DateTime.DaysInMonth(year, month));
-        return ToUtc(new DateTime(year, month, day).Add(local.TimeOfDay));
+        var day = Math.Min(anchorDay, DateTime.DaysInMonth(target.Year, target.Month));
+        return ToUtc(target.AddDays(day - 1).Add(local.TimeOfDay));
+    }
+
+    private static void EnsureAnchorDay(int anchorDay)
+    {
+        if (anchorDay is < 1 or > 31) throw new ArgumentOutOfRangeException(nameof(anchorDay), anchorDay, "An anchor day is between 1 and 31.");
     }
 
     /// <summary>When a trial of <paramref name="trialDays"/> local days ends; null for no trial, as Subscription expects.</summary>

@@ -72,8 +72,11 @@ public sealed record GeneratedInvoice(
 /// </summary>
 /// <remarks>
 /// <para>Subscriptions are billed in advance. When the current period has ended by the target date the subscription renews:
-/// the invoice covers [period end, next period end) at the price in force then, so a scheduled downgrade is billed
+/// the invoice covers [period end, next anchor date) at the price in force then, so a scheduled downgrade is billed
 /// at its new price. Lines carried from a next-invoice plan change are added to it.</para>
+/// <para>A period end that is not on the anchor day (a row written by something other than this engine) renews to the next
+/// anchor date as a stub, prorated against the whole period that ends there (docs/proration.md, "Stub periods"), so no
+/// renewal is ever longer than one interval nor billed as one when it is shorter.</para>
 /// <para>A trial's period ends with the trial, so a trial ending produces the first paid invoice.</para>
 /// <para>Cancel-at-period-end produces no renewal: the subscription cancels. Lines still carried are invoiced on their own,
 /// so money owed for a plan change is not lost.</para>
@@ -125,7 +128,8 @@ public sealed class InvoiceGenerator(BillingCalendar calendar)
         decimal taxRate)
     {
         if (subscription.Status != SubscriptionStatus.Active) throw new DomainRuleException("Only an active subscription's period is invoiced when it starts.");
-        return CycleInvoice(subscription, subscription.Price, subscription.Quantity, subscription.CurrentPeriodStart, subscription.CurrentPeriodEnd,
+        return CycleInvoice(subscription,
+            RecurringLine(subscription.Price, subscription.Quantity, subscription.CurrentPeriodStart, subscription.CurrentPeriodEnd),
             pendingLines, creditBalance, taxRate);
     }
 
@@ -143,18 +147,38 @@ public sealed class InvoiceGenerator(BillingCalendar calendar)
         var (price, quantity) = subscription.PendingChange is { } pending
             ? (pending.Price, pending.Quantity)
             : (subscription.Price, subscription.Quantity);
+        // The stored period end is not trusted to be an anchor date: the renewal runs to the next one, and a stub shorter
+        // than the whole period ending there is billed in proportion to its length.
         var start = subscription.CurrentPeriodEnd;
-        var end = calendar.NextPeriodEnd(start, price.Interval, subscription.BillingAnchorDay);
-        return CycleInvoice(subscription, price, quantity, start, end, pendingLines, creditBalance, taxRate);
+        var anchorDay = subscription.BillingAnchorDay;
+        var end = calendar.NextAnchorDate(start, price.Interval, anchorDay);
+        var line = calendar.IsAnchorDate(start, anchorDay)
+            ? RecurringLine(price, quantity, start, end)
+            : StubLine(price, quantity, calendar.PreviousPeriodStart(end, price.Interval, anchorDay), start, end);
+        return CycleInvoice(subscription, line, pendingLines, creditBalance, taxRate);
     }
 
-    private GeneratedInvoice CycleInvoice(BillableSubscription subscription, BillablePrice price, int quantity, DateTimeOffset start,
-        DateTimeOffset end, IReadOnlyList<InvoiceLineDraft> pendingLines, Money creditBalance, decimal taxRate)
-    {
-        var recurring = new InvoiceLineDraft(InvoiceLineKind.Recurring, $"{price.PlanName} ({calendar.FormatDate(start)} – {calendar.FormatDate(end)})",
+    private static GeneratedInvoice CycleInvoice(BillableSubscription subscription, InvoiceLineDraft periodLine,
+        IReadOnlyList<InvoiceLineDraft> pendingLines, Money creditBalance, decimal taxRate) =>
+        GeneratedInvoice.Create(subscription.CustomerId, subscription.SubscriptionId, InvoiceKind.SubscriptionCycle,
+            subscription.Currency, periodLine.PeriodStart, periodLine.PeriodEnd, [periodLine, .. pendingLines], creditBalance, taxRate);
+
+    private InvoiceLineDraft RecurringLine(BillablePrice price, int quantity, DateTimeOffset start, DateTimeOffset end) =>
+        new(InvoiceLineKind.Recurring, $"{price.PlanName} ({calendar.FormatDate(start)} – {calendar.FormatDate(end)})",
             quantity, price.UnitAmount, (price.UnitAmount * quantity).Rounded(), start, end, price.PriceId);
-        return GeneratedInvoice.Create(subscription.CustomerId, subscription.SubscriptionId, InvoiceKind.SubscriptionCycle,
-            subscription.Currency, start, end, [recurring, .. pendingLines], creditBalance, taxRate);
+
+    /// <summary>
+    /// The part [<paramref name="start"/>, <paramref name="end"/>) of the whole period that begins at
+    /// <paramref name="wholePeriodStart"/>, priced by <see cref="Proration.Remaining"/> like the rest of a period after a plan change.
+    /// </summary>
+    private InvoiceLineDraft StubLine(BillablePrice price, int quantity, DateTimeOffset wholePeriodStart, DateTimeOffset start, DateTimeOffset end)
+    {
+        var amount = Proration.Remaining(price.UnitAmount * quantity, wholePeriodStart, end, start);
+        var days = calendar.LocalDate(end).DayNumber - calendar.LocalDate(start).DayNumber;
+        var wholeDays = calendar.LocalDate(end).DayNumber - calendar.LocalDate(wholePeriodStart).DayNumber;
+        return new InvoiceLineDraft(InvoiceLineKind.ProrationCharge,
+            $"{price.PlanName} ({calendar.FormatDate(start)} – {calendar.FormatDate(end)}), prorated, {days} of {wholeDays} days",
+            quantity, price.UnitAmount, amount, start, end, price.PriceId);
     }
 
     private static GeneratedInvoice PlanChangeInvoice(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> lines,

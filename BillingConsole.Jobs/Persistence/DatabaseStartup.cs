@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using BillingConsole.Configuration;
+using BillingConsole.Engine;
 using BillingConsole.Persistence.DemoData;
 using BillingConsole.ReadModels;
 using Microsoft.EntityFrameworkCore;
@@ -12,7 +13,8 @@ using Npgsql;
 namespace BillingConsole.Persistence;
 
 /// <summary>Brings the database to the current schema at start-up and, when asked, fills an empty one with demo data.</summary>
-public sealed class DatabaseStartup(IServiceProvider services, NpgsqlDataSource dataSource, TimeProvider clock, ILogger<DatabaseStartup> logger)
+public sealed class DatabaseStartup(IServiceProvider services, NpgsqlDataSource dataSource, BillingCalendar calendar, TimeProvider clock,
+    ILogger<DatabaseStartup> logger)
 {
     public async Task PrepareAsync(DemoSeedRequest? seed, CancellationToken ct)
     {
@@ -25,7 +27,7 @@ public sealed class DatabaseStartup(IServiceProvider services, NpgsqlDataSource 
             if (pending.Count > 0)
             {
                 logger.LogInformation("Applying {Count} database migrations: {Migrations}", pending.Count, string.Join(", ", pending));
-                await db.Database.MigrateAsync(ct);
+                await db.MigrateWithBillingTimeZoneAsync(calendar.TimeZone, ct);
             }
         }
 
@@ -74,4 +76,25 @@ public static class MigrationHistory
     /// </summary>
     public static Task<bool> EnsureMigrationHistoryAsync(this BillingDbContext db, CancellationToken ct = default) =>
         db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(ct);
+
+    /// <summary>The PostgreSQL setting through which data migrations read the billing time zone; they take UTC without it.</summary>
+    public const string BillingTimeZoneSetting = "billing.time_zone";
+
+    /// <summary>
+    /// Applies the pending migrations on one connection that carries <see cref="BillingTimeZoneSetting"/>, since a data
+    /// migration on local dates (such as RepairBillingAnchorDays) must see the zone billing periods are computed in.
+    /// </summary>
+    public static async Task MigrateWithBillingTimeZoneAsync(this BillingDbContext db, TimeZoneInfo billingTimeZone, CancellationToken ct = default)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await db.Database.ExecuteSqlAsync($"select set_config({BillingTimeZoneSetting}, {billingTimeZone.Id}, false)", ct);
+            await db.Database.MigrateAsync(ct);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
 }

@@ -45,7 +45,8 @@ public sealed class BillingTestData(Func<BillingDbContext> newContext, DateTimeO
     {
         var periodEnd = Now - (endedAgo ?? TimeSpan.FromDays(1));
         var start = periodEnd.AddMonths(-1);
-        var subscription = new Subscription(customer.Id, price.Id, quantity, start, periodEnd, trial ? periodEnd : null, start.Day);
+        // Anchored on the day the period ends (UTC, the tests' billing time zone), so its renewal is a whole period.
+        var subscription = new Subscription(customer.Id, price.Id, quantity, start, periodEnd, trial ? periodEnd : null, periodEnd.Day);
         adjust?.Invoke(subscription);
         await using var db = newContext();
         db.Subscriptions.Add(subscription);
@@ -66,7 +67,7 @@ public sealed class BillingTestData(Func<BillingDbContext> newContext, DateTimeO
             customer.AttachPaymentMethod("sandbox", tokenPrefixes[i % tokenPrefixes.Length] + Guid.NewGuid().ToString("N"), "visa", "4242", 12, 2030, Now.AddYears(-1));
             customers.Add(customer);
             var periodEnd = Now - TimeSpan.FromHours(1 + i % 48);
-            subscriptions.Add(new Subscription(customer.Id, price.Id, 1 + i % 3, periodEnd.AddMonths(-1), periodEnd, null, periodEnd.AddMonths(-1).Day));
+            subscriptions.Add(new Subscription(customer.Id, price.Id, 1 + i % 3, periodEnd.AddMonths(-1), periodEnd, null, periodEnd.Day));
         }
         await using var db = newContext();
         db.Customers.AddRange(customers);

@@ -1,7 +1,11 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Dapper;
+using BillingConsole.Domain.Catalog;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Payments;
+using BillingConsole.Engine;
+using BillingConsole.Engine.Commands;
 using BillingConsole.Persistence.DemoData;
 using BillingConsole.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -128,6 +132,56 @@ public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassF
             select count(*) from invoice_lines l join invoices i on i.id = l.invoice_id
             where (i.kind = 'subscription_cycle') <> (l.kind = 'recurring') or l.currency <> i.currency
             """));
+    }
+
+    [Fact]
+    public async Task Every_subscription_ends_its_period_on_its_anchor_day()
+    {
+        // Demo periods are in UTC; an anchor day past the month's end falls on its last day.
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from subscriptions
+            where extract(day from current_period_end at time zone 'UTC')
+                  <> least(billing_anchor_day, extract(day from date_trunc('month', current_period_end at time zone 'UTC') + interval '1 month - 1 day'))
+            """));
+        Assert.True(await Scalar<long>(Db, "select count(*) from subscriptions where trial_end is not null and billing_anchor_day <> extract(day from created_at at time zone 'UTC')") > 0,
+            "Some trials end on another day of the month than they started, so the anchor follows the trial.");
+    }
+
+    [Fact]
+    public async Task Every_billable_subscriptions_next_invoice_is_one_interval_long_or_a_prorated_stub()
+    {
+        await using var engine = EngineServices.Create(demo.Database);
+        var calendar = engine.Get<BillingCalendar>();
+        await using var connection = await Db.OpenConnectionAsync(Ct);
+        var subscriptions = (await connection.QueryAsync<(Guid Id, int AnchorDay)>("""
+            select id, billing_anchor_day from subscriptions where status in ('trialing', 'active', 'past_due') and not cancel_at_period_end
+            """)).ToList();
+        var intervals = (await connection.QueryAsync<(Guid Id, string Interval)>("select id, interval from prices"))
+            .ToDictionary(p => p.Id, p => p.Interval == "year" ? BillingInterval.Year : BillingInterval.Month);
+        Assert.True(subscriptions.Count > 100, $"Only {subscriptions.Count} billable subscriptions.");
+
+        foreach (var (id, anchorDay) in subscriptions)
+        {
+            // What the subscription page's preview shows.
+            var upcoming = await engine.InScopeAsync<SubscriptionCommands, InvoiceView?>(commands => commands.UpcomingInvoiceAsync(id, Ct));
+            Assert.NotNull(upcoming);
+            var line = upcoming.Lines[0];
+            var interval = intervals[line.PriceId!.Value];
+            var (start, end) = (upcoming.PeriodStart, upcoming.PeriodEnd);
+            Assert.Equal((id, start, end), (id, line.PeriodStart, line.PeriodEnd));
+            if (calendar.IsAnchorDate(start, anchorDay))
+            {
+                Assert.Equal((id, "recurring", calendar.NextPeriodEnd(start, interval, anchorDay), line.UnitAmount * line.Quantity),
+                    (id, line.Kind, end, line.Amount));
+            }
+            else
+            {
+                var wholeStart = calendar.PreviousPeriodStart(end, interval, anchorDay);
+                var prorated = Math.Round(line.UnitAmount * line.Quantity * (long)(end - start).TotalSeconds / (long)(end - wholeStart).TotalSeconds,
+                    2, MidpointRounding.AwayFromZero);
+                Assert.Equal((id, "proration_charge", prorated), (id, line.Kind, line.Amount));
+            }
+        }
     }
 
     [Fact]

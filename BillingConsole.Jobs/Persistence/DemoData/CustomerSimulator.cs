@@ -137,10 +137,11 @@ internal sealed partial class CustomerSimulator(DemoWorld world, ChunkOutput out
         var subscription = new SubscriptionRow(_rng.NewId(signup), _customer.Id, signup, price, quantity);
         var interval = price.Interval;
         var trial = !returning && price.TrialDays > 0;
-        DateTime anchor;
+        // Paid periods start when the trial ends, or on the day of sign-up, and keep that day of month.
+        var anchor = trial ? signup.Date.AddDays(price.TrialDays) : signup.Date;
+        subscription.BillingAnchorDay = world.Calendar.AnchorDayOf(Utc(anchor));
         if (trial)
         {
-            anchor = signup.Date.AddDays(price.TrialDays);
             subscription.TrialEnd = anchor;
             subscription.CurrentPeriodStart = signup;
             subscription.CurrentPeriodEnd = anchor;
@@ -158,14 +159,14 @@ internal sealed partial class CustomerSimulator(DemoWorld world, ChunkOutput out
         }
         else
         {
-            anchor = signup.Date;
             subscription.Mark(signup, SubscriptionStatus.Active);
         }
 
+        var end = anchor;
         for (var period = 0; ; period++)
         {
-            var start = period == 0 ? anchor : PeriodEnd(interval, anchor, period - 1);
-            var end = PeriodEnd(interval, anchor, period);
+            var start = end;
+            end = world.Calendar.NextPeriodEnd(Utc(start), interval, subscription.BillingAnchorDay).UtcDateTime;
             var current = end > world.Now;
             subscription.CurrentPeriodStart = start;
             subscription.CurrentPeriodEnd = end;
@@ -220,8 +221,7 @@ internal sealed partial class CustomerSimulator(DemoWorld world, ChunkOutput out
         }
     }
 
-    private static DateTime PeriodEnd(BillingInterval interval, DateTime anchor, int period) =>
-        interval == BillingInterval.Year ? anchor.AddYears(period + 1) : anchor.AddMonths(period + 1);
+    private static DateTimeOffset Utc(DateTime at) => new(DateTime.SpecifyKind(at, DateTimeKind.Utc));
 
     private static DateTime Earlier(DateTime a, DateTime b) => a < b ? a : b;
 

@@ -11,9 +11,6 @@ internal sealed record DemoPrice(int Index, Guid Id, DemoPlan Plan, string Curre
 
     /// <summary>Monthly recurring revenue of one unit, as <see cref="Price.MonthlyAmount"/> counts it.</summary>
     public decimal MonthlyAmount => Interval == BillingInterval.Year ? Amount * (1m / 12m) : Amount;
-
-    public DateTime PeriodEnd(DateTime anchor, int period) =>
-        Interval == BillingInterval.Year ? anchor.AddYears(period + 1) : anchor.AddMonths(period + 1);
 }
 
 /// <summary>The plans and prices of the demo business. Ids are fixed, so every demo database has the same catalog.</summary>

@@ -35,8 +35,8 @@ internal sealed record SubscriptionRow(Guid Id, Guid CustomerId, DateTime Create
     public DemoPrice Price { get; set; } = FirstPrice;
     public Guid PriceId => Price.Id;
     public int Quantity { get; set; } = FirstQuantity;
-    /// <summary>Periods keep the sign-up day of month (billing time zone UTC in the demo).</summary>
-    public int BillingAnchorDay => CreatedAt.Day;
+    /// <summary>The day of month periods keep: the day the first paid period started (billing time zone UTC in the demo).</summary>
+    public int BillingAnchorDay { get; set; }
     public SubscriptionStatus Status { get; private set; }
     public DateTime CurrentPeriodStart { get; set; }
     public DateTime CurrentPeriodEnd { get; set; }

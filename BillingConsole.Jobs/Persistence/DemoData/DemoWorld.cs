@@ -1,5 +1,6 @@
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Dunning;
+using BillingConsole.Engine;
 
 namespace BillingConsole.Persistence.DemoData;
 
@@ -35,6 +36,8 @@ internal sealed class DemoWorld
     public int ChunkSize { get; }
     public int ChunkCount { get; }
     public DemoCatalog Catalog { get; } = new();
+    /// <summary>The engine's own calendar, so demo periods follow the rules the billing run renews them by.</summary>
+    public BillingCalendar Calendar { get; } = new(TimeZoneInfo.Utc);
     public DunningPolicySettings Policy { get; } = DunningPolicySettings.Default;
 
     public int DayOf(DateTime at) => (int)((at - Start).Ticks / TimeSpan.TicksPerDay);

@@ -140,8 +140,9 @@ public sealed class BillingChunkProcessor(
     }
 
     /// <summary>
-    /// Charges the chunk's open invoices from this run (of customers charged automatically) that have not been tried yet (or whose only try never reached the
-    /// gateway), so a rerun after a crash charges what is left and retries nothing: retries belong to dunning.
+    /// Charges the chunk's open invoices from this run that have not been tried yet (or whose only try never reached the
+    /// gateway), so a rerun after a crash charges what is left and retries nothing: retries belong to dunning. Invoices of
+    /// customers sent their invoices (send_invoice) are never charged.
     /// While the gateway's circuit breaker holds charges back the chunk stays uncharged and says until when, so that it runs
     /// again then; the rerun also sends again, under their own keys, the charges whose faults opened the breaker.
     /// </summary>

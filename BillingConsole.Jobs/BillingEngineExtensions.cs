@@ -99,6 +99,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<GatewayCircuitBreaker>();
         services.AddScoped<PaymentProcessor>();
         services.AddSingleton<PaymentReconciler>();
+        services.AddSingleton<AutoCollector>();
         services.AddSingleton(new RetryScheduler());
         services.AddSingleton<RecoveryHistory>();
         services.AddScoped<DunningService>();

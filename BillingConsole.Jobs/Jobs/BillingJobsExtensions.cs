@@ -50,6 +50,7 @@ public static class BillingJobsExtensions
         builder.Services.AddScoped<BillingChunkJob>();
         builder.Services.AddScoped<DunningRetryJob>();
         builder.Services.AddScoped<PaymentReconciliationJob>();
+        builder.Services.AddScoped<AutoCollectionJob>();
         builder.Services.AddScoped<BulkRetryJob>();
         return builder;
     }

@@ -20,6 +20,7 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
     public const string BillingCycle = "billing-cycle";
     public const string DunningRetry = "dunning-retry";
     public const string PaymentReconciliation = "payment-reconciliation";
+    public const string AutoCollection = "auto-collection";
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(10);
 
     private bool _registered;
@@ -61,6 +62,7 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
         ScheduleBillingCycle(recurringJobs, billing.CurrentValue);
         recurringJobs.AddOrUpdate<DunningRetryJob>(DunningRetry, DunningRetryJob.Queue, job => job.RunAsync(CancellationToken.None), "* * * * *");
         recurringJobs.AddOrUpdate<PaymentReconciliationJob>(PaymentReconciliation, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
+        recurringJobs.AddOrUpdate<AutoCollectionJob>(AutoCollection, BillingChunkJob.Queue, job => job.RunAsync(CancellationToken.None), "*/5 * * * *");
     }
 
     /// <summary>Sets the billing run's cron and time zone in Hangfire's storage, shared by every node; used again when an admin changes them.</summary>

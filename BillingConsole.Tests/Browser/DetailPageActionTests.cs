@@ -64,6 +64,29 @@ public sealed class DetailPageActionTests(ConsoleAppHost host, BrowserFixture br
     }
 
     [Fact]
+    public async Task Support_has_a_customer_sent_invoices_from_the_customer_page_and_the_invoice_page_says_how_it_is_collected()
+    {
+        var failed = await FailedInvoices.CreateAsync(host.Services);
+        await using var context = await browser.NewContextAsync(host.BaseAddress);
+        var page = await context.NewPageAsync();
+        await ConsolePages.SignInAsDevelopmentUserAsync(page, "support", "Dana Support", $"/customers/{failed.CustomerId}");
+        await Expect(page.GetByTestId("collection-method")).ToContainTextAsync("charged automatically");
+
+        await page.GetByTestId("collection-method-select").Locator(".mud-select").First.ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = "Send invoice" }).ClickAsync();
+        await page.GetByTestId("days-until-due").Locator("input").FillAsync("21");
+        await page.GetByTestId("change-collection-method").ClickAsync();
+        await page.Locator(".mud-dialog textarea").FillAsync("Customer pays by bank transfer");
+        await page.Locator(".mud-dialog").GetByTestId("reason-confirm").ClickAsync();
+
+        await Expect(page.Locator(".mud-snackbar")).ToContainTextAsync("Invoices are now sent to the customer, due 21 days");
+        await Expect(page.GetByTestId("collection-method")).ToContainTextAsync("due 21 days after they are issued");
+        await BrowserFixture.ScreenshotAsync(page, "customer-collection-method");
+        await page.GotoAsync($"/invoices/{failed.InvoiceId}");
+        await Expect(page.GetByTestId("invoice-collection")).ToContainTextAsync("Charged once without success so far");
+    }
+
+    [Fact]
     public async Task Finance_sees_the_pages_without_any_action_buttons()
     {
         var failed = await FailedInvoices.CreateAsync(host.Services);
@@ -85,5 +108,6 @@ public sealed class DetailPageActionTests(ConsoleAppHost host, BrowserFixture br
         await page.GotoAsync($"/customers/{failed.CustomerId}");
         await Expect(page.GetByTestId("customer-name")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("add-note")).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("change-collection-method")).ToHaveCountAsync(0);
     }
 }

@@ -46,6 +46,15 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
             return true;
         }, _ => (ActionStatus.Done, "Note added."));
 
+    /// <param name="method">charge_automatically, or send_invoice with <paramref name="daysUntilDue"/>.</param>
+    public Task<ActionOutcome<CustomerView>> ChangeCollectionMethodAsync(ClaimsPrincipal user, Guid customerId, string method, int? daysUntilDue,
+        string reason) =>
+        RunAsync<CustomerCommands, CustomerView>(user, ConsolePolicies.Support,
+            (commands, actor) => commands.UpdateAsync(customerId, new UpdateCustomer(null, null, null, null, null, method, daysUntilDue), actor, reason, default),
+            view => (ActionStatus.Done, view.DaysUntilDue is { } days
+                ? $"Invoices are now sent to the customer, due {days} days after they are issued, and never charged automatically."
+                : "Invoices are now charged automatically to the customer's default payment method."));
+
     public Task<ActionOutcome<bool>> ResetDunningCaseAsync(ClaimsPrincipal user, Guid caseId, string reason) =>
         RunAsync<DunningCommands, bool>(user, ConsolePolicies.Support, (commands, actor) => commands.ResetStuckCaseAsync(caseId, actor, reason, default),
             reset => reset

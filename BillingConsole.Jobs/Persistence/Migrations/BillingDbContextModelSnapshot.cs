@@ -315,6 +315,12 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("CollectionMethod")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("collection_method");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -325,6 +331,10 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("character(3)")
                         .HasColumnName("currency")
                         .IsFixedLength();
+
+                    b.Property<int?>("DaysUntilDue")
+                        .HasColumnType("integer")
+                        .HasColumnName("days_until_due");
 
                     b.Property<bool>("DunningPaused")
                         .HasColumnType("boolean")
@@ -777,6 +787,10 @@ namespace BillingConsole.Persistence.Migrations
 
                     b.HasIndex("DueAt", "Id")
                         .HasDatabaseName("ix_invoices_due_at_id");
+
+                    b.HasIndex("IssuedAt", "Id")
+                        .HasDatabaseName("ix_invoices_awaiting_collection")
+                        .HasFilter("status = 'open' and attempt_count = 0");
 
                     b.HasIndex("Status", "DueAt")
                         .HasDatabaseName("ix_invoices_status_due_at");

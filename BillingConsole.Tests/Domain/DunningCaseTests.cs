@@ -1,11 +1,13 @@
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Payments;
+using BillingConsole.Tests.Infrastructure;
 using static BillingConsole.Domain.Dunning.DunningStatus;
 using static BillingConsole.Tests.Domain.Build;
 
 namespace BillingConsole.Tests.Domain;
 
+[PureTests]
 public sealed class DunningCaseTests : TransitionTableTests<DunningCase, DunningStatus, DunningEvent>
 {
     private static readonly DunningStatus? __ = null;

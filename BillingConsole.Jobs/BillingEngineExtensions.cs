@@ -105,6 +105,7 @@ public static class BillingEngineExtensions
         services.AddScoped<DunningService>();
         services.AddScoped<IPaymentEvents>(provider => provider.GetRequiredService<DunningService>());
         services.AddSingleton<DunningRetryRunner>();
+        services.AddScoped<DunningLadder>();
         services.AddScoped<DunningCommands>();
         services.AddScoped<InvoiceCommands>();
         services.AddScoped<DunningPolicyCommands>();

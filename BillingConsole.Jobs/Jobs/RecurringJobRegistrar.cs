@@ -19,6 +19,7 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
     public const string DashboardRefresh = "dashboard-refresh";
     public const string BillingCycle = "billing-cycle";
     public const string DunningRetry = "dunning-retry";
+    public const string DunningLadder = "dunning-ladder";
     public const string PaymentReconciliation = "payment-reconciliation";
     public const string AutoCollection = "auto-collection";
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(10);
@@ -61,6 +62,7 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
         recurringJobs.AddOrUpdate<DashboardRefreshJob>(DashboardRefresh, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
         ScheduleBillingCycle(recurringJobs, billing.CurrentValue);
         recurringJobs.AddOrUpdate<DunningRetryJob>(DunningRetry, DunningRetryJob.Queue, job => job.RunAsync(CancellationToken.None), "* * * * *");
+        recurringJobs.AddOrUpdate<DunningLadderJob>(DunningLadder, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
         recurringJobs.AddOrUpdate<PaymentReconciliationJob>(PaymentReconciliation, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
         recurringJobs.AddOrUpdate<AutoCollectionJob>(AutoCollection, BillingChunkJob.Queue, job => job.RunAsync(CancellationToken.None), "*/5 * * * *");
     }

@@ -655,6 +655,49 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("dunning_policies", (string)null);
                 });
 
+            modelBuilder.Entity("BillingConsole.Domain.Dunning.DunningStepTaken", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("action");
+
+                    b.Property<Guid>("CaseId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("case_id");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("integer")
+                        .HasColumnName("day");
+
+                    b.Property<int>("PolicyVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("policy_version");
+
+                    b.Property<DateTimeOffset>("TakenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("taken_at");
+
+                    b.Property<string>("Template")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("template");
+
+                    b.HasKey("Id")
+                        .HasName("pk_dunning_case_steps");
+
+                    b.HasIndex("CaseId", "Day")
+                        .IsUnique()
+                        .HasDatabaseName("ix_dunning_case_steps_case_id_day");
+
+                    b.ToTable("dunning_case_steps", (string)null);
+                });
+
             modelBuilder.Entity("BillingConsole.Domain.Invoicing.Invoice", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1799,6 +1842,16 @@ namespace BillingConsole.Persistence.Migrations
                         .HasConstraintName("fk_dunning_cases_subscriptions_subscription_id");
                 });
 
+            modelBuilder.Entity("BillingConsole.Domain.Dunning.DunningStepTaken", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.Dunning.DunningCase", null)
+                        .WithMany("Steps")
+                        .HasForeignKey("CaseId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_dunning_case_steps_dunning_cases_case_id");
+                });
+
             modelBuilder.Entity("BillingConsole.Domain.Invoicing.Invoice", b =>
                 {
                     b.HasOne("BillingConsole.Domain.Billing.BillingRun", null)
@@ -1946,6 +1999,11 @@ namespace BillingConsole.Persistence.Migrations
             modelBuilder.Entity("BillingConsole.Domain.Customers.Customer", b =>
                 {
                     b.Navigation("PaymentMethods");
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Dunning.DunningCase", b =>
+                {
+                    b.Navigation("Steps");
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Invoicing.Invoice", b =>

@@ -67,9 +67,9 @@ public sealed class ChangeFeed(IConnectionMultiplexer redis, IOptions<RedisOptio
         {
             if (redis.IsConnected) await redis.GetSubscriber().UnsubscribeAsync(_channel);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
-            // Going away anyway.
+            // Going away anyway: a multiplexer the host has already disposed takes the subscription with it.
         }
     }
 

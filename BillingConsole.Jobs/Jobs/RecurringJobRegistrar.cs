@@ -59,14 +59,14 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
     private void Register()
     {
         recurringJobs.AddOrUpdate<DashboardRefreshJob>(DashboardRefresh, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
-        ScheduleBillingCycle(recurringJobs, billing.CurrentValue);
+        ScheduleBillingCycle(recurringJobs, billing.CurrentValue.RunSchedule, billing.CurrentValue.TimeZone);
         recurringJobs.AddOrUpdate<DunningRetryJob>(DunningRetry, DunningRetryJob.Queue, job => job.RunAsync(CancellationToken.None), "* * * * *");
         recurringJobs.AddOrUpdate<PaymentReconciliationJob>(PaymentReconciliation, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
         recurringJobs.AddOrUpdate<AutoCollectionJob>(AutoCollection, BillingChunkJob.Queue, job => job.RunAsync(CancellationToken.None), "*/5 * * * *");
     }
 
     /// <summary>Sets the billing run's cron and time zone in Hangfire's storage, shared by every node; used again when an admin changes them.</summary>
-    public static void ScheduleBillingCycle(IRecurringJobManager recurringJobs, BillingOptions billing) =>
+    public static void ScheduleBillingCycle(IRecurringJobManager recurringJobs, string cron, string timeZone) =>
         recurringJobs.AddOrUpdate<BillingCycleJob>(BillingCycle, BillingChunkJob.Queue, job => job.RunAsync(CancellationToken.None),
-            billing.RunSchedule, new RecurringJobOptions { TimeZone = BillingEngineExtensions.TryFindTimeZone(billing.TimeZone) ?? TimeZoneInfo.Utc });
+            cron, new RecurringJobOptions { TimeZone = BillingEngineExtensions.TryFindTimeZone(timeZone) ?? TimeZoneInfo.Utc });
 }

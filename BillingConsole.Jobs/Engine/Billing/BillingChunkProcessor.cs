@@ -7,7 +7,6 @@ using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Engine.Changes;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Payments;
-using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;

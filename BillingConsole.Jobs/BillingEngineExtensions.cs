@@ -96,7 +96,13 @@ public static class BillingEngineExtensions
         services.AddScoped<SubscriptionCommands>();
         services.AddCommandValidators();
         services.AddPaymentGateway(builder.Configuration);
+        // The adapter of Gateway:Mode as the processor calls it: within the charge deadline, with bounded retries.
+        services.AddSingleton<DeadlineGateway>();
         services.AddSingleton<GatewayCircuitBreaker>();
+        services.AddScoped<InvoiceChargeLock>();
+        services.AddSingleton<ChargeSender>();
+        services.AddScoped<PaymentEventsNotifier>();
+        services.AddScoped<BatchCharger>();
         services.AddScoped<PaymentProcessor>();
         services.AddSingleton<PaymentReconciler>();
         services.AddSingleton<AutoCollector>();
@@ -118,6 +124,7 @@ public static class BillingEngineExtensions
         services.AddHostedService<BillingSettingsRefresher>();
         services.AddScoped<BillingSettingsCommands>();
         services.AddSingleton<BillingChunkWriter>();
+        services.AddSingleton<PaymentAttemptWriter>();
         services.AddSingleton<ChargeThrottle>();
         services.AddScoped<BillingRunService>();
         services.AddScoped<BillingChunkProcessor>();

@@ -11,7 +11,9 @@ public sealed class BillingOptions
     [Required] public string TimeZone { get; set; } = "UTC";
     /// <summary>Cron expression for the billing run, in <see cref="TimeZone"/>. Default: daily at 00:05.</summary>
     [Required] public string RunSchedule { get; set; } = "5 0 * * *";
+    /// <summary>Subscriptions per chunk of a billing run: each chunk is one background job and one transaction.</summary>
     [Range(100, 5000)] public int ChunkSize { get; set; } = 1000;
+    /// <summary>Gateway calls in flight at once on one node, whichever chunks and batches they come from.</summary>
     [Range(1, 256)] public int ChargeConcurrency { get; set; } = 32;
     /// <summary>
     /// A running run whose chunks have shown no progress for this long is taken as abandoned (its node died before or while

@@ -1,11 +1,12 @@
 using BillingConsole.Engine.Billing;
+using BillingConsole.Engine;
 using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BillingConsole.Jobs;
 
 /// <summary>One chunk of a billing run: invoices its due subscriptions, then charges the new invoices. Reentrant.</summary>
-public sealed class BillingChunkJob(BillingChunkProcessor processor, IServiceScopeFactory scopes, IBackgroundJobClient jobs)
+public sealed class BillingChunkJob(BillingChunkProcessor processor, IServiceScopeFactory scopes, IBackgroundWork background)
 {
     public const string Queue = "billing";
 
@@ -27,6 +28,6 @@ public sealed class BillingChunkJob(BillingChunkProcessor processor, IServiceSco
         }
         // The gateway's circuit breaker paused charging: the chunk charges what it holds once the breaker lets a trial through.
         if (outcome.DeferredUntil is { } at)
-            jobs.Schedule<BillingChunkJob>(Queue, job => job.RunAsync(runId, chunkNumber, CancellationToken.None), at);
+            background.ScheduleBillingChunk(runId, chunkNumber, at);
     }
 }

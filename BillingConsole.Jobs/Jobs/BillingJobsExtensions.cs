@@ -1,4 +1,5 @@
 using BillingConsole.Configuration;
+using BillingConsole.Engine;
 using BillingConsole.Persistence.Availability;
 using Hangfire;
 using Hangfire.PostgreSql;
@@ -45,6 +46,7 @@ public static class BillingJobsExtensions
             builder.Services.AddHostedService<RecurringJobRegistrar>();
         }
 
+        builder.Services.AddSingleton<IBackgroundWork, HangfireBackgroundWork>();
         builder.Services.AddScoped<DashboardRefreshJob>();
         builder.Services.AddScoped<BillingCycleJob>();
         builder.Services.AddScoped<BillingChunkJob>();

@@ -60,7 +60,7 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
     private void Register()
     {
         recurringJobs.AddOrUpdate<DashboardRefreshJob>(DashboardRefresh, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
-        ScheduleBillingCycle(recurringJobs, billing.CurrentValue);
+        ScheduleBillingCycle(recurringJobs, billing.CurrentValue.RunSchedule, billing.CurrentValue.TimeZone);
         recurringJobs.AddOrUpdate<DunningRetryJob>(DunningRetry, DunningRetryJob.Queue, job => job.RunAsync(CancellationToken.None), "* * * * *");
         recurringJobs.AddOrUpdate<DunningLadderJob>(DunningLadder, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
         recurringJobs.AddOrUpdate<PaymentReconciliationJob>(PaymentReconciliation, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
@@ -68,7 +68,7 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
     }
 
     /// <summary>Sets the billing run's cron and time zone in Hangfire's storage, shared by every node; used again when an admin changes them.</summary>
-    public static void ScheduleBillingCycle(IRecurringJobManager recurringJobs, BillingOptions billing) =>
+    public static void ScheduleBillingCycle(IRecurringJobManager recurringJobs, string cron, string timeZone) =>
         recurringJobs.AddOrUpdate<BillingCycleJob>(BillingCycle, BillingChunkJob.Queue, job => job.RunAsync(CancellationToken.None),
-            billing.RunSchedule, new RecurringJobOptions { TimeZone = BillingEngineExtensions.TryFindTimeZone(billing.TimeZone) ?? TimeZoneInfo.Utc });
+            cron, new RecurringJobOptions { TimeZone = BillingEngineExtensions.TryFindTimeZone(timeZone) ?? TimeZoneInfo.Utc });
 }

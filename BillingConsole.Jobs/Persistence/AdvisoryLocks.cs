@@ -14,13 +14,7 @@ public static class AdvisoryLocks
     /// <summary>The key that serialises charges of one invoice. Hashed with a purpose prefix so other lock kinds never collide with it.</summary>
     public static long InvoiceCharge(Guid invoiceId) => KeyFor($"invoice-charge:{invoiceId:N}");
 
-    public static async Task<bool> TryLockAsync(NpgsqlConnection connection, long key, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand("select pg_try_advisory_lock($1)", connection) { Parameters = { new() { Value = key } } };
-        return (bool)(await command.ExecuteScalarAsync(ct))!;
-    }
-
-    /// <summary>Like <see cref="TryLockAsync"/>, but released by the current transaction's end instead of an explicit unlock.</summary>
+    /// <summary>Like <see cref="TryLockManyAsync"/> for one key, but released by the current transaction's end instead of an explicit unlock.</summary>
     public static async Task<bool> TryLockForTransactionAsync(NpgsqlConnection connection, long key, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("select pg_try_advisory_xact_lock($1)", connection) { Parameters = { new() { Value = key } } };

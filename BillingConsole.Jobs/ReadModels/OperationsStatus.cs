@@ -1,5 +1,5 @@
 using BillingConsole.Domain.Payments;
-using BillingConsole.Gateways;
+using BillingConsole.Engine.Payments;
 using Dapper;
 using Hangfire;
 using Npgsql;

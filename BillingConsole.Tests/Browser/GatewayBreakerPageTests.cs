@@ -1,4 +1,5 @@
 using BillingConsole.Domain.Payments;
+using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
 using BillingConsole.Tests.Infrastructure;
 using Dapper;

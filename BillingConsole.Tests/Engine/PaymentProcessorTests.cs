@@ -22,7 +22,7 @@ public sealed class PaymentProcessorTests : IAsyncLifetime
     private EngineServices _engine = null!;
     private BillingTestData _data = null!;
     private readonly RecordingPaymentEvents _events = new();
-    private readonly ListLogger<PaymentProcessor> _log = new();
+    private readonly ListLogger<ChargeSender> _log = new();
 
     public async ValueTask InitializeAsync()
     {
@@ -30,7 +30,7 @@ public sealed class PaymentProcessorTests : IAsyncLifetime
         _engine = EngineServices.Create(_database, services: services =>
         {
             services.AddSingleton<IPaymentEvents>(_events);
-            services.AddSingleton<ILogger<PaymentProcessor>>(_log);
+            services.AddSingleton<ILogger<ChargeSender>>(_log);
         });
         _data = new BillingTestData(_database, _engine.Clock.GetUtcNow());
     }

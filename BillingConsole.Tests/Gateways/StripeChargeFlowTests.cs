@@ -18,7 +18,7 @@ namespace BillingConsole.Tests.Gateways;
 public sealed class StripeChargeFlowTests : IAsyncLifetime
 {
     private readonly StripeStandIn _stripe = new();
-    private readonly ListLogger<PaymentProcessor> _log = new();
+    private readonly ListLogger<ChargeSender> _log = new();
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private MigratedDatabase _database = null!;
     private EngineServices _engine = null!;
@@ -34,7 +34,7 @@ public sealed class StripeChargeFlowTests : IAsyncLifetime
             ["Gateway:ChargeTimeoutMs"] = "4000",
             ["Gateway:Stripe:ApiBase"] = _stripe.Url,
             ["Gateway:Stripe:ApiKey"] = StripeStandIn.ApiKey,
-        }, services: services => services.AddSingleton<ILogger<PaymentProcessor>>(_log));
+        }, services: services => services.AddSingleton<ILogger<ChargeSender>>(_log));
         _data = new BillingTestData(_database, _engine.Clock.GetUtcNow());
     }
 

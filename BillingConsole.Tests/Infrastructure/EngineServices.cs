@@ -1,3 +1,4 @@
+using BillingConsole.Engine.Payments;
 using BillingConsole.Engine;
 using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Commands;
@@ -72,6 +73,8 @@ public sealed class EngineServices : IAsyncDisposable
             builder.Services.AddScoped<BulkRetryJob>();
             builder.Services.AddSingleton<RecordingJobClient>();
             builder.Services.AddSingleton<IBackgroundJobClient>(provider => provider.GetRequiredService<RecordingJobClient>());
+            builder.Services.AddSingleton<IRecurringJobManager>(provider => provider.GetRequiredService<RecordingJobClient>());
+            builder.Services.AddSingleton<IBackgroundWork, HangfireBackgroundWork>();
         }
         if (sharedGateway is not null) builder.Services.AddSingleton<IPaymentGateway>(sharedGateway);
         services?.Invoke(builder.Services);
@@ -137,8 +140,11 @@ public sealed class EngineServices : IAsyncDisposable
     }
 }
 
-/// <summary>Stands in for Hangfire's client: keeps the chunk and bulk retry jobs that would have been enqueued.</summary>
-public sealed class RecordingJobClient : IBackgroundJobClient
+/// <summary>
+/// Stands in for Hangfire's client: keeps the chunk and bulk retry jobs that would have been enqueued. No test without
+/// Hangfire changes the recurring jobs.
+/// </summary>
+public sealed class RecordingJobClient : IBackgroundJobClient, IRecurringJobManager
 {
     private readonly List<(Guid RunId, int Chunk)> _chunks = [];
     private readonly List<Guid> _bulkRetries = [];
@@ -160,6 +166,13 @@ public sealed class RecordingJobClient : IBackgroundJobClient
     }
 
     public bool ChangeState(string jobId, IState state, string expectedState) => true;
+
+    public void AddOrUpdate(string recurringJobId, Job job, string cronExpression, RecurringJobOptions options) =>
+        throw new InvalidOperationException($"Unexpected recurring job {recurringJobId}.");
+
+    public void Trigger(string recurringJobId) => throw new InvalidOperationException($"Unexpected recurring job {recurringJobId}.");
+
+    public void RemoveIfExists(string recurringJobId) => throw new InvalidOperationException($"Unexpected recurring job {recurringJobId}.");
 
     public IReadOnlyList<(Guid RunId, int Chunk)> TakeChunks()
     {

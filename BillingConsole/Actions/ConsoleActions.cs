@@ -4,7 +4,6 @@ using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Extensions;
-using BillingConsole.Gateways;
 using FluentValidation;
 using Microsoft.AspNetCore.Authorization;
 

@@ -7,7 +7,6 @@ using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Engine.Changes;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Payments;
-using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -203,30 +202,5 @@ public sealed class BillingChunkProcessor(
     {
         var plans = await db.Plans.AsNoTracking().Include(p => p.Prices).ToListAsync(ct);
         return plans.SelectMany(plan => plan.Prices.Select(price => BillablePrice.From(plan, price))).ToDictionary(p => p.PriceId);
-    }
-}
-
-/// <summary>
-/// The process-wide bound on gateway calls in flight: several chunks charge at once on one node, and together they stay
-/// within <see cref="BillingOptions.ChargeConcurrency"/>.
-/// </summary>
-public sealed class ChargeThrottle(IOptions<BillingOptions> options)
-{
-    private readonly SemaphoreSlim _slots = new(options.Value.ChargeConcurrency, options.Value.ChargeConcurrency);
-
-    public async Task<IDisposable> EnterAsync(CancellationToken ct)
-    {
-        await _slots.WaitAsync(ct);
-        return new Slot(_slots);
-    }
-
-    private sealed class Slot(SemaphoreSlim slots) : IDisposable
-    {
-        private int _released;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0) slots.Release();
-        }
     }
 }

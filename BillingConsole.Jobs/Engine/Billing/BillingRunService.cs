@@ -2,9 +2,7 @@ using BillingConsole.Configuration;
 using BillingConsole.Domain.Billing;
 using BillingConsole.Domain.Common;
 using BillingConsole.Engine.Commands;
-using BillingConsole.Jobs;
 using BillingConsole.Persistence;
-using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -22,11 +20,11 @@ public static class BillingRunTriggers
 
 /// <summary>
 /// Starts billing runs: one row in billing_runs (only one may be running, by the unique index ux_billing_runs_one_running),
-/// the due subscriptions split into chunks in keyset order, and one Hangfire job per chunk on the "billing" queue.
+/// the due subscriptions split into chunks in keyset order, and one background job per chunk.
 /// </summary>
 public sealed class BillingRunService(
     BillingDbContext db,
-    IBackgroundJobClient jobs,
+    IBackgroundWork background,
     AuditTrail audit,
     TimeProvider clock,
     IOptionsMonitor<BillingOptions> options,
@@ -91,7 +89,7 @@ public sealed class BillingRunService(
     private void Enqueue(Guid runId, IEnumerable<int> chunks)
     {
         foreach (var number in chunks)
-            jobs.Enqueue<BillingChunkJob>(BillingChunkJob.Queue, job => job.RunAsync(runId, number, CancellationToken.None));
+            background.EnqueueBillingChunk(runId, number);
     }
 
     /// <summary>

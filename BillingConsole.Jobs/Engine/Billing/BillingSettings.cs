@@ -1,10 +1,8 @@
 using System.Text.Json;
 using BillingConsole.Configuration;
 using BillingConsole.Engine.Commands;
-using BillingConsole.Jobs;
 using BillingConsole.Persistence;
 using FluentValidation;
-using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -135,7 +133,7 @@ public sealed class BillingSettingsCommands(
     StoredBillingSettings stored,
     IOptionsMonitor<BillingOptions> billing,
     IOptionsMonitor<GatewayOptions> gateway,
-    IRecurringJobManager recurringJobs,
+    IBackgroundWork background,
     IValidator<SaveBillingSettings> validator)
 {
     public BillingSettingsValues Current()
@@ -160,7 +158,7 @@ public sealed class BillingSettingsCommands(
         audit.Record(actor, "settings.billing_saved", "setting", BillingSettingsValues.Key, command.Reason!, before, values);
         await db.SaveChangesAsync(ct);
         stored.Set(values);
-        RecurringJobRegistrar.ScheduleBillingCycle(recurringJobs, billing.CurrentValue);
+        background.UpdateBillingCycleSchedule(billing.CurrentValue.RunSchedule, billing.CurrentValue.TimeZone);
         return values;
     }
 }

@@ -8,7 +8,6 @@ using BillingConsole.Engine.Dunning;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 
 namespace BillingConsole.Engine.Commands;
 
@@ -16,7 +15,8 @@ namespace BillingConsole.Engine.Commands;
 /// A person closing an invoice without payment: voiding it (as if never issued) or writing it off as uncollectible. Each
 /// posts its ledger transaction, closes the invoice's open dunning case and records the agent and reason, in one transaction.
 /// </summary>
-public sealed class InvoiceCommands(BillingDbContext db, PaymentProcessor processor, DunningService dunning, AuditTrail audit, TimeProvider clock)
+public sealed class InvoiceCommands(BillingDbContext db, PaymentProcessor processor, InvoiceChargeLock chargeLock, DunningService dunning, AuditTrail audit,
+    TimeProvider clock)
 {
     /// <summary>
     /// Voids an open or uncollectible invoice: the ledger reverses it and the customer gets back the credit it used. A past-due
@@ -48,8 +48,7 @@ public sealed class InvoiceCommands(BillingDbContext db, PaymentProcessor proces
             var customerId = await db.Invoices.Where(i => i.Id == invoiceId).Select(i => (Guid?)i.CustomerId).SingleOrDefaultAsync(ct)
                              ?? throw new ResourceNotFoundException("invoice", invoiceId);
             await db.LockCustomerAsync(customerId, ct);
-            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-            if (!await AdvisoryLocks.TryLockForTransactionAsync(connection, AdvisoryLocks.InvoiceCharge(invoiceId), ct))
+            if (!await chargeLock.TryLockForTransactionAsync(invoiceId, ct))
                 throw new DomainRuleException("A payment of this invoice is in progress; try again when it has finished.");
             if (await db.PaymentAttempts.AnyAsync(a => a.InvoiceId == invoiceId
                     && (a.Status == PaymentAttemptStatus.Pending || a.Status == PaymentAttemptStatus.Unknown), ct))

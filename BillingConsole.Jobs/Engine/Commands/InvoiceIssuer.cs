@@ -7,9 +7,6 @@ using Microsoft.Extensions.Options;
 
 namespace BillingConsole.Engine.Commands;
 
-/// <summary>An invoice as issued, with the ledger entries that record it.</summary>
-public sealed record IssuedInvoice(Invoice Invoice, IReadOnlyList<LedgerEntry> LedgerEntries);
-
 /// <summary>
 /// Issues one calculated invoice: numbers it, finalizes it, posts its ledger transactions and moves the customer's credit.
 /// Everything is added to the caller's unit of work; the caller saves once, so the invoice and its money move together or not at all.

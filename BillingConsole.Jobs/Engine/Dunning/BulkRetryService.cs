@@ -3,10 +3,8 @@ using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Payments;
-using BillingConsole.Jobs;
 using BillingConsole.Persistence;
 using BillingConsole.ReadModels;
-using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -40,7 +38,7 @@ public sealed class BulkRetryService(
     DunningQueue queue,
     NpgsqlDataSource dataSource,
     IServiceScopeFactory scopes,
-    IBackgroundJobClient jobs,
+    IBackgroundWork background,
     AuditTrail audit,
     TimeProvider clock)
 {
@@ -84,7 +82,7 @@ public sealed class BulkRetryService(
             await db.SaveChangesAsync(ct);
             return true;
         }, ct);
-        if (started) jobs.Enqueue<BulkRetryJob>(BulkRetryJob.Queue, job => job.RunAsync(id, CancellationToken.None));
+        if (started) background.EnqueueBulkRetry(id);
         return new BulkRetryStart(id, started);
     }
 
@@ -105,7 +103,7 @@ public sealed class BulkRetryService(
             {
                 await db.Database.ExecuteSqlInterpolatedAsync(
                     $"update bulk_retry_items set outcome = null where bulk_retry_id = {bulkRetryId} and invoice_id = {invoiceId}", CancellationToken.None);
-                jobs.Schedule<BulkRetryJob>(BulkRetryJob.Queue, job => job.RunAsync(bulkRetryId, CancellationToken.None), result.RetryAt ?? clock.GetUtcNow());
+                background.ScheduleBulkRetry(bulkRetryId, result.RetryAt ?? clock.GetUtcNow());
                 return;
             }
             await RecordAsync(bulkRetryId, invoiceId, result, ct);

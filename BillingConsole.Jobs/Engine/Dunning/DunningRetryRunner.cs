@@ -3,7 +3,6 @@ using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Payments;
-using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,7 +16,8 @@ namespace BillingConsole.Engine.Dunning;
 /// </summary>
 public sealed class DunningRetryRunner(IServiceScopeFactory scopes, GatewayCircuitBreaker breaker, TimeProvider clock)
 {
-    public const int ChunkSize = 50;
+    /// <summary>Due cases claimed per round (one FOR UPDATE SKIP LOCKED read); the runner goes on until fewer are due.</summary>
+    public const int CasesPerRound = 50;
 
     /// <summary>Returns how many retries were started.</summary>
     public async Task<int> RunDueAsync(CancellationToken ct)
@@ -38,7 +38,7 @@ public sealed class DunningRetryRunner(IServiceScopeFactory scopes, GatewayCircu
                     await scope.ServiceProvider.GetRequiredService<DunningService>().PostponeAsync(caseId, result.RetryAt ?? clock.GetUtcNow(), ct);
             }
             handled.AddRange(claimed.Select(c => c.CaseId));
-            if (claimed.Count < ChunkSize) break;
+            if (claimed.Count < CasesPerRound) break;
         }
         return handled.Count;
     }
@@ -56,7 +56,7 @@ public sealed class DunningRetryRunner(IServiceScopeFactory scopes, GatewayCircu
             where c.status = 'retry_pending' and c.next_attempt_at <= {now} and c.id <> all({skip})
               and not exists (select 1 from customers u where u.id = c.customer_id and u.dunning_paused)
             order by c.next_attempt_at
-            limit {ChunkSize}
+            limit {CasesPerRound}
             for update of c skip locked
             """).ToListAsync(ct);
         foreach (var dunningCase in cases) dunningCase.StartRetry(now);

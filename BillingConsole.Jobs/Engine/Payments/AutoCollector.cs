@@ -23,8 +23,8 @@ namespace BillingConsole.Engine.Payments;
 public sealed class AutoCollector(IServiceScopeFactory scopes, GatewayCircuitBreaker breaker, TimeProvider clock,
     IOptionsMonitor<BillingOptions> options, ILogger<AutoCollector> logger)
 {
-    /// <summary>Invoices read and charged per round; the job goes on until none is left.</summary>
-    public const int ChunkSize = PaymentProcessor.BatchSize;
+    /// <summary>Invoices read and charged per round, one charge batch; the job goes on until none is left.</summary>
+    public const int InvoicesPerRound = PaymentProcessor.BatchSize;
 
     /// <summary>Returns how many invoices were handed to the processor.</summary>
     public async Task<int> RunDueAsync(CancellationToken ct)
@@ -43,7 +43,7 @@ public sealed class AutoCollector(IServiceScopeFactory scopes, GatewayCircuitBre
                 .ChargeManyAsync([.. due.Select(d => d.Id)], PaymentTrigger.AutoCollection, Actor.System, ct));
             taken += due.Count;
             after = due[^1];
-            if (due.Count < ChunkSize) break;
+            if (due.Count < InvoicesPerRound) break;
         }
         if (taken > 0)
             logger.LogInformation("Auto-collection charged {Invoices} invoices issued by {IssuedBy}: {Succeeded} succeeded, {Failed} failed, {Other} unknown, deferred or left to others",
@@ -69,7 +69,7 @@ public sealed class AutoCollector(IServiceScopeFactory scopes, GatewayCircuitBre
                 limit $4
                 """, (NpgsqlConnection)db.Database.GetDbConnection())
             {
-                Parameters = { new() { Value = issuedBy }, new() { Value = after.IssuedAt }, new() { Value = after.Id }, new() { Value = ChunkSize } },
+                Parameters = { new() { Value = issuedBy }, new() { Value = after.IssuedAt }, new() { Value = after.Id }, new() { Value = InvoicesPerRound } },
             };
             var due = new List<(DateTimeOffset, Guid)>();
             await using var reader = await command.ExecuteReaderAsync(ct);

@@ -2,6 +2,7 @@ using BillingConsole.Configuration;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Engine.Dunning;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,19 +17,21 @@ namespace BillingConsole.Engine.Payments;
 /// <param name="NotCharged">Every unresolved attempt was declined, or declined when sent again: nothing was charged.</param>
 /// <param name="StillUnknown">The gateway did not answer the look-up; the next pass asks again.</param>
 /// <param name="LeftToOthers">A charge or another node held the invoice, or had settled it by the time it was looked at.</param>
-public sealed record ReconciliationSummary(int Paid, int NotCharged, int StillUnknown, int LeftToOthers);
+/// <param name="CasesOpened">Failed invoices given the dunning case a failed payment event handler had not opened.</param>
+public sealed record ReconciliationSummary(int Paid, int NotCharged, int StillUnknown, int LeftToOthers, int CasesOpened = 0);
 
 /// <summary>
 /// Resolves payment attempts left unknown (a gateway timeout, a 5xx) or pending (a crash between saving and calling) by asking
 /// the gateway with their own keys through <see cref="PaymentProcessor.SettleUnresolvedAsync"/>; an attempt the gateway never
 /// received is sent then under its own key, so it is charged once and never left hanging. The processor's per-invoice lock
-/// makes two nodes running this at once harmless: the second finds the invoice busy or already settled.
+/// makes two nodes running this at once harmless: the second finds the invoice busy or already settled. It also opens the
+/// dunning case of a failed invoice that has none (see <see cref="OpenMissingDunningCasesAsync"/>).
 /// </summary>
 public sealed class PaymentReconciler(IServiceScopeFactory scopes, TimeProvider clock, IOptionsMonitor<GatewayOptions> options,
     ILogger<PaymentReconciler> logger)
 {
-    /// <summary>Invoices taken per pass; the rest wait for the next one.</summary>
-    public const int BatchSize = 500;
+    /// <summary>Invoices looked up per run of the job; the rest wait for the next run.</summary>
+    public const int InvoicesPerRun = 500;
 
     public async Task<ReconciliationSummary> RunAsync(CancellationToken ct)
     {
@@ -44,7 +47,7 @@ public sealed class PaymentReconciler(IServiceScopeFactory scopes, TimeProvider 
                 .GroupBy(a => a.InvoiceId)
                 .OrderBy(g => g.Min(a => a.StartedAt))
                 .Select(g => g.Key)
-                .Take(BatchSize)
+                .Take(InvoicesPerRun)
                 .ToListAsync(ct);
         }
 
@@ -61,10 +64,51 @@ public sealed class PaymentReconciler(IServiceScopeFactory scopes, TimeProvider 
                 default: leftToOthers++; break;
             }
         }
-        var summary = new ReconciliationSummary(paid, notCharged, unknown, leftToOthers);
+        var summary = new ReconciliationSummary(paid, notCharged, unknown, leftToOthers, await OpenMissingDunningCasesAsync(ct));
         if (invoiceIds.Count > 0)
             logger.LogInformation("Reconciled unresolved payment attempts of {Invoices} invoices: {Paid} paid, {NotCharged} not charged, {StillUnknown} still unknown, {LeftToOthers} left to others",
                 invoiceIds.Count, paid, notCharged, unknown, leftToOthers);
         return summary;
     }
+
+    /// <summary>
+    /// Opens the dunning case of an open invoice whose last attempt failed and that never had one: the failure was recorded,
+    /// but the handler that opens the case failed (logged, and thrown to the charge's caller). Done under the invoice's
+    /// charge lock, through the same <see cref="DunningService"/> a charge tells. Returns how many cases were opened.
+    /// </summary>
+    public async Task<int> OpenMissingDunningCasesAsync(CancellationToken ct)
+    {
+        List<Guid> invoiceIds;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
+            invoiceIds = await MissingDunningCases(db).OrderBy(i => i.Id).Select(i => i.Id).Take(InvoicesPerRun).ToListAsync(ct);
+        }
+        var opened = 0;
+        foreach (var invoiceId in invoiceIds)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var services = scope.ServiceProvider;
+            var db = services.GetRequiredService<BillingDbContext>();
+            var open = await services.GetRequiredService<InvoiceChargeLock>().RunAsync(invoiceId, async () =>
+            {
+                // Asked again under the lock: a charge may have moved the invoice on meanwhile.
+                var invoice = await MissingDunningCases(db).AsTracking().FirstOrDefaultAsync(i => i.Id == invoiceId, ct);
+                if (invoice is null) return false;
+                var attempt = await db.PaymentAttempts.FirstAsync(a => a.InvoiceId == invoiceId && a.AttemptNumber == invoice.AttemptCount, ct);
+                await services.GetRequiredService<DunningService>().OnPaymentFailedAsync(attempt, invoice, ct);
+                logger.LogWarning("Opened the missing dunning case of invoice {InvoiceNumber} ({InvoiceId}), whose attempt {AttemptNumber} failed ({DeclineCode})",
+                    invoice.Number, invoice.Id, attempt.AttemptNumber, attempt.DeclineCode);
+                return true;
+            }, () => false, ct);
+            if (open) opened++;
+        }
+        return opened;
+    }
+
+    /// <summary>Open invoices whose last attempt failed and that have no dunning case, open or closed.</summary>
+    private static IQueryable<Invoice> MissingDunningCases(BillingDbContext db) =>
+        db.Invoices.AsNoTracking().Where(i => i.Status == InvoiceStatus.Open && i.AttemptCount > 0
+            && db.PaymentAttempts.Any(a => a.InvoiceId == i.Id && a.AttemptNumber == i.AttemptCount && a.Status == PaymentAttemptStatus.Failed)
+            && !db.DunningCases.Any(c => c.InvoiceId == i.Id));
 }

@@ -2,13 +2,14 @@ using BillingConsole.Configuration;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace BillingConsole.Gateways;
+namespace BillingConsole.Engine.Payments;
 
 /// <summary>
 /// Keeps the <see cref="GatewayCircuit"/> of the configured gateway and asks it before every charge.

@@ -1,3 +1,4 @@
+using BillingConsole.Tests.Infrastructure;
 using BillingConsole.Domain.Common;
 using NetArchTest.Rules;
 
@@ -8,6 +9,7 @@ namespace BillingConsole.Tests.Architecture;
 /// the Hangfire entry points or the host, and gateways are adapters without a database. Read from the compiled IL, method
 /// bodies included, so a dependency hidden in a local variable or a call counts too.
 /// </summary>
+[PureTests]
 public sealed class ArchitectureTests
 {
     private static readonly System.Reflection.Assembly Library = typeof(Money).Assembly;

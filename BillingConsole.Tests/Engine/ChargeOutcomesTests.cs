@@ -1,3 +1,4 @@
+using BillingConsole.Tests.Infrastructure;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
@@ -10,6 +11,7 @@ using static BillingConsole.Tests.Domain.Build;
 namespace BillingConsole.Tests.Engine;
 
 /// <summary>The application of a gateway's answer, without a database: what each outcome does to attempt, invoice, subscription and ledger.</summary>
+[PureTests]
 public sealed class ChargeOutcomesTests
 {
     private static readonly DateTimeOffset Now = T0.AddDays(1);

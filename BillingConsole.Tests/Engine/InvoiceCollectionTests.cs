@@ -1,3 +1,4 @@
+using BillingConsole.Tests.Infrastructure;
 using BillingConsole.Domain.Customers;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Engine.Payments;
@@ -5,6 +6,7 @@ using BillingConsole.Engine.Payments;
 namespace BillingConsole.Tests.Engine;
 
 /// <summary>The console's sentence on how an invoice is being collected, for every state an invoice can be in.</summary>
+[PureTests]
 public sealed class InvoiceCollectionTests
 {
     private static readonly DateTimeOffset Issued = new(2027, 3, 15, 10, 0, 0, TimeSpan.Zero);

@@ -1,8 +1,10 @@
+using BillingConsole.Tests.Infrastructure;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Engine.Dunning;
 
 namespace BillingConsole.Tests.Engine.Dunning;
 
+[PureTests]
 public sealed class EscalationLadderTests
 {
     private static readonly DateTimeOffset Opened = new(2027, 3, 15, 0, 5, 0, TimeSpan.Zero);

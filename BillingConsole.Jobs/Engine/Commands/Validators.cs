@@ -3,6 +3,7 @@ using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Configuration;
 using BillingConsole.Engine.Billing;
+using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
 using FluentValidation;
 using Microsoft.Extensions.Options;
@@ -165,7 +166,7 @@ public sealed class SaveDunningPolicyValidator : AbstractValidator<SaveDunningPo
 
 public sealed class SaveBillingSettingsValidator : AbstractValidator<SaveBillingSettings>
 {
-    public SaveBillingSettingsValidator(IOptions<GatewayOptions> gateway)
+    public SaveBillingSettingsValidator(IOptionsMonitor<GatewayOptions> gateway)
     {
         RuleFor(s => s.RunSchedule).Cascade(CascadeMode.Stop).NoControlCharacters().Must(BillingSettingsRules.IsCron)
             .WithMessage("Not a cron expression: five fields, minute hour day-of-month month day-of-week, e.g. '5 0 * * *' for 00:05 daily.");
@@ -176,8 +177,8 @@ public sealed class SaveBillingSettingsValidator : AbstractValidator<SaveBilling
         RuleFor(s => s.TaxRatePercent).NotNull().WithMessage("Give a tax rate (0 for none).")
             .InclusiveBetween(0m, 100m).WithMessage("The tax rate is a percentage between 0 and 100.");
         RuleFor(s => s.GatewayMode).Must(mode => GatewayModes.All.Contains(mode!)).WithMessage("The gateway mode is sandbox or live.");
-        RuleFor(s => s.GatewayMode).Must(_ => gateway.Value.Mode != SandboxGateway.GatewayName)
-            .WithMessage($"This installation charges through the sandbox (Gateway:Mode is '{SandboxGateway.GatewayName}'): configure a live gateway adapter before switching to live.")
+        RuleFor(s => s.GatewayMode).Must(_ => GatewayRouter.StripeConfigured(gateway.CurrentValue))
+            .WithMessage("Stripe is not configured on this installation (Gateway:Stripe:ApiKey and Gateway:Stripe:ApiBase): set the live gateway's keys before switching to live.")
             .When(s => s.GatewayMode == GatewayModes.Live);
         RuleFor(s => s.Reason).NotEmpty().WithMessage("Give a reason: it goes in the audit log.").MaximumLength(1000).NoControlCharacters();
     }

@@ -8,10 +8,13 @@ namespace BillingConsole.Engine.Commands;
 
 public sealed record AddressInput(string? Line1, string? Line2, string? City, string? PostalCode, string? Country);
 
-public sealed record CreateCustomer(string? Name, string? Email, string? Currency, AddressInput? Address, string? ExternalRef);
+/// <param name="TimeZone">An IANA id ("Europe/Berlin") in which payment retries are planned; left out: the billing time zone.</param>
+public sealed record CreateCustomer(string? Name, string? Email, string? Currency, AddressInput? Address, string? ExternalRef,
+    string? TimeZone = null);
 
-/// <summary>A partial update: a field left out (null) keeps its value. An empty externalRef clears it.</summary>
-public sealed record UpdateCustomer(string? Name, string? Email, string? Currency, AddressInput? Address, string? ExternalRef);
+/// <summary>A partial update: a field left out (null) keeps its value. An empty externalRef or timeZone clears it.</summary>
+public sealed record UpdateCustomer(string? Name, string? Email, string? Currency, AddressInput? Address, string? ExternalRef,
+    string? TimeZone = null);
 
 /// <param name="Gateway">Which gateway issued the token; "sandbox" when left out.</param>
 public sealed record AttachPaymentMethod(string? Gateway, string? Token, string? Brand, string? Last4, int? ExpMonth, int? ExpYear);

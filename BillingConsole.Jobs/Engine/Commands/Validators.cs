@@ -22,6 +22,7 @@ public sealed class CreateCustomerValidator : AbstractValidator<CreateCustomer>
         RuleFor(c => c.Currency).NotEmpty().WithMessage("A currency is required.").NoControlCharacters().KnownCurrency();
         RuleFor(c => c.Address).SetValidator(new AddressValidator()!).When(c => c.Address is not null);
         RuleFor(c => c.ExternalRef).MaximumLength(200).NoControlCharacters();
+        RuleFor(c => c.TimeZone).CustomerTimeZone();
     }
 }
 
@@ -34,6 +35,7 @@ public sealed class UpdateCustomerValidator : AbstractValidator<UpdateCustomer>
         RuleFor(c => c.Currency).NoControlCharacters().KnownCurrency().When(c => c.Currency is not null);
         RuleFor(c => c.Address).SetValidator(new AddressValidator()!).When(c => c.Address is not null);
         RuleFor(c => c.ExternalRef).MaximumLength(200).NoControlCharacters();
+        RuleFor(c => c.TimeZone).CustomerTimeZone();
     }
 }
 
@@ -125,6 +127,11 @@ internal static class ValidationRules
 
     public static IRuleBuilderOptions<T, string?> KnownCurrency<T>(this IRuleBuilder<T, string?> rule) =>
         rule.Must(Currencies.IsKnown).WithMessage($"The currency is one of {string.Join(", ", Currencies.All)}.");
+
+    /// <summary>An IANA time zone id, or blank for the billing time zone.</summary>
+    public static IRuleBuilderOptions<T, string?> CustomerTimeZone<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(id => string.IsNullOrWhiteSpace(id) || (id.Length <= 64 && BillingSettingsRules.IsTimeZone(id)))
+            .WithMessage("Not a known time zone: use an IANA id such as 'Europe/Berlin' or 'America/New_York', or leave it empty for the billing time zone.");
 
     public static IRuleBuilderOptions<T, int?> Quantity<T>(this IRuleBuilder<T, int?> rule) =>
         rule.InclusiveBetween(1, MaxQuantity).WithMessage($"The quantity is between 1 and {MaxQuantity:N0}.");

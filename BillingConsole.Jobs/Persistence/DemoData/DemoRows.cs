@@ -14,6 +14,8 @@ internal sealed record CustomerRow(
 {
     public bool DunningPaused { get; set; }
     public decimal CreditBalance { get; set; }
+    /// <summary>Demo customers live in the billing time zone.</summary>
+    public string? TimeZone => null;
 }
 
 internal sealed record PaymentMethodRow(Guid Id, Guid CustomerId, string TokenSuffix, string Brand, string Last4, DateTime CreatedAt)

@@ -1,11 +1,14 @@
+using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine;
 using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Engine.Dunning;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
+using BillingConsole.Tests.Engine.Dunning;
 using BillingConsole.Tests.Gateways;
 using BillingConsole.Tests.Infrastructure;
 using Hangfire;
@@ -107,22 +110,32 @@ public sealed class SettingsInForceTests : IAsyncLifetime
     {
         var (_, price) = await _data.PlanAsync();
         var subscription = await _data.SubscriptionAsync(await _data.CustomerAsync(), price);
-        // Ended 2027-03-14 00:05 UTC, anchored on the 14th: in UTC the renewal would run to 14 April 00:05 UTC.
+        // Ended 2027-03-14 00:05 UTC, anchored on the 14th: in UTC the renewal runs to 14 April 00:05 UTC.
         Assert.Equal((new DateTimeOffset(2027, 3, 14, 0, 5, 0, TimeSpan.Zero), 14), (subscription.CurrentPeriodEnd, subscription.BillingAnchorDay));
 
         await SaveSettingsAsync(form => form.TimeZone = "America/New_York");
         await _engine.RunBillingAsync();
 
-        // In New York the stored end is 13 March 20:05: a stub to the 14th, then a whole period to 14 April 20:05 local.
+        // In New York the stored end is 13 March 19:05 EST: a stub to 14 March 19:05 EDT, then a whole period to 14 April 19:05 EDT.
         await using var db = _database.NewContext();
         var renewed = await db.Subscriptions.AsNoTracking().SingleAsync(s => s.Id == subscription.Id, Ct);
-        Assert.Equal(new DateTimeOffset(2027, 4, 15, 0, 5, 0, TimeSpan.Zero), renewed.CurrentPeriodEnd);
+        Assert.Equal(new DateTimeOffset(2027, 4, 14, 23, 5, 0, TimeSpan.Zero), renewed.CurrentPeriodEnd);
         Assert.Equal(2, await db.Invoices.CountAsync(i => i.SubscriptionId == subscription.Id, Ct));
     }
 
     [Fact]
     public async Task The_same_failure_is_retried_at_the_same_local_hour_for_customers_in_different_time_zones()
     {
+        // A history in which only retries at 03:00 local time paid, and statistical retries few enough for the hour to matter.
+        await RecoveryHistoryTests.WriteHistoryAsync(_database, _data, Ct);
+        await _engine.Get<RecoveryHistory>().RefreshAsync(Ct);
+        await using (var db = _database.NewContext())
+        {
+            var policy = DunningPolicySettings.Default with { Mode = RetryMode.Statistical, AttemptBudget = 3 };
+            db.DunningPolicies.Add(new DunningPolicyVersion(1, policy, "test", "Three statistical retries", _engine.Clock.GetUtcNow()));
+            await db.SaveChangesAsync(Ct);
+        }
+
         var localHours = new List<int>();
         var instants = new List<DateTimeOffset>();
         foreach (var zone in new[] { "Europe/Berlin", "America/New_York" })
@@ -138,7 +151,7 @@ public sealed class SettingsInForceTests : IAsyncLifetime
             localHours.Add(TimeZoneInfo.ConvertTime(next, TimeZoneInfo.FindSystemTimeZoneById(zone)).Hour);
         }
 
-        Assert.Equal(localHours[0], localHours[1]);
+        Assert.Equal(new[] { 3, 3 }, localHours);
         Assert.NotEqual(instants[0], instants[1]);
     }
 

@@ -113,6 +113,9 @@ public sealed class SettingsInForceTests : IAsyncLifetime
         // Ended 2027-03-14 00:05 UTC, anchored on the 14th: in UTC the renewal runs to 14 April 00:05 UTC.
         Assert.Equal((new DateTimeOffset(2027, 3, 14, 0, 5, 0, TimeSpan.Zero), 14), (subscription.CurrentPeriodEnd, subscription.BillingAnchorDay));
 
+        // The node has invoiced in UTC before the change.
+        await _engine.OpenInvoiceAsync(_data, "pm_ok_");
+
         await SaveSettingsAsync(form => form.TimeZone = "America/New_York");
         await _engine.RunBillingAsync();
 

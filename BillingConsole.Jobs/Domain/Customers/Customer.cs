@@ -59,8 +59,12 @@ public sealed class Customer : Entity
             return;
         }
         var id = timeZoneId.Trim();
-        if (!TimeZoneInfo.TryFindSystemTimeZoneById(id, out _)) throw new DomainRuleException($"'{id}' is not a known time zone.");
-        TimeZone = id;
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone)) throw new DomainRuleException($"'{id}' is not a known time zone.");
+        // Stored as an IANA id, which PostgreSQL understands too (the recovery history reads local hours with it).
+        string? ianaId = zone.Id;
+        if (!zone.HasIanaId && !TimeZoneInfo.TryConvertWindowsIdToIanaId(zone.Id, out ianaId))
+            throw new DomainRuleException($"'{id}' has no IANA time zone id.");
+        TimeZone = ianaId;
     }
 
     public void ChangeExternalRef(string? externalRef) => ExternalRef = string.IsNullOrWhiteSpace(externalRef) ? null : externalRef.Trim();

@@ -2,11 +2,20 @@
 # Builds the solution and runs the test suite against a private, fresh
 # PostgreSQL (127.0.0.1:54330) and Redis (127.0.0.1:63800) in .test-data/.
 #   ./test.sh                                  all tests
-#   ./test.sh --filter-class 'BillingConsole.Tests.SomeTests'
-#   ./test.sh --filter-query '/*/*/SomeTests/*'
-# Extra arguments go to the test runner (xUnit.net v3 on Microsoft.Testing.Platform).
+#   ./test.sh -class 'BillingConsole.Tests.Engine.ProrationTests'
+#   ./test.sh --pure                           the pure tests only (classes marked [PureTests],
+#                                              trait Category=Pure): builds the test project and
+#                                              starts no PostgreSQL, Redis, browser or app host
+# Extra arguments go to the test runner (xUnit.net v3's in-process runner:
+# -class, -method, -namespace, -trait), after --pure too.
 # The last line printed is "N passed, N failed" (", N skipped" when some were).
 set -euo pipefail
+
+PURE=0
+if [[ "${1:-}" == "--pure" ]]; then
+  PURE=1
+  shift
+fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
@@ -18,6 +27,9 @@ PG_PORT="${TEST_PG_PORT:-54330}"
 REDIS_PORT="${TEST_REDIS_PORT:-63800}"
 DATA="$ROOT/.test-data"
 RESULTS="$ROOT/TestResults"
+# The pure run keeps its report apart, so that it may run beside a full run of this checkout.
+TRX_DIR="$RESULTS"
+if [[ $PURE -eq 1 ]]; then TRX_DIR="$RESULTS/pure"; fi
 TEST_DLL="BillingConsole.Tests/bin/Release/net10.0/BillingConsole.Tests.dll"
 
 # Whatever happens, the last line is a summary and the servers are stopped.
@@ -31,7 +43,7 @@ finish() {
   trap - EXIT INT TERM
   set +e
   if [[ -n "$PGDATA_DIR" ]]; then (stop_postgres "$PGDATA_DIR"); fi
-  (stop_redis "$DATA/redis" "$REDIS_PORT")
+  if [[ $PURE -eq 0 ]]; then (stop_redis "$DATA/redis" "$REDIS_PORT"); fi
   if [[ $STATUS -eq 0 && $rc -ne 0 ]]; then STATUS=$rc; fi
   local t=$SECONDS
   say "Elapsed: $((t / 60))m$(printf '%02d' $((t % 60)))s"
@@ -44,37 +56,47 @@ trap 'exit 143' TERM
 
 # --- services -----------------------------------------------------------------
 
-ensure_packages --chromium
 command -v dotnet >/dev/null 2>&1 || die "the .NET SDK ('dotnet') is not on PATH"
 
-# Stop what an interrupted earlier run may have left, then start from scratch.
-old_pgdata="$(pg_find_data_dir "$DATA" test-postgres)"
-(stop_postgres "$old_pgdata")
-(stop_redis "$DATA/redis" "$REDIS_PORT")
-rm -rf "$old_pgdata" "$(pg_socket_dir "$old_pgdata")" "${old_pgdata}.log" "$DATA"
+BUILD_TARGET=BillingConsole.sln
+if [[ $PURE -eq 1 ]]; then
+  # No server and no connection setting: the assembly fixtures (app host, browser) start nothing when
+  # BILLING_TEST_PURE is set, and a test that reaches for a server fails.
+  export BILLING_TEST_PURE=1
+  BUILD_TARGET=BillingConsole.Tests/BillingConsole.Tests.csproj
+  set -- -trait "Category=Pure" "$@"
+else
+  ensure_packages --chromium
 
-PGDATA_DIR="$(pg_data_dir "$DATA" test-postgres)"
-start_postgres "$PGDATA_DIR" "$PG_PORT" --fast --db billing --db billing_test
-start_redis "$DATA/redis" "$REDIS_PORT"
+  # Stop what an interrupted earlier run may have left, then start from scratch.
+  old_pgdata="$(pg_find_data_dir "$DATA" test-postgres)"
+  (stop_postgres "$old_pgdata")
+  (stop_redis "$DATA/redis" "$REDIS_PORT")
+  rm -rf "$old_pgdata" "$(pg_socket_dir "$old_pgdata")" "${old_pgdata}.log" "$DATA"
 
-export BILLING_TEST_PG_PORT="$PG_PORT"
-export BILLING_TEST_PGDATA="$PGDATA_DIR"
-BILLING_TEST_PG_SOCKET="$(pg_socket_dir "$PGDATA_DIR")"
-export BILLING_TEST_PG_SOCKET
-export BILLING_TEST_PG_LOG="${PGDATA_DIR}.log"
-export BILLING_TEST_PG_BIN="$PG_BIN"
-export BILLING_TEST_REDIS_PORT="$REDIS_PORT"
-BILLING_TEST_REDIS_DIR="$(cd "$DATA/redis" && pwd -P)"
-export BILLING_TEST_REDIS_DIR
-BILLING_TEST_RUN_AS="$(pg_run_as)"
-export BILLING_TEST_RUN_AS
-export ConnectionStrings__Billing="Host=127.0.0.1;Port=$PG_PORT;Database=billing_test;Username=billing"
-export Redis__Configuration="127.0.0.1:$REDIS_PORT,abortConnect=false,allowAdmin=true"
+  PGDATA_DIR="$(pg_data_dir "$DATA" test-postgres)"
+  start_postgres "$PGDATA_DIR" "$PG_PORT" --fast --db billing --db billing_test
+  start_redis "$DATA/redis" "$REDIS_PORT"
+
+  export BILLING_TEST_PG_PORT="$PG_PORT"
+  export BILLING_TEST_PGDATA="$PGDATA_DIR"
+  BILLING_TEST_PG_SOCKET="$(pg_socket_dir "$PGDATA_DIR")"
+  export BILLING_TEST_PG_SOCKET
+  export BILLING_TEST_PG_LOG="${PGDATA_DIR}.log"
+  export BILLING_TEST_PG_BIN="$PG_BIN"
+  export BILLING_TEST_REDIS_PORT="$REDIS_PORT"
+  BILLING_TEST_REDIS_DIR="$(cd "$DATA/redis" && pwd -P)"
+  export BILLING_TEST_REDIS_DIR
+  BILLING_TEST_RUN_AS="$(pg_run_as)"
+  export BILLING_TEST_RUN_AS
+  export ConnectionStrings__Billing="Host=127.0.0.1;Port=$PG_PORT;Database=billing_test;Username=billing"
+  export Redis__Configuration="127.0.0.1:$REDIS_PORT,abortConnect=false,allowAdmin=true"
+fi
 
 # --- build ----------------------------------------------------------------------
 
-say "Building BillingConsole.sln (Release)..."
-if ! dotnet build BillingConsole.sln -c Release -nodeReuse:false; then
+say "Building $BUILD_TARGET (Release)..."
+if ! dotnet build "$BUILD_TARGET" -c Release -nodeReuse:false; then
   say "Build failed"
   exit 1
 fi
@@ -82,17 +104,19 @@ fi
 
 # --- tests ----------------------------------------------------------------------
 
-mkdir -p "$RESULTS"
-find "$RESULTS" -name '*.trx' -type f -delete
+mkdir -p "$TRX_DIR"
+find "$TRX_DIR" -maxdepth 1 -name '*.trx' -type f -delete
 
 # The test project runs on xUnit.net v3's own in-process runner: -result-trx
 # writes the TRX report whose <Counters> element gives the closing line.
 # Extra arguments go to that runner, e.g. ./test.sh -class "BillingConsole.Tests.Domain.MoneyTests".
 say "Running tests..."
+tests_started=$SECONDS
 set +e
-dotnet "$TEST_DLL" -result-trx "$RESULTS/billingconsole.trx" "$@"
+dotnet "$TEST_DLL" -result-trx "$TRX_DIR/billingconsole.trx" "$@"
 test_rc=$?
 set -e
+say "Test process: $((SECONDS - tests_started))s"
 
 # --- summary --------------------------------------------------------------------
 
@@ -103,7 +127,7 @@ attr() {
   printf '%s\n' "${v:-0}"
 }
 
-trx="$(find "$RESULTS" -name '*.trx' -type f -printf '%T@ %p\n' 2>/dev/null | sort -n | tail -n 1 | cut -d' ' -f2-)"
+trx="$(find "$TRX_DIR" -maxdepth 1 -name '*.trx' -type f -printf '%T@ %p\n' 2>/dev/null | sort -n | tail -n 1 | cut -d' ' -f2-)"
 counters=""
 if [[ -n "$trx" ]]; then
   counters="$(tr '\r\n' '  ' <"$trx" | grep -o '<\([A-Za-z0-9_]*:\)\{0,1\}Counters[[:space:]][^>]*>' | head -n 1 || true)"

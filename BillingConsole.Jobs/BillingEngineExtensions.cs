@@ -101,11 +101,13 @@ public static class BillingEngineExtensions
         services.AddSingleton<GatewayCircuitBreaker>();
         services.AddScoped<PaymentProcessor>();
         services.AddSingleton<PaymentReconciler>();
+        services.AddSingleton<AutoCollector>();
         services.AddSingleton(new RetryScheduler());
         services.AddSingleton<RecoveryHistory>();
         services.AddScoped<DunningService>();
         services.AddScoped<IPaymentEvents>(provider => provider.GetRequiredService<DunningService>());
         services.AddSingleton<DunningRetryRunner>();
+        services.AddScoped<DunningLadder>();
         services.AddScoped<DunningCommands>();
         services.AddScoped<InvoiceCommands>();
         services.AddScoped<DunningPolicyCommands>();

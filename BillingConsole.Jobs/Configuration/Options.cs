@@ -22,6 +22,11 @@ public sealed class BillingOptions
     public string InvoicePrefix { get; set; } = "INV-";
     [Range(0.0, 1.0)] public decimal TaxRate { get; set; }
     [Range(0, 90)] public int PaymentTermsDays { get; set; }
+    /// <summary>
+    /// An open invoice of a customer charged automatically that has never been tried is charged this long after it was issued
+    /// (Stripe waits about an hour after finalizing), by the auto-collection job; the billing run charges its own at once.
+    /// </summary>
+    [Range(0, 10_080)] public int AutoCollectionDelayMinutes { get; set; } = 60;
     [Required] public string SellerName { get; set; } = "BillingConsole Demo Ltd";
     public string[] SellerAddress { get; set; } = [];
     public string SellerTaxId { get; set; } = string.Empty;

@@ -125,7 +125,7 @@ public sealed class Proration(BillingCalendar calendar)
         if (newQuantity < 1) throw new DomainRuleException("Quantity must be at least 1.");
         if (!subscription.IsBillable)
             throw new DomainRuleException($"The plan of a {subscription.Status.ToSnakeCase()} subscription cannot be changed.");
-        if (subscription.PlanChangesBlocked) throw new DomainRuleException("Plan changes are blocked until the overdue invoice is paid.");
+        if (subscription.PlanChangesBlocked) throw new DomainRuleException(Subscription.PlanChangesBlockedReason);
         if (newPrice.Currency != subscription.Currency)
             throw new DomainRuleException($"The new price is in {newPrice.Currency}; the subscription bills in {subscription.Currency}.");
         if (newPrice.PriceId == subscription.Price.PriceId && newQuantity == subscription.Quantity)

@@ -49,7 +49,9 @@ public static class BillingJobsExtensions
         builder.Services.AddScoped<BillingCycleJob>();
         builder.Services.AddScoped<BillingChunkJob>();
         builder.Services.AddScoped<DunningRetryJob>();
+        builder.Services.AddScoped<DunningLadderJob>();
         builder.Services.AddScoped<PaymentReconciliationJob>();
+        builder.Services.AddScoped<AutoCollectionJob>();
         builder.Services.AddScoped<BulkRetryJob>();
         return builder;
     }

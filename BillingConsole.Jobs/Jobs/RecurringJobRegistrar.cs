@@ -19,7 +19,9 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
     public const string DashboardRefresh = "dashboard-refresh";
     public const string BillingCycle = "billing-cycle";
     public const string DunningRetry = "dunning-retry";
+    public const string DunningLadder = "dunning-ladder";
     public const string PaymentReconciliation = "payment-reconciliation";
+    public const string AutoCollection = "auto-collection";
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(10);
 
     private bool _registered;
@@ -60,7 +62,9 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
         recurringJobs.AddOrUpdate<DashboardRefreshJob>(DashboardRefresh, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
         ScheduleBillingCycle(recurringJobs, billing.CurrentValue);
         recurringJobs.AddOrUpdate<DunningRetryJob>(DunningRetry, DunningRetryJob.Queue, job => job.RunAsync(CancellationToken.None), "* * * * *");
+        recurringJobs.AddOrUpdate<DunningLadderJob>(DunningLadder, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
         recurringJobs.AddOrUpdate<PaymentReconciliationJob>(PaymentReconciliation, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
+        recurringJobs.AddOrUpdate<AutoCollectionJob>(AutoCollection, BillingChunkJob.Queue, job => job.RunAsync(CancellationToken.None), "*/5 * * * *");
     }
 
     /// <summary>Sets the billing run's cron and time zone in Hangfire's storage, shared by every node; used again when an admin changes them.</summary>

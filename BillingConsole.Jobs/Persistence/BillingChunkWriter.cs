@@ -32,6 +32,19 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
         return balances;
     }
 
+    /// <summary>The days until due of those of these customers who are sent their invoices (send_invoice); the others are charged.</summary>
+    public async Task<Dictionary<Guid, int>> DaysUntilDueAsync(NpgsqlConnection connection, Guid[] customerIds, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("select id, days_until_due from customers where id = any($1) and days_until_due is not null", connection)
+        {
+            Parameters = { new() { Value = customerIds } },
+        };
+        var days = new Dictionary<Guid, int>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) days[reader.GetGuid(0)] = reader.GetInt32(1);
+        return days;
+    }
+
     /// <summary>Cycle invoices that already exist for the coming periods of these subscriptions (written by another path).</summary>
     public async Task<HashSet<(Guid SubscriptionId, DateTimeOffset PeriodStart)>> ExistingCycleInvoicesAsync(NpgsqlConnection connection,
         Guid[] subscriptionIds, CancellationToken ct)
@@ -321,7 +334,8 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// The run's open invoices for these subscriptions that were never tried, or whose try never reached the gateway or was
-    /// left unknown (each is looked up with its own key before anything is sent again).
+    /// left unknown (each is looked up with its own key before anything is sent again). Customers sent their invoices
+    /// (send_invoice) pay them themselves: theirs are never charged.
     /// </summary>
     public async Task<IReadOnlyList<Guid>> InvoicesToChargeAsync(NpgsqlConnection connection, Guid runId, Guid[] subscriptionIds, CancellationToken ct)
     {
@@ -329,6 +343,7 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
             select i.id from invoices i
             where i.subscription_id = any($2) and i.billing_run_id = $1
               and i.status = 'open' and i.amount_due > 0
+              and exists (select 1 from customers c where c.id = i.customer_id and c.collection_method = 'charge_automatically')
               and (i.attempt_count = 0 or exists (select 1 from payment_attempts a where a.invoice_id = i.id and a.status in ('pending', 'unknown')))
             order by i.id
             """, connection)

@@ -12,7 +12,12 @@ public sealed record DunningCaseDetail(Guid Id, Guid InvoiceId, string? InvoiceN
 
     /// <summary>Every payment attempt on the case's invoice, first to last, the one that opened the case included.</summary>
     public IReadOnlyList<PaymentAttemptRow> Attempts { get; init; } = [];
+
+    /// <summary>The escalation steps the case has taken, in ladder order.</summary>
+    public IReadOnlyList<DunningStepRow> Steps { get; init; } = [];
 }
+
+public sealed record DunningStepRow(int Day, string Action, string? Template, int PolicyVersion, DateTimeOffset TakenAt);
 
 /// <summary>One dunning case with its invoice, customer and payment attempts, read in one round trip.</summary>
 public sealed class DunningCaseDetails(NpgsqlDataSource dataSource)
@@ -31,9 +36,14 @@ public sealed class DunningCaseDetails(NpgsqlDataSource dataSource)
                    a.gateway_reference, a.started_at, a.completed_at, a.latency_ms
             from payment_attempts a where a.invoice_id = (select invoice_id from dunning_cases where id = @caseId)
             order by a.attempt_number;
+            select s.day, s.action, s.template, s.policy_version, s.taken_at from dunning_case_steps s where s.case_id = @caseId order by s.day;
             """, new { caseId }, cancellationToken: ct));
         var dunningCase = await results.ReadSingleOrDefaultAsync<DunningCaseDetail>();
         if (dunningCase is null) return null;
-        return dunningCase with { Attempts = (await results.ReadAsync<PaymentAttemptRow>()).ToList() };
+        return dunningCase with
+        {
+            Attempts = (await results.ReadAsync<PaymentAttemptRow>()).ToList(),
+            Steps = (await results.ReadAsync<DunningStepRow>()).ToList(),
+        };
     }
 }

@@ -1,5 +1,10 @@
+using BillingConsole.Configuration;
+using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Customers;
+using BillingConsole.Domain.Invoicing;
+using BillingConsole.Engine.Payments;
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace BillingConsole.ReadModels;
@@ -7,8 +12,11 @@ namespace BillingConsole.ReadModels;
 public sealed record InvoiceDetail(Guid Id, string? Number, string Status, string Kind, string Currency, Guid CustomerId, string CustomerName,
     string CustomerEmail, Guid? SubscriptionId, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, DateTimeOffset CreatedAt,
     DateTimeOffset? IssuedAt, DateTimeOffset? DueAt, DateTimeOffset? PaidAt, DateTimeOffset? VoidedAt, decimal Subtotal, decimal Tax,
-    decimal Total, decimal CreditApplied, decimal AmountPaid, decimal AmountWrittenOff, decimal AmountDue, int AttemptCount)
+    decimal Total, decimal CreditApplied, decimal AmountPaid, decimal AmountWrittenOff, decimal AmountDue, int AttemptCount,
+    string CollectionMethod, bool HasPaymentMethod)
 {
+    /// <summary>How the invoice is being collected, in words (see <see cref="InvoiceCollection"/>).</summary>
+    public InvoiceCollection Collection { get; init; } = null!;
     /// <summary>The customer's billing address as it is now: invoices keep no copy of the address they were issued to.</summary>
     public CustomerAddress CustomerAddress { get; init; } = CustomerAddress.Empty;
     public IReadOnlyList<InvoiceLineRow> Lines { get; init; } = [];
@@ -29,8 +37,11 @@ public sealed record DunningCaseRow(Guid Id, Guid InvoiceId, string Status, deci
     DateTimeOffset? ClosedAt, int RetriesMade, string? LastDeclineCode, DateTimeOffset? NextAttemptAt, double? NextAttemptProbability,
     string? NextAttemptReason, int EscalationStep, string? FinalAction, int PolicyVersion);
 
-/// <summary>One invoice with its customer's address, lines, payment attempts and dunning cases, read in one round trip.</summary>
-public sealed class InvoiceDetails(NpgsqlDataSource dataSource)
+/// <summary>
+/// One invoice with its customer's address, lines, payment attempts and dunning cases, read in one round trip, and where
+/// its collection stands.
+/// </summary>
+public sealed class InvoiceDetails(NpgsqlDataSource dataSource, IOptionsMonitor<BillingOptions> options, TimeProvider clock)
 {
     public async Task<InvoiceDetail?> FindAsync(Guid invoiceId, CancellationToken ct)
     {
@@ -38,7 +49,9 @@ public sealed class InvoiceDetails(NpgsqlDataSource dataSource)
         using var results = await connection.QueryMultipleAsync(new CommandDefinition("""
             select i.id, i.number, i.status, i.kind, i.currency, i.customer_id, c.name as customer_name, c.email as customer_email,
                    i.subscription_id, i.period_start, i.period_end, i.created_at, i.issued_at, i.due_at, i.paid_at, i.voided_at,
-                   i.subtotal, i.tax, i.total, i.credit_applied, i.amount_paid, i.amount_written_off, i.amount_due, i.attempt_count
+                   i.subtotal, i.tax, i.total, i.credit_applied, i.amount_paid, i.amount_written_off, i.amount_due, i.attempt_count,
+                   c.collection_method,
+                   exists (select 1 from payment_methods p where p.customer_id = c.id and p.is_default and p.detached_at is null) as has_payment_method
             from invoices i join customers c on c.id = i.customer_id where i.id = @invoiceId;
             select c.address_line1 as line1, c.address_line2 as line2, c.address_city as city, c.address_postal_code as postal_code,
                    c.address_country as country
@@ -56,10 +69,17 @@ public sealed class InvoiceDetails(NpgsqlDataSource dataSource)
         if (invoice is null) return null;
         return invoice with
         {
+            Collection = InvoiceCollection.Of(Facts(invoice), TimeSpan.FromMinutes(options.CurrentValue.AutoCollectionDelayMinutes), clock.GetUtcNow()),
             CustomerAddress = await results.ReadSingleAsync<CustomerAddress>(),
             Lines = (await results.ReadAsync<InvoiceLineRow>()).ToList(),
             Attempts = (await results.ReadAsync<PaymentAttemptRow>()).ToList(),
             DunningCases = (await results.ReadAsync<DunningCaseRow>()).ToList(),
         };
     }
+
+    private static CollectionFacts Facts(InvoiceDetail invoice) => new(Parse<InvoiceStatus>(invoice.Status), invoice.AmountDue, invoice.AttemptCount,
+        invoice.IssuedAt, invoice.DueAt, invoice.PaidAt, Parse<CollectionMethod>(invoice.CollectionMethod), invoice.HasPaymentMethod);
+
+    private static T Parse<T>(string text) where T : struct, Enum =>
+        EnumNames.TryParseSnakeCase<T>(text, out var value) ? value : throw new InvalidOperationException($"Unknown {typeof(T).Name} '{text}' in the database.");
 }

@@ -62,6 +62,44 @@ public sealed class CustomerApiTests(ConsoleAppHost host) : ApiTestBase(host)
     }
 
     [Fact]
+    public async Task A_customer_is_charged_automatically_unless_sent_invoices_with_days_until_due()
+    {
+        var charged = await Api.CreateCustomerAsync();
+        var sent = await Api.ReadAsync<CustomerView>(await Api.PostAsync("/api/v1/customers", new
+        {
+            name = Api.CustomerName, email = $"ada+{Guid.NewGuid():N}@example.com", currency = "USD", collectionMethod = "send_invoice", daysUntilDue = 14,
+        }), HttpStatusCode.Created);
+
+        Assert.Equal(("charge_automatically", (int?)null), (charged.CollectionMethod, charged.DaysUntilDue));
+        Assert.Equal(("send_invoice", (int?)14), (sent.CollectionMethod, sent.DaysUntilDue));
+        var stored = await Api.WithDbAsync(db => db.Customers.SingleAsync(c => c.Id == sent.Id));
+        Assert.Equal((BillingConsole.Domain.Customers.CollectionMethod.SendInvoice, (int?)14), (stored.CollectionMethod, stored.DaysUntilDue));
+
+        var back = await Api.ReadAsync<CustomerView>(await Api.SendAsync(HttpMethod.Patch, $"/api/v1/customers/{sent.Id}",
+            new { collectionMethod = "charge_automatically" }), HttpStatusCode.OK);
+        Assert.Equal(("charge_automatically", (int?)null), (back.CollectionMethod, back.DaysUntilDue));
+    }
+
+    [Theory]
+    [InlineData("{\"collectionMethod\":\"send_invoice\"}", "daysUntilDue")]
+    [InlineData("{\"collectionMethod\":\"send_invoice\",\"daysUntilDue\":366}", "daysUntilDue")]
+    [InlineData("{\"daysUntilDue\":30}", "daysUntilDue")]
+    [InlineData("{\"collectionMethod\":\"charge_automatically\",\"daysUntilDue\":30}", "daysUntilDue")]
+    [InlineData("{\"collectionMethod\":\"invoice_me\"}", "collectionMethod")]
+    public async Task A_collection_method_without_its_terms_or_with_terms_it_does_not_take_is_refused_and_changes_nothing(string patch, string field)
+    {
+        var customer = await Api.CreateCustomerAsync();
+
+        var response = await Api.SendRawAsync(HttpMethod.Patch, $"/api/v1/customers/{customer.Id}",
+            new StringContent(patch, System.Text.Encoding.UTF8, "application/json"), Guid.NewGuid());
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+        Assert.Contains(field, problem.Errors!.Keys);
+        var stored = await Api.WithDbAsync(db => db.Customers.SingleAsync(c => c.Id == customer.Id));
+        Assert.Equal((BillingConsole.Domain.Customers.CollectionMethod.ChargeAutomatically, (int?)null), (stored.CollectionMethod, stored.DaysUntilDue));
+    }
+
+    [Fact]
     public async Task The_currency_can_change_only_before_anything_was_billed()
     {
         var customer = await Api.CreateCustomerAsync();

@@ -43,8 +43,7 @@ public sealed class DetailPageActionTests(ConsoleAppHost host, BrowserFixture br
         await page.WaitForURLAsync($"**/subscriptions/{failed.SubscriptionId}");
 
         await Expect(page.GetByTestId("confirm-change")).ToBeDisabledAsync();
-        await page.GetByTestId("change-price").Locator(".mud-select").First.ClickAsync();
-        await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = failed.UpgradePlanName }).ClickAsync();
+        await ConsolePages.PickAsync(page, page.GetByTestId("change-price").Locator(".mud-select").First, failed.UpgradePlanName);
         await page.GetByTestId("preview-change").ClickAsync();
 
         var preview = page.GetByTestId("change-preview");
@@ -61,6 +60,28 @@ public sealed class DetailPageActionTests(ConsoleAppHost host, BrowserFixture br
         await Expect(page.GetByTestId("subscription-plan")).ToContainTextAsync(failed.UpgradePlanName);
         await Expect(page.GetByTestId("change-preview")).ToHaveCountAsync(0);
         await BrowserFixture.ScreenshotAsync(page, "subscription-changed");
+    }
+
+    [Fact]
+    public async Task Support_has_a_customer_sent_invoices_from_the_customer_page_and_the_invoice_page_says_how_it_is_collected()
+    {
+        var failed = await FailedInvoices.CreateAsync(host.Services);
+        await using var context = await browser.NewContextAsync(host.BaseAddress);
+        var page = await context.NewPageAsync();
+        await ConsolePages.SignInAsDevelopmentUserAsync(page, "support", "Dana Support", $"/customers/{failed.CustomerId}");
+        await Expect(page.GetByTestId("collection-method")).ToContainTextAsync("charged automatically");
+
+        await ConsolePages.PickAsync(page, page.GetByTestId("collection-method-select").Locator(".mud-select").First, "Send invoice");
+        await page.GetByTestId("days-until-due").Locator("input").FillAsync("21");
+        await page.GetByTestId("change-collection-method").ClickAsync();
+        await page.Locator(".mud-dialog textarea").FillAsync("Customer pays by bank transfer");
+        await page.Locator(".mud-dialog").GetByTestId("reason-confirm").ClickAsync();
+
+        await Expect(page.Locator(".mud-snackbar")).ToContainTextAsync("Invoices are now sent to the customer, due 21 days");
+        await Expect(page.GetByTestId("collection-method")).ToContainTextAsync("due 21 days after they are issued");
+        await BrowserFixture.ScreenshotAsync(page, "customer-collection-method");
+        await page.GotoAsync($"/invoices/{failed.InvoiceId}");
+        await Expect(page.GetByTestId("invoice-collection")).ToContainTextAsync("Charged once without success so far");
     }
 
     [Fact]
@@ -85,5 +106,6 @@ public sealed class DetailPageActionTests(ConsoleAppHost host, BrowserFixture br
         await page.GotoAsync($"/customers/{failed.CustomerId}");
         await Expect(page.GetByTestId("customer-name")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("add-note")).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("change-collection-method")).ToHaveCountAsync(0);
     }
 }

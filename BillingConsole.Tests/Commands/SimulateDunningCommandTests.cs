@@ -1,9 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BillingConsole.Commands;
+using BillingConsole.Tests.Infrastructure;
 
 namespace BillingConsole.Tests.Commands;
 
+[PureTests]
 public sealed class SimulateDunningCommandTests
 {
     private static readonly string Consumer = Path.Combine(AppContext.BaseDirectory, "populations", "consumer.json");

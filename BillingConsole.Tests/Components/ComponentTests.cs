@@ -1,6 +1,7 @@
 using BillingConsole.Api;
 using BillingConsole.Components.Shared;
 using BillingConsole.ReadModels;
+using BillingConsole.Tests.Infrastructure;
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
@@ -8,6 +9,7 @@ using MudBlazor.Services;
 
 namespace BillingConsole.Tests.Components;
 
+[PureTests]
 public sealed class ComponentTests : IAsyncDisposable
 {
     private readonly BunitContext _context = new();

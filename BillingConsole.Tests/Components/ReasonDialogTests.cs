@@ -1,5 +1,6 @@
 using BillingConsole.Actions;
 using BillingConsole.Components.Shared;
+using BillingConsole.Tests.Infrastructure;
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
@@ -8,6 +9,7 @@ using MudBlazor.Services;
 namespace BillingConsole.Tests.Components;
 
 /// <summary>The one dialog every console action goes through: a reason is required, the action runs inside it, the outcome comes back.</summary>
+[PureTests]
 public sealed class ReasonDialogTests : IAsyncDisposable
 {
     private readonly BunitContext _context = new();

@@ -1,26 +1,31 @@
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Payments;
+using BillingConsole.Tests.Infrastructure;
 using static BillingConsole.Domain.Dunning.DunningStatus;
 using static BillingConsole.Tests.Domain.Build;
 
 namespace BillingConsole.Tests.Domain;
 
+[PureTests]
 public sealed class DunningCaseTests : TransitionTableTests<DunningCase, DunningStatus, DunningEvent>
 {
     private static readonly DunningStatus? __ = null;
     private const DunningStatus Awaiting = AwaitingPaymentMethod;
+    private static readonly EscalationStep Notify = new(10, EscalationAction.Notify);
+    private static readonly EscalationStep Block = new(14, EscalationAction.BlockPlanChanges);
+    private static readonly EscalationStep FinalStep = new(21, EscalationAction.FinalAction);
 
     protected override StateMachine<DunningStatus, DunningEvent> Machine => DunningCase.Lifecycle;
 
     protected override IReadOnlyDictionary<(DunningStatus From, DunningEvent On), DunningStatus> Expected { get; } = Matrix(
-        //              RetryStarted SoftDecline   HardDecline PaymentSucceeded BudgetExhausted PaymentMethodAttached Reset         InvoiceClosed ChargingPaused
-        (RetryPending,  [Retrying,   __,           Awaiting,   Recovered,       Exhausted,      RetryPending,         RetryPending, Closed,       __]),
-        (Retrying,      [__,         RetryPending, Awaiting,   Recovered,       Exhausted,      __,                   RetryPending, Closed,       RetryPending]),
-        (Awaiting,      [__,         __,           __,         Recovered,       Exhausted,      RetryPending,         RetryPending, Closed,       __]),
-        (Recovered,     [__,         __,           __,         __,              __,             __,                   __,           __,           __]),
-        (Exhausted,     [__,         __,           __,         Recovered,       __,             __,                   __,           __,           __]),
-        (Closed,        [__,         __,           __,         __,              __,             __,                   __,           __,           __]));
+        //              RetryStarted SoftDecline   HardDecline PaymentSucceeded BudgetExhausted PaymentMethodAttached Reset         InvoiceClosed ChargingPaused FinalActionDayReached
+        (RetryPending,  [Retrying,   __,           Awaiting,   Recovered,       Exhausted,      RetryPending,         RetryPending, Closed,       __,            Exhausted]),
+        (Retrying,      [__,         RetryPending, Awaiting,   Recovered,       Exhausted,      __,                   RetryPending, Closed,       RetryPending,  __]),
+        (Awaiting,      [__,         __,           __,         Recovered,       Exhausted,      RetryPending,         RetryPending, Closed,       __,            Exhausted]),
+        (Recovered,     [__,         __,           __,         __,              __,             __,                   __,           __,           __,            __]),
+        (Exhausted,     [__,         __,           __,         Recovered,       __,             __,                   __,           __,           __,            __]),
+        (Closed,        [__,         __,           __,         __,              __,             __,                   __,           __,           __,            __]));
 
     protected override DunningCase InState(DunningStatus state)
     {
@@ -50,6 +55,7 @@ public sealed class DunningCaseTests : TransitionTableTests<DunningCase, Dunning
             case DunningEvent.Reset: dunning.Reset(at); break;
             case DunningEvent.InvoiceClosed: dunning.CloseBecauseInvoiceClosed(at); break;
             case DunningEvent.ChargingPaused: dunning.PostponeWhileChargingPaused(at.AddMinutes(1), at); break;
+            case DunningEvent.FinalActionDayReached: dunning.TakeFinalAction(FinalStep, nameof(FinalAction.MarkUnpaid), at); break;
             default: throw new ArgumentOutOfRangeException(nameof(on), on, null);
         }
     }
@@ -85,12 +91,34 @@ public sealed class DunningCaseTests : TransitionTableTests<DunningCase, Dunning
     }
 
     [Fact]
-    public void The_escalation_ladder_only_climbs()
+    public void The_escalation_ladder_only_climbs_and_records_each_step_with_its_time()
     {
         var dunning = InState(RetryPending);
-        dunning.Escalate(1, T0.AddDays(10));
-        Assert.Throws<DomainRuleException>(() => dunning.Escalate(1, T0.AddDays(11)));
-        dunning.Escalate(3, T0.AddDays(21));
-        Assert.Equal(3, dunning.EscalationStep);
+        dunning.TakeStep(Notify, "dunning_notice_day_10", T0.AddDays(10));
+        Assert.Throws<DomainRuleException>(() => dunning.TakeStep(Notify, "dunning_notice_day_10", T0.AddDays(11)));
+        Assert.Throws<DomainRuleException>(() => dunning.TakeStep(new EscalationStep(7, EscalationAction.BlockPlanChanges), null, T0.AddDays(11)));
+        dunning.TakeStep(Block, null, T0.AddDays(14));
+
+        Assert.Equal([(10, EscalationAction.Notify, "dunning_notice_day_10", T0.AddDays(10)), (14, EscalationAction.BlockPlanChanges, null, T0.AddDays(14))],
+            dunning.Steps.Select(s => (s.Day, s.Action, s.Template, s.TakenAt)));
+        Assert.Equal((2, 14, RetryPending), (dunning.EscalationStep, dunning.LastStepDay, dunning.Status));
+    }
+
+    [Fact]
+    public void The_final_action_on_its_day_ends_a_case_with_retries_left_but_not_a_retry_in_flight()
+    {
+        var waiting = InState(RetryPending);
+        waiting.Schedule(T0.AddDays(22), 0.3, "fixed schedule");
+        Assert.Throws<DomainRuleException>(() => waiting.TakeStep(FinalStep, null, T0.AddDays(21)));
+
+        waiting.TakeFinalAction(FinalStep, "mark_uncollectible", T0.AddDays(21));
+
+        Assert.Equal((Exhausted, "mark_uncollectible", T0.AddDays(21), (DateTimeOffset?)null), (waiting.Status, waiting.FinalAction, waiting.ClosedAt, waiting.NextAttemptAt));
+        Assert.Equal(EscalationAction.FinalAction, Assert.Single(waiting.Steps).Action);
+        Assert.Throws<DomainRuleException>(() => waiting.TakeStep(new EscalationStep(30, EscalationAction.Notify), null, T0.AddDays(30)));
+
+        var retrying = InState(Retrying);
+        Assert.Throws<IllegalTransitionException>(() => retrying.TakeFinalAction(FinalStep, "mark_uncollectible", T0.AddDays(21)));
+        Assert.Equal((Retrying, 0), (retrying.Status, retrying.Steps.Count));
     }
 }

@@ -1,10 +1,12 @@
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Payments;
+using BillingConsole.Tests.Infrastructure;
 using static BillingConsole.Domain.Payments.CircuitState;
 using static BillingConsole.Tests.Domain.Build;
 
 namespace BillingConsole.Tests.Domain;
 
+[PureTests]
 public sealed class GatewayCircuitTests : TransitionTableTests<GatewayCircuit, CircuitState, CircuitEvent>
 {
     private static readonly CircuitState? __ = null;

@@ -1,10 +1,12 @@
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
+using BillingConsole.Tests.Infrastructure;
 using static BillingConsole.Domain.Invoicing.InvoiceStatus;
 using static BillingConsole.Tests.Domain.Build;
 
 namespace BillingConsole.Tests.Domain;
 
+[PureTests]
 public sealed class InvoiceTests : TransitionTableTests<Invoice, InvoiceStatus, InvoiceEvent>
 {
     private static readonly InvoiceStatus? __ = null;

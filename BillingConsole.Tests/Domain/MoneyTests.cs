@@ -1,8 +1,10 @@
 using System.Globalization;
 using BillingConsole.Domain.Common;
+using BillingConsole.Tests.Infrastructure;
 
 namespace BillingConsole.Tests.Domain;
 
+[PureTests]
 public sealed class MoneyTests
 {
     private static readonly Money Dollars = new(10m, "USD");

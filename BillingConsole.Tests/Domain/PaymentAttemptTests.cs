@@ -1,10 +1,12 @@
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Payments;
+using BillingConsole.Tests.Infrastructure;
 using static BillingConsole.Domain.Payments.PaymentAttemptStatus;
 using static BillingConsole.Tests.Domain.Build;
 
 namespace BillingConsole.Tests.Domain;
 
+[PureTests]
 public sealed class PaymentAttemptTests : TransitionTableTests<PaymentAttempt, PaymentAttemptStatus, PaymentAttemptEvent>
 {
     private static readonly PaymentAttemptStatus? __ = null;

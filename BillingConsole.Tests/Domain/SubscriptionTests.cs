@@ -1,10 +1,12 @@
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Subscriptions;
+using BillingConsole.Tests.Infrastructure;
 using static BillingConsole.Domain.Subscriptions.SubscriptionStatus;
 using static BillingConsole.Tests.Domain.Build;
 
 namespace BillingConsole.Tests.Domain;
 
+[PureTests]
 public sealed class SubscriptionTests : TransitionTableTests<Subscription, SubscriptionStatus, SubscriptionEvent>
 {
     private static readonly SubscriptionStatus? __ = null;

@@ -1,9 +1,11 @@
 using BillingConsole.Domain.Catalog;
 using BillingConsole.Domain.Common;
 using BillingConsole.Engine;
+using BillingConsole.Tests.Infrastructure;
 
 namespace BillingConsole.Tests.Engine;
 
+[PureTests]
 public sealed class BillingCalendarTests
 {
     private static readonly BillingCalendar Utc = new(TimeZoneInfo.Utc);

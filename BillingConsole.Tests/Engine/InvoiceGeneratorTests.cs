@@ -3,11 +3,13 @@ using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Engine;
+using BillingConsole.Tests.Infrastructure;
 using static BillingConsole.Tests.Domain.Build;
 using static BillingConsole.Tests.Engine.EngineData;
 
 namespace BillingConsole.Tests.Engine;
 
+[PureTests]
 public sealed class InvoiceGeneratorTests
 {
     private static readonly InvoiceGenerator Generator = new(Calendar);

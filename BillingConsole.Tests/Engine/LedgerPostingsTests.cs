@@ -2,12 +2,14 @@ using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
 using BillingConsole.Engine;
+using BillingConsole.Tests.Infrastructure;
 using static BillingConsole.Domain.Ledger.LedgerAccount;
 using static BillingConsole.Domain.Ledger.LedgerTransactionKind;
 using static BillingConsole.Tests.Domain.Build;
 
 namespace BillingConsole.Tests.Engine;
 
+[PureTests]
 public sealed class LedgerPostingsTests
 {
     private static readonly DateTimeOffset Later = T0.AddDays(3);

@@ -3,6 +3,7 @@ using BillingConsole.Domain.Customers;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
 using BillingConsole.Engine;
+using BillingConsole.Tests.Infrastructure;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -14,6 +15,7 @@ namespace BillingConsole.Tests.Engine;
 /// Random sequences of money movements applied to domain invoices and customers, each posted to an in-memory ledger.
 /// Whatever the sequence, the ledger must balance and agree with the balances the domain reports.
 /// </summary>
+[PureTests]
 public sealed class LedgerPropertyTests
 {
     /// <summary>One step of a scenario. Picks are reduced modulo whatever is eligible when the step runs.</summary>

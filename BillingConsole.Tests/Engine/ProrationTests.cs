@@ -3,12 +3,14 @@ using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Engine;
+using BillingConsole.Tests.Infrastructure;
 using static BillingConsole.Tests.Domain.Build;
 using static BillingConsole.Tests.Engine.EngineData;
 
 namespace BillingConsole.Tests.Engine;
 
 /// <summary>Worked examples of docs/proration.md: Basic is $30 a month, Pro $90 a month, billing time zone UTC.</summary>
+[PureTests]
 public sealed class ProrationTests
 {
     private static readonly Proration Proration = new(Calendar);

@@ -3,6 +3,7 @@ using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Engine;
+using BillingConsole.Tests.Infrastructure;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -13,6 +14,7 @@ namespace BillingConsole.Tests.Engine;
 /// Whatever a stored subscription says (any anchor day, any period end and time of day, any interval, time zones with DST),
 /// its next renewal is one interval long at the full price, or a stub billed in proportion to its length, never more.
 /// </summary>
+[PureTests]
 public sealed class RenewalPeriodPropertyTests
 {
     private static readonly string[] Zones = ["UTC", "America/New_York", "Europe/Berlin", "Australia/Sydney", "America/Santiago"];

@@ -1,12 +1,14 @@
 using BillingConsole.Domain.Catalog;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Engine;
+using BillingConsole.Tests.Infrastructure;
 using static BillingConsole.Tests.Domain.Build;
 using static BillingConsole.Tests.Engine.EngineData;
 
 namespace BillingConsole.Tests.Engine;
 
 /// <summary>Renewals of stored periods that do not end on the anchor day (docs/proration.md, "Stub periods").</summary>
+[PureTests]
 public sealed class StubPeriodTests
 {
     private static readonly InvoiceGenerator Generator = new(Calendar);

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace BillingConsole.Tests.Gateways;
 
+[PureTests]
 public sealed class SandboxGatewayTests
 {
     private readonly ListLogger<SandboxGateway> _log = new();

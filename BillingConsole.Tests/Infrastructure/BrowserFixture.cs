@@ -15,6 +15,7 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
+        if (PureRun.IsOn) return;
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -28,7 +29,8 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async Task<IBrowserContext> NewContextAsync(Uri baseAddress)
     {
-        var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
+        var browser = _browser ?? throw PureRun.NotStarted("browser");
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = baseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = 1440, Height = 1000 },

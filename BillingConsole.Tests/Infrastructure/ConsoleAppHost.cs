@@ -17,6 +17,7 @@ namespace BillingConsole.Tests.Infrastructure;
 /// The real console, started once for the whole test run on a free loopback port with Kestrel, over the
 /// run's PostgreSQL database (ConnectionStrings__Billing from ./test.sh) filled with a small demo population.
 /// Tests that change data create their own customers and invoices, so they never depend on one another.
+/// The pure run starts none of this (<see cref="PureRun"/>).
 /// </summary>
 public sealed class ConsoleAppHost : IAsyncLifetime
 {
@@ -24,10 +25,12 @@ public sealed class ConsoleAppHost : IAsyncLifetime
     /// <summary>The "sandbox" gateway's webhook signing secret in the test host.</summary>
     public const string WebhookSecret = "whsec_test_sandbox_0123456789";
     private WebApplicationFactory<Program>? _factory;
+    private Uri? _baseAddress;
+    private DemoDataSummary? _demoData;
 
-    public Uri BaseAddress { get; private set; } = null!;
-    public IServiceProvider Services => _factory!.Services;
-    public DemoDataSummary DemoData { get; private set; } = null!;
+    public Uri BaseAddress => _baseAddress ?? throw PureRun.NotStarted("console host");
+    public IServiceProvider Services => (_factory ?? throw PureRun.NotStarted("console host")).Services;
+    public DemoDataSummary DemoData => _demoData ?? throw PureRun.NotStarted("console host");
     /// <summary>What the host logged (warnings and up), for tests that check a log line.</summary>
     public CapturedLogs Logs { get; } = new();
 
@@ -44,6 +47,7 @@ public sealed class ConsoleAppHost : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
+        if (PureRun.IsOn) return;
         Shared = this;
         // Read by the host's Program before any test override could apply, so set for the process.
         Environment.SetEnvironmentVariable("ASPNETCORE_ENVIRONMENT", "Development");
@@ -54,18 +58,18 @@ public sealed class ConsoleAppHost : IAsyncLifetime
         await TestDatabases.RecreateAsync(TestServers.DatabaseOf(TestServers.DefaultConnectionString));
 
         var port = FreePort();
-        BaseAddress = new Uri($"http://127.0.0.1:{port}");
+        _baseAddress = new Uri($"http://127.0.0.1:{port}");
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Development");
             web.UseContentRoot(AppContext.BaseDirectory);
-            web.UseUrls(BaseAddress.ToString());
+            web.UseUrls(_baseAddress.ToString());
             web.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(Logs));
         });
         _factory.UseKestrel();
         _factory.StartServer();
 
-        DemoData = await Services.GetRequiredService<DemoDataGenerator>().GenerateAsync(
+        _demoData = await Services.GetRequiredService<DemoDataGenerator>().GenerateAsync(
             new DemoDataOptions { Seed = 7, Customers = DemoCustomers, Now = Services.GetRequiredService<TimeProvider>().GetUtcNow() },
             CancellationToken.None);
         using var scope = Services.CreateScope();

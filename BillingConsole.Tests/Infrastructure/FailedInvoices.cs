@@ -15,7 +15,8 @@ public sealed record FailedInvoice(Guid CustomerId, string Email, Guid Subscript
 
 /// <summary>
 /// A customer whose first invoice failed, made through the engine's own commands: subscribed without a trial (the invoice is
-/// issued), charged by the billing run with a card that declines (the subscription is past due and a dunning case opens),
+/// issued), charged as the auto-collection job charges it once its delay has passed (here at once) with a card that declines
+/// (the subscription is past due and a dunning case opens),
 /// then given a card that succeeds (<c>pm_ok_…</c>), so that a retry recovers it. Works on any service provider that holds
 /// the engine: a test's <see cref="EngineServices"/> or the console host.
 /// </summary>
@@ -43,9 +44,9 @@ public static class FailedInvoices
         var subscription = await InScopeAsync<SubscriptionCommands, SubscriptionChangeView>(services, commands => commands.CreateAsync(
             new CreateSubscription(customer.Id, price.Id, 1, 0), actor, "setup", ct));
         var invoiceId = subscription.Invoice!.Id!.Value;
-        var charge = await InScopeAsync<PaymentProcessor, ChargeResult>(services,
-            processor => processor.ChargeAsync(invoiceId, PaymentTrigger.BillingRun, Actor.System, ct));
-        if (charge.Status != ChargeStatus.Failed) throw new InvalidOperationException($"The first charge should fail, got {charge.Status}.");
+        var charge = await InScopeAsync<PaymentProcessor, IReadOnlyList<ChargeResult>>(services,
+            processor => processor.ChargeManyAsync([invoiceId], PaymentTrigger.AutoCollection, Actor.System, ct));
+        if (charge.Single().Status != ChargeStatus.Failed) throw new InvalidOperationException($"The first charge should fail, got {charge.Single().Status}.");
         await AttachCardAsync(services, customer.Id, "pm_ok_");
         var caseId = await InScopeAsync<BillingDbContext, Guid>(services,
             db => db.DunningCases.Where(c => c.InvoiceId == invoiceId).Select(c => c.Id).SingleAsync(ct));

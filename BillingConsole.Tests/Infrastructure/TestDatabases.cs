@@ -25,19 +25,50 @@ public static class TestDatabases
         await drop.ExecuteNonQueryAsync();
     }
 
-    /// <summary>A new, migrated database with a unique name; dropped when disposed.</summary>
+    /// <summary>The run's migrated database that every <see cref="CreateMigratedAsync"/> copies.</summary>
+    public const string TemplateDatabase = "t_migrated_template";
+
+    private static readonly SemaphoreSlim TemplateLock = new(1, 1);
+    private static bool _templateMigrated;
+
+    /// <summary>
+    /// A new, migrated database with a unique name; dropped when disposed. It is a copy of <see cref="TemplateDatabase"/>,
+    /// migrated once per run: copying takes a fraction of the time of running every migration again.
+    /// </summary>
     public static async Task<MigratedDatabase> CreateMigratedAsync(string purpose)
     {
         var name = $"t_{purpose}_{Guid.NewGuid():N}".ToLowerInvariant();
         if (name.Length > 63) name = name[..63];
-        await RecreateAsync(name);
-        var connectionString = TestServers.ConnectionStringFor(name);
-        await using (var db = NewContext(connectionString))
+        await MigrateTemplateOnceAsync();
+        await using (var connection = new NpgsqlConnection(TestServers.PostgresAdminConnectionString))
         {
-            await db.EnsureMigrationHistoryAsync();
-            await db.Database.MigrateAsync();
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"create database \"{name}\" template \"{TemplateDatabase}\"", connection);
+            await create.ExecuteNonQueryAsync();
         }
-        return new MigratedDatabase(name, connectionString);
+        return new MigratedDatabase(name, TestServers.ConnectionStringFor(name));
+    }
+
+    private static async Task MigrateTemplateOnceAsync()
+    {
+        await TemplateLock.WaitAsync();
+        try
+        {
+            if (_templateMigrated) return;
+            await RecreateAsync(TemplateDatabase);
+            // PostgreSQL copies a database only while nobody is connected to it: migrate without a pool, so no connection stays.
+            var unpooled = new NpgsqlConnectionStringBuilder(TestServers.ConnectionStringFor(TemplateDatabase)) { Pooling = false };
+            await using (var db = NewContext(unpooled.ConnectionString))
+            {
+                await db.EnsureMigrationHistoryAsync();
+                await db.Database.MigrateAsync();
+            }
+            _templateMigrated = true;
+        }
+        finally
+        {
+            TemplateLock.Release();
+        }
     }
 
     public static BillingDbContext NewContext(string connectionString) =>

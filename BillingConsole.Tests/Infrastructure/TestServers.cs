@@ -28,9 +28,11 @@ public static class TestServers
     public static int RedisPort => int.Parse(Require("BILLING_TEST_REDIS_PORT"));
 
     private static string Require(string variable) =>
-        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"{variable} is not set: run the tests through ./test.sh, which starts PostgreSQL and Redis for them.");
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : throw NotSet(variable);
+
+    private static InvalidOperationException NotSet(string variable) => PureRun.IsOn
+        ? PureRun.NotStarted("PostgreSQL or Redis")
+        : new($"{variable} is not set: run the tests through ./test.sh, which starts PostgreSQL and Redis for them.");
 
     public static async Task StopPostgresAsync() => await PgCtlAsync("stop", "-m", "fast", "-w");
 

@@ -145,7 +145,7 @@ public sealed class SettingsInForceTests : IAsyncLifetime
         {
             var (invoiceId, customerId) = await _engine.OpenInvoiceAsync(_data, "pm_insufficient_funds_");
             await _engine.InScopeAsync<CustomerCommands, CustomerView>(commands =>
-                commands.UpdateAsync(customerId, new UpdateCustomer(null, null, null, null, null, zone), Admin, "Customer moved", Ct));
+                commands.UpdateAsync(customerId, new UpdateCustomer(null, null, null, null, null, TimeZone: zone), Admin, "Customer moved", Ct));
             Assert.Equal(ChargeStatus.Failed, (await ChargeAsync(invoiceId)).Status);
 
             await using var db = _database.NewContext();
@@ -164,7 +164,7 @@ public sealed class SettingsInForceTests : IAsyncLifetime
         var customer = await _data.CustomerAsync();
 
         var refused = await Assert.ThrowsAsync<FluentValidation.ValidationException>(() => _engine.InScopeAsync<CustomerCommands, CustomerView>(commands =>
-            commands.UpdateAsync(customer.Id, new UpdateCustomer("Renamed", null, null, null, null, "Europe/Atlantis"), Admin, "Customer moved", Ct)));
+            commands.UpdateAsync(customer.Id, new UpdateCustomer("Renamed", null, null, null, null, TimeZone: "Europe/Atlantis"), Admin, "Customer moved", Ct)));
 
         Assert.Equal(nameof(UpdateCustomer.TimeZone), Assert.Single(refused.Errors).PropertyName);
         await using var db = _database.NewContext();

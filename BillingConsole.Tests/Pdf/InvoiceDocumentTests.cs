@@ -2,10 +2,12 @@ using System.Text.RegularExpressions;
 using BillingConsole.Domain.Common;
 using BillingConsole.Pdf;
 using BillingConsole.ReadModels;
+using BillingConsole.Tests.Infrastructure;
 using static BillingConsole.Tests.Pdf.InvoiceSamples;
 
 namespace BillingConsole.Tests.Pdf;
 
+[PureTests]
 public sealed partial class InvoiceDocumentTests
 {
     [Fact]

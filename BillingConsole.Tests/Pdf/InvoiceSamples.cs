@@ -66,7 +66,8 @@ internal static class InvoiceSamples
         return new InvoiceDetail(Guid.NewGuid(), "INV-001234", status, "subscription_cycle", currency, Guid.NewGuid(), "Acme Robotics Inc",
             "ap@acme-robotics.example", Guid.NewGuid(), PeriodStart, PeriodEnd, Issued, Issued, Issued.AddDays(14),
             status == "paid" ? Issued.AddDays(2) : null, status == "void" ? Issued.AddDays(3) : null, subtotal.Amount, tax.Amount, total.Amount,
-            creditApplied.Amount, status == "paid" ? payable : 0m, status == "uncollectible" ? payable : 0m, status == "open" ? payable : 0m, 1)
+            creditApplied.Amount, status == "paid" ? payable : 0m, status == "uncollectible" ? payable : 0m, status == "open" ? payable : 0m, 1,
+            "charge_automatically", HasPaymentMethod: true)
         {
             CustomerAddress = Address,
             Lines = lines,

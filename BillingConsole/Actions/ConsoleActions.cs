@@ -46,10 +46,19 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
             return true;
         }, _ => (ActionStatus.Done, "Note added."));
 
+    /// <param name="method">charge_automatically, or send_invoice with <paramref name="daysUntilDue"/>.</param>
+    public Task<ActionOutcome<CustomerView>> ChangeCollectionMethodAsync(ClaimsPrincipal user, Guid customerId, string method, int? daysUntilDue,
+        string reason) =>
+        RunAsync<CustomerCommands, CustomerView>(user, ConsolePolicies.Support,
+            (commands, actor) => commands.UpdateAsync(customerId, new UpdateCustomer(null, null, null, null, null, method, daysUntilDue), actor, reason, default),
+            view => (ActionStatus.Done, view.DaysUntilDue is { } days
+                ? $"Invoices are now sent to the customer, due {days} days after they are issued, and never charged automatically."
+                : "Invoices are now charged automatically to the customer's default payment method."));
+
     /// <summary>Sets the time zone the customer's retries are planned in; blank returns them to the billing time zone.</summary>
     public Task<ActionOutcome<CustomerView>> ChangeTimeZoneAsync(ClaimsPrincipal user, Guid customerId, string? timeZone, string reason) =>
         RunAsync<CustomerCommands, CustomerView>(user, ConsolePolicies.Support,
-            (commands, actor) => commands.UpdateAsync(customerId, new UpdateCustomer(null, null, null, null, null, timeZone ?? string.Empty), actor, reason, default),
+            (commands, actor) => commands.UpdateAsync(customerId, new UpdateCustomer(null, null, null, null, null, TimeZone: timeZone ?? string.Empty), actor, reason, default),
             customer => (ActionStatus.Done, $"Retries for this customer are planned in {customer.TimeZone ?? "the billing time zone"}."));
 
     public Task<ActionOutcome<bool>> ResetDunningCaseAsync(ClaimsPrincipal user, Guid caseId, string reason) =>

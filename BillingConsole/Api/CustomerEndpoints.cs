@@ -16,7 +16,7 @@ public static class CustomerEndpoints
         customers.MapPatch("/{id:guid}", (Guid id, UpdateCustomer body, HttpContext http, CustomerCommands commands) =>
                 IdempotentCommand.RunAsync(http, "customers.update", new { id, body }, StatusCodes.Status200OK,
                     (actor, reason, ct) => commands.UpdateAsync(id, body, actor, reason, ct)))
-            .Command<CustomerView>("UpdateCustomer", "Change a customer's name, email, currency, address or external reference");
+            .Command<CustomerView>("UpdateCustomer", "Change a customer's name, email, currency, address, external reference or collection method");
 
         customers.MapPost("/{id:guid}/payment-methods", (Guid id, AttachPaymentMethod body, HttpContext http, CustomerCommands commands) =>
                 IdempotentCommand.RunAsync(http, "customers.attach_payment_method", new { id, body }, StatusCodes.Status201Created,

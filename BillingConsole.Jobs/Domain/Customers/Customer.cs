@@ -2,6 +2,12 @@ using BillingConsole.Domain.Common;
 
 namespace BillingConsole.Domain.Customers;
 
+/// <summary>
+/// How the customer's invoices are paid: charged to their default payment method (after a short delay, see
+/// Engine.Payments.AutoCollector), or sent to them to pay by their due date and never charged by the system.
+/// </summary>
+public enum CollectionMethod { ChargeAutomatically, SendInvoice }
+
 public sealed class Customer : Entity
 {
     private readonly List<PaymentMethod> _paymentMethods = [];
@@ -32,6 +38,12 @@ public sealed class Customer : Entity
     public string? TimeZone { get; private set; }
     /// <summary>Support can pause dunning for a customer (e.g. while a dispute is sorted out).</summary>
     public bool DunningPaused { get; private set; }
+    public CollectionMethod CollectionMethod { get; private set; } = CollectionMethod.ChargeAutomatically;
+    /// <summary>How many days after it is issued a send_invoice customer's invoice is due; null when charged automatically.</summary>
+    public int? DaysUntilDue { get; private set; }
+
+    /// <summary>The longest payment term a sent invoice may have.</summary>
+    public const int MaxDaysUntilDue = 365;
 
     /// <summary>Money the business owes the customer, applied to their next invoices. Mirrors the ledger's customer_credit account.</summary>
     public Money CreditBalance => new(_creditBalance, Currency);
@@ -99,6 +111,17 @@ public sealed class Customer : Entity
     {
         if (amount.IsNegative || amount > CreditBalance) throw new DomainRuleException("Cannot use more credit than the customer has.");
         _creditBalance = (CreditBalance - amount).Amount;
+    }
+
+    /// <summary>Sent invoices need a payment term; charged ones are due when issued (the configured terms) and take none.</summary>
+    public void ChangeCollectionMethod(CollectionMethod method, int? daysUntilDue)
+    {
+        if (method == CollectionMethod.SendInvoice && daysUntilDue is not (>= 0 and <= MaxDaysUntilDue))
+            throw new DomainRuleException($"Sending invoices needs the days until they are due, from 0 to {MaxDaysUntilDue}.");
+        if (method == CollectionMethod.ChargeAutomatically && daysUntilDue is not null)
+            throw new DomainRuleException("Days until due apply only to sent invoices; charged invoices follow the billing payment terms.");
+        CollectionMethod = method;
+        DaysUntilDue = daysUntilDue;
     }
 
     public void PauseDunning() => DunningPaused = true;

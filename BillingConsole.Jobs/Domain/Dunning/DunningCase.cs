@@ -4,11 +4,12 @@ namespace BillingConsole.Domain.Dunning;
 
 public enum DunningStatus { RetryPending, Retrying, AwaitingPaymentMethod, Recovered, Exhausted, Closed }
 
-public enum DunningEvent { RetryStarted, SoftDecline, HardDecline, PaymentSucceeded, BudgetExhausted, PaymentMethodAttached, Reset, InvoiceClosed, ChargingPaused }
+public enum DunningEvent { RetryStarted, SoftDecline, HardDecline, PaymentSucceeded, BudgetExhausted, PaymentMethodAttached, Reset, InvoiceClosed, ChargingPaused, FinalActionDayReached }
 
 /// <summary>
 /// One overdue invoice being collected. Opened by a payment_failed event; ends recovered, exhausted (the policy's final
-/// action taken) or closed (the invoice was voided or written off by a person).
+/// action taken, when the retries ran out or on the final action's day) or closed (the invoice was voided or written off by
+/// a person). On the way it climbs the escalation ladder, one recorded step at a time.
 /// </summary>
 public sealed class DunningCase : Entity
 {
@@ -32,8 +33,12 @@ public sealed class DunningCase : Entity
         (DunningStatus.AwaitingPaymentMethod, DunningEvent.BudgetExhausted, DunningStatus.Exhausted),
         (DunningStatus.AwaitingPaymentMethod, DunningEvent.Reset, DunningStatus.RetryPending),
         (DunningStatus.AwaitingPaymentMethod, DunningEvent.InvoiceClosed, DunningStatus.Closed),
+        // The final action's day ends a case whatever retries remain, a case waiting for a card too, but never a retry in flight.
+        (DunningStatus.RetryPending, DunningEvent.FinalActionDayReached, DunningStatus.Exhausted),
+        (DunningStatus.AwaitingPaymentMethod, DunningEvent.FinalActionDayReached, DunningStatus.Exhausted),
         (DunningStatus.Exhausted, DunningEvent.PaymentSucceeded, DunningStatus.Recovered));
 
+    private readonly List<DunningStepTaken> _steps = [];
     private decimal _amount;
 
     private DunningCase() { }
@@ -69,8 +74,12 @@ public sealed class DunningCase : Entity
     public DateTimeOffset? NextAttemptAt { get; private set; }
     public double? NextAttemptProbability { get; private set; }
     public string? NextAttemptReason { get; private set; }
-    /// <summary>How far up the escalation ladder the case has climbed (0 = no step taken yet).</summary>
+    /// <summary>How many escalation steps the case has taken (0 = none yet).</summary>
     public int EscalationStep { get; private set; }
+    /// <summary>The escalation steps taken, in the order taken. Load them with the case before taking another.</summary>
+    public IReadOnlyList<DunningStepTaken> Steps => _steps.AsReadOnly();
+    /// <summary>The ladder day of the last step taken (0 = none): later steps are the ones still to come.</summary>
+    public int LastStepDay => _steps.Count == 0 ? 0 : _steps.Max(s => s.Day);
     public string? FinalAction { get; private set; }
 
     public bool IsOpen => Status is DunningStatus.RetryPending or DunningStatus.Retrying or DunningStatus.AwaitingPaymentMethod;
@@ -159,11 +168,39 @@ public sealed class DunningCase : Entity
         PolicyVersion = version;
     }
 
-    public void Escalate(int step, DateTimeOffset at)
+    /// <summary>Takes a notify or block-plan-changes step of the ladder on its day: recorded once, with the time it was taken.</summary>
+    public DunningStepTaken TakeStep(EscalationStep step, string? template, DateTimeOffset at)
     {
-        if (step <= EscalationStep) throw new DomainRuleException("The escalation ladder only climbs.");
-        EscalationStep = step;
+        if (step.Action == EscalationAction.FinalAction) throw new DomainRuleException("The final action is taken with TakeFinalAction.");
+        if (!IsOpen) throw new DomainRuleException("Only an open case climbs the escalation ladder.");
+        EnsureClimbs(step);
+        return Record(step, template, at);
+    }
+
+    /// <summary>The ladder's final step on its day: the case ends exhausted, whatever retries it had left.</summary>
+    public DunningStepTaken TakeFinalAction(EscalationStep step, string finalAction, DateTimeOffset at)
+    {
+        if (step.Action != EscalationAction.FinalAction) throw new DomainRuleException("Only the final-action step takes the final action.");
+        EnsureClimbs(step);
+        Fire(DunningEvent.FinalActionDayReached, at);
+        FinalAction = finalAction;
+        ClosedAt = at;
+        ClearSchedule();
+        return Record(step, null, at);
+    }
+
+    private void EnsureClimbs(EscalationStep step)
+    {
+        if (step.Day <= LastStepDay) throw new DomainRuleException("The escalation ladder only climbs.");
+    }
+
+    private DunningStepTaken Record(EscalationStep step, string? template, DateTimeOffset at)
+    {
+        var taken = new DunningStepTaken(Id, step.Day, step.Action, template, PolicyVersion, at);
+        _steps.Add(taken);
+        EscalationStep = _steps.Count;
         UpdatedAt = at;
+        return taken;
     }
 
     private void ClearSchedule()
@@ -172,4 +209,28 @@ public sealed class DunningCase : Entity
         NextAttemptProbability = null;
         NextAttemptReason = null;
     }
+}
+
+/// <summary>One escalation step a case has taken: which day of the ladder, what it did, under which policy version, and when.</summary>
+public sealed class DunningStepTaken : Entity
+{
+    private DunningStepTaken() { }
+
+    internal DunningStepTaken(Guid caseId, int day, EscalationAction action, string? template, int policyVersion, DateTimeOffset takenAt)
+    {
+        CaseId = caseId;
+        Day = day;
+        Action = action;
+        Template = template;
+        PolicyVersion = policyVersion;
+        TakenAt = takenAt;
+    }
+
+    public Guid CaseId { get; private set; }
+    public int Day { get; private set; }
+    public EscalationAction Action { get; private set; }
+    /// <summary>The message template a notify step calls for; null for the other steps.</summary>
+    public string? Template { get; private set; }
+    public int PolicyVersion { get; private set; }
+    public DateTimeOffset TakenAt { get; private set; }
 }

@@ -15,7 +15,9 @@ public enum PaymentAttemptStatus { Pending, Succeeded, Failed, Unknown, RefundDu
 public enum PaymentAttemptEvent { Succeeded, Failed, TimedOut, SucceededOnSettledInvoice }
 
 /// <summary>What started an attempt; shown to support and used by the retry statistics.</summary>
-public enum PaymentTrigger { BillingRun, DunningRetry, Manual, NewPaymentMethod, BulkRetry }
+/// <remarks>AutoCollection: the first charge of an invoice issued outside a billing run (or left uncharged by one), made by
+/// the auto-collection job once the collection delay has passed.</remarks>
+public enum PaymentTrigger { BillingRun, DunningRetry, Manual, NewPaymentMethod, BulkRetry, AutoCollection }
 
 /// <summary>
 /// One charge of one invoice at the gateway. Its idempotency key is derived from (invoice, attempt number),

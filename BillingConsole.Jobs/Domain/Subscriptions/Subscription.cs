@@ -66,6 +66,10 @@ public sealed class Subscription : Entity
     /// <summary>Set by the dunning ladder: plan changes are refused while a payment is overdue.</summary>
     public bool PlanChangesBlocked { get; private set; }
 
+    /// <summary>Why a plan change is refused while <see cref="PlanChangesBlocked"/>: the sentence the API and the console show.</summary>
+    public const string PlanChangesBlockedReason =
+        "Plan changes are blocked because an invoice of this subscription is overdue; they are allowed again when it is paid or its dunning case is closed.";
+
     public bool IsBillable => Status is SubscriptionStatus.Trialing or SubscriptionStatus.Active or SubscriptionStatus.PastDue;
 
     private void Fire(SubscriptionEvent on) => Status = Lifecycle.Fire(Status, on);
@@ -171,11 +175,14 @@ public sealed class Subscription : Entity
 
     public void BlockPlanChanges() => PlanChangesBlocked = true;
 
+    /// <summary>The dunning case that blocked plan changes has closed.</summary>
+    public void AllowPlanChanges() => PlanChangesBlocked = false;
+
     private void EnsurePlanChangeAllowed(int quantity)
     {
         if (quantity < 1) throw new DomainRuleException("Quantity must be at least 1.");
         if (Status is SubscriptionStatus.Canceled or SubscriptionStatus.Unpaid or SubscriptionStatus.Paused)
             throw new DomainRuleException($"The plan of a {Status.ToSnakeCase()} subscription cannot be changed.");
-        if (PlanChangesBlocked) throw new DomainRuleException("Plan changes are blocked until the overdue invoice is paid.");
+        if (PlanChangesBlocked) throw new DomainRuleException(PlanChangesBlockedReason);
     }
 }

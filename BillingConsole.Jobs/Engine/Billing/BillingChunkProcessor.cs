@@ -123,8 +123,9 @@ public sealed class BillingChunkProcessor(
         }
 
         var invoiceNumbers = generated.Count == 0 ? [] : await numbers.NextBlockAsync(generated.Count, ct);
-        var terms = InvoiceIssuer.PaymentTerms(settings);
-        var issued = generated.Select((invoice, i) => InvoiceIssuer.Issue(invoice, invoiceNumbers[i], now, terms, run.Id)).ToList();
+        var daysUntilDue = await writer.DaysUntilDueAsync(connection, [.. creditBefore.Keys], ct);
+        var issued = generated.Select((invoice, i) => InvoiceIssuer.Issue(invoice, invoiceNumbers[i], now,
+            InvoiceIssuer.PaymentTerms(settings, daysUntilDue.TryGetValue(invoice.CustomerId, out var days) ? days : null), run.Id)).ToList();
         foreach (var (index, lines) in carried)
             foreach (var line in lines) line.MarkInvoiced(issued[index].Invoice.Id);
         await writer.WriteInvoicesAsync(connection, issued, ct);
@@ -140,7 +141,8 @@ public sealed class BillingChunkProcessor(
 
     /// <summary>
     /// Charges the chunk's open invoices from this run that have not been tried yet (or whose only try never reached the
-    /// gateway), so a rerun after a crash charges what is left and retries nothing: retries belong to dunning.
+    /// gateway), so a rerun after a crash charges what is left and retries nothing: retries belong to dunning. Invoices of
+    /// customers sent their invoices (send_invoice) are never charged.
     /// While the gateway's circuit breaker holds charges back the chunk stays uncharged and says until when, so that it runs
     /// again then; the rerun also sends again, under their own keys, the charges whose faults opened the breaker.
     /// </summary>

@@ -8,13 +8,25 @@ namespace BillingConsole.Engine.Commands;
 
 public sealed record AddressInput(string? Line1, string? Line2, string? City, string? PostalCode, string? Country);
 
+/// <param name="CollectionMethod">charge_automatically (the default) or send_invoice.</param>
+/// <param name="DaysUntilDue">With send_invoice only: how many days after it is issued an invoice is due.</param>
 /// <param name="TimeZone">An IANA id ("Europe/Berlin") in which payment retries are planned; left out: the billing time zone.</param>
 public sealed record CreateCustomer(string? Name, string? Email, string? Currency, AddressInput? Address, string? ExternalRef,
-    string? TimeZone = null);
+    string? CollectionMethod = null, int? DaysUntilDue = null, string? TimeZone = null);
 
-/// <summary>A partial update: a field left out (null) keeps its value. An empty externalRef or timeZone clears it.</summary>
+/// <summary>
+/// A partial update: a field left out (null) keeps its value. An empty externalRef or timeZone clears it. A collection method is given
+/// whole: send_invoice with its daysUntilDue, or charge_automatically alone.
+/// </summary>
 public sealed record UpdateCustomer(string? Name, string? Email, string? Currency, AddressInput? Address, string? ExternalRef,
-    string? TimeZone = null);
+    string? CollectionMethod = null, int? DaysUntilDue = null, string? TimeZone = null);
+
+public static class CollectionMethods
+{
+    public const string ChargeAutomatically = "charge_automatically";
+    public const string SendInvoice = "send_invoice";
+    public static readonly IReadOnlyList<string> All = [ChargeAutomatically, SendInvoice];
+}
 
 /// <param name="Gateway">Which gateway issued the token; "sandbox" when left out.</param>
 public sealed record AttachPaymentMethod(string? Gateway, string? Token, string? Brand, string? Last4, int? ExpMonth, int? ExpYear);

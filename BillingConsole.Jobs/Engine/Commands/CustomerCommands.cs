@@ -28,6 +28,7 @@ public sealed class CustomerCommands(
             await EnsureExternalRefFreeAsync(command.ExternalRef, null, ct);
             var customer = new Customer(command.Name!, command.Email!, command.Currency!, ToAddress(command.Address), clock.GetStoredNow(),
                 command.ExternalRef, command.TimeZone);
+            if (command.CollectionMethod is not null) customer.ChangeCollectionMethod(ParseCollectionMethod(command.CollectionMethod), command.DaysUntilDue);
             db.Customers.Add(customer);
             var view = CustomerView.From(customer);
             audit.Record(actor, "customer.created", "customer", customer.Id, reason, after: view);
@@ -58,6 +59,7 @@ public sealed class CustomerCommands(
                 if (billed) throw new DomainRuleException("The currency cannot change once the customer has subscriptions or invoices.");
                 customer.ChangeCurrency(command.Currency);
             }
+            if (command.CollectionMethod is not null) customer.ChangeCollectionMethod(ParseCollectionMethod(command.CollectionMethod), command.DaysUntilDue);
             var after = CustomerView.From(customer);
             audit.Record(actor, "customer.updated", "customer", customer.Id, reason, before, after);
             await db.SaveChangesAsync(ct);
@@ -129,6 +131,10 @@ public sealed class CustomerCommands(
         if (await db.Customers.AnyAsync(c => c.ExternalRef == trimmed && c.Id != self, ct))
             throw new DomainRuleException($"Another customer already has the external reference '{trimmed}'.");
     }
+
+    /// <summary>For a validated command: the validator has checked the spelling.</summary>
+    private static CollectionMethod ParseCollectionMethod(string text) =>
+        EnumNames.TryParseSnakeCase<CollectionMethod>(text, out var method) ? method : throw new DomainRuleException($"Unknown collection method '{text}'.");
 
     private static CustomerAddress ToAddress(AddressInput? address) => address is null
         ? CustomerAddress.Empty

@@ -63,7 +63,11 @@ public sealed class InvoiceCommands(BillingDbContext db, PaymentProcessor proces
             var now = clock.GetUtcNow();
             var transactions = await close(invoice, customer, now);
             db.LedgerEntries.AddRange(transactions.SelectMany(t => t.Balanced()));
-            (await dunning.OpenCaseAsync(invoiceId, ct))?.CloseBecauseInvoiceClosed(now);
+            if (await dunning.OpenCaseAsync(invoiceId, ct) is { } dunningCase)
+            {
+                dunningCase.CloseBecauseInvoiceClosed(now);
+                await dunning.AllowPlanChangesAfterAsync(dunningCase, ct);
+            }
             var after = InvoiceView.From(invoice);
             audit.Record(actor, action, "invoice", invoiceId, reason, before, after);
             await db.SaveChangesAsync(ct);

@@ -21,7 +21,7 @@ public sealed class InvoiceIssuer(BillingDbContext db, InvoiceNumbers numbers, T
     public async Task<Invoice> IssueAsync(Customer customer, GeneratedInvoice generated, Guid? billingRunId, CancellationToken ct)
     {
         if (customer.Id != generated.CustomerId) throw new ArgumentException("The invoice belongs to another customer.", nameof(customer));
-        var issued = Issue(generated, await numbers.NextAsync(ct), clock.GetStoredNow(), PaymentTerms(options.CurrentValue), billingRunId);
+        var issued = Issue(generated, await numbers.NextAsync(ct), clock.GetStoredNow(), PaymentTerms(options.CurrentValue, customer.DaysUntilDue), billingRunId);
         if (generated.CreditApplied.IsPositive) customer.UseCredit(generated.CreditApplied);
         if (generated.CreditGranted.IsPositive) customer.AddCredit(generated.CreditGranted);
         db.Invoices.Add(issued.Invoice);
@@ -37,5 +37,6 @@ public sealed class InvoiceIssuer(BillingDbContext db, InvoiceNumbers numbers, T
         return new IssuedInvoice(invoice, [.. LedgerPostings.InvoiceIssued(invoice).SelectMany(transaction => transaction.Balanced())]);
     }
 
-    public static TimeSpan PaymentTerms(BillingOptions options) => TimeSpan.FromDays(options.PaymentTermsDays);
+    /// <summary>A sent invoice is due after the customer's own days until due; a charged one after the configured terms.</summary>
+    public static TimeSpan PaymentTerms(BillingOptions options, int? daysUntilDue) => TimeSpan.FromDays(daysUntilDue ?? options.PaymentTermsDays);
 }

@@ -1,4 +1,6 @@
+using System.Linq.Expressions;
 using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Customers;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Configuration;
@@ -22,7 +24,8 @@ public sealed class CreateCustomerValidator : AbstractValidator<CreateCustomer>
         RuleFor(c => c.Currency).NotEmpty().WithMessage("A currency is required.").NoControlCharacters().KnownCurrency();
         RuleFor(c => c.Address).SetValidator(new AddressValidator()!).When(c => c.Address is not null);
         RuleFor(c => c.ExternalRef).MaximumLength(200).NoControlCharacters();
-        RuleFor(c => c.TimeZone).CustomerTimeZone();
+        this.CollectionMethodRules(c => c.CollectionMethod, c => c.DaysUntilDue);
+        RuleFor(c => c.TimeZone).Cascade(CascadeMode.Stop).NoControlCharacters().CustomerTimeZone();
     }
 }
 
@@ -35,7 +38,31 @@ public sealed class UpdateCustomerValidator : AbstractValidator<UpdateCustomer>
         RuleFor(c => c.Currency).NoControlCharacters().KnownCurrency().When(c => c.Currency is not null);
         RuleFor(c => c.Address).SetValidator(new AddressValidator()!).When(c => c.Address is not null);
         RuleFor(c => c.ExternalRef).MaximumLength(200).NoControlCharacters();
-        RuleFor(c => c.TimeZone).CustomerTimeZone();
+        this.CollectionMethodRules(c => c.CollectionMethod, c => c.DaysUntilDue);
+        RuleFor(c => c.TimeZone).Cascade(CascadeMode.Stop).NoControlCharacters().CustomerTimeZone();
+    }
+}
+
+internal static class CollectionMethodValidation
+{
+    /// <summary>
+    /// The collection method is one of <see cref="CollectionMethods.All"/>; send_invoice needs its days until due, which
+    /// nothing else takes. Left out entirely, nothing is checked (a new customer is charged automatically).
+    /// </summary>
+    public static void CollectionMethodRules<T>(this AbstractValidator<T> validator, Expression<Func<T, string?>> method,
+        Expression<Func<T, int?>> daysUntilDue)
+    {
+        var methodOf = method.Compile();
+        validator.RuleFor(method)
+            .Must(m => CollectionMethods.All.Contains(m!)).WithMessage("The collection method is charge_automatically or send_invoice.")
+            .When(c => methodOf(c) is not null);
+        validator.RuleFor(daysUntilDue)
+            .NotNull().WithMessage("Sending invoices needs daysUntilDue: how many days after it is issued an invoice is due.")
+            .InclusiveBetween(0, Customer.MaxDaysUntilDue).WithMessage($"daysUntilDue is between 0 and {Customer.MaxDaysUntilDue}.")
+            .When(c => methodOf(c) == CollectionMethods.SendInvoice);
+        validator.RuleFor(daysUntilDue)
+            .Null().WithMessage("daysUntilDue goes with the collection method send_invoice only.")
+            .When(c => methodOf(c) != CollectionMethods.SendInvoice);
     }
 }
 

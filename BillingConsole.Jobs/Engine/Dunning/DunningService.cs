@@ -48,12 +48,13 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
 
     public async Task OnPaymentSucceededAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct)
     {
-        // The subscription's recovery is the processor's; only the case is closed here.
+        // The subscription's recovery is the processor's; here the case closes and lifts the plan-change block it set.
         for (var tries = 1; ; tries++)
         {
             var dunningCase = await OpenCaseAsync(invoice.Id, ct);
             if (dunningCase is null) return;
             dunningCase.Recover(clock.GetUtcNow());
+            await AllowPlanChangesAfterAsync(dunningCase, ct);
             audit.Record(Actor.System, "dunning.recovered", "dunning_case", dunningCase.Id, $"Attempt {attempt.AttemptNumber} succeeded.");
             try
             {
@@ -108,9 +109,17 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
 
     private async Task TakeFinalActionAsync(DunningCase dunningCase, Invoice invoice, FinalAction action, string reason, CancellationToken ct)
     {
+        dunningCase.Exhaust(action.ToSnakeCase(), clock.GetUtcNow());
+        await ApplyFinalActionAsync(dunningCase, invoice, action, reason, ct);
+    }
+
+    /// <summary>
+    /// What the policy's final action does to the invoice or the subscription of a case just exhausted, with its ledger
+    /// postings and audit entry. Changes are left in the unit of work for the caller to save.
+    /// </summary>
+    internal async Task ApplyFinalActionAsync(DunningCase dunningCase, Invoice invoice, FinalAction action, string reason, CancellationToken ct)
+    {
         var now = clock.GetUtcNow();
-        var name = action.ToSnakeCase();
-        dunningCase.Exhaust(name, now);
         var subscription = invoice.SubscriptionId is { } id ? await db.Subscriptions.FirstOrDefaultAsync(s => s.Id == id, ct) : null;
         switch (action)
         {
@@ -125,7 +134,23 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
                 subscription.MarkUnpaid();
                 break;
         }
-        audit.Record(Actor.System, "dunning.final_action", "invoice", invoice.Id, $"{name}: {reason}");
+        await AllowPlanChangesAfterAsync(dunningCase, ct);
+        audit.Record(Actor.System, "dunning.final_action", "invoice", invoice.Id, $"{action.ToSnakeCase()}: {reason}");
+    }
+
+    /// <summary>
+    /// A case has closed (recovered, exhausted or closed by a person): plan changes it blocked are allowed again, unless
+    /// another open case of the subscription has taken its own block step. Left in the unit of work for the caller to save.
+    /// </summary>
+    internal async Task AllowPlanChangesAfterAsync(DunningCase closed, CancellationToken ct)
+    {
+        if (closed.SubscriptionId is not { } subscriptionId) return;
+        var subscription = await db.Subscriptions.FirstOrDefaultAsync(s => s.Id == subscriptionId, ct);
+        if (subscription is not { PlanChangesBlocked: true }) return;
+        var stillBlocked = await db.DunningCases.AnyAsync(c => c.SubscriptionId == subscriptionId && c.Id != closed.Id
+            && (c.Status == DunningStatus.RetryPending || c.Status == DunningStatus.Retrying || c.Status == DunningStatus.AwaitingPaymentMethod)
+            && c.Steps.Any(s => s.Action == EscalationAction.BlockPlanChanges), ct);
+        if (!stillBlocked) subscription.AllowPlanChanges();
     }
 
     /// <summary>
@@ -140,8 +165,12 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
             if (dunningCase is not { Status: DunningStatus.Retrying }) return;
             var invoice = await db.Invoices.FirstAsync(i => i.Id == dunningCase.InvoiceId, ct);
             var now = clock.GetUtcNow();
-            if (invoice.Status == InvoiceStatus.Paid) dunningCase.Recover(now);
-            else if (invoice.Status != InvoiceStatus.Open) dunningCase.CloseBecauseInvoiceClosed(now);
+            if (invoice.Status != InvoiceStatus.Open)
+            {
+                if (invoice.Status == InvoiceStatus.Paid) dunningCase.Recover(now);
+                else dunningCase.CloseBecauseInvoiceClosed(now);
+                await AllowPlanChangesAfterAsync(dunningCase, ct);
+            }
             else
             {
                 dunningCase.Reset(now);

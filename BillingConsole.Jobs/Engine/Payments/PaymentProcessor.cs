@@ -253,7 +253,9 @@ public sealed class PaymentProcessor(
         var (settled, attempt) = await ReconcileLockedAsync(invoice, trigger, actor, ct);
         if (settled is not null) return settled;
 
-        if (attempt is null && trigger == PaymentTrigger.BillingRun && invoice.AttemptCount > 0)
+        // The billing run and auto-collection make an invoice's first charge only; one tried meanwhile (by the other, or by a
+        // second node) is dunning's.
+        if (attempt is null && trigger is (PaymentTrigger.BillingRun or PaymentTrigger.AutoCollection) && invoice.AttemptCount > 0)
             return new ChargeResult(invoiceId, ChargeStatus.Refused, Message: "The invoice was already tried; retries belong to dunning.");
         return await SendLockedAsync(invoice, attempt, trigger, actor, ct);
     }

@@ -17,6 +17,7 @@ internal sealed class CustomerConfiguration : IEntityTypeConfiguration<Customer>
         builder.MoneyField("_creditBalance", "credit_balance");
         builder.Ignore(c => c.CreditBalance);
         builder.Ignore(c => c.DefaultPaymentMethod);
+        builder.Property(c => c.CollectionMethod).AsSnakeCaseString();
         builder.ComplexProperty(c => c.Address, address =>
         {
             address.Property(a => a.Line1).HasColumnName("address_line1").HasMaxLength(200);

@@ -24,6 +24,9 @@ internal sealed class DunningCaseConfiguration : IEntityTypeConfiguration<Dunnin
         builder.MoneyField("_amount", "amount");
         builder.Ignore(c => c.Amount);
         builder.Ignore(c => c.IsOpen);
+        builder.Ignore(c => c.LastStepDay);
+        builder.HasMany(c => c.Steps).WithOne().HasForeignKey(s => s.CaseId);
+        builder.Navigation(c => c.Steps).UsePropertyAccessMode(PropertyAccessMode.Field);
         builder.Property<uint>("xmin").IsRowVersion();
         builder.HasOne<Invoice>().WithMany().HasForeignKey(c => c.InvoiceId);
         builder.HasOne<Customer>().WithMany().HasForeignKey(c => c.CustomerId);
@@ -38,6 +41,19 @@ internal sealed class DunningCaseConfiguration : IEntityTypeConfiguration<Dunnin
         builder.HasIndex(c => new { c.OpenedAt, c.Id }, "ix_dunning_cases_open_opened_at")
             .HasFilter("status in ('retry_pending', 'retrying', 'awaiting_payment_method')");
         builder.HasIndex(c => c.CustomerId);
+    }
+}
+
+internal sealed class DunningStepTakenConfiguration : IEntityTypeConfiguration<DunningStepTaken>
+{
+    public void Configure(EntityTypeBuilder<DunningStepTaken> builder)
+    {
+        builder.ToTable("dunning_case_steps");
+        builder.Property(s => s.Id).ValueGeneratedNever();
+        builder.Property(s => s.Action).AsSnakeCaseString();
+        builder.Property(s => s.Template).HasMaxLength(100);
+        // A step is taken once: two ladder passes at once collide here even if both read the case before either wrote.
+        builder.HasIndex(s => new { s.CaseId, s.Day }).IsUnique();
     }
 }
 

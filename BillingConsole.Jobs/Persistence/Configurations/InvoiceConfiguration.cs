@@ -56,6 +56,8 @@ internal sealed class InvoiceConfiguration : IEntityTypeConfiguration<Invoice>
         builder.HasIndex(i => new { i.DueAt, i.Id });
         builder.HasIndex(i => new { i.SubscriptionId, i.CreatedAt });
         builder.HasIndex(i => i.BillingRunId);
+        // The auto-collection job reads open invoices never tried, oldest issued first; once tried they leave this index.
+        builder.HasIndex(i => new { i.IssuedAt, i.Id }).HasFilter("status = 'open' and attempt_count = 0").HasDatabaseName("ix_invoices_awaiting_collection");
         builder.HasIndex(i => i.Number, "ix_invoices_number_trgm").HasMethod("gin").HasOperators("gin_trgm_ops");
     }
 }

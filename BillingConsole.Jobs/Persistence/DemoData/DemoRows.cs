@@ -1,3 +1,4 @@
+using BillingConsole.Domain.Customers;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Payments;
@@ -14,6 +15,9 @@ internal sealed record CustomerRow(
 {
     public bool DunningPaused { get; set; }
     public decimal CreditBalance { get; set; }
+    /// <summary>Every demo customer is charged automatically.</summary>
+    public CollectionMethod CollectionMethod => CollectionMethod.ChargeAutomatically;
+    public int? DaysUntilDue => null;
     /// <summary>Demo customers live in the billing time zone.</summary>
     public string? TimeZone => null;
 }

@@ -315,6 +315,12 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("CollectionMethod")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("collection_method");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -325,6 +331,10 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("character(3)")
                         .HasColumnName("currency")
                         .IsFixedLength();
+
+                    b.Property<int?>("DaysUntilDue")
+                        .HasColumnType("integer")
+                        .HasColumnName("days_until_due");
 
                     b.Property<bool>("DunningPaused")
                         .HasColumnType("boolean")
@@ -650,6 +660,49 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("dunning_policies", (string)null);
                 });
 
+            modelBuilder.Entity("BillingConsole.Domain.Dunning.DunningStepTaken", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("action");
+
+                    b.Property<Guid>("CaseId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("case_id");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("integer")
+                        .HasColumnName("day");
+
+                    b.Property<int>("PolicyVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("policy_version");
+
+                    b.Property<DateTimeOffset>("TakenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("taken_at");
+
+                    b.Property<string>("Template")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("template");
+
+                    b.HasKey("Id")
+                        .HasName("pk_dunning_case_steps");
+
+                    b.HasIndex("CaseId", "Day")
+                        .IsUnique()
+                        .HasDatabaseName("ix_dunning_case_steps_case_id_day");
+
+                    b.ToTable("dunning_case_steps", (string)null);
+                });
+
             modelBuilder.Entity("BillingConsole.Domain.Invoicing.Invoice", b =>
                 {
                     b.Property<Guid>("Id")
@@ -782,6 +835,10 @@ namespace BillingConsole.Persistence.Migrations
 
                     b.HasIndex("DueAt", "Id")
                         .HasDatabaseName("ix_invoices_due_at_id");
+
+                    b.HasIndex("IssuedAt", "Id")
+                        .HasDatabaseName("ix_invoices_awaiting_collection")
+                        .HasFilter("status = 'open' and attempt_count = 0");
 
                     b.HasIndex("Status", "DueAt")
                         .HasDatabaseName("ix_invoices_status_due_at");
@@ -1790,6 +1847,16 @@ namespace BillingConsole.Persistence.Migrations
                         .HasConstraintName("fk_dunning_cases_subscriptions_subscription_id");
                 });
 
+            modelBuilder.Entity("BillingConsole.Domain.Dunning.DunningStepTaken", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.Dunning.DunningCase", null)
+                        .WithMany("Steps")
+                        .HasForeignKey("CaseId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_dunning_case_steps_dunning_cases_case_id");
+                });
+
             modelBuilder.Entity("BillingConsole.Domain.Invoicing.Invoice", b =>
                 {
                     b.HasOne("BillingConsole.Domain.Billing.BillingRun", null)
@@ -1937,6 +2004,11 @@ namespace BillingConsole.Persistence.Migrations
             modelBuilder.Entity("BillingConsole.Domain.Customers.Customer", b =>
                 {
                     b.Navigation("PaymentMethods");
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Dunning.DunningCase", b =>
+                {
+                    b.Navigation("Steps");
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Invoicing.Invoice", b =>

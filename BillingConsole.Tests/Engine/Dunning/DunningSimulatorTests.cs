@@ -1,8 +1,10 @@
 using System.Text.Json;
 using BillingConsole.Engine.Dunning.Simulation;
+using BillingConsole.Tests.Infrastructure;
 
 namespace BillingConsole.Tests.Engine.Dunning;
 
+[PureTests]
 public sealed class DunningSimulatorTests
 {
     private static DunningPopulation Shipped(string name) =>

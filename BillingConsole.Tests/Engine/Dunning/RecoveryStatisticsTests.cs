@@ -1,8 +1,10 @@
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine.Dunning;
+using BillingConsole.Tests.Infrastructure;
 
 namespace BillingConsole.Tests.Engine.Dunning;
 
+[PureTests]
 public sealed class RecoveryStatisticsTests
 {
     private static readonly DateTimeOffset Monday = new(2025, 1, 6, 0, 0, 0, TimeSpan.Zero);

@@ -1,6 +1,7 @@
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine.Dunning;
+using BillingConsole.Tests.Infrastructure;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -12,6 +13,7 @@ namespace BillingConsole.Tests.Engine.Dunning;
 /// Random policies and case histories, every retry failing, until the scheduler stops: whatever the inputs, the rules
 /// the card networks and the policy set are never broken.
 /// </summary>
+[PureTests]
 public sealed class RetrySchedulerPropertyTests
 {
     /// <param name="History">Retries already made, as hours after the first failure (manual retries may break the spacing).</param>

@@ -1,10 +1,12 @@
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine.Dunning;
+using BillingConsole.Tests.Infrastructure;
 using static BillingConsole.Tests.Engine.Dunning.Dunning;
 
 namespace BillingConsole.Tests.Engine.Dunning;
 
+[PureTests]
 public sealed class RetrySchedulerTests
 {
     private static readonly RetryScheduler Scheduler = new();

@@ -84,10 +84,12 @@ public static class BillingEngineExtensions
 
         services.AddSingleton<DatabaseStartup>();
         services.AddSingleton<InvoiceNumbers>();
-        services.AddSingleton(provider => new BillingCalendar(
-            TryFindTimeZone(provider.GetRequiredService<IOptions<BillingOptions>>().Value.TimeZone) ?? TimeZoneInfo.Utc));
-        services.AddSingleton<InvoiceGenerator>();
-        services.AddSingleton<Proration>();
+        // Per scope (a command, a billing chunk, a request), in the billing time zone in force then: a zone saved on the
+        // Billing settings page governs the periods computed from then on, on every node once its settings are refreshed.
+        services.AddScoped(provider => new BillingCalendar(
+            TryFindTimeZone(provider.GetRequiredService<IOptionsMonitor<BillingOptions>>().CurrentValue.TimeZone) ?? TimeZoneInfo.Utc));
+        services.AddScoped<InvoiceGenerator>();
+        services.AddScoped<Proration>();
         services.AddScoped<AuditTrail>();
         services.AddScoped<InvoiceIssuer>();
         services.AddScoped<IdempotencyStore>();
@@ -96,7 +98,7 @@ public static class BillingEngineExtensions
         services.AddScoped<SubscriptionCommands>();
         services.AddCommandValidators();
         services.AddPaymentGateway(builder.Configuration);
-        // The adapter of Gateway:Mode as the processor calls it: within the charge deadline, with bounded retries.
+        // The gateway in force (the router) as the processor calls it: within the charge deadline, with bounded retries.
         services.AddSingleton<DeadlineGateway>();
         services.AddSingleton<GatewayCircuitBreaker>();
         services.AddScoped<InvoiceChargeLock>();
@@ -160,25 +162,21 @@ public static class BillingEngineExtensions
         services.AddSingleton<IValidator<SaveBillingSettings>, SaveBillingSettingsValidator>();
     }
 
-    /// <summary>The gateway named by Gateway:Mode.</summary>
+    /// <summary>
+    /// Both adapters, and the router that charges through the one of the gateway mode in force (Gateway:Mode until an admin
+    /// saves another on the Billing settings page). Stripe's adapter is made only when it is first used.
+    /// </summary>
     private static void AddPaymentGateway(this IServiceCollection services, IConfiguration configuration)
     {
         var mode = configuration[$"{GatewayOptions.Section}:{nameof(GatewayOptions.Mode)}"] ?? new GatewayOptions().Mode;
-        switch (mode)
-        {
-            case SandboxGateway.GatewayName:
-                // One instance per process: it is the gateway's memory of idempotency keys.
-                services.AddSingleton<SandboxGateway>();
-                services.AddSingleton<IPaymentGateway>(provider => provider.GetRequiredService<SandboxGateway>());
-                break;
-            case StripeGateway.GatewayName:
-                // One client and connection pool per process.
-                services.AddSingleton<IPaymentGateway, StripeGateway>();
-                break;
-            default:
-                throw new StartupException(
-                    $"Gateway:Mode '{mode}' is not a known payment gateway (known: '{SandboxGateway.GatewayName}', '{StripeGateway.GatewayName}').");
-        }
+        if (mode is not (SandboxGateway.GatewayName or StripeGateway.GatewayName))
+            throw new StartupException(
+                $"Gateway:Mode '{mode}' is not a known payment gateway (known: '{SandboxGateway.GatewayName}', '{StripeGateway.GatewayName}').");
+        // One instance per process each: the sandbox's memory of idempotency keys, Stripe's client and connection pool.
+        services.AddSingleton<SandboxGateway>();
+        services.AddSingleton<StripeGateway>();
+        services.AddSingleton<GatewayRouter>();
+        services.AddSingleton<IPaymentGateway>(provider => provider.GetRequiredService<GatewayRouter>());
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)

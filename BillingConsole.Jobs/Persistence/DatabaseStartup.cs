@@ -8,12 +8,13 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace BillingConsole.Persistence;
 
 /// <summary>Brings the database to the current schema at start-up and, when asked, fills an empty one with demo data.</summary>
-public sealed class DatabaseStartup(IServiceProvider services, NpgsqlDataSource dataSource, BillingCalendar calendar, TimeProvider clock,
+public sealed class DatabaseStartup(IServiceProvider services, NpgsqlDataSource dataSource, IOptions<BillingOptions> billing, TimeProvider clock,
     ILogger<DatabaseStartup> logger)
 {
     public async Task PrepareAsync(DemoSeedRequest? seed, CancellationToken ct)
@@ -27,7 +28,7 @@ public sealed class DatabaseStartup(IServiceProvider services, NpgsqlDataSource 
             if (pending.Count > 0)
             {
                 logger.LogInformation("Applying {Count} database migrations: {Migrations}", pending.Count, string.Join(", ", pending));
-                await db.MigrateWithBillingTimeZoneAsync(calendar.TimeZone, ct);
+                await db.MigrateWithBillingTimeZoneAsync(BillingEngineExtensions.TryFindTimeZone(billing.Value.TimeZone) ?? TimeZoneInfo.Utc, ct);
             }
         }
 

@@ -26,6 +26,7 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         ["mark_uncollectible"] = [ConsoleRoles.Admin],
         ["add_note"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["change_collection_method"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+        ["change_time_zone"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["reset_dunning_case"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["pause_dunning"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["resume_dunning"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
@@ -45,6 +46,7 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         ["mark_uncollectible"] = new(async (a, u, f) => await a.MarkUncollectibleAsync(u, f.InvoiceId, Reason)),
         ["add_note"] = new(async (a, u, f) => await a.AddNoteAsync(u, f.CustomerId, "A note from the role matrix")),
         ["change_collection_method"] = new(async (a, u, f) => await a.ChangeCollectionMethodAsync(u, f.CustomerId, CollectionMethods.SendInvoice, 30, Reason)),
+        ["change_time_zone"] = new(async (a, u, f) => await a.ChangeTimeZoneAsync(u, f.CustomerId, "Asia/Tokyo", Reason)),
         ["reset_dunning_case"] = new(async (a, u, f) => await a.ResetDunningCaseAsync(u, f.CaseId, Reason)),
         ["pause_dunning"] = new(async (a, u, f) => await a.PauseDunningAsync(u, f.CustomerId, Reason)),
         ["resume_dunning"] = new(async (a, u, f) => await a.ResumeDunningAsync(u, f.CustomerId, Reason),
@@ -119,6 +121,28 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         Assert.Equal(ActionStatus.Refused, refused.Status);
         Assert.Null(refused.Value);
         Assert.Equal(before, await SnapshotAsync(failed));
+    }
+
+    [Fact]
+    public async Task Support_sets_a_customer_time_zone_with_a_reason_and_an_unknown_zone_is_refused_changing_nothing()
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        var consoleActions = scope.ServiceProvider.GetRequiredService<ConsoleActions>();
+        var failed = await FailedInvoices.CreateAsync(host.Services);
+        var before = await SnapshotAsync(failed);
+
+        var refused = await consoleActions.ChangeTimeZoneAsync(User(ConsoleRoles.Support), failed.CustomerId, "Europe/Atlantis", "Customer moved");
+
+        Assert.Equal(ActionStatus.Failed, refused.Status);
+        Assert.Contains("Not a known time zone", refused.Message);
+        Assert.Equal(before, await SnapshotAsync(failed));
+
+        var set = await consoleActions.ChangeTimeZoneAsync(User(ConsoleRoles.Support), failed.CustomerId, "Europe/Berlin", "Customer moved to Berlin");
+
+        Assert.Equal((ActionStatus.Done, "Europe/Berlin"), (set.Status, set.Value!.TimeZone));
+        var snapshot = await SnapshotAsync(failed);
+        Assert.Contains("\"time_zone\":\"Europe/Berlin\"", snapshot);
+        Assert.Contains("Customer moved to Berlin", snapshot);
     }
 
     [Fact]

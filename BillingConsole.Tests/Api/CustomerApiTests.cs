@@ -40,6 +40,28 @@ public sealed class CustomerApiTests(ConsoleAppHost host) : ApiTestBase(host)
     }
 
     [Fact]
+    public async Task A_customer_time_zone_is_set_on_create_changed_by_patch_and_cleared_back_to_the_billing_time_zone()
+    {
+        var body = System.Text.Json.JsonSerializer.SerializeToNode(Api.NewCustomer(), ApiTestClient.Json)!.AsObject();
+        body["timeZone"] = "Asia/Tokyo";
+        var created = await Api.ReadAsync<CustomerView>(
+            await Api.SendRawAsync(HttpMethod.Post, "/api/v1/customers", ApiTestClient.JsonBody(body), Guid.NewGuid()), HttpStatusCode.Created);
+        Assert.Equal("Asia/Tokyo", created.TimeZone);
+
+        var changed = await Api.ReadAsync<CustomerView>(
+            await Api.SendAsync(HttpMethod.Patch, $"/api/v1/customers/{created.Id}", new { timeZone = "America/New_York" }), HttpStatusCode.OK);
+        Assert.Equal("America/New_York", changed.TimeZone);
+
+        var refused = await Api.SendAsync(HttpMethod.Patch, $"/api/v1/customers/{created.Id}", new { timeZone = "Atlantis/Lost" });
+        Assert.True((await Problem.ReadAsync(refused, HttpStatusCode.BadRequest)).Errors?.ContainsKey("timeZone"));
+        Assert.Equal("America/New_York", await Api.WithDbAsync(db => db.Customers.Where(c => c.Id == created.Id).Select(c => c.TimeZone).SingleAsync()));
+
+        var cleared = await Api.ReadAsync<CustomerView>(
+            await Api.SendAsync(HttpMethod.Patch, $"/api/v1/customers/{created.Id}", new { timeZone = "" }), HttpStatusCode.OK);
+        Assert.Null(cleared.TimeZone);
+    }
+
+    [Fact]
     public async Task A_customer_is_charged_automatically_unless_sent_invoices_with_days_until_due()
     {
         var charged = await Api.CreateCustomerAsync();
@@ -140,6 +162,7 @@ public sealed class CustomerApiTests(ConsoleAppHost host) : ApiTestBase(host)
         { "currency", "currency", null },
         { "currency", "currency", "XYZ" },
         { "externalRef", "externalRef", new string('r', 201) },
+        { "timeZone", "timeZone", "Mars/Olympus_Mons" },
         { "address", "address.country", new { line1 = "1 Row", city = "London", postalCode = "E1", country = "GBR" } },
         { "address", "address.line1", new { city = "London", postalCode = "E1", country = "GB" } },
         { "address", "address.postalCode", new { line1 = "1 Row", city = "London", country = "GB" } },

@@ -46,7 +46,7 @@ public sealed class BillingSettingsPageTests(OidcConsoleHost console, ConsoleApp
         await Expect(dialog).ToContainTextAsync("Switch to live charging?");
         await BrowserFixture.ScreenshotAsync(page, "billing-settings-live-confirmation");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Switch to live" }).ClickAsync();
-        await Expect(page.GetByTestId("settings-gateway-error")).ToContainTextAsync("configure a live gateway adapter");
+        await Expect(page.GetByTestId("settings-gateway-error")).ToContainTextAsync("Stripe is not configured");
         Assert.Equal((original, originalZone), StoredBillingCycle());
 
         await page.GetByText("Sandbox (no real money)").ClickAsync();

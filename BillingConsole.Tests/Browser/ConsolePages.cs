@@ -17,6 +17,22 @@ public static class ConsolePages
         await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync(name);
     }
 
+    /// <summary>
+    /// Picks an option of a MudSelect. A click that lands while the page is still settling (its first interactive render, a
+    /// live update) can leave the list closed, so the select is clicked again until its list shows the option.
+    /// </summary>
+    public static async Task PickAsync(IPage page, ILocator select, string option)
+    {
+        var item = page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = option });
+        for (var attempt = 0; attempt < 10 && !await item.IsVisibleAsync(); attempt++)
+        {
+            await select.ClickAsync();
+            try { await item.WaitForAsync(new() { Timeout = 3000 }); }
+            catch (TimeoutException) { }
+        }
+        await item.ClickAsync();
+    }
+
     /// <summary>OpenID Connect sign-in: the console redirects to the provider, the user signs in there and comes back.</summary>
     public static async Task SignInThroughProviderAsync(IPage page, string username, string path = "/")
     {

@@ -43,8 +43,7 @@ public sealed class DetailPageActionTests(ConsoleAppHost host, BrowserFixture br
         await page.WaitForURLAsync($"**/subscriptions/{failed.SubscriptionId}");
 
         await Expect(page.GetByTestId("confirm-change")).ToBeDisabledAsync();
-        await page.GetByTestId("change-price").Locator(".mud-select").First.ClickAsync();
-        await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = failed.UpgradePlanName }).ClickAsync();
+        await ConsolePages.PickAsync(page, page.GetByTestId("change-price").Locator(".mud-select").First, failed.UpgradePlanName);
         await page.GetByTestId("preview-change").ClickAsync();
 
         var preview = page.GetByTestId("change-preview");
@@ -72,8 +71,7 @@ public sealed class DetailPageActionTests(ConsoleAppHost host, BrowserFixture br
         await ConsolePages.SignInAsDevelopmentUserAsync(page, "support", "Dana Support", $"/customers/{failed.CustomerId}");
         await Expect(page.GetByTestId("collection-method")).ToContainTextAsync("charged automatically");
 
-        await page.GetByTestId("collection-method-select").Locator(".mud-select").First.ClickAsync();
-        await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = "Send invoice" }).ClickAsync();
+        await ConsolePages.PickAsync(page, page.GetByTestId("collection-method-select").Locator(".mud-select").First, "Send invoice");
         await page.GetByTestId("days-until-due").Locator("input").FillAsync("21");
         await page.GetByTestId("change-collection-method").ClickAsync();
         await page.Locator(".mud-dialog textarea").FillAsync("Customer pays by bank transfer");

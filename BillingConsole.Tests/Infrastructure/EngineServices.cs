@@ -33,7 +33,7 @@ public sealed class EngineServices : IAsyncDisposable
 
     public FakeTimeProvider Clock { get; }
     public IServiceProvider Services => _host.Services;
-    public SandboxGateway Gateway => (SandboxGateway)Services.GetRequiredService<IPaymentGateway>();
+    public SandboxGateway Gateway => Services.GetRequiredService<SandboxGateway>();
     public RecordingJobClient Jobs => Services.GetRequiredService<RecordingJobClient>();
 
     public static readonly DateTimeOffset DefaultNow = new(2027, 3, 15, 0, 5, 0, TimeSpan.Zero);
@@ -76,7 +76,7 @@ public sealed class EngineServices : IAsyncDisposable
             builder.Services.AddSingleton<IRecurringJobManager>(provider => provider.GetRequiredService<RecordingJobClient>());
             builder.Services.AddSingleton<IBackgroundWork, HangfireBackgroundWork>();
         }
-        if (sharedGateway is not null) builder.Services.AddSingleton<IPaymentGateway>(sharedGateway);
+        if (sharedGateway is not null) builder.Services.AddSingleton(sharedGateway);
         services?.Invoke(builder.Services);
         return new EngineServices(builder.Build(), clock);
     }
@@ -111,7 +111,7 @@ public sealed class EngineServices : IAsyncDisposable
         var db = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
         var tracked = await db.Customers.SingleAsync(c => c.Id == customer.Id);
         var snapshot = BillableSubscription.From(subscription, BillablePrice.From(plan, price), null);
-        var generated = Get<InvoiceGenerator>().Generate(snapshot, [], tracked.CreditBalance, 0m, data.Now)!;
+        var generated = scope.ServiceProvider.GetRequiredService<InvoiceGenerator>().Generate(snapshot, [], tracked.CreditBalance, 0m, data.Now)!;
         var invoice = await scope.ServiceProvider.GetRequiredService<InvoiceIssuer>().IssueAsync(tracked, generated, null, CancellationToken.None);
         await db.SaveChangesAsync();
         return (invoice.Id, customer.Id);

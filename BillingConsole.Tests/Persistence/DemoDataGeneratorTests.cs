@@ -9,6 +9,7 @@ using BillingConsole.Engine.Commands;
 using BillingConsole.Persistence.DemoData;
 using BillingConsole.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -151,7 +152,8 @@ public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassF
     public async Task Every_billable_subscriptions_next_invoice_is_one_interval_long_or_a_prorated_stub()
     {
         await using var engine = EngineServices.Create(demo.Database);
-        var calendar = engine.Get<BillingCalendar>();
+        await using var scope = engine.Services.CreateAsyncScope();
+        var calendar = scope.ServiceProvider.GetRequiredService<BillingCalendar>();
         await using var connection = await Db.OpenConnectionAsync(Ct);
         var subscriptions = (await connection.QueryAsync<(Guid Id, int AnchorDay)>("""
             select id, billing_anchor_day from subscriptions where status in ('trialing', 'active', 'past_due') and not cancel_at_period_end

@@ -54,6 +54,12 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
                 ? $"Invoices are now sent to the customer, due {days} days after they are issued, and never charged automatically."
                 : "Invoices are now charged automatically to the customer's default payment method."));
 
+    /// <summary>Sets the time zone the customer's retries are planned in; blank returns them to the billing time zone.</summary>
+    public Task<ActionOutcome<CustomerView>> ChangeTimeZoneAsync(ClaimsPrincipal user, Guid customerId, string? timeZone, string reason) =>
+        RunAsync<CustomerCommands, CustomerView>(user, ConsolePolicies.Support,
+            (commands, actor) => commands.UpdateAsync(customerId, new UpdateCustomer(null, null, null, null, null, TimeZone: timeZone ?? string.Empty), actor, reason, default),
+            customer => (ActionStatus.Done, $"Retries for this customer are planned in {customer.TimeZone ?? "the billing time zone"}."));
+
     public Task<ActionOutcome<bool>> ResetDunningCaseAsync(ClaimsPrincipal user, Guid caseId, string reason) =>
         RunAsync<DunningCommands, bool>(user, ConsolePolicies.Support, (commands, actor) => commands.ResetStuckCaseAsync(caseId, actor, reason, default),
             reset => reset

@@ -15,12 +15,14 @@ public sealed class Customer : Entity
 
     private Customer() { }
 
-    public Customer(string name, string email, string currency, CustomerAddress address, DateTimeOffset createdAt, string? externalRef = null)
+    public Customer(string name, string email, string currency, CustomerAddress address, DateTimeOffset createdAt, string? externalRef = null,
+        string? timeZone = null)
     {
         Rename(name, email);
         Currency = Currencies.Normalize(currency);
         Address = address;
         ChangeExternalRef(externalRef);
+        ChangeTimeZone(timeZone);
         CreatedAt = createdAt;
     }
 
@@ -30,6 +32,10 @@ public sealed class Customer : Entity
     public string? ExternalRef { get; private set; }
     public CustomerAddress Address { get; private set; } = CustomerAddress.Empty;
     public DateTimeOffset CreatedAt { get; private set; }
+    /// <summary>
+    /// The customer's IANA time zone, in which payment retries are planned; null for the billing time zone.
+    /// </summary>
+    public string? TimeZone { get; private set; }
     /// <summary>Support can pause dunning for a customer (e.g. while a dispute is sorted out).</summary>
     public bool DunningPaused { get; private set; }
     public CollectionMethod CollectionMethod { get; private set; } = CollectionMethod.ChargeAutomatically;
@@ -55,6 +61,23 @@ public sealed class Customer : Entity
     }
 
     public void ChangeAddress(CustomerAddress address) => Address = address;
+
+    /// <summary>Sets the customer's time zone; null or blank returns them to the billing time zone.</summary>
+    public void ChangeTimeZone(string? timeZoneId)
+    {
+        if (string.IsNullOrWhiteSpace(timeZoneId))
+        {
+            TimeZone = null;
+            return;
+        }
+        var id = timeZoneId.Trim();
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone)) throw new DomainRuleException($"'{id}' is not a known time zone.");
+        // Stored as an IANA id, which PostgreSQL understands too (the recovery history reads local hours with it).
+        string? ianaId = zone.Id;
+        if (!zone.HasIanaId && !TimeZoneInfo.TryConvertWindowsIdToIanaId(zone.Id, out ianaId))
+            throw new DomainRuleException($"'{id}' has no IANA time zone id.");
+        TimeZone = ianaId;
+    }
 
     public void ChangeExternalRef(string? externalRef) => ExternalRef = string.IsNullOrWhiteSpace(externalRef) ? null : externalRef.Trim();
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BillingConsole.Configuration;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using FluentValidation;
 using Microsoft.EntityFrameworkCore;
@@ -12,11 +13,17 @@ using Microsoft.Extensions.Primitives;
 
 namespace BillingConsole.Engine.Billing;
 
+/// <summary>The gateway modes of the Billing settings page: sandbox charges through the sandbox gateway, live through Stripe.</summary>
 public static class GatewayModes
 {
     public const string Sandbox = "sandbox";
     public const string Live = "live";
     public static readonly IReadOnlyList<string> All = [Sandbox, Live];
+
+    public static string GatewayNameOf(string mode) => mode == Live ? StripeGateway.GatewayName : SandboxGateway.GatewayName;
+
+    /// <summary>The mode <c>Gateway:Mode</c> stands for until an admin saves one.</summary>
+    public static string Configured(GatewayOptions options) => options.Mode == SandboxGateway.GatewayName ? Sandbox : Live;
 }
 
 /// <summary>The billing settings an admin changes in the console, stored in the settings table under <see cref="Key"/>.</summary>
@@ -61,6 +68,9 @@ public sealed class StoredBillingSettings : IPostConfigureOptions<BillingOptions
     private CancellationTokenSource _changed = new();
 
     public BillingSettingsValues? Values => _values;
+
+    /// <summary>The gateway mode in force: the one saved on the settings page, else the one <c>Gateway:Mode</c> configures.</summary>
+    public string GatewayMode(GatewayOptions configured) => _values?.GatewayMode ?? GatewayModes.Configured(configured);
 
     public string Name => Options.DefaultName;
 
@@ -140,7 +150,7 @@ public sealed class BillingSettingsCommands(
     {
         var options = billing.CurrentValue;
         return new BillingSettingsValues(options.RunSchedule, options.TimeZone, options.InvoicePrefix, options.TaxRate,
-            stored.Values?.GatewayMode ?? (gateway.CurrentValue.Mode == GatewayModes.Sandbox ? GatewayModes.Sandbox : GatewayModes.Live));
+            stored.GatewayMode(gateway.CurrentValue));
     }
 
     public async Task<BillingSettingsValues> SaveAsync(SaveBillingSettings command, Actor actor, CancellationToken ct)

@@ -27,7 +27,7 @@ public sealed class CustomerCommands(
         {
             await EnsureExternalRefFreeAsync(command.ExternalRef, null, ct);
             var customer = new Customer(command.Name!, command.Email!, command.Currency!, ToAddress(command.Address), clock.GetStoredNow(),
-                command.ExternalRef);
+                command.ExternalRef, command.TimeZone);
             if (command.CollectionMethod is not null) customer.ChangeCollectionMethod(ParseCollectionMethod(command.CollectionMethod), command.DaysUntilDue);
             db.Customers.Add(customer);
             var view = CustomerView.From(customer);
@@ -51,6 +51,7 @@ public sealed class CustomerCommands(
                 await EnsureExternalRefFreeAsync(command.ExternalRef, customer.Id, ct);
                 customer.ChangeExternalRef(command.ExternalRef);
             }
+            if (command.TimeZone is not null) customer.ChangeTimeZone(command.TimeZone);
             if (command.Currency is not null && !string.Equals(command.Currency, customer.Currency, StringComparison.OrdinalIgnoreCase))
             {
                 var billed = await db.Subscriptions.AnyAsync(s => s.CustomerId == customerId, ct)

@@ -5,6 +5,7 @@ using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Configuration;
 using BillingConsole.Engine.Billing;
+using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
 using FluentValidation;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,7 @@ public sealed class CreateCustomerValidator : AbstractValidator<CreateCustomer>
         RuleFor(c => c.Address).SetValidator(new AddressValidator()!).When(c => c.Address is not null);
         RuleFor(c => c.ExternalRef).MaximumLength(200).NoControlCharacters();
         this.CollectionMethodRules(c => c.CollectionMethod, c => c.DaysUntilDue);
+        RuleFor(c => c.TimeZone).Cascade(CascadeMode.Stop).NoControlCharacters().CustomerTimeZone();
     }
 }
 
@@ -37,6 +39,7 @@ public sealed class UpdateCustomerValidator : AbstractValidator<UpdateCustomer>
         RuleFor(c => c.Address).SetValidator(new AddressValidator()!).When(c => c.Address is not null);
         RuleFor(c => c.ExternalRef).MaximumLength(200).NoControlCharacters();
         this.CollectionMethodRules(c => c.CollectionMethod, c => c.DaysUntilDue);
+        RuleFor(c => c.TimeZone).Cascade(CascadeMode.Stop).NoControlCharacters().CustomerTimeZone();
     }
 }
 
@@ -152,6 +155,11 @@ internal static class ValidationRules
     public static IRuleBuilderOptions<T, string?> KnownCurrency<T>(this IRuleBuilder<T, string?> rule) =>
         rule.Must(Currencies.IsKnown).WithMessage($"The currency is one of {string.Join(", ", Currencies.All)}.");
 
+    /// <summary>An IANA time zone id, or blank for the billing time zone.</summary>
+    public static IRuleBuilderOptions<T, string?> CustomerTimeZone<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(id => string.IsNullOrWhiteSpace(id) || (id.Length <= 64 && BillingSettingsRules.IsTimeZone(id)))
+            .WithMessage("Not a known time zone: use an IANA id such as 'Europe/Berlin' or 'America/New_York', or leave it empty for the billing time zone.");
+
     public static IRuleBuilderOptions<T, int?> Quantity<T>(this IRuleBuilder<T, int?> rule) =>
         rule.InclusiveBetween(1, MaxQuantity).WithMessage($"The quantity is between 1 and {MaxQuantity:N0}.");
 
@@ -192,7 +200,7 @@ public sealed class SaveDunningPolicyValidator : AbstractValidator<SaveDunningPo
 
 public sealed class SaveBillingSettingsValidator : AbstractValidator<SaveBillingSettings>
 {
-    public SaveBillingSettingsValidator(IOptions<GatewayOptions> gateway)
+    public SaveBillingSettingsValidator(IOptionsMonitor<GatewayOptions> gateway)
     {
         RuleFor(s => s.RunSchedule).Cascade(CascadeMode.Stop).NoControlCharacters().Must(BillingSettingsRules.IsCron)
             .WithMessage("Not a cron expression: five fields, minute hour day-of-month month day-of-week, e.g. '5 0 * * *' for 00:05 daily.");
@@ -203,8 +211,8 @@ public sealed class SaveBillingSettingsValidator : AbstractValidator<SaveBilling
         RuleFor(s => s.TaxRatePercent).NotNull().WithMessage("Give a tax rate (0 for none).")
             .InclusiveBetween(0m, 100m).WithMessage("The tax rate is a percentage between 0 and 100.");
         RuleFor(s => s.GatewayMode).Must(mode => GatewayModes.All.Contains(mode!)).WithMessage("The gateway mode is sandbox or live.");
-        RuleFor(s => s.GatewayMode).Must(_ => gateway.Value.Mode != SandboxGateway.GatewayName)
-            .WithMessage($"This installation charges through the sandbox (Gateway:Mode is '{SandboxGateway.GatewayName}'): configure a live gateway adapter before switching to live.")
+        RuleFor(s => s.GatewayMode).Must(_ => GatewayRouter.StripeConfigured(gateway.CurrentValue))
+            .WithMessage("Stripe is not configured on this installation (Gateway:Stripe:ApiKey and Gateway:Stripe:ApiBase): set the live gateway's keys before switching to live.")
             .When(s => s.GatewayMode == GatewayModes.Live);
         RuleFor(s => s.Reason).NotEmpty().WithMessage("Give a reason: it goes in the audit log.").MaximumLength(1000).NoControlCharacters();
     }

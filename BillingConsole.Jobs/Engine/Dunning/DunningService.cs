@@ -17,7 +17,8 @@ namespace BillingConsole.Engine.Dunning;
 /// still holds the invoice's charge lock, so no two outcomes of one invoice are handled at once; it shares the processor's
 /// unit of work (the invoice passed in is tracked by it).
 /// </summary>
-public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryScheduler scheduler, RecoveryHistory history, TimeProvider clock)
+public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryScheduler scheduler, RecoveryHistory history, BillingCalendar calendar,
+    TimeProvider clock)
     : IPaymentEvents
 {
     public async Task OnPaymentFailedAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct)
@@ -83,7 +84,8 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
         // The opening failure is the last decline recorded by the time the case opened.
         var firstDecline = attempts.LastOrDefault(a => a.StartedAt <= dunningCase.OpenedAt && a.DeclineCode is not null)?.DeclineCode ?? lastDeclineCode;
         var retries = attempts.Where(a => a.Trigger == PaymentTrigger.DunningRetry && a.StartedAt >= dunningCase.OpenedAt).Select(a => a.StartedAt).ToList();
-        var context = new RetryContext(firstDecline, lastDeclineCode, dunningCase.OpenedAt, retries, dunningCase.Amount, TimeZoneInfo.Utc, now);
+        var context = new RetryContext(firstDecline, lastDeclineCode, dunningCase.OpenedAt, retries, dunningCase.Amount,
+            await CustomerTimeZoneAsync(dunningCase.CustomerId, ct), now);
         switch (scheduler.Next(context, policy, await history.CurrentAsync(ct)))
         {
             case RetryDecision.Retry retry:
@@ -96,6 +98,13 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
                 await TakeFinalActionAsync(dunningCase, invoice, policy.FinalAction, stop.Reason, ct);
                 break;
         }
+    }
+
+    /// <summary>Where the customer lives, for retries at their local hours: their own time zone, else the billing time zone.</summary>
+    private async Task<TimeZoneInfo> CustomerTimeZoneAsync(Guid customerId, CancellationToken ct)
+    {
+        var id = await db.Customers.Where(c => c.Id == customerId).Select(c => c.TimeZone).SingleAsync(ct);
+        return id is null ? calendar.TimeZone : BillingEngineExtensions.TryFindTimeZone(id) ?? calendar.TimeZone;
     }
 
     private async Task TakeFinalActionAsync(DunningCase dunningCase, Invoice invoice, FinalAction action, string reason, CancellationToken ct)

@@ -18,6 +18,8 @@ internal sealed record CustomerRow(
     /// <summary>Every demo customer is charged automatically.</summary>
     public CollectionMethod CollectionMethod => CollectionMethod.ChargeAutomatically;
     public int? DaysUntilDue => null;
+    /// <summary>Demo customers live in the billing time zone.</summary>
+    public string? TimeZone => null;
 }
 
 internal sealed record PaymentMethodRow(Guid Id, Guid CustomerId, string TokenSuffix, string Brand, string Last4, DateTime CreatedAt)

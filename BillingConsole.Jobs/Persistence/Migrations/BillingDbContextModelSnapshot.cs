@@ -357,6 +357,11 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("name");
 
+                    b.Property<string>("TimeZone")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("time_zone");
+
                     b.Property<decimal>("_creditBalance")
                         .HasPrecision(19, 4)
                         .HasColumnType("numeric(19,4)")

@@ -34,12 +34,12 @@ public sealed class RecoveryHistoryTests : IAsyncLifetime
     /// <summary>
     /// 60 days of insufficient_funds cases, eight a day, each retried once a day after it opened: the one retried at 03:00
     /// always paid; those retried at 04:00–08:00, 12:00 and 15:00 never did. Same retry number and age, every weekday and
-    /// day of month: only the hour tells them apart.
+    /// day of month: only the hour tells them apart. The customer is in the billing time zone.
     /// </summary>
-    private async Task WriteHistoryAsync()
+    internal static async Task WriteHistoryAsync(MigratedDatabase database, BillingTestData data, CancellationToken ct)
     {
-        var customerId = (await _data.CustomerAsync()).Id;
-        var history = new DunningHistoryData(_database, customerId);
+        var customerId = (await data.CustomerAsync()).Id;
+        var history = new DunningHistoryData(database, customerId);
         var start = new DateTimeOffset(2027, 1, 1, 0, 0, 0, TimeSpan.Zero);
         for (var day = 0; day < 60; day++)
         {
@@ -47,7 +47,7 @@ public sealed class RecoveryHistoryTests : IAsyncLifetime
             foreach (var hour in RetryHours)
                 history.Case(20m, "USD", DeclineCodes.InsufficientFunds, date.AddHours(hour), [(date.AddDays(1).AddHours(hour), hour == 3)]);
         }
-        await history.SaveAsync(Ct);
+        await history.SaveAsync(ct);
     }
 
     private static readonly int[] RetryHours = [3, 4, 5, 6, 7, 8, 12, 15];
@@ -81,7 +81,7 @@ public sealed class RecoveryHistoryTests : IAsyncLifetime
         var fromPriors = Assert.IsType<RetryDecision.Retry>(new RetryScheduler().Next(context, Policy, RecoveryStatistics.Priors));
 
         var beforeHistory = await NewCaseAsync();
-        await WriteHistoryAsync();
+        await WriteHistoryAsync(_database, _data, Ct);
         var learned = await _engine.Get<RecoveryHistory>().RefreshAsync(Ct);
         var fromHistory = Assert.IsType<RetryDecision.Retry>(new RetryScheduler().Next(context, Policy, learned));
         var afterHistory = await NewCaseAsync();
@@ -104,7 +104,7 @@ public sealed class RecoveryHistoryTests : IAsyncLifetime
     {
         var history = _engine.Get<RecoveryHistory>();
         var first = await history.CurrentAsync(Ct);
-        await WriteHistoryAsync();
+        await WriteHistoryAsync(_database, _data, Ct);
 
         Assert.Equal(0, first.ObservedAttempts);
         Assert.Same(first, await history.CurrentAsync(Ct));
@@ -115,7 +115,7 @@ public sealed class RecoveryHistoryTests : IAsyncLifetime
     [Fact]
     public async Task The_history_is_counted_by_decline_retry_number_age_and_time()
     {
-        await WriteHistoryAsync();
+        await WriteHistoryAsync(_database, _data, Ct);
 
         var aggregates = await _engine.Get<RecoveryHistory>().LoadAggregatesAsync(DateTimeOffset.MinValue, Ct);
 

@@ -33,7 +33,7 @@ public sealed class DunningRetryRunner(IServiceScopeFactory scopes, GatewayCircu
                 var result = await scope.ServiceProvider.GetRequiredService<PaymentProcessor>()
                     .ChargeAsync(invoiceId, PaymentTrigger.DunningRetry, Actor.System, ct);
                 if (result.Status is ChargeStatus.Busy or ChargeStatus.Refused)
-                    await scope.ServiceProvider.GetRequiredService<DunningService>().ReleaseAsync(caseId, ct);
+                    await scope.ServiceProvider.GetRequiredService<DunningService>().ReleaseAsync(caseId, result.Status == ChargeStatus.Busy, ct);
                 else if (result.Status == ChargeStatus.Deferred)
                     await scope.ServiceProvider.GetRequiredService<DunningService>().PostponeAsync(caseId, result.RetryAt ?? clock.GetUtcNow(), ct);
             }

@@ -153,11 +153,16 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
         if (!stillBlocked) subscription.AllowPlanChanges();
     }
 
+    /// <summary>How long a claimed retry that found its invoice being charged by someone else waits before it is decided again.</summary>
+    public static readonly TimeSpan BusyInvoiceDelay = TimeSpan.FromMinutes(1);
+
     /// <summary>
-    /// A claimed retry that made no charge: another charge held the invoice (back to waiting, rescheduled), or the invoice
-    /// is no longer open (paid elsewhere: recovered; voided or written off: closed).
+    /// A claimed retry that made no charge: another charge held the invoice (back to waiting, due again shortly), or the
+    /// invoice is no longer open (paid elsewhere: recovered; voided or written off: closed), or nothing could be charged
+    /// (back to waiting, rescheduled). While another charge holds the invoice its outcome is not known yet, so the case is
+    /// never ended then: a final action taken now could write off an invoice that charge is paying.
     /// </summary>
-    public async Task ReleaseAsync(Guid caseId, CancellationToken ct)
+    public async Task ReleaseAsync(Guid caseId, bool invoiceBusy, CancellationToken ct)
     {
         for (var tries = 1; ; tries++)
         {
@@ -170,6 +175,13 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
                 if (invoice.Status == InvoiceStatus.Paid) dunningCase.Recover(now);
                 else dunningCase.CloseBecauseInvoiceClosed(now);
                 await AllowPlanChangesAfterAsync(dunningCase, ct);
+            }
+            else if (invoiceBusy)
+            {
+                var probability = dunningCase.NextAttemptProbability ?? 0;
+                dunningCase.Reset(now);
+                dunningCase.Schedule(now + BusyInvoiceDelay, probability,
+                    "Another charge of this invoice was in progress; the case is decided again after it.");
             }
             else
             {

@@ -217,6 +217,25 @@ public sealed class DunningScenarioTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_retry_that_finds_its_invoice_being_charged_elsewhere_never_ends_the_case_even_past_its_window()
+    {
+        var (invoiceId, _, _) = await BilledInvoiceAsync("pm_insufficient_funds_");
+        _engine.Clock.Advance(TimeSpan.FromDays(30));
+        // Another node or agent holds the invoice's charge lock, as a manual retry in flight does.
+        await using var other = new Npgsql.NpgsqlConnection(_database.ConnectionString);
+        await other.OpenAsync(Ct);
+        Assert.Single(await AdvisoryLocks.TryLockManyAsync(other, [AdvisoryLocks.InvoiceCharge(invoiceId)], Ct));
+
+        Assert.Equal(1, await RunRetriesAsync());
+
+        var state = await LoadAsync(invoiceId);
+        Assert.Equal(DunningStatus.RetryPending, state.Case!.Status);
+        Assert.Equal(_engine.Clock.GetUtcNow() + DunningService.BusyInvoiceDelay, state.Case.NextAttemptAt);
+        Assert.Equal(InvoiceStatus.Open, state.Invoice.Status);
+        Assert.Single(state.Attempts);
+    }
+
+    [Fact]
     public async Task A_paused_customer_is_skipped_until_resumed()
     {
         var (invoiceId, customerId, _) = await BilledInvoiceAsync("pm_insufficient_funds_");

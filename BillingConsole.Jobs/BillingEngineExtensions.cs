@@ -6,6 +6,7 @@ using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
 using BillingConsole.Engine.Dunning.Simulation;
 using BillingConsole.Engine.Payments;
+using BillingConsole.Engine.PayPage;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using BillingConsole.Persistence.Availability;
@@ -54,6 +55,7 @@ public static class BillingEngineExtensions
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DatabaseMonitorOptions>().BindConfiguration(DatabaseMonitorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ListOptions>().BindConfiguration(ListOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PayPageOptions>().BindConfiguration(PayPageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddTimeProvider();
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
@@ -108,6 +110,9 @@ public static class BillingEngineExtensions
         services.AddScoped<PaymentProcessor>();
         services.AddSingleton<PaymentReconciler>();
         services.AddSingleton<AutoCollector>();
+        // Links to the customer's payment page are protected with the host's data protection keys.
+        services.AddDataProtection();
+        services.AddSingleton<PayLinks>();
         services.AddSingleton(new RetryScheduler());
         services.AddSingleton<RecoveryHistory>();
         services.AddScoped<DunningService>();

@@ -154,3 +154,14 @@ public sealed class ListOptions
     /// </summary>
     [Range(1, 1_000_000)] public int SearchedCustomersCap { get; set; } = 10_000;
 }
+
+/// <summary>appsettings.json "PayPage": the customer's own page for replacing a card, reached from emails.</summary>
+public sealed class PayPageOptions
+{
+    public const string Section = "PayPage";
+
+    /// <summary>The address customers reach this product at; links in emails start with it.</summary>
+    [Required, Url] public string PublicBaseUrl { get; set; } = "http://127.0.0.1:8080";
+    /// <summary>Days a link stays usable after it was made.</summary>
+    [Range(1, 90)] public int LinkLifetimeDays { get; set; } = 14;
+}

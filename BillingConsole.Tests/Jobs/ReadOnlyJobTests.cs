@@ -16,6 +16,9 @@ public sealed class ReadOnlyJobTests
         await using var database = await TestDatabases.CreateMigratedAsync("read_only_jobs");
         await using var engine = EngineServices.Create(database, hangfire: true);
         await engine.StartAsync();
+        // The monitor's first probe runs at start and would make the node writable again; wait for it (the fake clock
+        // never ticks its timer, so no later probe comes).
+        Assert.True(await engine.Get<DatabaseMonitor>().ProbeNowAsync(ct));
         var state = engine.Get<ReadOnlyState>();
         state.Enter("the database cannot be reached", engine.Clock.GetUtcNow());
 

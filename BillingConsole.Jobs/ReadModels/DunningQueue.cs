@@ -1,4 +1,5 @@
 using BillingConsole.Configuration;
+using BillingConsole.Domain.Dunning;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -7,7 +8,7 @@ namespace BillingConsole.ReadModels;
 public sealed record DunningQueueFilter
 {
     /// <summary>Empty means every open case (retry pending, retrying, awaiting a payment method).</summary>
-    public string? Status { get; set; }
+    [NamesOf(typeof(DunningStatus))] public string? Status { get; set; }
     public string? DeclineCode { get; set; }
     public string? Search { get; set; }
     public DateOnly? OpenedFrom { get; set; }

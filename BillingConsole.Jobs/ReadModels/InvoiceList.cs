@@ -1,4 +1,5 @@
 using BillingConsole.Configuration;
+using BillingConsole.Domain.Invoicing;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -7,7 +8,7 @@ namespace BillingConsole.ReadModels;
 /// <summary>The invoice list's filters, as they appear in the page's URL.</summary>
 public sealed record InvoiceListFilter
 {
-    public string? Status { get; set; }
+    [NamesOf(typeof(InvoiceStatus))] public string? Status { get; set; }
     public Guid? CustomerId { get; set; }
     public Guid? SubscriptionId { get; set; }
     /// <summary>An invoice number, or part of a customer's name or email.</summary>

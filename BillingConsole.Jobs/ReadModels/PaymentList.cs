@@ -1,4 +1,5 @@
 using BillingConsole.Configuration;
+using BillingConsole.Domain.Payments;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -6,9 +7,9 @@ namespace BillingConsole.ReadModels;
 
 public sealed record PaymentListFilter
 {
-    public string? Status { get; set; }
+    [NamesOf(typeof(PaymentAttemptStatus))] public string? Status { get; set; }
     public string? DeclineCode { get; set; }
-    public string? Trigger { get; set; }
+    [NamesOf(typeof(PaymentTrigger))] public string? Trigger { get; set; }
     /// <summary>Part of the customer's name or email.</summary>
     public string? Search { get; set; }
     public DateOnly? From { get; set; }

@@ -1,4 +1,5 @@
 using BillingConsole.Configuration;
+using BillingConsole.Domain.Subscriptions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -6,7 +7,7 @@ namespace BillingConsole.ReadModels;
 
 public sealed record SubscriptionListFilter
 {
-    public string? Status { get; set; }
+    [NamesOf(typeof(SubscriptionStatus))] public string? Status { get; set; }
     public string? Plan { get; set; }
     public Guid? CustomerId { get; set; }
     /// <summary>Part of the customer's name or email.</summary>

@@ -74,6 +74,24 @@ public sealed class ComponentTests : IAsyncDisposable
     }
 
     [Theory]
+    [InlineData("http://x/invoices?status=bogus", "'bogus' is not a status: choose one of draft, open, paid, void, uncollectible.")]
+    [InlineData("http://x/invoices?status=Open", "'Open' is not a status: choose one of draft, open, paid, void, uncollectible.")]
+    public void A_filter_value_that_names_no_status_is_refused_with_the_ones_that_exist(string address, string error)
+    {
+        var (filter, errors) = ListFilters.Parse<InvoiceListFilter>(address);
+        Assert.Equal([error], errors);
+        Assert.Null(filter.Status);
+    }
+
+    [Fact]
+    public void Every_status_and_trigger_a_list_offers_is_accepted()
+    {
+        Assert.Empty(ListFilters.Parse<PaymentListFilter>("http://x/payments?status=refund_due&trigger=auto_collection").Errors);
+        Assert.Empty(ListFilters.Parse<DunningQueueFilter>("http://x/dunning?status=awaiting_payment_method").Errors);
+        Assert.Empty(ListFilters.Parse<SubscriptionListFilter>("http://x/subscriptions?status=past_due").Errors);
+    }
+
+    [Theory]
     [InlineData("=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\"")]
     [InlineData("Smith, Jane", "\"Smith, Jane\"")]
     [InlineData("plain", "plain")]

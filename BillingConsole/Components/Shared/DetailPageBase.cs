@@ -16,6 +16,7 @@ public abstract class DetailPageBase : ComponentBase
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
+    [Inject] private NavigationManager Navigation { get; set; } = default!;
 
     protected abstract Task LoadAsync();
 
@@ -23,6 +24,15 @@ public abstract class DetailPageBase : ComponentBase
     protected virtual Task RefreshAsync() => LoadAsync();
 
     protected override Task OnParametersSetAsync() => LoadAsync();
+
+    /// <summary>
+    /// A page whose id matches nothing shows the console's not-found page instead (404 on the first response, so browsers,
+    /// link checkers and crawlers see it), which says what was not found and links back to its list.
+    /// </summary>
+    protected void NotFoundWhen(bool missing)
+    {
+        if (missing) Navigation.NotFound();
+    }
 
     protected async Task<ClaimsPrincipal> UserAsync() => (await AuthenticationState).User;
 

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text;
 using Microsoft.AspNetCore.WebUtilities;
 using BillingConsole.Domain.Common;
+using BillingConsole.ReadModels;
 using Microsoft.Extensions.Primitives;
 
 namespace BillingConsole.Components.Shared;
@@ -24,6 +25,8 @@ public static class ListFilters
             if (text.Length == 0) continue;
             // Not echoed: the text is what could not be shown or stored.
             if (PlainText.Fault(text) is { } fault) errors.Add($"The {Key(property)} {fault}.");
+            else if (property.GetCustomAttribute<NamesOfAttribute>() is { } names && !names.Names.Contains(text))
+                errors.Add($"'{text}' is not a {Key(property)}: choose one of {string.Join(", ", names.Names)}.");
             else if (TryConvert(text, property.PropertyType, out var value)) property.SetValue(filter, value);
             else errors.Add($"'{text}' is not a valid {Key(property)}.");
         }

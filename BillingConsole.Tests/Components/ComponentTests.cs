@@ -84,6 +84,16 @@ public sealed class ComponentTests : IAsyncDisposable
     }
 
     [Fact]
+    public void Money_reads_the_same_everywhere_one_currency_or_several()
+    {
+        Assert.Equal("€5,842.15", AmountsText.Of(5842.15m, "EUR"));
+        Assert.Equal("-$9,990.00", AmountsText.Of(-9990m, "usd"));
+        Assert.Equal("¥1,200", AmountsText.Of(1200m, "JPY"));
+        Assert.Equal("€599.84 · $1,294.00", AmountsText.PerCurrency(new Dictionary<string, decimal> { ["USD"] = 1294m, ["EUR"] = 599.84m }));
+        Assert.Equal("nothing", AmountsText.PerCurrency(new Dictionary<string, decimal>()));
+    }
+
+    [Fact]
     public void Every_status_and_trigger_a_list_offers_is_accepted()
     {
         Assert.Empty(ListFilters.Parse<PaymentListFilter>("http://x/payments?status=refund_due&trigger=auto_collection").Errors);

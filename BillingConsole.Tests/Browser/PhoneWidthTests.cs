@@ -1,0 +1,80 @@
+using BillingConsole.Tests.Infrastructure;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace BillingConsole.Tests.Browser;
+
+/// <summary>Support agents answer customers from phones: at 390 pixels no page scrolls sideways and the header stays on one line.</summary>
+public sealed class PhoneWidthTests(ConsoleAppHost host, BrowserFixture browser)
+{
+    private const int PhoneWidth = 390;
+
+    public static TheoryData<string, string> Lists => new()
+    {
+        { "/customers", "customer-grid" },
+        { "/subscriptions", "subscription-grid" },
+        { "/invoices", "invoice-grid" },
+        { "/payments", "payment-grid" },
+        { "/dunning", "dunning-grid" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Lists))]
+    public async Task A_list_and_the_detail_page_it_opens_fit_a_phone(string path, string grid)
+    {
+        await using var context = await browser.NewContextAsync(host.BaseAddress);
+        var page = await context.NewPageAsync();
+        await page.SetViewportSizeAsync(PhoneWidth, 844);
+        await ConsolePages.SignInAsDevelopmentUserAsync(page, "support", "Dana Support-Representative", path);
+        var firstLink = page.GetByTestId(grid).Locator("tbody tr td a").First;
+        await Expect(firstLink).ToBeVisibleAsync();
+        var list = await SidewaysAsync(page);
+        await BrowserFixture.ScreenshotAsync(page, $"phone-list-{path.Trim('/')}");
+
+        await page.GotoAsync((await firstLink.GetAttributeAsync("href"))!);
+        await Expect(page.Locator("h1")).ToBeVisibleAsync();
+        var detail = await SidewaysAsync(page);
+        await BrowserFixture.ScreenshotAsync(page, $"phone-detail-{path.Trim('/')}");
+
+        Assert.Equal((0, 0), (list.Scroll, detail.Scroll));
+        Assert.Equal(("", ""), (list.Beyond, detail.Beyond));
+    }
+
+    [Fact]
+    public async Task The_dashboard_fits_a_phone()
+    {
+        await using var context = await browser.NewContextAsync(host.BaseAddress);
+        var page = await context.NewPageAsync();
+        await page.SetViewportSizeAsync(PhoneWidth, 844);
+        await ConsolePages.SignInAsDevelopmentUserAsync(page, "finance", "Fay Finance", "/");
+        await Expect(page.Locator("h1")).ToBeVisibleAsync();
+        var fit = await SidewaysAsync(page);
+        await BrowserFixture.ScreenshotAsync(page, "phone-dashboard");
+        Assert.Equal((0, ""), (fit.Scroll, fit.Beyond));
+    }
+
+    /// <summary>
+    /// How far the page would scroll sideways, and what sits beyond the screen's right edge where no scrolling reaches it
+    /// (text, buttons or links cut off by a container that hides its overflow): empty when everything fits.
+    /// </summary>
+    private static async Task<(int Scroll, string Beyond)> SidewaysAsync(IPage page)
+    {
+        var figures = await page.EvaluateAsync<string[]>("""
+            () => {
+                const width = document.documentElement.clientWidth;
+                // A wide table may scroll inside its own box, which is on screen; only what cannot be reached counts.
+                const insideScrollingBox = e => {
+                    for (let box = e.parentElement; box && box !== document.body; box = box.parentElement)
+                        if (['auto', 'scroll'].includes(getComputedStyle(box).overflowX) && box.getBoundingClientRect().right <= width + 0.5) return true;
+                    return false;
+                };
+                const beyond = [...document.querySelectorAll('td, th, a, button, h1, .mud-typography, .mud-chip')]
+                    .filter(e => e.getClientRects().length > 0 && !e.closest('.mud-drawer, .mud-popover, [hidden]'))
+                    .filter(e => e.getBoundingClientRect().right > width + 0.5 && !insideScrollingBox(e))
+                    .map(e => `${e.tagName.toLowerCase()} "${e.textContent.trim().slice(0, 30)}" to ${Math.ceil(e.getBoundingClientRect().right)}px`);
+                return [String(document.documentElement.scrollWidth - width), beyond.slice(0, 3).join('; ')];
+            }
+            """);
+        return (int.Parse(figures[0]), figures[1]);
+    }
+}

@@ -192,7 +192,7 @@ public sealed class PaymentProcessor(
 
     private async Task<(bool Answered, GatewayChargeResult? Found)> LookupAsync(PaymentAttempt attempt, CancellationToken ct)
     {
-        var found = await gateway.LookupAsync(attempt.IdempotencyKey, ct);
+        var found = await gateway.LookupAsync(new GatewayLookupRequest(attempt.Gateway, attempt.IdempotencyKey), ct);
         return found?.Outcome == GatewayOutcome.Unknown ? (false, null) : (true, found);
     }
 

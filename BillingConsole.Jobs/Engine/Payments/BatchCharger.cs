@@ -104,29 +104,11 @@ public sealed class BatchCharger(
                 ledger, changed, CancellationToken.None);
             lap.Done(BillingRunPhase.RecordOutcomes);
             // Told while the locks are held, as the single path does: no other outcome of these invoices is handled meanwhile.
-            await NotifyAllAsync(recorded, ct);
+            await notifier.NotifyAsync(recorded, ct);
             lap.Done(BillingRunPhase.OpenDunning);
         }, ct);
         results.AddRange(recorded.Select(r => ChargeResult.Of(r.Attempt, r.Invoice, r.Status)));
         return (results, triedBefore);
-    }
-
-    /// <summary>Tells every recorded outcome of the batch before a handler's failure is thrown.</summary>
-    private async Task NotifyAllAsync(List<(PaymentAttempt Attempt, Invoice Invoice, ChargeStatus Status)> recorded, CancellationToken ct)
-    {
-        var failures = new List<Exception>();
-        foreach (var (attempt, invoice, status) in recorded)
-        {
-            try
-            {
-                await notifier.NotifyAsync(attempt, invoice, status, ct);
-            }
-            catch (PaymentEventsFailedException e)
-            {
-                failures.Add(e);
-            }
-        }
-        if (failures.Count > 0) throw new AggregateException("Payment event handlers failed after the batch's outcomes were recorded.", failures);
     }
 
     /// <summary>The gateway's answer, or null when the circuit breaker held the charge back.</summary>

@@ -208,7 +208,7 @@ public sealed class PaymentProcessor(
         // Money may have moved: the record is saved even if the caller gave up meanwhile.
         await SaveWithSubscriptionAsync(invoice.SubscriptionId, status, CancellationToken.None);
 
-        await notifier.NotifyAsync(attempt, invoice, status, ct);
+        await notifier.NotifyAsync([(attempt, invoice, status)], ct);
         return ChargeResult.Of(attempt, invoice, status, reconciled);
     }
 

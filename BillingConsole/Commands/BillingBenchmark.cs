@@ -61,6 +61,7 @@ public static class BillingBenchmark
         await BenchmarkPopulation.CreateDueSubscriptionsAsync(dataSource, subscriptions, clock.GetUtcNow(), CancellationToken.None);
         Console.WriteLine($"Population: {subscriptions:N0} due subscriptions in {setup.Elapsed.TotalSeconds:F1} s");
 
+        var statements = await StatementStatistics.ResetAsync(dataSource);
         var loadBefore = LoadAverage();
         await host.StartAsync();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
@@ -91,6 +92,7 @@ public static class BillingBenchmark
         var seconds = (double)elapsed.TotalSeconds;
         var phases = services.GetRequiredService<BillingRunTimings>().Totals();
         var workerSeconds = phases.Values.Sum(t => t.TotalSeconds);
+        var top = statements ? await StatementStatistics.TopAsync(dataSource, 12) : [];
         var copy = await CopyReference.MeasureAsync(dataSource, runId, CancellationToken.None);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
             Billing run {runId}: {run.Status.ToString().ToLowerInvariant()}{(run.Error is null ? "" : $" ({run.Error})")}
@@ -105,6 +107,8 @@ public static class BillingBenchmark
             COPY reference: the same {copy.Rows:N0} rows by binary COPY into tables shaped like the run's (same indexes and ids): {copy.Elapsed.TotalSeconds:F1} s = {copy.Rows / copy.Elapsed.TotalSeconds:N0} rows/s
               {string.Join(", ", copy.Tables.Select(t => $"{t.Table} {t.Rows:N0} in {t.Elapsed.TotalSeconds:F1} s"))}
               ratio run / COPY: {seconds / copy.Elapsed.TotalSeconds:F1}
+            {(statements ? "top statements by total time (pg_stat_statements):" : "pg_stat_statements is not loaded on this server (shared_preload_libraries): no statement figures")}
+            {string.Join(Environment.NewLine, top.Select(t => $"  {t.TotalMs / 1000,7:F1} s {t.Calls,9:N0} calls {t.TotalMs / Math.Max(1, t.Calls),7:F2} ms  {t.Query}"))}
             """));
         return run.Status == BillingRunStatus.Completed ? 0 : 1;
     }

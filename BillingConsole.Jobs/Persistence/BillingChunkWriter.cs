@@ -46,13 +46,20 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
         return days;
     }
 
-    /// <summary>Cycle invoices that already exist for the coming periods of these subscriptions (written by another path).</summary>
+    /// <summary>
+    /// Cycle invoices that already exist for the coming periods of these subscriptions (written by another path). Read per
+    /// subscription (lateral), so the unique index serves it even while a run's first chunks leave the planner without
+    /// statistics of a fast-growing invoices table.
+    /// </summary>
     public async Task<HashSet<(Guid SubscriptionId, DateTimeOffset PeriodStart)>> ExistingCycleInvoicesAsync(NpgsqlConnection connection,
         Guid[] subscriptionIds, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("""
-            select i.subscription_id, i.period_start from invoices i join subscriptions s on s.id = i.subscription_id
-            where s.id = any($1) and i.kind = 'subscription_cycle' and i.period_start >= s.current_period_end
+            select i.subscription_id, i.period_start
+            from subscriptions s cross join lateral (
+                select i.subscription_id, i.period_start from invoices i
+                where i.subscription_id = s.id and i.kind = 'subscription_cycle' and i.period_start >= s.current_period_end) i
+            where s.id = any($1)
             """, connection)
         {
             Parameters = { new() { Value = subscriptionIds } },

@@ -133,6 +133,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<BillingChunkWriter>();
         services.AddSingleton<PaymentAttemptWriter>();
         services.AddSingleton<ChargeThrottle>();
+        services.AddSingleton<BillingRunTimings>();
         services.AddScoped<BillingRunService>();
         services.AddScoped<BillingChunkProcessor>();
         services.AddSingleton<DemoDataGenerator>();

@@ -15,12 +15,15 @@ public interface IPaymentGateway
     Task<GatewayChargeResult> ChargeAsync(GatewayChargeRequest request, CancellationToken ct);
 
     /// <summary>What the gateway did with a charge key, or null when it never saw that key (so sending it again is safe).</summary>
-    Task<GatewayChargeResult?> LookupAsync(string idempotencyKey, CancellationToken ct);
+    Task<GatewayChargeResult?> LookupAsync(GatewayLookupRequest request, CancellationToken ct);
 
     Task<GatewayRefundResult> RefundAsync(GatewayRefundRequest request, CancellationToken ct);
 }
 
+/// <summary>The charge of a saved attempt.</summary>
+/// <param name="Gateway">The gateway the attempt was saved with (<see cref="IPaymentGateway.Name"/>): every call about an attempt goes there.</param>
 public sealed record GatewayChargeRequest(
+    string Gateway,
     string IdempotencyKey,
     Money Amount,
     string PaymentMethodToken,
@@ -48,7 +51,12 @@ public sealed record GatewayChargeResult(
         new(GatewayOutcome.Unknown, null, Domain.Payments.DeclineCodes.GatewayTimeout, "The gateway did not answer in time.", latency);
 }
 
+/// <summary>A question about an attempt's charge key.</summary>
+/// <param name="Gateway">The gateway the attempt was saved with.</param>
+public sealed record GatewayLookupRequest(string Gateway, string IdempotencyKey);
+
+/// <param name="Gateway">The gateway that made the charge.</param>
 /// <param name="ChargeReference">The gateway reference of the successful charge being refunded.</param>
-public sealed record GatewayRefundRequest(string IdempotencyKey, string ChargeReference, Money Amount, string Reason);
+public sealed record GatewayRefundRequest(string Gateway, string IdempotencyKey, string ChargeReference, Money Amount, string Reason);
 
 public sealed record GatewayRefundResult(bool Succeeded, string? GatewayReference, string? FailureMessage, TimeSpan Latency);

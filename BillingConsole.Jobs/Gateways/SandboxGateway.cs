@@ -89,8 +89,9 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
         return Answer(request.IdempotencyKey, charge, Stopwatch.GetElapsedTime(started));
     }
 
-    public async Task<GatewayChargeResult?> LookupAsync(string idempotencyKey, CancellationToken ct)
+    public async Task<GatewayChargeResult?> LookupAsync(GatewayLookupRequest request, CancellationToken ct)
     {
+        var idempotencyKey = request.IdempotencyKey;
         var started = Stopwatch.GetTimestamp();
         if (await FailAsOutageAsync(ct)) return GatewayChargeResult.Unknown(Stopwatch.GetElapsedTime(started));
         await DelayAsync(options.CurrentValue.Sandbox.LatencyMs, ct);

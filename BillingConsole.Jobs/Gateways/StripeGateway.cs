@@ -96,8 +96,9 @@ public sealed class StripeGateway : IPaymentGateway
         }
     }
 
-    public async Task<GatewayChargeResult?> LookupAsync(string idempotencyKey, CancellationToken ct)
+    public async Task<GatewayChargeResult?> LookupAsync(GatewayLookupRequest request, CancellationToken ct)
     {
+        var idempotencyKey = request.IdempotencyKey;
         var started = Stopwatch.GetTimestamp();
         var search = new PaymentIntentSearchOptions { Query = $"metadata['{KeyMetadata}']:'{idempotencyKey.Replace("'", "\\'", StringComparison.Ordinal)}'" };
         try

@@ -46,13 +46,20 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
         return days;
     }
 
-    /// <summary>Cycle invoices that already exist for the coming periods of these subscriptions (written by another path).</summary>
+    /// <summary>
+    /// Cycle invoices that already exist for the coming periods of these subscriptions (written by another path). Read per
+    /// subscription (lateral), so the unique index serves it even while a run's first chunks leave the planner without
+    /// statistics of a fast-growing invoices table.
+    /// </summary>
     public async Task<HashSet<(Guid SubscriptionId, DateTimeOffset PeriodStart)>> ExistingCycleInvoicesAsync(NpgsqlConnection connection,
         Guid[] subscriptionIds, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("""
-            select i.subscription_id, i.period_start from invoices i join subscriptions s on s.id = i.subscription_id
-            where s.id = any($1) and i.kind = 'subscription_cycle' and i.period_start >= s.current_period_end
+            select i.subscription_id, i.period_start
+            from subscriptions s cross join lateral (
+                select i.subscription_id, i.period_start from invoices i
+                where i.subscription_id = s.id and i.kind = 'subscription_cycle' and i.period_start >= s.current_period_end) i
+            where s.id = any($1)
             """, connection)
         {
             Parameters = { new() { Value = subscriptionIds } },
@@ -67,43 +74,42 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
     {
         if (issued.Count == 0) return;
         var invoices = issued.Select(i => i.Invoice).ToList();
-        await using (var insert = new NpgsqlCommand("""
-            insert into invoices (id, number, customer_id, subscription_id, kind, status, currency, period_start, period_end, created_at,
-                                  issued_at, due_at, paid_at, billing_run_id, attempt_count, amount_paid, amount_written_off, credit_applied,
-                                  subtotal, tax, total)
-            select v.id, v.number, v.customer_id, v.subscription_id, v.kind, v.status, v.currency, v.period_start, v.period_end, v.created_at,
-                   v.issued_at, v.due_at, v.paid_at, v.billing_run_id, 0, 0, 0, v.credit_applied, v.subtotal, v.tax, v.total
-            from unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[],
-                        $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::uuid[], $15::numeric[], $16::numeric[],
-                        $17::numeric[], $18::numeric[])
-                 as v(id, number, customer_id, subscription_id, kind, status, currency, period_start, period_end, created_at, issued_at, due_at,
-                      paid_at, billing_run_id, credit_applied, subtotal, tax, total)
-            on conflict (subscription_id, period_start) where kind = 'subscription_cycle' do nothing
-            """, connection))
+        try
         {
-            Add(insert, invoices.Select(i => i.Id));
-            Add(insert, invoices.Select(i => i.Number!));
-            Add(insert, invoices.Select(i => i.CustomerId));
-            Add(insert, invoices.Select(i => i.SubscriptionId));
-            Add(insert, invoices.Select(i => i.Kind.ToSnakeCase()));
-            Add(insert, invoices.Select(i => i.Status.ToSnakeCase()));
-            Add(insert, invoices.Select(i => i.Currency));
-            Add(insert, invoices.Select(i => i.PeriodStart));
-            Add(insert, invoices.Select(i => i.PeriodEnd));
-            Add(insert, invoices.Select(i => i.CreatedAt));
-            Add(insert, invoices.Select(i => i.IssuedAt));
-            Add(insert, invoices.Select(i => i.DueAt));
-            Add(insert, invoices.Select(i => i.PaidAt));
-            Add(insert, invoices.Select(i => i.BillingRunId));
-            Add(insert, invoices.Select(i => i.CreditApplied.Amount));
-            Add(insert, invoices.Select(i => i.Subtotal.Amount));
-            Add(insert, invoices.Select(i => i.Tax.Amount));
-            Add(insert, invoices.Select(i => i.Total.Amount));
-            var inserted = await insert.ExecuteNonQueryAsync(ct);
+            await using var copy = await connection.BeginBinaryImportAsync(
+                "copy invoices (id, number, customer_id, subscription_id, kind, status, currency, period_start, period_end, created_at, issued_at, due_at, paid_at, billing_run_id, attempt_count, amount_paid, amount_written_off, credit_applied, subtotal, tax, total) from stdin (format binary)", ct);
+            foreach (var invoice in invoices)
+            {
+                await copy.StartRowAsync(ct);
+                await copy.WriteAsync(invoice.Id, NpgsqlDbType.Uuid, ct);
+                await copy.WriteAsync(invoice.Number!, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(invoice.CustomerId, NpgsqlDbType.Uuid, ct);
+                await copy.WriteNullableAsync(invoice.SubscriptionId, NpgsqlDbType.Uuid, ct);
+                await copy.WriteAsync(invoice.Kind.ToSnakeCase(), NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(invoice.Status.ToSnakeCase(), NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(invoice.Currency, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(invoice.PeriodStart, NpgsqlDbType.TimestampTz, ct);
+                await copy.WriteAsync(invoice.PeriodEnd, NpgsqlDbType.TimestampTz, ct);
+                await copy.WriteAsync(invoice.CreatedAt, NpgsqlDbType.TimestampTz, ct);
+                await copy.WriteNullableAsync(invoice.IssuedAt, NpgsqlDbType.TimestampTz, ct);
+                await copy.WriteNullableAsync(invoice.DueAt, NpgsqlDbType.TimestampTz, ct);
+                await copy.WriteNullableAsync(invoice.PaidAt, NpgsqlDbType.TimestampTz, ct);
+                await copy.WriteNullableAsync(invoice.BillingRunId, NpgsqlDbType.Uuid, ct);
+                await copy.WriteAsync(0, NpgsqlDbType.Integer, ct);
+                await copy.WriteAsync(0m, NpgsqlDbType.Numeric, ct);
+                await copy.WriteAsync(0m, NpgsqlDbType.Numeric, ct);
+                await copy.WriteAsync(invoice.CreditApplied.Amount, NpgsqlDbType.Numeric, ct);
+                await copy.WriteAsync(invoice.Subtotal.Amount, NpgsqlDbType.Numeric, ct);
+                await copy.WriteAsync(invoice.Tax.Amount, NpgsqlDbType.Numeric, ct);
+                await copy.WriteAsync(invoice.Total.Amount, NpgsqlDbType.Numeric, ct);
+            }
+            await copy.CompleteAsync(ct);
+        }
+        catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "ux_invoices_subscription_period" })
+        {
             // The chunk checked for existing invoices under its locks; a conflict now means another writer raced it, and the
             // credit and ledger computed here would be wrong. Rolling back lets the rerun see that invoice and skip it.
-            if (inserted != invoices.Count)
-                throw new InvalidOperationException($"{invoices.Count - inserted} of {invoices.Count} cycle invoices already existed; the chunk was rolled back.");
+            throw new InvalidOperationException("A cycle invoice of this chunk already existed; the chunk was rolled back.", e);
         }
 
         await using (var lines = await connection.BeginBinaryImportAsync(

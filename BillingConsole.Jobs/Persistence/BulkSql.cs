@@ -5,7 +5,7 @@ using NpgsqlTypes;
 
 namespace BillingConsole.Persistence;
 
-/// <summary>The pieces the batched writers share: ledger entries through binary COPY, and array parameters for unnest.</summary>
+/// <summary>The pieces the batched writers share: ledger entries through binary COPY, nullable COPY values, and array parameters for unnest.</summary>
 internal static class BulkSql
 {
     public static async Task CopyLedgerEntriesAsync(NpgsqlConnection connection, IReadOnlyList<LedgerEntry> entries, CancellationToken ct)
@@ -30,6 +30,10 @@ internal static class BulkSql
         }
         await ledger.CompleteAsync(ct);
     }
+
+    /// <summary>Writes the value, or NULL when there is none.</summary>
+    public static Task WriteNullableAsync<T>(this NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken ct) where T : struct =>
+        value is { } present ? copy.WriteAsync(present, type, ct) : copy.WriteNullAsync(ct);
 
     public static NpgsqlBatchCommand Statement(string sql, params object[] values)
     {

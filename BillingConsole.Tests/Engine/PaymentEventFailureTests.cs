@@ -49,7 +49,7 @@ public sealed class PaymentEventFailureTests : IAsyncLifetime
         var thrown = await Assert.ThrowsAsync<PaymentEventsFailedException>(() =>
             _engine.InScopeAsync<PaymentProcessor, ChargeResult>(p => p.ChargeAsync(invoiceId, PaymentTrigger.Manual, Actor.System, Ct)));
 
-        Assert.Equal(invoiceId, thrown.InvoiceId);
+        Assert.Equal([invoiceId], thrown.InvoiceIds);
         Assert.Same(FailingPaymentEvents.Failure, thrown.InnerException);
         await using var db = _database.NewContext();
         var attempt = await db.PaymentAttempts.AsNoTracking().SingleAsync(a => a.InvoiceId == invoiceId, Ct);
@@ -58,7 +58,7 @@ public sealed class PaymentEventFailureTests : IAsyncLifetime
         Assert.True(await db.DunningCases.AnyAsync(c => c.InvoiceId == invoiceId, Ct));
         var logged = Assert.Single(_log.Entries, e => e.Level == LogLevel.Error);
         Assert.Equal(nameof(FailingPaymentEvents), logged.Properties["Handler"]);
-        Assert.Equal(invoiceId, logged.Properties["InvoiceId"]);
+        Assert.Equal([invoiceId], (Guid[])logged.Properties["InvoiceIds"]!);
     }
 
     [Fact]
@@ -68,10 +68,11 @@ public sealed class PaymentEventFailureTests : IAsyncLifetime
         var second = await _engine.OpenInvoiceAsync(_data, "pm_insufficient_funds_");
         Guid[] invoiceIds = [first.InvoiceId, second.InvoiceId];
 
-        var thrown = await Assert.ThrowsAsync<AggregateException>(() =>
+        var thrown = await Assert.ThrowsAsync<PaymentEventsFailedException>(() =>
             _engine.InScopeAsync<PaymentProcessor, IReadOnlyList<ChargeResult>>(p => p.ChargeManyAsync(invoiceIds, PaymentTrigger.BillingRun, Actor.System, Ct)));
 
-        Assert.Equal(2, thrown.InnerExceptions.Count);
+        Assert.Equal(invoiceIds.Order(), thrown.InvoiceIds.Order());
+        Assert.Same(FailingPaymentEvents.Failure, Assert.Single(thrown.InnerExceptions));
         Assert.Equal(invoiceIds.Order(), _failing.Told.Order());
         await using var db = _database.NewContext();
         Assert.Equal(2, await db.PaymentAttempts.CountAsync(a => invoiceIds.Contains(a.InvoiceId) && a.Status == PaymentAttemptStatus.Failed, Ct));
@@ -105,12 +106,12 @@ public sealed class PaymentEventFailureTests : IAsyncLifetime
 
         public List<Guid> Told { get; } = [];
 
-        public Task OnPaymentFailedAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct)
+        public Task OnPaymentsFailedAsync(IReadOnlyList<(PaymentAttempt Attempt, Invoice Invoice)> failed, CancellationToken ct)
         {
-            lock (Told) Told.Add(invoice.Id);
+            lock (Told) Told.AddRange(failed.Select(f => f.Invoice.Id));
             throw Failure;
         }
 
-        public Task OnPaymentSucceededAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct) => throw Failure;
+        public Task OnPaymentsSucceededAsync(IReadOnlyList<(PaymentAttempt Attempt, Invoice Invoice)> succeeded, CancellationToken ct) => throw Failure;
     }
 }

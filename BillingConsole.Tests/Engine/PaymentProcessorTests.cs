@@ -1,4 +1,5 @@
 using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Domain.Subscriptions;
@@ -289,20 +290,58 @@ public sealed class PaymentProcessorTests : IAsyncLifetime
         Assert.Equal(2, _events.Succeeded.Count(e => e.Item2.Id == ok || e.Item2.Id == unknown));
     }
 
+    [Fact]
+    public async Task A_batch_tells_each_handler_its_declines_in_one_call_and_its_successes_in_another_and_dunning_schedules_a_case_per_decline()
+    {
+        Guid[] declined =
+        [
+            (await OpenInvoiceAsync("pm_insufficient_funds_")).InvoiceId,
+            (await OpenInvoiceAsync("pm_do_not_honor_")).InvoiceId,
+            (await OpenInvoiceAsync("pm_insufficient_funds_")).InvoiceId,
+        ];
+        Guid[] paid = [(await OpenInvoiceAsync("pm_ok_")).InvoiceId, (await OpenInvoiceAsync("pm_ok_")).InvoiceId];
+
+        await _engine.InScopeAsync<PaymentProcessor, IReadOnlyList<ChargeResult>>(p =>
+            p.ChargeManyAsync([.. declined, .. paid], PaymentTrigger.BillingRun, Actor.System, Ct));
+
+        Assert.Equal([3], _events.FailedCalls);
+        Assert.Equal([2], _events.SucceededCalls);
+        await using var db = _database.NewContext();
+        var cases = await db.DunningCases.AsNoTracking().Where(c => declined.Contains(c.InvoiceId)).ToListAsync(Ct);
+        Assert.Equal(declined.Order(), cases.Select(c => c.InvoiceId).Order());
+        Assert.All(cases, c => Assert.True(c.Status == DunningStatus.RetryPending && c.NextAttemptAt > _data.Now, $"{c.Status} {c.NextAttemptAt}"));
+        Assert.Equal([DeclineCodes.DoNotHonor, DeclineCodes.InsufficientFunds, DeclineCodes.InsufficientFunds], cases.Select(c => c.LastDeclineCode).Order());
+        var caseIds = cases.Select(c => c.Id.ToString()).ToArray();
+        Assert.Equal(3, await db.AuditLog.CountAsync(a => a.Action == "dunning.opened" && caseIds.Contains(a.EntityId), Ct));
+        Assert.False(await db.DunningCases.AnyAsync(c => paid.Contains(c.InvoiceId), Ct));
+    }
+
     private sealed class RecordingPaymentEvents : IPaymentEvents
     {
+        /// <summary>How many outcomes each call told, in order.</summary>
+        public List<int> FailedCalls { get; } = [];
+        public List<int> SucceededCalls { get; } = [];
+
         public List<(PaymentAttempt, Invoice)> Failed { get; } = [];
         public List<(PaymentAttempt, Invoice)> Succeeded { get; } = [];
 
-        public Task OnPaymentFailedAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct)
+        public Task OnPaymentsFailedAsync(IReadOnlyList<(PaymentAttempt Attempt, Invoice Invoice)> failed, CancellationToken ct)
         {
-            lock (Failed) Failed.Add((attempt, invoice));
+            lock (Failed)
+            {
+                Failed.AddRange(failed);
+                FailedCalls.Add(failed.Count);
+            }
             return Task.CompletedTask;
         }
 
-        public Task OnPaymentSucceededAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct)
+        public Task OnPaymentsSucceededAsync(IReadOnlyList<(PaymentAttempt Attempt, Invoice Invoice)> succeeded, CancellationToken ct)
         {
-            lock (Succeeded) Succeeded.Add((attempt, invoice));
+            lock (Succeeded)
+            {
+                Succeeded.AddRange(succeeded);
+                SucceededCalls.Add(succeeded.Count);
+            }
             return Task.CompletedTask;
         }
     }

@@ -19,7 +19,7 @@ public sealed class SandboxGatewayTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static GatewayChargeRequest Request(string token, string? key = null, decimal amount = 25m) =>
-        new(key ?? $"key_{Guid.NewGuid():N}", new Money(amount, "USD"), token + Guid.NewGuid().ToString("N"), Guid.NewGuid(), Guid.NewGuid(), "INV-001000", "Invoice INV-001000");
+        new(SandboxGateway.GatewayName, key ?? $"key_{Guid.NewGuid():N}", new Money(amount, "USD"), token + Guid.NewGuid().ToString("N"), Guid.NewGuid(), Guid.NewGuid(), "INV-001000", "Invoice INV-001000");
 
     [Theory]
     [InlineData("pm_ok_", null)]
@@ -69,10 +69,10 @@ public sealed class SandboxGatewayTests
         var request = Request("pm_insufficient_funds_");
         var charged = await _gateway.ChargeAsync(request, Ct);
 
-        var found = await _gateway.LookupAsync(request.IdempotencyKey, Ct);
+        var found = await _gateway.LookupAsync(new GatewayLookupRequest(SandboxGateway.GatewayName, request.IdempotencyKey), Ct);
 
         Assert.Equal(charged with { Latency = TimeSpan.Zero }, found! with { Latency = TimeSpan.Zero });
-        Assert.Null(await _gateway.LookupAsync("key_never_sent", Ct));
+        Assert.Null(await _gateway.LookupAsync(new GatewayLookupRequest(SandboxGateway.GatewayName, "key_never_sent"), Ct));
     }
 
     [Theory]
@@ -87,7 +87,7 @@ public sealed class SandboxGatewayTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _gateway.ChargeAsync(request, deadline.Token));
 
-        var found = await _gateway.LookupAsync(request.IdempotencyKey, Ct);
+        var found = await _gateway.LookupAsync(new GatewayLookupRequest(SandboxGateway.GatewayName, request.IdempotencyKey), Ct);
         Assert.Equal(happened, found!.Outcome);
         Assert.Equal(declineCode, found.DeclineCode);
         Assert.Equal(found.GatewayReference, (await _gateway.ChargeAsync(request, Ct)).GatewayReference);
@@ -99,10 +99,10 @@ public sealed class SandboxGatewayTests
         var charge = await _gateway.ChargeAsync(Request("pm_ok_", amount: 30m), Ct);
         var usd = (decimal amount) => new Money(amount, "USD");
 
-        var first = await _gateway.RefundAsync(new GatewayRefundRequest("re_1", charge.GatewayReference!, usd(20m), "requested"), Ct);
-        var replay = await _gateway.RefundAsync(new GatewayRefundRequest("re_1", charge.GatewayReference!, usd(20m), "requested"), Ct);
-        var tooMuch = await _gateway.RefundAsync(new GatewayRefundRequest("re_2", charge.GatewayReference!, usd(20m), "requested"), Ct);
-        var unknown = await _gateway.RefundAsync(new GatewayRefundRequest("re_3", "ch_nothing", usd(1m), "requested"), Ct);
+        var first = await _gateway.RefundAsync(new GatewayRefundRequest(SandboxGateway.GatewayName, "re_1", charge.GatewayReference!, usd(20m), "requested"), Ct);
+        var replay = await _gateway.RefundAsync(new GatewayRefundRequest(SandboxGateway.GatewayName, "re_1", charge.GatewayReference!, usd(20m), "requested"), Ct);
+        var tooMuch = await _gateway.RefundAsync(new GatewayRefundRequest(SandboxGateway.GatewayName, "re_2", charge.GatewayReference!, usd(20m), "requested"), Ct);
+        var unknown = await _gateway.RefundAsync(new GatewayRefundRequest(SandboxGateway.GatewayName, "re_3", "ch_nothing", usd(1m), "requested"), Ct);
 
         Assert.True(first.Succeeded);
         Assert.Equal(first.GatewayReference, replay.GatewayReference);

@@ -27,7 +27,7 @@ public sealed class StripeGatewayTests : IDisposable
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static GatewayChargeRequest Request(string key = "inv_0f8e_att_1", decimal amount = 20m, string currency = "USD") =>
-        new(key, new Money(amount, currency), "cus_Q1w2e3/pm_1R4t5y", Guid.Parse("3d2c6f7a-0000-4000-8000-000000000001"),
+        new(StripeGateway.GatewayName, key, new Money(amount, currency), "cus_Q1w2e3/pm_1R4t5y", Guid.Parse("3d2c6f7a-0000-4000-8000-000000000001"),
             Guid.Parse("9b1e2d3c-0000-4000-8000-000000000002"), "INV-001234", "Invoice INV-001234");
 
     [Fact]
@@ -147,7 +147,7 @@ public sealed class StripeGatewayTests : IDisposable
     {
         _stripe.SearchFinds(StripeStandIn.Intent("pi_3Found", "succeeded"));
 
-        var found = await _gateway.LookupAsync("inv_0f8e_att_2", Ct);
+        var found = await _gateway.LookupAsync(new GatewayLookupRequest(StripeGateway.GatewayName, "inv_0f8e_att_2"), Ct);
 
         Assert.Equal(GatewayOutcome.Succeeded, found!.Outcome);
         Assert.Equal("pi_3Found", found.GatewayReference);
@@ -161,7 +161,7 @@ public sealed class StripeGatewayTests : IDisposable
     {
         _stripe.SearchFinds(StripeStandIn.Intent("pi_3Gone", "requires_payment_method", declineCode: "insufficient_funds"));
 
-        var found = await _gateway.LookupAsync("inv_0f8e_att_3", Ct);
+        var found = await _gateway.LookupAsync(new GatewayLookupRequest(StripeGateway.GatewayName, "inv_0f8e_att_3"), Ct);
 
         Assert.Equal(GatewayOutcome.Declined, found!.Outcome);
         Assert.Equal(DeclineCodes.InsufficientFunds, found.DeclineCode);
@@ -172,7 +172,7 @@ public sealed class StripeGatewayTests : IDisposable
     {
         _stripe.SearchFinds();
 
-        Assert.Null(await _gateway.LookupAsync("inv_0f8e_att_4", Ct));
+        Assert.Null(await _gateway.LookupAsync(new GatewayLookupRequest(StripeGateway.GatewayName, "inv_0f8e_att_4"), Ct));
     }
 
     [Fact]
@@ -180,7 +180,7 @@ public sealed class StripeGatewayTests : IDisposable
     {
         _stripe.FailsWith(StripeStandIn.SearchPath, "GET", 503);
 
-        var found = await _gateway.LookupAsync("inv_0f8e_att_5", Ct);
+        var found = await _gateway.LookupAsync(new GatewayLookupRequest(StripeGateway.GatewayName, "inv_0f8e_att_5"), Ct);
 
         Assert.Equal(GatewayOutcome.Unknown, found!.Outcome);
     }
@@ -190,7 +190,7 @@ public sealed class StripeGatewayTests : IDisposable
     {
         _stripe.RefundAnswers("re_3Back");
 
-        var result = await _gateway.RefundAsync(new GatewayRefundRequest("refund_inv_0f8e_1", "pi_3Ok1", new Money(5m, "USD"), "Customer complaint"), Ct);
+        var result = await _gateway.RefundAsync(new GatewayRefundRequest(StripeGateway.GatewayName, "refund_inv_0f8e_1", "pi_3Ok1", new Money(5m, "USD"), "Customer complaint"), Ct);
 
         Assert.True(result.Succeeded);
         Assert.Equal("re_3Back", result.GatewayReference);

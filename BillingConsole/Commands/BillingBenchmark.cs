@@ -14,7 +14,8 @@ namespace BillingConsole.Commands;
 
 /// <summary>
 /// benchmark-billing [--subscriptions N]: fills an empty database with N due subscriptions, runs one billing run to completion
-/// through the real Hangfire jobs and the sandbox gateway, and prints throughput, time, peak memory and rows written.
+/// through the real Hangfire jobs and the sandbox gateway, and prints throughput, time, peak memory, rows written, the time
+/// per phase, and the time a binary COPY of the same rows takes on the same database (the ceiling the run is measured against).
 /// </summary>
 public static class BillingBenchmark
 {
@@ -60,6 +61,8 @@ public static class BillingBenchmark
         await BenchmarkPopulation.CreateDueSubscriptionsAsync(dataSource, subscriptions, clock.GetUtcNow(), CancellationToken.None);
         Console.WriteLine($"Population: {subscriptions:N0} due subscriptions in {setup.Elapsed.TotalSeconds:F1} s");
 
+        var statements = await StatementStatistics.ResetAsync(dataSource);
+        var loadBefore = LoadAverage();
         await host.StartAsync();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var total = Stopwatch.StartNew();
@@ -79,22 +82,40 @@ public static class BillingBenchmark
         }
         var elapsed = total.Elapsed;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var peakWorkingSet = Process.GetCurrentProcess().PeakWorkingSet64;
+        var loadAfter = LoadAverage();
         await host.StopAsync();
 
         var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<BillingOptions>>().Value;
         var hangfire = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HangfireOptions>>().Value;
         var rows = await RowsWrittenAsync(dataSource, runId);
         var seconds = (double)elapsed.TotalSeconds;
+        var phases = services.GetRequiredService<BillingRunTimings>().Totals();
+        var workerSeconds = phases.Values.Sum(t => t.TotalSeconds);
+        var top = statements ? await StatementStatistics.TopAsync(dataSource, 12) : [];
+        var copy = await CopyReference.MeasureAsync(dataSource, runId, CancellationToken.None);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
             Billing run {runId}: {run.Status.ToString().ToLowerInvariant()}{(run.Error is null ? "" : $" ({run.Error})")}
               due {run.DueCount:N0} in {run.ChunkCount:N0} chunks of {options.ChunkSize}; {hangfire.WorkerCount} workers; charge concurrency {options.ChargeConcurrency}; {Environment.ProcessorCount} cores
               invoiced {run.InvoicedCount:N0} in {invoicedAfter?.TotalSeconds ?? seconds:F1} s = {run.InvoicedCount / (invoicedAfter?.TotalSeconds ?? seconds):N0} subscriptions/s
               charged {run.ChargedCount:N0} ok + {run.FailedCount:N0} failed in {seconds:F1} s = {(run.ChargedCount + run.FailedCount) / seconds:N0} charges/s (charging overlaps invoicing)
-              total {seconds:F1} s; this process used {cpu.TotalSeconds:F1} s of CPU ({cpu.TotalMilliseconds / Math.Max(1, run.DueCount):F2} ms per subscription); peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024.0 / 1024.0:N0} MiB
+              total {seconds:F1} s; this process used {cpu.TotalSeconds:F1} s of CPU ({cpu.TotalMilliseconds / Math.Max(1, run.DueCount):F2} ms per subscription); peak working set {peakWorkingSet / 1024.0 / 1024.0:N0} MiB
+              load average (1 min) {loadBefore} before, {loadAfter} after; other work on this machine shares its cores
               rows written: {string.Join(", ", rows.Select(r => $"{r.Key} {r.Value:N0}"))}; {rows.Values.Sum():N0} in all
+            time per phase, summed over the {hangfire.WorkerCount} workers ({workerSeconds:F1} s in all; phases of different chunks overlap):
+            {string.Join(Environment.NewLine, phases.Select(p => $"  {p.Key,-15} {p.Value.TotalSeconds,7:F1} s {100 * p.Value.TotalSeconds / Math.Max(workerSeconds, 1e-9),5:F1} %  {run.DueCount / Math.Max(p.Value.TotalSeconds, 1e-9),12:N0} subscriptions/s"))}
+            COPY reference: the same {copy.Rows:N0} rows by binary COPY into tables shaped like the run's (same indexes and ids): {copy.Elapsed.TotalSeconds:F1} s = {copy.Rows / copy.Elapsed.TotalSeconds:N0} rows/s
+              {string.Join(", ", copy.Tables.Select(t => $"{t.Table} {t.Rows:N0} in {t.Elapsed.TotalSeconds:F1} s"))}
+              ratio run / COPY: {seconds / copy.Elapsed.TotalSeconds:F1}
+            {(statements ? "top statements by total time (pg_stat_statements):" : "pg_stat_statements is not loaded on this server (shared_preload_libraries): no statement figures")}
+            {string.Join(Environment.NewLine, top.Select(t => $"  {t.TotalMs / 1000,7:F1} s {t.Calls,9:N0} calls {t.TotalMs / Math.Max(1, t.Calls),7:F2} ms  {t.Query}"))}
             """));
         return run.Status == BillingRunStatus.Completed ? 0 : 1;
     }
+
+    /// <summary>The 1-minute load average, to print beside a figure taken on a shared machine.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
 
     private static async Task<Dictionary<string, long>> RowsWrittenAsync(NpgsqlDataSource dataSource, Guid runId)
     {

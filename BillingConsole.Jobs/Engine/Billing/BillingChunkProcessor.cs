@@ -35,6 +35,7 @@ public sealed class BillingChunkProcessor(
     ChangeCapture capture,
     ChangeFeed changes,
     GatewayCircuitBreaker breaker,
+    BillingRunTimings timings,
     TimeProvider clock,
     IOptionsMonitor<BillingOptions> options,
     ILogger<BillingChunkProcessor> logger)
@@ -64,6 +65,7 @@ public sealed class BillingChunkProcessor(
     public async Task<int> InvoiceAsync(BillingRun run, BillingRunChunk chunk, CancellationToken ct)
     {
         var settings = options.CurrentValue;
+        var lap = timings.Start();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
 
@@ -79,10 +81,13 @@ public sealed class BillingChunkProcessor(
             .AsNoTracking()
             .ToListAsync(ct);
         var creditBefore = await writer.LockCustomersAsync(connection, [.. subscriptions.Select(s => s.CustomerId).Distinct()], ct);
+        lap.Done(BillingRunPhase.Lock);
         var credit = new Dictionary<Guid, Money>(creditBefore);
         var alreadyInvoiced = await writer.ExistingCycleInvoicesAsync(connection, [.. subscriptions.Select(s => s.Id)], ct);
         var prices = await PricesAsync(ct);
         var waiting = await WaitingLinesAsync(subscriptions, ct);
+        var daysUntilDue = await writer.DaysUntilDueAsync(connection, [.. creditBefore.Keys], ct);
+        lap.Done(BillingRunPhase.Load);
 
         var now = clock.GetUtcNow();
         var generated = new List<GeneratedInvoice>();
@@ -122,17 +127,19 @@ public sealed class BillingChunkProcessor(
         }
 
         var invoiceNumbers = generated.Count == 0 ? [] : await numbers.NextBlockAsync(generated.Count, ct);
-        var daysUntilDue = await writer.DaysUntilDueAsync(connection, [.. creditBefore.Keys], ct);
         var issued = generated.Select((invoice, i) => InvoiceIssuer.Issue(invoice, invoiceNumbers[i], now,
             InvoiceIssuer.PaymentTerms(settings, daysUntilDue.TryGetValue(invoice.CustomerId, out var days) ? days : null), run.Id)).ToList();
         foreach (var (index, lines) in carried)
             foreach (var line in lines) line.MarkInvoiced(issued[index].Invoice.Id);
+        lap.Done(BillingRunPhase.Generate);
         await writer.WriteInvoicesAsync(connection, issued, ct);
         await writer.MarkLinesInvoicedAsync(connection, [.. carried.Values.SelectMany(lines => lines)], ct);
+        lap.Done(BillingRunPhase.WriteInvoices);
         await writer.UpdateSubscriptionsAsync(connection, subscriptions, ct);
         await writer.UpdateCreditBalancesAsync(connection, credit.Where(c => c.Value != creditBefore[c.Key]).ToDictionary(), ct);
         await writer.RecordChunkInvoicedAsync(connection, run.Id, chunk.Number, issued.Count, now, ct);
         await transaction.CommitAsync(ct);
+        lap.Done(BillingRunPhase.AdvancePeriods);
         logger.LogInformation("Billing run {RunId} chunk {Chunk}: {Invoiced} invoices for {Due} due subscriptions",
             run.Id, chunk.Number, issued.Count, subscriptions.Count);
         return issued.Count;
@@ -148,6 +155,7 @@ public sealed class BillingChunkProcessor(
     public async Task<(int Charged, int Failed, DateTimeOffset? DeferredUntil)> ChargeAsync(BillingRun run, BillingRunChunk chunk, CancellationToken ct)
     {
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        var lap = timings.Start();
         await db.Database.OpenConnectionAsync(ct);
         IReadOnlyList<Guid> invoiceIds;
         try
@@ -158,14 +166,17 @@ public sealed class BillingChunkProcessor(
         {
             await db.Database.CloseConnectionAsync();
         }
+        lap.Done(BillingRunPhase.Load);
 
         var results = await processor.ChargeManyAsync(invoiceIds, PaymentTrigger.BillingRun, Actor.System, ct);
         var deferredUntil = await DeferredUntilAsync(results, ct);
 
+        lap = timings.Start();
         await db.Database.OpenConnectionAsync(ct);
         try
         {
             var (charged, failed) = await writer.RecordChunkChargedAsync(connection, run.Id, chunk, clock.GetUtcNow(), finished: deferredUntil is null, ct);
+            lap.Done(BillingRunPhase.RecordOutcomes);
             logger.LogInformation("Billing run {RunId} chunk {Chunk}: {Charged} charged, {Failed} failed, {Tried} tried now, {Deferred} deferred until {DeferredUntil}",
                 run.Id, chunk.Number, charged, failed, invoiceIds.Count, results.Count(r => r.Status == ChargeStatus.Deferred), deferredUntil);
             return (charged, failed, deferredUntil);

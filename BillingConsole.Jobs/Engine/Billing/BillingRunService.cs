@@ -26,6 +26,7 @@ public sealed class BillingRunService(
     BillingDbContext db,
     IBackgroundWork background,
     AuditTrail audit,
+    BillingRunTimings timings,
     TimeProvider clock,
     IOptionsMonitor<BillingOptions> options,
     ILogger<BillingRunService> logger)
@@ -51,6 +52,7 @@ public sealed class BillingRunService(
             await ResumeIfStalledAsync(running, ct);
             return running;
         }
+        var lap = timings.Start();
         var now = clock.GetUtcNow();
         var run = new BillingRun(now, trigger, actor.Name, now);
         IReadOnlyList<int> chunks;
@@ -71,7 +73,9 @@ public sealed class BillingRunService(
             chunks = await PlanAsync(run, ct);
             await transaction.CommitAsync(ct);
         }
+        lap.Done(BillingRunPhase.Plan);
         Enqueue(run.Id, chunks);
+        lap.Done(BillingRunPhase.FanOut);
         logger.LogInformation("Billing run {RunId} started by {Actor} as of {AsOf}: {DueCount} due subscriptions in {ChunkCount} chunks",
             run.Id, actor.Name, run.AsOf, run.DueCount, run.ChunkCount);
         return run.Id;

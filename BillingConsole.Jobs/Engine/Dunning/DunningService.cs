@@ -5,6 +5,7 @@ using BillingConsole.Domain.Payments;
 using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Payments;
+using System.Linq.Expressions;
 using System.Text.Json;
 using BillingConsole.Persistence;
 using BillingConsole.Persistence.Configurations;
@@ -21,32 +22,49 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
     TimeProvider clock)
     : IPaymentEvents
 {
-    public async Task OnPaymentFailedAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct)
+    /// <summary>
+    /// Opens a case for each failed invoice that has none, or moves its open case on, and schedules the next retry of
+    /// each case waiting for one: the policy, the cases, the attempts and the customers' time zones are read once for all
+    /// of them, and everything is saved in one unit of work.
+    /// </summary>
+    public async Task OnPaymentsFailedAsync(IReadOnlyList<(PaymentAttempt Attempt, Invoice Invoice)> failed, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var declineCode = attempt.DeclineCode ?? DeclineCodes.GenericDecline;
-        var dunningCase = await OpenCaseAsync(invoice.Id, ct);
-        PolicySettingsWithVersion policy;
-        if (dunningCase is null)
+        var openCases = await OpenCasesAsync([.. failed.Select(f => f.Invoice.Id)], ct);
+        var policy = await CurrentPolicyAsync(ct);
+        var toSchedule = new List<(DunningCase Case, Invoice Invoice, string LastDeclineCode)>();
+        foreach (var (attempt, invoice) in failed)
         {
-            policy = await CurrentPolicyAsync(ct);
-            dunningCase = new DunningCase(invoice.Id, invoice.CustomerId, invoice.SubscriptionId, invoice.AmountDue, policy.Version, declineCode, now);
-            db.DunningCases.Add(dunningCase);
-            audit.Record(Actor.System, "dunning.opened", "dunning_case", dunningCase.Id, $"Payment failed: {declineCode}.");
+            var declineCode = attempt.DeclineCode ?? DeclineCodes.GenericDecline;
+            if (openCases.GetValueOrDefault(invoice.Id) is not { } dunningCase)
+            {
+                dunningCase = new DunningCase(invoice.Id, invoice.CustomerId, invoice.SubscriptionId, invoice.AmountDue, policy.Version, declineCode, now);
+                db.DunningCases.Add(dunningCase);
+                audit.Record(Actor.System, "dunning.opened", "dunning_case", dunningCase.Id, $"Payment failed: {declineCode}.");
+            }
+            else
+            {
+                FollowPolicy(dunningCase, policy);
+                if (dunningCase.Status == DunningStatus.AwaitingPaymentMethod) continue;
+                if (policy.Settings.IsHardDecline(declineCode)) dunningCase.RecordHardDecline(declineCode, now);
+                // A retry made by dunning reports back; a manual charge of a waiting case only changes the schedule.
+                else if (dunningCase.Status == DunningStatus.Retrying) dunningCase.RecordSoftDecline(declineCode, now);
+            }
+            if (dunningCase.Status == DunningStatus.RetryPending) toSchedule.Add((dunningCase, invoice, declineCode));
         }
-        else
-        {
-            policy = await PolicyInForceAsync(dunningCase, ct);
-            if (dunningCase.Status == DunningStatus.AwaitingPaymentMethod) return;
-            if (policy.Settings.IsHardDecline(declineCode)) dunningCase.RecordHardDecline(declineCode, now);
-            // A retry made by dunning reports back; a manual charge of a waiting case only changes the schedule.
-            else if (dunningCase.Status == DunningStatus.Retrying) dunningCase.RecordSoftDecline(declineCode, now);
-        }
-        if (dunningCase.Status == DunningStatus.RetryPending) await ScheduleAsync(dunningCase, invoice, policy.Settings, declineCode, ct);
+        await ScheduleAsync(toSchedule, policy.Settings, ct);
         await db.SaveChangesAsync(CancellationToken.None);
     }
 
-    public async Task OnPaymentSucceededAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct)
+    /// <summary>Closes the open case of each paid invoice; one look-up finds them, since most paid invoices never had one.</summary>
+    public async Task OnPaymentsSucceededAsync(IReadOnlyList<(PaymentAttempt Attempt, Invoice Invoice)> succeeded, CancellationToken ct)
+    {
+        var openCases = await OpenCasesAsync([.. succeeded.Select(s => s.Invoice.Id)], ct);
+        foreach (var (attempt, invoice) in succeeded.Where(s => openCases.ContainsKey(s.Invoice.Id)))
+            await RecoverAsync(attempt, invoice, ct);
+    }
+
+    private async Task RecoverAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct)
     {
         // The subscription's recovery is the processor's; here the case closes and lifts the plan-change block it set.
         for (var tries = 1; ; tries++)
@@ -69,42 +87,57 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
         }
     }
 
+    /// <inheritdoc cref="ScheduleAsync(IReadOnlyList{ValueTuple{DunningCase, Invoice, string}}, DunningPolicySettings, CancellationToken)"/>
+    internal Task ScheduleAsync(DunningCase dunningCase, Invoice invoice, DunningPolicySettings policy, string lastDeclineCode, CancellationToken ct) =>
+        ScheduleAsync([(dunningCase, invoice, lastDeclineCode)], policy, ct);
+
     /// <summary>
-    /// Sets the next retry of a case waiting for one, or ends it: a hard decline waits for a new card, a used-up budget or
-    /// window takes the policy's final action. Changes are left in the unit of work for the caller to save.
+    /// Sets the next retry of each case waiting for one, or ends it: a hard decline waits for a new card, a used-up budget or
+    /// window takes the policy's final action. The cases' attempts and customers' time zones are read in one statement each.
+    /// Changes are left in the unit of work for the caller to save.
     /// </summary>
-    internal async Task ScheduleAsync(DunningCase dunningCase, Invoice invoice, DunningPolicySettings policy, string lastDeclineCode, CancellationToken ct)
+    internal async Task ScheduleAsync(IReadOnlyList<(DunningCase Case, Invoice Invoice, string LastDeclineCode)> cases, DunningPolicySettings policy,
+        CancellationToken ct)
     {
+        if (cases.Count == 0) return;
         var now = clock.GetUtcNow();
-        var attempts = await db.PaymentAttempts.AsNoTracking()
-            .Where(a => a.InvoiceId == invoice.Id && a.Status != PaymentAttemptStatus.Pending)
-            .OrderBy(a => a.AttemptNumber)
-            .Select(a => new { a.Trigger, a.StartedAt, a.DeclineCode })
-            .ToListAsync(ct);
-        // The opening failure is the last decline recorded by the time the case opened.
-        var firstDecline = attempts.LastOrDefault(a => a.StartedAt <= dunningCase.OpenedAt && a.DeclineCode is not null)?.DeclineCode ?? lastDeclineCode;
-        var retries = attempts.Where(a => a.Trigger == PaymentTrigger.DunningRetry && a.StartedAt >= dunningCase.OpenedAt).Select(a => a.StartedAt).ToList();
-        var context = new RetryContext(firstDecline, lastDeclineCode, dunningCase.OpenedAt, retries, dunningCase.Amount,
-            await CustomerTimeZoneAsync(dunningCase.CustomerId, ct), now);
-        switch (scheduler.Next(context, policy, await history.CurrentAsync(ct)))
+        var invoiceIds = cases.Select(c => c.Invoice.Id).ToArray();
+        var attemptsByInvoice = (await db.PaymentAttempts.AsNoTracking()
+                .Where(a => invoiceIds.Contains(a.InvoiceId) && a.Status != PaymentAttemptStatus.Pending)
+                .OrderBy(a => a.AttemptNumber)
+                .Select(a => new { a.InvoiceId, a.Trigger, a.StartedAt, a.DeclineCode })
+                .ToListAsync(ct))
+            .ToLookup(a => a.InvoiceId);
+        var timeZones = await CustomerTimeZonesAsync([.. cases.Select(c => c.Case.CustomerId).Distinct()], ct);
+        var statistics = await history.CurrentAsync(ct);
+        foreach (var (dunningCase, invoice, lastDeclineCode) in cases)
         {
-            case RetryDecision.Retry retry:
-                dunningCase.Schedule(retry.At, retry.EstimatedProbability, retry.Reason);
-                break;
-            case RetryDecision.Stop { Kind: StopKind.HardDecline }:
-                dunningCase.RecordHardDecline(lastDeclineCode, now);
-                break;
-            case RetryDecision.Stop stop:
-                await TakeFinalActionAsync(dunningCase, invoice, policy.FinalAction, stop.Reason, ct);
-                break;
+            var attempts = attemptsByInvoice[invoice.Id].ToList();
+            // The opening failure is the last decline recorded by the time the case opened.
+            var firstDecline = attempts.LastOrDefault(a => a.StartedAt <= dunningCase.OpenedAt && a.DeclineCode is not null)?.DeclineCode ?? lastDeclineCode;
+            var retries = attempts.Where(a => a.Trigger == PaymentTrigger.DunningRetry && a.StartedAt >= dunningCase.OpenedAt).Select(a => a.StartedAt).ToList();
+            var context = new RetryContext(firstDecline, lastDeclineCode, dunningCase.OpenedAt, retries, dunningCase.Amount,
+                timeZones[dunningCase.CustomerId], now);
+            switch (scheduler.Next(context, policy, statistics))
+            {
+                case RetryDecision.Retry retry:
+                    dunningCase.Schedule(retry.At, retry.EstimatedProbability, retry.Reason);
+                    break;
+                case RetryDecision.Stop { Kind: StopKind.HardDecline }:
+                    dunningCase.RecordHardDecline(lastDeclineCode, now);
+                    break;
+                case RetryDecision.Stop stop:
+                    await TakeFinalActionAsync(dunningCase, invoice, policy.FinalAction, stop.Reason, ct);
+                    break;
+            }
         }
     }
 
-    /// <summary>Where the customer lives, for retries at their local hours: their own time zone, else the billing time zone.</summary>
-    private async Task<TimeZoneInfo> CustomerTimeZoneAsync(Guid customerId, CancellationToken ct)
+    /// <summary>Where each customer lives, for retries at their local hours: their own time zone, else the billing time zone.</summary>
+    private async Task<Dictionary<Guid, TimeZoneInfo>> CustomerTimeZonesAsync(Guid[] customerIds, CancellationToken ct)
     {
-        var id = await db.Customers.Where(c => c.Id == customerId).Select(c => c.TimeZone).SingleAsync(ct);
-        return id is null ? calendar.TimeZone : BillingEngineExtensions.TryFindTimeZone(id) ?? calendar.TimeZone;
+        var ids = await db.Customers.Where(c => customerIds.Contains(c.Id)).Select(c => new { c.Id, c.TimeZone }).ToListAsync(ct);
+        return ids.ToDictionary(c => c.Id, c => c.TimeZone is null ? calendar.TimeZone : BillingEngineExtensions.TryFindTimeZone(c.TimeZone) ?? calendar.TimeZone);
     }
 
     private async Task TakeFinalActionAsync(DunningCase dunningCase, Invoice invoice, FinalAction action, string reason, CancellationToken ct)
@@ -212,8 +245,14 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
     }
 
     internal Task<DunningCase?> OpenCaseAsync(Guid invoiceId, CancellationToken ct) =>
-        db.DunningCases.FirstOrDefaultAsync(c => c.InvoiceId == invoiceId
-            && (c.Status == DunningStatus.RetryPending || c.Status == DunningStatus.Retrying || c.Status == DunningStatus.AwaitingPaymentMethod), ct);
+        db.DunningCases.Where(IsOpen).FirstOrDefaultAsync(c => c.InvoiceId == invoiceId, ct);
+
+    /// <summary>The open case of each of these invoices that has one (an invoice has at most one open case).</summary>
+    private Task<Dictionary<Guid, DunningCase>> OpenCasesAsync(Guid[] invoiceIds, CancellationToken ct) =>
+        db.DunningCases.Where(IsOpen).Where(c => invoiceIds.Contains(c.InvoiceId)).ToDictionaryAsync(c => c.InvoiceId, ct);
+
+    private static readonly Expression<Func<DunningCase, bool>> IsOpen = c =>
+        c.Status == DunningStatus.RetryPending || c.Status == DunningStatus.Retrying || c.Status == DunningStatus.AwaitingPaymentMethod;
 
     /// <summary>
     /// The newest policy version, which the case follows from now on: a policy an admin saves applies to every open case's
@@ -222,8 +261,13 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
     internal async Task<PolicySettingsWithVersion> PolicyInForceAsync(DunningCase dunningCase, CancellationToken ct)
     {
         var policy = await CurrentPolicyAsync(ct);
-        if (policy.Version > dunningCase.PolicyVersion) dunningCase.FollowPolicy(policy.Version);
+        FollowPolicy(dunningCase, policy);
         return policy;
+    }
+
+    private static void FollowPolicy(DunningCase dunningCase, PolicySettingsWithVersion policy)
+    {
+        if (policy.Version > dunningCase.PolicyVersion) dunningCase.FollowPolicy(policy.Version);
     }
 
     /// <summary>
@@ -249,12 +293,8 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
                 """).ToListAsync(ct);
             var invoiceIds = cases.Select(c => c.InvoiceId).ToList();
             var invoices = await db.Invoices.Where(i => invoiceIds.Contains(i.Id)).ToDictionaryAsync(i => i.Id, ct);
-            foreach (var dunningCase in cases)
-            {
-                dunningCase.FollowPolicy(policy.Version);
-                await ScheduleAsync(dunningCase, invoices[dunningCase.InvoiceId], policy.Settings,
-                    dunningCase.LastDeclineCode ?? DeclineCodes.GenericDecline, ct);
-            }
+            foreach (var dunningCase in cases) dunningCase.FollowPolicy(policy.Version);
+            await ScheduleAsync([.. cases.Select(c => (c, invoices[c.InvoiceId], c.LastDeclineCode ?? DeclineCodes.GenericDecline))], policy.Settings, ct);
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
             rescheduled += cases.Count;

@@ -3,6 +3,7 @@ using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Domain.Subscriptions;
+using BillingConsole.Engine.Billing;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -23,6 +24,7 @@ public sealed class BatchCharger(
     PaymentAttemptWriter attemptWriter,
     ChargeThrottle throttle,
     PaymentEventsNotifier notifier,
+    BillingRunTimings timings,
     TimeProvider clock)
 {
     /// <summary>
@@ -35,8 +37,10 @@ public sealed class BatchCharger(
         var results = new List<ChargeResult>();
         var triedBefore = new List<Guid>();
         var recorded = new List<(PaymentAttempt Attempt, Invoice Invoice, ChargeStatus Status)>();
+        var lap = timings.Start();
         await chargeLock.RunAsync(invoiceIds, async (connection, lockedIds) =>
         {
+            lap.Done(BillingRunPhase.Lock);
             results.AddRange(invoiceIds.Except(lockedIds).Select(InvoiceChargeLock.Busy));
             var invoices = await db.Invoices.AsNoTracking().Where(i => lockedIds.Contains(i.Id)).ToListAsync(ct);
             var fresh = new List<Invoice>();
@@ -55,6 +59,7 @@ public sealed class BatchCharger(
                 .DistinctBy(p => p.CustomerId).ToDictionary(p => p.CustomerId);
             var subscriptionIds = fresh.Where(i => i.SubscriptionId is not null).Select(i => i.SubscriptionId!.Value).ToArray();
             var subscriptions = await db.Subscriptions.AsNoTracking().Where(s => subscriptionIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, ct);
+            lap.Done(BillingRunPhase.Load);
 
             var started = clock.GetUtcNow();
             var attempts = fresh.Select(invoice =>
@@ -64,12 +69,14 @@ public sealed class BatchCharger(
                     invoice.AmountDue, sender.GatewayName, trigger, started);
             }).ToArray();
             await attemptWriter.InsertPendingAttemptsAsync(connection, attempts, ct);
+            lap.Done(BillingRunPhase.WriteAttempts);
 
             // Null: held back by the circuit breaker, never sent.
             var outcomes = new GatewayChargeResult?[fresh.Count];
             // All at once; the throttle's slots bound how many are in flight.
             await Task.WhenAll(fresh.Select(async (invoice, k) =>
                 outcomes[k] = await ChargeFreshAsync(invoice, attempts[k], methods.GetValueOrDefault(invoice.CustomerId), ct)));
+            lap.Done(BillingRunPhase.Charge);
 
             var now = clock.GetUtcNow();
             var ledger = new List<LedgerEntry>();
@@ -95,29 +102,13 @@ public sealed class BatchCharger(
             // Money may have moved: the record is saved even if the caller gave up meanwhile.
             await attemptWriter.RecordChargeOutcomesAsync(connection, [.. attempts.Except(unsent)], unsent, [.. fresh.Where(i => i.Status == InvoiceStatus.Paid)],
                 ledger, changed, CancellationToken.None);
+            lap.Done(BillingRunPhase.RecordOutcomes);
             // Told while the locks are held, as the single path does: no other outcome of these invoices is handled meanwhile.
-            await NotifyAllAsync(recorded, ct);
+            await notifier.NotifyAsync(recorded, ct);
+            lap.Done(BillingRunPhase.OpenDunning);
         }, ct);
         results.AddRange(recorded.Select(r => ChargeResult.Of(r.Attempt, r.Invoice, r.Status)));
         return (results, triedBefore);
-    }
-
-    /// <summary>Tells every recorded outcome of the batch before a handler's failure is thrown.</summary>
-    private async Task NotifyAllAsync(List<(PaymentAttempt Attempt, Invoice Invoice, ChargeStatus Status)> recorded, CancellationToken ct)
-    {
-        var failures = new List<Exception>();
-        foreach (var (attempt, invoice, status) in recorded)
-        {
-            try
-            {
-                await notifier.NotifyAsync(attempt, invoice, status, ct);
-            }
-            catch (PaymentEventsFailedException e)
-            {
-                failures.Add(e);
-            }
-        }
-        if (failures.Count > 0) throw new AggregateException("Payment event handlers failed after the batch's outcomes were recorded.", failures);
     }
 
     /// <summary>The gateway's answer, or null when the circuit breaker held the charge back.</summary>

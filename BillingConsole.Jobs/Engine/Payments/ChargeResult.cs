@@ -43,9 +43,10 @@ public sealed record ChargeResult(Guid InvoiceId, ChargeStatus Status, Guid? Att
         + (retryAt is { } at ? $" The gateway is tried again at {at.UtcDateTime:HH:mm:ss} UTC." : string.Empty);
 }
 
-/// <summary>A charge's outcome is recorded, but a handler told of it failed; <see cref="Exception.InnerException"/> is the first failure.</summary>
-public sealed class PaymentEventsFailedException(Guid invoiceId, IReadOnlyList<Exception> failures)
-    : AggregateException($"The payment of invoice {invoiceId} is recorded, but {failures.Count} payment event handler(s) failed.", failures)
+/// <summary>Charge outcomes are recorded, but a handler told of them failed; <see cref="Exception.InnerException"/> is the first failure.</summary>
+public sealed class PaymentEventsFailedException(IReadOnlyList<Guid> invoiceIds, IReadOnlyList<Exception> failures)
+    : AggregateException($"The payments of {(invoiceIds.Count == 1 ? $"invoice {invoiceIds[0]}" : $"{invoiceIds.Count} invoices")} are recorded, but {failures.Count} payment event handler call(s) failed.", failures)
 {
-    public Guid InvoiceId { get; } = invoiceId;
+    /// <summary>The invoices whose recorded outcomes the handlers were told of.</summary>
+    public IReadOnlyList<Guid> InvoiceIds { get; } = invoiceIds;
 }

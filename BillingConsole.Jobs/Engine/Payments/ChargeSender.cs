@@ -20,7 +20,7 @@ public sealed class ChargeSender(DeadlineGateway gateway, GatewayCircuitBreaker 
     public async Task<GatewayChargeResult> SendAsync(Invoice invoice, PaymentAttempt attempt, PaymentMethod method, ChargePermission permission,
         CancellationToken ct)
     {
-        var request = new GatewayChargeRequest(attempt.IdempotencyKey, attempt.Amount, method.Token, invoice.CustomerId, invoice.Id,
+        var request = new GatewayChargeRequest(attempt.Gateway, attempt.IdempotencyKey, attempt.Amount, method.Token, invoice.CustomerId, invoice.Id,
             invoice.Number, $"Invoice {invoice.Number}");
         var outcome = await gateway.ChargeAsync(request, ct);
         await breaker.RecordAsync(permission, outcome, CancellationToken.None);

@@ -21,8 +21,8 @@ public sealed class DeadlineGateway(IPaymentGateway adapter, IOptionsMonitor<Gat
     public Task<GatewayChargeResult> ChargeAsync(GatewayChargeRequest request, CancellationToken ct) =>
         CallAsync(token => adapter.ChargeAsync(request, token), GatewayChargeResult.Unknown, ct);
 
-    public Task<GatewayChargeResult?> LookupAsync(string idempotencyKey, CancellationToken ct) =>
-        CallAsync<GatewayChargeResult?>(token => adapter.LookupAsync(idempotencyKey, token), latency => GatewayChargeResult.Unknown(latency), ct);
+    public Task<GatewayChargeResult?> LookupAsync(GatewayLookupRequest request, CancellationToken ct) =>
+        CallAsync<GatewayChargeResult?>(token => adapter.LookupAsync(request, token), latency => GatewayChargeResult.Unknown(latency), ct);
 
     public Task<GatewayRefundResult> RefundAsync(GatewayRefundRequest request, CancellationToken ct) => adapter.RefundAsync(request, ct);
 

@@ -4,12 +4,13 @@ using BillingConsole.Domain.Payments;
 namespace BillingConsole.Engine.Payments;
 
 /// <summary>
-/// What happens after a charge is recorded (dunning opens or closes a case, a notice is sent). Every registered handler is
-/// called after the outcome is committed; with none registered nothing else happens.
+/// What happens after charges are recorded (dunning opens or closes cases, notices are sent). Every registered handler is
+/// called after the outcomes are committed, with all the outcomes recorded together (one charge, or a batch's), so that it
+/// can handle them in a few statements; with none registered nothing else happens.
 /// </summary>
 public interface IPaymentEvents
 {
-    Task OnPaymentFailedAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct);
+    Task OnPaymentsFailedAsync(IReadOnlyList<(PaymentAttempt Attempt, Invoice Invoice)> failed, CancellationToken ct);
 
-    Task OnPaymentSucceededAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct);
+    Task OnPaymentsSucceededAsync(IReadOnlyList<(PaymentAttempt Attempt, Invoice Invoice)> succeeded, CancellationToken ct);
 }

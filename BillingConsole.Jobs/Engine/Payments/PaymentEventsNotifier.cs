@@ -6,34 +6,40 @@ using Microsoft.Extensions.Logging;
 
 namespace BillingConsole.Engine.Payments;
 
-/// <summary>The fan-out of a recorded charge outcome to every <see cref="IPaymentEvents"/> handler, in the charge's unit of work.</summary>
+/// <summary>The fan-out of recorded charge outcomes to every <see cref="IPaymentEvents"/> handler, in the charge's unit of work.</summary>
 public sealed class PaymentEventsNotifier(BillingDbContext db, IEnumerable<IPaymentEvents> events, ILogger<PaymentEventsNotifier> logger)
 {
     /// <summary>
-    /// Tells every handler of an outcome already committed (dunning opens or closes the case). One handler's failure does not
-    /// keep the others from running; it is logged and, once all have run, thrown to the caller, whose job then fails where an
-    /// operator sees it. Nothing recorded is undone: the reconciliation job opens the case of a failed invoice left without one.
+    /// Tells every handler of outcomes already committed (dunning opens or closes the cases), the failures and the successes
+    /// each in one call. One handler's failure does not keep the others from running; it is logged and, once all have run,
+    /// thrown to the caller, whose job then fails where an operator sees it. Nothing recorded is undone: the reconciliation
+    /// job opens the case of a failed invoice left without one.
     /// </summary>
-    public async Task NotifyAsync(PaymentAttempt attempt, Invoice invoice, ChargeStatus status, CancellationToken ct)
+    public async Task NotifyAsync(IReadOnlyList<(PaymentAttempt Attempt, Invoice Invoice, ChargeStatus Status)> outcomes, CancellationToken ct)
     {
-        if (status is not (ChargeStatus.Succeeded or ChargeStatus.Failed)) return;
+        var failed = outcomes.Where(o => o.Status == ChargeStatus.Failed).Select(o => (o.Attempt, o.Invoice)).ToList();
+        var succeeded = outcomes.Where(o => o.Status == ChargeStatus.Succeeded).Select(o => (o.Attempt, o.Invoice)).ToList();
         List<Exception>? failures = null;
         foreach (var handler in events)
         {
-            try
+            foreach (var (told, status) in new[] { (failed, ChargeStatus.Failed), (succeeded, ChargeStatus.Succeeded) })
             {
-                if (status == ChargeStatus.Succeeded) await handler.OnPaymentSucceededAsync(attempt, invoice, ct);
-                else await handler.OnPaymentFailedAsync(attempt, invoice, ct);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogError(e, "Payment event handler {Handler} failed for invoice {InvoiceId}; the {Status} charge is recorded",
-                    handler.GetType().Name, invoice.Id, status.ToSnakeCase());
-                // What the handler left unsaved must not ride along with the next save of this unit of work.
-                db.ChangeTracker.Clear();
-                (failures ??= []).Add(e);
+                if (told.Count == 0) continue;
+                try
+                {
+                    if (status == ChargeStatus.Succeeded) await handler.OnPaymentsSucceededAsync(told, ct);
+                    else await handler.OnPaymentsFailedAsync(told, ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogError(e, "Payment event handler {Handler} failed for invoices {InvoiceIds}; the {Status} charges are recorded",
+                        handler.GetType().Name, told.Select(t => t.Invoice.Id).ToArray(), status.ToSnakeCase());
+                    // What the handler left unsaved must not ride along with the next save of this unit of work.
+                    db.ChangeTracker.Clear();
+                    (failures ??= []).Add(e);
+                }
             }
         }
-        if (failures is not null) throw new PaymentEventsFailedException(invoice.Id, failures);
+        if (failures is not null) throw new PaymentEventsFailedException([.. outcomes.Select(o => o.Invoice.Id)], failures);
     }
 }

@@ -192,7 +192,7 @@ public sealed class PaymentProcessor(
 
     private async Task<(bool Answered, GatewayChargeResult? Found)> LookupAsync(PaymentAttempt attempt, CancellationToken ct)
     {
-        var found = await gateway.LookupAsync(attempt.IdempotencyKey, ct);
+        var found = await gateway.LookupAsync(new GatewayLookupRequest(attempt.Gateway, attempt.IdempotencyKey), ct);
         return found?.Outcome == GatewayOutcome.Unknown ? (false, null) : (true, found);
     }
 
@@ -208,7 +208,7 @@ public sealed class PaymentProcessor(
         // Money may have moved: the record is saved even if the caller gave up meanwhile.
         await SaveWithSubscriptionAsync(invoice.SubscriptionId, status, CancellationToken.None);
 
-        await notifier.NotifyAsync(attempt, invoice, status, ct);
+        await notifier.NotifyAsync([(attempt, invoice, status)], ct);
         return ChargeResult.Of(attempt, invoice, status, reconciled);
     }
 

@@ -96,7 +96,7 @@ public sealed class PaymentReconciler(IServiceScopeFactory scopes, TimeProvider 
                 var invoice = await MissingDunningCases(db).AsTracking().FirstOrDefaultAsync(i => i.Id == invoiceId, ct);
                 if (invoice is null) return false;
                 var attempt = await db.PaymentAttempts.FirstAsync(a => a.InvoiceId == invoiceId && a.AttemptNumber == invoice.AttemptCount, ct);
-                await services.GetRequiredService<DunningService>().OnPaymentFailedAsync(attempt, invoice, ct);
+                await services.GetRequiredService<DunningService>().OnPaymentsFailedAsync([(attempt, invoice)], ct);
                 logger.LogWarning("Opened the missing dunning case of invoice {InvoiceNumber} ({InvoiceId}), whose attempt {AttemptNumber} failed ({DeclineCode})",
                     invoice.Number, invoice.Id, attempt.AttemptNumber, attempt.DeclineCode);
                 return true;

@@ -398,7 +398,7 @@ public sealed class DunningScenarioTests : IAsyncLifetime
 
         public Task<GatewayChargeResult> ChargeAsync(GatewayChargeRequest request, CancellationToken ct) => inner.ChargeAsync(request, ct);
 
-        public Task<GatewayChargeResult?> LookupAsync(string idempotencyKey, CancellationToken ct) =>
+        public Task<GatewayChargeResult?> LookupAsync(GatewayLookupRequest request, CancellationToken ct) =>
             Task.FromResult<GatewayChargeResult?>(GatewayChargeResult.Unknown(TimeSpan.Zero));
 
         public Task<GatewayRefundResult> RefundAsync(GatewayRefundRequest request, CancellationToken ct) => inner.RefundAsync(request, ct);

@@ -35,6 +35,21 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
 
     private const int Success = -1;
 
+    /// <summary>What a person is told when they attach a sandbox card by its token.</summary>
+    public const string CardTokenHint =
+        "A sandbox card token starts with the outcome it gets: pm_ok_ is paid; pm_insufficient_funds_, pm_do_not_honor_, pm_expired_card_ and the other decline codes decline.";
+
+    /// <summary>
+    /// True for a token a person may type to attach a sandbox card: lower-case letters, digits and underscores, starting with
+    /// pm_ok_ or a decline's prefix, so it gets the outcome its name promises.
+    /// </summary>
+    public static bool IsCardTokenPrefix(string token)
+    {
+        if (token.Length is 0 or > 60 || !token.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_')) return false;
+        var named = token.TrimEnd('_') + "_";
+        return named.StartsWith("pm_ok_", StringComparison.Ordinal) || Declines.Any(d => named.StartsWith(d.Prefix, StringComparison.Ordinal));
+    }
+
     // A billing run sends a million keys through one instance: per key only the outcome and the amount are kept, and the
     // charge's reference is derived from the key.
     private readonly ConcurrentDictionary<string, SandboxCharge> _charges = new(StringComparer.Ordinal);

@@ -31,6 +31,7 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
         ("pm_stolen_card_", DeclineCodes.StolenCard, "The card was reported stolen."),
         ("pm_fraudulent_", DeclineCodes.Fraudulent, "The charge was flagged as fraudulent."),
         ("pm_account_closed_", DeclineCodes.AccountClosed, "The card's account is closed."),
+        ("pm_authentication_required_", DeclineCodes.AuthenticationRequired, "The bank asked the customer to authenticate the payment."),
     ];
 
     private const int Success = -1;
@@ -134,6 +135,20 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
     }
 
     private const string ReferencePrefix = "ch_sandbox_";
+
+    /// <summary>
+    /// The customer authenticated a charge their bank held (3-D Secure), as Stripe's client script confirms a payment that
+    /// requires action: the charge now succeeds, and the answer is what the gateway would report by webhook. Null when no
+    /// charge with that reference waits for authentication.
+    /// </summary>
+    public GatewayChargeResult? ConfirmAuthentication(string reference)
+    {
+        var key = reference.StartsWith(ReferencePrefix, StringComparison.Ordinal) ? reference[ReferencePrefix.Length..] : null;
+        if (key is null || !_charges.TryGetValue(key, out var charge) || charge.Outcome < 0 || charge.Outcome >= Declines.Length
+            || Declines[charge.Outcome].DeclineCode != DeclineCodes.AuthenticationRequired)
+            return null;
+        return _charges.TryUpdate(key, new SandboxCharge(Success, charge.Amount), charge) ? GatewayChargeResult.Succeeded(reference, TimeSpan.Zero) : null;
+    }
 
     private static string ReferenceOf(string idempotencyKey) => ReferencePrefix + idempotencyKey;
 

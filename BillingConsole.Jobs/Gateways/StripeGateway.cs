@@ -147,6 +147,7 @@ public sealed class StripeGateway : IPaymentGateway
         "stolen_card" => DeclineCodes.StolenCard,
         "fraudulent" or "merchant_blacklist" => DeclineCodes.Fraudulent,
         "account_closed" or "invalid_account" or "new_account_information_available" => DeclineCodes.AccountClosed,
+        "authentication_required" => DeclineCodes.AuthenticationRequired,
         _ => DeclineCodes.GenericDecline,
     };
 
@@ -163,8 +164,9 @@ public sealed class StripeGateway : IPaymentGateway
         "succeeded" => GatewayChargeResult.Succeeded(intent.Id, latency),
         // Still moving (a card network answering late): the look-up asks again later.
         "processing" => GatewayChargeResult.Unknown(latency),
-        // Off session nobody can complete 3-D Secure: declined until the customer comes back.
-        "requires_action" => GatewayChargeResult.Declined(DeclineCodes.GenericDecline, "The bank asked the customer to authenticate the payment.", intent.Id, latency),
+        // Off session nobody can complete 3-D Secure: the customer confirms this intent on their pay page, and its
+        // payment_intent.succeeded webhook settles the attempt.
+        "requires_action" => GatewayChargeResult.Declined(DeclineCodes.AuthenticationRequired, "The bank asked the customer to authenticate the payment.", intent.Id, latency),
         _ => GatewayChargeResult.Declined(MapDeclineCode(intent.LastPaymentError?.DeclineCode ?? intent.LastPaymentError?.Code),
             intent.LastPaymentError?.Message ?? $"The payment is {intent.Status}.", intent.Id, latency),
     };

@@ -1,8 +1,10 @@
 using BillingConsole.Configuration;
+using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Engine.Dunning;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
@@ -49,6 +51,38 @@ public sealed class StripeChargeFlowTests : IAsyncLifetime
 
     private Task<ChargeResult> ChargeAsync(Guid invoiceId) =>
         _engine.InScopeAsync<PaymentProcessor, ChargeResult>(p => p.ChargeAsync(invoiceId, PaymentTrigger.Manual, Actor.System, CancellationToken.None));
+
+    [Fact]
+    public async Task A_charge_the_bank_wants_authenticated_waits_for_the_customer_and_is_paid_when_Stripe_reports_their_confirmation()
+    {
+        var invoiceId = await OpenInvoiceAsync();
+        _stripe.ChargeAnswers("pi_3Sca", "requires_action");
+
+        var first = await ChargeAsync(invoiceId);
+        Assert.Equal((ChargeStatus.Failed, DeclineCodes.AuthenticationRequired), (first.Status, first.DeclineCode));
+        for (var day = 1; day <= 5; day++)
+        {
+            _engine.Clock.Advance(TimeSpan.FromDays(1));
+            await _engine.Get<DunningRetryRunner>().RunDueAsync(Ct);
+        }
+        Assert.Single(_stripe.Requests(StripeStandIn.IntentsPath));
+        await using (var db = _database.NewContext())
+        {
+            var waiting = await db.DunningCases.AsNoTracking().SingleAsync(c => c.InvoiceId == invoiceId, Ct);
+            Assert.Equal((DunningStatus.AwaitingPaymentMethod, DeclineCodes.AuthenticationRequired), (waiting.Status, waiting.LastDeclineCode));
+        }
+
+        // The customer confirmed the intent with Stripe's client script; Stripe reports it as payment_intent.succeeded.
+        await using var scope = _engine.Services.CreateAsyncScope();
+        var billing = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
+        var reported = await billing.InTransactionAsync(() => scope.ServiceProvider.GetRequiredService<PaymentProcessor>()
+            .RecordReportedOutcomeAsync(null, "pi_3Sca", GatewayChargeResult.Succeeded("pi_3Sca", TimeSpan.Zero), Ct), Ct);
+
+        Assert.Equal(ChargeStatus.Succeeded, reported?.Status);
+        await using var after = _database.NewContext();
+        Assert.Equal(InvoiceStatus.Paid, (await after.Invoices.AsNoTracking().SingleAsync(i => i.Id == invoiceId, Ct)).Status);
+        Assert.Equal(DunningStatus.Recovered, (await after.DunningCases.AsNoTracking().SingleAsync(c => c.InvoiceId == invoiceId, Ct)).Status);
+    }
 
     [Fact]
     public void Stripe_mode_charges_through_the_stripe_adapter()

@@ -14,7 +14,7 @@ namespace BillingConsole.Engine.PayPage;
 /// (<see cref="CustomerCommands.AttachPaymentMethodAsync"/>), then every open dunning invoice of the customer charged to it
 /// at once, one charge each under the usual idempotency keys and locks, so a case that waited for a card recovers now.
 /// </summary>
-public sealed class CardUpdates(CustomerCommands customers, PaymentProcessor payments, BillingDbContext db, TimeProvider clock)
+public sealed class CardUpdates(CustomerCommands customers, PaymentProcessor payments, IPaymentGateway gateway, BillingDbContext db, TimeProvider clock)
 {
     /// <summary>Attaches the card, then charges. A caller with a transaction of its own attaches, commits, then calls <see cref="ChargeOpenDunningInvoicesAsync"/>.</summary>
     public async Task<CardUpdate> AttachAsync(Guid customerId, AttachPaymentMethod command, Actor actor, string reason, CancellationToken ct)
@@ -48,10 +48,13 @@ public sealed class CardUpdates(CustomerCommands customers, PaymentProcessor pay
 
     /// <summary>
     /// A sandbox card whose token starts with the outcome it gets (<c>pm_ok_</c>, <c>pm_insufficient_funds_</c>, …): made unique,
-    /// as every gateway token is, with a test card's details. Invalid input throws a validation error naming the token.
+    /// as every gateway token is, with a test card's details. Invalid input throws a validation error naming the token; outside
+    /// sandbox mode a sandbox card is refused.
     /// </summary>
     public AttachPaymentMethod SandboxCard(string? tokenPrefix)
     {
+        if (gateway.Name != SandboxGateway.GatewayName)
+            throw new Domain.Common.DomainRuleException($"Sandbox cards are for sandbox mode; charges now go through {gateway.Name}, where cards are saved by its own page.");
         var prefix = tokenPrefix?.Trim() ?? string.Empty;
         if (!SandboxGateway.IsCardTokenPrefix(prefix))
             throw new FluentValidation.ValidationException([new FluentValidation.Results.ValidationFailure("token", SandboxGateway.CardTokenHint)]);

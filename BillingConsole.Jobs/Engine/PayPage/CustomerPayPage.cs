@@ -1,5 +1,8 @@
 using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Payments;
+using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -10,7 +13,8 @@ namespace BillingConsole.Engine.PayPage;
 /// What the customer's pay page (<c>/pay/{token}</c>) reads and does. Every call reads the token first: a forged, altered,
 /// expired or spent one, or one naming no customer, is refused before anything else is read or written.
 /// </summary>
-public sealed class CustomerPayPage(BillingDbContext db, PayLinks links, CardUpdates cards, IPaymentGateway gateway)
+public sealed class CustomerPayPage(BillingDbContext db, PayLinks links, CardUpdates cards, PaymentProcessor payments, SandboxGateway sandbox,
+    IPaymentGateway gateway)
 {
     public async Task<PayPageOpening> OpenAsync(string token, CancellationToken ct)
     {
@@ -28,8 +32,9 @@ public sealed class CustomerPayPage(BillingDbContext db, PayLinks links, CardUpd
             .Where(i => i.CustomerId == link.CustomerId && i.Status == InvoiceStatus.Open)
             .OrderBy(i => i.DueAt).ThenBy(i => i.Number)
             .ToListAsync(ct);
+        var awaitingAuthentication = await AwaitingAuthentication(link.CustomerId).Select(c => c.InvoiceId).ToListAsync(ct);
         var open = invoices.Where(i => i.AmountDue.IsPositive)
-            .Select(i => new PayPageInvoice(i.Id, i.Number ?? "(draft)", i.DueAt, i.AmountDue))
+            .Select(i => new PayPageInvoice(i.Id, i.Number ?? "(draft)", i.DueAt, i.AmountDue, awaitingAuthentication.Contains(i.Id)))
             .ToList();
         var due = open.Aggregate(Money.Zero(customer.Currency), (sum, i) => i.AmountDue.Currency == sum.Currency ? sum + i.AmountDue : sum);
         return new PayPageOpening(new PayPageView(link, customer.Name, card is null ? null : $"{card.Brand} ending {card.Last4}", gateway.Name, open, due), null);
@@ -43,8 +48,6 @@ public sealed class CustomerPayPage(BillingDbContext db, PayLinks links, CardUpd
     {
         var opening = await OpenAsync(token, ct);
         if (opening.Page is not { } page) return new PayPageSubmission(opening.Refusal, null, null);
-        if (page.Gateway != SandboxGateway.GatewayName)
-            throw new DomainRuleException("Cards are taken by the payment provider's own page here; a sandbox card token cannot be used.");
         CardUpdate update;
         try
         {
@@ -57,11 +60,42 @@ public sealed class CustomerPayPage(BillingDbContext db, PayLinks links, CardUpd
         // The link is spent by the new card; one for that card lets the customer try another if this one was declined.
         return new PayPageSubmission(null, update, links.TokenFor(page.Link.CustomerId, update.Method.Id));
     }
+
+    /// <summary>
+    /// In sandbox mode: the customer confirms the payments their bank asked them to authenticate. Each is completed at the
+    /// sandbox gateway and its success recorded as the gateway's report of it (a webhook, with Stripe), which pays the
+    /// invoice and recovers its case. The link stays usable: the card did not change.
+    /// </summary>
+    public async Task<PayPageConfirmation> ConfirmSandboxPaymentsAsync(string token, CancellationToken ct)
+    {
+        var opening = await OpenAsync(token, ct);
+        if (opening.Page is not { } page) return new PayPageConfirmation(opening.Refusal, []);
+        if (page.Gateway != SandboxGateway.GatewayName)
+            throw new DomainRuleException($"Payments are confirmed with {page.Gateway}'s own page; there is no sandbox payment to confirm.");
+        var references = await AwaitingAuthentication(page.Link.CustomerId)
+            .Select(c => db.PaymentAttempts.Where(a => a.InvoiceId == c.InvoiceId && a.DeclineCode == DeclineCodes.AuthenticationRequired)
+                .OrderByDescending(a => a.AttemptNumber).Select(a => a.GatewayReference).FirstOrDefault())
+            .ToListAsync(ct);
+        var results = new List<ChargeResult>();
+        foreach (var reference in references.OfType<string>())
+        {
+            if (sandbox.ConfirmAuthentication(reference) is not { } confirmed) continue;
+            db.ChangeTracker.Clear();
+            if (await db.InTransactionAsync(() => payments.RecordReportedOutcomeAsync(null, reference, confirmed, ct), ct) is { } result)
+                results.Add(result);
+        }
+        return new PayPageConfirmation(null, results);
+    }
+
+    private IQueryable<DunningCase> AwaitingAuthentication(Guid customerId) =>
+        db.DunningCases.AsNoTracking().Where(c => c.CustomerId == customerId && c.Status == DunningStatus.AwaitingPaymentMethod
+                                                  && c.LastDeclineCode == DeclineCodes.AuthenticationRequired);
 }
 
 public enum PayPageRefusal { Invalid, Expired, Spent }
 
-public sealed record PayPageInvoice(Guid Id, string Number, DateTimeOffset? DueAt, Money AmountDue);
+/// <param name="AwaitingAuthentication">The bank asked the customer to authenticate its payment, which they confirm on the page.</param>
+public sealed record PayPageInvoice(Guid Id, string Number, DateTimeOffset? DueAt, Money AmountDue, bool AwaitingAuthentication);
 
 /// <param name="Card">The customer's current card in words ("visa ending 4242"); null when they have none.</param>
 /// <param name="Gateway">The gateway new cards are taken for: "sandbox" or "stripe".</param>
@@ -71,6 +105,8 @@ public sealed record PayPageOpening(PayPageView? Page, PayPageRefusal? Refusal)
 {
     public static PayPageOpening Refused(PayPageRefusal refusal) => new(null, refusal);
 }
+
+public sealed record PayPageConfirmation(PayPageRefusal? Refusal, IReadOnlyList<ChargeResult> Payments);
 
 /// <param name="NextToken">A link for the card just attached, for trying another when it was declined.</param>
 public sealed record PayPageSubmission(PayPageRefusal? Refusal, CardUpdate? Update, string? NextToken);

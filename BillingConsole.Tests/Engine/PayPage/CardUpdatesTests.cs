@@ -190,4 +190,29 @@ public sealed class CardUpdatesTests : IAsyncLifetime
         Assert.NotNull(await _engine.InScopeAsync<SubscriptionCommands, PlanChangeView>(c =>
             c.ChangePlanAsync(declined.SubscriptionId, change, Agent, "More seats", Ct)));
     }
+
+    [Fact]
+    public async Task A_payment_the_bank_wants_authenticated_is_not_retried_off_session_and_is_paid_when_the_customer_confirms_it()
+    {
+        var declined = await DeclinedRenewalAsync("pm_authentication_required_");
+        var waiting = await LoadAsync(declined);
+        Assert.Equal((DunningStatus.AwaitingPaymentMethod, DeclineCodes.AuthenticationRequired), (waiting.Case.Status, waiting.Case.LastDeclineCode));
+        for (var day = 1; day <= 5; day++)
+        {
+            _engine.Clock.Advance(TimeSpan.FromDays(1));
+            await _engine.Get<DunningRetryRunner>().RunDueAsync(Ct);
+        }
+        Assert.Single((await LoadAsync(declined)).Attempts);
+
+        var token = TokenFor(declined, await CurrentCardAsync(declined));
+        var opened = await _engine.InScopeAsync<CustomerPayPage, PayPageOpening>(page => page.OpenAsync(token, Ct));
+        Assert.True(Assert.Single(opened.Page!.Invoices).AwaitingAuthentication);
+        var confirmed = await _engine.InScopeAsync<CustomerPayPage, PayPageConfirmation>(page => page.ConfirmSandboxPaymentsAsync(token, Ct));
+
+        Assert.Equal(ChargeStatus.Succeeded, Assert.Single(confirmed.Payments).Status);
+        var paid = await LoadAsync(declined);
+        Assert.Equal((DunningStatus.Recovered, InvoiceStatus.Paid), (paid.Case.Status, paid.Invoice.Status));
+        Assert.Equal(PaymentAttemptStatus.Succeeded, Assert.Single(paid.Attempts).Status);
+        Assert.Empty((await _engine.InScopeAsync<CustomerPayPage, PayPageConfirmation>(page => page.ConfirmSandboxPaymentsAsync(token, Ct))).Payments);
+    }
 }

@@ -27,11 +27,18 @@ public static class PayPageEndpoints
     }
 
     private static async Task<IResult> ShowAsync(string token, HttpContext context, CustomerPayPage payPage, IAntiforgery antiforgery,
-        IOptionsMonitor<BillingOptions> billing)
+        IOptionsMonitor<BillingOptions> billing, ILoggerFactory loggers)
     {
-        var opening = await payPage.OpenAsync(token, context.RequestAborted);
-        if (opening.Page is not { } page) return RefusedPage(opening.Refusal!.Value);
-        return FormPage(context, page, SellerOf(billing), token, antiforgery, error: null, StatusCodes.Status200OK);
+        try
+        {
+            var opening = await payPage.OpenAsync(token, context.RequestAborted);
+            if (opening.Page is not { } page) return RefusedPage(opening.Refusal!.Value);
+            return FormPage(context, page, SellerOf(billing), token, antiforgery, error: null, StatusCodes.Status200OK);
+        }
+        catch (Exception e) when (RefusalPage(e, context, loggers) is { } answer)
+        {
+            return answer;
+        }
     }
 
     private static async Task<IResult> SubmitAsync(string token, HttpContext context, CustomerPayPage payPage, IAntiforgery antiforgery,

@@ -97,7 +97,7 @@ public static class PayPageHtml
 
     private static (string Text, bool Failed) Describe(ChargeResult charge) => charge.Status switch
     {
-        ChargeStatus.Succeeded => ("The invoice was paid. A receipt follows.", false),
+        ChargeStatus.Succeeded => ("The invoice was paid.", false),
         ChargeStatus.Failed => ($"The card was declined: {charge.Message ?? charge.DeclineCode}", true),
         ChargeStatus.Refused => ("This invoice needed no payment.", false),
         _ => ("The payment could not be made just now; it is made again shortly, with nothing more for you to do.", false),

@@ -23,6 +23,7 @@ public static class PayPageEndpoints
         // Antiforgery is checked by the handler, so a failed check gets this page's own answer.
         pay.MapPost("/{token}", SubmitAsync).DisableAntiforgery();
         pay.MapPost("/{token}/confirm", ConfirmAsync).DisableAntiforgery();
+        pay.MapPost("/{token}/stripe", StartStripeSetupAsync).DisableAntiforgery();
         return app;
     }
 
@@ -82,6 +83,21 @@ public static class PayPageEndpoints
         }
     }
 
+    private static async Task<IResult> StartStripeSetupAsync(string token, HttpContext context, CustomerPayPage payPage, IAntiforgery antiforgery,
+        ILoggerFactory loggers)
+    {
+        if (!await IsGenuineFormAsync(context, antiforgery)) return ExpiredForm();
+        try
+        {
+            var started = await payPage.StartStripeSetupAsync(token, context.RequestAborted);
+            return started.Refusal is { } refusal ? RefusedPage(refusal) : Results.Redirect(started.Url!);
+        }
+        catch (Exception e) when (RefusalPage(e, context, loggers) is { } answer)
+        {
+            return answer;
+        }
+    }
+
     private static async Task<bool> IsGenuineFormAsync(HttpContext context, IAntiforgery antiforgery) =>
         context.Request.HasFormContentType && await antiforgery.IsRequestValidAsync(context);
 
@@ -96,6 +112,10 @@ public static class PayPageEndpoints
         {
             case Domain.Common.DomainRuleException rule:
                 return Html(PayPageHtml.Problem("Nothing was changed", rule.Message), StatusCodes.Status400BadRequest);
+            case Stripe.StripeException stripe:
+                loggers.CreateLogger(typeof(PayPageEndpoints)).LogWarning("Stripe refused to start a card setup: {StripeError}", stripe.StripeError?.Message ?? stripe.Message);
+                return Html(PayPageHtml.Problem("Please try again shortly", "The payment provider could not be reached; nothing was changed."),
+                    StatusCodes.Status503ServiceUnavailable);
             case ReadOnlyException readOnly:
                 loggers.CreateLogger(typeof(PayPageEndpoints)).LogWarning("A pay page form was refused while read-only: {Reason}", readOnly.Message);
                 context.Response.Headers.RetryAfter = "60";

@@ -23,9 +23,15 @@ public static class PayPageHtml
     {
         var body = new StringBuilder();
         body.Append(Introduction(page, seller));
-        if (page.Gateway != SandboxGateway.GatewayName)
+        if (page.Gateway == StripeGateway.GatewayName)
         {
-            body.Append(Paragraph($"To replace your card, contact {seller.Name}."));
+            body.Append($"""
+                <form method="post" action="/pay/{E(token)}/stripe">
+                  <input type="hidden" name="{E(antiforgeryField)}" value="{E(antiforgeryToken)}">
+                  <p>Your new card is entered on Stripe's secure page; you come back here afterwards.</p>
+                  <button type="submit">Add a card with Stripe</button>
+                </form>
+                """);
             return Document("Update your payment method", body.ToString());
         }
         if (error is not null) body.Append($"<p class=\"error\" role=\"alert\">{E(error)}</p>");

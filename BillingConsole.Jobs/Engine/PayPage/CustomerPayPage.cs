@@ -13,8 +13,8 @@ namespace BillingConsole.Engine.PayPage;
 /// What the customer's pay page (<c>/pay/{token}</c>) reads and does. Every call reads the token first: a forged, altered,
 /// expired or spent one, or one naming no customer, is refused before anything else is read or written.
 /// </summary>
-public sealed class CustomerPayPage(BillingDbContext db, PayLinks links, CardUpdates cards, PaymentProcessor payments, SandboxGateway sandbox,
-    IPaymentGateway gateway)
+public sealed class CustomerPayPage(BillingDbContext db, PayLinks links, CardUpdates cards, StripeCardSetups stripeSetups, PaymentProcessor payments,
+    SandboxGateway sandbox, IPaymentGateway gateway)
 {
     public async Task<PayPageOpening> OpenAsync(string token, CancellationToken ct)
     {
@@ -61,6 +61,16 @@ public sealed class CustomerPayPage(BillingDbContext db, PayLinks links, CardUpd
         return new PayPageSubmission(null, update, links.TokenFor(page.Link.CustomerId, update.Method.Id));
     }
 
+    /// <summary>In Stripe mode: the URL of Stripe's page where the customer saves a new card, unless the link is refused.</summary>
+    public async Task<PayPageRedirect> StartStripeSetupAsync(string token, CancellationToken ct)
+    {
+        var opening = await OpenAsync(token, ct);
+        if (opening.Page is not { } page) return new PayPageRedirect(opening.Refusal, null);
+        if (page.Gateway != StripeGateway.GatewayName)
+            throw new DomainRuleException($"Cards are saved with Stripe only in Stripe mode; charges now go through {page.Gateway}.");
+        return new PayPageRedirect(null, await stripeSetups.StartAsync(page.Link, token, ct));
+    }
+
     /// <summary>
     /// In sandbox mode: the customer confirms the payments their bank asked them to authenticate. Each is completed at the
     /// sandbox gateway and its success recorded as the gateway's report of it (a webhook, with Stripe), which pays the
@@ -105,6 +115,8 @@ public sealed record PayPageOpening(PayPageView? Page, PayPageRefusal? Refusal)
 {
     public static PayPageOpening Refused(PayPageRefusal refusal) => new(null, refusal);
 }
+
+public sealed record PayPageRedirect(PayPageRefusal? Refusal, string? Url);
 
 public sealed record PayPageConfirmation(PayPageRefusal? Refusal, IReadOnlyList<ChargeResult> Payments);
 

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Payments;
+using BillingConsole.Engine.PayPage;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
@@ -29,7 +30,7 @@ public static class WebhookEndpoints
     }
 
     private static async Task<IResult> ReceiveAsync(string gateway, HttpContext context, IOptionsMonitor<WebhookOptions> options,
-        BillingDbContext db, PaymentProcessor payments, TimeProvider clock, ILoggerFactory loggers)
+        BillingDbContext db, PaymentProcessor payments, StripeCardSetups cardSetups, TimeProvider clock, ILoggerFactory loggers)
     {
         // The console re-executes empty error responses as its HTML page; a gateway gets problems instead.
         if (context.Features.Get<IStatusCodePagesFeature>() is { } statusPages) statusPages.Enabled = false;
@@ -75,6 +76,8 @@ public static class WebhookEndpoints
 
         try
         {
+            if (gateway == StripeGateway.GatewayName && received.SetupIntentId is { } setupIntentId)
+                return await CompleteCardSetupAsync(gateway, received, body, setupIntentId, db, cardSetups, clock, logger, ct);
             return await ApplyAsync(gateway, received, body, db, payments, clock, ct);
         }
         catch (Exception e) when (ApiProblems.IsUnstorableText(e))
@@ -120,6 +123,35 @@ public static class WebhookEndpoints
             await transaction.CommitAsync(ct);
             return Results.Ok(new { received.Id, Status = applied ? "applied" : "ignored" });
         });
+    }
+
+    /// <summary>
+    /// A card the customer saved with Stripe: attached (and the open dunning invoices charged to it) first, the event recorded
+    /// after. Attaching is idempotent, so an event lost between the two is delivered again and finds the card attached.
+    /// </summary>
+    private static async Task<IResult> CompleteCardSetupAsync(string gateway, ReceivedEvent received, byte[] body, string setupIntentId,
+        BillingDbContext db, StripeCardSetups cardSetups, TimeProvider clock, ILogger logger, CancellationToken ct)
+    {
+        if (await db.WebhookEvents.AnyAsync(e => e.Gateway == gateway && e.EventId == received.Id, ct)) return Results.Ok(new { received.Id, Status = "duplicate" });
+        CardUpdate? update;
+        try
+        {
+            update = await cardSetups.CompleteAsync(setupIntentId, ct);
+        }
+        catch (Stripe.StripeException e)
+        {
+            logger.LogWarning("Stripe could not be asked for the card of SetupIntent {SetupIntent}: {StripeError}", setupIntentId, e.StripeError?.Message ?? e.Message);
+            return ApiProblems.Status(StatusCodes.Status503ServiceUnavailable, "Stripe could not be asked for the saved card; deliver the event again.");
+        }
+        db.ChangeTracker.Clear();
+        var now = clock.GetUtcNow();
+        DateTimeOffset? processed = update is null ? null : now;
+        await db.Database.ExecuteSqlInterpolatedAsync($"""
+            insert into webhook_events (gateway, event_id, type, received_at, processed_at, payload)
+            values ({gateway}, {received.Id}, {received.Type}, {now}, {processed}, {Encoding.UTF8.GetString(body)}::jsonb)
+            on conflict do nothing
+            """, ct);
+        return Results.Ok(new { received.Id, Status = update is null ? "ignored" : "applied" });
     }
 
     public const string NotAnEventReason = "not a JSON event with an id and a type";
@@ -183,7 +215,8 @@ public static class WebhookEndpoints
     }
 
     /// <summary>The parts of a Stripe-style event this console uses.</summary>
-    private sealed record ReceivedEvent(string Id, string Type, string? IdempotencyKey, string? Reference, GatewayChargeResult? Outcome)
+    /// <param name="SetupIntentId">The SetupIntent of a card the customer saved with Stripe (setup_intent.succeeded, or a completed Checkout Session in setup mode).</param>
+    private sealed record ReceivedEvent(string Id, string Type, string? IdempotencyKey, string? Reference, GatewayChargeResult? Outcome, string? SetupIntentId = null)
     {
         /// <summary>Null when the body is not a JSON object with a string id and type that fit their columns.</summary>
         public static ReceivedEvent? Parse(byte[] body)
@@ -215,7 +248,13 @@ public static class WebhookEndpoints
                         reference, TimeSpan.Zero),
                     _ => null,
                 };
-                return new ReceivedEvent(id, type, key, reference, outcome);
+                var setupIntent = type switch
+                {
+                    "setup_intent.succeeded" => reference,
+                    "checkout.session.completed" when Text(payment, "mode") == "setup" => Text(payment, "setup_intent"),
+                    _ => null,
+                };
+                return new ReceivedEvent(id, type, key, reference, outcome, setupIntent);
             }
             catch (JsonException)
             {

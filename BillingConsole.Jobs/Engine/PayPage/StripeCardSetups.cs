@@ -1,0 +1,45 @@
+using BillingConsole.Configuration;
+using BillingConsole.Engine.Commands;
+using BillingConsole.Gateways;
+using BillingConsole.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace BillingConsole.Engine.PayPage;
+
+/// <summary>
+/// New cards taken by Stripe, in Stripe mode: the pay page sends the customer to a Checkout Session in setup mode, and
+/// Stripe's webhook about the succeeded SetupIntent makes the saved card the customer's default through
+/// <see cref="CardUpdates"/>, which charges their open dunning invoices to it.
+/// </summary>
+public sealed class StripeCardSetups(StripeGateway stripe, CardUpdates cards, BillingDbContext db, IOptions<PayPageOptions> options)
+{
+    public static readonly Actor Stripe = new("gateway:stripe", "gateway");
+
+    /// <summary>The URL of Stripe's page where the customer of <paramref name="link"/> saves a card; they come back to the pay page.</summary>
+    public async Task<string> StartAsync(PayLink link, string token, CancellationToken ct)
+    {
+        var customer = await db.Customers.AsNoTracking().Where(c => c.Id == link.CustomerId).Select(c => new { c.Name, c.Email, c.Currency }).SingleAsync(ct);
+        var saved = await db.PaymentMethods.AsNoTracking()
+            .Where(p => p.CustomerId == link.CustomerId && p.Gateway == StripeGateway.GatewayName)
+            .OrderByDescending(p => p.CreatedAt).Select(p => p.Token).FirstOrDefaultAsync(ct);
+        var stripeCustomer = saved is not null && StripeGateway.TryParseToken(saved, out var known, out _) ? known : null;
+        var page = $"{options.Value.PublicBaseUrl.TrimEnd('/')}/pay/{token}";
+        return await stripe.StartCardSetupAsync(new StripeCardSetup(link.CustomerId, stripeCustomer, customer.Name, customer.Email, customer.Currency, page), ct);
+    }
+
+    /// <summary>
+    /// What Stripe reports by <c>setup_intent.succeeded</c> or <c>checkout.session.completed</c>: the card the SetupIntent saved
+    /// becomes its customer's default, and their open dunning invoices are charged to it. A card attached before is left as it
+    /// is, so an event delivered again, or both events of one setup, change nothing. Null when nothing was attached.
+    /// </summary>
+    public async Task<CardUpdate?> CompleteAsync(string setupIntentId, CancellationToken ct)
+    {
+        var card = await stripe.SavedCardAsync(setupIntentId, ct);
+        if (card is not { CustomerId: { } customerId, Token: { } token }) return null;
+        if (!await db.Customers.AnyAsync(c => c.Id == customerId, ct)) return null;
+        if (await db.PaymentMethods.AnyAsync(p => p.Gateway == StripeGateway.GatewayName && p.Token == token, ct)) return null;
+        return await cards.AttachAsync(customerId, new AttachPaymentMethod(StripeGateway.GatewayName, token, card.Brand, card.Last4, card.ExpMonth, card.ExpYear),
+            Stripe, $"The customer saved a card with Stripe ({setupIntentId}).", ct);
+    }
+}

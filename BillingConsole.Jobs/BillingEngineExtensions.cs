@@ -115,7 +115,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<PayLinks>();
         services.AddScoped<CardUpdates>();
         services.AddScoped<CustomerPayPage>();
-        services.AddScoped<StripeCardSetups>();
+        services.AddScoped<StripeCards>();
         services.AddSingleton(new RetryScheduler());
         services.AddSingleton<RecoveryHistory>();
         services.AddScoped<DunningService>();

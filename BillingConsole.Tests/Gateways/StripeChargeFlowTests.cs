@@ -115,16 +115,41 @@ public sealed class StripeChargeFlowTests : IAsyncLifetime
         // Stripe reports the succeeded SetupIntent (setup_intent.succeeded); the card it saved is read back and attached.
         _stripe.SetupIntentAnswers("seti_1", "cus_Flow", customerId, "pm_new", "4444");
         _stripe.ChargeAnswers("pi_3Paid");
-        var update = await _engine.InScopeAsync<StripeCardSetups, CardUpdate?>(setups => setups.CompleteAsync("seti_1", Ct));
+        var update = await _engine.InScopeAsync<StripeCards, CardUpdate?>(setups => setups.CompleteAsync("seti_1", Ct));
 
         Assert.Equal((StripeGateway.GatewayName, "4444"), (update!.Method.Gateway, update.Method.Last4));
         Assert.Equal(ChargeStatus.Succeeded, Assert.Single(update.Charges).Status);
-        Assert.Null(await _engine.InScopeAsync<StripeCardSetups, CardUpdate?>(setups => setups.CompleteAsync("seti_1", Ct)));
+        Assert.Null(await _engine.InScopeAsync<StripeCards, CardUpdate?>(setups => setups.CompleteAsync("seti_1", Ct)));
         Assert.Single(_stripe.Requests(StripeStandIn.IntentsPath));
         await using var after = _database.NewContext();
         Assert.Equal(InvoiceStatus.Paid, (await after.Invoices.AsNoTracking().SingleAsync(i => i.Id == invoiceId, Ct)).Status);
         Assert.Equal(DunningStatus.Recovered, (await after.DunningCases.AsNoTracking().SingleAsync(c => c.InvoiceId == invoiceId, Ct)).Status);
         Assert.Equal("cus_Flow/pm_new", await after.PaymentMethods.Where(p => p.CustomerId == customerId && p.IsDefault).Select(p => p.Token).SingleAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_card_the_network_updater_replaced_moves_its_waiting_case_on_and_is_charged_at_once_once()
+    {
+        var invoiceId = await OpenInvoiceAsync();
+        _stripe.ChargeDeclines("pi_3Old", "card_declined", "expired_card", "Your card has expired.");
+        Assert.Equal(ChargeStatus.Failed, (await ChargeAsync(invoiceId)).Status);
+        string token;
+        await using (var db = _database.NewContext())
+            token = await db.PaymentMethods.Where(p => p.IsDefault && db.Invoices.Any(i => i.Id == invoiceId && i.CustomerId == p.CustomerId))
+                .Select(p => p.Token).SingleAsync(Ct);
+        _stripe.Reset();
+        _stripe.ChargeAnswers("pi_3New");
+
+        // payment_method.automatically_updated: the same card, a new expiry and number.
+        var update = await _engine.InScopeAsync<StripeCards, CardUpdate?>(cards => cards.CardUpdatedAsync(token, "1881", 9, 2032, Ct));
+
+        Assert.Equal(("1881", 9, 2032), (update!.Method.Last4, update.Method.ExpMonth, update.Method.ExpYear));
+        Assert.Equal(ChargeStatus.Succeeded, Assert.Single(update.Charges).Status);
+        Assert.Null(await _engine.InScopeAsync<StripeCards, CardUpdate?>(cards => cards.CardUpdatedAsync(token, "1881", 9, 2032, Ct)));
+        Assert.Single(_stripe.Requests(StripeStandIn.IntentsPath));
+        await using var after = _database.NewContext();
+        Assert.Equal(InvoiceStatus.Paid, (await after.Invoices.AsNoTracking().SingleAsync(i => i.Id == invoiceId, Ct)).Status);
+        Assert.Equal(DunningStatus.Recovered, (await after.DunningCases.AsNoTracking().SingleAsync(c => c.InvoiceId == invoiceId, Ct)).Status);
     }
 
     [Fact]

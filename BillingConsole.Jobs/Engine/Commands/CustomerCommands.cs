@@ -97,6 +97,31 @@ public sealed class CustomerCommands(
     }
 
     /// <summary>
+    /// The card behind a stored gateway token was replaced by the card network's updater (new last four digits or expiry).
+    /// When it is the customer's default, their cases waiting for a new card move on as for a new card. Null when no payment
+    /// method has that token, or nothing changed.
+    /// </summary>
+    public async Task<PaymentMethodView?> UpdateCardAsync(string gateway, string token, string last4, int expMonth, int expYear, Actor actor,
+        string reason, CancellationToken ct)
+    {
+        return await db.InTransactionAsync(async () =>
+        {
+            var customerId = await db.PaymentMethods.Where(p => p.Gateway == gateway && p.Token == token && p.DetachedAt == null)
+                .Select(p => (Guid?)p.CustomerId).FirstOrDefaultAsync(ct);
+            if (customerId is not { } id) return null;
+            await db.LockCustomerAsync(id, ct);
+            var method = await db.PaymentMethods.SingleAsync(p => p.Gateway == gateway && p.Token == token && p.DetachedAt == null, ct);
+            var before = PaymentMethodView.From(method);
+            if (!method.UpdateCard(last4, expMonth, expYear)) return null;
+            var after = PaymentMethodView.From(method);
+            audit.Record(actor, "payment_method.updated", "customer", id, reason, before, after);
+            if (method.IsDefault) await MoveWaitingCasesOnAsync(id, actor, ct);
+            await db.SaveChangesAsync(ct);
+            return after;
+        }, ct);
+    }
+
+    /// <summary>
     /// Tells the customer's open cases of the new card. Locked, so a retry runner claiming one waits for this transaction (and
     /// one it already claimed is left to it, its charge's outcome deciding).
     /// </summary>

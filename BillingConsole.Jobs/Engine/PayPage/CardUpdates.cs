@@ -69,12 +69,8 @@ public sealed class CardUpdates(CustomerCommands customers, PaymentProcessor pay
             throw new InvalidOperationException("A new card is charged after its attachment commits: attach it outside a transaction.");
     }
 
-    private async Task<CardUpdate> ChargeWithAsync(PaymentMethodView method, Guid customerId, Actor actor, CancellationToken ct)
-    {
-        // The charges read what the attachment committed, not what this unit of work still tracks from before.
-        db.ChangeTracker.Clear();
-        return new CardUpdate(method, await ChargeOpenDunningInvoicesAsync(customerId, actor, ct));
-    }
+    private async Task<CardUpdate> ChargeWithAsync(PaymentMethodView method, Guid customerId, Actor actor, CancellationToken ct) =>
+        new(method, await ChargeOpenDunningInvoicesAsync(customerId, actor, ct));
 
     /// <summary>
     /// Charges the customer's open dunning invoices to their default card now, unless support has paused dunning for them.
@@ -82,6 +78,9 @@ public sealed class CardUpdates(CustomerCommands customers, PaymentProcessor pay
     /// </summary>
     public async Task<IReadOnlyList<ChargeResult>> ChargeOpenDunningInvoicesAsync(Guid customerId, Actor actor, CancellationToken ct)
     {
+        EnsureNoTransaction();
+        // The charges read what the card's attachment committed, not what this unit of work still tracks from before.
+        db.ChangeTracker.Clear();
         var invoiceIds = await db.DunningCases.AsNoTracking()
             .Where(c => c.CustomerId == customerId && c.Status == DunningStatus.RetryPending)
             .Where(c => !db.Customers.Any(u => u.Id == customerId && u.DunningPaused))

@@ -13,7 +13,7 @@ namespace BillingConsole.Engine.PayPage;
 /// What the customer's pay page (<c>/pay/{token}</c>) reads and does. Every call reads the token first: a forged, altered,
 /// expired or spent one, or one naming no customer, is refused before anything else is read or written.
 /// </summary>
-public sealed class CustomerPayPage(BillingDbContext db, PayLinks links, CardUpdates cards, StripeCardSetups stripeSetups, PaymentProcessor payments,
+public sealed class CustomerPayPage(BillingDbContext db, PayLinks links, CardUpdates cards, StripeCards stripeSetups, PaymentProcessor payments,
     SandboxGateway sandbox, IPaymentGateway gateway)
 {
     public async Task<PayPageOpening> OpenAsync(string token, CancellationToken ct)

@@ -30,7 +30,7 @@ public static class WebhookEndpoints
     }
 
     private static async Task<IResult> ReceiveAsync(string gateway, HttpContext context, IOptionsMonitor<WebhookOptions> options,
-        BillingDbContext db, PaymentProcessor payments, StripeCardSetups cardSetups, TimeProvider clock, ILoggerFactory loggers)
+        BillingDbContext db, PaymentProcessor payments, StripeCards cardSetups, TimeProvider clock, ILoggerFactory loggers)
     {
         // The console re-executes empty error responses as its HTML page; a gateway gets problems instead.
         if (context.Features.Get<IStatusCodePagesFeature>() is { } statusPages) statusPages.Enabled = false;
@@ -77,7 +77,10 @@ public static class WebhookEndpoints
         try
         {
             if (gateway == StripeGateway.GatewayName && received.SetupIntentId is { } setupIntentId)
-                return await CompleteCardSetupAsync(gateway, received, body, setupIntentId, db, cardSetups, clock, logger, ct);
+                return await ApplyCardEventAsync(gateway, received, body, () => cardSetups.CompleteAsync(setupIntentId, ct), db, clock, logger, ct);
+            if (gateway == StripeGateway.GatewayName && received.UpdatedCard is { } card)
+                return await ApplyCardEventAsync(gateway, received, body,
+                    () => cardSetups.CardUpdatedAsync(card.Token, card.Last4, card.ExpMonth, card.ExpYear, ct), db, clock, logger, ct);
             return await ApplyAsync(gateway, received, body, db, payments, clock, ct);
         }
         catch (Exception e) when (ApiProblems.IsUnstorableText(e))
@@ -126,22 +129,22 @@ public static class WebhookEndpoints
     }
 
     /// <summary>
-    /// A card the customer saved with Stripe: attached (and the open dunning invoices charged to it) first, the event recorded
-    /// after. Attaching is idempotent, so an event lost between the two is delivered again and finds the card attached.
+    /// A card saved or updated at Stripe: applied (the card attached or updated, the open dunning invoices charged to it) first,
+    /// the event recorded after. Applying is idempotent, so an event lost between the two is delivered again and changes nothing more.
     /// </summary>
-    private static async Task<IResult> CompleteCardSetupAsync(string gateway, ReceivedEvent received, byte[] body, string setupIntentId,
-        BillingDbContext db, StripeCardSetups cardSetups, TimeProvider clock, ILogger logger, CancellationToken ct)
+    private static async Task<IResult> ApplyCardEventAsync(string gateway, ReceivedEvent received, byte[] body, Func<Task<CardUpdate?>> apply,
+        BillingDbContext db, TimeProvider clock, ILogger logger, CancellationToken ct)
     {
         if (await db.WebhookEvents.AnyAsync(e => e.Gateway == gateway && e.EventId == received.Id, ct)) return Results.Ok(new { received.Id, Status = "duplicate" });
         CardUpdate? update;
         try
         {
-            update = await cardSetups.CompleteAsync(setupIntentId, ct);
+            update = await apply();
         }
         catch (Stripe.StripeException e)
         {
-            logger.LogWarning("Stripe could not be asked for the card of SetupIntent {SetupIntent}: {StripeError}", setupIntentId, e.StripeError?.Message ?? e.Message);
-            return ApiProblems.Status(StatusCodes.Status503ServiceUnavailable, "Stripe could not be asked for the saved card; deliver the event again.");
+            logger.LogWarning("Stripe could not be asked about the card of event {EventId}: {StripeError}", received.Id, e.StripeError?.Message ?? e.Message);
+            return ApiProblems.Status(StatusCodes.Status503ServiceUnavailable, "Stripe could not be asked about the card; deliver the event again.");
         }
         db.ChangeTracker.Clear();
         var now = clock.GetUtcNow();
@@ -216,7 +219,9 @@ public static class WebhookEndpoints
 
     /// <summary>The parts of a Stripe-style event this console uses.</summary>
     /// <param name="SetupIntentId">The SetupIntent of a card the customer saved with Stripe (setup_intent.succeeded, or a completed Checkout Session in setup mode).</param>
-    private sealed record ReceivedEvent(string Id, string Type, string? IdempotencyKey, string? Reference, GatewayChargeResult? Outcome, string? SetupIntentId = null)
+    /// <param name="UpdatedCard">A card the network's updater replaced (payment_method.automatically_updated).</param>
+    private sealed record ReceivedEvent(string Id, string Type, string? IdempotencyKey, string? Reference, GatewayChargeResult? Outcome,
+        string? SetupIntentId = null, UpdatedCard? UpdatedCard = null)
     {
         /// <summary>Null when the body is not a JSON object with a string id and type that fit their columns.</summary>
         public static ReceivedEvent? Parse(byte[] body)
@@ -254,7 +259,8 @@ public static class WebhookEndpoints
                     "checkout.session.completed" when Text(payment, "mode") == "setup" => Text(payment, "setup_intent"),
                     _ => null,
                 };
-                return new ReceivedEvent(id, type, key, reference, outcome, setupIntent);
+                return new ReceivedEvent(id, type, key, reference, outcome, setupIntent,
+                    type == "payment_method.automatically_updated" ? UpdatedCard.Parse(payment) : null);
             }
             catch (JsonException)
             {
@@ -262,7 +268,22 @@ public static class WebhookEndpoints
             }
         }
 
-        private static string? Text(JsonElement element, string name) =>
+        internal static string? Text(JsonElement element, string name) =>
             element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    }
+
+    /// <summary>A Stripe payment method's new card details, as the stored token "cus_…/pm_…" names it.</summary>
+    private sealed record UpdatedCard(string Token, string Last4, int ExpMonth, int ExpYear)
+    {
+        public static UpdatedCard? Parse(JsonElement paymentMethod)
+        {
+            if (ReceivedEvent.Text(paymentMethod, "id") is not { } id || ReceivedEvent.Text(paymentMethod, "customer") is not { } customer
+                || !paymentMethod.TryGetProperty("card", out var card) || card.ValueKind != JsonValueKind.Object
+                || ReceivedEvent.Text(card, "last4") is not { } last4
+                || !card.TryGetProperty("exp_month", out var month) || !month.TryGetInt32(out var expMonth)
+                || !card.TryGetProperty("exp_year", out var year) || !year.TryGetInt32(out var expYear))
+                return null;
+            return new UpdatedCard($"{customer}/{id}", last4, expMonth, expYear);
+        }
     }
 }

@@ -8,11 +8,12 @@ using Microsoft.Extensions.Options;
 namespace BillingConsole.Engine.PayPage;
 
 /// <summary>
-/// New cards taken by Stripe, in Stripe mode: the pay page sends the customer to a Checkout Session in setup mode, and
-/// Stripe's webhook about the succeeded SetupIntent makes the saved card the customer's default through
-/// <see cref="CardUpdates"/>, which charges their open dunning invoices to it.
+/// New and updated cards from Stripe. In Stripe mode the pay page sends the customer to a Checkout Session in setup mode,
+/// and Stripe's webhook about the succeeded SetupIntent makes the saved card the customer's default through
+/// <see cref="CardUpdates"/>, which charges their open dunning invoices to it; a card the network's updater replaced
+/// (<c>payment_method.automatically_updated</c>) is updated in place and, when it is the default, charged the same way.
 /// </summary>
-public sealed class StripeCardSetups(StripeGateway stripe, CardUpdates cards, BillingDbContext db, IOptions<PayPageOptions> options)
+public sealed class StripeCards(StripeGateway stripe, CustomerCommands customers, CardUpdates cards, BillingDbContext db, IOptions<PayPageOptions> options)
 {
     public static readonly Actor Stripe = new("gateway:stripe", "gateway");
 
@@ -41,5 +42,18 @@ public sealed class StripeCardSetups(StripeGateway stripe, CardUpdates cards, Bi
         if (await db.PaymentMethods.AnyAsync(p => p.Gateway == StripeGateway.GatewayName && p.Token == token, ct)) return null;
         return await cards.AttachAsync(customerId, new AttachPaymentMethod(StripeGateway.GatewayName, token, card.Brand, card.Last4, card.ExpMonth, card.ExpYear),
             Stripe, $"The customer saved a card with Stripe ({setupIntentId}).", ct);
+    }
+
+    /// <summary>
+    /// Stripe's card updater replaced the card behind <paramref name="token"/>: its details are updated and, when it is the
+    /// customer's default, their waiting cases move on and their open dunning invoices are charged to it. Null when no card
+    /// has that token or nothing changed, so a repeated event changes nothing.
+    /// </summary>
+    public async Task<CardUpdate?> CardUpdatedAsync(string token, string last4, int expMonth, int expYear, CancellationToken ct)
+    {
+        var method = await customers.UpdateCardAsync(StripeGateway.GatewayName, token, last4, expMonth, expYear, Stripe,
+            "The card network replaced the card (Stripe's card updater).", ct);
+        if (method is null) return null;
+        return new CardUpdate(method, method.IsDefault ? await cards.ChargeOpenDunningInvoicesAsync(method.CustomerId, Stripe, ct) : []);
     }
 }

@@ -49,4 +49,25 @@ public sealed class PayPageBrowserTests(ConsoleAppHost host, BrowserFixture brow
         Assert.Equal(InvoiceStatus.Paid, await after.Invoices.Where(i => i.Id == failed.InvoiceId).Select(i => i.Status).SingleAsync(Ct));
         Assert.Equal(DunningStatus.Recovered, await after.DunningCases.Where(c => c.Id == failed.CaseId).Select(c => c.Status).SingleAsync(Ct));
     }
+
+    [Fact]
+    public async Task Support_attaches_a_sandbox_card_on_the_customer_page_and_the_waiting_invoice_is_paid_at_once()
+    {
+        var failed = await FailedInvoices.CreateAsync(host.Services);
+        await using var context = await browser.NewContextAsync(host.BaseAddress);
+        var page = await context.NewPageAsync();
+        await ConsolePages.SignInAsDevelopmentUserAsync(page, "support", "Sandy Support", $"/customers/{failed.CustomerId}");
+
+        await page.GetByTestId("sandbox-card-input").Locator("input").FillAsync("pm_ok_4242");
+        await page.GetByTestId("attach-sandbox-card").ClickAsync();
+        await page.Locator(".mud-dialog textarea").FillAsync("Customer read out a new card on the phone");
+        await page.Locator(".mud-dialog").GetByTestId("reason-confirm").ClickAsync();
+
+        await Expect(page.Locator(".mud-snackbar")).ToContainTextAsync("is the default payment method. The payment succeeded: the invoice is paid.");
+        await BrowserFixture.ScreenshotAsync(page, "customer-sandbox-card");
+        await using var after = TestDatabases.NewContext(TestServers.DefaultConnectionString);
+        Assert.Equal(InvoiceStatus.Paid, await after.Invoices.Where(i => i.Id == failed.InvoiceId).Select(i => i.Status).SingleAsync(Ct));
+        Assert.True(await after.AuditLog.AnyAsync(a => a.Action == "payment_method.attached" && a.EntityId == failed.CustomerId.ToString()
+            && a.ActorRole == "support" && a.Reason == "Customer read out a new card on the phone", Ct));
+    }
 }

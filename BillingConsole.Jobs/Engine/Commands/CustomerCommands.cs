@@ -98,19 +98,19 @@ public sealed class CustomerCommands(
 
     /// <summary>
     /// The card behind a stored gateway token was replaced by the card network's updater (new last four digits or expiry).
-    /// When it is the customer's default, their cases waiting for a new card move on as for a new card. Null when no payment
-    /// method has that token, or nothing changed.
+    /// When it is the customer's default, their cases waiting for a new card move on as for a new card. Null when no attached
+    /// payment method has that token (a gateway's own token, such as Stripe's "cus_…/pm_…"), or nothing changed.
     /// </summary>
-    public async Task<PaymentMethodView?> UpdateCardAsync(string gateway, string token, string last4, int expMonth, int expYear, Actor actor,
-        string reason, CancellationToken ct)
+    public async Task<PaymentMethodView?> UpdateCardAsync(string token, string last4, int expMonth, int expYear, Actor actor, string reason,
+        CancellationToken ct)
     {
         return await db.InTransactionAsync(async () =>
         {
-            var customerId = await db.PaymentMethods.Where(p => p.Gateway == gateway && p.Token == token && p.DetachedAt == null)
+            var customerId = await db.PaymentMethods.Where(p => p.Token == token && p.DetachedAt == null)
                 .Select(p => (Guid?)p.CustomerId).FirstOrDefaultAsync(ct);
             if (customerId is not { } id) return null;
             await db.LockCustomerAsync(id, ct);
-            var method = await db.PaymentMethods.SingleAsync(p => p.Gateway == gateway && p.Token == token && p.DetachedAt == null, ct);
+            var method = await db.PaymentMethods.FirstAsync(p => p.CustomerId == id && p.Token == token && p.DetachedAt == null, ct);
             var before = PaymentMethodView.From(method);
             if (!method.UpdateCard(last4, expMonth, expYear)) return null;
             var after = PaymentMethodView.From(method);

@@ -3,6 +3,7 @@ using BillingConsole.Engine.Commands;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace BillingConsole.Engine.PayPage;
@@ -13,20 +14,22 @@ namespace BillingConsole.Engine.PayPage;
 /// <see cref="CardUpdates"/>, which charges their open dunning invoices to it; a card the network's updater replaced
 /// (<c>payment_method.automatically_updated</c>) is updated in place and, when it is the default, charged the same way.
 /// </summary>
-public sealed class StripeCards(StripeGateway stripe, CustomerCommands customers, CardUpdates cards, BillingDbContext db, IOptions<PayPageOptions> options)
+public sealed class StripeCards(IServiceProvider services, CustomerCommands customers, CardUpdates cards, BillingDbContext db, IOptions<PayPageOptions> options)
 {
+    // Resolved when used: the adapter cannot be built without Stripe's key, which sandbox mode does not need.
+    private StripeGateway StripeApi => services.GetRequiredService<StripeGateway>();
+
     public static readonly Actor Stripe = new("gateway:stripe", "gateway");
 
     /// <summary>The URL of Stripe's page where the customer of <paramref name="link"/> saves a card; they come back to the pay page.</summary>
     public async Task<string> StartAsync(PayLink link, string token, CancellationToken ct)
     {
         var customer = await db.Customers.AsNoTracking().Where(c => c.Id == link.CustomerId).Select(c => new { c.Name, c.Email, c.Currency }).SingleAsync(ct);
-        var saved = await db.PaymentMethods.AsNoTracking()
-            .Where(p => p.CustomerId == link.CustomerId && p.Gateway == StripeGateway.GatewayName)
-            .OrderByDescending(p => p.CreatedAt).Select(p => p.Token).FirstOrDefaultAsync(ct);
-        var stripeCustomer = saved is not null && StripeGateway.TryParseToken(saved, out var known, out _) ? known : null;
+        var tokens = await db.PaymentMethods.AsNoTracking().Where(p => p.CustomerId == link.CustomerId)
+            .OrderByDescending(p => p.CreatedAt).Select(p => p.Token).ToListAsync(ct);
+        var stripeCustomer = tokens.Select(t => StripeGateway.TryParseToken(t, out var known, out _) ? known : null).FirstOrDefault(c => c is not null);
         var page = $"{options.Value.PublicBaseUrl.TrimEnd('/')}/pay/{token}";
-        return await stripe.StartCardSetupAsync(new StripeCardSetup(link.CustomerId, stripeCustomer, customer.Name, customer.Email, customer.Currency, page), ct);
+        return await StripeApi.StartCardSetupAsync(new StripeCardSetup(link.CustomerId, stripeCustomer, customer.Name, customer.Email, customer.Currency, page), ct);
     }
 
     /// <summary>
@@ -36,10 +39,10 @@ public sealed class StripeCards(StripeGateway stripe, CustomerCommands customers
     /// </summary>
     public async Task<CardUpdate?> CompleteAsync(string setupIntentId, CancellationToken ct)
     {
-        var card = await stripe.SavedCardAsync(setupIntentId, ct);
+        var card = await StripeApi.SavedCardAsync(setupIntentId, ct);
         if (card is not { CustomerId: { } customerId, Token: { } token }) return null;
         if (!await db.Customers.AnyAsync(c => c.Id == customerId, ct)) return null;
-        if (await db.PaymentMethods.AnyAsync(p => p.Gateway == StripeGateway.GatewayName && p.Token == token, ct)) return null;
+        if (await db.PaymentMethods.AnyAsync(p => p.Token == token, ct)) return null;
         return await cards.AttachAsync(customerId, new AttachPaymentMethod(StripeGateway.GatewayName, token, card.Brand, card.Last4, card.ExpMonth, card.ExpYear),
             Stripe, $"The customer saved a card with Stripe ({setupIntentId}).", ct);
     }
@@ -51,7 +54,7 @@ public sealed class StripeCards(StripeGateway stripe, CustomerCommands customers
     /// </summary>
     public async Task<CardUpdate?> CardUpdatedAsync(string token, string last4, int expMonth, int expYear, CancellationToken ct)
     {
-        var method = await customers.UpdateCardAsync(StripeGateway.GatewayName, token, last4, expMonth, expYear, Stripe,
+        var method = await customers.UpdateCardAsync(token, last4, expMonth, expYear, Stripe,
             "The card network replaced the card (Stripe's card updater).", ct);
         if (method is null) return null;
         return new CardUpdate(method, method.IsDefault ? await cards.ChargeOpenDunningInvoicesAsync(method.CustomerId, Stripe, ct) : []);

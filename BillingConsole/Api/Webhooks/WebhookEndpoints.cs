@@ -30,7 +30,7 @@ public static class WebhookEndpoints
     }
 
     private static async Task<IResult> ReceiveAsync(string gateway, HttpContext context, IOptionsMonitor<WebhookOptions> options,
-        BillingDbContext db, PaymentProcessor payments, StripeCards cardSetups, TimeProvider clock, ILoggerFactory loggers)
+        BillingDbContext db, PaymentProcessor payments, StripeCards stripeCards, TimeProvider clock, ILoggerFactory loggers)
     {
         // The console re-executes empty error responses as its HTML page; a gateway gets problems instead.
         if (context.Features.Get<IStatusCodePagesFeature>() is { } statusPages) statusPages.Enabled = false;
@@ -77,10 +77,10 @@ public static class WebhookEndpoints
         try
         {
             if (gateway == StripeGateway.GatewayName && received.SetupIntentId is { } setupIntentId)
-                return await ApplyCardEventAsync(gateway, received, body, () => cardSetups.CompleteAsync(setupIntentId, ct), db, clock, logger, ct);
+                return await ApplyCardEventAsync(gateway, received, body, () => stripeCards.CompleteAsync(setupIntentId, ct), db, clock, logger, ct);
             if (gateway == StripeGateway.GatewayName && received.UpdatedCard is { } card)
                 return await ApplyCardEventAsync(gateway, received, body,
-                    () => cardSetups.CardUpdatedAsync(card.Token, card.Last4, card.ExpMonth, card.ExpYear, ct), db, clock, logger, ct);
+                    () => stripeCards.CardUpdatedAsync(card.Token, card.Last4, card.ExpMonth, card.ExpYear, ct), db, clock, logger, ct);
             return await ApplyAsync(gateway, received, body, db, payments, clock, ct);
         }
         catch (Exception e) when (ApiProblems.IsUnstorableText(e))

@@ -58,7 +58,7 @@ public sealed class PayPageBrowserTests(ConsoleAppHost host, BrowserFixture brow
         var page = await context.NewPageAsync();
         await ConsolePages.SignInAsDevelopmentUserAsync(page, "support", "Sandy Support", $"/customers/{failed.CustomerId}");
 
-        await page.GetByTestId("sandbox-card-input").Locator("input").FillAsync("pm_ok_4242");
+        await page.GetByLabel("Sandbox card token").FillAsync("pm_ok_4242");
         await page.GetByTestId("attach-sandbox-card").ClickAsync();
         await page.Locator(".mud-dialog textarea").FillAsync("Customer read out a new card on the phone");
         await page.Locator(".mud-dialog").GetByTestId("reason-confirm").ClickAsync();

@@ -1,9 +1,12 @@
+using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
+using FluentValidation;
+using FluentValidation.Results;
 using Microsoft.EntityFrameworkCore;
 
 namespace BillingConsole.Engine.PayPage;
@@ -21,7 +24,7 @@ public sealed class CardUpdates(CustomerCommands customers, PaymentProcessor pay
     {
         EnsureNoTransaction();
         var method = await customers.AttachPaymentMethodAsync(customerId, command, actor, reason, ct);
-        return await ChargeWithAsync(method, customerId, actor, ct);
+        return new CardUpdate(method, await ChargeOpenDunningInvoicesAsync(customerId, actor, ct));
     }
 
     /// <summary>
@@ -38,7 +41,7 @@ public sealed class CardUpdates(CustomerCommands customers, PaymentProcessor pay
             if (link.IsSpent(await CurrentMethodIdAsync(link.CustomerId, ct))) throw new PayLinkSpentException();
             return await customers.AttachPaymentMethodAsync(link.CustomerId, command, actor, "The customer replaced their card on the pay page.", ct);
         }, ct);
-        return await ChargeWithAsync(method, link.CustomerId, actor, ct);
+        return new CardUpdate(method, await ChargeOpenDunningInvoicesAsync(link.CustomerId, actor, ct));
     }
 
     /// <summary>The customer's default payment method now; null when they have none.</summary>
@@ -54,23 +57,13 @@ public sealed class CardUpdates(CustomerCommands customers, PaymentProcessor pay
     public AttachPaymentMethod SandboxCard(string? tokenPrefix)
     {
         if (gateway.Name != SandboxGateway.GatewayName)
-            throw new Domain.Common.DomainRuleException($"Sandbox cards are for sandbox mode; charges now go through {gateway.Name}, where cards are saved by its own page.");
+            throw new DomainRuleException($"Sandbox cards are for sandbox mode; charges now go through {gateway.Name}, where cards are saved by its own page.");
         var prefix = tokenPrefix?.Trim() ?? string.Empty;
         if (!SandboxGateway.IsCardTokenPrefix(prefix))
-            throw new FluentValidation.ValidationException([new FluentValidation.Results.ValidationFailure("token", SandboxGateway.CardTokenHint)]);
+            throw new ValidationException([new ValidationFailure("token", SandboxGateway.CardTokenHint)]);
         return new AttachPaymentMethod(SandboxGateway.GatewayName, $"{prefix.TrimEnd('_')}_{Guid.NewGuid():N}", "visa", "4242", 12,
             clock.GetUtcNow().Year + 3);
     }
-
-    /// <summary>A charge saves its attempt before it calls the gateway, which a caller's transaction would hold back until too late.</summary>
-    private void EnsureNoTransaction()
-    {
-        if (db.Database.CurrentTransaction is not null)
-            throw new InvalidOperationException("A new card is charged after its attachment commits: attach it outside a transaction.");
-    }
-
-    private async Task<CardUpdate> ChargeWithAsync(PaymentMethodView method, Guid customerId, Actor actor, CancellationToken ct) =>
-        new(method, await ChargeOpenDunningInvoicesAsync(customerId, actor, ct));
 
     /// <summary>
     /// Charges the customer's open dunning invoices to their default card now, unless support has paused dunning for them.
@@ -89,6 +82,13 @@ public sealed class CardUpdates(CustomerCommands customers, PaymentProcessor pay
             .ToListAsync(ct);
         if (invoiceIds.Count == 0) return [];
         return await payments.ChargeManyAsync(invoiceIds, PaymentTrigger.NewPaymentMethod, actor, ct);
+    }
+
+    /// <summary>A charge saves its attempt before it calls the gateway, which a caller's transaction would hold back until too late.</summary>
+    private void EnsureNoTransaction()
+    {
+        if (db.Database.CurrentTransaction is not null)
+            throw new InvalidOperationException("A new card is charged after its attachment commits: attach it outside a transaction.");
     }
 }
 

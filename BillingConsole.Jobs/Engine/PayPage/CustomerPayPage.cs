@@ -13,7 +13,7 @@ namespace BillingConsole.Engine.PayPage;
 /// What the customer's pay page (<c>/pay/{token}</c>) reads and does. Every call reads the token first: a forged, altered,
 /// expired or spent one, or one naming no customer, is refused before anything else is read or written.
 /// </summary>
-public sealed class CustomerPayPage(BillingDbContext db, PayLinks links, CardUpdates cards, StripeCards stripeSetups, PaymentProcessor payments,
+public sealed class CustomerPayPage(BillingDbContext db, PayLinks links, CardUpdates cards, StripeCards stripeCards, PaymentProcessor payments,
     SandboxGateway sandbox, IPaymentGateway gateway)
 {
     public async Task<PayPageOpening> OpenAsync(string token, CancellationToken ct)
@@ -68,7 +68,7 @@ public sealed class CustomerPayPage(BillingDbContext db, PayLinks links, CardUpd
         if (opening.Page is not { } page) return new PayPageRedirect(opening.Refusal, null);
         if (page.Gateway != StripeGateway.GatewayName)
             throw new DomainRuleException($"Cards are saved with Stripe only in Stripe mode; charges now go through {page.Gateway}.");
-        return new PayPageRedirect(null, await stripeSetups.StartAsync(page.Link, token, ct));
+        return new PayPageRedirect(null, await stripeCards.StartAsync(page.Link, token, ct));
     }
 
     /// <summary>

@@ -113,6 +113,9 @@ public static class BillingEngineExtensions
         // Links to the customer's payment page are protected with the host's data protection keys.
         services.AddDataProtection();
         services.AddSingleton<PayLinks>();
+        services.AddScoped<CardUpdates>();
+        services.AddScoped<CustomerPayPage>();
+        services.AddScoped<StripeCards>();
         services.AddSingleton(new RetryScheduler());
         services.AddSingleton<RecoveryHistory>();
         services.AddScoped<DunningService>();

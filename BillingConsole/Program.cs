@@ -2,6 +2,7 @@ using BillingConsole;
 using BillingConsole.Commands;
 using BillingConsole.Extensions;
 using BillingConsole.Jobs;
+using BillingConsole.PayPage;
 
 try
 {
@@ -23,6 +24,7 @@ try
     app.MapConsole();
     app.MapUpstreamApi();
     app.MapGatewayWebhooks();
+    app.MapPayPage();
     await app.RunAsync();
     return 0;
 }

@@ -31,9 +31,25 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
         ("pm_stolen_card_", DeclineCodes.StolenCard, "The card was reported stolen."),
         ("pm_fraudulent_", DeclineCodes.Fraudulent, "The charge was flagged as fraudulent."),
         ("pm_account_closed_", DeclineCodes.AccountClosed, "The card's account is closed."),
+        ("pm_authentication_required_", DeclineCodes.AuthenticationRequired, "The bank asked the customer to authenticate the payment."),
     ];
 
     private const int Success = -1;
+
+    /// <summary>What a person is told when they attach a sandbox card by its token.</summary>
+    public const string CardTokenHint =
+        "A sandbox card token starts with the outcome it gets: pm_ok_ is paid; pm_insufficient_funds_, pm_do_not_honor_, pm_expired_card_ and the other decline codes decline.";
+
+    /// <summary>
+    /// True for a token a person may type to attach a sandbox card: lower-case letters, digits and underscores, starting with
+    /// pm_ok_ or a decline's prefix, so it gets the outcome its name promises.
+    /// </summary>
+    public static bool IsCardTokenPrefix(string token)
+    {
+        if (token.Length is 0 or > 60 || !token.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_')) return false;
+        var named = token.TrimEnd('_') + "_";
+        return named.StartsWith("pm_ok_", StringComparison.Ordinal) || Declines.Any(d => named.StartsWith(d.Prefix, StringComparison.Ordinal));
+    }
 
     // A billing run sends a million keys through one instance: per key only the outcome and the amount are kept, and the
     // charge's reference is derived from the key.
@@ -120,6 +136,20 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
     }
 
     private const string ReferencePrefix = "ch_sandbox_";
+
+    /// <summary>
+    /// The customer authenticated a charge their bank held (3-D Secure), as Stripe's client script confirms a payment that
+    /// requires action: the charge now succeeds, and the answer is what the gateway would report by webhook. Null when no
+    /// charge with that reference waits for authentication.
+    /// </summary>
+    public GatewayChargeResult? ConfirmAuthentication(string reference)
+    {
+        var key = reference.StartsWith(ReferencePrefix, StringComparison.Ordinal) ? reference[ReferencePrefix.Length..] : null;
+        if (key is null || !_charges.TryGetValue(key, out var charge) || charge.Outcome < 0 || charge.Outcome >= Declines.Length
+            || Declines[charge.Outcome].DeclineCode != DeclineCodes.AuthenticationRequired)
+            return null;
+        return _charges.TryUpdate(key, new SandboxCharge(Success, charge.Amount), charge) ? GatewayChargeResult.Succeeded(reference, TimeSpan.Zero) : null;
+    }
 
     private static string ReferenceOf(string idempotencyKey) => ReferencePrefix + idempotencyKey;
 

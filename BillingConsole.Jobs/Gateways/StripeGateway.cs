@@ -137,6 +137,45 @@ public sealed class StripeGateway : IPaymentGateway
         }
     }
 
+    /// <summary>The metadata field naming our customer on the Stripe customer, Checkout Session and SetupIntent a card is saved through.</summary>
+    public const string CustomerMetadata = "customer_id";
+
+    /// <summary>
+    /// A Stripe Checkout Session in <c>setup</c> mode, where the customer saves a card on Stripe's own page for later
+    /// off-session charges; returns the page's URL. Our customer id rides in the SetupIntent's metadata, so the
+    /// <c>setup_intent.succeeded</c> webhook knows whose card it is. A customer without a Stripe customer yet gets one.
+    /// </summary>
+    public async Task<string> StartCardSetupAsync(StripeCardSetup setup, CancellationToken ct)
+    {
+        var metadata = new Dictionary<string, string> { [CustomerMetadata] = setup.CustomerId.ToString() };
+        var customer = setup.StripeCustomer
+                       ?? (await _client.V1.Customers.CreateAsync(new CustomerCreateOptions { Email = setup.Email, Name = setup.Name, Metadata = metadata },
+                           null, ct)).Id;
+        var session = await _client.V1.Checkout.Sessions.CreateAsync(new Stripe.Checkout.SessionCreateOptions
+        {
+            Mode = "setup",
+            Customer = customer,
+            // Setup mode with Stripe's dynamic payment methods asks for the currency the saved method will be charged in.
+            Currency = setup.Currency.ToLowerInvariant(),
+            SuccessUrl = setup.ReturnUrl,
+            CancelUrl = setup.ReturnUrl,
+            Metadata = metadata,
+            SetupIntentData = new Stripe.Checkout.SessionSetupIntentDataOptions { Metadata = metadata },
+        }, null, ct);
+        return session.Url;
+    }
+
+    /// <summary>The card a succeeded SetupIntent saved, as a stored token "cus_…/pm_…" with its details, and whose it is.</summary>
+    public async Task<StripeSavedCard> SavedCardAsync(string setupIntentId, CancellationToken ct)
+    {
+        var intent = await _client.V1.SetupIntents.GetAsync(setupIntentId, new SetupIntentGetOptions { Expand = ["payment_method"] }, null, ct);
+        var card = intent.PaymentMethod?.Card;
+        Guid? customerId = intent.Metadata.TryGetValue(CustomerMetadata, out var id) && Guid.TryParse(id, out var parsed) ? parsed : null;
+        if (intent.Status != "succeeded" || card is null || intent.CustomerId is null)
+            return new StripeSavedCard(customerId, null, string.Empty, string.Empty, 0, 0);
+        return new StripeSavedCard(customerId, $"{intent.CustomerId}/{intent.PaymentMethod!.Id}", card.Brand, card.Last4, (int)card.ExpMonth, (int)card.ExpYear);
+    }
+
     /// <summary>Stripe's decline codes (or error codes, when a decline has none) in our vocabulary; anything else is a generic soft decline.</summary>
     public static string MapDeclineCode(string? stripeCode) => stripeCode switch
     {
@@ -148,6 +187,7 @@ public sealed class StripeGateway : IPaymentGateway
         "stolen_card" => DeclineCodes.StolenCard,
         "fraudulent" or "merchant_blacklist" => DeclineCodes.Fraudulent,
         "account_closed" or "invalid_account" or "new_account_information_available" => DeclineCodes.AccountClosed,
+        "authentication_required" => DeclineCodes.AuthenticationRequired,
         _ => DeclineCodes.GenericDecline,
     };
 
@@ -164,8 +204,9 @@ public sealed class StripeGateway : IPaymentGateway
         "succeeded" => GatewayChargeResult.Succeeded(intent.Id, latency),
         // Still moving (a card network answering late): the look-up asks again later.
         "processing" => GatewayChargeResult.Unknown(latency),
-        // Off session nobody can complete 3-D Secure: declined until the customer comes back.
-        "requires_action" => GatewayChargeResult.Declined(DeclineCodes.GenericDecline, "The bank asked the customer to authenticate the payment.", intent.Id, latency),
+        // Off session nobody can complete 3-D Secure: the customer confirms this intent on their pay page, and its
+        // payment_intent.succeeded webhook settles the attempt.
+        "requires_action" => GatewayChargeResult.Declined(DeclineCodes.AuthenticationRequired, "The bank asked the customer to authenticate the payment.", intent.Id, latency),
         _ => GatewayChargeResult.Declined(MapDeclineCode(intent.LastPaymentError?.DeclineCode ?? intent.LastPaymentError?.Code),
             intent.LastPaymentError?.Message ?? $"The payment is {intent.Status}.", intent.Id, latency),
     };
@@ -192,3 +233,11 @@ public sealed class StripeGateway : IPaymentGateway
         return (long)minor;
     }
 }
+
+/// <param name="StripeCustomer">The customer's Stripe customer (cus_…) from a card saved before; null to create one.</param>
+/// <param name="ReturnUrl">Where Stripe sends the customer back to, done or not.</param>
+public sealed record StripeCardSetup(Guid CustomerId, string? StripeCustomer, string Name, string Email, string Currency, string ReturnUrl);
+
+/// <param name="CustomerId">Our customer, from the SetupIntent's metadata; null when it carries none.</param>
+/// <param name="Token">The stored token "cus_…/pm_…"; null when the SetupIntent saved no card.</param>
+public sealed record StripeSavedCard(Guid? CustomerId, string? Token, string Brand, string Last4, int ExpMonth, int ExpYear);

@@ -1,8 +1,11 @@
 using BillingConsole.Configuration;
+using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Engine.Dunning;
+using BillingConsole.Engine.PayPage;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
@@ -49,6 +52,105 @@ public sealed class StripeChargeFlowTests : IAsyncLifetime
 
     private Task<ChargeResult> ChargeAsync(Guid invoiceId) =>
         _engine.InScopeAsync<PaymentProcessor, ChargeResult>(p => p.ChargeAsync(invoiceId, PaymentTrigger.Manual, Actor.System, CancellationToken.None));
+
+    [Fact]
+    public async Task A_charge_the_bank_wants_authenticated_waits_for_the_customer_and_is_paid_when_Stripe_reports_their_confirmation()
+    {
+        var invoiceId = await OpenInvoiceAsync();
+        _stripe.ChargeAnswers("pi_3Sca", "requires_action");
+
+        var first = await ChargeAsync(invoiceId);
+        Assert.Equal((ChargeStatus.Failed, DeclineCodes.AuthenticationRequired), (first.Status, first.DeclineCode));
+        for (var day = 1; day <= 5; day++)
+        {
+            _engine.Clock.Advance(TimeSpan.FromDays(1));
+            await _engine.Get<DunningRetryRunner>().RunDueAsync(Ct);
+        }
+        Assert.Single(_stripe.Requests(StripeStandIn.IntentsPath));
+        await using (var db = _database.NewContext())
+        {
+            var waiting = await db.DunningCases.AsNoTracking().SingleAsync(c => c.InvoiceId == invoiceId, Ct);
+            Assert.Equal((DunningStatus.AwaitingPaymentMethod, DeclineCodes.AuthenticationRequired), (waiting.Status, waiting.LastDeclineCode));
+        }
+
+        // The customer confirmed the intent with Stripe's client script; Stripe reports it as payment_intent.succeeded.
+        await using var scope = _engine.Services.CreateAsyncScope();
+        var billing = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
+        var reported = await billing.InTransactionAsync(() => scope.ServiceProvider.GetRequiredService<PaymentProcessor>()
+            .RecordReportedOutcomeAsync(null, "pi_3Sca", GatewayChargeResult.Succeeded("pi_3Sca", TimeSpan.Zero), Ct), Ct);
+
+        Assert.Equal(ChargeStatus.Succeeded, reported?.Status);
+        await using var after = _database.NewContext();
+        Assert.Equal(InvoiceStatus.Paid, (await after.Invoices.AsNoTracking().SingleAsync(i => i.Id == invoiceId, Ct)).Status);
+        Assert.Equal(DunningStatus.Recovered, (await after.DunningCases.AsNoTracking().SingleAsync(c => c.InvoiceId == invoiceId, Ct)).Status);
+    }
+
+    [Fact]
+    public async Task A_card_saved_with_Stripe_in_setup_mode_becomes_the_default_once_and_pays_the_waiting_invoice_at_once()
+    {
+        var invoiceId = await OpenInvoiceAsync();
+        _stripe.ChargeDeclines("pi_3Expired", "card_declined", "expired_card", "Your card has expired.");
+        Assert.Equal(ChargeStatus.Failed, (await ChargeAsync(invoiceId)).Status);
+        Guid customerId;
+        Guid? oldCard;
+        await using (var db = _database.NewContext())
+        {
+            customerId = await db.Invoices.Where(i => i.Id == invoiceId).Select(i => i.CustomerId).SingleAsync(Ct);
+            oldCard = await db.PaymentMethods.Where(p => p.CustomerId == customerId && p.IsDefault).Select(p => (Guid?)p.Id).SingleAsync(Ct);
+            Assert.Equal(DunningStatus.AwaitingPaymentMethod, await db.DunningCases.Where(c => c.InvoiceId == invoiceId).Select(c => c.Status).SingleAsync(Ct));
+        }
+        var token = _engine.Get<PayLinks>().TokenFor(customerId, oldCard);
+        _stripe.Reset();
+        _stripe.CheckoutSessionAnswers("cs_test_1", "https://checkout.stripe.com/c/pay/cs_test_1");
+
+        var started = await _engine.InScopeAsync<CustomerPayPage, PayPageRedirect>(page => page.StartStripeSetupAsync(token, Ct));
+
+        Assert.Equal("https://checkout.stripe.com/c/pay/cs_test_1", started.Url);
+        var session = StripeStandIn.Form(Assert.Single(_stripe.Requests(StripeStandIn.CheckoutSessionsPath)));
+        Assert.Equal(("setup", "cus_Flow", "usd"), (session["mode"].ToString(), session["customer"].ToString(), session["currency"].ToString()));
+        Assert.Equal(customerId.ToString(), session["setup_intent_data[metadata][customer_id]"].ToString());
+        Assert.EndsWith($"/pay/{token}", session["success_url"].ToString());
+        Assert.Empty(_stripe.Requests(StripeStandIn.CustomersPath));
+
+        // Stripe reports the succeeded SetupIntent (setup_intent.succeeded); the card it saved is read back and attached.
+        _stripe.SetupIntentAnswers("seti_1", "cus_Flow", customerId, "pm_new", "4444");
+        _stripe.ChargeAnswers("pi_3Paid");
+        var update = await _engine.InScopeAsync<StripeCards, CardUpdate?>(setups => setups.CompleteAsync("seti_1", Ct));
+
+        Assert.Equal((StripeGateway.GatewayName, "4444"), (update!.Method.Gateway, update.Method.Last4));
+        Assert.Equal(ChargeStatus.Succeeded, Assert.Single(update.Charges).Status);
+        Assert.Null(await _engine.InScopeAsync<StripeCards, CardUpdate?>(setups => setups.CompleteAsync("seti_1", Ct)));
+        Assert.Single(_stripe.Requests(StripeStandIn.IntentsPath));
+        await using var after = _database.NewContext();
+        Assert.Equal(InvoiceStatus.Paid, (await after.Invoices.AsNoTracking().SingleAsync(i => i.Id == invoiceId, Ct)).Status);
+        Assert.Equal(DunningStatus.Recovered, (await after.DunningCases.AsNoTracking().SingleAsync(c => c.InvoiceId == invoiceId, Ct)).Status);
+        Assert.Equal("cus_Flow/pm_new", await after.PaymentMethods.Where(p => p.CustomerId == customerId && p.IsDefault).Select(p => p.Token).SingleAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_card_the_network_updater_replaced_moves_its_waiting_case_on_and_is_charged_at_once_once()
+    {
+        var invoiceId = await OpenInvoiceAsync();
+        _stripe.ChargeDeclines("pi_3Old", "card_declined", "expired_card", "Your card has expired.");
+        Assert.Equal(ChargeStatus.Failed, (await ChargeAsync(invoiceId)).Status);
+        string token;
+        await using (var db = _database.NewContext())
+            token = await db.PaymentMethods.Where(p => p.IsDefault && db.Invoices.Any(i => i.Id == invoiceId && i.CustomerId == p.CustomerId))
+                .Select(p => p.Token).SingleAsync(Ct);
+        _stripe.Reset();
+        _stripe.ChargeAnswers("pi_3New");
+
+        // payment_method.automatically_updated: the same card, a new expiry and number.
+        var update = await _engine.InScopeAsync<StripeCards, CardUpdate?>(cards => cards.CardUpdatedAsync(token, "1881", 9, 2032, Ct));
+
+        Assert.Equal(("1881", 9, 2032), (update!.Method.Last4, update.Method.ExpMonth, update.Method.ExpYear));
+        Assert.Equal(ChargeStatus.Succeeded, Assert.Single(update.Charges).Status);
+        Assert.Null(await _engine.InScopeAsync<StripeCards, CardUpdate?>(cards => cards.CardUpdatedAsync(token, "1881", 9, 2032, Ct)));
+        Assert.Single(_stripe.Requests(StripeStandIn.IntentsPath));
+        await using var after = _database.NewContext();
+        Assert.Equal(InvoiceStatus.Paid, (await after.Invoices.AsNoTracking().SingleAsync(i => i.Id == invoiceId, Ct)).Status);
+        Assert.Equal(DunningStatus.Recovered, (await after.DunningCases.AsNoTracking().SingleAsync(c => c.InvoiceId == invoiceId, Ct)).Status);
+    }
 
     [Fact]
     public void Stripe_mode_charges_through_the_stripe_adapter()

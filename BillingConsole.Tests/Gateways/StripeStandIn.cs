@@ -19,6 +19,8 @@ public sealed class StripeStandIn : IDisposable
     public const string IntentsPath = "/v1/payment_intents";
     public const string SearchPath = "/v1/payment_intents/search";
     public const string RefundsPath = "/v1/refunds";
+    public const string CheckoutSessionsPath = "/v1/checkout/sessions";
+    public const string CustomersPath = "/v1/customers";
 
     private readonly WireMockServer _server = WireMockServer.Start();
 
@@ -52,6 +54,29 @@ public sealed class StripeStandIn : IDisposable
     /// <summary>The search finds these intents (none: an empty result).</summary>
     public void SearchFinds(params object[] intents) =>
         Answer(SearchPath, "GET", 200, new { @object = "search_result", data = intents, has_more = false, next_page = (string?)null, url = SearchPath });
+
+    /// <summary>Answers the creation of a Checkout Session with one at <paramref name="url"/>.</summary>
+    public void CheckoutSessionAnswers(string sessionId, string url) =>
+        Answer(CheckoutSessionsPath, "POST", 200, new { id = sessionId, @object = "checkout.session", mode = "setup", status = "open", url });
+
+    /// <summary>Answers the retrieval of a succeeded SetupIntent of <paramref name="stripeCustomer"/>, its card expanded.</summary>
+    public void SetupIntentAnswers(string setupIntentId, string stripeCustomer, Guid customerId, string paymentMethodId, string last4) =>
+        Answer($"/v1/setup_intents/{setupIntentId}", "GET", 200, new
+        {
+            id = setupIntentId,
+            @object = "setup_intent",
+            status = "succeeded",
+            customer = stripeCustomer,
+            metadata = new Dictionary<string, string> { ["customer_id"] = customerId.ToString() },
+            payment_method = new
+            {
+                id = paymentMethodId,
+                @object = "payment_method",
+                type = "card",
+                customer = stripeCustomer,
+                card = new { brand = "visa", last4, exp_month = 12, exp_year = 2031 },
+            },
+        });
 
     public void RefundAnswers(string refundId, string status = "succeeded") =>
         Answer(RefundsPath, "POST", 200, new { id = refundId, @object = "refund", status, amount = 500, currency = "usd" });

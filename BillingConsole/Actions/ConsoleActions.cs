@@ -2,6 +2,7 @@ using System.Security.Claims;
 using BillingConsole.Domain.Common;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
+using BillingConsole.Engine.PayPage;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Extensions;
 using FluentValidation;
@@ -59,6 +60,11 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
         RunAsync<CustomerCommands, CustomerView>(user, ConsolePolicies.Support,
             (commands, actor) => commands.UpdateAsync(customerId, new UpdateCustomer(null, null, null, null, null, TimeZone: timeZone ?? string.Empty), actor, reason, default),
             customer => (ActionStatus.Done, $"Retries for this customer are planned in {customer.TimeZone ?? "the billing time zone"}."));
+
+    /// <summary>In sandbox mode: a sandbox card becomes the customer's default, and their open dunning invoices are charged to it.</summary>
+    public Task<ActionOutcome<CardUpdate>> AttachSandboxCardAsync(ClaimsPrincipal user, Guid customerId, string? token, string reason) =>
+        RunAsync<CardUpdates, CardUpdate>(user, ConsolePolicies.Support,
+            (cards, actor) => cards.AttachAsync(customerId, cards.SandboxCard(token), actor, reason, default), DescribeCardUpdate);
 
     public Task<ActionOutcome<bool>> ResetDunningCaseAsync(ClaimsPrincipal user, Guid caseId, string reason) =>
         RunAsync<DunningCommands, bool>(user, ConsolePolicies.Support, (commands, actor) => commands.ResetStuckCaseAsync(caseId, actor, reason, default),
@@ -148,6 +154,15 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
         {
             return new(ActionStatus.Failed, e.Message, default);
         }
+    }
+
+    private static (ActionStatus, string) DescribeCardUpdate(CardUpdate update)
+    {
+        var attached = $"{update.Method.Brand} •••• {update.Method.Last4} is the default payment method.";
+        if (update.Charges.Count == 0) return (ActionStatus.Done, attached + " No dunning invoice was waiting to be charged.");
+        var charges = update.Charges.Select(DescribeCharge).ToList();
+        var worst = charges.Max(c => c.Item1);
+        return (worst, attached + " " + string.Join(" ", charges.Select(c => c.Item2)));
     }
 
     private static (ActionStatus, string) DescribeCharge(ChargeResult result) => result.Status switch

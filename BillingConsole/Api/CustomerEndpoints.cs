@@ -1,3 +1,4 @@
+using BillingConsole.Engine.PayPage;
 using BillingConsole.Engine.Commands;
 
 namespace BillingConsole.Api;
@@ -18,10 +19,11 @@ public static class CustomerEndpoints
                     (actor, reason, ct) => commands.UpdateAsync(id, body, actor, reason, ct)))
             .Command<CustomerView>("UpdateCustomer", "Change a customer's name, email, currency, address, external reference or collection method");
 
-        customers.MapPost("/{id:guid}/payment-methods", (Guid id, AttachPaymentMethod body, HttpContext http, CustomerCommands commands) =>
+        customers.MapPost("/{id:guid}/payment-methods", (Guid id, AttachPaymentMethod body, HttpContext http, CustomerCommands commands, CardUpdates cards) =>
                 IdempotentCommand.RunAsync(http, "customers.attach_payment_method", new { id, body }, StatusCodes.Status201Created,
-                    (actor, reason, ct) => commands.AttachPaymentMethodAsync(id, body, actor, reason, ct)))
-            .Command<PaymentMethodView>("AttachPaymentMethod", "Attach a card by its gateway token (never a card number); it becomes the default", StatusCodes.Status201Created);
+                    (actor, reason, ct) => commands.AttachPaymentMethodAsync(id, body, actor, reason, ct),
+                    afterCommit: (_, actor, ct) => cards.ChargeOpenDunningInvoicesAsync(id, actor, ct)))
+            .Command<PaymentMethodView>("AttachPaymentMethod", "Attach a card by its gateway token (never a card number); it becomes the default, and the customer's open dunning invoices are charged to it at once", StatusCodes.Status201Created);
 
         customers.MapGet("/{id:guid}/invoices", (Guid id, string? limit, string? startingAfter, CustomerCommands commands, CancellationToken ct) =>
                 commands.InvoicesAsync(id, QueryValues.Int(limit, nameof(limit)) ?? 20, QueryValues.Guid(startingAfter, nameof(startingAfter)), ct))

@@ -16,8 +16,10 @@ public static class IdempotentCommand
 
     /// <param name="operation">Names the endpoint: a key reused on another endpoint is a conflict.</param>
     /// <param name="request">What identifies the request: route values and the bound body. Its SHA-256 is the fingerprint.</param>
+    /// <param name="afterCommit">Work that must follow the command's commit, not share its transaction (a charge); run once,
+    /// when the command ran, never for a replayed response.</param>
     public static async Task<IResult> RunAsync<T>(HttpContext http, string operation, object request, int successStatus,
-        Func<Actor, string, CancellationToken, Task<T>> command)
+        Func<Actor, string, CancellationToken, Task<T>> command, Func<T, Actor, CancellationToken, Task>? afterCommit = null)
     {
         var services = http.RequestServices;
         var json = services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
@@ -29,16 +31,22 @@ public static class IdempotentCommand
             if (services.GetRequiredService<IOptionsMonitor<BillingOptions>>().CurrentValue.EnforceIdempotencyKeys)
                 return ApiProblems.Invalid(Header, $"The {Header} header is required on requests that change data: send a new UUID for each distinct request.");
             var result = await command(caller.Actor, $"API {operation}", http.RequestAborted);
+            if (afterCommit is not null) await afterCommit(result, caller.Actor, http.RequestAborted);
             return Json(http, successStatus, JsonSerializer.Serialize(result, json), replayed: false);
         }
         if (headers.Count > 1 || !Guid.TryParseExact(headers[0], "D", out var key) || key == Guid.Empty)
             return ApiProblems.Invalid(Header, $"The {Header} header must be one UUID, e.g. {Guid.NewGuid()}.");
 
         var fingerprint = RequestFingerprint.Of(new { caller.KeyId, operation, request });
+        var executed = default(T);
         var outcome = await services.GetRequiredService<IdempotencyStore>().ExecuteAsync(key, operation, fingerprint,
-            async ct => new StoredResponse(successStatus,
-                JsonSerializer.Serialize(await command(caller.Actor, $"API {operation}, {Header} {key}", ct), json)),
+            async ct =>
+            {
+                executed = await command(caller.Actor, $"API {operation}, {Header} {key}", ct);
+                return new StoredResponse(successStatus, JsonSerializer.Serialize(executed, json));
+            },
             http.RequestAborted);
+        if (outcome.Result == IdempotencyResult.Executed && afterCommit is not null) await afterCommit(executed!, caller.Actor, http.RequestAborted);
 
         return outcome.Result switch
         {

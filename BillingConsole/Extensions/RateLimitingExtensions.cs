@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace BillingConsole.Extensions;
 
 /// <summary>
-/// appsettings.json "RateLimits": requests allowed per window, per API key on /api/v1 and per address on /hooks, and
+/// appsettings.json "RateLimits": requests allowed per window, per API key on /api/v1 and per address on /hooks and /pay, and
 /// API keys that may fail to authenticate per address.
 /// </summary>
 public sealed class RateLimitOptions
@@ -17,6 +17,8 @@ public sealed class RateLimitOptions
     [Range(1, 1_000_000)] public int ApiPerKey { get; set; } = 1200;
     [Range(1, 1_000_000)] public int WebhooksPerAddress { get; set; } = 6000;
     [Range(1, 1_000_000)] public int FailedApiKeysPerAddress { get; set; } = 20;
+    /// <summary>Requests to the customer's pay page (/pay) per address: enough for a person, too few to try links by the thousand.</summary>
+    [Range(1, 1_000_000)] public int PayPagePerAddress { get; set; } = 30;
     [Range(1, 3_600)] public int WindowSeconds { get; set; } = 60;
 }
 
@@ -24,6 +26,7 @@ public static class RateLimitingExtensions
 {
     public const string ApiPolicy = "api-per-key";
     public const string WebhookPolicy = "webhooks-per-address";
+    public const string PayPagePolicy = "pay-page-per-address";
 
     /// <summary>Fixed-window limits; a refused request gets 429 with a problem body and Retry-After.</summary>
     public static IHostApplicationBuilder AddRateLimits(this IHostApplicationBuilder builder)
@@ -38,8 +41,15 @@ public static class RateLimitingExtensions
                 "key:" + (context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value ?? "none")));
             options.AddPolicy(WebhookPolicy, context => Window(context, limits => limits.WebhooksPerAddress,
                 "address:" + context.Connection.RemoteIpAddress));
-            options.OnRejected = (rejected, _) => new ValueTask(ApiProblems.TooManyRequestsAsync(rejected.HttpContext,
-                rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1), "Too many requests"));
+            options.AddPolicy(PayPagePolicy, context => Window(context, limits => limits.PayPagePerAddress,
+                "pay:" + context.Connection.RemoteIpAddress));
+            options.OnRejected = (rejected, _) =>
+            {
+                var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
+                return new ValueTask(rejected.HttpContext.Request.Path.StartsWithSegments("/pay")
+                    ? PayPage.PayPageEndpoints.TooManyRequestsAsync(rejected.HttpContext, wait)
+                    : ApiProblems.TooManyRequestsAsync(rejected.HttpContext, wait, "Too many requests"));
+            };
         });
         return builder;
     }

@@ -133,7 +133,23 @@ public sealed class DunningCase : Entity
         ClearSchedule();
     }
 
-    public void PaymentMethodAttached(DateTimeOffset at) => Fire(DunningEvent.PaymentMethodAttached, at);
+    /// <summary>
+    /// How long after a new card a case that waited for one is due for a retry: the card is charged at once by whoever
+    /// attached it, so this is only the fallback that still charges it when that charge never happened (a crash in between).
+    /// </summary>
+    public static readonly TimeSpan NewPaymentMethodFallback = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// The customer has a new default payment method: a case waiting for one goes back to waiting for a retry, due after
+    /// <see cref="NewPaymentMethodFallback"/>; a case already waiting for a retry keeps its time.
+    /// </summary>
+    public void PaymentMethodAttached(DateTimeOffset at)
+    {
+        var waitedForCard = Status == DunningStatus.AwaitingPaymentMethod;
+        Fire(DunningEvent.PaymentMethodAttached, at);
+        if (waitedForCard)
+            Schedule(at + NewPaymentMethodFallback, NextAttemptProbability ?? 0, "A new payment method was attached; it is charged at once.");
+    }
 
     /// <summary>Support's "reset a stuck case": back to waiting for a retry, only after the gateway confirmed no success.</summary>
     public void Reset(DateTimeOffset at)

@@ -134,10 +134,12 @@ public static class DeclineCodes
     public const string GatewayTimeout = "ERR_GATEWAY_TIMEOUT";
     public const string GenericDecline = "generic_decline";
     public const string NoPaymentMethod = "no_payment_method";
+    /// <summary>The bank wants the customer to authenticate the payment (3-D Secure): the customer confirms it, no retry can.</summary>
+    public const string AuthenticationRequired = "authentication_required";
 
     /// <summary>Hard declines by default: retrying the same card cannot succeed; the customer needs a new one.</summary>
     public static readonly IReadOnlyList<string> DefaultHard = [LostCard, StolenCard, Fraudulent, AccountClosed, ExpiredCard, NoPaymentMethod];
 
     public static readonly IReadOnlyList<string> All =
-        [InsufficientFunds, DoNotHonor, TryAgainLater, ExpiredCard, LostCard, StolenCard, Fraudulent, AccountClosed, GenericDecline, NoPaymentMethod];
+        [InsufficientFunds, DoNotHonor, TryAgainLater, ExpiredCard, LostCard, StolenCard, Fraudulent, AccountClosed, GenericDecline, NoPaymentMethod, AuthenticationRequired];
 }

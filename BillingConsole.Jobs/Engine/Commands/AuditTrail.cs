@@ -10,6 +10,8 @@ public sealed record Actor(string Name, string? Role)
 {
     public static readonly Actor System = new("system", null);
     public static Actor ApiKey(string keyName) => new($"api:{keyName}", "api");
+    /// <summary>The customer acting on their own pay page, reached through a link only they were sent.</summary>
+    public static Actor Customer(Guid customerId) => new($"customer:{customerId}", "customer");
 }
 
 /// <summary>Adds audit entries to the current unit of work, so the record of a change commits with the change itself.</summary>

@@ -1,5 +1,6 @@
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Customers;
+using BillingConsole.Domain.Dunning;
 using BillingConsole.Persistence;
 using FluentValidation;
 using Microsoft.EntityFrameworkCore;
@@ -67,13 +68,19 @@ public sealed class CustomerCommands(
         }, ct);
     }
 
-    /// <summary>Attaches a card by its gateway token; it becomes the customer's default payment method.</summary>
+    /// <summary>
+    /// Attaches a card by its gateway token; it becomes the customer's default payment method, and the customer's dunning
+    /// cases waiting for a new card go back to waiting for a retry, in the same transaction. Charging the card at once is
+    /// <see cref="PayPage.CardUpdates"/>'s, which every way of attaching a card goes through.
+    /// </summary>
     public async Task<PaymentMethodView> AttachPaymentMethodAsync(Guid customerId, AttachPaymentMethod command, Actor actor, string reason,
         CancellationToken ct)
     {
         await paymentMethodValidator.ValidateAndThrowAsync(command, ct);
         return await db.InTransactionAsync(async () =>
         {
+            // One new card at a time, so a pay link checked in the caller's transaction cannot be used twice at once.
+            await db.LockCustomerAsync(customerId, ct);
             var customer = await db.Customers.Include(c => c.PaymentMethods).SingleOrDefaultAsync(c => c.Id == customerId, ct)
                            ?? throw new ResourceNotFoundException("customer", customerId);
             var gateway = command.Gateway ?? DefaultGateway;
@@ -83,9 +90,56 @@ public sealed class CustomerCommands(
                 command.ExpMonth!.Value, command.ExpYear!.Value, clock.GetStoredNow());
             var view = PaymentMethodView.From(method);
             audit.Record(actor, "payment_method.attached", "customer", customer.Id, reason, after: view);
+            await MoveWaitingCasesOnAsync(customer.Id, actor, ct);
             await db.SaveChangesAsync(ct);
             return view;
         }, ct);
+    }
+
+    /// <summary>
+    /// The card behind a stored gateway token was replaced by the card network's updater (new last four digits or expiry).
+    /// When it is the customer's default, their cases waiting for a new card move on as for a new card. Null when no attached
+    /// payment method has that token (a gateway's own token, such as Stripe's "cus_…/pm_…"), or nothing changed.
+    /// </summary>
+    public async Task<PaymentMethodView?> UpdateCardAsync(string token, string last4, int expMonth, int expYear, Actor actor, string reason,
+        CancellationToken ct)
+    {
+        return await db.InTransactionAsync(async () =>
+        {
+            var customerId = await db.PaymentMethods.Where(p => p.Token == token && p.DetachedAt == null)
+                .Select(p => (Guid?)p.CustomerId).FirstOrDefaultAsync(ct);
+            if (customerId is not { } id) return null;
+            await db.LockCustomerAsync(id, ct);
+            var method = await db.PaymentMethods.FirstAsync(p => p.CustomerId == id && p.Token == token && p.DetachedAt == null, ct);
+            var before = PaymentMethodView.From(method);
+            if (!method.UpdateCard(last4, expMonth, expYear)) return null;
+            var after = PaymentMethodView.From(method);
+            audit.Record(actor, "payment_method.updated", "customer", id, reason, before, after);
+            if (method.IsDefault) await MoveWaitingCasesOnAsync(id, actor, ct);
+            await db.SaveChangesAsync(ct);
+            return after;
+        }, ct);
+    }
+
+    /// <summary>
+    /// Tells the customer's open cases of the new card. Locked, so a retry runner claiming one waits for this transaction (and
+    /// one it already claimed is left to it, its charge's outcome deciding).
+    /// </summary>
+    private async Task MoveWaitingCasesOnAsync(Guid customerId, Actor actor, CancellationToken ct)
+    {
+        var cases = await db.DunningCases.FromSqlInterpolated($"""
+            select c.*, c.xmin from dunning_cases c
+            where c.customer_id = {customerId} and c.status in ('retry_pending', 'awaiting_payment_method')
+            for update of c
+            """).ToListAsync(ct);
+        foreach (var dunningCase in cases)
+        {
+            var waitedForCard = dunningCase.Status == DunningStatus.AwaitingPaymentMethod;
+            dunningCase.PaymentMethodAttached(clock.GetUtcNow());
+            if (waitedForCard)
+                audit.Record(actor, "dunning.payment_method_attached", "dunning_case", dunningCase.Id,
+                    "A new payment method was attached: the case waits for its charge again.");
+        }
     }
 
     /// <summary>

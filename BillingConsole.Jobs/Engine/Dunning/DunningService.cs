@@ -123,7 +123,8 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
                 case RetryDecision.Retry retry:
                     dunningCase.Schedule(retry.At, retry.EstimatedProbability, retry.Reason);
                     break;
-                case RetryDecision.Stop { Kind: StopKind.HardDecline }:
+                // Either way the case waits, never retried off-session, until the customer acts or the ladder's final action comes.
+                case RetryDecision.Stop { Kind: StopKind.HardDecline or StopKind.AuthenticationRequired }:
                     dunningCase.RecordHardDecline(lastDeclineCode, now);
                     break;
                 case RetryDecision.Stop stop:

@@ -4,6 +4,8 @@ public enum StopKind
 {
     /// <summary>The card cannot succeed again; the case waits for a new payment method.</summary>
     HardDecline,
+    /// <summary>The bank wants the customer to authenticate the payment, which no off-session retry can do; the case waits for them.</summary>
+    AuthenticationRequired,
     /// <summary>The attempt budget (or the fixed schedule) is used up.</summary>
     BudgetExhausted,
     /// <summary>No retry fits before the policy's final-action day or the card networks' 30-day window.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using BillingConsole.Domain.Dunning;
+using BillingConsole.Domain.Payments;
 
 namespace BillingConsole.Engine.Dunning;
 
@@ -43,6 +44,9 @@ public sealed class RetryScheduler(RetrySchedulerOptions? options = null)
 
     public RetryDecision Next(RetryContext context, DunningPolicySettings policy, IRecoveryModel model)
     {
+        if (context.LastDeclineCode == DeclineCodes.AuthenticationRequired)
+            return new RetryDecision.Stop(StopKind.AuthenticationRequired,
+                "The bank asks the customer to authenticate the payment: retried off-session it would fail again, so the case waits for the customer to confirm it on their pay page.");
         if (policy.IsHardDecline(context.LastDeclineCode))
             return new RetryDecision.Stop(StopKind.HardDecline,
                 $"{context.LastDeclineCode} is a hard decline: the same card cannot succeed, so the case waits for a new payment method.");

@@ -82,6 +82,17 @@ public sealed class RetrySchedulerTests
     }
 
     [Fact]
+    public void A_payment_the_bank_wants_authenticated_is_never_retried_off_session()
+    {
+        foreach (var policy in new[] { Fixed(1, 3), Statistical(8) })
+        {
+            var stop = Assert.IsType<RetryDecision.Stop>(Scheduler.Next(Context(DeclineCodes.AuthenticationRequired), policy, Flat));
+            Assert.Equal(StopKind.AuthenticationRequired, stop.Kind);
+            Assert.Contains("waits for the customer to confirm it", stop.Reason);
+        }
+    }
+
+    [Fact]
     public void A_soft_decline_after_a_hard_one_is_judged_by_the_last_failure()
     {
         var context = Context() with { FirstDeclineCode = DeclineCodes.ExpiredCard };

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Payments;
+using BillingConsole.Engine.PayPage;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
@@ -29,7 +30,7 @@ public static class WebhookEndpoints
     }
 
     private static async Task<IResult> ReceiveAsync(string gateway, HttpContext context, IOptionsMonitor<WebhookOptions> options,
-        BillingDbContext db, PaymentProcessor payments, TimeProvider clock, ILoggerFactory loggers)
+        BillingDbContext db, PaymentProcessor payments, StripeCards stripeCards, TimeProvider clock, ILoggerFactory loggers)
     {
         // The console re-executes empty error responses as its HTML page; a gateway gets problems instead.
         if (context.Features.Get<IStatusCodePagesFeature>() is { } statusPages) statusPages.Enabled = false;
@@ -75,6 +76,11 @@ public static class WebhookEndpoints
 
         try
         {
+            if (gateway == StripeGateway.GatewayName && received.SetupIntentId is { } setupIntentId)
+                return await ApplyCardEventAsync(gateway, received, body, () => stripeCards.CompleteAsync(setupIntentId, ct), db, clock, logger, ct);
+            if (gateway == StripeGateway.GatewayName && received.UpdatedCard is { } card)
+                return await ApplyCardEventAsync(gateway, received, body,
+                    () => stripeCards.CardUpdatedAsync(card.Token, card.Last4, card.ExpMonth, card.ExpYear, ct), db, clock, logger, ct);
             return await ApplyAsync(gateway, received, body, db, payments, clock, ct);
         }
         catch (Exception e) when (ApiProblems.IsUnstorableText(e))
@@ -120,6 +126,35 @@ public static class WebhookEndpoints
             await transaction.CommitAsync(ct);
             return Results.Ok(new { received.Id, Status = applied ? "applied" : "ignored" });
         });
+    }
+
+    /// <summary>
+    /// A card saved or updated at Stripe: applied (the card attached or updated, the open dunning invoices charged to it) first,
+    /// the event recorded after. Applying is idempotent, so an event lost between the two is delivered again and changes nothing more.
+    /// </summary>
+    private static async Task<IResult> ApplyCardEventAsync(string gateway, ReceivedEvent received, byte[] body, Func<Task<CardUpdate?>> apply,
+        BillingDbContext db, TimeProvider clock, ILogger logger, CancellationToken ct)
+    {
+        if (await db.WebhookEvents.AnyAsync(e => e.Gateway == gateway && e.EventId == received.Id, ct)) return Results.Ok(new { received.Id, Status = "duplicate" });
+        CardUpdate? update;
+        try
+        {
+            update = await apply();
+        }
+        catch (Stripe.StripeException e)
+        {
+            logger.LogWarning("Stripe could not be asked about the card of event {EventId}: {StripeError}", received.Id, e.StripeError?.Message ?? e.Message);
+            return ApiProblems.Status(StatusCodes.Status503ServiceUnavailable, "Stripe could not be asked about the card; deliver the event again.");
+        }
+        db.ChangeTracker.Clear();
+        var now = clock.GetUtcNow();
+        DateTimeOffset? processed = update is null ? null : now;
+        await db.Database.ExecuteSqlInterpolatedAsync($"""
+            insert into webhook_events (gateway, event_id, type, received_at, processed_at, payload)
+            values ({gateway}, {received.Id}, {received.Type}, {now}, {processed}, {Encoding.UTF8.GetString(body)}::jsonb)
+            on conflict do nothing
+            """, ct);
+        return Results.Ok(new { received.Id, Status = update is null ? "ignored" : "applied" });
     }
 
     public const string NotAnEventReason = "not a JSON event with an id and a type";
@@ -183,7 +218,10 @@ public static class WebhookEndpoints
     }
 
     /// <summary>The parts of a Stripe-style event this console uses.</summary>
-    private sealed record ReceivedEvent(string Id, string Type, string? IdempotencyKey, string? Reference, GatewayChargeResult? Outcome)
+    /// <param name="SetupIntentId">The SetupIntent of a card the customer saved with Stripe (setup_intent.succeeded, or a completed Checkout Session in setup mode).</param>
+    /// <param name="UpdatedCard">A card the network's updater replaced (payment_method.automatically_updated).</param>
+    private sealed record ReceivedEvent(string Id, string Type, string? IdempotencyKey, string? Reference, GatewayChargeResult? Outcome,
+        string? SetupIntentId = null, UpdatedCard? UpdatedCard = null)
     {
         /// <summary>Null when the body is not a JSON object with a string id and type that fit their columns.</summary>
         public static ReceivedEvent? Parse(byte[] body)
@@ -215,7 +253,14 @@ public static class WebhookEndpoints
                         reference, TimeSpan.Zero),
                     _ => null,
                 };
-                return new ReceivedEvent(id, type, key, reference, outcome);
+                var setupIntent = type switch
+                {
+                    "setup_intent.succeeded" => reference,
+                    "checkout.session.completed" when Text(payment, "mode") == "setup" => Text(payment, "setup_intent"),
+                    _ => null,
+                };
+                return new ReceivedEvent(id, type, key, reference, outcome, setupIntent,
+                    type == "payment_method.automatically_updated" ? UpdatedCard.Parse(payment) : null);
             }
             catch (JsonException)
             {
@@ -223,7 +268,22 @@ public static class WebhookEndpoints
             }
         }
 
-        private static string? Text(JsonElement element, string name) =>
+        internal static string? Text(JsonElement element, string name) =>
             element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    }
+
+    /// <summary>A Stripe payment method's new card details, as the stored token "cus_…/pm_…" names it.</summary>
+    private sealed record UpdatedCard(string Token, string Last4, int ExpMonth, int ExpYear)
+    {
+        public static UpdatedCard? Parse(JsonElement paymentMethod)
+        {
+            if (ReceivedEvent.Text(paymentMethod, "id") is not { } id || ReceivedEvent.Text(paymentMethod, "customer") is not { } customer
+                || !paymentMethod.TryGetProperty("card", out var card) || card.ValueKind != JsonValueKind.Object
+                || ReceivedEvent.Text(card, "last4") is not { } last4
+                || !card.TryGetProperty("exp_month", out var month) || !month.TryGetInt32(out var expMonth)
+                || !card.TryGetProperty("exp_year", out var year) || !year.TryGetInt32(out var expYear))
+                return null;
+            return new UpdatedCard($"{customer}/{id}", last4, expMonth, expYear);
+        }
     }
 }

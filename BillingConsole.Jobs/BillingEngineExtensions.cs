@@ -122,6 +122,7 @@ public static class BillingEngineExtensions
         services.AddScoped<DunningCommands>();
         services.AddScoped<InvoiceCommands>();
         services.AddScoped<DunningPolicyCommands>();
+        services.AddScoped<DunningPolicyImpactPreviewer>();
         services.AddSingleton<DunningSimulator>();
         services.AddSingleton<DunningWhatIf>();
         services.AddScoped<BulkRetryService>();

@@ -76,17 +76,7 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
     internal async Task ScheduleAsync(DunningCase dunningCase, Invoice invoice, DunningPolicySettings policy, string lastDeclineCode, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var attempts = await db.PaymentAttempts.AsNoTracking()
-            .Where(a => a.InvoiceId == invoice.Id && a.Status != PaymentAttemptStatus.Pending)
-            .OrderBy(a => a.AttemptNumber)
-            .Select(a => new { a.Trigger, a.StartedAt, a.DeclineCode })
-            .ToListAsync(ct);
-        // The opening failure is the last decline recorded by the time the case opened.
-        var firstDecline = attempts.LastOrDefault(a => a.StartedAt <= dunningCase.OpenedAt && a.DeclineCode is not null)?.DeclineCode ?? lastDeclineCode;
-        var retries = attempts.Where(a => a.Trigger == PaymentTrigger.DunningRetry && a.StartedAt >= dunningCase.OpenedAt).Select(a => a.StartedAt).ToList();
-        var context = new RetryContext(firstDecline, lastDeclineCode, dunningCase.OpenedAt, retries, dunningCase.Amount,
-            await CustomerTimeZoneAsync(dunningCase.CustomerId, ct), now);
-        switch (scheduler.Next(context, policy, await history.CurrentAsync(ct)))
+        switch (await DecideAsync(dunningCase, policy, lastDeclineCode, ct))
         {
             case RetryDecision.Retry retry:
                 dunningCase.Schedule(retry.At, retry.EstimatedProbability, retry.Reason);
@@ -98,6 +88,22 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
                 await TakeFinalActionAsync(dunningCase, invoice, policy.FinalAction, stop.Reason, ct);
                 break;
         }
+    }
+
+    /// <summary>What <see cref="ScheduleAsync"/> would do with a waiting case under <paramref name="policy"/> now; changes nothing.</summary>
+    internal async Task<RetryDecision> DecideAsync(DunningCase dunningCase, DunningPolicySettings policy, string lastDeclineCode, CancellationToken ct)
+    {
+        var attempts = await db.PaymentAttempts.AsNoTracking()
+            .Where(a => a.InvoiceId == dunningCase.InvoiceId && a.Status != PaymentAttemptStatus.Pending)
+            .OrderBy(a => a.AttemptNumber)
+            .Select(a => new { a.Trigger, a.StartedAt, a.DeclineCode })
+            .ToListAsync(ct);
+        // The opening failure is the last decline recorded by the time the case opened.
+        var firstDecline = attempts.LastOrDefault(a => a.StartedAt <= dunningCase.OpenedAt && a.DeclineCode is not null)?.DeclineCode ?? lastDeclineCode;
+        var retries = attempts.Where(a => a.Trigger == PaymentTrigger.DunningRetry && a.StartedAt >= dunningCase.OpenedAt).Select(a => a.StartedAt).ToList();
+        var context = new RetryContext(firstDecline, lastDeclineCode, dunningCase.OpenedAt, retries, dunningCase.Amount,
+            await CustomerTimeZoneAsync(dunningCase.CustomerId, ct), clock.GetUtcNow());
+        return scheduler.Next(context, policy, await history.CurrentAsync(ct));
     }
 
     /// <summary>Where the customer lives, for retries at their local hours: their own time zone, else the billing time zone.</summary>
@@ -216,33 +222,40 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
             && (c.Status == DunningStatus.RetryPending || c.Status == DunningStatus.Retrying || c.Status == DunningStatus.AwaitingPaymentMethod), ct);
 
     /// <summary>
-    /// The newest policy version, which the case follows from now on: a policy an admin saves applies to every open case's
-    /// next decision, not only to cases opened after it.
+    /// The policy version the case follows from now on: the newest version saved for open cases, or the version the case
+    /// was opened under when that is newer (a version saved for new cases only leaves open cases where they are).
     /// </summary>
     internal async Task<PolicySettingsWithVersion> PolicyInForceAsync(DunningCase dunningCase, CancellationToken ct)
     {
-        var policy = await CurrentPolicyAsync(ct);
-        if (policy.Version > dunningCase.PolicyVersion) dunningCase.FollowPolicy(policy.Version);
-        return policy;
+        var (version, settings) = (await PoliciesInForceAsync(ct)).For(dunningCase.PolicyVersion);
+        if (version > dunningCase.PolicyVersion) dunningCase.FollowPolicy(version);
+        return new(version, settings);
+    }
+
+    /// <summary>Every version an open case can follow (a policy changes a few times a year, so they are few).</summary>
+    internal async Task<PoliciesInForce> PoliciesInForceAsync(CancellationToken ct)
+    {
+        await CurrentPolicyAsync(ct);
+        return new PoliciesInForce(await db.DunningPolicies.AsNoTracking().ToListAsync(ct));
     }
 
     /// <summary>
-    /// Moves the waiting cases onto the newest policy version and schedules their next retry by it, in batches locked with
-    /// SKIP LOCKED: a case the retry runner holds is left to it (and follows the new version at its next decision).
-    /// Returns how many cases were rescheduled.
+    /// Moves the waiting cases onto policy <paramref name="version"/>, just saved for open cases, and schedules their next
+    /// retry by it, in batches locked with SKIP LOCKED: a case the retry runner holds is left to it (and follows the new
+    /// version at its next decision). Returns what it did, tallied as <see cref="DunningPolicyImpactPreview"/> foretells it.
     /// </summary>
-    public async Task<int> RescheduleWaitingCasesAsync(CancellationToken ct)
+    public async Task<PolicyImpact> RescheduleWaitingCasesAsync(int version, CancellationToken ct)
     {
         const int batch = 200;
-        var policy = await CurrentPolicyAsync(ct);
-        var rescheduled = 0;
+        var settings = (await db.DunningPolicies.AsNoTracking().SingleAsync(p => p.Version == version, ct)).Settings;
+        var tally = new PolicyImpactTally(settings.FinalAction);
         while (true)
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             var cases = await db.DunningCases.FromSqlInterpolated($"""
                 select c.*, c.xmin from dunning_cases c
-                where c.status = 'retry_pending' and c.policy_version < {policy.Version}
+                where c.status = 'retry_pending' and c.policy_version < {version}
                 order by c.id
                 limit {batch}
                 for update of c skip locked
@@ -251,14 +264,15 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
             var invoices = await db.Invoices.Where(i => invoiceIds.Contains(i.Id)).ToDictionaryAsync(i => i.Id, ct);
             foreach (var dunningCase in cases)
             {
-                dunningCase.FollowPolicy(policy.Version);
-                await ScheduleAsync(dunningCase, invoices[dunningCase.InvoiceId], policy.Settings,
-                    dunningCase.LastDeclineCode ?? DeclineCodes.GenericDecline, ct);
+                var invoice = invoices[dunningCase.InvoiceId];
+                var (scheduledAt, due) = (dunningCase.NextAttemptAt, invoice.AmountDue);
+                dunningCase.FollowPolicy(version);
+                await ScheduleAsync(dunningCase, invoice, settings, dunningCase.LastDeclineCode ?? DeclineCodes.GenericDecline, ct);
+                tally.Add(scheduledAt, dunningCase.Status, dunningCase.NextAttemptAt, due);
             }
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
-            rescheduled += cases.Count;
-            if (cases.Count < batch) return rescheduled;
+            if (cases.Count < batch) return tally.Impact();
         }
     }
 

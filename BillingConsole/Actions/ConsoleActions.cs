@@ -38,6 +38,10 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
         RunAsync<InvoiceCommands, InvoiceView>(user, ConsolePolicies.Admin, (commands, actor) => commands.MarkUncollectibleAsync(invoiceId, actor, reason, default),
             invoice => (ActionStatus.Done, $"Invoice {invoice.Number} is written off as uncollectible."));
 
+    public Task<ActionOutcome<InvoiceView>> ReopenInvoiceAsync(ClaimsPrincipal user, Guid invoiceId, string reason) =>
+        RunAsync<InvoiceCommands, InvoiceView>(user, ConsolePolicies.Support, (commands, actor) => commands.ReopenAsync(invoiceId, actor, reason, default),
+            invoice => (ActionStatus.Done, $"Invoice {invoice.Number} is open again and back in dunning."));
+
     public Task<ActionOutcome<bool>> AddNoteAsync(ClaimsPrincipal user, Guid customerId, string note) =>
         RunAsync<CustomerCommands, bool>(user, ConsolePolicies.Support, async (commands, actor) =>
         {

@@ -70,6 +70,22 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
     }
 
     /// <summary>
+    /// A written-off invoice reopened by a person goes back into dunning: a new case under the newest policy, opened now (its
+    /// retries and ladder count from the reopening), scheduled at once. Left in the unit of work for the caller to save.
+    /// </summary>
+    internal async Task OpenForReopenedInvoiceAsync(Invoice invoice, CancellationToken ct)
+    {
+        var declineCode = await db.PaymentAttempts.Where(a => a.InvoiceId == invoice.Id && a.DeclineCode != null)
+            .OrderByDescending(a => a.AttemptNumber).Select(a => a.DeclineCode).FirstOrDefaultAsync(ct) ?? DeclineCodes.GenericDecline;
+        var policy = await CurrentPolicyAsync(ct);
+        var dunningCase = new DunningCase(invoice.Id, invoice.CustomerId, invoice.SubscriptionId, invoice.AmountDue, policy.Version, declineCode,
+            clock.GetUtcNow());
+        db.DunningCases.Add(dunningCase);
+        audit.Record(Actor.System, "dunning.opened", "dunning_case", dunningCase.Id, "The written-off invoice was reopened.");
+        await ScheduleAsync(dunningCase, invoice, policy.Settings, declineCode, ct);
+    }
+
+    /// <summary>
     /// Sets the next retry of a case waiting for one, or ends it: a hard decline waits for a new card, a used-up budget or
     /// window takes the policy's final action. Changes are left in the unit of work for the caller to save.
     /// </summary>

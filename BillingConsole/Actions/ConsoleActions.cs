@@ -64,11 +64,9 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
             (commands, actor) => commands.UpdateAsync(customerId, new UpdateCustomer(null, null, null, null, null, TimeZone: timeZone ?? string.Empty), actor, reason, default),
             customer => (ActionStatus.Done, $"Retries for this customer are planned in {customer.TimeZone ?? "the billing time zone"}."));
 
-    public Task<ActionOutcome<bool>> ResetDunningCaseAsync(ClaimsPrincipal user, Guid caseId, string reason) =>
-        RunAsync<DunningCommands, bool>(user, ConsolePolicies.Support, (commands, actor) => commands.ResetStuckCaseAsync(caseId, actor, reason, default),
-            reset => reset
-                ? (ActionStatus.Done, "The case is back in the retry queue.")
-                : (ActionStatus.Declined, "Nothing was reset: the gateway reported a successful payment, or the case is no longer open."));
+    public Task<ActionOutcome<StuckCaseReset>> ResetDunningCaseAsync(ClaimsPrincipal user, Guid caseId, string reason) =>
+        RunAsync<DunningCommands, StuckCaseReset>(user, ConsolePolicies.Support, (commands, actor) => commands.ResetStuckCaseAsync(caseId, actor, reason, default),
+            reset => (reset.Reset ? ActionStatus.Done : ActionStatus.Declined, reset.Message));
 
     public Task<ActionOutcome<bool>> PauseDunningAsync(ClaimsPrincipal user, Guid customerId, string reason) =>
         RunAsync<DunningCommands, bool>(user, ConsolePolicies.Support, async (commands, actor) =>

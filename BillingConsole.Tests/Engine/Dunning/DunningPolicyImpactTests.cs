@@ -1,5 +1,4 @@
 using BillingConsole.Domain.Common;
-using BillingConsole.Domain.Customers;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
@@ -205,12 +204,8 @@ public sealed class DunningPolicyImpactTests : IAsyncLifetime
         _engine.Clock.Advance(TimeSpan.FromMinutes(5));
         await _engine.InScopeAsync<InvoiceCommands, InvoiceView>(c => c.ReopenAsync(invoiceId, Agent, "Promised to pay", Ct));
 
-        await using (var db = _database.NewContext())
-        {
-            var customer = await db.Customers.SingleAsync(c => c.Id == customerId, Ct);
-            customer.AttachPaymentMethod("sandbox", "pm_ok_" + Guid.NewGuid().ToString("N"), "visa", "4242", 12, 2030, _engine.Clock.GetUtcNow());
-            await db.SaveChangesAsync(Ct);
-        }
+        await _engine.InScopeAsync<CustomerCommands, PaymentMethodView>(c => c.AttachPaymentMethodAsync(customerId,
+            new AttachPaymentMethod("sandbox", "pm_ok_" + Guid.NewGuid().ToString("N"), "visa", "4242", 12, 2030), Agent, "New card", Ct));
         var paid = await _engine.InScopeAsync<DunningCommands, ChargeResult>(c => c.RetryNowAsync(invoiceId, Agent, "Card updated", Ct));
 
         Assert.Equal(ChargeStatus.Succeeded, paid.Status);

@@ -62,7 +62,7 @@ public sealed class PolicyReachTests
         var sentences = PolicyImpactText.Sentences(impact, FinalAction.MarkUncollectible);
 
         Assert.Equal("Of 13 cases waiting for a retry: 4 cases close now (the invoice is marked uncollectible), writing off €1,234.50 and $80.00, " +
-                     "8 retries move, 1 case wait for a new card.", sentences[0]);
+                     "8 retries move, 1 case waits for a new card.", sentences[0]);
         Assert.Equal("2 cases past the new final-action day close at the next ladder pass (the invoice is marked uncollectible), writing off $40.00.", sentences[1]);
         Assert.True(PolicyImpactText.MovesMoney(impact));
         Assert.False(PolicyImpactText.MovesMoney(new PolicyImpactPreview(new PolicyImpact(3, 0, 0, 3, []), 0, [])));

@@ -18,11 +18,12 @@ public static class PolicyImpactText
         {
             now.CasesWaiting == 0
                 ? "No case is waiting for a retry: saving reschedules nothing."
-                : $"Of {Cases(now.CasesWaiting)} waiting for a retry: {Cases(now.CasesClosing)} close now ({action}){WritingOff(now.WrittenOff)}, " +
-                  $"{Retries(now.RetriesMoving)} move, {Cases(now.CasesAwaitingNewCard)} wait for a new card.",
+                : $"Of {Cases(now.CasesWaiting)} waiting for a retry: {Cases(now.CasesClosing)} {Verb(now.CasesClosing, "close")} now ({action})" +
+                  $"{WritingOff(now.WrittenOff)}, {Retries(now.RetriesMoving)} {Verb(now.RetriesMoving, "move")}, " +
+                  $"{Cases(now.CasesAwaitingNewCard)} {Verb(now.CasesAwaitingNewCard, "wait")} for a new card.",
         };
         if (impact.CasesClosingAtLadderPass > 0)
-            sentences.Add($"{Cases(impact.CasesClosingAtLadderPass)} past the new final-action day close at the next ladder pass " +
+            sentences.Add($"{Cases(impact.CasesClosingAtLadderPass)} past the new final-action day {Verb(impact.CasesClosingAtLadderPass, "close")} at the next ladder pass " +
                           $"({action}){WritingOff(impact.WrittenOffAtLadderPass)}.");
         sentences.Add("Choose \"New cases only\" to leave open cases on the version they follow.");
         return sentences;
@@ -50,4 +51,6 @@ public static class PolicyImpactText
     private static string Cases(int count) => count == 1 ? "1 case" : $"{count} cases";
 
     private static string Retries(int count) => count == 1 ? "1 retry" : $"{count} retries";
+
+    private static string Verb(int count, string verb) => count == 1 ? verb + "s" : verb;
 }

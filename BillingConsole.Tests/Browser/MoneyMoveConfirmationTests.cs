@@ -31,6 +31,16 @@ public sealed partial class MoneyMoveConfirmationTests(OidcConsoleHost console, 
         return await db.DunningCases.AsNoTracking().SingleAsync(c => c.Id == caseId, Ct);
     }
 
+    /// <summary>The page as a desk and as a phone show it.</summary>
+    private static async Task ScreenshotsAsync(IPage page, string name)
+    {
+        var desk = page.ViewportSize;
+        await BrowserFixture.ScreenshotAsync(page, name);
+        await page.SetViewportSizeAsync(390, 844);
+        await BrowserFixture.ScreenshotAsync(page, name + "-390");
+        if (desk is not null) await page.SetViewportSizeAsync(desk.Width, desk.Height);
+    }
+
     private static async Task SaveThroughConfirmationAsync(IPage page, string budget, bool openCases, string reason)
     {
         await FillAsync(page, "policy-budget", budget);
@@ -72,7 +82,7 @@ public sealed partial class MoneyMoveConfirmationTests(OidcConsoleHost console, 
         await SaveThroughConfirmationAsync(page, budget.ToString(System.Globalization.CultureInfo.InvariantCulture), openCases: true, "Budget down to the longest case");
         var preview = ImpactSentence().Match(await page.GetByTestId("policy-impact").InnerTextAsync());
         Assert.True(preview.Success, await page.GetByTestId("policy-impact").InnerTextAsync());
-        await BrowserFixture.ScreenshotAsync(page, "dunning-policy-impact");
+        await ScreenshotsAsync(page, "dunning-policy-impact");
         var saveStarted = DateTimeOffset.UtcNow;
         await page.GetByTestId("confirm-save-policy").ClickAsync();
         var snackbar = page.Locator(".mud-snackbar").Filter(new() { HasText = $"Version {inForce + 2} saved" });
@@ -100,7 +110,13 @@ public sealed partial class MoneyMoveConfirmationTests(OidcConsoleHost console, 
         await page.Locator(".mud-dialog").GetByTestId("reason-confirm").ClickAsync();
         await Expect(page.GetByTestId("invoice-status").Locator(".status-chip")).ToHaveAttributeAsync("data-status", "open");
         await Expect(page.GetByTestId("dunning-case").Filter(new() { HasText = "retry pending" })).ToHaveCountAsync(1);
-        await BrowserFixture.ScreenshotAsync(page, "invoice-reopened");
+        await ScreenshotsAsync(page, "invoice-reopened");
+        await page.GetByTestId("dunning-case").Filter(new() { HasText = "retry pending" }).GetByTestId("dunning-case-link").ClickAsync();
+        await WaitUntilInteractiveAsync(page);
+        await Expect(page.GetByTestId("next-retry-at")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("reset-case")).ToHaveCountAsync(0);
+        await ScreenshotsAsync(page, "dunning-case-reopened");
+        await OpenAsync(page, $"/invoices/{writtenOff.InvoiceId}");
         await page.GetByTestId("retry-payment").ClickAsync();
         await page.Locator(".mud-dialog textarea").FillAsync("Charge the new card");
         await page.Locator(".mud-dialog").GetByTestId("reason-confirm").ClickAsync();
@@ -133,7 +149,7 @@ public sealed partial class MoneyMoveConfirmationTests(OidcConsoleHost console, 
         await search.PressSequentiallyAsync(failed.Email);
         await Expect(page.GetByTestId("bulk-filter-pending")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("bulk-retry")).ToHaveCountAsync(0);
-        await BrowserFixture.ScreenshotAsync(page, "bulk-retry-filter-pending");
+        await ScreenshotsAsync(page, "bulk-retry-filter-pending");
 
         await page.GetByTestId("filter-apply").ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("search="));

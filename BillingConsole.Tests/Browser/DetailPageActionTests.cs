@@ -37,6 +37,9 @@ public sealed class DetailPageActionTests(ConsoleAppHost host, BrowserFixture br
         await BrowserFixture.ScreenshotAsync(page, "dunning-case-paused");
         await page.GotoAsync($"/dunning?search={Uri.EscapeDataString(failed.Email)}");
         await Expect(page.GetByTestId("dunning-grid").GetByTestId("queue-paused")).ToBeVisibleAsync();
+        await page.GotoAsync($"/invoices/{failed.InvoiceId}");
+        await Expect(page.GetByTestId("dunning-case")).ToContainTextAsync("no retry while dunning is paused for this customer");
+        await Expect(page.GetByTestId("dunning-case")).Not.ToContainTextAsync("estimated");
     }
 
     [Fact]

@@ -125,6 +125,7 @@ public static class BillingEngineExtensions
         services.AddScoped<DunningCommands>();
         services.AddScoped<InvoiceCommands>();
         services.AddScoped<DunningPolicyCommands>();
+        services.AddScoped<DunningPolicyImpactPreviewer>();
         services.AddSingleton<DunningSimulator>();
         services.AddSingleton<DunningWhatIf>();
         services.AddScoped<BulkRetryService>();

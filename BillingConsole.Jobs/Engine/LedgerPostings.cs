@@ -44,7 +44,9 @@ public static class LedgerPostings
     {
         if (invoice.Status != InvoiceStatus.Paid) throw new DomainRuleException("Post a payment after the invoice is paid.");
         var payment = Transaction(LedgerTransactionKind.Payment, paymentId, invoice, at).Debit(Cash, amount).Credit(Receivable, amount);
-        return invoice.MarkedUncollectibleAt is null ? Posted(payment) : [.. WriteOffReversed(invoice, amount, at), .. Posted(payment)];
+        return invoice.MarkedUncollectibleAt is not { } writtenOffAt
+            ? Posted(payment)
+            : [.. WriteOffReversed(invoice, amount, writtenOffAt, at), .. Posted(payment)];
     }
 
     /// <summary>
@@ -58,13 +60,23 @@ public static class LedgerPostings
         return Posted(Transaction(LedgerTransactionKind.PaymentToRefund, paymentId, invoice, at).Debit(Cash, amount).Credit(RefundsPayable, amount));
     }
 
-    /// <summary>Dr receivable, Cr bad debt: the written-off amount is owed again (see <see cref="Payment"/>).</summary>
-    public static IReadOnlyList<LedgerTransaction> WriteOffReversed(Invoice invoice, Money amount, DateTimeOffset at) =>
-        Posted(Transaction(LedgerTransactionKind.WriteOffReversed, invoice.Id, invoice, at).Debit(Receivable, amount).Credit(BadDebt, amount));
+    /// <summary>
+    /// Dr receivable, Cr bad debt: the write-off made at <paramref name="writtenOffAt"/> is owed again, because the invoice
+    /// was paid late (see <see cref="Payment"/>) or reopened (the amount <see cref="Invoice.Reopen"/> returned).
+    /// </summary>
+    public static IReadOnlyList<LedgerTransaction> WriteOffReversed(Invoice invoice, Money amount, DateTimeOffset writtenOffAt, DateTimeOffset at) =>
+        Posted(Transaction(LedgerTransactionKind.WriteOffReversed, WriteOffId(invoice, writtenOffAt), invoice, at).Debit(Receivable, amount).Credit(BadDebt, amount));
 
     /// <summary>Dr bad debt, Cr receivable: the amount <see cref="Invoice.MarkUncollectible"/> returned.</summary>
     public static IReadOnlyList<LedgerTransaction> WriteOff(Invoice invoice, Money amount, DateTimeOffset at) =>
-        Posted(Transaction(LedgerTransactionKind.WriteOff, invoice.Id, invoice, at).Debit(BadDebt, amount).Credit(Receivable, amount));
+        Posted(Transaction(LedgerTransactionKind.WriteOff, WriteOffId(invoice, at), invoice, at).Debit(BadDebt, amount).Credit(Receivable, amount));
+
+    /// <summary>
+    /// A reopened invoice can be written off again: each write-off, and the reversal that takes it back, is named by its
+    /// time, so that a second write-off is not mistaken for the first posted twice.
+    /// </summary>
+    private static Guid WriteOffId(Invoice invoice, DateTimeOffset writtenOffAt) =>
+        DeterministicGuid.For($"{invoice.Id:N}:{writtenOffAt.ToUnixTimeMilliseconds()}");
 
     /// <summary>Dr refunds (contra revenue), Cr cash: money returned on a paid invoice.</summary>
     public static IReadOnlyList<LedgerTransaction> Refund(Invoice invoice, Guid refundId, Money amount, DateTimeOffset at)

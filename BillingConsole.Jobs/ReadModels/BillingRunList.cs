@@ -1,3 +1,4 @@
+using BillingConsole.Domain.Common;
 using Dapper;
 using Npgsql;
 
@@ -28,11 +29,32 @@ public sealed record BillingRunRow(Guid Id, string Status, string Trigger, strin
 public sealed record BillingRunFailureRow(Guid InvoiceId, string? InvoiceNumber, Guid CustomerId, string CustomerName, decimal Amount, string Currency,
     string Status, string? DeclineCode, string? FailureMessage, DateTimeOffset StartedAt);
 
+/// <summary>
+/// What a run started now would bill: the subscriptions it would select (the run's due count) and, per currency, their
+/// renewals at the price and quantity they renew at, before tax, credit and proration (those cancelling at period end renew
+/// at nothing).
+/// </summary>
+public sealed record BillingDueNow(int Subscriptions, IReadOnlyList<Money> RenewalTotals);
+
 /// <summary>The billing runs page: recent runs with their counters, one run for the live progress bar, a run's failed charges.</summary>
 public sealed class BillingRunList(NpgsqlDataSource dataSource)
 {
     private const string Columns =
         "id, status, trigger, started_by, as_of, started_at, finished_at, due_count, chunk_count, chunks_done, invoiced_count, charged_count, failed_count, error";
+
+    /// <summary>The run's own selection (ix_subscriptions_due), summed per currency: what "Run billing now" confirms before it starts.</summary>
+    public async Task<BillingDueNow> DueNowAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var rows = (await connection.QueryAsync<(string Currency, int Count, decimal Amount)>(new CommandDefinition("""
+            select p.currency, count(*)::int as count,
+                   coalesce(sum(p.amount * coalesce(s.pending_quantity, s.quantity)) filter (where not s.cancel_at_period_end), 0) as amount
+            from subscriptions s join prices p on p.id = coalesce(s.pending_price_id, s.price_id)
+            where s.status in ('trialing', 'active', 'past_due') and s.current_period_end <= @now
+            group by p.currency order by p.currency
+            """, new { now }, cancellationToken: ct))).ToList();
+        return new BillingDueNow(rows.Sum(r => r.Count), [.. rows.Where(r => r.Amount > 0).Select(r => new Money(r.Amount, r.Currency).Rounded())]);
+    }
 
     public async Task<IReadOnlyList<BillingRunRow>> RecentAsync(int limit, CancellationToken ct)
     {

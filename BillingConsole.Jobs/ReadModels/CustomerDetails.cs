@@ -52,9 +52,12 @@ public sealed class CustomerDetails(NpgsqlDataSource dataSource)
             select account, currency, sum(debit) as debits, sum(credit) as credits
             from ledger_entries where customer_id = @customerId group by account, currency order by account;
             select occurred_at, 'audit' as kind, actor, action || ' ' || entity_type as text, reason
-            from audit_log where entity_id = @customerIdText
-               or entity_id in (select id::text from subscriptions where customer_id = @customerId)
-               or entity_id in (select id::text from invoices where customer_id = @customerId)
+            from audit_log
+            -- A note is shown once, as the note itself; its audit entry would repeat it.
+            where action <> 'customer.note_added'
+              and (entity_id = @customerIdText
+                   or entity_id in (select id::text from subscriptions where customer_id = @customerId)
+                   or entity_id in (select id::text from invoices where customer_id = @customerId))
             union all
             select created_at, 'note', author, body, null from customer_notes where customer_id = @customerId
             order by 1 desc limit 50;

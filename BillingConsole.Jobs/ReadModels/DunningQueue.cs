@@ -17,7 +17,7 @@ public sealed record DunningQueueFilter
 
 public sealed record DunningCaseListRow(Guid Id, Guid InvoiceId, string? InvoiceNumber, Guid CustomerId, string CustomerName, string Status,
     decimal Amount, string Currency, DateTimeOffset OpenedAt, int RetriesMade, string? LastDeclineCode, DateTimeOffset? NextAttemptAt,
-    double? NextAttemptProbability, string? NextAttemptReason, int EscalationStep);
+    double? NextAttemptProbability, string? NextAttemptReason, int EscalationStep, bool DunningPaused);
 
 public sealed class DunningQueue(NpgsqlDataSource dataSource, IOptions<ListOptions> options)
 {
@@ -39,7 +39,7 @@ public sealed class DunningQueue(NpgsqlDataSource dataSource, IOptions<ListOptio
     private ListQuery Query(DunningQueueFilter filter) =>
         new ListQuery(options.Value, 
             "d.id, d.invoice_id, i.number as invoice_number, d.customer_id, c.name as customer_name, d.status, d.amount, d.currency, d.opened_at, " +
-            "d.retries_made, d.last_decline_code, d.next_attempt_at, d.next_attempt_probability, d.next_attempt_reason, d.escalation_step",
+            "d.retries_made, d.last_decline_code, d.next_attempt_at, d.next_attempt_probability, d.next_attempt_reason, d.escalation_step, c.dunning_paused",
             "dunning_cases d", ["join invoices i on i.id = d.invoice_id", "join customers c on c.id = d.customer_id"], Sorts, "d.opened_at", "d.id")
         .Where(filter.Status is null ? "d.status in ('retry_pending', 'retrying', 'awaiting_payment_method')" : "d.status = @status", "status", filter.Status)
         .WhereIf(filter.DeclineCode is not null, "d.last_decline_code = @declineCode", "declineCode", filter.DeclineCode)

@@ -3,6 +3,7 @@ using BillingConsole.Actions;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Extensions;
 using BillingConsole.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -24,6 +25,7 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         ["retry_payment"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["void_invoice"] = [ConsoleRoles.Admin],
         ["mark_uncollectible"] = [ConsoleRoles.Admin],
+        ["reopen_invoice"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["add_note"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["change_collection_method"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["change_time_zone"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
@@ -49,7 +51,16 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         ["change_collection_method"] = new(async (a, u, f) => await a.ChangeCollectionMethodAsync(u, f.CustomerId, CollectionMethods.SendInvoice, 30, Reason)),
         ["change_time_zone"] = new(async (a, u, f) => await a.ChangeTimeZoneAsync(u, f.CustomerId, "Asia/Tokyo", Reason)),
         ["attach_sandbox_card"] = new(async (a, u, f) => await a.AttachSandboxCardAsync(u, f.CustomerId, "pm_ok_", Reason)),
-        ["reset_dunning_case"] = new(async (a, u, f) => await a.ResetDunningCaseAsync(u, f.CaseId, Reason)),
+        ["reopen_invoice"] = new(async (a, u, f) => await a.ReopenInvoiceAsync(u, f.InvoiceId, Reason),
+            async (a, f) => await a.MarkUncollectibleAsync(User(ConsoleRoles.Admin), f.InvoiceId, "setup")),
+        // Only a stuck case is reset: here one whose retry started an hour ago in a process that died.
+        ["reset_dunning_case"] = new(async (a, u, f) => await a.ResetDunningCaseAsync(u, f.CaseId, Reason),
+            async (_, f) =>
+            {
+                await using var db = TestDatabases.NewContext(TestServers.DefaultConnectionString);
+                await db.Database.ExecuteSqlInterpolatedAsync(
+                    $"update dunning_cases set status = 'retrying', updated_at = now() - interval '1 hour' where id = {f.CaseId}");
+            }),
         ["pause_dunning"] = new(async (a, u, f) => await a.PauseDunningAsync(u, f.CustomerId, Reason)),
         ["resume_dunning"] = new(async (a, u, f) => await a.ResumeDunningAsync(u, f.CustomerId, Reason),
             async (a, f) => await a.PauseDunningAsync(User(ConsoleRoles.Admin), f.CustomerId, "setup")),

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using BillingConsole.Domain.Billing;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Tests.Infrastructure;
@@ -32,6 +33,17 @@ public sealed class BillingRunsPageTests(OidcConsoleHost console, BrowserFixture
         await Expect(page.GetByText("Give a reason: it goes in the audit log.")).ToBeVisibleAsync();
         await FillAsync(page, "run-reason", "Month-end catch-up");
         await page.GetByTestId("start-run").ClickAsync();
+        // The confirmation states what the run will bill before anything starts.
+        var confirmation = page.GetByTestId("run-confirm-due");
+        await Expect(confirmation).ToContainTextAsync("due now");
+        await Expect(confirmation).ToContainTextAsync("USD");
+        var shownDue = int.Parse(Regex.Match(await confirmation.InnerTextAsync(), @"^([\d,]+) subscriptions? (is|are) due").Groups[1].Value,
+            NumberStyles.AllowThousands, CultureInfo.GetCultureInfo("en-US"));
+        Assert.True(shownDue >= 40, $"{shownDue} due");
+        await using (var db = TestDatabases.NewContext(TestServers.DefaultConnectionString))
+            Assert.False(await db.BillingRuns.AnyAsync(r => r.Trigger == "manual" && r.Status == BillingRunStatus.Running, Ct));
+        await BrowserFixture.ScreenshotAsync(page, "billing-run-confirm");
+        await page.GetByTestId("confirm-run").ClickAsync();
 
         await Expect(page.GetByTestId("run-progress")).ToContainTextAsync($"started by {TestIdentityProvider.Users["ada"].Name} (manual)");
         await BrowserFixture.ScreenshotAsync(page, "billing-run-progress");
@@ -50,6 +62,7 @@ public sealed class BillingRunsPageTests(OidcConsoleHost console, BrowserFixture
             Assert.True(await db.AuditLog.AnyAsync(a => a.Action == "billing_run.start" && a.EntityId == run.Id.ToString() && a.Reason == "Month-end catch-up", Ct));
         }
         Assert.True(run.DueCount >= 40 && run.FailedCount >= 20, $"due {run.DueCount}, failed {run.FailedCount}");
+        Assert.Equal(shownDue, run.DueCount);
         static string N(int value) => value.ToString("N0", CultureInfo.GetCultureInfo("en-US"));
         await Expect(page.GetByTestId("run-due")).ToContainTextAsync(N(run.DueCount));
         await Expect(page.GetByTestId("run-invoiced")).ToContainTextAsync(N(run.InvoicedCount));

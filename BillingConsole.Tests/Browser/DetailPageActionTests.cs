@@ -21,6 +21,8 @@ public sealed class DetailPageActionTests(ConsoleAppHost host, BrowserFixture br
         await Expect(page.GetByTestId("case-attempts")).ToContainTextAsync("insufficient_funds");
         await Expect(page.GetByTestId("next-retry-probability")).ToContainTextAsync(new Regex(@"Estimated recovery probability \d+ %|\d+%"));
         await Expect(page.GetByTestId("next-retry-reason")).ToContainTextAsync("insufficient_funds");
+        // A case waiting for its retry is not stuck: no reset is offered.
+        await Expect(page.GetByTestId("reset-case")).ToHaveCountAsync(0);
         await BrowserFixture.ScreenshotAsync(page, "dunning-case");
         await page.GetByTestId("pause-dunning").ClickAsync();
         await page.Locator(".mud-dialog textarea").FillAsync("Customer disputes the charge");
@@ -29,7 +31,15 @@ public sealed class DetailPageActionTests(ConsoleAppHost host, BrowserFixture br
         await Expect(page.Locator(".mud-snackbar")).ToContainTextAsync("Dunning is paused");
         await Expect(page.GetByTestId("dunning-paused")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("resume-dunning")).ToBeVisibleAsync();
+        // Paused, the case plans no retry: no estimate is shown, and the queue says it is paused.
+        await Expect(page.GetByTestId("next-retry-paused")).ToContainTextAsync("dunning is paused");
+        await Expect(page.GetByTestId("next-retry-probability")).ToHaveCountAsync(0);
         await BrowserFixture.ScreenshotAsync(page, "dunning-case-paused");
+        await page.GotoAsync($"/dunning?search={Uri.EscapeDataString(failed.Email)}");
+        await Expect(page.GetByTestId("dunning-grid").GetByTestId("queue-paused")).ToBeVisibleAsync();
+        await page.GotoAsync($"/invoices/{failed.InvoiceId}");
+        await Expect(page.GetByTestId("dunning-case")).ToContainTextAsync("no retry while dunning is paused for this customer");
+        await Expect(page.GetByTestId("dunning-case")).Not.ToContainTextAsync("estimated");
     }
 
     [Fact]

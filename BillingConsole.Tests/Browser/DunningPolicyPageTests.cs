@@ -50,6 +50,7 @@ public sealed class DunningPolicyPageTests(OidcConsoleHost console, BrowserFixtu
         await BrowserFixture.ScreenshotAsync(page, "dunning-policy-what-if");
         await FillAsync(page, "policy-reason", "Shorter fixed schedule after the what-if");
         await page.GetByTestId("save-policy").ClickAsync();
+        await page.GetByTestId("confirm-save-policy").ClickAsync();
 
         await Expect(page.GetByTestId("policy-in-force")).ToContainTextAsync($"Version {before.Version + 1} in force", new() { Timeout = 60_000 });
         var saved = await NewestAsync();

@@ -14,12 +14,12 @@ public sealed class InvoiceTests : TransitionTableTests<Invoice, InvoiceStatus, 
     protected override StateMachine<InvoiceStatus, InvoiceEvent> Machine => Invoice.Lifecycle;
 
     protected override IReadOnlyDictionary<(InvoiceStatus From, InvoiceEvent On), InvoiceStatus> Expected { get; } = Matrix(
-        //              Finalized Paid  Voided              MarkedUncollectible
-        (Draft,         [Open,    __,   InvoiceStatus.Void, __]),
-        (Open,          [__,      Paid, InvoiceStatus.Void, Uncollectible]),
-        (Paid,          [__,      __,   __,                 __]),
-        (InvoiceStatus.Void, [__, __,   __,                 __]),
-        (Uncollectible, [__,      Paid, InvoiceStatus.Void, __]));
+        //              Finalized Paid  Voided              MarkedUncollectible Reopened
+        (Draft,         [Open,    __,   InvoiceStatus.Void, __,                 __]),
+        (Open,          [__,      Paid, InvoiceStatus.Void, Uncollectible,      __]),
+        (Paid,          [__,      __,   __,                 __,                 __]),
+        (InvoiceStatus.Void, [__, __,   __,                 __,                 __]),
+        (Uncollectible, [__,      Paid, InvoiceStatus.Void, __,                 Open]));
 
     protected override Invoice InState(InvoiceStatus state)
     {
@@ -42,6 +42,7 @@ public sealed class InvoiceTests : TransitionTableTests<Invoice, InvoiceStatus, 
             case InvoiceEvent.Paid: invoice.Pay(T0); break;
             case InvoiceEvent.Voided: invoice.Void(T0); break;
             case InvoiceEvent.MarkedUncollectible: invoice.MarkUncollectible(T0); break;
+            case InvoiceEvent.Reopened: invoice.Reopen(); break;
             default: throw new ArgumentOutOfRangeException(nameof(on), on, null);
         }
     }
@@ -93,5 +94,17 @@ public sealed class InvoiceTests : TransitionTableTests<Invoice, InvoiceStatus, 
 
         Assert.Equal(Usd(80), invoice.Pay(T0.AddDays(40)));
         Assert.Equal((Usd(80), Usd(0)), (invoice.AmountPaid, invoice.AmountWrittenOff));
+    }
+
+    [Fact]
+    public void A_reopened_invoice_owes_again_what_was_written_off_and_forgets_the_write_off()
+    {
+        var invoice = OpenInvoice(80m);
+        invoice.MarkUncollectible(T0.AddDays(30));
+
+        Assert.Equal(Usd(80), invoice.Reopen());
+
+        Assert.Equal((InvoiceStatus.Open, Usd(80), Usd(0)), (invoice.Status, invoice.AmountDue, invoice.AmountWrittenOff));
+        Assert.Null(invoice.MarkedUncollectibleAt);
     }
 }

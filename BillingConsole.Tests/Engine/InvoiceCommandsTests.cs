@@ -186,5 +186,9 @@ public sealed class InvoiceCommandsTests : IAsyncLifetime
         Assert.Equal(_engine.Clock.GetUtcNow(), note.CreatedAt);
         var audit = Assert.Single(await db.AuditLog.Where(a => a.Action == "customer.note_added" && a.EntityId == failed.CustomerId.ToString()).ToListAsync(Ct));
         Assert.Equal(("Sam Support", "support", "Called the customer: new card on Friday."), (audit.Actor, audit.ActorRole, audit.Reason));
+
+        // The customer's timeline shows the note once, as a note, not again as its audit entry.
+        var details = await _engine.Get<BillingConsole.ReadModels.CustomerDetails>().FindAsync(failed.CustomerId, Ct);
+        Assert.Single(details!.Timeline, e => e.Text.Contains("new card on Friday") || e.Reason?.Contains("new card on Friday") == true);
     }
 }

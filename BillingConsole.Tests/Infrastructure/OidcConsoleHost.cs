@@ -7,6 +7,16 @@ public sealed class OidcCollection : ICollectionFixture<OidcConsoleHost>
 }
 
 /// <summary>
+/// The same console for tests that change what every other test sees (the dunning policy in force for all open cases): run
+/// alone, after the parallel collections.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class OidcSerialCollection : ICollectionFixture<OidcConsoleHost>
+{
+    public const string Name = "Console signed in through OpenID Connect, run alone";
+}
+
+/// <summary>
 /// The console as production runs it: its own process, signing in through an OpenID Connect provider (the in-process
 /// <see cref="TestIdentityProvider"/>) with role values mapped from the provider's names. It shares the run's database with
 /// the <see cref="ConsoleAppHost"/>, as a second node would.

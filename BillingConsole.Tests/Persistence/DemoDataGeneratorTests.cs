@@ -358,6 +358,15 @@ public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassF
         Assert.Equal(await Scalar<long>(Db, "select count(*) from subscriptions"), await Scalar<long>(Db, "select sum(new_subscriptions) from mrr_snapshots"));
         Assert.Equal(await Scalar<long>(Db, "select count(*) from invoices where billing_run_id is not null"),
             await Scalar<long>(Db, "select sum(invoiced_count) from billing_runs"));
+        // A run's charged and failed counts are its billing-run attempts that succeeded and the rest, as the engine counts them.
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from billing_runs r
+            where r.charged_count <> (select count(*) from invoices i join payment_attempts a on a.invoice_id = i.id
+                                      where i.billing_run_id = r.id and a.trigger = 'billing_run' and a.status = 'succeeded')
+               or r.failed_count <> (select count(*) from invoices i join payment_attempts a on a.invoice_id = i.id
+                                     where i.billing_run_id = r.id and a.trigger = 'billing_run' and a.status <> 'succeeded')
+            """));
+        Assert.True(await Scalar<long>(Db, "select sum(failed_count) from billing_runs") > 0);
         Assert.InRange(await Scalar<long>(Db, "select count(*) from audit_log"), 20, 1000);
         Assert.True(await Scalar<long>(Db, "select count(*) from audit_log where action = 'payment.retry' and actor_role = 'support'") > 0);
 

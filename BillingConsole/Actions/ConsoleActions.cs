@@ -39,6 +39,10 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
         RunAsync<InvoiceCommands, InvoiceView>(user, ConsolePolicies.Admin, (commands, actor) => commands.MarkUncollectibleAsync(invoiceId, actor, reason, default),
             invoice => (ActionStatus.Done, $"Invoice {invoice.Number} is written off as uncollectible."));
 
+    public Task<ActionOutcome<InvoiceView>> ReopenInvoiceAsync(ClaimsPrincipal user, Guid invoiceId, string reason) =>
+        RunAsync<InvoiceCommands, InvoiceView>(user, ConsolePolicies.Support, (commands, actor) => commands.ReopenAsync(invoiceId, actor, reason, default),
+            invoice => (ActionStatus.Done, $"Invoice {invoice.Number} is open again and back in dunning."));
+
     public Task<ActionOutcome<bool>> AddNoteAsync(ClaimsPrincipal user, Guid customerId, string note) =>
         RunAsync<CustomerCommands, bool>(user, ConsolePolicies.Support, async (commands, actor) =>
         {
@@ -66,11 +70,9 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
         RunAsync<CardUpdates, CardUpdate>(user, ConsolePolicies.Support,
             (cards, actor) => cards.AttachAsync(customerId, cards.SandboxCard(token), actor, reason, default), DescribeCardUpdate);
 
-    public Task<ActionOutcome<bool>> ResetDunningCaseAsync(ClaimsPrincipal user, Guid caseId, string reason) =>
-        RunAsync<DunningCommands, bool>(user, ConsolePolicies.Support, (commands, actor) => commands.ResetStuckCaseAsync(caseId, actor, reason, default),
-            reset => reset
-                ? (ActionStatus.Done, "The case is back in the retry queue.")
-                : (ActionStatus.Declined, "Nothing was reset: the gateway reported a successful payment, or the case is no longer open."));
+    public Task<ActionOutcome<StuckCaseReset>> ResetDunningCaseAsync(ClaimsPrincipal user, Guid caseId, string reason) =>
+        RunAsync<DunningCommands, StuckCaseReset>(user, ConsolePolicies.Support, (commands, actor) => commands.ResetStuckCaseAsync(caseId, actor, reason, default),
+            reset => (reset.Reset ? ActionStatus.Done : ActionStatus.Declined, reset.Message));
 
     public Task<ActionOutcome<bool>> PauseDunningAsync(ClaimsPrincipal user, Guid customerId, string reason) =>
         RunAsync<DunningCommands, bool>(user, ConsolePolicies.Support, async (commands, actor) =>

@@ -50,8 +50,13 @@ public static class ConsoleUiExtensions
         app.MapAccountEndpoints();
         app.MapCsvExports();
         app.MapInvoicePdf();
-        // The dashboard's own filter would allow local requests; the admin policy decides instead.
-        app.MapHangfireDashboard(SecurityHeaders.HangfirePath, new DashboardOptions { Authorization = [], AppPath = "/", DashboardTitle = "BillingConsole jobs" })
+        // The dashboard's own filter would allow local requests; the admin policy decides instead. Read-only: its Trigger
+        // now, Requeue and Delete would bill, charge or drop a charge without the reason and audit entry the console's own
+        // actions record (Run billing now, Retry now, bulk retry), so the dashboard only shows the jobs.
+        app.MapHangfireDashboard(SecurityHeaders.HangfirePath, new DashboardOptions
+            {
+                Authorization = [], AppPath = "/", DashboardTitle = "BillingConsole jobs (read-only: act from the console)", IsReadOnlyFunc = _ => true,
+            })
             .RequireAuthorization(ConsolePolicies.Admin);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

@@ -73,11 +73,16 @@ public sealed record DunningPolicySettings
     }
 }
 
+/// <summary>
+/// One saved version of the policy. New cases always follow the newest version; open cases follow the newest version that
+/// applies to open cases, or keep the version they were opened with when that is newer (see <see cref="PoliciesInForce"/>).
+/// </summary>
 public sealed class DunningPolicyVersion
 {
     private DunningPolicyVersion() { }
 
-    public DunningPolicyVersion(int version, DunningPolicySettings settings, string createdBy, string reason, DateTimeOffset createdAt)
+    public DunningPolicyVersion(int version, DunningPolicySettings settings, string createdBy, string reason, DateTimeOffset createdAt,
+        bool appliesToOpenCases = true)
     {
         var errors = settings.Validate();
         if (errors.Count > 0) throw new DomainRuleException(string.Join(" ", errors.Values));
@@ -87,6 +92,7 @@ public sealed class DunningPolicyVersion
         CreatedBy = createdBy;
         Reason = reason;
         CreatedAt = createdAt;
+        AppliesToOpenCases = appliesToOpenCases;
     }
 
     public int Version { get; private set; }
@@ -94,4 +100,39 @@ public sealed class DunningPolicyVersion
     public string CreatedBy { get; private set; } = string.Empty;
     public string Reason { get; private set; } = string.Empty;
     public DateTimeOffset CreatedAt { get; private set; }
+    /// <summary>False when the admin chose "new cases only": cases open when it was saved keep the version they follow.</summary>
+    public bool AppliesToOpenCases { get; private set; } = true;
+}
+
+/// <summary>
+/// The policy versions open cases can follow: the newest version that applies to open cases, and every newer "new cases
+/// only" version, which the cases opened under it keep.
+/// </summary>
+public sealed class PoliciesInForce
+{
+    private readonly IReadOnlyDictionary<int, DunningPolicySettings> _versions;
+
+    public PoliciesInForce(IEnumerable<DunningPolicyVersion> versions)
+    {
+        var all = versions.ToList();
+        if (all.Count == 0) throw new DomainRuleException("There is no dunning policy version.");
+        Newest = all.Max(v => v.Version);
+        AppliedToOpenCases = all.Where(v => v.AppliesToOpenCases).Select(v => v.Version).DefaultIfEmpty(all.Min(v => v.Version)).Max();
+        _versions = all.Where(v => v.Version >= AppliedToOpenCases).ToDictionary(v => v.Version, v => v.Settings);
+    }
+
+    /// <summary>The version new cases open under.</summary>
+    public int Newest { get; }
+
+    /// <summary>The newest version saved for open cases as well: every case opened under an older version follows it.</summary>
+    public int AppliedToOpenCases { get; }
+
+    public IEnumerable<DunningPolicySettings> All => _versions.Values;
+
+    /// <summary>The version a case opened under (or last moved to) <paramref name="caseVersion"/> follows now, and its settings.</summary>
+    public (int Version, DunningPolicySettings Settings) For(int caseVersion)
+    {
+        var version = Math.Max(caseVersion, AppliedToOpenCases);
+        return (version, _versions[version]);
+    }
 }

@@ -4,7 +4,7 @@ namespace BillingConsole.Domain.Invoicing;
 
 public enum InvoiceStatus { Draft, Open, Paid, Void, Uncollectible }
 
-public enum InvoiceEvent { Finalized, Paid, Voided, MarkedUncollectible }
+public enum InvoiceEvent { Finalized, Paid, Voided, MarkedUncollectible, Reopened }
 
 /// <summary>Why an invoice exists: a subscription's period, an immediate plan change, or a one-off.</summary>
 public enum InvoiceKind { SubscriptionCycle, PlanChange, OneOff }
@@ -18,7 +18,8 @@ public sealed class Invoice : Entity
         (InvoiceStatus.Open, InvoiceEvent.Voided, InvoiceStatus.Void),
         (InvoiceStatus.Open, InvoiceEvent.MarkedUncollectible, InvoiceStatus.Uncollectible),
         (InvoiceStatus.Uncollectible, InvoiceEvent.Paid, InvoiceStatus.Paid),
-        (InvoiceStatus.Uncollectible, InvoiceEvent.Voided, InvoiceStatus.Void));
+        (InvoiceStatus.Uncollectible, InvoiceEvent.Voided, InvoiceStatus.Void),
+        (InvoiceStatus.Uncollectible, InvoiceEvent.Reopened, InvoiceStatus.Open));
 
     private readonly List<InvoiceLine> _lines = [];
     private decimal _subtotal;
@@ -151,6 +152,19 @@ public sealed class Invoice : Entity
         _amountWrittenOff = outstanding.Amount;
         MarkedUncollectibleAt = at;
         return outstanding;
+    }
+
+    /// <summary>
+    /// Takes back a write-off: the invoice is open again and owes what was written off. Returns that amount; read
+    /// <see cref="MarkedUncollectibleAt"/> before, since the write-off being reversed is the one made then.
+    /// </summary>
+    public Money Reopen()
+    {
+        var writtenOff = AmountWrittenOff;
+        Fire(InvoiceEvent.Reopened);
+        _amountWrittenOff = 0m;
+        MarkedUncollectibleAt = null;
+        return writtenOff;
     }
 }
 

@@ -72,6 +72,8 @@ public sealed class SaveDunningPolicy
     public FinalAction? FinalAction { get; set; }
     public int? GracePeriodHours { get; set; }
     public List<string> HardDeclineCodes { get; set; } = [];
+    /// <summary>True: open cases follow the new version at once. False: only cases opened from now on do.</summary>
+    public bool ApplyToOpenCases { get; set; } = true;
     public string? Reason { get; set; }
 
     public static SaveDunningPolicy From(DunningPolicySettings settings) => new()

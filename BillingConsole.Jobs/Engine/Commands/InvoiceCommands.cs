@@ -36,6 +36,35 @@ public sealed class InvoiceCommands(BillingDbContext db, PaymentProcessor proces
         CloseAsync(invoiceId, InvoiceEvent.MarkedUncollectible, "invoice.marked_uncollectible", actor, reason,
             (invoice, _, now) => Task.FromResult(LedgerPostings.WriteOff(invoice, invoice.MarkUncollectible(now), now)), ct);
 
+    /// <summary>
+    /// Takes back a write-off: the invoice is open again, the ledger reverses the write-off (Dr receivable, Cr bad debt) and
+    /// a new dunning case under the policy in force collects it from now on, with its first retry scheduled.
+    /// </summary>
+    public async Task<InvoiceView> ReopenAsync(Guid invoiceId, Actor actor, string reason, CancellationToken ct)
+    {
+        AuditTrail.RequireReason(reason);
+        db.ChangeTracker.Clear();
+        return await db.InTransactionAsync(async () =>
+        {
+            var customerId = await db.Invoices.Where(i => i.Id == invoiceId).Select(i => (Guid?)i.CustomerId).SingleOrDefaultAsync(ct)
+                             ?? throw new ResourceNotFoundException("invoice", invoiceId);
+            await db.LockCustomerAsync(customerId, ct);
+            var invoice = await db.Invoices.SingleAsync(i => i.Id == invoiceId, ct);
+            if (!Invoice.Lifecycle.CanFire(invoice.Status, InvoiceEvent.Reopened))
+                throw new DomainRuleException($"Only a written-off invoice can be reopened; this one is {invoice.Status.ToSnakeCase().Replace('_', ' ')}.");
+            var before = InvoiceView.From(invoice);
+            var now = clock.GetUtcNow();
+            var writtenOffAt = invoice.MarkedUncollectibleAt!.Value;
+            var owed = invoice.Reopen();
+            db.LedgerEntries.AddRange(LedgerPostings.WriteOffReversed(invoice, owed, writtenOffAt, now).SelectMany(t => t.Balanced()));
+            await dunning.OpenForReopenedInvoiceAsync(invoice, ct);
+            var after = InvoiceView.From(invoice);
+            audit.Record(actor, "invoice.reopened", "invoice", invoiceId, reason, before, after);
+            await db.SaveChangesAsync(ct);
+            return after;
+        }, ct);
+    }
+
     private async Task<InvoiceView> CloseAsync(Guid invoiceId, InvoiceEvent closing, string action, Actor actor, string reason,
         Func<Invoice, Customer, DateTimeOffset, Task<IReadOnlyList<LedgerTransaction>>> close, CancellationToken ct)
     {

@@ -1,3 +1,4 @@
+using BillingConsole.Configuration;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Payments;
@@ -5,11 +6,16 @@ using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace BillingConsole.Engine.Dunning;
 
+/// <summary>What a reset did, in a sentence for support: <see cref="Reset"/> is false when nothing was changed.</summary>
+public sealed record StuckCaseReset(bool Reset, string Message);
+
 /// <summary>What support can do to a customer's collection, each with a reason, audited under the agent's name.</summary>
-public sealed class DunningCommands(BillingDbContext db, PaymentProcessor processor, DunningService dunning, AuditTrail audit, TimeProvider clock)
+public sealed class DunningCommands(BillingDbContext db, PaymentProcessor processor, DunningService dunning, AuditTrail audit, TimeProvider clock,
+    IOptionsMonitor<GatewayOptions> gateway)
 {
     /// <summary>
     /// Charges the invoice now. The processor's per-invoice lock and its open-invoice check make any number of these at
@@ -31,19 +37,31 @@ public sealed class DunningCommands(BillingDbContext db, PaymentProcessor proces
     }
 
     /// <summary>
-    /// Puts a stuck case back in the queue, only once the gateway has confirmed that no earlier attempt succeeded: a reset
-    /// on a guess could charge the customer twice. Returns false (and changes nothing) when that is not confirmed.
+    /// Puts a stuck case (see <see cref="StuckCase"/>) back in the queue, only once the gateway has confirmed that no earlier
+    /// attempt succeeded: a reset on a guess could charge the customer twice. A case that is not stuck, or whose attempt the
+    /// gateway cannot confirm, is left as it is, and the outcome says why.
     /// </summary>
-    public async Task<bool> ResetStuckCaseAsync(Guid caseId, Actor actor, string reason, CancellationToken ct)
+    public async Task<StuckCaseReset> ResetStuckCaseAsync(Guid caseId, Actor actor, string reason, CancellationToken ct)
     {
         AuditTrail.RequireReason(reason);
-        var invoiceId = await db.DunningCases.Where(c => c.Id == caseId).Select(c => (Guid?)c.InvoiceId).FirstOrDefaultAsync(ct)
+        var found = await db.DunningCases.AsNoTracking().Where(c => c.Id == caseId).Select(c => new { c.InvoiceId, c.Status, c.UpdatedAt }).FirstOrDefaultAsync(ct)
             ?? throw new ResourceNotFoundException("dunning case", caseId);
+        var unconfirmedSince = await db.PaymentAttempts.Where(a => a.InvoiceId == found.InvoiceId
+                && (a.Status == PaymentAttemptStatus.Pending || a.Status == PaymentAttemptStatus.Unknown))
+            .MinAsync(a => (DateTimeOffset?)a.StartedAt, ct);
+        var isOpen = found.Status is DunningStatus.RetryPending or DunningStatus.Retrying or DunningStatus.AwaitingPaymentMethod;
+        var stuck = StuckCase.From(gateway.CurrentValue).Why(isOpen, found.Status == DunningStatus.Retrying ? found.UpdatedAt : null, unconfirmedSince,
+            clock.GetUtcNow());
+        if (stuck is null)
+            return new(false, "Nothing was reset: the case is not stuck (no retry running past the charge deadline, no attempt unconfirmed past the reconciliation grace).");
         // A success found here closes the case through the payment events.
-        if (await processor.ReconcileAsync(invoiceId, actor, ct) is not null) return false;
+        if (await processor.ReconcileAsync(found.InvoiceId, actor, ct) is { } reconciled)
+            return new(false, reconciled.Status == ChargeStatus.Succeeded
+                ? "Nothing was reset: the gateway reported that the unconfirmed payment succeeded, so the invoice is paid and the case closed."
+                : "Nothing was reset: the gateway has not confirmed the outcome of the unconfirmed payment yet; try again later.");
         var dunningCase = await db.DunningCases.FirstAsync(c => c.Id == caseId, ct);
-        if (!dunningCase.IsOpen) return false;
-        var invoice = await db.Invoices.FirstAsync(i => i.Id == invoiceId, ct);
+        if (!dunningCase.IsOpen) return new(false, "Nothing was reset: the case closed meanwhile.");
+        var invoice = await db.Invoices.FirstAsync(i => i.Id == found.InvoiceId, ct);
         var before = new { Status = dunningCase.Status.ToSnakeCase(), dunningCase.NextAttemptAt };
         dunningCase.Reset(clock.GetUtcNow());
         var policy = await dunning.PolicyInForceAsync(dunningCase, ct);
@@ -51,7 +69,8 @@ public sealed class DunningCommands(BillingDbContext db, PaymentProcessor proces
         audit.Record(actor, "dunning.reset", "dunning_case", caseId, reason, before,
             new { Status = dunningCase.Status.ToSnakeCase(), dunningCase.NextAttemptAt });
         await db.SaveChangesAsync(CancellationToken.None);
-        return true;
+        var next = dunningCase.NextAttemptAt is { } at ? $"next retry {at:yyyy-MM-dd HH:mm} UTC" : $"now {dunningCase.Status.ToSnakeCase().Replace('_', ' ')}";
+        return new(true, $"Reset: {stuck} The gateway confirmed no payment succeeded; the case is back in the queue, {next}.");
     }
 
     private async Task<object?> InvoiceStateAsync(Guid invoiceId, CancellationToken ct) =>

@@ -29,10 +29,10 @@ public sealed class DunningLadder(BillingDbContext db, DunningService dunning, A
         while (!ct.IsCancellationRequested)
         {
             db.ChangeTracker.Clear();
-            var policy = await dunning.CurrentPolicyAsync(ct);
+            var policies = await dunning.PoliciesInForceAsync(ct);
             var now = clock.GetUtcNow();
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            var cases = await ClaimDueAsync(policy.Settings, now, handled, ct);
+            var cases = await ClaimDueAsync(policies, now, handled, ct);
             var caseIds = cases.Select(c => c.Id).ToList();
             // Loaded into the tracked cases, which need them to know how far they have climbed.
             await db.Set<DunningStepTaken>().Where(s => caseIds.Contains(s.CaseId)).LoadAsync(ct);
@@ -40,8 +40,9 @@ public sealed class DunningLadder(BillingDbContext db, DunningService dunning, A
             var invoices = await db.Invoices.Where(i => invoiceIds.Contains(i.Id)).ToDictionaryAsync(i => i.Id, ct);
             foreach (var dunningCase in cases)
             {
-                if (dunningCase.PolicyVersion < policy.Version) dunningCase.FollowPolicy(policy.Version);
-                taken += await TakeDueStepsAsync(dunningCase, invoices[dunningCase.InvoiceId], policy.Settings, now, ct);
+                var (version, settings) = policies.For(dunningCase.PolicyVersion);
+                if (dunningCase.PolicyVersion < version) dunningCase.FollowPolicy(version);
+                taken += await TakeDueStepsAsync(dunningCase, invoices[dunningCase.InvoiceId], settings, now, ct);
             }
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
@@ -51,10 +52,13 @@ public sealed class DunningLadder(BillingDbContext db, DunningService dunning, A
         return taken;
     }
 
-    /// <summary>Open cases, not retrying now, whose next step under <paramref name="policy"/>'s ladder has come, locked for this transaction.</summary>
-    private Task<List<DunningCase>> ClaimDueAsync(DunningPolicySettings policy, DateTimeOffset now, List<Guid> handled, CancellationToken ct)
+    /// <summary>
+    /// Open cases, not retrying now, whose next step under the ladder of some version in force has come, locked for this
+    /// transaction (a case whose own version has no step due is then left as it is).
+    /// </summary>
+    private Task<List<DunningCase>> ClaimDueAsync(PoliciesInForce policies, DateTimeOffset now, List<Guid> handled, CancellationToken ct)
     {
-        var days = policy.Ladder.Select(s => s.Day).ToArray();
+        var days = policies.All.SelectMany(p => p.Ladder).Select(s => s.Day).Distinct().ToArray();
         var openedBy = now.AddDays(-days.Min());
         var skip = handled.ToArray();
         return db.DunningCases.FromSqlInterpolated($"""

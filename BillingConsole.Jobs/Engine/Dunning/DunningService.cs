@@ -31,28 +31,30 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
     {
         var now = clock.GetUtcNow();
         var openCases = await OpenCasesAsync([.. failed.Select(f => f.Invoice.Id)], ct);
-        var policy = await CurrentPolicyAsync(ct);
-        var toSchedule = new List<(DunningCase Case, Invoice Invoice, string LastDeclineCode)>();
+        var policies = await PoliciesInForceAsync(ct);
+        var toSchedule = new List<CaseToSchedule>();
         foreach (var (attempt, invoice) in failed)
         {
             var declineCode = attempt.DeclineCode ?? DeclineCodes.GenericDecline;
+            DunningPolicySettings policy;
             if (openCases.GetValueOrDefault(invoice.Id) is not { } dunningCase)
             {
-                dunningCase = new DunningCase(invoice.Id, invoice.CustomerId, invoice.SubscriptionId, invoice.AmountDue, policy.Version, declineCode, now);
+                dunningCase = new DunningCase(invoice.Id, invoice.CustomerId, invoice.SubscriptionId, invoice.AmountDue, policies.Newest, declineCode, now);
                 db.DunningCases.Add(dunningCase);
                 audit.Record(Actor.System, "dunning.opened", "dunning_case", dunningCase.Id, $"Payment failed: {declineCode}.");
+                policy = policies.For(policies.Newest).Settings;
             }
             else
             {
-                FollowPolicy(dunningCase, policy);
+                policy = FollowPolicy(dunningCase, policies);
                 if (dunningCase.Status == DunningStatus.AwaitingPaymentMethod) continue;
-                if (policy.Settings.IsHardDecline(declineCode)) dunningCase.RecordHardDecline(declineCode, now);
+                if (policy.IsHardDecline(declineCode)) dunningCase.RecordHardDecline(declineCode, now);
                 // A retry made by dunning reports back; a manual charge of a waiting case only changes the schedule.
                 else if (dunningCase.Status == DunningStatus.Retrying) dunningCase.RecordSoftDecline(declineCode, now);
             }
-            if (dunningCase.Status == DunningStatus.RetryPending) toSchedule.Add((dunningCase, invoice, declineCode));
+            if (dunningCase.Status == DunningStatus.RetryPending) toSchedule.Add(new(dunningCase, invoice, policy, declineCode));
         }
-        await ScheduleAsync(toSchedule, policy.Settings, ct);
+        await ScheduleAsync(toSchedule, ct);
         await db.SaveChangesAsync(CancellationToken.None);
     }
 
@@ -87,38 +89,37 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
         }
     }
 
-    /// <inheritdoc cref="ScheduleAsync(IReadOnlyList{ValueTuple{DunningCase, Invoice, string}}, DunningPolicySettings, CancellationToken)"/>
+    /// <summary>
+    /// A written-off invoice reopened by a person goes back into dunning: a new case under the newest policy, opened now (its
+    /// retries and ladder count from the reopening), scheduled at once. Left in the unit of work for the caller to save.
+    /// </summary>
+    internal async Task OpenForReopenedInvoiceAsync(Invoice invoice, CancellationToken ct)
+    {
+        var declineCode = await db.PaymentAttempts.Where(a => a.InvoiceId == invoice.Id && a.DeclineCode != null)
+            .OrderByDescending(a => a.AttemptNumber).Select(a => a.DeclineCode).FirstOrDefaultAsync(ct) ?? DeclineCodes.GenericDecline;
+        var policy = await CurrentPolicyAsync(ct);
+        var dunningCase = new DunningCase(invoice.Id, invoice.CustomerId, invoice.SubscriptionId, invoice.AmountDue, policy.Version, declineCode,
+            clock.GetUtcNow());
+        db.DunningCases.Add(dunningCase);
+        audit.Record(Actor.System, "dunning.opened", "dunning_case", dunningCase.Id, "The written-off invoice was reopened.");
+        await ScheduleAsync(dunningCase, invoice, policy.Settings, declineCode, ct);
+    }
+
+    /// <inheritdoc cref="ScheduleAsync(IReadOnlyList{CaseToSchedule}, CancellationToken)"/>
     internal Task ScheduleAsync(DunningCase dunningCase, Invoice invoice, DunningPolicySettings policy, string lastDeclineCode, CancellationToken ct) =>
-        ScheduleAsync([(dunningCase, invoice, lastDeclineCode)], policy, ct);
+        ScheduleAsync([new CaseToSchedule(dunningCase, invoice, policy, lastDeclineCode)], ct);
 
     /// <summary>
     /// Sets the next retry of each case waiting for one, or ends it: a hard decline waits for a new card, a used-up budget or
-    /// window takes the policy's final action. The cases' attempts and customers' time zones are read in one statement each.
-    /// Changes are left in the unit of work for the caller to save.
+    /// window takes the policy's final action. Changes are left in the unit of work for the caller to save.
     /// </summary>
-    internal async Task ScheduleAsync(IReadOnlyList<(DunningCase Case, Invoice Invoice, string LastDeclineCode)> cases, DunningPolicySettings policy,
-        CancellationToken ct)
+    internal async Task ScheduleAsync(IReadOnlyList<CaseToSchedule> cases, CancellationToken ct)
     {
-        if (cases.Count == 0) return;
+        var decisions = await DecideAsync([.. cases.Select(c => (c.Case, c.Policy, c.LastDeclineCode))], ct);
         var now = clock.GetUtcNow();
-        var invoiceIds = cases.Select(c => c.Invoice.Id).ToArray();
-        var attemptsByInvoice = (await db.PaymentAttempts.AsNoTracking()
-                .Where(a => invoiceIds.Contains(a.InvoiceId) && a.Status != PaymentAttemptStatus.Pending)
-                .OrderBy(a => a.AttemptNumber)
-                .Select(a => new { a.InvoiceId, a.Trigger, a.StartedAt, a.DeclineCode })
-                .ToListAsync(ct))
-            .ToLookup(a => a.InvoiceId);
-        var timeZones = await CustomerTimeZonesAsync([.. cases.Select(c => c.Case.CustomerId).Distinct()], ct);
-        var statistics = await history.CurrentAsync(ct);
-        foreach (var (dunningCase, invoice, lastDeclineCode) in cases)
+        foreach (var ((dunningCase, invoice, policy, lastDeclineCode), decision) in cases.Zip(decisions))
         {
-            var attempts = attemptsByInvoice[invoice.Id].ToList();
-            // The opening failure is the last decline recorded by the time the case opened.
-            var firstDecline = attempts.LastOrDefault(a => a.StartedAt <= dunningCase.OpenedAt && a.DeclineCode is not null)?.DeclineCode ?? lastDeclineCode;
-            var retries = attempts.Where(a => a.Trigger == PaymentTrigger.DunningRetry && a.StartedAt >= dunningCase.OpenedAt).Select(a => a.StartedAt).ToList();
-            var context = new RetryContext(firstDecline, lastDeclineCode, dunningCase.OpenedAt, retries, dunningCase.Amount,
-                timeZones[dunningCase.CustomerId], now);
-            switch (scheduler.Next(context, policy, statistics))
+            switch (decision)
             {
                 case RetryDecision.Retry retry:
                     dunningCase.Schedule(retry.At, retry.EstimatedProbability, retry.Reason);
@@ -132,6 +133,41 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
                     break;
             }
         }
+    }
+
+    /// <summary>What <see cref="ScheduleAsync(DunningCase, Invoice, DunningPolicySettings, string, CancellationToken)"/> would do with a waiting case under <paramref name="policy"/> now; changes nothing.</summary>
+    internal async Task<RetryDecision> DecideAsync(DunningCase dunningCase, DunningPolicySettings policy, string lastDeclineCode, CancellationToken ct) =>
+        (await DecideAsync([(dunningCase, policy, lastDeclineCode)], ct))[0];
+
+    /// <summary>
+    /// What each waiting case's next step would be now, in order; changes nothing. The cases' attempts and customers' time
+    /// zones are read in one statement each.
+    /// </summary>
+    private async Task<IReadOnlyList<RetryDecision>> DecideAsync(IReadOnlyList<(DunningCase Case, DunningPolicySettings Policy, string LastDeclineCode)> cases,
+        CancellationToken ct)
+    {
+        if (cases.Count == 0) return [];
+        var now = clock.GetUtcNow();
+        var invoiceIds = cases.Select(c => c.Case.InvoiceId).ToArray();
+        var attemptsByInvoice = (await db.PaymentAttempts.AsNoTracking()
+                .Where(a => invoiceIds.Contains(a.InvoiceId) && a.Status != PaymentAttemptStatus.Pending)
+                .OrderBy(a => a.AttemptNumber)
+                .Select(a => new { a.InvoiceId, a.Trigger, a.StartedAt, a.DeclineCode })
+                .ToListAsync(ct))
+            .ToLookup(a => a.InvoiceId);
+        var timeZones = await CustomerTimeZonesAsync([.. cases.Select(c => c.Case.CustomerId).Distinct()], ct);
+        var statistics = await history.CurrentAsync(ct);
+        return [.. cases.Select(c =>
+        {
+            var (dunningCase, policy, lastDeclineCode) = c;
+            var attempts = attemptsByInvoice[dunningCase.InvoiceId].ToList();
+            // The opening failure is the last decline recorded by the time the case opened.
+            var firstDecline = attempts.LastOrDefault(a => a.StartedAt <= dunningCase.OpenedAt && a.DeclineCode is not null)?.DeclineCode ?? lastDeclineCode;
+            var retries = attempts.Where(a => a.Trigger == PaymentTrigger.DunningRetry && a.StartedAt >= dunningCase.OpenedAt).Select(a => a.StartedAt).ToList();
+            var context = new RetryContext(firstDecline, lastDeclineCode, dunningCase.OpenedAt, retries, dunningCase.Amount,
+                timeZones[dunningCase.CustomerId], now);
+            return scheduler.Next(context, policy, statistics);
+        })];
     }
 
     /// <summary>Where each customer lives, for retries at their local hours: their own time zone, else the billing time zone.</summary>
@@ -256,50 +292,62 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
         c.Status == DunningStatus.RetryPending || c.Status == DunningStatus.Retrying || c.Status == DunningStatus.AwaitingPaymentMethod;
 
     /// <summary>
-    /// The newest policy version, which the case follows from now on: a policy an admin saves applies to every open case's
-    /// next decision, not only to cases opened after it.
+    /// The policy version the case follows from now on: the newest version saved for open cases, or the version the case
+    /// was opened under when that is newer (a version saved for new cases only leaves open cases where they are).
     /// </summary>
     internal async Task<PolicySettingsWithVersion> PolicyInForceAsync(DunningCase dunningCase, CancellationToken ct)
     {
-        var policy = await CurrentPolicyAsync(ct);
-        FollowPolicy(dunningCase, policy);
-        return policy;
+        var (version, settings) = (await PoliciesInForceAsync(ct)).For(dunningCase.PolicyVersion);
+        if (version > dunningCase.PolicyVersion) dunningCase.FollowPolicy(version);
+        return new(version, settings);
     }
 
-    private static void FollowPolicy(DunningCase dunningCase, PolicySettingsWithVersion policy)
+    /// <summary>Every version an open case can follow (a policy changes a few times a year, so they are few).</summary>
+    internal async Task<PoliciesInForce> PoliciesInForceAsync(CancellationToken ct)
     {
-        if (policy.Version > dunningCase.PolicyVersion) dunningCase.FollowPolicy(policy.Version);
+        await CurrentPolicyAsync(ct);
+        return new PoliciesInForce(await db.DunningPolicies.AsNoTracking().ToListAsync(ct));
+    }
+
+    /// <summary>Moves the case onto the version it follows now (see <see cref="PolicyInForceAsync"/>) and returns its settings.</summary>
+    private static DunningPolicySettings FollowPolicy(DunningCase dunningCase, PoliciesInForce policies)
+    {
+        var (version, settings) = policies.For(dunningCase.PolicyVersion);
+        if (version > dunningCase.PolicyVersion) dunningCase.FollowPolicy(version);
+        return settings;
     }
 
     /// <summary>
-    /// Moves the waiting cases onto the newest policy version and schedules their next retry by it, in batches locked with
-    /// SKIP LOCKED: a case the retry runner holds is left to it (and follows the new version at its next decision).
-    /// Returns how many cases were rescheduled.
+    /// Moves the waiting cases onto policy <paramref name="version"/>, just saved for open cases, and schedules their next
+    /// retry by it, in batches locked with SKIP LOCKED: a case the retry runner holds is left to it (and follows the new
+    /// version at its next decision). Returns what it did, tallied as <see cref="DunningPolicyImpactPreview"/> foretells it.
     /// </summary>
-    public async Task<int> RescheduleWaitingCasesAsync(CancellationToken ct)
+    public async Task<PolicyImpact> RescheduleWaitingCasesAsync(int version, CancellationToken ct)
     {
         const int batch = 200;
-        var policy = await CurrentPolicyAsync(ct);
-        var rescheduled = 0;
+        var settings = (await db.DunningPolicies.AsNoTracking().SingleAsync(p => p.Version == version, ct)).Settings;
+        var tally = new PolicyImpactTally(settings.FinalAction);
         while (true)
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             var cases = await db.DunningCases.FromSqlInterpolated($"""
                 select c.*, c.xmin from dunning_cases c
-                where c.status = 'retry_pending' and c.policy_version < {policy.Version}
+                where c.status = 'retry_pending' and c.policy_version < {version}
                 order by c.id
                 limit {batch}
                 for update of c skip locked
                 """).ToListAsync(ct);
             var invoiceIds = cases.Select(c => c.InvoiceId).ToList();
             var invoices = await db.Invoices.Where(i => invoiceIds.Contains(i.Id)).ToDictionaryAsync(i => i.Id, ct);
-            foreach (var dunningCase in cases) dunningCase.FollowPolicy(policy.Version);
-            await ScheduleAsync([.. cases.Select(c => (c, invoices[c.InvoiceId], c.LastDeclineCode ?? DeclineCodes.GenericDecline))], policy.Settings, ct);
+            var before = cases.ToDictionary(c => c.Id, c => (ScheduledAt: c.NextAttemptAt, Due: invoices[c.InvoiceId].AmountDue));
+            foreach (var dunningCase in cases) dunningCase.FollowPolicy(version);
+            await ScheduleAsync([.. cases.Select(c => new CaseToSchedule(c, invoices[c.InvoiceId], settings, c.LastDeclineCode ?? DeclineCodes.GenericDecline))], ct);
+            foreach (var dunningCase in cases)
+                tally.Add(before[dunningCase.Id].ScheduledAt, dunningCase.Status, dunningCase.NextAttemptAt, before[dunningCase.Id].Due);
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
-            rescheduled += cases.Count;
-            if (cases.Count < batch) return rescheduled;
+            if (cases.Count < batch) return tally.Impact();
         }
     }
 
@@ -317,3 +365,6 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
 }
 
 internal sealed record PolicySettingsWithVersion(int Version, DunningPolicySettings Settings);
+
+/// <summary>A case waiting for its next retry, with the invoice it dunns and the policy settings it follows.</summary>
+internal sealed record CaseToSchedule(DunningCase Case, Invoice Invoice, DunningPolicySettings Policy, string LastDeclineCode);

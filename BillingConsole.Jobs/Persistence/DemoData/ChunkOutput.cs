@@ -51,8 +51,9 @@ internal sealed class ChunkOutput
     public void RecordRunCharge(DateTime issuedAt, PaymentAttemptRow attempt)
     {
         ref var run = ref Runs[_world.DayOf(issuedAt)];
-        run.Charged++;
-        if (attempt.Status != Domain.Payments.PaymentAttemptStatus.Succeeded) run.Failed++;
+        // As the engine counts a run: charged are the successes, failed the rest, never both.
+        if (attempt.Status == Domain.Payments.PaymentAttemptStatus.Succeeded) run.Charged++;
+        else run.Failed++;
         if (attempt.CompletedAt > run.LastCompletion) run.LastCompletion = attempt.CompletedAt;
     }
 
@@ -122,7 +123,7 @@ internal sealed class ChunkOutput
     private static DateTimeOffset Utc(DateTime at) => new(DateTime.SpecifyKind(at, DateTimeKind.Utc));
 }
 
-/// <summary>One day's billing run: invoices it wrote, charges it made, how many failed, when the last charge finished.</summary>
+/// <summary>One day's billing run: invoices it wrote, charges that succeeded, charges that failed, when the last charge finished.</summary>
 internal struct RunTally
 {
     public int Invoiced;

@@ -633,6 +633,10 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("version");
 
+                    b.Property<bool>("AppliesToOpenCases")
+                        .HasColumnType("boolean")
+                        .HasColumnName("applies_to_open_cases");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");

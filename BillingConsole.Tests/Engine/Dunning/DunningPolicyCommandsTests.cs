@@ -44,8 +44,8 @@ public sealed class DunningPolicyCommandsTests : IAsyncLifetime
         Reason = reason,
     };
 
-    private Task<DunningPolicyVersionView> SaveAsync(SaveDunningPolicy policy) =>
-        _engine.InScopeAsync<DunningPolicyCommands, DunningPolicyVersionView>(commands => commands.SaveAsync(policy, Admin, Ct));
+    private async Task<DunningPolicyVersionView> SaveAsync(SaveDunningPolicy policy) =>
+        (await _engine.InScopeAsync<DunningPolicyCommands, DunningPolicySaved>(commands => commands.SaveAsync(policy, Admin, Ct))).Saved;
 
     public static TheoryData<string, string> Mistakes => new()
     {
@@ -135,8 +135,8 @@ public sealed class DunningPolicyCommandsTests : IAsyncLifetime
     {
         await SaveAsync(FixedPolicy());
 
-        var restored = await _engine.InScopeAsync<DunningPolicyCommands, DunningPolicyVersionView>(
-            commands => commands.RestoreAsync(1, Admin, "The fixed days recovered less", Ct));
+        var restored = (await _engine.InScopeAsync<DunningPolicyCommands, DunningPolicySaved>(
+            commands => commands.RestoreAsync(1, true, Admin, "The fixed days recovered less", Ct))).Saved;
 
         Assert.Equal(3, restored.Version);
         var versions = await _engine.InScopeAsync<DunningPolicyCommands, IReadOnlyList<DunningPolicyVersionView>>(commands => commands.VersionsAsync(Ct));

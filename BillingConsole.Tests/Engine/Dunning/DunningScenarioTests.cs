@@ -314,7 +314,10 @@ public sealed class DunningScenarioTests : IAsyncLifetime
         Assert.Equal(20m, recovered.Cash);
     }
 
-    /// <summary>A case stuck in retrying: its retry went to a card whose charge timed out (the sandbox decided it behind the timeout).</summary>
+    /// <summary>
+    /// A case stuck in retrying: its retry went to a card whose charge timed out (the sandbox decided it behind the timeout),
+    /// and it has stayed so for longer than a charge may take.
+    /// </summary>
     private async Task<(Guid InvoiceId, Guid CustomerId, Guid CaseId)> StuckCaseAsync(string timeoutTokenPrefix)
     {
         var (invoiceId, customerId, _) = await BilledInvoiceAsync("pm_insufficient_funds_");
@@ -323,7 +326,23 @@ public sealed class DunningScenarioTests : IAsyncLifetime
         var stuck = await LoadAsync(invoiceId);
         Assert.Equal(DunningStatus.Retrying, stuck.Case!.Status);
         Assert.Equal(PaymentAttemptStatus.Unknown, stuck.Attempts[^1].Status);
+        _engine.Clock.Advance(TimeSpan.FromMinutes(5));
         return (invoiceId, customerId, stuck.Case.Id);
+    }
+
+    [Fact]
+    public async Task A_case_that_is_not_stuck_is_not_reset_and_the_agent_is_told_so()
+    {
+        var (invoiceId, _, _) = await BilledInvoiceAsync("pm_insufficient_funds_");
+        var waiting = await LoadAsync(invoiceId);
+
+        var reset = await _engine.InScopeAsync<DunningCommands, StuckCaseReset>(c => c.ResetStuckCaseAsync(waiting.Case!.Id, Agent, "Looks stuck", Ct));
+
+        Assert.False(reset.Reset);
+        Assert.StartsWith("Nothing was reset: the case is not stuck", reset.Message);
+        var after = await LoadAsync(invoiceId);
+        Assert.Equal((waiting.Case!.Status, waiting.Case.NextAttemptAt), (after.Case!.Status, after.Case.NextAttemptAt));
+        Assert.Null(await ResetAuditAsync(waiting.Case.Id));
     }
 
     private async Task<AuditEntry?> ResetAuditAsync(Guid caseId)
@@ -337,9 +356,10 @@ public sealed class DunningScenarioTests : IAsyncLifetime
     {
         var (invoiceId, _, caseId) = await StuckCaseAsync("pm_timeout_ok_");
 
-        var reset = await _engine.InScopeAsync<DunningCommands, bool>(c => c.ResetStuckCaseAsync(caseId, Agent, "Customer says nothing happened", Ct));
+        var reset = await _engine.InScopeAsync<DunningCommands, StuckCaseReset>(c => c.ResetStuckCaseAsync(caseId, Agent, "Customer says nothing happened", Ct));
 
-        Assert.False(reset);
+        Assert.False(reset.Reset);
+        Assert.Contains("succeeded", reset.Message);
         var state = await LoadAsync(invoiceId);
         Assert.Equal(DunningStatus.Recovered, state.Case!.Status);
         Assert.Equal(InvoiceStatus.Paid, state.Invoice.Status);
@@ -355,9 +375,10 @@ public sealed class DunningScenarioTests : IAsyncLifetime
         await using var silent = EngineServices.Create(_database, _engine.Clock,
             services: services => services.AddSingleton<IPaymentGateway>(new UnansweredLookups(_engine.Gateway)));
 
-        var reset = await silent.InScopeAsync<DunningCommands, bool>(c => c.ResetStuckCaseAsync(caseId, Agent, "Customer says nothing happened", Ct));
+        var reset = await silent.InScopeAsync<DunningCommands, StuckCaseReset>(c => c.ResetStuckCaseAsync(caseId, Agent, "Customer says nothing happened", Ct));
 
-        Assert.False(reset);
+        Assert.False(reset.Reset);
+        Assert.Contains("not confirmed", reset.Message);
         var state = await LoadAsync(invoiceId);
         Assert.Equal(DunningStatus.Retrying, state.Case!.Status);
         Assert.Equal(PaymentAttemptStatus.Unknown, state.Attempts[^1].Status);
@@ -371,9 +392,10 @@ public sealed class DunningScenarioTests : IAsyncLifetime
         var (invoiceId, customerId, caseId) = await StuckCaseAsync("pm_timeout_do_not_honor_");
         var stuckKey = (await LoadAsync(invoiceId)).Attempts[^1].IdempotencyKey;
 
-        var reset = await _engine.InScopeAsync<DunningCommands, bool>(c => c.ResetStuckCaseAsync(caseId, Agent, "Retry stuck after a gateway outage", Ct));
+        var reset = await _engine.InScopeAsync<DunningCommands, StuckCaseReset>(c => c.ResetStuckCaseAsync(caseId, Agent, "Retry stuck after a gateway outage", Ct));
 
-        Assert.True(reset);
+        Assert.True(reset.Reset);
+        Assert.StartsWith("Reset: Its retry has been running since", reset.Message);
         var pending = await LoadAsync(invoiceId);
         Assert.Equal(DunningStatus.RetryPending, pending.Case!.Status);
         Assert.True(pending.Case.NextAttemptAt > _engine.Clock.GetUtcNow());

@@ -11,4 +11,7 @@ public static class AmountsText
     /// <summary>Amounts in several currencies on one line, never added together: "$1,294.00 · €599.84".</summary>
     public static string PerCurrency(IReadOnlyDictionary<string, decimal> amounts) =>
         amounts.Count == 0 ? "nothing" : string.Join(" · ", amounts.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => Of(a.Value, a.Key)));
+
+    public static string PerCurrency(IEnumerable<Money> amounts) =>
+        PerCurrency(amounts.ToDictionary(m => m.Currency, m => m.Amount));
 }

@@ -25,6 +25,9 @@ public abstract class ListPageBase<TFilter, TRow> : ComponentBase, IDisposable w
 
     protected abstract Task<PageResult<TRow>> PageAsync(TFilter filter, PageRequest request, CancellationToken ct);
 
+    /// <summary>The form holds a filter not applied yet: the rows shown do not match what is typed.</summary>
+    protected bool FilterPending => ListFilters.ToQueryString(Edit) != ListFilters.ToQueryString(Filter);
+
     protected string ExportHref(string exportPath) => exportPath + ListFilters.ToQueryString(Filter);
 
     protected override void OnInitialized()

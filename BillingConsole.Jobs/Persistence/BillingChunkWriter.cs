@@ -1,3 +1,4 @@
+using BillingConsole.Engine.Notifications;
 using BillingConsole.Domain.Billing;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
@@ -105,6 +106,8 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
             if (inserted != invoices.Count)
                 throw new InvalidOperationException($"{invoices.Count - inserted} of {invoices.Count} cycle invoices already existed; the chunk was rolled back.");
         }
+        await using (var notices = NotificationOutbox.InvoicesIssued(connection, null, invoices.Select(i => i.Id), invoices[0].IssuedAt!.Value))
+            await notices.ExecuteNonQueryAsync(ct);
 
         await using (var lines = await connection.BeginBinaryImportAsync(
             "copy invoice_lines (id, invoice_id, kind, description, quantity, currency, period_start, period_end, price_id, amount, unit_amount) from stdin (format binary)", ct))

@@ -1,6 +1,7 @@
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Notifications;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Persistence;
@@ -81,8 +82,11 @@ public sealed class DunningLadder(BillingDbContext db, DunningService dunning, A
             switch (step.Action)
             {
                 case EscalationAction.Notify:
-                    var template = EscalationLadder.TemplateFor(step);
+                    var template = EscalationLadder.TemplateFor(step)!;
                     dunningCase.TakeStep(step, template, now);
+                    // The step's own email, keyed by the case: its kind names the day, so each notify step writes one.
+                    db.Notifications.Add(new Notification(dunningCase.CustomerId, template, dunningCase.Id.ToString(), dunningCase.InvoiceId,
+                        dunningCase.Id, now));
                     Audit(dunningCase, step, $"notify with template {template}");
                     break;
                 case EscalationAction.BlockPlanChanges:

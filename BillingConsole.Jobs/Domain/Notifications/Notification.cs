@@ -13,7 +13,7 @@ public enum NotificationEvent { Sent, DeliveryFailed, GaveUp, Undeliverable }
 /// </summary>
 public sealed class Notification : Entity
 {
-    public const int MaxAttempts = 10;
+    public const int MaxAttempts = 16;
     private static readonly TimeSpan LongestDelay = TimeSpan.FromHours(6);
 
     private static readonly StateMachine<NotificationStatus, NotificationEvent> Lifecycle = new(
@@ -74,16 +74,12 @@ public sealed class Notification : Entity
     /// <summary>A delivery failed: tried again after a delay that doubles each time (1 min, 2, 4 … up to 6 h), or given up.</summary>
     public void RecordFailure(string error, DateTimeOffset at)
     {
-        Attempts++;
+        var attempts = Attempts + 1;
+        var giveUp = attempts >= MaxAttempts;
+        Status = Lifecycle.Fire(Status, giveUp ? NotificationEvent.GaveUp : NotificationEvent.DeliveryFailed);
+        Attempts = attempts;
         LastError = error.Length > 1000 ? error[..1000] : error;
-        if (Attempts >= MaxAttempts)
-        {
-            Status = Lifecycle.Fire(Status, NotificationEvent.GaveUp);
-            NextAttemptAt = null;
-            return;
-        }
-        Status = Lifecycle.Fire(Status, NotificationEvent.DeliveryFailed);
-        NextAttemptAt = at + RetryDelay(Attempts);
+        NextAttemptAt = giveUp ? null : at + RetryDelay(attempts);
     }
 
     /// <summary>It cannot be delivered at all (no usable address): shown with the reason instead of silence.</summary>

@@ -34,6 +34,7 @@ public sealed class NotificationDelivery(
     public async Task<DeliveryPass> RunDueAsync(CancellationToken ct)
     {
         int sent = 0, failed = 0, notSent = 0;
+        if (readOnly.IsReadOnly) return new DeliveryPass(sent, failed, notSent);
         var budget = options.CurrentValue.PerMinuteRate - await SentInLastMinuteAsync(ct);
         SmtpClient? smtp = null;
         try

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using BillingConsole.Domain.Common;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
+using BillingConsole.Engine.Notifications;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Extensions;
 using FluentValidation;
@@ -59,6 +60,16 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
         RunAsync<CustomerCommands, CustomerView>(user, ConsolePolicies.Support,
             (commands, actor) => commands.UpdateAsync(customerId, new UpdateCustomer(null, null, null, null, null, TimeZone: timeZone ?? string.Empty), actor, reason, default),
             customer => (ActionStatus.Done, $"Retries for this customer are planned in {customer.TimeZone ?? "the billing time zone"}."));
+
+    /// <summary>Sends one of the customer's emails again, as a new notification in the outbox.</summary>
+    public Task<ActionOutcome<Guid>> ResendNotificationAsync(ClaimsPrincipal user, Guid notificationId, string reason) =>
+        RunAsync<NotificationCommands, Guid>(user, ConsolePolicies.Support, (commands, actor) => commands.ResendAsync(notificationId, actor, reason, default),
+            _ => (ActionStatus.Done, "The email is queued to be sent again."));
+
+    /// <summary>Emails the customer a fresh link to their payment page, where they can replace their card.</summary>
+    public Task<ActionOutcome<Guid>> SendCardUpdateLinkAsync(ClaimsPrincipal user, Guid customerId, string reason) =>
+        RunAsync<NotificationCommands, Guid>(user, ConsolePolicies.Support, (commands, actor) => commands.SendCardUpdateLinkAsync(customerId, actor, reason, default),
+            _ => (ActionStatus.Done, "The card-update link is queued to be emailed to the customer."));
 
     public Task<ActionOutcome<bool>> ResetDunningCaseAsync(ClaimsPrincipal user, Guid caseId, string reason) =>
         RunAsync<DunningCommands, bool>(user, ConsolePolicies.Support, (commands, actor) => commands.ResetStuckCaseAsync(caseId, actor, reason, default),

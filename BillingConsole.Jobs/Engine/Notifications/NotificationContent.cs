@@ -57,6 +57,7 @@ public sealed class NotificationContent(
             CustomerEmail = customer.Email,
             InvoiceNumber = invoice?.Number ?? string.Empty,
             InvoiceUrl = invoice is null ? string.Empty : payPage,
+            InvoiceStatus = invoice?.Status ?? string.Empty,
             InvoiceTotal = invoice is null ? string.Empty : Currencies.Format(new Money(invoice.Total, invoice.Currency)),
             AmountDue = invoice is null ? string.Empty : Currencies.Format(new Money(invoice.AmountDue, invoice.Currency)),
             AmountPaid = invoice is null ? string.Empty : Currencies.Format(new Money(invoice.AmountPaid, invoice.Currency)),

@@ -11,6 +11,8 @@ public sealed record NotificationVariables
     public string CustomerEmail { get; init; } = string.Empty;
     public string InvoiceNumber { get; init; } = string.Empty;
     public string InvoiceUrl { get; init; } = string.Empty;
+    /// <summary>open, paid, void or uncollectible, when the email is sent.</summary>
+    public string InvoiceStatus { get; init; } = string.Empty;
     public string InvoiceTotal { get; init; } = string.Empty;
     public string AmountDue { get; init; } = string.Empty;
     public string AmountPaid { get; init; } = string.Empty;
@@ -31,6 +33,7 @@ public sealed record NotificationVariables
         ["customer_email"] = CustomerEmail,
         ["invoice_number"] = InvoiceNumber,
         ["invoice_url"] = InvoiceUrl,
+        ["invoice_status"] = InvoiceStatus,
         ["invoice_total"] = InvoiceTotal,
         ["amount_due"] = AmountDue,
         ["amount_paid"] = AmountPaid,
@@ -52,6 +55,7 @@ public sealed record NotificationVariables
         CustomerEmail = "ada@example.com",
         InvoiceNumber = "INV-001042",
         InvoiceUrl = "https://billing.example.com/pay/sample",
+        InvoiceStatus = "open",
         InvoiceTotal = "$49.00",
         AmountDue = "$49.00",
         AmountPaid = "$49.00",

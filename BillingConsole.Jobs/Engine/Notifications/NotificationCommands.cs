@@ -26,16 +26,19 @@ public sealed class NotificationCommands(
 {
     public const int ListLimit = 100;
 
-    /// <summary>The customer's newest notifications, or those of one dunning case.</summary>
-    public async Task<IReadOnlyList<NotificationRow>> ListAsync(Guid customerId, Guid? dunningCaseId, CancellationToken ct) =>
-        (await db.Notifications.AsNoTracking()
-            .Where(n => n.CustomerId == customerId && (dunningCaseId == null || n.DunningCaseId == dunningCaseId
-                || n.InvoiceId == db.DunningCases.Where(c => c.Id == dunningCaseId).Select(c => c.InvoiceId).FirstOrDefault()))
-            .OrderByDescending(n => n.CreatedAt).Take(ListLimit)
-            .ToListAsync(ct))
-        .Select(n => new NotificationRow(n.Id, n.Kind, n.Status.ToSnakeCase(), n.Recipient, n.Subject, n.Attempts, n.LastError, n.CreatedAt, n.SentAt,
-            n.NextAttemptAt, n.InvoiceId, n.DunningCaseId))
-        .ToList();
+    /// <summary>The customer's newest notifications, or those about one dunning case and its invoice.</summary>
+    public async Task<IReadOnlyList<NotificationRow>> ListAsync(Guid customerId, Guid? dunningCaseId, CancellationToken ct)
+    {
+        var query = db.Notifications.AsNoTracking().Where(n => n.CustomerId == customerId);
+        if (dunningCaseId is { } caseId)
+        {
+            var invoiceId = await db.DunningCases.Where(c => c.Id == caseId).Select(c => c.InvoiceId).SingleOrDefaultAsync(ct);
+            query = query.Where(n => n.DunningCaseId == caseId || n.InvoiceId == invoiceId);
+        }
+        var rows = await query.OrderByDescending(n => n.CreatedAt).Take(ListLimit).ToListAsync(ct);
+        return [.. rows.Select(n => new NotificationRow(n.Id, n.Kind, n.Status.ToSnakeCase(), n.Recipient, n.Subject, n.Attempts, n.LastError,
+            n.CreatedAt, n.SentAt, n.NextAttemptAt, n.InvoiceId, n.DunningCaseId))];
+    }
 
     /// <summary>The same email again, as a new notification; the original stays as it was.</summary>
     public async Task<Guid> ResendAsync(Guid notificationId, Actor actor, string reason, CancellationToken ct)

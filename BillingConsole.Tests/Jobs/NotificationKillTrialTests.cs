@@ -98,7 +98,7 @@ public sealed class NotificationKillTrialTests
 
         await using var check = await database.DataSource.OpenConnectionAsync(Ct);
         var ids = (await check.QueryAsync<Guid>("select id from notifications where status = 'sent'")).Select(id => $"{id:N}@demo.example").ToHashSet();
-        var received = smtp.Messages.Select(m => m.MessageId).ToList();
+        var received = smtp.Messages.Select(m => m.MessageId ?? "(none)").ToList();
         Report($"found: {ids.Count} of {Notifications} sent, {received.Count} messages at the server, {received.Distinct().Count()} distinct Message-Ids, " +
                $"{received.Count - received.Distinct().Count()} repeated after a kill between acceptance and commit");
         Assert.Equal(Notifications, ids.Count);

@@ -1,10 +1,10 @@
-using BillingConsole.Engine.Notifications;
 using BillingConsole.Domain.Billing;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Domain.Subscriptions;
+using BillingConsole.Engine.Notifications;
 using Npgsql;
 using NpgsqlTypes;
 using static BillingConsole.Persistence.BulkSql;
@@ -106,6 +106,7 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
             if (inserted != invoices.Count)
                 throw new InvalidOperationException($"{invoices.Count - inserted} of {invoices.Count} cycle invoices already existed; the chunk was rolled back.");
         }
+        // The invoice emails, committed with the invoices.
         await using (var notices = NotificationOutbox.InvoicesIssued(connection, null, invoices.Select(i => i.Id), invoices[0].IssuedAt!.Value))
             await notices.ExecuteNonQueryAsync(ct);
 

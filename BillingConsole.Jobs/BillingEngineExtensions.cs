@@ -5,6 +5,7 @@ using BillingConsole.Engine.Changes;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
 using BillingConsole.Engine.Dunning.Simulation;
+using BillingConsole.Engine.Notifications;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Engine.PayPage;
 using BillingConsole.Gateways;
@@ -56,6 +57,11 @@ public static class BillingEngineExtensions
         services.AddOptions<DatabaseMonitorOptions>().BindConfiguration(DatabaseMonitorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ListOptions>().BindConfiguration(ListOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PayPageOptions>().BindConfiguration(PayPageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateDataAnnotations()
+            .Validate(o => MimeKit.MailboxAddress.TryParse(o.From, out _), "Email:From is not an email address (e.g. 'Acme Billing <billing@acme.example>').")
+            .Validate(o => string.IsNullOrWhiteSpace(o.ReplyTo) || MimeKit.MailboxAddress.TryParse(o.ReplyTo, out _), "Email:ReplyTo is not an email address.")
+            .Validate(o => string.IsNullOrEmpty(o.Password) || !string.IsNullOrEmpty(o.User), "Email:Password is set but Email:User is not.")
+            .ValidateOnStart();
 
         services.TryAddTimeProvider();
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
@@ -122,6 +128,11 @@ public static class BillingEngineExtensions
         services.AddScoped<IPaymentEvents>(provider => provider.GetRequiredService<DunningService>());
         services.AddSingleton<DunningRetryRunner>();
         services.AddScoped<DunningLadder>();
+        services.AddSingleton<SmtpMailer>();
+        services.AddScoped<NotificationTemplateCommands>();
+        services.AddScoped<NotificationContent>();
+        services.AddScoped<NotificationDelivery>();
+        services.AddScoped<NotificationCommands>();
         services.AddScoped<DunningCommands>();
         services.AddScoped<InvoiceCommands>();
         services.AddScoped<DunningPolicyCommands>();

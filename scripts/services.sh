@@ -15,6 +15,8 @@
 #   stop_postgres DATA_DIR
 #   start_redis DATA_DIR PORT
 #   stop_redis DATA_DIR PORT
+#   start_smtp4dev DATA_DIR SMTP_PORT WEB_PORT
+#   stop_smtp4dev DATA_DIR
 #   say / warn / die
 
 if [[ -n "${_BILLING_SERVICES_SH:-}" ]]; then
@@ -423,4 +425,81 @@ stop_redis() {
   rm -f "$dir/redis.pid"
   SERVICES_STOPPED=1
   say "Redis on 127.0.0.1:$port stopped"
+}
+
+# ---------------------------------------------------------------- smtp4dev
+
+_smtp4dev_pid() {
+  local pidfile="$1/smtp4dev.pid" pid
+  [[ -r "$pidfile" ]] || return 1
+  pid="$(head -n1 "$pidfile" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q smtp4dev || return 1
+  printf '%s\n' "$pid"
+}
+
+# start_smtp4dev DATA_DIR SMTP_PORT WEB_PORT: a local SMTP server that keeps
+# every message it receives (in DATA_DIR) and shows them in a web inbox, both on
+# loopback; the local dotnet tool Rnwood.Smtp4dev (dotnet-tools.json). Does
+# nothing when already running there.
+start_smtp4dev() {
+  local dir="${1:?start_smtp4dev DATA_DIR SMTP_PORT WEB_PORT}" smtp="${2:?}" web="${3:?}" port i
+  mkdir -p "$dir"
+  dir="$(cd "$dir" && pwd -P)"
+  if _smtp4dev_pid "$dir" >/dev/null; then
+    say "Mail inbox on http://127.0.0.1:$web ready (already running; SMTP on 127.0.0.1:$smtp)"
+    return 0
+  fi
+  for port in "$smtp" "$web"; do
+    if _port_in_use "$port"; then
+      die "port $port is already in use by another process; stop it first (./stop.sh stops this checkout's servers)"
+    fi
+  done
+  (cd "$BILLING_ROOT" && dotnet tool restore >/dev/null) || die "dotnet tool restore failed (smtp4dev is a local tool in dotnet-tools.json)"
+  rm -f "$dir/smtp4dev.pid"
+  (cd "$BILLING_ROOT" && nohup dotnet smtp4dev --urls="http://127.0.0.1:$web" --smtpport="$smtp" --bindaddress=127.0.0.1 \
+      --imapport=0 --pop3port=0 --baseappdatapath="$dir" --db="$dir/smtp4dev.db" --nousersettings \
+      </dev/null >"$dir/smtp4dev.log" 2>&1 & echo $! >"$dir/smtp4dev.pid")
+  for ((i = 0; i < 600; i++)); do
+    if _port_in_use "$smtp" && _port_in_use "$web"; then
+      say "Mail inbox on http://127.0.0.1:$web ready (SMTP on 127.0.0.1:$smtp)"
+      return 0
+    fi
+    _smtp4dev_pid "$dir" >/dev/null || break
+    sleep 0.1
+  done
+  tail -n 20 "$dir/smtp4dev.log" >&2 || true
+  die "smtp4dev did not start (log: $dir/smtp4dev.log)"
+}
+
+_any_alive() {
+  local pid
+  for pid in "$@"; do kill -0 "$pid" 2>/dev/null && return 0; done
+  return 1
+}
+
+# stop_smtp4dev DATA_DIR: stops the smtp4dev that start_smtp4dev started there.
+stop_smtp4dev() {
+  local dir="${1:?stop_smtp4dev DATA_DIR}" pid processes i
+  [[ -d "$dir" ]] || return 0
+  pid="$(_smtp4dev_pid "$dir")" || return 0
+  # `dotnet smtp4dev` runs the server as a child process: both are stopped.
+  processes="$(ps -o pid= --ppid "$pid" | tr -s ' \n' ' ') $pid"
+  # shellcheck disable=SC2086  # a list of pids
+  kill -TERM $processes 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    # shellcheck disable=SC2086
+    _any_alive $processes || break
+    sleep 0.1
+  done
+  # shellcheck disable=SC2086
+  if _any_alive $processes; then
+    warn "smtp4dev (pid $pid) did not stop in 10 s; killing it"
+    # shellcheck disable=SC2086
+    kill -KILL $processes 2>/dev/null || true
+  fi
+  rm -f "$dir/smtp4dev.pid"
+  SERVICES_STOPPED=1
+  say "Mail inbox stopped"
 }

@@ -165,3 +165,31 @@ public sealed class PayPageOptions
     /// <summary>Days a link stays usable after it was made.</summary>
     [Range(1, 90)] public int LinkLifetimeDays { get; set; } = 14;
 }
+
+/// <summary>How the SMTP connection is secured.</summary>
+public enum EmailTlsMode { None, StartTls, SslOnConnect }
+
+/// <summary>appsettings.json "Email": the SMTP server that delivers customer notifications.</summary>
+public sealed class EmailOptions
+{
+    public const string Section = "Email";
+
+    [Required(ErrorMessage = "Email:Host is missing: the SMTP server that sends customer emails.")]
+    public string Host { get; set; } = "127.0.0.1";
+    [Range(1, 65_535)] public int Port { get; set; } = 25;
+    public EmailTlsMode Tls { get; set; } = EmailTlsMode.None;
+    /// <summary>Empty for a server that needs no sign-in.</summary>
+    public string User { get; set; } = string.Empty;
+    /// <summary>From the environment (Email__Password), never the repository or a log.</summary>
+    public string Password { get; set; } = string.Empty;
+    /// <summary>The sender customers see, e.g. "Acme Billing &lt;billing@acme.example&gt;".</summary>
+    [Required] public string From { get; set; } = "BillingConsole <billing@billingconsole.local>";
+    /// <summary>Where customers' replies go; empty for the From address.</summary>
+    public string ReplyTo { get; set; } = string.Empty;
+    /// <summary>Most emails sent in any minute, over all nodes together (mail providers throttle senders that go faster).</summary>
+    [Range(1, 100_000)] public int PerMinuteRate { get; set; } = 600;
+    /// <summary>How long connecting or sending one message may take.</summary>
+    [Range(1, 300)] public int TimeoutSeconds { get; set; } = 30;
+    /// <summary>A web inbox showing what the SMTP server received (the local one of ./run.sh); linked from the console in Development.</summary>
+    public string InboxUrl { get; set; } = string.Empty;
+}

@@ -22,6 +22,8 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
     public const string DunningLadder = "dunning-ladder";
     public const string PaymentReconciliation = "payment-reconciliation";
     public const string AutoCollection = "auto-collection";
+    public const string NotificationDelivery = "notification-delivery";
+    public const string CardExpiryNotices = "card-expiry-notices";
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(10);
 
     private bool _registered;
@@ -65,6 +67,8 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
         recurringJobs.AddOrUpdate<DunningLadderJob>(DunningLadder, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
         recurringJobs.AddOrUpdate<PaymentReconciliationJob>(PaymentReconciliation, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
         recurringJobs.AddOrUpdate<AutoCollectionJob>(AutoCollection, BillingChunkJob.Queue, job => job.RunAsync(CancellationToken.None), "*/5 * * * *");
+        recurringJobs.AddOrUpdate<NotificationDeliveryJob>(NotificationDelivery, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
+        recurringJobs.AddOrUpdate<CardExpiryNoticeJob>(CardExpiryNotices, "default", job => job.RunAsync(CancellationToken.None), "0 9 * * *");
     }
 
     /// <summary>Sets the billing run's cron and time zone in Hangfire's storage, shared by every node; used again when an admin changes them.</summary>

@@ -4,6 +4,7 @@ using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Domain.Subscriptions;
+using BillingConsole.Engine.Notifications;
 using Npgsql;
 using NpgsqlTypes;
 using static BillingConsole.Persistence.BulkSql;
@@ -111,6 +112,9 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
             // credit and ledger computed here would be wrong. Rolling back lets the rerun see that invoice and skip it.
             throw new InvalidOperationException("A cycle invoice of this chunk already existed; the chunk was rolled back.", e);
         }
+        // The invoice emails, committed with the invoices.
+        await using (var notices = NotificationOutbox.InvoicesIssued(connection, null, invoices.Select(i => i.Id), invoices[0].IssuedAt!.Value))
+            await notices.ExecuteNonQueryAsync(ct);
 
         await using (var lines = await connection.BeginBinaryImportAsync(
             "copy invoice_lines (id, invoice_id, kind, description, quantity, currency, period_start, period_end, price_id, amount, unit_amount) from stdin (format binary)", ct))

@@ -5,6 +5,7 @@ using BillingConsole.Domain.Customers;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
+using BillingConsole.Domain.Notifications;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Domain.Subscriptions;
 using Microsoft.EntityFrameworkCore;
@@ -39,6 +40,8 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     public DbSet<MrrSnapshot> MrrSnapshots => Set<MrrSnapshot>();
     public DbSet<DashboardSnapshotRecord> DashboardSnapshots => Set<DashboardSnapshotRecord>();
     public DbSet<GatewayCircuit> GatewayCircuits => Set<GatewayCircuit>();
+    public DbSet<Notification> Notifications => Set<Notification>();
+    public DbSet<NotificationTemplateVersion> NotificationTemplates => Set<NotificationTemplateVersion>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -3,6 +3,7 @@ using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Domain.Subscriptions;
+using BillingConsole.Engine.Notifications;
 using Npgsql;
 using NpgsqlTypes;
 using static BillingConsole.Persistence.BulkSql;
@@ -107,6 +108,13 @@ public sealed class PaymentAttemptWriter
             await update.ExecuteNonQueryAsync(ct);
         }
         await CopyLedgerEntriesAsync(connection, ledger, ct);
+        if (attempts.Count > 0)
+        {
+            // The receipts and payment-failed emails, committed with the outcomes they tell of.
+            await using var notices = NotificationOutbox.ChargeOutcomes(connection, transaction, attempts.Select(a => a.Id),
+                attempts.Max(a => a.CompletedAt ?? a.StartedAt));
+            await notices.ExecuteNonQueryAsync(ct);
+        }
         if (subscriptions.Count > 0)
         {
             await using var update = new NpgsqlCommand("""

@@ -25,7 +25,12 @@ public sealed class AdminAccessTests(ConsoleAppHost host, BrowserFixture browser
 
         await Expect(page.GetByTestId("nav-billing-runs")).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("nav-dunning-policy")).ToHaveCountAsync(0);
-        foreach (var (path, content) in new[] { ("/settings/dunning", "save-policy"), ("/settings/billing", "settings-save"), ("/billing-runs", "start-run") })
+        await Expect(page.GetByTestId("nav-notifications")).ToHaveCountAsync(0);
+        foreach (var (path, content) in new[]
+                 {
+                     ("/settings/dunning", "save-policy"), ("/settings/billing", "settings-save"), ("/billing-runs", "start-run"),
+                     ("/settings/notifications", "save-template"),
+                 })
         {
             await page.GotoAsync(path);
             await Expect(page.GetByTestId("access-denied")).ToBeVisibleAsync();
@@ -85,5 +90,6 @@ public sealed class AdminAccessTests(ConsoleAppHost host, BrowserFixture browser
         await Expect(page.GetByTestId("nav-billing-runs")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("nav-dunning-policy")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("nav-billing-settings")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("nav-notifications")).ToBeVisibleAsync();
     }
 }

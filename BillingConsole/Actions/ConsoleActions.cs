@@ -3,6 +3,7 @@ using BillingConsole.Domain.Common;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
 using BillingConsole.Engine.PayPage;
+using BillingConsole.Engine.Notifications;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Extensions;
 using FluentValidation;
@@ -69,6 +70,16 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
     public Task<ActionOutcome<CardUpdate>> AttachSandboxCardAsync(ClaimsPrincipal user, Guid customerId, string? token, string reason) =>
         RunAsync<CardUpdates, CardUpdate>(user, ConsolePolicies.Support,
             (cards, actor) => cards.AttachAsync(customerId, cards.SandboxCard(token), actor, reason, default), DescribeCardUpdate);
+
+    /// <summary>Sends one of the customer's emails again, as a new notification in the outbox.</summary>
+    public Task<ActionOutcome<Guid>> ResendNotificationAsync(ClaimsPrincipal user, Guid notificationId, string reason) =>
+        RunAsync<NotificationCommands, Guid>(user, ConsolePolicies.Support, (commands, actor) => commands.ResendAsync(notificationId, actor, reason, default),
+            _ => (ActionStatus.Done, "The email is queued to be sent again."));
+
+    /// <summary>Emails the customer a fresh link to their payment page, where they can replace their card.</summary>
+    public Task<ActionOutcome<Guid>> SendCardUpdateLinkAsync(ClaimsPrincipal user, Guid customerId, string reason) =>
+        RunAsync<NotificationCommands, Guid>(user, ConsolePolicies.Support, (commands, actor) => commands.SendCardUpdateLinkAsync(customerId, actor, reason, default),
+            _ => (ActionStatus.Done, "The card-update link is queued to be emailed to the customer."));
 
     public Task<ActionOutcome<StuckCaseReset>> ResetDunningCaseAsync(ClaimsPrincipal user, Guid caseId, string reason) =>
         RunAsync<DunningCommands, StuckCaseReset>(user, ConsolePolicies.Support, (commands, actor) => commands.ResetStuckCaseAsync(caseId, actor, reason, default),

@@ -2,6 +2,7 @@ using BillingConsole.Configuration;
 using BillingConsole.Domain.Customers;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
+using BillingConsole.Engine.Notifications;
 using BillingConsole.Persistence;
 using Microsoft.Extensions.Options;
 
@@ -23,6 +24,7 @@ public sealed class InvoiceIssuer(BillingDbContext db, InvoiceNumbers numbers, T
         if (generated.CreditGranted.IsPositive) customer.AddCredit(generated.CreditGranted);
         db.Invoices.Add(issued.Invoice);
         db.LedgerEntries.AddRange(issued.LedgerEntries);
+        NotificationOutbox.InvoiceIssued(db, issued.Invoice, issued.Invoice.IssuedAt!.Value);
         return issued.Invoice;
     }
 

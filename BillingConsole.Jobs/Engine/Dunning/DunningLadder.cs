@@ -1,6 +1,7 @@
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Notifications;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Persistence;
@@ -11,11 +12,11 @@ namespace BillingConsole.Engine.Dunning;
 
 /// <summary>
 /// The ladder pass: takes the escalation steps that have come due for every open case, cases waiting for a new card
-/// included. Notify records the template it calls for; block plan changes blocks the subscription's plan changes until the
-/// case closes; the final action ends the case on its day whatever retries remain. Cases are claimed in batches with
-/// FOR UPDATE SKIP LOCKED, one transaction a batch, so two nodes running the pass at once share the cases instead of
-/// taking a step twice; the unique (case, day) key of the steps backs that up. A case whose retry is running, or whose
-/// customer's dunning is paused, is left for a later pass.
+/// included. Notify records the template it calls for and writes that email to the outbox; block plan changes blocks the
+/// subscription's plan changes until the case closes; the final action ends the case on its day whatever retries remain.
+/// Cases are claimed in batches with FOR UPDATE SKIP LOCKED, one transaction a batch, so two nodes running the pass at once
+/// share the cases instead of taking a step twice; the unique (case, day) key of the steps backs that up. A case whose
+/// retry is running, or whose customer's dunning is paused, is left for a later pass.
 /// </summary>
 public sealed class DunningLadder(BillingDbContext db, DunningService dunning, AuditTrail audit, TimeProvider clock)
 {
@@ -85,8 +86,11 @@ public sealed class DunningLadder(BillingDbContext db, DunningService dunning, A
             switch (step.Action)
             {
                 case EscalationAction.Notify:
-                    var template = EscalationLadder.TemplateFor(step);
+                    var template = EscalationLadder.TemplateFor(step)!;
                     dunningCase.TakeStep(step, template, now);
+                    // The step's own email, keyed by the case: its kind names the day, so each notify step writes one.
+                    db.Notifications.Add(new Notification(dunningCase.CustomerId, template, dunningCase.Id.ToString(), dunningCase.InvoiceId,
+                        dunningCase.Id, now));
                     Audit(dunningCase, step, $"notify with template {template}");
                     break;
                 case EscalationAction.BlockPlanChanges:

@@ -1,9 +1,11 @@
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Notifications;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Engine.Notifications;
 using BillingConsole.Engine.Payments;
 using System.Linq.Expressions;
 using System.Text.Json;
@@ -199,14 +201,20 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
                 break;
             case FinalAction.CancelSubscription when subscription is not null && subscription.Status != SubscriptionStatus.Canceled:
                 subscription.Cancel(now, CancellationKind.Involuntary);
+                Notify(dunningCase, NotificationKinds.SubscriptionCanceled, now);
                 break;
             case FinalAction.MarkUnpaid when subscription is { Status: SubscriptionStatus.PastDue }:
                 subscription.MarkUnpaid();
+                Notify(dunningCase, NotificationKinds.SubscriptionUnpaid, now);
                 break;
         }
         await AllowPlanChangesAfterAsync(dunningCase, ct);
         audit.Record(Actor.System, "dunning.final_action", "invoice", invoice.Id, $"{action.ToSnakeCase()}: {reason}");
     }
+
+    /// <summary>The customer's email about what dunning did to the subscription, keyed by the case (its final action is taken once).</summary>
+    private void Notify(DunningCase dunningCase, string kind, DateTimeOffset at) =>
+        db.Notifications.Add(new Notification(dunningCase.CustomerId, kind, dunningCase.Id.ToString(), dunningCase.InvoiceId, dunningCase.Id, at));
 
     /// <summary>
     /// A case has closed (recovered, exhausted or closed by a person): plan changes it blocked are allowed again, unless

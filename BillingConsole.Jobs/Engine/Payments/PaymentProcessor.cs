@@ -5,6 +5,7 @@ using BillingConsole.Domain.Ledger;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Engine.Notifications;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -205,8 +206,13 @@ public sealed class PaymentProcessor(
         if (actor != Actor.System)
             audit.Record(actor, "invoice.charge", "invoice", invoice.Id, $"{trigger.ToSnakeCase()} charge, attempt {attempt.AttemptNumber}: {status.ToSnakeCase()}");
 
-        // Money may have moved: the record is saved even if the caller gave up meanwhile.
-        await SaveWithSubscriptionAsync(invoice.SubscriptionId, status, CancellationToken.None);
+        // Money may have moved: the record is saved even if the caller gave up meanwhile, with the email it owes the customer.
+        await using (var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(CancellationToken.None) : null)
+        {
+            await SaveWithSubscriptionAsync(invoice.SubscriptionId, status, CancellationToken.None);
+            await NotificationOutbox.ChargeOutcomeAsync(db, attempt.Id, clock.GetUtcNow(), CancellationToken.None);
+            if (transaction is not null) await transaction.CommitAsync(CancellationToken.None);
+        }
 
         await notifier.NotifyAsync([(attempt, invoice, status)], ct);
         return ChargeResult.Of(attempt, invoice, status, reconciled);

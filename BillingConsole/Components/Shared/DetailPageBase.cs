@@ -46,6 +46,11 @@ public abstract class DetailPageBase : ComponentBase
         await LoadAsync();
     }
 
+    /// <summary>Support sends one of the customer's emails again: a new notification, audited with the reason.</summary>
+    protected Task ResendNotificationAsync(Guid notificationId) =>
+        ActAsync("Send the email again", "Resend", async (user, reason) => await Actions.ResendNotificationAsync(user, notificationId, reason),
+            "The same email is written again and sent to the customer's current address.");
+
     protected void Report(ActionOutcome outcome) => Snackbar.Add(outcome.Message, outcome.Status switch
     {
         ActionStatus.Done => Severity.Success,

@@ -1,0 +1,73 @@
+using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Notifications;
+using BillingConsole.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace BillingConsole.Engine.Notifications;
+
+/// <summary>
+/// Writes the notifications an event owes, in the unit of work or transaction that records the event, so that the event and
+/// its email are committed together or not at all. The batch paths write theirs with one statement a batch; every statement
+/// skips a (kind, event key) already written, so a path that runs twice never gives two emails.
+/// </summary>
+public static class NotificationOutbox
+{
+    /// <summary>The receipt or payment-failed notice of each of these attempts that succeeded or failed; keyed by the attempt.</summary>
+    private const string ChargeOutcomeNotices = $"""
+        insert into notifications (id, customer_id, kind, event_key, invoice_id, status, attempts, created_at, next_attempt_at)
+        select gen_random_uuid(), a.customer_id,
+               case a.status when 'succeeded' then '{NotificationKinds.PaymentReceived}' else '{NotificationKinds.PaymentFailed}' end,
+               a.id::text, a.invoice_id, 'pending', 0, @at, @at
+        from payment_attempts a
+        where a.id = any(@ids) and a.status in ('succeeded', 'failed')
+        on conflict (kind, event_key) do nothing
+        """;
+
+    /// <summary>The invoice-issued notice of each of these invoices; keyed by the invoice.</summary>
+    private const string InvoiceIssuedNotices = $"""
+        insert into notifications (id, customer_id, kind, event_key, invoice_id, status, attempts, created_at, next_attempt_at)
+        select gen_random_uuid(), i.customer_id, '{NotificationKinds.InvoiceIssued}', i.id::text, i.id, 'pending', 0, @at, @at
+        from invoices i
+        where i.id = any(@ids)
+        on conflict (kind, event_key) do nothing
+        """;
+
+    /// <summary>The expiry notice of every default card expiring in the given month; keyed by the card and that month.</summary>
+    private const string CardExpiringNotices = $"""
+        insert into notifications (id, customer_id, kind, event_key, status, attempts, created_at, next_attempt_at)
+        select gen_random_uuid(), p.customer_id, '{NotificationKinds.CardExpiring}', p.id::text || ':' || @year || '-' || @month, 'pending', 0, @at, @at
+        from payment_methods p
+        where p.is_default and p.detached_at is null and p.exp_year = @year and p.exp_month = @month
+        on conflict (kind, event_key) do nothing
+        """;
+
+    /// <summary>The notice of an invoice just issued, added to the caller's unit of work.</summary>
+    public static void InvoiceIssued(BillingDbContext db, Invoice invoice, DateTimeOffset at) =>
+        db.Notifications.Add(new Notification(invoice.CustomerId, NotificationKinds.InvoiceIssued, invoice.Id.ToString(), invoice.Id, null, at));
+
+    /// <summary>Batch path: the notices of invoices just written, in the transaction that wrote them.</summary>
+    public static NpgsqlCommand InvoicesIssued(NpgsqlConnection connection, NpgsqlTransaction? transaction, IEnumerable<Guid> invoiceIds, DateTimeOffset at) =>
+        Command(InvoiceIssuedNotices, connection, transaction, invoiceIds, at);
+
+    /// <summary>Batch path: the receipts and payment-failed notices of recorded attempts, in the transaction that recorded them.</summary>
+    public static NpgsqlCommand ChargeOutcomes(NpgsqlConnection connection, NpgsqlTransaction? transaction, IEnumerable<Guid> attemptIds, DateTimeOffset at) =>
+        Command(ChargeOutcomeNotices, connection, transaction, attemptIds, at);
+
+    /// <summary>Single path: the receipt or payment-failed notice of a recorded attempt, in the caller's transaction.</summary>
+    public static Task ChargeOutcomeAsync(BillingDbContext db, Guid attemptId, DateTimeOffset at, CancellationToken ct) =>
+        db.Database.ExecuteSqlRawAsync(ChargeOutcomeNotices, [Ids([attemptId]), At(at)], ct);
+
+    /// <summary>The expiry notices of the default cards that expire at the end of <paramref name="year"/>-<paramref name="month"/>.</summary>
+    public static Task<int> CardsExpiringAsync(BillingDbContext db, int year, int month, DateTimeOffset at, CancellationToken ct) =>
+        db.Database.ExecuteSqlRawAsync(CardExpiringNotices,
+            [At(at), new NpgsqlParameter("year", NpgsqlDbType.Integer) { Value = year }, new NpgsqlParameter("month", NpgsqlDbType.Integer) { Value = month }], ct);
+
+    private static NpgsqlCommand Command(string sql, NpgsqlConnection connection, NpgsqlTransaction? transaction, IEnumerable<Guid> ids, DateTimeOffset at) =>
+        new(sql, connection, transaction) { Parameters = { Ids(ids), At(at) } };
+
+    private static NpgsqlParameter Ids(IEnumerable<Guid> ids) => new("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = ids.ToArray() };
+
+    private static NpgsqlParameter At(DateTimeOffset at) => new("at", NpgsqlDbType.TimestampTz) { Value = at };
+}

@@ -36,8 +36,36 @@ public sealed class PhoneWidthTests(ConsoleAppHost host, BrowserFixture browser)
         var detail = await SidewaysAsync(page);
         await BrowserFixture.ScreenshotAsync(page, $"phone-detail-{path.Trim('/')}");
 
-        Assert.Equal((0, 0), (list.Scroll, detail.Scroll));
-        Assert.Equal(("", ""), (list.Beyond, detail.Beyond));
+        Assert.Equal((0, "", 0, ""), (list.Scroll, list.Beyond, detail.Scroll, detail.Beyond));
+    }
+
+    [Fact]
+    public async Task A_customer_with_long_unbroken_names_reads_on_a_phone_in_every_list_and_page()
+    {
+        var suffix = Guid.NewGuid().ToString("N");
+        var failed = await FailedInvoices.CreateAsync(host.Services, $"accounts.payable.department.{suffix}@subsidiary-of-a-very-long-company-name.example",
+            name: $"Konstantinopolitanischedudelsackpfeifenmachergesellschaft{suffix[..8]} International Holdings");
+        await using var context = await browser.NewContextAsync(host.BaseAddress);
+        var page = await context.NewPageAsync();
+        await page.SetViewportSizeAsync(PhoneWidth, 844);
+        await ConsolePages.SignInAsDevelopmentUserAsync(page, "support", "Dana Support-Representative", $"/customers/{failed.CustomerId}");
+        var search = Uri.EscapeDataString(failed.Email);
+        var fits = new Dictionary<string, (int, string)>();
+        foreach (var path in new[]
+                 {
+                     $"/customers/{failed.CustomerId}", $"/subscriptions/{failed.SubscriptionId}", $"/invoices/{failed.InvoiceId}", $"/dunning/{failed.CaseId}",
+                     $"/customers?search={search}", $"/subscriptions?search={search}", $"/invoices?search={search}", $"/payments?search={search}",
+                     $"/dunning?search={search}",
+                 })
+        {
+            await page.GotoAsync(path);
+            await Expect(page.Locator("h1")).ToBeVisibleAsync();
+            await Expect(page.GetByText(new System.Text.RegularExpressions.Regex("Konstantinopolitan")).First).ToBeVisibleAsync();
+            fits[path] = await SidewaysAsync(page);
+            await BrowserFixture.ScreenshotAsync(page, $"phone-long-{path.Split('?')[0].Trim('/').Split('/')[0]}{(path.Contains('?') ? "-list" : "")}");
+        }
+
+        Assert.Equal(fits.Keys.ToDictionary(k => k, _ => (0, "")), fits);
     }
 
     [Fact]
@@ -68,9 +96,10 @@ public sealed class PhoneWidthTests(ConsoleAppHost host, BrowserFixture browser)
                         if (['auto', 'scroll'].includes(getComputedStyle(box).overflowX) && box.getBoundingClientRect().right <= width + 0.5) return true;
                     return false;
                 };
-                const beyond = [...document.querySelectorAll('td, th, a, button, h1, .mud-typography, .mud-chip')]
+                const beyond = [...document.querySelectorAll('.mud-main-content *')]
                     .filter(e => e.getClientRects().length > 0 && !e.closest('.mud-drawer, .mud-popover, [hidden]'))
                     .filter(e => e.getBoundingClientRect().right > width + 0.5 && !insideScrollingBox(e))
+                    .filter(e => ![...e.children].some(child => child.getBoundingClientRect().right > width + 0.5))
                     .map(e => `${e.tagName.toLowerCase()} "${e.textContent.trim().slice(0, 30)}" to ${Math.ceil(e.getBoundingClientRect().right)}px`);
                 return [String(document.documentElement.scrollWidth - width), beyond.slice(0, 3).join('; ')];
             }

@@ -22,7 +22,7 @@ public sealed record FailedInvoice(Guid CustomerId, string Email, Guid Subscript
 /// </summary>
 public static class FailedInvoices
 {
-    public static async Task<FailedInvoice> CreateAsync(IServiceProvider services, string? email = null, decimal amount = 20m)
+    public static async Task<FailedInvoice> CreateAsync(IServiceProvider services, string? email = null, decimal amount = 20m, string? name = null)
     {
         var actor = new Actor("test-setup", null);
         var ct = TestContext.Current.CancellationToken;
@@ -38,7 +38,7 @@ public static class FailedInvoices
 
         email ??= $"failed.{Guid.NewGuid():N}@example.test";
         var customer = await InScopeAsync<CustomerCommands, CustomerView>(services, commands => commands.CreateAsync(
-            new CreateCustomer($"Failed Payment {email[..12]}", email, "USD", new AddressInput("1 Test Street", null, "London", "EC1A 1BB", "GB"), null),
+            new CreateCustomer(name ?? $"Failed Payment {email[..12]}", email, "USD", new AddressInput("1 Test Street", null, "London", "EC1A 1BB", "GB"), null),
             actor, "setup", ct));
         await AttachCardAsync(services, customer.Id, "pm_insufficient_funds_");
         var subscription = await InScopeAsync<SubscriptionCommands, SubscriptionChangeView>(services, commands => commands.CreateAsync(

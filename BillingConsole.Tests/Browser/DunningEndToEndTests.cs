@@ -188,9 +188,13 @@ public sealed class DunningEndToEndTests(ConsoleAppHost host, BrowserFixture bro
             Assert.Equal(InvoiceStatus.Paid, (await db.Invoices.AsNoTracking().SingleAsync(i => i.Id == opened.InvoiceId, Ct)).Status);
             Assert.Equal(DunningStatus.Recovered, (await db.DunningCases.AsNoTracking().SingleAsync(c => c.Id == opened.Id, Ct)).Status);
             var ids = new[] { opened.Id.ToString(), opened.InvoiceId.ToString(), customer.Id.ToString() };
-            var audit = await db.AuditLog.AsNoTracking().Where(a => ids.Contains(a.EntityId)).OrderBy(a => a.Id).Select(a => a.Action).ToListAsync(Ct);
-            Assert.Equal(["dunning.opened", "dunning.step_taken", "dunning.step_taken", "payment_method.attached", "dunning.payment_method_attached", "dunning.recovered"],
-                audit.Where(a => a.StartsWith("dunning.", StringComparison.Ordinal) || a.StartsWith("payment_method.", StringComparison.Ordinal)));
+            var audit = await db.AuditLog.AsNoTracking().Where(a => ids.Contains(a.EntityId)).OrderBy(a => a.Id)
+                .Select(a => a.Action + " by " + a.Actor).ToListAsync(Ct);
+            var customerActor = $"customer:{customer.Id}";
+            Assert.Equal(["dunning.opened by system", "dunning.step_taken by system", "dunning.step_taken by system", $"payment_method.attached by {customerActor}",
+                    $"invoice.charge by {customerActor}", "dunning.recovered by system"],
+                audit.Where(a => a.StartsWith("dunning.", StringComparison.Ordinal) || a.StartsWith("payment_method.", StringComparison.Ordinal)
+                    || a == $"invoice.charge by {customerActor}"));
         }
 
         // Every step on the case page: the ladder's steps with their days, the charges, the emails.

@@ -15,7 +15,7 @@ public sealed class EmailTemplateScreenshotTests(BrowserFixture browser)
 
     private static readonly string[] AsksForACard =
     [
-        NotificationKinds.PaymentFailed, NotificationKinds.DunningNotice, NotificationKinds.SubscriptionUnpaid, NotificationKinds.CardExpiring,
+        NotificationKinds.PaymentFailed, NotificationKinds.DunningNotice, NotificationKinds.FinalNotice, NotificationKinds.SubscriptionUnpaid, NotificationKinds.CardExpiring,
         NotificationKinds.CardUpdateLink,
     ];
 

@@ -31,6 +31,10 @@ public sealed record DunningPolicySettings
     /// <summary>Hours after the failure before the first retry may run.</summary>
     public int GracePeriodHours { get; init; } = 12;
     public IReadOnlyList<string> HardDeclineCodes { get; init; } = DeclineCodes.DefaultHard;
+    /// <summary>Whether the customer gets an email each time a retry is scheduled, saying when their card will be charged again.</summary>
+    public bool NotifyRetryScheduled { get; init; }
+    /// <summary>Days before the final action's day on which the customer gets a final notice; 0 sends none.</summary>
+    public int FinalNoticeDaysBefore { get; init; } = 3;
 
     public static DunningPolicySettings Default { get; } = new();
 
@@ -38,6 +42,9 @@ public sealed record DunningPolicySettings
     public int EffectiveBudget => Math.Min(AttemptBudget, NetworkRetryCap);
 
     public int FinalActionDay => Ladder.Where(s => s.Action == EscalationAction.FinalAction).Select(s => s.Day).DefaultIfEmpty(NetworkCapWindowDays).Min();
+
+    /// <summary>The day of the final notice, or null when the policy sends none.</summary>
+    public int? FinalNoticeDay => FinalNoticeDaysBefore > 0 ? FinalActionDay - FinalNoticeDaysBefore : null;
 
     public bool IsHardDecline(string? declineCode) => declineCode is not null && HardDeclineCodes.Contains(declineCode);
 
@@ -69,6 +76,9 @@ public sealed record DunningPolicySettings
             errors[nameof(FinalAction)] = "Choose a final action.";
         if (GracePeriodHours is < 0 or > 168)
             errors[nameof(GracePeriodHours)] = "The grace period must be between 0 and 168 hours.";
+        if (FinalNoticeDaysBefore < 0 || FinalNoticeDaysBefore >= FinalActionDay)
+            errors[nameof(FinalNoticeDaysBefore)] =
+                $"The final notice goes 0 (none) to {FinalActionDay - 1} days before the final action on day {FinalActionDay}.";
         return errors;
     }
 }

@@ -72,6 +72,8 @@ public sealed class SaveDunningPolicy
     public FinalAction? FinalAction { get; set; }
     public int? GracePeriodHours { get; set; }
     public List<string> HardDeclineCodes { get; set; } = [];
+    public bool NotifyRetryScheduled { get; set; }
+    public int? FinalNoticeDaysBefore { get; set; }
     /// <summary>True: open cases follow the new version at once. False: only cases opened from now on do.</summary>
     public bool ApplyToOpenCases { get; set; } = true;
     public string? Reason { get; set; }
@@ -85,6 +87,8 @@ public sealed class SaveDunningPolicy
         FinalAction = settings.FinalAction,
         GracePeriodHours = settings.GracePeriodHours,
         HardDeclineCodes = [.. settings.HardDeclineCodes],
+        NotifyRetryScheduled = settings.NotifyRetryScheduled,
+        FinalNoticeDaysBefore = settings.FinalNoticeDaysBefore,
     };
 
     /// <summary>The typed retry days, or null when one of them is not a whole number.</summary>
@@ -102,7 +106,7 @@ public sealed class SaveDunningPolicy
 
     /// <summary>Every field is filled in and every day is a number (what the validator checks before the policy's own rules).</summary>
     public bool IsComplete => Mode is not null && ParsedIntervals() is not null && AttemptBudget is not null && FinalAction is not null
-                              && GracePeriodHours is not null && Ladder.All(s => s.Day is not null);
+                              && GracePeriodHours is not null && FinalNoticeDaysBefore is not null && Ladder.All(s => s.Day is not null);
 
     public DunningPolicySettings ToSettings()
     {
@@ -116,6 +120,8 @@ public sealed class SaveDunningPolicy
             FinalAction = FinalAction!.Value,
             GracePeriodHours = GracePeriodHours!.Value,
             HardDeclineCodes = [.. HardDeclineCodes],
+            NotifyRetryScheduled = NotifyRetryScheduled,
+            FinalNoticeDaysBefore = FinalNoticeDaysBefore!.Value,
         };
     }
 }

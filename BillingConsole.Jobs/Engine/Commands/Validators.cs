@@ -185,6 +185,7 @@ public sealed class SaveDunningPolicyValidator : AbstractValidator<SaveDunningPo
             .WithMessage("Retry days are whole numbers separated by commas, e.g. 1, 3, 5, 7.");
         RuleFor(p => p.AttemptBudget).NotNull().WithMessage("Give an attempt budget.");
         RuleFor(p => p.GracePeriodHours).NotNull().WithMessage("Give a grace period in hours (0 for none).");
+        RuleFor(p => p.FinalNoticeDaysBefore).NotNull().WithMessage("Give the days before the final action for the final notice (0 for none).");
         RuleFor(p => p.FinalAction).NotNull().WithMessage("Choose a final action: cancel the subscription, mark it unpaid or mark the invoice uncollectible.");
         RuleFor(p => p.Ladder).Must(ladder => ladder.All(s => s.Day is not null)).WithMessage("Give every escalation step a day.");
         RuleForEach(p => p.HardDeclineCodes).Must(DeclineCodes.All.Contains).WithMessage("'{PropertyValue}' is not a decline code the gateway sends.");

@@ -4,6 +4,7 @@ using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Notifications;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Engine.Notifications;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -39,11 +40,16 @@ public sealed class DunningLadder(BillingDbContext db, DunningService dunning, A
             await db.Set<DunningStepTaken>().Where(s => caseIds.Contains(s.CaseId)).LoadAsync(ct);
             var invoiceIds = cases.Select(c => c.InvoiceId).ToList();
             var invoices = await db.Invoices.Where(i => invoiceIds.Contains(i.Id)).ToDictionaryAsync(i => i.Id, ct);
+            var caseKeys = caseIds.Select(id => id.ToString()).ToList();
+            var noticed = (await db.Notifications.Where(n => n.Kind == NotificationKinds.FinalNotice && caseKeys.Contains(n.EventKey))
+                .Select(n => n.EventKey).ToListAsync(ct)).ToHashSet();
             foreach (var dunningCase in cases)
             {
                 var (version, settings) = policies.For(dunningCase.PolicyVersion);
                 if (dunningCase.PolicyVersion < version) dunningCase.FollowPolicy(version);
-                taken += await TakeDueStepsAsync(dunningCase, invoices[dunningCase.InvoiceId], settings, now, ct);
+                var invoice = invoices[dunningCase.InvoiceId];
+                taken += await TakeDueStepsAsync(dunningCase, invoice, settings, now, ct);
+                if (!noticed.Contains(dunningCase.Id.ToString())) SendFinalNoticeIfDue(dunningCase, invoice, settings, now);
             }
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
@@ -54,21 +60,24 @@ public sealed class DunningLadder(BillingDbContext db, DunningService dunning, A
     }
 
     /// <summary>
-    /// Open cases, not retrying now, whose next step under the ladder of some version in force has come, locked for this
-    /// transaction (a case whose own version has no step due is then left as it is).
+    /// Open cases, not retrying now, whose next step or final notice under the ladder of some version in force has come,
+    /// locked for this transaction (a case whose own version has nothing due is then left as it is).
     /// </summary>
     private Task<List<DunningCase>> ClaimDueAsync(PoliciesInForce policies, DateTimeOffset now, List<Guid> handled, CancellationToken ct)
     {
         var days = policies.All.SelectMany(p => p.Ladder).Select(s => s.Day).Distinct().ToArray();
-        var openedBy = now.AddDays(-days.Min());
+        var noticeDays = policies.All.Select(p => p.FinalNoticeDay).OfType<int>().Distinct().ToArray();
+        var openedBy = now.AddDays(-days.Concat(noticeDays).Min());
         var skip = handled.ToArray();
         return db.DunningCases.FromSqlInterpolated($"""
             select c.*, c.xmin from dunning_cases c
             where c.status in ('retry_pending', 'awaiting_payment_method') and c.opened_at <= {openedBy} and c.id <> all({skip})
               and not exists (select 1 from customers u where u.id = c.customer_id and u.dunning_paused)
-              and exists (select 1 from unnest({days}) d
-                          where d > coalesce((select max(s.day) from dunning_case_steps s where s.case_id = c.id), 0)
-                            and c.opened_at + make_interval(hours => d * 24) <= {now})
+              and (exists (select 1 from unnest({days}) d
+                           where d > coalesce((select max(s.day) from dunning_case_steps s where s.case_id = c.id), 0)
+                             and c.opened_at + make_interval(hours => d * 24) <= {now})
+                   or (exists (select 1 from unnest({noticeDays}) d where c.opened_at + make_interval(hours => d * 24) <= {now})
+                       and not exists (select 1 from notifications n where n.kind = {NotificationKinds.FinalNotice} and n.event_key = c.id::text)))
             order by c.opened_at
             limit {BatchSize}
             for update of c skip locked
@@ -111,6 +120,16 @@ public sealed class DunningLadder(BillingDbContext db, DunningService dunning, A
             taken++;
         }
         return taken;
+    }
+
+    /// <summary>The final notice, once per case (keyed by it), on its day while the case is still open and its invoice unpaid.</summary>
+    private void SendFinalNoticeIfDue(DunningCase dunningCase, Invoice invoice, DunningPolicySettings policy, DateTimeOffset now)
+    {
+        if (!dunningCase.IsOpen || invoice.Status != InvoiceStatus.Open || !EscalationLadder.FinalNoticeDue(dunningCase.OpenedAt, policy, now)) return;
+        db.Notifications.Add(new Notification(dunningCase.CustomerId, NotificationKinds.FinalNotice, dunningCase.Id.ToString(), dunningCase.InvoiceId,
+            dunningCase.Id, now));
+        audit.Record(Actor.System, "dunning.final_notice", "dunning_case", dunningCase.Id,
+            $"Final notice sent {policy.FinalNoticeDaysBefore} days before the final action on day {policy.FinalActionDay} (policy version {dunningCase.PolicyVersion}).");
     }
 
     private void Audit(DunningCase dunningCase, EscalationStep step, string what) =>

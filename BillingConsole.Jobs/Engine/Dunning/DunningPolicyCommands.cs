@@ -89,8 +89,9 @@ public sealed class DunningPolicyCommands(
 
 /// <summary>A policy as the audit log shows it: names instead of enum numbers.</summary>
 public sealed record DunningPolicyAudit(string Mode, IReadOnlyList<int> FixedIntervalsDays, int AttemptBudget, IReadOnlyList<string> Ladder,
-    string FinalAction, int GracePeriodHours, IReadOnlyList<string> HardDeclineCodes)
+    string FinalAction, int GracePeriodHours, IReadOnlyList<string> HardDeclineCodes, bool NotifyRetryScheduled, int FinalNoticeDaysBefore)
 {
     public static DunningPolicyAudit From(DunningPolicySettings p) => new(p.Mode.ToSnakeCase(), p.FixedIntervalsDays, p.AttemptBudget,
-        [.. p.Ladder.Select(s => $"day {s.Day}: {s.Action.ToSnakeCase()}")], p.FinalAction.ToSnakeCase(), p.GracePeriodHours, p.HardDeclineCodes);
+        [.. p.Ladder.Select(s => $"day {s.Day}: {s.Action.ToSnakeCase()}")], p.FinalAction.ToSnakeCase(), p.GracePeriodHours, p.HardDeclineCodes,
+        p.NotifyRetryScheduled, p.FinalNoticeDaysBefore);
 }

@@ -113,18 +113,24 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
 
     /// <summary>
     /// Sets the next retry of each case waiting for one, or ends it: a hard decline waits for a new card, a used-up budget or
-    /// window takes the policy's final action. Changes are left in the unit of work for the caller to save.
+    /// window takes the policy's final action. A policy that says so tells the customer of each retry scheduled. Changes are
+    /// left in the unit of work for the caller to save.
     /// </summary>
     internal async Task ScheduleAsync(IReadOnlyList<CaseToSchedule> cases, CancellationToken ct)
     {
         var decisions = await DecideAsync([.. cases.Select(c => (c.Case, c.Policy, c.LastDeclineCode))], ct);
         var now = clock.GetUtcNow();
+        var retryNotices = new List<Notification>();
         foreach (var ((dunningCase, invoice, policy, lastDeclineCode), decision) in cases.Zip(decisions))
         {
             switch (decision)
             {
                 case RetryDecision.Retry retry:
                     dunningCase.Schedule(retry.At, retry.EstimatedProbability, retry.Reason);
+                    // Keyed by the retry's number: a retry moved later (a policy saved for open cases) is not announced again.
+                    if (policy.NotifyRetryScheduled)
+                        retryNotices.Add(new Notification(dunningCase.CustomerId, NotificationKinds.RetryScheduled,
+                            $"{dunningCase.Id}:{dunningCase.RetriesMade + 1}", dunningCase.InvoiceId, dunningCase.Id, now));
                     break;
                 // Either way the case waits, never retried off-session, until the customer acts or the ladder's final action comes.
                 case RetryDecision.Stop { Kind: StopKind.HardDecline or StopKind.AuthenticationRequired }:
@@ -135,6 +141,17 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
                     break;
             }
         }
+        await AddRetryNoticesAsync(retryNotices, ct);
+    }
+
+    /// <summary>Adds the retry notices not written yet (a case rescheduled before its retry ran), found with one query for all of them.</summary>
+    private async Task AddRetryNoticesAsync(List<Notification> notices, CancellationToken ct)
+    {
+        if (notices.Count == 0) return;
+        var keys = notices.Select(n => n.EventKey).ToList();
+        var written = await db.Notifications.Where(n => n.Kind == NotificationKinds.RetryScheduled && keys.Contains(n.EventKey))
+            .Select(n => n.EventKey).ToListAsync(ct);
+        db.Notifications.AddRange(notices.Where(n => !written.Contains(n.EventKey)));
     }
 
     /// <summary>What <see cref="ScheduleAsync(DunningCase, Invoice, DunningPolicySettings, string, CancellationToken)"/> would do with a waiting case under <paramref name="policy"/> now; changes nothing.</summary>

@@ -17,6 +17,13 @@ public static class EscalationLadder
     public static IReadOnlyList<EscalationStep> Due(DateTimeOffset openedAt, int lastStepDay, DunningPolicySettings policy, DateTimeOffset now) =>
         [.. policy.Ladder.Where(step => step.Day > lastStepDay && DayOf(openedAt, step) <= now)];
 
+    /// <summary>
+    /// Whether the final notice is due at <paramref name="now"/>: from its day (the policy's days before the final action)
+    /// until the final action's day, when the final action itself is due instead. Whether it was already written is the caller's.
+    /// </summary>
+    public static bool FinalNoticeDue(DateTimeOffset openedAt, DunningPolicySettings policy, DateTimeOffset now) =>
+        policy.FinalNoticeDay is { } day && openedAt.AddDays(day) <= now && now < openedAt.AddDays(policy.FinalActionDay);
+
     /// <summary>When <paramref name="step"/> falls for a case opened at <paramref name="openedAt"/>.</summary>
     public static DateTimeOffset DayOf(DateTimeOffset openedAt, EscalationStep step) => openedAt.AddDays(step.Day);
 

@@ -9,8 +9,11 @@ public static class NotificationKinds
 {
     public const string InvoiceIssued = "invoice_issued";
     public const string PaymentFailed = "payment_failed";
+    public const string PaymentAuthenticationRequired = "payment_authentication_required";
+    public const string RetryScheduled = "retry_scheduled";
     public const string PaymentReceived = "payment_received";
     public const string DunningNotice = "dunning_notice";
+    public const string FinalNotice = "final_notice";
     public const string SubscriptionCanceled = "subscription_canceled";
     public const string SubscriptionUnpaid = "subscription_unpaid";
     public const string CardExpiring = "card_expiring";
@@ -20,7 +23,7 @@ public static class NotificationKinds
 
     /// <summary>The kinds that ship with a default template, in the order the settings page lists them.</summary>
     public static readonly IReadOnlyList<string> Shipped =
-        [InvoiceIssued, PaymentFailed, PaymentReceived, DunningNotice, SubscriptionCanceled, SubscriptionUnpaid, CardExpiring, CardUpdateLink];
+        [InvoiceIssued, PaymentFailed, PaymentAuthenticationRequired, RetryScheduled, PaymentReceived, DunningNotice, FinalNotice, SubscriptionCanceled, SubscriptionUnpaid, CardExpiring, CardUpdateLink];
 
     /// <summary>The shipped template a kind starts from.</summary>
     public static string ShippedTemplateOf(string kind) => kind.StartsWith(LadderNoticePrefix, StringComparison.Ordinal) ? DunningNotice : kind;
@@ -34,8 +37,11 @@ public static class NotificationKinds
     {
         InvoiceIssued => "Invoice issued",
         PaymentFailed => "Payment failed",
+        PaymentAuthenticationRequired => "Payment needs the customer's confirmation",
+        RetryScheduled => "Retry scheduled",
         PaymentReceived => "Payment received (receipt)",
         DunningNotice => "Dunning notice (ladder default)",
+        FinalNotice => "Final notice before the final action",
         SubscriptionCanceled => "Subscription canceled by dunning",
         SubscriptionUnpaid => "Subscription marked unpaid by dunning",
         CardExpiring => "Card expiring next month",

@@ -1,5 +1,6 @@
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Notifications;
+using BillingConsole.Domain.Payments;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -14,11 +15,16 @@ namespace BillingConsole.Engine.Notifications;
 /// </summary>
 public static class NotificationOutbox
 {
-    /// <summary>The receipt or payment-failed notice of each of these attempts that succeeded or failed; keyed by the attempt.</summary>
+    /// <summary>
+    /// The receipt or payment-failed notice of each of these attempts that succeeded or failed; keyed by the attempt. A
+    /// decline that asks for the customer's authentication gets its own notice: the card is fine, the customer has to confirm.
+    /// </summary>
     private const string ChargeOutcomeNotices = $"""
         insert into notifications (id, customer_id, kind, event_key, invoice_id, status, attempts, created_at, next_attempt_at)
         select gen_random_uuid(), a.customer_id,
-               case a.status when 'succeeded' then '{NotificationKinds.PaymentReceived}' else '{NotificationKinds.PaymentFailed}' end,
+               case when a.status = 'succeeded' then '{NotificationKinds.PaymentReceived}'
+                    when a.decline_code = '{DeclineCodes.AuthenticationRequired}' then '{NotificationKinds.PaymentAuthenticationRequired}'
+                    else '{NotificationKinds.PaymentFailed}' end,
                a.id::text, a.invoice_id, 'pending', 0, @at, @at
         from payment_attempts a
         where a.id = any(@ids) and a.status in ('succeeded', 'failed')

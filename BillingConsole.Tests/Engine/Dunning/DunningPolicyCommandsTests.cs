@@ -41,6 +41,7 @@ public sealed class DunningPolicyCommandsTests : IAsyncLifetime
         Ladder = [new() { Day = 10, Action = EscalationAction.Notify }, new() { Day = 20, Action = EscalationAction.FinalAction }],
         FinalAction = FinalAction.MarkUnpaid,
         HardDeclineCodes = [.. DeclineCodes.DefaultHard],
+        FinalNoticeDaysBefore = 3,
         Reason = reason,
     };
 
@@ -56,6 +57,8 @@ public sealed class DunningPolicyCommandsTests : IAsyncLifetime
         { "budget above the cap", nameof(SaveDunningPolicy.AttemptBudget) },
         { "ladder days not increasing", nameof(SaveDunningPolicy.Ladder) },
         { "no final action", nameof(SaveDunningPolicy.FinalAction) },
+        { "final notice on the final action's day", nameof(SaveDunningPolicy.FinalNoticeDaysBefore) },
+        { "no final notice days", nameof(SaveDunningPolicy.FinalNoticeDaysBefore) },
         { "no reason", nameof(SaveDunningPolicy.Reason) },
     };
 
@@ -73,6 +76,8 @@ public sealed class DunningPolicyCommandsTests : IAsyncLifetime
             case "budget above the cap": policy.AttemptBudget = 16; break;
             case "ladder days not increasing": policy.Ladder[1].Day = 10; break;
             case "no final action": policy.FinalAction = null; break;
+            case "final notice on the final action's day": policy.FinalNoticeDaysBefore = 20; break;
+            case "no final notice days": policy.FinalNoticeDaysBefore = null; break;
             case "no reason": policy.Reason = " "; break;
         }
 

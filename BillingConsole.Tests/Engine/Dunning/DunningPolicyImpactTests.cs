@@ -72,6 +72,7 @@ public sealed class DunningPolicyImpactTests : IAsyncLifetime
         Ladder = [new() { Day = 10, Action = EscalationAction.Notify }, new() { Day = 21, Action = EscalationAction.FinalAction }],
         FinalAction = FinalAction.MarkUncollectible,
         HardDeclineCodes = [.. DeclineCodes.DefaultHard],
+        FinalNoticeDaysBefore = 3,
         ApplyToOpenCases = applyToOpenCases,
         Reason = "One retry is enough",
     };
@@ -121,6 +122,8 @@ public sealed class DunningPolicyImpactTests : IAsyncLifetime
         shorter.AttemptBudget = 5;
         shorter.FixedIntervals = "1, 2";
         shorter.Ladder = [new() { Day = 2, Action = EscalationAction.FinalAction }];
+        // A final action on day 2 leaves room for a final notice one day before at most.
+        shorter.FinalNoticeDaysBefore = 1;
 
         var preview = await _engine.InScopeAsync<DunningPolicyCommands, PolicyImpactPreview>(p => p.PreviewAsync(shorter, Ct));
         var saved = await _engine.InScopeAsync<DunningPolicyCommands, DunningPolicySaved>(p => p.SaveAsync(shorter, Admin, Ct));

@@ -58,4 +58,27 @@ public sealed class EscalationLadderTests
         Assert.Null(EscalationLadder.TemplateFor(Block));
         Assert.Null(EscalationLadder.TemplateFor(Final));
     }
+
+    [Fact]
+    public void The_final_notice_is_due_from_its_days_before_the_final_action_until_the_final_action_s_day()
+    {
+        var policy = Policy with { FinalNoticeDaysBefore = 3 };
+        Assert.False(EscalationLadder.FinalNoticeDue(Opened, policy, Opened.AddDays(18).AddMinutes(-1)));
+        Assert.True(EscalationLadder.FinalNoticeDue(Opened, policy, Opened.AddDays(18)));
+        Assert.True(EscalationLadder.FinalNoticeDue(Opened, policy, Opened.AddDays(21).AddMinutes(-1)));
+        Assert.False(EscalationLadder.FinalNoticeDue(Opened, policy, Opened.AddDays(21)));
+        Assert.True(EscalationLadder.FinalNoticeDue(Opened, policy with { FinalNoticeDaysBefore = 20 }, Opened.AddDays(1)));
+        Assert.False(EscalationLadder.FinalNoticeDue(Opened, policy with { FinalNoticeDaysBefore = 0 }, Opened.AddDays(20)));
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(21)]
+    [InlineData(30)]
+    public void A_final_notice_not_before_the_final_action_day_is_refused(int daysBefore)
+    {
+        var errors = (Policy with { FinalNoticeDaysBefore = daysBefore }).Validate();
+        Assert.Equal("The final notice goes 0 (none) to 20 days before the final action on day 21.", errors[nameof(DunningPolicySettings.FinalNoticeDaysBefore)]);
+        Assert.Empty((Policy with { FinalNoticeDaysBefore = 20 }).Validate());
+    }
 }

@@ -11,7 +11,7 @@ namespace BillingConsole.Tests.Engine.Notifications;
 
 /// <summary>
 /// What dunning tells the customer, day by day: a renewal declines; each failed charge writes its email, the ladder's notify
-/// step on day 10 writes its own, and the cancellation on day 21 writes the last one, each once, delivered to a real SMTP
+/// step on day 10 writes its own, the final notice goes on day 18, and the cancellation on day 21 writes the last one, each once, delivered to a real SMTP
 /// server with the next retry date in the customer's own time zone.
 /// </summary>
 public sealed class DunningNotificationTests : IAsyncLifetime
@@ -80,9 +80,9 @@ public sealed class DunningNotificationTests : IAsyncLifetime
 
         var kinds = (await NotificationsAsync(customer.Id)).Select(n => n.Kind).ToList();
         Assert.Equal([NotificationKinds.InvoiceIssued, NotificationKinds.PaymentFailed, NotificationKinds.PaymentFailed, NotificationKinds.PaymentFailed,
-            "dunning_notice_day_10", NotificationKinds.SubscriptionCanceled], kinds);
+            "dunning_notice_day_10", NotificationKinds.FinalNotice, NotificationKinds.SubscriptionCanceled], kinds);
         Assert.All(await NotificationsAsync(customer.Id), n => Assert.Equal(NotificationStatus.Sent, n.Status));
-        Assert.Equal(6, _smtp.Messages.Select(m => m.MessageId).Distinct().Count());
+        Assert.Equal(7, _smtp.Messages.Select(m => m.MessageId).Distinct().Count());
         Assert.Single(_smtp.Messages, m => m.Subject!.StartsWith("Reminder: invoice", StringComparison.Ordinal));
         Assert.Single(_smtp.Messages, m => m.Subject == "Your subscription with BillingConsole Demo Ltd has been canceled");
         await using var check = _database.NewContext();

@@ -74,7 +74,11 @@ public sealed class EveryPageWidthTests(ConsoleAppHost host, BrowserFixture brow
         () => {
             const faults = [];
             const root = document.documentElement;
-            if (root.scrollWidth > root.clientWidth) faults.push(`the page scrolls sideways by ${root.scrollWidth - root.clientWidth}px`);
+            if (root.scrollWidth > root.clientWidth) {
+                const beyond = [...document.querySelectorAll('.mud-main-content *')].filter(e => e.getBoundingClientRect().right > root.clientWidth + 0.5)
+                    .map(e => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}`).slice(0, 3).join(', ');
+                faults.push(`the page scrolls sideways by ${root.scrollWidth - root.clientWidth}px (${beyond})`);
+            }
             const laptop = root.clientWidth >= 1024;
             for (const table of document.querySelectorAll(laptop ? '.mud-table-container' : '.mud-data-grid .mud-table-container'))
                 if (table.scrollWidth > table.clientWidth + 1) faults.push(`a table scrolls sideways by ${table.scrollWidth - table.clientWidth}px`);
@@ -87,6 +91,7 @@ public sealed class EveryPageWidthTests(ConsoleAppHost host, BrowserFixture brow
                 if (!shown(label) || getComputedStyle(label).overflowX === 'visible') continue;
                 text.selectNodeContents(label);
                 const box = label.getBoundingClientRect(), drawn = text.getBoundingClientRect();
+                if (drawn.width === 0) continue;
                 if (drawn.right > box.right + 1 || drawn.left < box.left - 1)
                     faults.push(`"${label.textContent.trim().slice(0, 40)}" is cut (${Math.round(drawn.width)}px of text in ${Math.round(box.width)}px)`);
             }

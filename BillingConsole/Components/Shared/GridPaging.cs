@@ -5,13 +5,10 @@ namespace BillingConsole.Components.Shared;
 
 public static class GridPaging
 {
-    /// <summary>The grid's page and sort as a read-model request; sort keys are the column properties in camelCase.</summary>
-    public static PageRequest ToPageRequest<T>(this GridState<T> state)
-    {
-        var sort = state.SortDefinitions.FirstOrDefault();
-        var key = sort?.SortBy is { Length: > 0 } by ? char.ToLowerInvariant(by[0]) + by[1..] : null;
-        return new PageRequest(state.Page, state.PageSize, key, sort?.Descending ?? true);
-    }
-
-    public static GridData<T> ToGridData<T>(this PageResult<T> page) => new() { Items = page.Items, TotalItems = page.TotalCount };
+    /// <summary>
+    /// The page for the grid. Its pager reaches the first <see cref="ListQuery.CountCap"/> rows: deeper pages would be read
+    /// with OFFSET past rows nobody counted, so past the cap a list is narrowed by a filter or sorted the other way.
+    /// </summary>
+    public static GridData<T> ToGridData<T>(this PageResult<T> page) =>
+        new() { Items = page.Items, TotalItems = Math.Min(page.TotalCount, ListQuery.CountCap) };
 }

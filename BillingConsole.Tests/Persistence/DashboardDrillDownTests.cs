@@ -8,6 +8,8 @@ using Dapper;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using InvoiceRow = BillingConsole.ReadModels.InvoiceRow;
+using SubscriptionRow = BillingConsole.ReadModels.SubscriptionRow;
 
 namespace BillingConsole.Tests.Persistence;
 

@@ -8,14 +8,17 @@ namespace BillingConsole.ReadModels;
 /// <summary>Recomputes the dashboard figures from the billing tables and stores them as the current snapshot.</summary>
 public sealed class DashboardRefresher(NpgsqlDataSource dataSource, ChangeFeed changes, TimeProvider clock)
 {
-    public const string ReportingCurrency = "USD";
-
     public async Task<DashboardFigures> RefreshAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        // The windows start at UTC midnight, as the lists' date filters do, so a figure's link lists what it counts.
+        var day = new DashboardFigures { ComputedAt = now };
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var args = new { now, monthStart, currency = ReportingCurrency, since30 = now.AddDays(-30), since90 = now.AddDays(-90) };
+        var args = new
+        {
+            now, monthStart = ListText.StartOfDay(day.MonthStart), declinesFrom = ListText.StartOfDay(day.DeclinesFrom),
+            since30 = now.AddDays(-30), since90 = now.AddDays(-90),
+        };
 
         var mrrByCurrency = (await connection.QueryAsync<CurrencyAmount>(new CommandDefinition("""
             select p.currency as Currency,
@@ -36,57 +39,65 @@ public sealed class DashboardRefresher(NpgsqlDataSource dataSource, ChangeFeed c
             """, args, cancellationToken: ct));
 
         var trend = (await connection.QueryAsync<MrrPoint>(new CommandDefinition("""
-            select month as Month, mrr as Mrr, active_subscriptions as ActiveSubscriptions
-            from mrr_snapshots where currency = @currency and month > (@now::date - interval '12 months')
-            order by month
+            select month as Month, currency as Currency, mrr as Mrr, active_subscriptions as ActiveSubscriptions
+            from mrr_snapshots where month > (@now::date - interval '12 months')
+            order by month, currency
             """, args, cancellationToken: ct))).ToList();
 
-        var byStatus = (await connection.QueryAsync<StatusFigure>(new CommandDefinition("""
-            select status as Status, count(*)::int as Count,
-                   coalesce(sum(case when status = 'open' then amount_due when status = 'uncollectible' then amount_written_off else total end)
-                            filter (where currency = @currency), 0) as Amount
-            from invoices group by status order by status
-            """, args, cancellationToken: ct))).ToList();
+        var byStatus = (await connection.QueryAsync<(string Status, string Currency, int Count, decimal Amount)>(new CommandDefinition("""
+            select status, currency, count(*)::int, sum(case when status = 'open' then amount_due else total end)
+            from invoices group by status, currency order by status, currency
+            """, args, cancellationToken: ct)))
+            .GroupBy(r => r.Status)
+            .Select(s => new StatusFigure(s.Key, s.Sum(r => r.Count), s.Select(r => new CurrencyAmount(r.Currency, r.Amount)).ToList()))
+            .ToList();
 
-        var aging = (await connection.QueryAsync<(int Bucket, int Count, decimal Amount)>(new CommandDefinition("""
-            select case when age <= 30 then 0 when age <= 60 then 1 when age <= 90 then 2 else 3 end as bucket,
-                   count(*)::int, coalesce(sum(amount_due), 0)
-            from (select extract(day from @now - coalesce(due_at, issued_at, created_at))::int as age, amount_due
-                  from invoices where status = 'open' and currency = @currency) open_invoices
-            group by 1
-            """, args, cancellationToken: ct))).ToDictionary(r => r.Bucket);
+        // Whole UTC days between the due date and today, the way the invoice list's dueFrom/dueTo read a day.
+        var owed = await connection.QueryAsync<(string Currency, int DaysPastDue, int Count, decimal Amount)>(new CommandDefinition("""
+            select currency, (@now at time zone 'UTC')::date - (due_at at time zone 'UTC')::date, count(*)::int, sum(amount_due)
+            from invoices where status = 'open' and due_at is not null
+            group by 1, 2
+            """, args, cancellationToken: ct));
 
         var dunning = await connection.QuerySingleAsync<(int Depth, DateTimeOffset? Oldest)>(new CommandDefinition("""
             select count(*)::int, min(opened_at) from dunning_cases
             where status in ('retry_pending', 'retrying', 'awaiting_payment_method')
             """, cancellationToken: ct));
 
-        var recovery = await connection.QuerySingleAsync<(int Recovered30, int Closed30, int Recovered90, int Closed90, decimal RecoveredAmount90)>(new CommandDefinition("""
+        var recovery = await connection.QuerySingleAsync<(int Recovered30, int Closed30, int Recovered90, int Closed90)>(new CommandDefinition("""
             select count(*) filter (where status = 'recovered' and closed_at >= @since30)::int,
                    count(*) filter (where status in ('recovered', 'exhausted') and closed_at >= @since30)::int,
                    count(*) filter (where status = 'recovered')::int,
-                   count(*) filter (where status in ('recovered', 'exhausted'))::int,
-                   coalesce(sum(amount) filter (where status = 'recovered' and currency = @currency), 0)
+                   count(*) filter (where status in ('recovered', 'exhausted'))::int
             from dunning_cases where closed_at >= @since90
             """, args, cancellationToken: ct));
 
-        var writtenOff = await connection.QuerySingleAsync<decimal>(new CommandDefinition("""
-            select coalesce(sum(amount_written_off), 0) from invoices
-            where status = 'uncollectible' and currency = @currency and marked_uncollectible_at >= @since90
-            """, args, cancellationToken: ct));
-
-        var declines = (await connection.QueryAsync<DeclineFigure>(new CommandDefinition("""
-            select decline_code as DeclineCode, count(*)::int as Count, coalesce(sum(amount) filter (where currency = @currency), 0) as Amount
-            from payment_attempts where status = 'failed' and started_at >= @since30 and decline_code is not null
-            group by decline_code order by count(*) desc
+        var recovered = (await connection.QueryAsync<CurrencyAmount>(new CommandDefinition("""
+            select currency as Currency, sum(amount) as Amount from dunning_cases
+            where status = 'recovered' and closed_at >= @since90
+            group by currency order by currency
             """, args, cancellationToken: ct))).ToList();
 
-        var figures = new DashboardFigures
+        var writtenOff = (await connection.QueryAsync<CurrencyAmount>(new CommandDefinition("""
+            select currency as Currency, sum(amount_written_off) as Amount from invoices
+            where status = 'uncollectible' and marked_uncollectible_at >= @since90
+            group by currency order by currency
+            """, args, cancellationToken: ct))).ToList();
+
+        var declines = (await connection.QueryAsync<(string DeclineCode, string Currency, int Count, decimal Amount)>(new CommandDefinition("""
+            select decline_code, currency, count(*)::int, sum(amount)
+            from payment_attempts where status = 'failed' and started_at >= @declinesFrom and decline_code is not null
+            group by decline_code, currency
+            """, args, cancellationToken: ct)))
+            .GroupBy(r => r.DeclineCode)
+            .Select(d => new DeclineFigure(d.Key, d.Sum(r => r.Count), d.OrderBy(r => r.Currency, StringComparer.Ordinal)
+                .Select(r => new CurrencyAmount(r.Currency, r.Amount)).ToList()))
+            .OrderByDescending(d => d.Count).ThenBy(d => d.DeclineCode, StringComparer.Ordinal)
+            .ToList();
+
+        var figures = day with
         {
-            ComputedAt = now,
-            ReportingCurrency = ReportingCurrency,
             MrrByCurrency = mrrByCurrency,
-            Mrr = mrrByCurrency.FirstOrDefault(m => m.Currency == ReportingCurrency)?.Amount ?? 0m,
             MrrTrend = trend,
             ActiveSubscriptions = counts.Active,
             TrialingSubscriptions = counts.Trialing,
@@ -95,16 +106,12 @@ public sealed class DashboardRefresher(NpgsqlDataSource dataSource, ChangeFeed c
             ChurnedVoluntaryThisMonth = counts.Voluntary,
             ChurnedInvoluntaryThisMonth = counts.Involuntary,
             InvoicesByStatus = byStatus,
-            ReceivablesAging = AgingBuckets.Select((b, i) => b with
-            {
-                Count = aging.TryGetValue(i, out var row) ? row.Count : 0,
-                Amount = aging.TryGetValue(i, out var amountRow) ? amountRow.Amount : 0m,
-            }).ToList(),
+            ReceivablesAging = AgingBucket.Age(owed),
             DunningQueueDepth = dunning.Depth,
             OldestOpenCaseOpenedAt = dunning.Oldest,
             RecoveryRate30Days = recovery.Closed30 == 0 ? null : (double)recovery.Recovered30 / recovery.Closed30,
             RecoveryRate90Days = recovery.Closed90 == 0 ? null : (double)recovery.Recovered90 / recovery.Closed90,
-            RecoveredLast90Days = recovery.RecoveredAmount90,
+            RecoveredLast90Days = recovered,
             WrittenOffLast90Days = writtenOff,
             FailedPaymentsByDeclineCode = declines,
         };
@@ -119,12 +126,4 @@ public sealed class DashboardRefresher(NpgsqlDataSource dataSource, ChangeFeed c
         changes.Publish([new EntityChange(ChangedEntity.DashboardFigures)]);
         return figures;
     }
-
-    public static readonly IReadOnlyList<AgingBucket> AgingBuckets =
-    [
-        new("0–30 days", 0, 30, 0, 0m),
-        new("31–60 days", 31, 60, 0, 0m),
-        new("61–90 days", 61, 90, 0, 0m),
-        new("90+ days", 91, null, 0, 0m),
-    ];
 }

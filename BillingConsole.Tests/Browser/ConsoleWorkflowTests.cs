@@ -82,14 +82,14 @@ public sealed class ConsoleWorkflowTests(OidcConsoleHost console, ConsoleAppHost
         var page = await context.NewPageAsync();
         await ConsolePages.SignInThroughProviderAsync(page, "fiona", "/");
 
-        var bucket = page.GetByTestId("receivables-aging").Locator("tbody tr").Filter(new() { Has = page.GetByTestId("aging-31") });
+        var bucket = page.GetByTestId("receivables-aging").Locator("tbody tr").Filter(new() { Has = page.GetByTestId("aging-USD-31") });
         await Expect(bucket).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "finance-1-dashboard");
         var expected = int.Parse(await bucket.Locator("td").Nth(1).InnerTextAsync(), NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
         Assert.True(expected >= 1);
-        await page.GetByTestId("aging-31").ClickAsync();
+        await page.GetByTestId("aging-USD-31").ClickAsync();
 
-        await page.WaitForURLAsync(new Regex(@"/invoices\?status=open&dueTo=\d{4}-\d{2}-\d{2}&dueFrom=\d{4}-\d{2}-\d{2}"));
+        await page.WaitForURLAsync(new Regex(@"/invoices\?status=open&dueFrom=\d{4}-\d{2}-\d{2}&dueTo=\d{4}-\d{2}-\d{2}&currency=USD"));
         var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri(page.Url).Query);
         var dueTo = DateOnly.Parse(query["dueTo"]!, CultureInfo.InvariantCulture);
         var dueFrom = DateOnly.Parse(query["dueFrom"]!, CultureInfo.InvariantCulture);

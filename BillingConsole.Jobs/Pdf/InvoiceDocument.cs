@@ -21,7 +21,8 @@ public sealed class InvoiceDocument
     private static readonly XColor RuleColor = XColor.FromArgb(209, 213, 219);
     private static readonly XColor Panel = XColor.FromArgb(243, 244, 246);
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
-    private const double CellPadding = 6;
+    internal const double CellPadding = 6;
+    internal const double PeriodColumnWidth = 96;
     private const double RowPadding = 5;
 
     /// <summary>Countries whose addresses put the postal code before the city.</summary>
@@ -212,7 +213,7 @@ public sealed class InvoiceDocument
         var lines = _invoice.Lines;
         Column[] fixedColumns =
         [
-            new("Period", 96, Align.Left),
+            new("Period", PeriodColumnWidth, Align.Left),
             new("Qty", Fitting("Qty", 18, lines.Select(l => (Quantity(l), _body))), Align.Right),
             new("Unit price", Fitting("Unit price", 70, lines.Select(l => (Format(l.UnitAmount), _body))), Align.Right),
             new("Amount", Fitting("Amount", 74, lines.Select(l => (Format(l.Amount), _body)).Concat(TotalRows().Select(r => (r.Amount, FontOf(r))))),
@@ -305,7 +306,7 @@ public sealed class InvoiceDocument
     }
 
     private const double TotalsGap = 14;
-    private const double TotalsWidth = 250;
+    internal const double TotalsWidth = 250;
     private const double NoteWidth = TotalsWidth - 2 * CellPadding;
 
     private XFont FontOf(TotalRow row) => row.Final ? _due : row.Emphasis ? _bodyBold : _body;
@@ -418,12 +419,15 @@ public sealed class InvoiceDocument
 
     private string Date(DateTimeOffset? instant) => instant is { } value ? _calendar.FormatDate(value) : "—";
 
-    /// <summary>"1 Jan – 1 Feb 2027"; the start's year too when the period spans two years.</summary>
+    /// <summary>
+    /// "1 Jan – 1 Feb 2027"; the start's year too when the period spans two years. Each date's spaces do not break, so a period
+    /// too long for its column wraps at the dash.
+    /// </summary>
     private string Period(DateTimeOffset start, DateTimeOffset end)
     {
         var (from, to) = (_calendar.LocalDate(start), _calendar.LocalDate(end));
-        var startFormat = from.Year == to.Year ? "d MMM" : "d MMM yyyy";
-        return $"{from.ToString(startFormat, Invariant)} – {to.ToString("d MMM yyyy", Invariant)}";
+        var startFormat = from.Year == to.Year ? "d\u00A0MMM" : "d\u00A0MMM\u00A0yyyy";
+        return $"{from.ToString(startFormat, Invariant)} – {to.ToString("d\u00A0MMM\u00A0yyyy", Invariant)}";
     }
 
     private static IEnumerable<string> AddressLines(CustomerAddress address)

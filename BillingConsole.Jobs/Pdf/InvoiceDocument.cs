@@ -207,9 +207,11 @@ public sealed class InvoiceDocument
     /// </summary>
     private Column[] Columns(PdfCanvas canvas)
     {
-        double Fitting(string header, double least, IEnumerable<(string Text, XFont Font)> cells) =>
-            Math.Max(Math.Max(least, canvas.Width(header.ToUpperInvariant(), _smallBold)), cells.Select(c => canvas.Width(c.Text, c.Font)).DefaultIfEmpty(0).Max())
-            + 2 * CellPadding;
+        double Fitting(string header, double least, IEnumerable<(string Text, XFont Font)> cells)
+        {
+            var widest = cells.Select(c => canvas.Width(c.Text, c.Font)).Append(canvas.Width(header.ToUpperInvariant(), _smallBold)).Max();
+            return Math.Max(least, widest) + 2 * CellPadding;
+        }
         var lines = _invoice.Lines;
         Column[] fixedColumns =
         [

@@ -51,10 +51,10 @@ public sealed class AuditLogPageTests(ConsoleAppHost host, BrowserFixture browse
 
         await page.SetViewportSizeAsync(390, 844);
         await Expect(why).ToHaveTextAsync(reason);
+        await BrowserFixture.ScreenshotAsync(page, "audit-log-390");
         Assert.True(await FitsAsync(why), "the reason is cut off at 390 px");
         Assert.True(await FitsAsync(after), "the entry's after state is cut off at 390 px");
         Assert.Equal(0, await SidewaysScrollAsync(page));
-        await BrowserFixture.ScreenshotAsync(page, "audit-log-390");
 
         await link.ClickAsync();
         await Expect(page.GetByTestId("customer-name")).ToHaveTextAsync(customer.Name);

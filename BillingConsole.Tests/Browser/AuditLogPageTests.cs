@@ -49,8 +49,11 @@ public sealed class AuditLogPageTests(ConsoleAppHost host, BrowserFixture browse
         Assert.Equal(0, await SidewaysScrollAsync(page));
         await BrowserFixture.ScreenshotAsync(page, "audit-log-1440");
 
+        // A phone opens the page at its own width (the navigation starts closed there).
         await page.SetViewportSizeAsync(390, 844);
+        await page.ReloadAsync();
         await Expect(why).ToHaveTextAsync(reason);
+        await row.Locator("td").First.Locator("button").ClickAsync();
         await BrowserFixture.ScreenshotAsync(page, "audit-log-390");
         Assert.True(await FitsAsync(why), "the reason is cut off at 390 px");
         Assert.True(await FitsAsync(after), "the entry's after state is cut off at 390 px");

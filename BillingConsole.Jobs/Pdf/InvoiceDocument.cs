@@ -21,7 +21,8 @@ public sealed class InvoiceDocument
     private static readonly XColor RuleColor = XColor.FromArgb(209, 213, 219);
     private static readonly XColor Panel = XColor.FromArgb(243, 244, 246);
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
-    private const double CellPadding = 6;
+    internal const double CellPadding = 6;
+    internal const double PeriodColumnWidth = 96;
     private const double RowPadding = 5;
 
     /// <summary>Countries whose addresses put the postal code before the city.</summary>
@@ -74,12 +75,12 @@ public sealed class InvoiceDocument
         using (var canvas = new PdfCanvas(document, ContinuationHeader))
         {
             canvas.NewPage();
-            _columns = Columns(canvas.ContentWidth);
+            _columns = Columns(canvas);
             Header(canvas);
             Parties(canvas);
             LineTable(canvas);
             Totals(canvas);
-            _instructions = canvas.Wrap(PaymentInstructions(), _small, canvas.ContentWidth, 2);
+            _instructions = canvas.Wrap(PaymentInstructions(), _small, canvas.ContentWidth);
         }
         Footers(document);
     }
@@ -90,28 +91,21 @@ public sealed class InvoiceDocument
         var stamp = StampText();
         var sellerWidth = canvas.ContentWidth * (stamp is null ? 0.5 : 0.42);
         var y = top;
-        canvas.Text(_billing.SellerName, _sellerName, _ink, canvas.Left, y, sellerWidth);
-        y += PdfCanvas.LineHeight(_sellerName) + 3;
+        y += canvas.Block(_billing.SellerName, _sellerName, _ink, canvas.Left, y, sellerWidth) + 3;
         foreach (var line in _billing.SellerAddress.Where(l => !string.IsNullOrWhiteSpace(l)))
-        {
-            canvas.Text(line, _body, _muted, canvas.Left, y, sellerWidth);
-            y += PdfCanvas.LineHeight(_body);
-        }
+            y += canvas.Block(line, _body, _muted, canvas.Left, y, sellerWidth);
         if (!string.IsNullOrWhiteSpace(_billing.SellerTaxId))
-        {
-            canvas.Text($"Tax ID {_billing.SellerTaxId}", _body, _muted, canvas.Left, y + 2, sellerWidth);
-            y += PdfCanvas.LineHeight(_body) + 2;
-        }
+            y += canvas.Block($"Tax ID {_billing.SellerTaxId}", _body, _muted, canvas.Left, y + 2, sellerWidth) + 2;
 
-        const double metaWidth = 210, labelWidth = 80;
+        // Wide enough for a period spanning two years on one line.
+        const double metaWidth = 230, labelWidth = 76;
         var metaLeft = canvas.Right - metaWidth;
         canvas.Text("INVOICE", _title, _accent, metaLeft, top - 4, metaWidth, Align.Right);
         var my = top + PdfCanvas.LineHeight(_title) + 10;
         foreach (var (label, value) in Meta())
         {
             canvas.Text(label, _body, _muted, metaLeft, my, labelWidth);
-            canvas.Text(value, _bodyBold, _ink, metaLeft + labelWidth, my, metaWidth - labelWidth, Align.Right);
-            my += PdfCanvas.LineHeight(_body) + 2.5;
+            my += canvas.Block(value, _bodyBold, _ink, metaLeft + labelWidth, my, metaWidth - labelWidth, Align.Right) + 2.5;
         }
 
         if (stamp is { } s)
@@ -160,13 +154,11 @@ public sealed class InvoiceDocument
         var width = canvas.ContentWidth * 0.5;
         canvas.Text("BILL TO", _smallBold, _muted, canvas.Left, top, width);
         var y = top + PdfCanvas.LineHeight(_smallBold) + 3;
-        canvas.Text(_invoice.CustomerName, _bodyBold, _ink, canvas.Left, y, width);
-        y += PdfCanvas.LineHeight(_bodyBold) + 1;
+        y += canvas.Block(_invoice.CustomerName, _bodyBold, _ink, canvas.Left, y, width) + 1;
         foreach (var line in AddressLines(_invoice.CustomerAddress).Append(_invoice.CustomerEmail))
-        {
-            canvas.Text(line, _body, _ink, canvas.Left, y, width);
-            y += PdfCanvas.LineHeight(_body);
-        }
+            y += canvas.Block(line, _body, _ink, canvas.Left, y, width);
+        if (_invoice.CustomerTaxId is { Length: > 0 } taxId)
+            y += canvas.Block(IsVatCountry ? $"VAT number {taxId}" : $"Tax ID {taxId}", _body, _ink, canvas.Left, y + 2, width) + 2;
 
         // The panel's first line sits level with "BILL TO".
         const double panelWidth = 200, inset = 12;
@@ -174,7 +166,7 @@ public sealed class InvoiceDocument
         canvas.Fill(panel, Panel);
         var inner = panel.Width - 2 * inset;
         canvas.Text("AMOUNT DUE", _smallBold, _muted, panel.X + inset, top, inner);
-        canvas.Amount(Format(Owed), _headline, _ink, panel.X + inset, top + 12, inner, Align.Left);
+        canvas.Text(Format(Owed), _headline, _ink, panel.X + inset, top + 12, inner);
         canvas.Text(DueNote(), _small, _muted, panel.X + inset, top + 36, inner);
 
         canvas.Y = Math.Max(y, panel.Bottom) + 22;
@@ -200,7 +192,7 @@ public sealed class InvoiceDocument
         TableHeader(canvas);
         // The last line moves with the totals when they do not fit below it, so totals never stand alone on a page.
         for (var index = 0; index < _invoice.Lines.Count; index++)
-            Row(canvas, _invoice.Lines[index], index == _invoice.Lines.Count - 1 ? TotalsHeight() : 0);
+            Row(canvas, _invoice.Lines[index], index == _invoice.Lines.Count - 1 ? TotalsHeight(canvas) : 0);
         if (_invoice.Lines.Count == 0)
         {
             canvas.Text("No lines.", _body, _muted, canvas.Left + CellPadding, canvas.Y + RowPadding, canvas.ContentWidth);
@@ -209,12 +201,30 @@ public sealed class InvoiceDocument
         _inTable = false;
     }
 
-    /// <summary>The description takes what the fixed columns leave.</summary>
-    private static Column[] Columns(double width)
+    /// <summary>
+    /// The figures' columns are as wide as their widest figure (the amount column also holds the totals' amounts); the description
+    /// takes what they leave.
+    /// </summary>
+    private Column[] Columns(PdfCanvas canvas)
     {
-        Column[] fixedColumns = [new("Period", 96, Align.Left), new("Qty", 30, Align.Right), new("Unit price", 82, Align.Right), new("Amount", 86, Align.Right)];
-        return [new("Description", width - fixedColumns.Sum(c => c.Width), Align.Left), .. fixedColumns];
+        double Fitting(string header, double least, IEnumerable<(string Text, XFont Font)> cells)
+        {
+            var widest = cells.Select(c => canvas.Width(c.Text, c.Font)).Append(canvas.Width(header.ToUpperInvariant(), _smallBold)).Max();
+            return Math.Max(least, widest) + 2 * CellPadding;
+        }
+        var lines = _invoice.Lines;
+        Column[] fixedColumns =
+        [
+            new("Period", PeriodColumnWidth, Align.Left),
+            new("Qty", Fitting("Qty", 18, lines.Select(l => (Quantity(l), _body))), Align.Right),
+            new("Unit price", Fitting("Unit price", 70, lines.Select(l => (Format(l.UnitAmount), _body))), Align.Right),
+            new("Amount", Fitting("Amount", 74, lines.Select(l => (Format(l.Amount), _body)).Concat(TotalRows().Select(r => (r.Amount, FontOf(r))))),
+                Align.Right),
+        ];
+        return [new("Description", canvas.ContentWidth - fixedColumns.Sum(c => c.Width), Align.Left), .. fixedColumns];
     }
+
+    private static string Quantity(InvoiceLineRow line) => line.Quantity.ToString("N0", Invariant);
 
     private void TableHeader(PdfCanvas canvas)
     {
@@ -231,9 +241,9 @@ public sealed class InvoiceDocument
 
     private void Row(PdfCanvas canvas, InvoiceLineRow line, double keepWithNext)
     {
-        var description = canvas.Wrap(line.Description, _body, _columns[0].Width - 2 * CellPadding, 4);
+        var description = canvas.Wrap(line.Description, _body, _columns[0].Width - 2 * CellPadding);
         var tag = line.Kind switch { "proration_credit" => "Proration credit", "proration_charge" => "Proration charge", _ => null };
-        var period = canvas.Wrap(Period(line.PeriodStart, line.PeriodEnd), _small, _columns[1].Width - 2 * CellPadding, 2);
+        var period = canvas.Wrap(Period(line.PeriodStart, line.PeriodEnd), _small, _columns[1].Width - 2 * CellPadding);
         var descriptionHeight = description.Count * PdfCanvas.LineHeight(_body) + (tag is null ? 0 : PdfCanvas.LineHeight(_small) + 1);
         var height = Math.Max(descriptionHeight, period.Count * PdfCanvas.LineHeight(_small)) + 2 * RowPadding;
         canvas.EnsureRoom(height + keepWithNext);
@@ -256,11 +266,11 @@ public sealed class InvoiceDocument
             y += PdfCanvas.LineHeight(_small);
         }
         x += _columns[1].Width;
-        canvas.Text(line.Quantity.ToString("N0", Invariant), _body, _ink, x, top, _columns[2].Width - 2 * CellPadding, Align.Right);
+        canvas.Text(Quantity(line), _body, _ink, x, top, _columns[2].Width - 2 * CellPadding, Align.Right);
         x += _columns[2].Width;
-        canvas.Amount(Format(line.UnitAmount), _body, _ink, x, top, _columns[3].Width - 2 * CellPadding);
+        canvas.Text(Format(line.UnitAmount), _body, _ink, x, top, _columns[3].Width - 2 * CellPadding, Align.Right);
         x += _columns[3].Width;
-        canvas.Amount(Format(line.Amount), _body, _ink, x, top, _columns[4].Width - 2 * CellPadding);
+        canvas.Text(Format(line.Amount), _body, _ink, x, top, _columns[4].Width - 2 * CellPadding, Align.Right);
 
         canvas.Y += height;
         canvas.Rule(canvas.Left, canvas.Right, canvas.Y, RuleColor);
@@ -269,13 +279,12 @@ public sealed class InvoiceDocument
     private void Totals(PdfCanvas canvas)
     {
         var rows = TotalRows().ToList();
-        canvas.EnsureRoom(TotalsHeight());
+        canvas.EnsureRoom(TotalsHeight(canvas));
         canvas.Y += TotalsGap;
 
-        const double width = 250;
         var amountWidth = _columns[^1].Width - 2 * CellPadding;
-        var labelLeft = canvas.Right - width;
-        var labelWidth = width - amountWidth - 2 * CellPadding;
+        var labelLeft = canvas.Right - TotalsWidth;
+        var labelWidth = TotalsWidth - amountWidth - 2 * CellPadding;
         var amountLeft = canvas.Right - CellPadding - amountWidth;
         var termsTop = canvas.Y;
         foreach (var row in rows)
@@ -287,32 +296,32 @@ public sealed class InvoiceDocument
             }
             var font = FontOf(row);
             canvas.Text(row.Label, font, _ink, labelLeft, canvas.Y, labelWidth);
-            canvas.Amount(row.Amount, font, _ink, amountLeft, canvas.Y, amountWidth);
+            canvas.Text(row.Amount, font, _ink, amountLeft, canvas.Y, amountWidth, Align.Right);
             canvas.Y += PdfCanvas.LineHeight(font);
-            if (row.Note is { } note)
-            {
-                canvas.Text(note, _small, _muted, labelLeft, canvas.Y, width - 2 * CellPadding);
-                canvas.Y += PdfCanvas.LineHeight(_small);
-            }
+            if (row.Note is { } note) canvas.Y += canvas.Block(note, _small, _muted, labelLeft, canvas.Y, NoteWidth);
             canvas.Y += 5;
         }
 
-        var termsWidth = canvas.ContentWidth - width - 30;
+        var termsWidth = canvas.ContentWidth - TotalsWidth - 30;
         canvas.Text("PAYMENT TERMS", _smallBold, _muted, canvas.Left, termsTop, termsWidth);
-        canvas.Text(Terms(), _body, _ink, canvas.Left, termsTop + PdfCanvas.LineHeight(_smallBold) + 3, termsWidth);
+        canvas.Block(Terms(), _body, _ink, canvas.Left, termsTop + PdfCanvas.LineHeight(_smallBold) + 3, termsWidth);
     }
 
     private const double TotalsGap = 14;
+    internal const double TotalsWidth = 250;
+    private const double NoteWidth = TotalsWidth - 2 * CellPadding;
 
     private XFont FontOf(TotalRow row) => row.Final ? _due : row.Emphasis ? _bodyBold : _body;
 
-    private double TotalsHeight() => TotalsGap + TotalRows().Sum(row =>
-        PdfCanvas.LineHeight(FontOf(row)) + 5 + (row.Emphasis ? 3 : 0) + (row.Note is null ? 0 : PdfCanvas.LineHeight(_small)));
+    private double TotalsHeight(PdfCanvas canvas) => TotalsGap + TotalRows().Sum(row =>
+        PdfCanvas.LineHeight(FontOf(row)) + 5 + (row.Emphasis ? 3 : 0)
+        + (row.Note is null ? 0 : canvas.Wrap(row.Note, _small, NoteWidth).Count * PdfCanvas.LineHeight(_small)));
 
     private IEnumerable<TotalRow> TotalRows()
     {
+        var tax = IsVatCountry ? "VAT" : "Tax";
         yield return new("Subtotal", Format(_invoice.Subtotal));
-        yield return new(TaxRate() is { } rate ? $"Tax ({(rate * 100m).ToString("0.###", Invariant)}%)" : "Tax", Format(_invoice.Tax));
+        yield return new(TaxPercent() is { } percent ? $"{tax} {percent.ToString("0.###", Invariant)}%" : tax, Format(_invoice.Tax));
         yield return new("Total", Format(_invoice.Total), Emphasis: true);
         if (_invoice.CreditApplied != 0m) yield return new("Credit applied", Format(-_invoice.CreditApplied));
         if (_invoice.AmountPaid != 0m) yield return new("Amount paid", Format(-_invoice.AmountPaid), Note: PaymentNote());
@@ -320,15 +329,30 @@ public sealed class InvoiceDocument
     }
 
     /// <summary>
-    /// Invoices do not keep the rate their tax was computed with; the configured rate is printed only when it gives this
-    /// invoice's tax (see docs/invoicing.md, Totals), so an invoice from before a rate change shows none rather than a wrong one.
+    /// Invoices do not keep the rate their tax was computed with, so it is read back from the invoice's own subtotal and tax: the
+    /// percentage with the fewest decimals (up to three) that gives exactly this tax. The configured rate may have changed since,
+    /// and is not used. Without a positive subtotal there is nothing to read it from.
     /// </summary>
-    private decimal? TaxRate()
+    private decimal? TaxPercent()
     {
-        var rate = _billing.TaxRate;
-        var expected = new Money(Math.Max(_invoice.Subtotal, 0m) * rate, _invoice.Currency).Rounded().Amount;
-        return expected == _invoice.Tax && (rate > 0m || _invoice.Tax == 0m) ? rate : null;
+        if (_invoice.Subtotal <= 0m) return null;
+        var exact = _invoice.Tax / _invoice.Subtotal * 100m;
+        for (var decimals = 0; decimals <= 3; decimals++)
+        {
+            var percent = Math.Round(exact, decimals, MidpointRounding.AwayFromZero);
+            if (new Money(_invoice.Subtotal * percent / 100m, _invoice.Currency).Rounded().Amount == _invoice.Tax) return percent;
+        }
+        return null;
     }
+
+    /// <summary>Customers in these countries are charged VAT, and their tax number is a VAT number.</summary>
+    private static readonly HashSet<string> VatCountries =
+    [
+        "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL",
+        "PT", "RO", "SE", "SI", "SK", "GB", "CH", "NO", "IS", "LI",
+    ];
+
+    private bool IsVatCountry => VatCountries.Contains(_invoice.CustomerAddress.Country.ToUpperInvariant());
 
     private string? PaymentNote()
     {
@@ -397,12 +421,15 @@ public sealed class InvoiceDocument
 
     private string Date(DateTimeOffset? instant) => instant is { } value ? _calendar.FormatDate(value) : "—";
 
-    /// <summary>"1 Jan – 1 Feb 2027"; the start's year too when the period spans two years.</summary>
+    /// <summary>
+    /// "1 Jan – 1 Feb 2027"; the start's year too when the period spans two years. Each date's spaces do not break, so a period
+    /// too long for its column wraps at the dash.
+    /// </summary>
     private string Period(DateTimeOffset start, DateTimeOffset end)
     {
         var (from, to) = (_calendar.LocalDate(start), _calendar.LocalDate(end));
-        var startFormat = from.Year == to.Year ? "d MMM" : "d MMM yyyy";
-        return $"{from.ToString(startFormat, Invariant)} – {to.ToString("d MMM yyyy", Invariant)}";
+        var startFormat = from.Year == to.Year ? "d\u00A0MMM" : "d\u00A0MMM\u00A0yyyy";
+        return $"{from.ToString(startFormat, Invariant)} – {to.ToString("d\u00A0MMM\u00A0yyyy", Invariant)}";
     }
 
     private static IEnumerable<string> AddressLines(CustomerAddress address)

@@ -7,13 +7,14 @@ namespace BillingConsole.Pdf;
 internal enum Align { Left, Right, Center }
 
 /// <summary>
-/// A4 pages drawn top to bottom with a cursor: text that never leaves its box (wrapped, ellipsised or shrunk),
+/// A4 pages drawn top to bottom with a cursor: text that never leaves its box and is never cut (wrapped or shrunk),
 /// rules, and a new page with a continuation header whenever the next block would not fit above the footer.
 /// </summary>
 internal sealed class PdfCanvas(PdfDocument document, Action<PdfCanvas> continuationHeader) : IDisposable
 {
     public const double Margin = 48;
-    private const string Ellipsis = "…";
+    /// <summary>How small a line's type may get to fit its box; longer text is wrapped by its caller.</summary>
+    private const double SmallestType = 4;
     private XGraphics? _graphics;
 
     public double PageWidth { get; private set; }
@@ -50,30 +51,29 @@ internal sealed class PdfCanvas(PdfDocument document, Action<PdfCanvas> continua
 
     public double Width(string text, XFont font) => Graphics.MeasureString(text, font).Width;
 
-    /// <summary>One line of text whose top is at <paramref name="top"/>, ellipsised to the width of its box.</summary>
+    /// <summary>One line of text whose top is at <paramref name="top"/>, never cut (see <see cref="DrawLine"/>).</summary>
     public void Text(string text, XFont font, XBrush brush, double x, double top, double width, Align align = Align.Left) =>
-        DrawLine(Graphics, Fit(text, font, width), font, brush, x, top, width, align);
+        DrawLine(Graphics, text, font, brush, x, top, width, align);
 
-    /// <summary>An amount is never cut: when it is wider than its box, its type gets smaller until it fits.</summary>
-    public void Amount(string text, XFont font, XBrush brush, double x, double top, double width, Align align = Align.Right)
+    /// <summary>Text wrapped to the width of its box, every word of it; returns the height it took.</summary>
+    public double Block(string text, XFont font, XBrush brush, double x, double top, double width, Align align = Align.Left)
     {
-        var fitted = font;
-        while (Width(text, fitted) > width && fitted.Size > 5)
-            fitted = new XFont(font.FontFamily.Name, fitted.Size - 0.5, font.Bold ? XFontStyleEx.Bold : XFontStyleEx.Regular);
-        DrawLine(Graphics, text, fitted, brush, x, top + (font.Size - fitted.Size) * 0.8, width, align);
+        var lines = Wrap(text, font, width);
+        for (var index = 0; index < lines.Count; index++)
+            Text(lines[index], font, brush, x, top + index * LineHeight(font), width, align);
+        return lines.Count * LineHeight(font);
     }
 
-    /// <summary>Word-wrapped lines, at most <paramref name="maxLines"/>; the last one ends in an ellipsis when text is left over.</summary>
-    public IReadOnlyList<string> Wrap(string text, XFont font, double width, int maxLines)
+    /// <summary>Word-wrapped lines holding all of the text; a word wider than the box is broken where it reaches the edge.</summary>
+    public IReadOnlyList<string> Wrap(string text, XFont font, double width)
     {
         var lines = new List<string>();
         var words = new Queue<string>(text.Split(' ', StringSplitOptions.RemoveEmptyEntries));
-        while (words.Count > 0 && lines.Count < maxLines)
+        while (words.Count > 0)
         {
             var line = words.Dequeue();
             if (Width(line, font) > width)
             {
-                // A word wider than the column (a long reference, a URL) is broken where it reaches the edge.
                 var cut = FittingLength(line, font, width);
                 words = new Queue<string>([line[cut..], .. words]);
                 line = line[..cut];
@@ -81,7 +81,6 @@ internal sealed class PdfCanvas(PdfDocument document, Action<PdfCanvas> continua
             while (words.Count > 0 && Width(line + " " + words.Peek(), font) <= width) line += " " + words.Dequeue();
             lines.Add(line);
         }
-        if (words.Count > 0) lines[^1] = Fit(lines[^1] + " " + string.Join(' ', words), font, width);
         return lines;
     }
 
@@ -90,14 +89,6 @@ internal sealed class PdfCanvas(PdfDocument document, Action<PdfCanvas> continua
 
     public void Fill(XRect area, XColor color) => Graphics.DrawRectangle(new XSolidBrush(color), area);
 
-    /// <summary>The text itself when it fits, otherwise as much as fits followed by an ellipsis.</summary>
-    public string Fit(string text, XFont font, double width)
-    {
-        if (Width(text, font) <= width) return text;
-        var ellipsis = Width(Ellipsis, font);
-        return text[..FittingLength(text, font, width - ellipsis)].TrimEnd() + Ellipsis;
-    }
-
     private int FittingLength(string text, XFont font, double width)
     {
         var length = 0;
@@ -105,11 +96,17 @@ internal sealed class PdfCanvas(PdfDocument document, Action<PdfCanvas> continua
         return Math.Max(length, 1);
     }
 
-    /// <summary>Draws on any page's graphics: the footers are added once the page count is known.</summary>
+    /// <summary>
+    /// Draws one line on any page's graphics (the footers are added once the page count is known). Text is never cut: when it is
+    /// wider than its box, its type gets smaller until it fits, on the same baseline.
+    /// </summary>
     public static void DrawLine(XGraphics graphics, string text, XFont font, XBrush brush, double x, double top, double width, Align align)
     {
+        var fitted = font;
+        while (graphics.MeasureString(text, fitted).Width > width && fitted.Size > SmallestType)
+            fitted = new XFont(font.FontFamily.Name, fitted.Size - 0.25, font.Bold ? XFontStyleEx.Bold : XFontStyleEx.Regular);
         var format = align switch { Align.Right => XStringFormats.TopRight, Align.Center => XStringFormats.TopCenter, _ => XStringFormats.TopLeft };
-        graphics.DrawString(text, font, brush, new XRect(x, top, width, LineHeight(font)), format);
+        graphics.DrawString(text, fitted, brush, new XRect(x, top + (font.Size - fitted.Size) * 0.8, width, LineHeight(fitted)), format);
     }
 
     public void Dispose()

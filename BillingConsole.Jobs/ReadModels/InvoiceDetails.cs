@@ -13,7 +13,7 @@ public sealed record InvoiceDetail(Guid Id, string? Number, string Status, strin
     string CustomerEmail, Guid? SubscriptionId, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, DateTimeOffset CreatedAt,
     DateTimeOffset? IssuedAt, DateTimeOffset? DueAt, DateTimeOffset? PaidAt, DateTimeOffset? VoidedAt, decimal Subtotal, decimal Tax,
     decimal Total, decimal CreditApplied, decimal AmountPaid, decimal AmountWrittenOff, decimal AmountDue, int AttemptCount,
-    string CollectionMethod, bool HasPaymentMethod, bool DunningPaused = false)
+    string CollectionMethod, bool HasPaymentMethod, bool DunningPaused = false, string? CustomerTaxId = null)
 {
     /// <summary>How the invoice is being collected, in words (see <see cref="InvoiceCollection"/>).</summary>
     public InvoiceCollection Collection { get; init; } = null!;
@@ -52,7 +52,7 @@ public sealed class InvoiceDetails(NpgsqlDataSource dataSource, IOptionsMonitor<
                    i.subtotal, i.tax, i.total, i.credit_applied, i.amount_paid, i.amount_written_off, i.amount_due, i.attempt_count,
                    c.collection_method,
                    exists (select 1 from payment_methods p where p.customer_id = c.id and p.is_default and p.detached_at is null) as has_payment_method,
-                   c.dunning_paused
+                   c.dunning_paused, c.tax_id as customer_tax_id
             from invoices i join customers c on c.id = i.customer_id where i.id = @invoiceId;
             select c.address_line1 as line1, c.address_line2 as line2, c.address_city as city, c.address_postal_code as postal_code,
                    c.address_country as country

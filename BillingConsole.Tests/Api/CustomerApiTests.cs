@@ -62,6 +62,28 @@ public sealed class CustomerApiTests(ConsoleAppHost host) : ApiTestBase(host)
     }
 
     [Fact]
+    public async Task A_customer_tax_number_is_kept_in_capitals_changed_by_patch_refused_when_malformed_and_cleared()
+    {
+        var body = System.Text.Json.JsonSerializer.SerializeToNode(Api.NewCustomer(), ApiTestClient.Json)!.AsObject();
+        body["taxId"] = " gb 123 4567 89 ";
+        var created = await Api.ReadAsync<CustomerView>(
+            await Api.SendRawAsync(HttpMethod.Post, "/api/v1/customers", ApiTestClient.JsonBody(body), Guid.NewGuid()), HttpStatusCode.Created);
+        Assert.Equal("GB 123 4567 89", created.TaxId);
+
+        var changed = await Api.ReadAsync<CustomerView>(
+            await Api.SendAsync(HttpMethod.Patch, $"/api/v1/customers/{created.Id}", new { taxId = "GB987654321" }), HttpStatusCode.OK);
+        Assert.Equal("GB987654321", changed.TaxId);
+
+        var refused = await Api.SendAsync(HttpMethod.Patch, $"/api/v1/customers/{created.Id}", new { taxId = "GB 98;drop" });
+        Assert.True((await Problem.ReadAsync(refused, HttpStatusCode.BadRequest)).Errors?.ContainsKey("taxId"));
+        Assert.Equal("GB987654321", await Api.WithDbAsync(db => db.Customers.Where(c => c.Id == created.Id).Select(c => c.TaxId).SingleAsync()));
+
+        var cleared = await Api.ReadAsync<CustomerView>(
+            await Api.SendAsync(HttpMethod.Patch, $"/api/v1/customers/{created.Id}", new { taxId = "" }), HttpStatusCode.OK);
+        Assert.Null(cleared.TaxId);
+    }
+
+    [Fact]
     public async Task A_customer_is_charged_automatically_unless_sent_invoices_with_days_until_due()
     {
         var charged = await Api.CreateCustomerAsync();
@@ -163,6 +185,8 @@ public sealed class CustomerApiTests(ConsoleAppHost host) : ApiTestBase(host)
         { "currency", "currency", "XYZ" },
         { "externalRef", "externalRef", new string('r', 201) },
         { "timeZone", "timeZone", "Mars/Olympus_Mons" },
+        { "taxId", "taxId", "DE<123456789>" },
+        { "taxId", "taxId", new string('1', 33) },
         { "address", "address.country", new { line1 = "1 Row", city = "London", postalCode = "E1", country = "GBR" } },
         { "address", "address.line1", new { city = "London", postalCode = "E1", country = "GB" } },
         { "address", "address.postalCode", new { line1 = "1 Row", city = "London", country = "GB" } },

@@ -16,13 +16,14 @@ public sealed class Customer : Entity
     private Customer() { }
 
     public Customer(string name, string email, string currency, CustomerAddress address, DateTimeOffset createdAt, string? externalRef = null,
-        string? timeZone = null)
+        string? timeZone = null, string? taxId = null)
     {
         Rename(name, email);
         Currency = Currencies.Normalize(currency);
         Address = address;
         ChangeExternalRef(externalRef);
         ChangeTimeZone(timeZone);
+        ChangeTaxId(taxId);
         CreatedAt = createdAt;
     }
 
@@ -30,6 +31,8 @@ public sealed class Customer : Entity
     public string Email { get; private set; } = string.Empty;
     public string Currency { get; private set; } = "USD";
     public string? ExternalRef { get; private set; }
+    /// <summary>The customer's VAT or other tax registration number, printed on their invoices; null when they have none.</summary>
+    public string? TaxId { get; private set; }
     public CustomerAddress Address { get; private set; } = CustomerAddress.Empty;
     public DateTimeOffset CreatedAt { get; private set; }
     /// <summary>
@@ -77,6 +80,30 @@ public sealed class Customer : Entity
         if (!zone.HasIanaId && !TimeZoneInfo.TryConvertWindowsIdToIanaId(zone.Id, out ianaId))
             throw new DomainRuleException($"'{id}' has no IANA time zone id.");
         TimeZone = ianaId;
+    }
+
+    public const int MaxTaxIdLength = 32;
+
+    /// <summary>Null or blank removes it. Letters are kept in capitals, as tax authorities print them ("DE123456789").</summary>
+    public void ChangeTaxId(string? taxId)
+    {
+        if (string.IsNullOrWhiteSpace(taxId))
+        {
+            TaxId = null;
+            return;
+        }
+        if (TaxIdProblem(taxId) is { } problem) throw new DomainRuleException(problem);
+        TaxId = taxId.Trim().ToUpperInvariant();
+    }
+
+    /// <summary>Why this is not a tax number the invoice can print, or null when it is (shared with the commands' validators).</summary>
+    public static string? TaxIdProblem(string taxId)
+    {
+        var value = taxId.Trim();
+        if (value.Length > MaxTaxIdLength) return $"A tax number has at most {MaxTaxIdLength} characters.";
+        return value.All(c => char.IsAsciiLetterOrDigit(c) || c is ' ' or '-' or '.' or '/')
+            ? null
+            : "A tax number has only letters, digits, spaces, dashes, dots and slashes.";
     }
 
     public void ChangeExternalRef(string? externalRef) => ExternalRef = string.IsNullOrWhiteSpace(externalRef) ? null : externalRef.Trim();

@@ -11,15 +11,16 @@ public sealed record AddressInput(string? Line1, string? Line2, string? City, st
 /// <param name="CollectionMethod">charge_automatically (the default) or send_invoice.</param>
 /// <param name="DaysUntilDue">With send_invoice only: how many days after it is issued an invoice is due.</param>
 /// <param name="TimeZone">An IANA id ("Europe/Berlin") in which payment retries are planned; left out: the billing time zone.</param>
+/// <param name="TaxId">The customer's VAT or tax number ("DE123456789"), printed on their invoices.</param>
 public sealed record CreateCustomer(string? Name, string? Email, string? Currency, AddressInput? Address, string? ExternalRef,
-    string? CollectionMethod = null, int? DaysUntilDue = null, string? TimeZone = null);
+    string? CollectionMethod = null, int? DaysUntilDue = null, string? TimeZone = null, string? TaxId = null);
 
 /// <summary>
-/// A partial update: a field left out (null) keeps its value. An empty externalRef or timeZone clears it. A collection method is given
+/// A partial update: a field left out (null) keeps its value. An empty externalRef, timeZone or taxId clears it. A collection method is given
 /// whole: send_invoice with its daysUntilDue, or charge_automatically alone.
 /// </summary>
 public sealed record UpdateCustomer(string? Name, string? Email, string? Currency, AddressInput? Address, string? ExternalRef,
-    string? CollectionMethod = null, int? DaysUntilDue = null, string? TimeZone = null);
+    string? CollectionMethod = null, int? DaysUntilDue = null, string? TimeZone = null, string? TaxId = null);
 
 public static class CollectionMethods
 {

@@ -28,7 +28,7 @@ public sealed class CustomerCommands(
         {
             await EnsureExternalRefFreeAsync(command.ExternalRef, null, ct);
             var customer = new Customer(command.Name!, command.Email!, command.Currency!, ToAddress(command.Address), clock.GetStoredNow(),
-                command.ExternalRef, command.TimeZone);
+                command.ExternalRef, command.TimeZone, command.TaxId);
             if (command.CollectionMethod is not null) customer.ChangeCollectionMethod(ParseCollectionMethod(command.CollectionMethod), command.DaysUntilDue);
             db.Customers.Add(customer);
             var view = CustomerView.From(customer);
@@ -53,6 +53,7 @@ public sealed class CustomerCommands(
                 customer.ChangeExternalRef(command.ExternalRef);
             }
             if (command.TimeZone is not null) customer.ChangeTimeZone(command.TimeZone);
+            if (command.TaxId is not null) customer.ChangeTaxId(command.TaxId);
             if (command.Currency is not null && !string.Equals(command.Currency, customer.Currency, StringComparison.OrdinalIgnoreCase))
             {
                 var billed = await db.Subscriptions.AnyAsync(s => s.CustomerId == customerId, ct)

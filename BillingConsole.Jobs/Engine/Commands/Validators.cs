@@ -26,6 +26,7 @@ public sealed class CreateCustomerValidator : AbstractValidator<CreateCustomer>
         RuleFor(c => c.ExternalRef).MaximumLength(200).NoControlCharacters();
         this.CollectionMethodRules(c => c.CollectionMethod, c => c.DaysUntilDue);
         RuleFor(c => c.TimeZone).Cascade(CascadeMode.Stop).NoControlCharacters().CustomerTimeZone();
+        RuleFor(c => c.TaxId).CustomerTaxId();
     }
 }
 
@@ -40,6 +41,7 @@ public sealed class UpdateCustomerValidator : AbstractValidator<UpdateCustomer>
         RuleFor(c => c.ExternalRef).MaximumLength(200).NoControlCharacters();
         this.CollectionMethodRules(c => c.CollectionMethod, c => c.DaysUntilDue);
         RuleFor(c => c.TimeZone).Cascade(CascadeMode.Stop).NoControlCharacters().CustomerTimeZone();
+        RuleFor(c => c.TaxId).CustomerTaxId();
     }
 }
 
@@ -159,6 +161,10 @@ internal static class ValidationRules
     public static IRuleBuilderOptions<T, string?> CustomerTimeZone<T>(this IRuleBuilder<T, string?> rule) =>
         rule.Must(id => string.IsNullOrWhiteSpace(id) || (id.Length <= 64 && BillingSettingsRules.IsTimeZone(id)))
             .WithMessage("Not a known time zone: use an IANA id such as 'Europe/Berlin' or 'America/New_York', or leave it empty for the billing time zone.");
+
+    public static IRuleBuilderOptions<T, string?> CustomerTaxId<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(id => string.IsNullOrWhiteSpace(id) || Customer.TaxIdProblem(id) is null)
+            .WithMessage((_, id) => Customer.TaxIdProblem(id!)!);
 
     public static IRuleBuilderOptions<T, int?> Quantity<T>(this IRuleBuilder<T, int?> rule) =>
         rule.InclusiveBetween(1, MaxQuantity).WithMessage($"The quantity is between 1 and {MaxQuantity:N0}.");

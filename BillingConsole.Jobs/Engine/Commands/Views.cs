@@ -12,11 +12,11 @@ public sealed record AddressView(string Line1, string? Line2, string City, strin
 
 /// <param name="TimeZone">Null: the customer is in the billing time zone.</param>
 public sealed record CustomerView(Guid Id, string Name, string Email, string Currency, AddressView? Address, string? ExternalRef,
-    decimal CreditBalance, DateTimeOffset CreatedAt, string CollectionMethod, int? DaysUntilDue, string? TimeZone)
+    decimal CreditBalance, DateTimeOffset CreatedAt, string CollectionMethod, int? DaysUntilDue, string? TimeZone, string? TaxId)
 {
     public static CustomerView From(Customer c) => new(c.Id, c.Name, c.Email, c.Currency,
         c.Address == CustomerAddress.Empty ? null : new AddressView(c.Address.Line1, c.Address.Line2, c.Address.City, c.Address.PostalCode, c.Address.Country),
-        c.ExternalRef, Amounts.Of(c.CreditBalance), c.CreatedAt, c.CollectionMethod.ToSnakeCase(), c.DaysUntilDue, c.TimeZone);
+        c.ExternalRef, Amounts.Of(c.CreditBalance), c.CreatedAt, c.CollectionMethod.ToSnakeCase(), c.DaysUntilDue, c.TimeZone, c.TaxId);
 }
 
 /// <summary>The gateway token is not shown back: it is only ever needed by the gateway.</summary>

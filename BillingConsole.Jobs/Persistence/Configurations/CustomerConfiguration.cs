@@ -13,6 +13,7 @@ internal sealed class CustomerConfiguration : IEntityTypeConfiguration<Customer>
         builder.Property(c => c.Name).HasMaxLength(200);
         builder.Property(c => c.Email).HasMaxLength(320);
         builder.Property(c => c.TimeZone).HasMaxLength(64);
+        builder.Property(c => c.TaxId).HasMaxLength(Customer.MaxTaxIdLength);
         builder.CurrencyColumn();
         builder.MoneyField("_creditBalance", "credit_balance");
         builder.Ignore(c => c.CreditBalance);

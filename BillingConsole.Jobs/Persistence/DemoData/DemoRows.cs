@@ -20,6 +20,8 @@ internal sealed record CustomerRow(
     public int? DaysUntilDue => null;
     /// <summary>Demo customers live in the billing time zone.</summary>
     public string? TimeZone => null;
+    /// <summary>Demo customers have no tax number on file.</summary>
+    public string? TaxId => null;
 }
 
 internal sealed record PaymentMethodRow(Guid Id, Guid CustomerId, string TokenSuffix, string Brand, string Last4, DateTime CreatedAt)

@@ -22,6 +22,8 @@ public sealed class ListNavigationTests(ConsoleAppHost host, BrowserFixture brow
         await using var context = await browser.NewContextAsync(host.BaseAddress);
         var page = await context.NewPageAsync();
         await ConsolePages.SignInAsDevelopmentUserAsync(page, "finance", "Fay Finance", "/customers");
+        // Enter before the circuit is up would submit the bare form to the server, which knows nothing of the typed text.
+        await AdminPages.WaitUntilInteractiveAsync(page);
         var rows = page.GetByTestId("customer-grid").Locator("tbody tr.mud-table-row");
         await Expect(rows.First).ToBeVisibleAsync();
 
@@ -40,6 +42,7 @@ public sealed class ListNavigationTests(ConsoleAppHost host, BrowserFixture brow
         await using var context = await browser.NewContextAsync(host.BaseAddress);
         var page = await context.NewPageAsync();
         await ConsolePages.SignInAsDevelopmentUserAsync(page, "finance", "Fay Finance", "/invoices?dueFrom=2026-03-31");
+        await AdminPages.WaitUntilInteractiveAsync(page);
         var dueFrom = AdminPages.Input(page, "filter-due-from");
         await Expect(dueFrom).ToHaveValueAsync("2026-03-31");
 

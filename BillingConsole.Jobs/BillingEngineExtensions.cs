@@ -1,13 +1,16 @@
 using BillingConsole.Configuration;
 using BillingConsole.Engine;
+using BillingConsole.Engine.Accounting;
 using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Changes;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
 using BillingConsole.Engine.Dunning.Simulation;
+using BillingConsole.Engine.Events;
 using BillingConsole.Engine.Notifications;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Engine.PayPage;
+using BillingConsole.Engine.Telemetry;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using BillingConsole.Persistence.Availability;
@@ -15,6 +18,9 @@ using BillingConsole.Persistence.DemoData;
 using BillingConsole.Persistence.Idempotency;
 using BillingConsole.ReadModels;
 using FluentValidation;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -56,6 +62,7 @@ public static class BillingEngineExtensions
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DatabaseMonitorOptions>().BindConfiguration(DatabaseMonitorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ListOptions>().BindConfiguration(ListOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PayPageOptions>().BindConfiguration(PayPageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => MimeKit.MailboxAddress.TryParse(o.From, out _), "Email:From is not an email address (e.g. 'Acme Billing <billing@acme.example>').")
@@ -101,12 +108,18 @@ public static class BillingEngineExtensions
         services.AddScoped<AuditTrail>();
         services.AddScoped<InvoiceIssuer>();
         services.AddScoped<IdempotencyStore>();
+        services.AddSingleton<ApiKeyCache>();
         services.AddScoped<ApiKeys>();
         services.AddScoped<CustomerCommands>();
         services.AddScoped<SubscriptionCommands>();
+        services.AddScoped<CatalogCommands>();
+        services.AddScoped<CouponCommands>();
+        services.AddScoped<PriceMigrations>();
         services.AddCommandValidators();
         services.AddPaymentGateway(builder.Configuration);
         // The gateway in force (the router) as the processor calls it: within the charge deadline, with bounded retries.
+        services.AddMetrics();
+        services.AddSingleton<EngineTelemetry>();
         services.AddSingleton<DeadlineGateway>();
         services.AddSingleton<GatewayCircuitBreaker>();
         services.AddScoped<InvoiceChargeLock>();
@@ -116,8 +129,7 @@ public static class BillingEngineExtensions
         services.AddScoped<PaymentProcessor>();
         services.AddSingleton<PaymentReconciler>();
         services.AddSingleton<AutoCollector>();
-        // Links to the customer's payment page are protected with the host's data protection keys.
-        services.AddDataProtection();
+        services.AddSharedKeyRing(builder.Configuration);
         services.AddSingleton<PayLinks>();
         services.AddScoped<CardUpdates>();
         services.AddScoped<CustomerPayPage>();
@@ -133,8 +145,16 @@ public static class BillingEngineExtensions
         services.AddScoped<NotificationContent>();
         services.AddScoped<NotificationDelivery>();
         services.AddScoped<NotificationCommands>();
+        services.AddSingleton<EventPoster>();
+        services.AddSingleton<EventSender>();
+        services.AddScoped<EventBodies>();
+        services.AddScoped<EventEndpointCommands>();
+        services.AddScoped<EventEndpointQueries>();
         services.AddScoped<DunningCommands>();
         services.AddScoped<InvoiceCommands>();
+        services.AddScoped<RefundCommands>();
+        services.AddScoped<CreditNoteCommands>();
+        services.AddScoped<DisputeCommands>();
         services.AddScoped<DunningPolicyCommands>();
         services.AddScoped<DunningPolicyImpactPreviewer>();
         services.AddSingleton<DunningSimulator>();
@@ -145,19 +165,24 @@ public static class BillingEngineExtensions
         services.AddSingleton<IOptionsChangeTokenSource<BillingOptions>>(provider => provider.GetRequiredService<StoredBillingSettings>());
         services.AddHostedService<BillingSettingsRefresher>();
         services.AddScoped<BillingSettingsCommands>();
+        services.AddScoped<AccountingSettingsCommands>();
         services.AddSingleton<BillingChunkWriter>();
         services.AddSingleton<PaymentAttemptWriter>();
+        services.AddSingleton<DunningCaseWriter>();
         services.AddSingleton<ChargeThrottle>();
         services.AddSingleton<BillingRunTimings>();
         services.AddScoped<BillingRunService>();
         services.AddScoped<BillingChunkProcessor>();
         services.AddSingleton<DemoDataGenerator>();
+        services.AddSingleton<MrrRecorder>();
         DapperSetup.Configure();
         services.AddScoped<DashboardRefresher>();
         services.AddSingleton<InvoiceList>();
         services.AddSingleton<SubscriptionList>();
         services.AddSingleton<CustomerList>();
         services.AddSingleton<InvoiceDetails>();
+        services.AddSingleton<CreditNoteDetails>();
+        services.AddSingleton<DisputeList>();
         services.AddSingleton<PaymentList>();
         services.AddSingleton<DunningQueue>();
         services.AddSingleton<DunningStatistics>();
@@ -168,19 +193,30 @@ public static class BillingEngineExtensions
         services.AddSingleton<SubscriptionDetails>();
         services.AddSingleton<DunningCaseDetails>();
         services.AddSingleton<DashboardQueries>();
+        services.AddSingleton<MrrBridgeQueries>();
+        services.AddSingleton<JournalQueries>();
+        services.AddSingleton<RevenueRecognitionQueries>();
         return builder;
     }
 
     private static void AddCommandValidators(this IServiceCollection services)
     {
         services.AddSingleton<IValidator<CreateCustomer>, CreateCustomerValidator>();
+        services.AddSingleton<IValidator<SaveAccountCodes>, SaveAccountCodesValidator>();
         services.AddSingleton<IValidator<UpdateCustomer>, UpdateCustomerValidator>();
         services.AddSingleton<IValidator<AttachPaymentMethod>, AttachPaymentMethodValidator>();
         services.AddSingleton<IValidator<CreateSubscription>, CreateSubscriptionValidator>();
         services.AddSingleton<IValidator<ChangePlan>, ChangePlanValidator>();
+        services.AddSingleton<IValidator<CreatePlan>, CreatePlanValidator>();
+        services.AddSingleton<IValidator<AddPrice>, AddPriceValidator>();
+        services.AddSingleton<IValidator<CreateCoupon>, CreateCouponValidator>();
+        services.AddSingleton<IValidator<ApplyCoupon>, ApplyCouponValidator>();
+        services.AddSingleton<IValidator<MigratePrice>, MigratePriceValidator>();
         services.AddSingleton<IValidator<CancelSubscription>, CancelSubscriptionValidator>();
         services.AddSingleton<IValidator<SaveDunningPolicy>, SaveDunningPolicyValidator>();
         services.AddSingleton<IValidator<SaveBillingSettings>, SaveBillingSettingsValidator>();
+        services.AddSingleton<IValidator<RefundPayment>, RefundPaymentValidator>();
+        services.AddSingleton<IValidator<IssueCreditNote>, IssueCreditNoteValidator>();
     }
 
     /// <summary>
@@ -208,4 +244,29 @@ public static class BillingEngineExtensions
 
     public static TimeZoneInfo? TryFindTimeZone(string id) =>
         TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : null;
+
+    /// <summary>
+    /// One data protection key ring for every node, kept in PostgreSQL: a sign-in cookie, an antiforgery token or a pay link
+    /// made by one node is read by another, and keys survive restarts on a read-only file system. With a certificate from
+    /// the secrets file the keys are encrypted to it at rest.
+    /// </summary>
+    private static void AddSharedKeyRing(this IServiceCollection services, IConfiguration configuration)
+    {
+        var keyRing = configuration.GetSection(KeyRingOptions.Section).Get<KeyRingOptions>() ?? new KeyRingOptions();
+        var protection = services.AddDataProtection().SetApplicationName("BillingConsole").PersistKeysToDbContext<BillingDbContext>();
+        if (string.IsNullOrWhiteSpace(keyRing.Certificate)) return;
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = X509CertificateLoader.LoadPkcs12(Convert.FromBase64String(keyRing.Certificate), keyRing.CertificatePassword);
+        }
+        catch (Exception e) when (e is FormatException or CryptographicException)
+        {
+            throw new StartupException($"KeyRing:Certificate is not a base64 PKCS#12 certificate that opens with KeyRing:CertificatePassword: {e.Message}", e);
+        }
+        if (!certificate.HasPrivateKey)
+            throw new StartupException("KeyRing:Certificate has no private key: the key ring could be encrypted but never read back.");
+        protection.ProtectKeysWithCertificate(certificate).UnprotectKeysWithAnyCertificate(certificate);
+    }
+
 }

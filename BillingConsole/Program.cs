@@ -10,19 +10,24 @@ try
     var builder = WebApplication.CreateBuilder(args);
     builder.CheckProductionSafety();
     builder.AddObservability();
+    builder.AddTelemetry();
     builder.AddBillingEngine();
     builder.AddBillingJobs();
     builder.AddConsoleAuthentication();
     builder.AddConsoleUi();
     builder.AddUpstreamApi();
+    builder.AddGrpcApi();
     builder.AddGatewayWebhooks();
     builder.AddRateLimits();
+    builder.AddReverseProxySupport();
 
     var app = builder.Build();
     await app.PrepareDatabaseAsync(args);
     app.UseConsole();
     app.MapConsole();
+    app.MapMetrics();
     app.MapUpstreamApi();
+    app.MapGrpcApi();
     app.MapGatewayWebhooks();
     app.MapPayPage();
     await app.RunAsync();

@@ -6,7 +6,7 @@
 # `set -euo pipefail`.
 #
 # Public functions:
-#   ensure_packages [--chromium]
+#   ensure_packages [--chromium] [--topology]
 #   pg_data_dir BASE NAME         -> path of the PostgreSQL data dir to use
 #   pg_find_data_dir BASE NAME    -> same, without creating anything (for stopping)
 #   pg_socket_dir DATA_DIR        -> Unix socket directory of that cluster
@@ -15,8 +15,14 @@
 #   stop_postgres DATA_DIR
 #   start_redis DATA_DIR PORT
 #   stop_redis DATA_DIR PORT
+#   start_pgbouncer DATA_DIR PORT PG_PORT
+#   stop_pgbouncer DATA_DIR
 #   start_smtp4dev DATA_DIR SMTP_PORT WEB_PORT
 #   stop_smtp4dev DATA_DIR
+#   render_template SOURCE TARGET NAME=VALUE...
+#   make_certificate DIR            -> DIR/tls.crt and DIR/tls.key, self-signed for 127.0.0.1 and localhost
+#   start_pgbouncer DIR PORT PG_PORT / stop_pgbouncer DIR
+#   start_nginx DIR HTTPS_PORT NODE1 NODE2 / stop_nginx DIR
 #   say / warn / die
 
 if [[ -n "${_BILLING_SERVICES_SH:-}" ]]; then
@@ -27,6 +33,8 @@ _BILLING_SERVICES_SH=1
 BILLING_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 PG_SUPERUSER="billing"
+NGINX_BIN="${NGINX_BIN:-/usr/sbin/nginx}"
+PGBOUNCER_BIN="${PGBOUNCER_BIN:-/usr/sbin/pgbouncer}"
 
 SERVICES_STOPPED=0   # set to 1 by stop_postgres/stop_redis when they stopped something
 
@@ -99,13 +107,15 @@ _apt_install() {
   _apt install -y -qq "$@" >/dev/null || die "could not install: $*"
 }
 
-# ensure_packages [--chromium]: installs PostgreSQL 15, Redis (and Chromium
-# when asked) from Debian when they are missing.
+# ensure_packages [--chromium] [--topology]: installs PostgreSQL 15, Redis (and
+# Chromium, or nginx, PgBouncer and openssl for the proxied topology, when asked)
+# from Debian when they are missing.
 ensure_packages() {
-  local want_chromium=0 arg
+  local want_chromium=0 want_topology=0 arg
   for arg in "$@"; do
     case "$arg" in
       --chromium) want_chromium=1 ;;
+      --topology) want_topology=1 ;;
       *) die "ensure_packages: unknown option $arg" ;;
     esac
   done
@@ -120,6 +130,11 @@ ensure_packages() {
   fi
   if [[ $want_chromium -eq 1 && ! -x /usr/bin/chromium ]]; then
     pkgs+=(chromium)
+  fi
+  if [[ $want_topology -eq 1 ]]; then
+    [[ -x "$NGINX_BIN" ]] || pkgs+=(nginx)
+    [[ -x "$PGBOUNCER_BIN" ]] || pkgs+=(pgbouncer)
+    command -v openssl >/dev/null 2>&1 || pkgs+=(openssl)
   fi
   if [[ ${#pkgs[@]} -gt 0 ]]; then
     _apt_install "${pkgs[@]}"
@@ -383,7 +398,7 @@ start_redis() {
 
   rm -f "$dir/redis.pid"
   redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" \
-    --appendonly yes --maxmemory-policy volatile-lru --save "" \
+    --appendonly yes --maxmemory "${REDIS_MAXMEMORY:-256mb}" --maxmemory-policy volatile-lru --save "" \
     --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
     || die "redis-server did not start (log: $dir/redis.log)"
   for ((i = 0; i < 200; i++)); do
@@ -502,4 +517,140 @@ stop_smtp4dev() {
   rm -f "$dir/smtp4dev.pid"
   SERVICES_STOPPED=1
   say "Mail inbox stopped"
+}
+
+# ---------------------------------------------------------------- the proxied topology (nginx, PgBouncer)
+
+# render_template SOURCE TARGET NAME=VALUE...: copies SOURCE to TARGET with every @NAME@ replaced by VALUE, and fails
+# when a placeholder is left.
+render_template() {
+  local source="${1:?render_template SOURCE TARGET NAME=VALUE...}" target="${2:?}" pair value left
+  shift 2
+  # Comment lines (# or ;) name the placeholders and are kept as written.
+  local edits=()
+  for pair in "$@"; do
+    value="$(printf '%s' "${pair#*=}" | sed 's/[\\|&]/\\&/g')"
+    edits+=(-e "/^[[:space:]]*[#;]/!s|@${pair%%=*}@|$value|g")
+  done
+  sed "${edits[@]}" "$source" >"$target" || die "could not write $target"
+  left="$(grep -v '^[[:space:]]*[#;]' "$target" | grep -o '@[A-Z_0-9]*@' || true)"
+  [[ -z "$left" ]] || die "$source: no value for $(head -n 1 <<<"$left")"
+}
+
+# make_certificate DIR: a self-signed certificate for 127.0.0.1 and localhost (DIR/tls.crt, DIR/tls.key), made once.
+make_certificate() {
+  local dir="${1:?make_certificate DIR}"
+  mkdir -p "$dir"
+  [[ -s "$dir/tls.crt" && -s "$dir/tls.key" ]] && return 0
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
+    -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$dir/tls.key" -out "$dir/tls.crt" >/dev/null 2>&1 || die "openssl could not make a certificate in $dir"
+  chmod 600 "$dir/tls.key"
+}
+
+# Prints the pid in FILE when that process is alive and its command is NAME.
+_pid_of() {
+  local file="$1" name="$2" pid
+  [[ -r "$file" ]] || return 1
+  pid="$(head -n1 "$file" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  [[ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" == "$name"* ]] || return 1
+  printf '%s\n' "$pid"
+}
+
+_wait_for_port() {
+  local port="$1" i
+  for ((i = 0; i < 100; i++)); do
+    if _port_in_use "$port"; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# _stop_pidfile FILE NAME WHAT: stops the process named in FILE (TERM, then KILL after 10 s).
+_stop_pidfile() {
+  local file="$1" name="$2" what="$3" pid i
+  pid="$(_pid_of "$file" "$name")" || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -f "$file"
+  SERVICES_STOPPED=1
+  say "$what stopped"
+}
+
+# start_pgbouncer DIR PORT PG_PORT: PgBouncer in transaction mode (deploy/pgbouncer/pgbouncer.ini) on 127.0.0.1:PORT in
+# front of the PostgreSQL on 127.0.0.1:PG_PORT, any database, trusting loopback as that PostgreSQL does. As root it runs
+# as 'postgres' (it refuses to run as root), so DIR must be reachable by that user. PGBOUNCER_POOL_SIZE sets the server
+# connections per database and user (default 40).
+start_pgbouncer() {
+  local dir="${1:?start_pgbouncer DIR PORT PG_PORT}" port="${2:?}" pg_port="${3:?}"
+  mkdir -p "$dir"
+  dir="$(cd "$dir" && pwd -P)"
+  if _pid_of "$dir/pgbouncer.pid" pgbouncer >/dev/null; then
+    say "PgBouncer on 127.0.0.1:$port ready (already running)"
+    return 0
+  fi
+  _port_in_use "$port" && die "port $port is already in use by another process"
+  printf '"%s" ""\n' "$PG_SUPERUSER" >"$dir/userlist.txt"
+  render_template "$BILLING_ROOT/deploy/pgbouncer/pgbouncer.ini" "$dir/pgbouncer.ini" \
+    PG_HOST=127.0.0.1 PG_PORT="$pg_port" LISTEN_ADDR=127.0.0.1 PORT="$port" AUTH_TYPE=trust AUTH_FILE="$dir/userlist.txt" DATA="$dir" \
+    POOL_SIZE="${PGBOUNCER_POOL_SIZE:-40}"
+  rm -f "$dir/pgbouncer.pid"
+  local user=()
+  if _is_root; then
+    chown -R postgres: "$dir"
+    user=(-u postgres)
+  fi
+  "$PGBOUNCER_BIN" -d -q "${user[@]}" "$dir/pgbouncer.ini" || die "PgBouncer did not start (log: $dir/pgbouncer.log)"
+  _wait_for_port "$port" || { tail -n 20 "$dir/pgbouncer.log" >&2 || true; die "PgBouncer is not answering on port $port (log: $dir/pgbouncer.log)"; }
+  say "PgBouncer (transaction pooling) on 127.0.0.1:$port ready, in front of PostgreSQL on 127.0.0.1:$pg_port"
+}
+
+stop_pgbouncer() {
+  local dir="${1:?stop_pgbouncer DIR}"
+  [[ -d "$dir" ]] || return 0
+  _stop_pidfile "$dir/pgbouncer.pid" pgbouncer PgBouncer
+}
+
+# start_nginx DIR HTTPS_PORT NODE...: nginx on https://127.0.0.1:HTTPS_PORT (deploy/nginx/billing-console.conf, a
+# self-signed certificate in DIR) in front of the two nodes, each given as address:port.
+start_nginx() {
+  local dir="${1:?start_nginx DIR HTTPS_PORT NODE1 NODE2}" port="${2:?}" node1="${3:?}" node2="${4:?}"
+  mkdir -p "$dir/temp"
+  dir="$(cd "$dir" && pwd -P)"
+  if _pid_of "$dir/nginx.pid" nginx >/dev/null; then
+    say "nginx on https://127.0.0.1:$port ready (already running)"
+    return 0
+  fi
+  _port_in_use "$port" && die "port $port is already in use by another process"
+  make_certificate "$dir"
+  render_template "$BILLING_ROOT/deploy/nginx/billing-console.conf" "$dir/billing-console.conf" \
+    LISTEN="127.0.0.1:$port" SERVER_NAME=localhost CERTIFICATE="$dir/tls.crt" CERTIFICATE_KEY="$dir/tls.key" NODE_1="$node1" NODE_2="$node2"
+  {
+    echo "# Written by scripts/services.sh: the local topology's nginx, around deploy/nginx/billing-console.conf."
+    if _is_root; then echo "user www-data;"; fi
+    echo "worker_processes 1;"
+    echo "pid $dir/nginx.pid;"
+    echo "error_log $dir/error.log warn;"
+    echo "events { worker_connections 4096; }"
+    echo "http {"
+    echo "  access_log $dir/access.log;"
+    for temp in client_body proxy fastcgi uwsgi scgi; do echo "  ${temp}_temp_path $dir/temp/$temp;"; done
+    echo "  include $dir/billing-console.conf;"
+    echo "}"
+  } >"$dir/nginx.conf"
+  "$NGINX_BIN" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" || die "nginx did not start (log: $dir/error.log)"
+  _wait_for_port "$port" || { tail -n 20 "$dir/error.log" >&2 || true; die "nginx is not answering on port $port (log: $dir/error.log)"; }
+  say "nginx on https://127.0.0.1:$port ready, in front of $node1 and $node2"
+}
+
+stop_nginx() {
+  local dir="${1:?stop_nginx DIR}"
+  [[ -d "$dir" ]] || return 0
+  _stop_pidfile "$dir/nginx.pid" nginx nginx
 }

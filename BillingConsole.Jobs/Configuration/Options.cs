@@ -16,6 +16,13 @@ public sealed class BillingOptions
     /// <summary>Gateway calls in flight at once on one node, whichever chunks and batches they come from.</summary>
     [Range(1, 256)] public int ChargeConcurrency { get; set; } = 32;
     /// <summary>
+    /// How long an invoice's charge claim holds unless its holder renews it (every third of it while the charge runs): how
+    /// soon the invoices a dead node was charging can be charged again.
+    /// </summary>
+    [Range(5, 600)] public int ChargeClaimSeconds { get; set; } = 60;
+
+    public TimeSpan ChargeClaimLifetime => TimeSpan.FromSeconds(ChargeClaimSeconds);
+    /// <summary>
     /// A running run whose chunks have shown no progress for this long is taken as abandoned (its node died before or while
     /// its chunk jobs were queued): the next start queues its unfinished chunks again, which chunks are safe to run twice.
     /// </summary>
@@ -24,6 +31,8 @@ public sealed class BillingOptions
     public string InvoicePrefix { get; set; } = "INV-";
     [Range(0.0, 1.0)] public decimal TaxRate { get; set; }
     [Range(0, 90)] public int PaymentTermsDays { get; set; }
+    /// <summary>The most a support agent may refund in one refund, in the refund's currency; larger refunds take an admin.</summary>
+    [Range(0.0, 1_000_000.0)] public decimal SupportRefundLimit { get; set; } = 100m;
     /// <summary>
     /// An open invoice of a customer charged automatically that has never been tried is charged this long after it was issued
     /// (Stripe waits about an hour after finalizing), by the auto-collection job; the billing run charges its own at once.
@@ -114,6 +123,11 @@ public sealed class StripeGatewayOptions
     public string ApiBase { get; set; } = "https://api.stripe.com";
     /// <summary>The secret key (sk_live_… or sk_test_…), from the environment (Gateway__Stripe__ApiKey), never the repository or a log.</summary>
     public string ApiKey { get; set; } = string.Empty;
+    /// <summary>
+    /// The publishable key (pk_live_… or pk_test_…) Stripe.js runs with on the customer's pay page, where they confirm a
+    /// payment their bank wants authenticated. Not a secret. Empty: the pay page cannot confirm payments and says so.
+    /// </summary>
+    public string PublishableKey { get; set; } = string.Empty;
 }
 
 /// <summary>appsettings.json "Gateway:Sandbox": simulated network behaviour.</summary>
@@ -166,6 +180,43 @@ public sealed class PayPageOptions
     [Range(1, 90)] public int LinkLifetimeDays { get; set; } = 14;
 }
 
+/// <summary>
+/// appsettings.json "KeyRing": how the data protection keys shared by every node (in PostgreSQL) are protected at rest. The
+/// certificate comes from the secrets file (an environment variable holding a base64 PKCS#12 file), never from appsettings.json.
+/// </summary>
+public sealed class KeyRingOptions
+{
+    public const string Section = "KeyRing";
+
+    /// <summary>A PKCS#12 (.pfx) certificate with its private key, base64-encoded; the keys are encrypted to it.</summary>
+    public string? Certificate { get; set; }
+    public string? CertificatePassword { get; set; }
+}
+
+/// <summary>appsettings.json "Telemetry": who may scrape the metrics and where traces go.</summary>
+public sealed class TelemetryOptions : IValidatableObject
+{
+    public const string Section = "Telemetry";
+
+    /// <summary>CIDR ranges allowed to read /metrics (the Prometheus server's); loopback when empty.</summary>
+    public List<string> MetricsNetworks { get; set; } = [];
+
+    /// <summary>An OTLP collector (e.g. "http://127.0.0.1:4317"); no traces are exported when empty.</summary>
+    public string? OtlpEndpoint { get; set; }
+
+    public IReadOnlyList<System.Net.IPNetwork> Networks() => MetricsNetworks.Count == 0
+        ? [System.Net.IPNetwork.Parse("127.0.0.0/8"), System.Net.IPNetwork.Parse("::1/128")]
+        : [.. MetricsNetworks.Select(n => System.Net.IPNetwork.Parse(n))];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var network in MetricsNetworks.Where(n => !System.Net.IPNetwork.TryParse(n, out _)))
+            yield return new ValidationResult($"Telemetry:MetricsNetworks holds '{network}', which is not a CIDR range (e.g. '10.0.0.0/8').");
+        if (OtlpEndpoint is { Length: > 0 } endpoint && !Uri.TryCreate(endpoint, UriKind.Absolute, out _))
+            yield return new ValidationResult($"Telemetry:OtlpEndpoint '{endpoint}' is not an absolute URL (e.g. 'http://127.0.0.1:4317').");
+    }
+}
+
 /// <summary>How the SMTP connection is secured.</summary>
 public enum EmailTlsMode { None, StartTls, SslOnConnect }
 
@@ -192,4 +243,31 @@ public sealed class EmailOptions
     [Range(1, 300)] public int TimeoutSeconds { get; set; } = 30;
     /// <summary>A web inbox showing what the SMTP server received (the local one of ./run.sh); linked from the console in Development.</summary>
     public string InboxUrl { get; set; } = string.Empty;
+}
+
+/// <summary>appsettings.json "Events": how outgoing events are delivered to the endpoints admins register.</summary>
+public sealed class EventsOptions : IValidatableObject
+{
+    public const string Section = "Events";
+
+    /// <summary>
+    /// CIDR ranges an endpoint may be in although they are loopback, link-local or private (e.g. a receiver on the same
+    /// network); empty: endpoints must be on public addresses.
+    /// </summary>
+    public List<string> AllowedNetworks { get; set; } = [];
+
+    /// <summary>At most this many deliveries to one endpoint are in flight at once, over all nodes.</summary>
+    [Range(1, 50)] public int MaxInFlightPerEndpoint { get; set; } = 4;
+
+    /// <summary>How many deliveries one node sends at once (over all endpoints).</summary>
+    [Range(1, 64)] public int DeliveryLanes { get; set; } = 8;
+
+    /// <summary>How long a receiver has to answer, connection included.</summary>
+    [Range(1, 60)] public int TimeoutSeconds { get; set; } = 10;
+
+    public IReadOnlyList<System.Net.IPNetwork> Networks() => [.. AllowedNetworks.Select(n => System.Net.IPNetwork.Parse(n))];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
+        AllowedNetworks.Where(n => !System.Net.IPNetwork.TryParse(n, out _))
+            .Select(n => new ValidationResult($"Events:AllowedNetworks holds '{n}', which is not a CIDR range (e.g. '10.0.0.0/8')."));
 }

@@ -19,6 +19,27 @@ public sealed record BillablePrice(Guid PriceId, string PlanName, Money UnitAmou
     public Money MonthlyAmount(int quantity) => Price.MonthlyEquivalent(UnitAmount, Interval) * quantity;
 }
 
+/// <summary>
+/// A discount as billing needs it: a coupon's terms and the window of period starts it covers (see <see cref="Discount"/>).
+/// </summary>
+/// <param name="AmountOff">Off each period charge, at most the charge itself; null for a percentage.</param>
+public sealed record AppliedDiscount(Guid DiscountId, string CouponName, decimal? PercentOff, Money? AmountOff, DateTimeOffset StartsAt,
+    DateTimeOffset? EndsAt)
+{
+    public static AppliedDiscount From(Discount discount, Coupon coupon) =>
+        new(discount.Id, coupon.Name, coupon.PercentOff, coupon.AmountOff, discount.StartsAt, discount.EndsAt);
+
+    public bool Covers(DateTimeOffset periodStart) => StartsAt <= periodStart && (EndsAt is not { } end || periodStart < end);
+
+    /// <summary>What comes off a period charge, rounded like every line: the percentage of it, or the amount (never more than the charge).</summary>
+    public Money AmountOf(Money charge)
+    {
+        if (!charge.IsPositive) return Money.Zero(charge.Currency);
+        var off = PercentOff is { } percent ? (charge * (percent / 100m)).Rounded() : AmountOff!.Value;
+        return Money.Min(off, charge);
+    }
+}
+
 /// <summary>A plan change waiting for the end of the current period.</summary>
 public sealed record PendingPriceChange(BillablePrice Price, int Quantity);
 
@@ -38,16 +59,24 @@ public sealed record BillableSubscription(
     DateTimeOffset? TrialEnd = null,
     bool CancelAtPeriodEnd = false,
     PendingPriceChange? PendingChange = null,
-    bool PlanChangesBlocked = false)
+    bool PlanChangesBlocked = false,
+    IReadOnlyList<AppliedDiscount>? Discounts = null)
 {
+    /// <summary>
+    /// The discount on the period starting at <paramref name="periodStart"/>: the first of <see cref="Discounts"/> (the
+    /// subscription's own before its customer's, newest first) that covers it; the same choice <c>MrrRecorder</c> makes in SQL.
+    /// </summary>
+    public AppliedDiscount? DiscountOn(DateTimeOffset periodStart) => Discounts?.FirstOrDefault(d => d.Covers(periodStart));
+
     public string Currency => Price.Currency;
 
     /// <summary>Trialing, active or past due: renews and may change plan. Paused, unpaid and canceled do neither.</summary>
     public bool IsBillable => Status is SubscriptionStatus.Trialing or SubscriptionStatus.Active or SubscriptionStatus.PastDue;
 
     /// <summary>The snapshot of a stored subscription, with the anchor day it keeps.</summary>
-    public static BillableSubscription From(Subscription subscription, BillablePrice price, BillablePrice? pendingPrice) =>
-        From(subscription, price, pendingPrice, subscription.BillingAnchorDay);
+    public static BillableSubscription From(Subscription subscription, BillablePrice price, BillablePrice? pendingPrice,
+        IReadOnlyList<AppliedDiscount>? discounts = null) =>
+        From(subscription, price, pendingPrice, subscription.BillingAnchorDay) with { Discounts = discounts };
 
     /// <param name="subscription">The stored subscription.</param>
     /// <param name="price">The subscription's current price.</param>

@@ -58,6 +58,12 @@ public sealed class BillingCalendar
             : NextPeriodEnd(after, interval, anchorDay);
     }
 
+    /// <summary>
+    /// The same local time <paramref name="months"/> months later (the day clamped in short months): a discount's end, so
+    /// that a month of it covers exactly one monthly period start whatever daylight saving does in between.
+    /// </summary>
+    public DateTimeOffset MonthsLater(DateTimeOffset from, int months) => ToUtc(ToLocal(from).AddMonths(months));
+
     /// <summary>Whether the local date of <paramref name="instant"/> is the anchor day of its month (clamped in short months).</summary>
     public bool IsAnchorDate(DateTimeOffset instant, int anchorDay)
     {

@@ -18,6 +18,9 @@ public interface IBackgroundWork
     /// <summary>Goes on charging the items of a bulk retry at <paramref name="at"/>.</summary>
     void ScheduleBulkRetry(Guid bulkRetryId, DateTimeOffset at);
 
+    /// <summary>Schedules the subscribers of a price migration onto its new price as soon as a worker is free.</summary>
+    void EnqueuePriceMigration(Guid migrationId);
+
     /// <summary>Runs billing on this cron in this time zone from now on, on every node.</summary>
     void UpdateBillingCycleSchedule(string cron, string timeZone);
 }

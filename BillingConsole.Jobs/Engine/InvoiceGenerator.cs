@@ -158,10 +158,21 @@ public sealed class InvoiceGenerator(BillingCalendar calendar)
         return CycleInvoice(subscription, line, pendingLines, creditBalance, taxRate);
     }
 
+    /// <summary>A period's invoice: its charge, the discount on that charge when one covers the period's start, then the carried lines.</summary>
     private static GeneratedInvoice CycleInvoice(BillableSubscription subscription, InvoiceLineDraft periodLine,
         IReadOnlyList<InvoiceLineDraft> pendingLines, Money creditBalance, decimal taxRate) =>
         GeneratedInvoice.Create(subscription.CustomerId, subscription.SubscriptionId, InvoiceKind.SubscriptionCycle,
-            subscription.Currency, periodLine.PeriodStart, periodLine.PeriodEnd, [periodLine, .. pendingLines], creditBalance, taxRate);
+            subscription.Currency, periodLine.PeriodStart, periodLine.PeriodEnd,
+            [periodLine, .. DiscountLine(subscription.DiscountOn(periodLine.PeriodStart), periodLine), .. pendingLines], creditBalance, taxRate);
+
+    private static IEnumerable<InvoiceLineDraft> DiscountLine(AppliedDiscount? discount, InvoiceLineDraft periodLine)
+    {
+        if (discount is null) yield break;
+        var off = discount.AmountOf(periodLine.Amount);
+        if (!off.IsPositive) yield break;
+        yield return new InvoiceLineDraft(InvoiceLineKind.Discount, $"Discount: {discount.CouponName}", 1, -off, -off,
+            periodLine.PeriodStart, periodLine.PeriodEnd, null);
+    }
 
     private InvoiceLineDraft RecurringLine(BillablePrice price, int quantity, DateTimeOffset start, DateTimeOffset end) =>
         new(InvoiceLineKind.Recurring, $"{price.PlanName} ({calendar.FormatDate(start)} – {calendar.FormatDate(end)})",

@@ -1,6 +1,7 @@
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
+using BillingConsole.Domain.Payments;
 using static BillingConsole.Domain.Ledger.LedgerAccount;
 
 namespace BillingConsole.Engine;
@@ -16,7 +17,8 @@ namespace BillingConsole.Engine;
 public static class LedgerPostings
 {
     /// <summary>
-    /// Dr receivable (total), Cr revenue (subtotal), Cr tax payable (tax). A negative total — credits beyond the charges —
+    /// Dr receivable (total), Cr revenue (subtotal before discounts), Dr discounts (the discount lines, contra-revenue),
+    /// Cr tax payable (tax). A negative total — credits beyond the charges —
     /// becomes customer credit: Dr revenue, Cr customer credit. Credit applied at issue is a second transaction:
     /// Dr customer credit, Cr receivable.
     /// </summary>
@@ -27,7 +29,8 @@ public static class LedgerPostings
         var issued = Transaction(LedgerTransactionKind.InvoiceIssued, invoice.Id, invoice, at)
             .Debit(Receivable, Money.Max(invoice.Total, zero))
             .Credit(CustomerCredit, Money.Max(-invoice.Total, zero));
-        CreditSigned(issued, Revenue, invoice.Subtotal);
+        CreditSigned(issued, Revenue, invoice.Subtotal + invoice.Discount);
+        issued.Debit(Discounts, invoice.Discount);
         CreditSigned(issued, TaxPayable, invoice.Tax);
         return Posted(issued, CreditAppliedTransaction(invoice, invoice.Id, invoice.CreditApplied, at));
     }
@@ -87,7 +90,37 @@ public static class LedgerPostings
     }
 
     /// <summary>
+    /// A credit note, after <see cref="Invoice.Credit"/> issued it: on an open invoice Dr refunds (contra revenue), Cr receivable;
+    /// to the customer's balance Dr refunds, Cr customer credit. A refund's credit note posts nothing: <see cref="Refund"/> does.
+    /// </summary>
+    public static IReadOnlyList<LedgerTransaction> CreditNoteIssued(Invoice invoice, CreditNote note) => note.Settlement switch
+    {
+        CreditNoteSettlement.AmountDueReduced => Posted(Transaction(LedgerTransactionKind.CreditNote, note.Id, invoice, note.IssuedAt)
+            .Debit(Refunds, note.Total).Credit(Receivable, note.Total)),
+        CreditNoteSettlement.CustomerCredited => Posted(Transaction(LedgerTransactionKind.CreditNote, note.Id, invoice, note.IssuedAt)
+            .Debit(Refunds, note.Total).Credit(CustomerCredit, note.Total)),
+        _ => [],
+    };
+
+    /// <summary>
+    /// What a dispute report moved (<see cref="Dispute.Report"/>): when the funds are withdrawn Dr chargebacks (the amount),
+    /// Dr dispute fees (the fee), Cr cash; when it is won Dr cash, Cr chargebacks (the amount; the fee is not returned).
+    /// </summary>
+    public static IReadOnlyList<LedgerTransaction> DisputeMoved(Dispute dispute, DisputeMovement movement, DateTimeOffset at)
+    {
+        var transactions = new List<LedgerTransaction>();
+        if (movement.Withdrawn)
+            transactions.Add(new LedgerTransaction(LedgerTransactionKind.Chargeback, dispute.Id, dispute.CustomerId, dispute.InvoiceId, dispute.Currency, at)
+                .Debit(Chargebacks, dispute.Amount).Debit(DisputeFees, dispute.Fee).Credit(Cash, dispute.Amount + dispute.Fee));
+        if (movement.Reinstated)
+            transactions.Add(new LedgerTransaction(LedgerTransactionKind.ChargebackReversed, dispute.Id, dispute.CustomerId, dispute.InvoiceId, dispute.Currency, at)
+                .Debit(Cash, dispute.Amount).Credit(Chargebacks, dispute.Amount));
+        return Posted([.. transactions]);
+    }
+
+    /// <summary>
     /// Reverses a voided invoice as if it had never been issued: Dr revenue and tax payable by what was credited to them,
+    /// Cr discounts by what was debited to them,
     /// Cr receivable by the <paramref name="outstanding"/> amount <see cref="Invoice.Void"/> returned (Cr bad debt instead
     /// when it had been written off), and Cr customer credit by the credit it had used, which the customer gets back.
     /// An invoice is only voided before any payment, so outstanding + credit applied = total and the transaction balances.
@@ -99,7 +132,8 @@ public static class LedgerPostings
         var voided = Transaction(LedgerTransactionKind.InvoiceVoided, invoice.Id, invoice, at)
             .Credit(invoice.MarkedUncollectibleAt is null ? Receivable : BadDebt, outstanding)
             .Credit(CustomerCredit, invoice.CreditApplied);
-        CreditSigned(voided, Revenue, -invoice.Subtotal);
+        CreditSigned(voided, Revenue, -(invoice.Subtotal + invoice.Discount));
+        voided.Credit(Discounts, invoice.Discount);
         CreditSigned(voided, TaxPayable, -invoice.Tax);
         return Posted(voided);
     }

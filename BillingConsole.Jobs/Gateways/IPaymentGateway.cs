@@ -59,4 +59,10 @@ public sealed record GatewayLookupRequest(string Gateway, string IdempotencyKey)
 /// <param name="ChargeReference">The gateway reference of the successful charge being refunded.</param>
 public sealed record GatewayRefundRequest(string Gateway, string IdempotencyKey, string ChargeReference, Money Amount, string Reason);
 
-public sealed record GatewayRefundResult(bool Succeeded, string? GatewayReference, string? FailureMessage, TimeSpan Latency);
+/// <summary>Pending: the gateway accepted the refund but has not completed it; it reports the outcome later (Stripe: refund.updated).</summary>
+public enum GatewayRefundStatus { Succeeded, Pending, Failed }
+
+public sealed record GatewayRefundResult(GatewayRefundStatus Status, string? GatewayReference, string? FailureMessage, TimeSpan Latency)
+{
+    public bool Succeeded => Status == GatewayRefundStatus.Succeeded;
+}

@@ -117,6 +117,7 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
     public async Task<GatewayRefundResult> RefundAsync(GatewayRefundRequest request, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
+        if (await FailAsOutageAsync(ct)) throw new TimeoutException("The sandbox gateway did not answer the refund in time.");
         await DelayAsync(options.CurrentValue.Sandbox.LatencyMs, ct);
         return _refunds.GetOrAdd(request.IdempotencyKey, _ => Refund(request, Stopwatch.GetElapsedTime(started)));
     }
@@ -125,14 +126,14 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
     {
         var key = request.ChargeReference.StartsWith(ReferencePrefix, StringComparison.Ordinal) ? request.ChargeReference[ReferencePrefix.Length..] : null;
         if (key is null || !_charges.TryGetValue(key, out var charge) || charge.Outcome != Success)
-            return new GatewayRefundResult(false, null, "No successful charge has that reference.", latency);
+            return new GatewayRefundResult(GatewayRefundStatus.Failed, null, "No successful charge has that reference.", latency);
         lock (charge)
         {
             if (request.Amount.Currency != charge.Amount.Currency || !request.Amount.IsPositive || charge.Refunded + request.Amount.Amount > charge.Amount.Amount)
-                return new GatewayRefundResult(false, null, "The refund is more than what is left of the charge.", latency);
+                return new GatewayRefundResult(GatewayRefundStatus.Failed, null, "The refund is more than what is left of the charge.", latency);
             charge.Refunded += request.Amount.Amount;
         }
-        return new GatewayRefundResult(true, $"re_sandbox_{Guid.CreateVersion7():N}", null, latency);
+        return new GatewayRefundResult(GatewayRefundStatus.Succeeded, $"re_sandbox_{Guid.CreateVersion7():N}", null, latency);
     }
 
     private const string ReferencePrefix = "ch_sandbox_";

@@ -127,15 +127,23 @@ public sealed class StripeGateway : IPaymentGateway
         try
         {
             var refund = await _client.V1.Refunds.CreateAsync(create, new RequestOptions { IdempotencyKey = request.IdempotencyKey }, ct);
-            var succeeded = refund.Status is "succeeded" or "pending";
-            return new GatewayRefundResult(succeeded, refund.Id, succeeded ? null : refund.FailureReason ?? $"The refund is {refund.Status}.",
+            var status = RefundStatusOf(refund.Status);
+            return new GatewayRefundResult(status, refund.Id, status == GatewayRefundStatus.Failed ? refund.FailureReason ?? $"The refund is {refund.Status}." : null,
                 Stopwatch.GetElapsedTime(started));
         }
         catch (StripeException e) when (e.StripeError is not null && !OutcomeUnknown(e))
         {
-            return new GatewayRefundResult(false, null, e.StripeError.Message ?? e.Message, Stopwatch.GetElapsedTime(started));
+            return new GatewayRefundResult(GatewayRefundStatus.Failed, null, e.StripeError.Message ?? e.Message, Stopwatch.GetElapsedTime(started));
         }
     }
+
+    /// <summary>A Stripe refund's status: succeeded; pending or requires_action (not final yet); failed or canceled.</summary>
+    public static GatewayRefundStatus RefundStatusOf(string? status) => status switch
+    {
+        "succeeded" => GatewayRefundStatus.Succeeded,
+        "pending" or "requires_action" => GatewayRefundStatus.Pending,
+        _ => GatewayRefundStatus.Failed,
+    };
 
     /// <summary>The metadata field naming our customer on the Stripe customer, Checkout Session and SetupIntent a card is saved through.</summary>
     public const string CustomerMetadata = "customer_id";
@@ -174,6 +182,16 @@ public sealed class StripeGateway : IPaymentGateway
         if (intent.Status != "succeeded" || card is null || intent.CustomerId is null)
             return new StripeSavedCard(customerId, null, string.Empty, string.Empty, 0, 0);
         return new StripeSavedCard(customerId, $"{intent.CustomerId}/{intent.PaymentMethod!.Id}", card.Brand, card.Last4, (int)card.ExpMonth, (int)card.ExpYear);
+    }
+
+    /// <summary>
+    /// The PaymentIntent of a charge: its status, and the client secret with which Stripe.js on the customer's pay page
+    /// confirms it when the bank wants the customer to authenticate it (<c>requires_action</c>).
+    /// </summary>
+    public async Task<StripePaymentIntent> PaymentIntentAsync(string intentId, CancellationToken ct)
+    {
+        var intent = await _client.V1.PaymentIntents.GetAsync(intentId, null, null, ct);
+        return new StripePaymentIntent(intent.Id, intent.Status, intent.ClientSecret);
     }
 
     /// <summary>Stripe's decline codes (or error codes, when a decline has none) in our vocabulary; anything else is a generic soft decline.</summary>
@@ -225,6 +243,10 @@ public sealed class StripeGateway : IPaymentGateway
         return GatewayChargeResult.Unknown(Stopwatch.GetElapsedTime(started));
     }
 
+    /// <summary>An amount as Stripe writes it (integer minor units, lower-case currency) as Money.</summary>
+    public static Money FromMinorUnits(long minor, string currency) =>
+        new(minor / (decimal)Math.Pow(10, Currencies.MinorUnits(currency)), Currencies.Normalize(currency));
+
     private static long MinorUnits(Money amount)
     {
         var minor = amount.Amount * (decimal)Math.Pow(10, Currencies.MinorUnits(amount.Currency));
@@ -237,6 +259,9 @@ public sealed class StripeGateway : IPaymentGateway
 /// <param name="StripeCustomer">The customer's Stripe customer (cus_…) from a card saved before; null to create one.</param>
 /// <param name="ReturnUrl">Where Stripe sends the customer back to, done or not.</param>
 public sealed record StripeCardSetup(Guid CustomerId, string? StripeCustomer, string Name, string Email, string Currency, string ReturnUrl);
+
+/// <param name="Status">Stripe's status: <c>requires_action</c> while it waits for the customer, <c>succeeded</c> once paid.</param>
+public sealed record StripePaymentIntent(string Id, string Status, string ClientSecret);
 
 /// <param name="CustomerId">Our customer, from the SetupIntent's metadata; null when it carries none.</param>
 /// <param name="Token">The stored token "cus_…/pm_…"; null when the SetupIntent saved no card.</param>

@@ -20,6 +20,7 @@ public static class BillingJobsExtensions
 
         builder.Services.AddHangfire((provider, configuration) => configuration
             .UseFilter(new PauseWhileReadOnly(provider.GetRequiredService<ReadOnlyState>()))
+            .UseFilter(new JobTraces())
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
@@ -45,6 +46,8 @@ public static class BillingJobsExtensions
             });
             builder.Services.AddHostedService<RecurringJobRegistrar>();
         }
+        builder.Services.AddSingleton<OperationalGauges>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<OperationalGauges>());
 
         builder.Services.AddSingleton<IBackgroundWork, HangfireBackgroundWork>();
         builder.Services.AddScoped<DashboardRefreshJob>();
@@ -55,6 +58,8 @@ public static class BillingJobsExtensions
         builder.Services.AddScoped<PaymentReconciliationJob>();
         builder.Services.AddScoped<AutoCollectionJob>();
         builder.Services.AddScoped<BulkRetryJob>();
+        builder.Services.AddScoped<PriceMigrationJob>();
+        builder.Services.AddScoped<EventDeliveryJob>();
         return builder;
     }
 }

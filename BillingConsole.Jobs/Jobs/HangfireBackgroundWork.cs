@@ -18,6 +18,9 @@ public sealed class HangfireBackgroundWork(IBackgroundJobClient jobs, IRecurring
     public void ScheduleBulkRetry(Guid bulkRetryId, DateTimeOffset at) =>
         jobs.Schedule<BulkRetryJob>(BulkRetryJob.Queue, job => job.RunAsync(bulkRetryId, CancellationToken.None), at);
 
+    public void EnqueuePriceMigration(Guid migrationId) =>
+        jobs.Enqueue<PriceMigrationJob>(PriceMigrationJob.Queue, job => job.RunAsync(migrationId, CancellationToken.None));
+
     public void UpdateBillingCycleSchedule(string cron, string timeZone) =>
         RecurringJobRegistrar.ScheduleBillingCycle(recurringJobs, cron, timeZone);
 }

@@ -23,7 +23,9 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
     public const string PaymentReconciliation = "payment-reconciliation";
     public const string AutoCollection = "auto-collection";
     public const string NotificationDelivery = "notification-delivery";
+    public const string EventDelivery = "event-delivery";
     public const string CardExpiryNotices = "card-expiry-notices";
+    public const string MrrRecording = "mrr-recording";
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(10);
 
     private bool _registered;
@@ -68,7 +70,9 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
         recurringJobs.AddOrUpdate<PaymentReconciliationJob>(PaymentReconciliation, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
         recurringJobs.AddOrUpdate<AutoCollectionJob>(AutoCollection, BillingChunkJob.Queue, job => job.RunAsync(CancellationToken.None), "*/5 * * * *");
         recurringJobs.AddOrUpdate<NotificationDeliveryJob>(NotificationDelivery, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
+        recurringJobs.AddOrUpdate<EventDeliveryJob>(EventDelivery, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
         recurringJobs.AddOrUpdate<CardExpiryNoticeJob>(CardExpiryNotices, "default", job => job.RunAsync(CancellationToken.None), "0 9 * * *");
+        recurringJobs.AddOrUpdate<MrrRecordingJob>(MrrRecording, "default", job => job.RunAsync(CancellationToken.None), "7 * * * *");
     }
 
     /// <summary>Sets the billing run's cron and time zone in Hangfire's storage, shared by every node; used again when an admin changes them.</summary>

@@ -6,6 +6,7 @@ using BillingConsole.Engine;
 using BillingConsole.ReadModels;
 using PdfSharp.Drawing;
 using PdfSharp.Pdf;
+using static BillingConsole.Pdf.DocumentStyle;
 
 namespace BillingConsole.Pdf;
 
@@ -15,29 +16,19 @@ namespace BillingConsole.Pdf;
 /// </summary>
 public sealed class InvoiceDocument
 {
-    private static readonly XColor Ink = XColor.FromArgb(31, 41, 51);
-    private static readonly XColor Muted = XColor.FromArgb(107, 114, 128);
-    private static readonly XColor Accent = XColor.FromArgb(30, 58, 138);
-    private static readonly XColor RuleColor = XColor.FromArgb(209, 213, 219);
-    private static readonly XColor Panel = XColor.FromArgb(243, 244, 246);
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
     internal const double CellPadding = 6;
     internal const double PeriodColumnWidth = 96;
     private const double RowPadding = 5;
 
-    /// <summary>Countries whose addresses put the postal code before the city.</summary>
-    private static readonly HashSet<string> PostalCodeFirst = ["AT", "BE", "CH", "DE", "DK", "ES", "FI", "FR", "IT", "NL", "NO", "PL", "PT", "SE"];
-
     private readonly InvoiceDetail _invoice;
     private readonly BillingOptions _billing;
     private readonly BillingCalendar _calendar;
     private readonly XFont _title = Font(22, bold: true);
-    private readonly XFont _sellerName = Font(12, bold: true);
     private readonly XFont _body = Font(9);
     private readonly XFont _bodyBold = Font(9, bold: true);
     private readonly XFont _small = Font(7.5);
     private readonly XFont _smallBold = Font(7.5, bold: true);
-    private readonly XFont _headline = Font(17, bold: true);
     private readonly XFont _due = Font(10.5, bold: true);
     private readonly XFont _stamp = Font(12, bold: true);
     private readonly XBrush _ink = new XSolidBrush(Ink);
@@ -67,9 +58,6 @@ public sealed class InvoiceDocument
         return stream.ToArray();
     }
 
-    private static XFont Font(double size, bool bold = false) =>
-        new(EmbeddedFontResolver.Family, size, bold ? XFontStyleEx.Bold : XFontStyleEx.Regular);
-
     private void Write(PdfDocument document)
     {
         using (var canvas = new PdfCanvas(document, ContinuationHeader))
@@ -82,7 +70,8 @@ public sealed class InvoiceDocument
             Totals(canvas);
             _instructions = canvas.Wrap(PaymentInstructions(), _small, canvas.ContentWidth);
         }
-        Footers(document);
+        var identity = _invoice.Number is { } number ? $"{_billing.SellerName} · Invoice {number}" : _billing.SellerName;
+        Footers(document, _instructions, identity);
     }
 
     private void Header(PdfCanvas canvas)
@@ -90,12 +79,7 @@ public sealed class InvoiceDocument
         var top = canvas.Y;
         var stamp = StampText();
         var sellerWidth = canvas.ContentWidth * (stamp is null ? 0.5 : 0.42);
-        var y = top;
-        y += canvas.Block(_billing.SellerName, _sellerName, _ink, canvas.Left, y, sellerWidth) + 3;
-        foreach (var line in _billing.SellerAddress.Where(l => !string.IsNullOrWhiteSpace(l)))
-            y += canvas.Block(line, _body, _muted, canvas.Left, y, sellerWidth);
-        if (!string.IsNullOrWhiteSpace(_billing.SellerTaxId))
-            y += canvas.Block($"Tax ID {_billing.SellerTaxId}", _body, _muted, canvas.Left, y + 2, sellerWidth) + 2;
+        var y = Seller(canvas, _billing, top, sellerWidth);
 
         // Wide enough for a period spanning two years on one line.
         const double metaWidth = 230, labelWidth = 76;
@@ -151,25 +135,9 @@ public sealed class InvoiceDocument
     private void Parties(PdfCanvas canvas)
     {
         var top = canvas.Y;
-        var width = canvas.ContentWidth * 0.5;
-        canvas.Text("BILL TO", _smallBold, _muted, canvas.Left, top, width);
-        var y = top + PdfCanvas.LineHeight(_smallBold) + 3;
-        y += canvas.Block(_invoice.CustomerName, _bodyBold, _ink, canvas.Left, y, width) + 1;
-        foreach (var line in AddressLines(_invoice.CustomerAddress).Append(_invoice.CustomerEmail))
-            y += canvas.Block(line, _body, _ink, canvas.Left, y, width);
-        if (_invoice.CustomerTaxId is { Length: > 0 } taxId)
-            y += canvas.Block(IsVatCountry ? $"VAT number {taxId}" : $"Tax ID {taxId}", _body, _ink, canvas.Left, y + 2, width) + 2;
-
-        // The panel's first line sits level with "BILL TO".
-        const double panelWidth = 200, inset = 12;
-        var panel = new XRect(canvas.Right - panelWidth, top - inset, panelWidth, 68);
-        canvas.Fill(panel, Panel);
-        var inner = panel.Width - 2 * inset;
-        canvas.Text("AMOUNT DUE", _smallBold, _muted, panel.X + inset, top, inner);
-        canvas.Text(Format(Owed), _headline, _ink, panel.X + inset, top + 12, inner);
-        canvas.Text(DueNote(), _small, _muted, panel.X + inset, top + 36, inner);
-
-        canvas.Y = Math.Max(y, panel.Bottom) + 22;
+        var y = Customer(canvas, "BILL TO", _invoice.CustomerName, _invoice.CustomerAddress, _invoice.CustomerEmail, _invoice.CustomerTaxId, top);
+        var panelBottom = AmountPanel(canvas, "AMOUNT DUE", Format(Owed), DueNote(), top);
+        canvas.Y = Math.Max(y, panelBottom) + 22;
     }
 
     private string DueNote() => _invoice.Status switch
@@ -319,12 +287,14 @@ public sealed class InvoiceDocument
 
     private IEnumerable<TotalRow> TotalRows()
     {
-        var tax = IsVatCountry ? "VAT" : "Tax";
+        var tax = IsVatCountry(_invoice.CustomerAddress) ? "VAT" : "Tax";
         yield return new("Subtotal", Format(_invoice.Subtotal));
         yield return new(TaxPercent() is { } percent ? $"{tax} {percent.ToString("0.###", Invariant)}%" : tax, Format(_invoice.Tax));
         yield return new("Total", Format(_invoice.Total), Emphasis: true);
         if (_invoice.CreditApplied != 0m) yield return new("Credit applied", Format(-_invoice.CreditApplied));
         if (_invoice.AmountPaid != 0m) yield return new("Amount paid", Format(-_invoice.AmountPaid), Note: PaymentNote());
+        // On an open invoice credit notes reduce what is due; a paid invoice's are documents of their own.
+        if (_invoice.Status == "open" && _invoice.AmountCredited != 0m) yield return new("Credit notes", Format(-_invoice.AmountCredited));
         yield return new("Amount due", Format(Owed), Emphasis: true, Final: true);
     }
 
@@ -344,15 +314,6 @@ public sealed class InvoiceDocument
         }
         return null;
     }
-
-    /// <summary>Customers in these countries are charged VAT, and their tax number is a VAT number.</summary>
-    private static readonly HashSet<string> VatCountries =
-    [
-        "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL",
-        "PT", "RO", "SE", "SI", "SK", "GB", "CH", "NO", "IS", "LI",
-    ];
-
-    private bool IsVatCountry => VatCountries.Contains(_invoice.CustomerAddress.Country.ToUpperInvariant());
 
     private string? PaymentNote()
     {
@@ -393,30 +354,6 @@ public sealed class InvoiceDocument
         if (_inTable) TableHeader(canvas);
     }
 
-    /// <summary>Drawn after the content, when the number of pages is known.</summary>
-    private void Footers(PdfDocument document)
-    {
-        for (var index = 0; index < document.PageCount; index++)
-        {
-            var page = document.Pages[index];
-            using var graphics = XGraphics.FromPdfPage(page, XGraphicsPdfPageOptions.Append);
-            var left = PdfCanvas.Margin;
-            var width = page.Width.Point - 2 * PdfCanvas.Margin;
-            var y = page.Height.Point - PdfCanvas.FooterHeight;
-            graphics.DrawLine(new XPen(RuleColor, 0.5), left, y, left + width, y);
-            y += 7;
-            foreach (var line in _instructions)
-            {
-                PdfCanvas.DrawLine(graphics, line, _small, _muted, left, y, width, Align.Left);
-                y += PdfCanvas.LineHeight(_small);
-            }
-            y = page.Height.Point - 32;
-            var identity = _invoice.Number is { } number ? $"{_billing.SellerName} · Invoice {number}" : _billing.SellerName;
-            PdfCanvas.DrawLine(graphics, identity, _small, _muted, left, y, width * 0.7, Align.Left);
-            PdfCanvas.DrawLine(graphics, $"Page {index + 1} of {document.PageCount}", _smallBold, _muted, left, y, width, Align.Right);
-        }
-    }
-
     private string Format(decimal amount) => Currencies.Format(new Money(amount, _invoice.Currency));
 
     private string Date(DateTimeOffset? instant) => instant is { } value ? _calendar.FormatDate(value) : "—";
@@ -430,28 +367,6 @@ public sealed class InvoiceDocument
         var (from, to) = (_calendar.LocalDate(start), _calendar.LocalDate(end));
         var startFormat = from.Year == to.Year ? "d\u00A0MMM" : "d\u00A0MMM\u00A0yyyy";
         return $"{from.ToString(startFormat, Invariant)} – {to.ToString("d\u00A0MMM\u00A0yyyy", Invariant)}";
-    }
-
-    private static IEnumerable<string> AddressLines(CustomerAddress address)
-    {
-        var city = PostalCodeFirst.Contains(address.Country.ToUpperInvariant())
-            ? $"{address.PostalCode} {address.City}"
-            : $"{address.City} {address.PostalCode}";
-        return new[] { address.Line1, address.Line2, city.Trim(), CountryName(address.Country) }
-            .Where(line => !string.IsNullOrWhiteSpace(line)).Select(line => line!);
-    }
-
-    private static string CountryName(string code)
-    {
-        if (string.IsNullOrWhiteSpace(code)) return string.Empty;
-        try
-        {
-            return new RegionInfo(code).EnglishName;
-        }
-        catch (ArgumentException)
-        {
-            return code;
-        }
     }
 
     private sealed record Column(string Header, double Width, Align Align);

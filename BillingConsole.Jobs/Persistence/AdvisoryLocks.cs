@@ -1,48 +1,21 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using Npgsql;
 
 namespace BillingConsole.Persistence;
 
 /// <summary>
-/// PostgreSQL session advisory locks, keyed by what they protect. They are held by a connection, so they work across
-/// nodes, and PostgreSQL drops them if the holder's connection dies.
+/// Keys of PostgreSQL advisory locks, by what they protect. Only the transaction-scoped kind is taken
+/// (pg_advisory_xact_lock): it ends with its transaction, so it stays correct behind PgBouncer in transaction mode, which
+/// would hand a session lock to another client.
 /// </summary>
 public static class AdvisoryLocks
 {
-    /// <summary>The key that serialises charges of one invoice. Hashed with a purpose prefix so other lock kinds never collide with it.</summary>
-    public static long InvoiceCharge(Guid invoiceId) => KeyFor($"invoice-charge:{invoiceId:N}");
+    /// <summary>The key that lets one recording of MRR run at a time, on any node.</summary>
+    public static long MrrRecording => KeyFor("mrr-recording");
 
-    /// <summary>Like <see cref="TryLockManyAsync"/> for one key, but released by the current transaction's end instead of an explicit unlock.</summary>
-    public static async Task<bool> TryLockForTransactionAsync(NpgsqlConnection connection, long key, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand("select pg_try_advisory_xact_lock($1)", connection) { Parameters = { new() { Value = key } } };
-        return (bool)(await command.ExecuteScalarAsync(ct))!;
-    }
-
-    /// <summary>Takes what it can of <paramref name="keys"/> in one round trip; returns the keys now held.</summary>
-    public static async Task<long[]> TryLockManyAsync(NpgsqlConnection connection, long[] keys, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand("select k from unnest($1::bigint[]) k where pg_try_advisory_lock(k)", connection)
-        {
-            Parameters = { new() { Value = keys } },
-        };
-        var held = new List<long>(keys.Length);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) held.Add(reader.GetInt64(0));
-        return [.. held];
-    }
-
-    public static async Task UnlockManyAsync(NpgsqlConnection connection, long[] keys)
-    {
-        if (keys.Length == 0) return;
-        await using var command = new NpgsqlCommand("select count(*) from unnest($1::bigint[]) k where pg_advisory_unlock(k)", connection)
-        {
-            Parameters = { new() { Value = keys } },
-        };
-        await command.ExecuteScalarAsync(CancellationToken.None);
-    }
+    /// <summary>One of the slots that bound the deliveries in flight to an outgoing-events endpoint (held for a transaction).</summary>
+    public static long EventEndpointSlot(Guid endpointId, int slot) => KeyFor($"event-endpoint:{endpointId:N}:{slot}");
 
     private static long KeyFor(string name)
     {

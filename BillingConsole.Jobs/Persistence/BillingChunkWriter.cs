@@ -21,19 +21,6 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
 {
     private const string Billable = "('trialing', 'active', 'past_due')";
 
-    /// <summary>Locks the customers (in id order) and returns their credit balances.</summary>
-    public async Task<Dictionary<Guid, Money>> LockCustomersAsync(NpgsqlConnection connection, Guid[] customerIds, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand("select id, credit_balance, currency from customers where id = any($1) order by id for update", connection)
-        {
-            Parameters = { new() { Value = customerIds } },
-        };
-        var balances = new Dictionary<Guid, Money>(customerIds.Length);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) balances[reader.GetGuid(0)] = new Money(reader.GetDecimal(1), reader.GetString(2));
-        return balances;
-    }
-
     /// <summary>The days until due of those of these customers who are sent their invoices (send_invoice); the others are charged.</summary>
     public async Task<Dictionary<Guid, int>> DaysUntilDueAsync(NpgsqlConnection connection, Guid[] customerIds, CancellationToken ct)
     {
@@ -185,14 +172,24 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
         await update.ExecuteNonQueryAsync(ct);
     }
 
-    public async Task UpdateCreditBalancesAsync(NpgsqlConnection connection, IReadOnlyDictionary<Guid, Money> balances, CancellationToken ct)
+    /// <summary>
+    /// Writes the customers' new credit balances, each only over the balance the chunk read under the customer lock: should
+    /// one have moved meanwhile, the chunk fails and rolls back instead of overwriting it.
+    /// </summary>
+    public async Task UpdateCreditBalancesAsync(NpgsqlConnection connection, IReadOnlyDictionary<Guid, (Money Before, Money After)> balances,
+        CancellationToken ct)
     {
         if (balances.Count == 0) return;
-        await using var update = new NpgsqlCommand(
-            "update customers c set credit_balance = v.balance from unnest($1::uuid[], $2::numeric[]) as v(id, balance) where c.id = v.id", connection);
+        await using var update = new NpgsqlCommand("""
+            update customers c set credit_balance = v.balance
+            from unnest($1::uuid[], $2::numeric[], $3::numeric[]) as v(id, balance, before)
+            where c.id = v.id and c.credit_balance = v.before
+            """, connection);
         Add(update, balances.Keys);
-        Add(update, balances.Values.Select(b => b.Amount));
-        await update.ExecuteNonQueryAsync(ct);
+        Add(update, balances.Values.Select(b => b.After.Amount));
+        Add(update, balances.Values.Select(b => b.Before.Amount));
+        if (await update.ExecuteNonQueryAsync(ct) != balances.Count)
+            throw new InvalidOperationException("A customer's credit balance changed under the chunk's lock; the chunk was rolled back.");
     }
 
     /// <summary>Marks the chunk invoiced and adds to the run's counters, once: a rerun of an invoiced chunk changes nothing.</summary>

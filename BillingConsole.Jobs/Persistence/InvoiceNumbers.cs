@@ -11,6 +11,9 @@ namespace BillingConsole.Persistence;
 public sealed class InvoiceNumbers(NpgsqlDataSource dataSource, IOptionsMonitor<BillingOptions> options)
 {
     public const string Sequence = "invoice_number_seq";
+    /// <summary>Credit notes have a number series of their own: CN-000001, CN-000002, …</summary>
+    public const string CreditNoteSequence = "credit_note_number_seq";
+    public const string CreditNotePrefix = "CN-";
 
     public static string Format(string prefix, long value) => $"{prefix}{value:D6}";
 
@@ -19,6 +22,12 @@ public sealed class InvoiceNumbers(NpgsqlDataSource dataSource, IOptionsMonitor<
         await using var command = dataSource.CreateCommand($"select nextval('{Sequence}')");
         var value = (long)(await command.ExecuteScalarAsync(ct))!;
         return Format(options.CurrentValue.InvoicePrefix, value);
+    }
+
+    public async Task<string> NextCreditNoteAsync(CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"select nextval('{CreditNoteSequence}')");
+        return Format(CreditNotePrefix, (long)(await command.ExecuteScalarAsync(ct))!);
     }
 
     /// <summary>Reserves a block of numbers in one round trip, for a billing chunk.</summary>

@@ -66,17 +66,49 @@ public sealed class ApiKeyRecord
     public DateTimeOffset? RevokedAt { get; set; }
 }
 
-/// <summary>Month-by-month revenue figures for the dashboard, refreshed by a job so the page never scans the big tables.</summary>
+/// <summary>
+/// The MRR of one currency and plan at the end of a UTC day (or at the last recording of today), written by
+/// <see cref="MrrRecorder"/>: what the dashboard's MRR chart reads, so it never scans subscriptions. See docs/analytics.md.
+/// </summary>
 public sealed class MrrSnapshot
 {
-    public DateOnly Month { get; set; }
+    public DateOnly Day { get; set; }
     public string Currency { get; set; } = "USD";
+    public Guid PlanId { get; set; }
     public decimal Mrr { get; set; }
-    public int ActiveSubscriptions { get; set; }
-    public int NewSubscriptions { get; set; }
-    public int ChurnedVoluntary { get; set; }
-    public int ChurnedInvoluntary { get; set; }
+    /// <summary>Subscriptions that count towards <see cref="Mrr"/>.</summary>
+    public int Subscriptions { get; set; }
     public DateTimeOffset ComputedAt { get; set; }
+}
+
+/// <summary>
+/// One change of a subscription's MRR (new, expansion, contraction, churn voluntary or involuntary, reactivation), as a
+/// signed amount: the movements of a period add up to the change of MRR over it.
+/// </summary>
+public sealed class MrrMovement
+{
+    public long Id { get; set; }
+    public DateOnly Day { get; set; }
+    public DateTimeOffset At { get; set; }
+    public Guid SubscriptionId { get; set; }
+    public Guid CustomerId { get; set; }
+    public string Currency { get; set; } = "USD";
+    public Guid PlanId { get; set; }
+    public string Kind { get; set; } = string.Empty;
+    public decimal Amount { get; set; }
+}
+
+/// <summary>The MRR each subscription had when it was last recorded: what the next recording compares with.</summary>
+public sealed class MrrSubscriptionState
+{
+    public Guid SubscriptionId { get; set; }
+    public Guid CustomerId { get; set; }
+    public string Currency { get; set; } = "USD";
+    public Guid PlanId { get; set; }
+    public decimal Mrr { get; set; }
+    /// <summary>It has counted towards MRR before: its next rise from zero is a reactivation, not new.</summary>
+    public bool Contributed { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
 }
 
 /// <summary>The current dashboard figures as JSON (one row), written by the dashboard refresh job.</summary>

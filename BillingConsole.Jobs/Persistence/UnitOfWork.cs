@@ -1,4 +1,6 @@
+using BillingConsole.Domain.Common;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace BillingConsole.Persistence;
 
@@ -24,9 +26,25 @@ public static class UnitOfWork
     public static async Task LockCustomerAsync(this BillingDbContext db, Guid customerId, CancellationToken ct)
     {
         if (db.Database.CurrentTransaction is null) throw new InvalidOperationException("A customer lock lasts for a transaction; open one first.");
-        Span<byte> bytes = stackalloc byte[16];
-        customerId.TryWriteBytes(bytes);
-        var key = BitConverter.ToInt64(bytes[..8]) ^ BitConverter.ToInt64(bytes[8..]);
-        await db.Database.ExecuteSqlAsync($"select pg_advisory_xact_lock({key})", ct);
+        await LockCustomersAsync((NpgsqlConnection)db.Database.GetDbConnection(), [customerId], ct);
+    }
+
+    /// <summary>
+    /// The one customer lock, taken by the engine's commands (<see cref="LockCustomerAsync"/>) and by a billing chunk for all
+    /// its customers at once: row locks on the customers, in id order, until the transaction ends, so that each waits for the
+    /// other and reads the balance the other wrote. (No key update: rows that refer to a customer can still be inserted
+    /// meanwhile.) Returns the locked customers' credit balances.
+    /// </summary>
+    public static async Task<Dictionary<Guid, Money>> LockCustomersAsync(NpgsqlConnection connection, Guid[] customerIds, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            "select id, credit_balance, currency from customers where id = any($1) order by id for no key update", connection)
+        {
+            Parameters = { new() { Value = customerIds } },
+        };
+        var balances = new Dictionary<Guid, Money>(customerIds.Length);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) balances[reader.GetGuid(0)] = new Money(reader.GetDecimal(1), reader.GetString(2));
+        return balances;
     }
 }

@@ -13,6 +13,8 @@ public sealed record CustomerDetail(Guid Id, string Name, string Email, string C
     public IReadOnlyList<PaymentAttemptRow> RecentPayments { get; init; } = [];
     public IReadOnlyList<LedgerBalanceRow> LedgerBalances { get; init; } = [];
     public IReadOnlyList<TimelineEntry> Timeline { get; init; } = [];
+    public IReadOnlyList<CreditNoteRow> CreditNotes { get; init; } = [];
+    public IReadOnlyList<DisputeRow> Disputes { get; init; } = [];
 }
 
 public sealed record PaymentMethodRow(Guid Id, string Gateway, string Brand, string Last4, int ExpMonth, int ExpYear, bool IsDefault,
@@ -32,7 +34,7 @@ public sealed class CustomerDetails(NpgsqlDataSource dataSource)
     public async Task<CustomerDetail?> FindAsync(Guid customerId, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        using var results = await connection.QueryMultipleAsync(new CommandDefinition("""
+        using var results = await connection.QueryMultipleAsync(new CommandDefinition($$"""
             select id, name, email, currency, credit_balance, created_at, external_ref, address_line1, address_line2, address_city,
                    address_postal_code, address_country, dunning_paused, collection_method, days_until_due, time_zone, tax_id
             from customers where id = @customerId;
@@ -61,6 +63,9 @@ public sealed class CustomerDetails(NpgsqlDataSource dataSource)
             union all
             select created_at, 'note', author, body, null from customer_notes where customer_id = @customerId
             order by 1 desc limit 50;
+            select {{CreditNoteDetails.RowColumns}}
+            from credit_notes n join invoices i on i.id = n.invoice_id where n.customer_id = @customerId order by n.issued_at desc limit 20;
+            {{DisputeList.Select}} where d.customer_id = @customerId order by d.created_at desc limit 20;
             """, new { customerId, customerIdText = customerId.ToString() }, cancellationToken: ct));
         var customer = await results.ReadSingleOrDefaultAsync<CustomerDetail>();
         if (customer is null) return null;
@@ -72,6 +77,8 @@ public sealed class CustomerDetails(NpgsqlDataSource dataSource)
             RecentPayments = (await results.ReadAsync<PaymentAttemptRow>()).ToList(),
             LedgerBalances = (await results.ReadAsync<LedgerBalanceRow>()).ToList(),
             Timeline = (await results.ReadAsync<TimelineEntry>()).ToList(),
+            CreditNotes = (await results.ReadAsync<CreditNoteRow>()).ToList(),
+            Disputes = (await results.ReadAsync<DisputeRow>()).ToList(),
         };
     }
 }

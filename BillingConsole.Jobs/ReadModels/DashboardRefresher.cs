@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BillingConsole.Engine.Changes;
+using BillingConsole.Persistence;
 using Dapper;
 using Npgsql;
 
@@ -17,16 +18,15 @@ public sealed class DashboardRefresher(NpgsqlDataSource dataSource, ChangeFeed c
         var args = new
         {
             now, monthStart = ListText.StartOfDay(day.MonthStart), declinesFrom = ListText.StartOfDay(day.DeclinesFrom),
-            since30 = now.AddDays(-30), since90 = now.AddDays(-90),
+            since30 = now.AddDays(-30), since90 = now.AddDays(-90), trendFrom = day.MonthStart.AddMonths(-11).ToDateTime(TimeOnly.MinValue),
         };
 
-        var mrrByCurrency = (await connection.QueryAsync<CurrencyAmount>(new CommandDefinition("""
-            select p.currency as Currency,
-                   round(sum(case when p.interval = 'year' then p.amount / 12 else p.amount end * s.quantity), 2) as Amount
+        var mrrByCurrency = (await connection.QueryAsync<CurrencyAmount>(new CommandDefinition($"""
+            select p.currency as Currency, round(sum({MrrRecorder.SubscriptionMrrAt("@now")}), 2) as Amount
             from subscriptions s join prices p on p.id = s.price_id
             where s.status in ('active', 'past_due')
             group by p.currency order by p.currency
-            """, cancellationToken: ct))).ToList();
+            """, args, cancellationToken: ct))).ToList();
 
         var counts = await connection.QuerySingleAsync<(int Active, int Trialing, int PastDue, int New, int Voluntary, int Involuntary)>(new CommandDefinition("""
             select count(*) filter (where status = 'active')::int,
@@ -38,10 +38,12 @@ public sealed class DashboardRefresher(NpgsqlDataSource dataSource, ChangeFeed c
             from subscriptions
             """, args, cancellationToken: ct));
 
+        // Each month's point is its last recorded day (today for this month), summed over the plans of each currency.
         var trend = (await connection.QueryAsync<MrrPoint>(new CommandDefinition("""
-            select month as Month, currency as Currency, mrr as Mrr, active_subscriptions as ActiveSubscriptions
-            from mrr_snapshots where month > (@now::date - interval '12 months')
-            order by month, currency
+            select date_trunc('month', day)::date as Month, currency as Currency, sum(mrr) as Mrr, sum(subscriptions)::int as ActiveSubscriptions
+            from mrr_snapshots
+            where day in (select max(day) from mrr_snapshots where day >= @trendFrom::date group by date_trunc('month', day))
+            group by 1, 2 order by 1, 2
             """, args, cancellationToken: ct))).ToList();
 
         var byStatus = (await connection.QueryAsync<(string Status, string Currency, int Count, decimal Amount)>(new CommandDefinition("""

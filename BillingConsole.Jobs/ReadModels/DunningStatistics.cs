@@ -19,11 +19,21 @@ public sealed record RetryOutcomeByNumber(int RetryNumber, long Attempts, long S
 /// <summary>Cases by the decline that opened them.</summary>
 public sealed record RecoveryByDeclineCode(string DeclineCode, long Cases, long Recovered, long Exhausted, double? RecoveryRate);
 
+/// <summary>Recovered cases by the days from the failure that opened them to the payment: <c>FromDay</c> to <c>ToDay</c>, both included (null: and later).</summary>
+public sealed record RecoveryByDays(int FromDay, int? ToDay, long Recovered, double Share)
+{
+    public string Label => ToDay == FromDay ? $"day {FromDay}" : ToDay is { } to ? $"days {FromDay}–{to}" : $"day {FromDay} and later";
+}
+
 /// <summary>Dunning retries by when they were made, on the billing time zone's clock; Weekday 1 is Monday, 7 Sunday.</summary>
 public sealed record RetryOutcomeByTime(int Weekday, int Hour, long Attempts, long Succeeded, double SuccessRate);
 
 /// <summary>Money of the cohort's cases, per currency: recovered by dunning, and given up on (exhausted, whatever the final action).</summary>
 public sealed record DunningRevenue(string Currency, decimal Recovered, decimal WrittenOff);
+
+/// <summary>What dunning did with the cases opened in a period: outcomes, retries by number, declines, days to recovery, money.</summary>
+public sealed record RecoveryReport(StatisticsPeriod Period, DunningOutcomeSummary Summary, IReadOnlyList<RetryOutcomeByNumber> ByRetryNumber,
+    IReadOnlyList<RecoveryByDeclineCode> ByDeclineCode, IReadOnlyList<RecoveryByDays> ByDaysToRecovery, IReadOnlyList<DunningRevenue> Revenue);
 
 /// <summary>The open cases now: how many in each state, how many due, and how long the oldest have waited.</summary>
 public sealed record DunningQueueDepth(long Open, long RetryPending, long Retrying, long AwaitingPaymentMethod, long DueNow,
@@ -45,6 +55,10 @@ public sealed class DunningStatistics(NpgsqlDataSource dataSource, TimeProvider 
         where {Cohort} and a.trigger = 'dunning_retry' and a.status in ('succeeded', 'failed')
           and a.started_at >= d.opened_at and (d.closed_at is null or a.started_at <= d.closed_at)
         """;
+
+    public async Task<RecoveryReport> ReportAsync(StatisticsPeriod period, CancellationToken ct) =>
+        new(period, await SummaryAsync(period, ct), await ByRetryNumberAsync(period, ct), await ByDeclineCodeAsync(period, ct),
+            await ByDaysToRecoveryAsync(period, ct), await RevenueAsync(period, ct));
 
     public async Task<DunningOutcomeSummary> SummaryAsync(StatisticsPeriod period, CancellationToken ct)
     {
@@ -95,6 +109,24 @@ public sealed class DunningStatistics(NpgsqlDataSource dataSource, TimeProvider 
             group by 1 order by cases desc, decline_code
             """, period, cancellationToken: ct));
         return [.. rows.Select(r => new RecoveryByDeclineCode(r.DeclineCode, r.Cases, r.Recovered, r.Exhausted, Rate(r.Recovered, r.Recovered + r.Exhausted)))];
+    }
+
+    /// <summary>The day buckets <see cref="ByDaysToRecoveryAsync"/> counts in: each of the first week, then weeks, then the rest.</summary>
+    public static readonly IReadOnlyList<(int From, int? To)> RecoveryDayBuckets = [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (7, 13), (14, 20), (21, null)];
+
+    public async Task<IReadOnlyList<RecoveryByDays>> ByDaysToRecoveryAsync(StatisticsPeriod period, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var days = (await connection.QueryAsync<(int Day, long Recovered)>(new CommandDefinition($"""
+            select floor(extract(epoch from d.closed_at - d.opened_at) / 86400)::int as day, count(*) as recovered
+            from dunning_cases d where {Cohort} and d.status = 'recovered' group by 1
+            """, period, cancellationToken: ct))).ToList();
+        var total = days.Sum(d => d.Recovered);
+        return [.. RecoveryDayBuckets.Select(bucket =>
+        {
+            var recovered = days.Where(d => d.Day >= bucket.From && (bucket.To is not { } to || d.Day <= to)).Sum(d => d.Recovered);
+            return new RecoveryByDays(bucket.From, bucket.To, recovered, Rate(recovered, total) ?? 0);
+        })];
     }
 
     public async Task<IReadOnlyList<RetryOutcomeByTime>> ByWeekdayAndHourAsync(StatisticsPeriod period, CancellationToken ct)

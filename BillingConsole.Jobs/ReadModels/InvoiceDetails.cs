@@ -13,7 +13,7 @@ public sealed record InvoiceDetail(Guid Id, string? Number, string Status, strin
     string CustomerEmail, Guid? SubscriptionId, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, DateTimeOffset CreatedAt,
     DateTimeOffset? IssuedAt, DateTimeOffset? DueAt, DateTimeOffset? PaidAt, DateTimeOffset? VoidedAt, decimal Subtotal, decimal Tax,
     decimal Total, decimal CreditApplied, decimal AmountPaid, decimal AmountWrittenOff, decimal AmountDue, int AttemptCount,
-    string CollectionMethod, bool HasPaymentMethod, bool DunningPaused = false, string? CustomerTaxId = null)
+    string CollectionMethod, bool HasPaymentMethod, bool DunningPaused = false, string? CustomerTaxId = null, decimal AmountCredited = 0m)
 {
     /// <summary>How the invoice is being collected, in words (see <see cref="InvoiceCollection"/>).</summary>
     public InvoiceCollection Collection { get; init; } = null!;
@@ -22,6 +22,9 @@ public sealed record InvoiceDetail(Guid Id, string? Number, string Status, strin
     public IReadOnlyList<InvoiceLineRow> Lines { get; init; } = [];
     public IReadOnlyList<PaymentAttemptRow> Attempts { get; init; } = [];
     public IReadOnlyList<DunningCaseRow> DunningCases { get; init; } = [];
+    public IReadOnlyList<CreditNoteRow> CreditNotes { get; init; } = [];
+    public IReadOnlyList<RefundRow> Refunds { get; init; } = [];
+    public IReadOnlyList<DisputeRow> Disputes { get; init; } = [];
 
     /// <summary>Payments the gateway took after the invoice was already paid or voided: owed back to the customer.</summary>
     public IReadOnlyList<PaymentAttemptRow> PaymentsToRefund => [.. Attempts.Where(a => a.Status == "refund_due")];
@@ -46,13 +49,13 @@ public sealed class InvoiceDetails(NpgsqlDataSource dataSource, IOptionsMonitor<
     public async Task<InvoiceDetail?> FindAsync(Guid invoiceId, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        using var results = await connection.QueryMultipleAsync(new CommandDefinition("""
+        using var results = await connection.QueryMultipleAsync(new CommandDefinition($$"""
             select i.id, i.number, i.status, i.kind, i.currency, i.customer_id, c.name as customer_name, c.email as customer_email,
                    i.subscription_id, i.period_start, i.period_end, i.created_at, i.issued_at, i.due_at, i.paid_at, i.voided_at,
                    i.subtotal, i.tax, i.total, i.credit_applied, i.amount_paid, i.amount_written_off, i.amount_due, i.attempt_count,
                    c.collection_method,
                    exists (select 1 from payment_methods p where p.customer_id = c.id and p.is_default and p.detached_at is null) as has_payment_method,
-                   c.dunning_paused, c.tax_id as customer_tax_id
+                   c.dunning_paused, c.tax_id as customer_tax_id, i.amount_credited
             from invoices i join customers c on c.id = i.customer_id where i.id = @invoiceId;
             select c.address_line1 as line1, c.address_line2 as line2, c.address_city as city, c.address_postal_code as postal_code,
                    c.address_country as country
@@ -65,6 +68,11 @@ public sealed class InvoiceDetails(NpgsqlDataSource dataSource, IOptionsMonitor<
             select id, invoice_id, status, amount, currency, opened_at, closed_at, retries_made, last_decline_code, next_attempt_at,
                    next_attempt_probability, next_attempt_reason, escalation_step, final_action, policy_version
             from dunning_cases where invoice_id = @invoiceId order by opened_at;
+            select {{CreditNoteDetails.RowColumns}}
+            from credit_notes n join invoices i on i.id = n.invoice_id where n.invoice_id = @invoiceId order by n.issued_at, n.number;
+            select id, status, amount, currency, reason, gateway_reference, failure_message, requested_by, created_at, completed_at
+            from refunds where invoice_id = @invoiceId order by created_at;
+            {{DisputeList.Select}} where d.invoice_id = @invoiceId order by d.created_at;
             """, new { invoiceId }, cancellationToken: ct));
         var invoice = await results.ReadSingleOrDefaultAsync<InvoiceDetail>();
         if (invoice is null) return null;
@@ -75,6 +83,9 @@ public sealed class InvoiceDetails(NpgsqlDataSource dataSource, IOptionsMonitor<
             Lines = (await results.ReadAsync<InvoiceLineRow>()).ToList(),
             Attempts = (await results.ReadAsync<PaymentAttemptRow>()).ToList(),
             DunningCases = (await results.ReadAsync<DunningCaseRow>()).ToList(),
+            CreditNotes = (await results.ReadAsync<CreditNoteRow>()).ToList(),
+            Refunds = (await results.ReadAsync<RefundRow>()).ToList(),
+            Disputes = (await results.ReadAsync<DisputeRow>()).ToList(),
         };
     }
 

@@ -12,7 +12,11 @@ public sealed record PostgresStatus(bool Reachable, string? Error, int Connectio
 
 public sealed record PostgresActivityRow(int Pid, string? State, string? WaitEventType, string? WaitEvent, double Seconds, string Query);
 
-public sealed record RedisStatus(bool Connected, string? Error, string? UsedMemory, string? MaxMemoryPolicy, bool? AppendOnly, string? Version);
+/// <param name="MaxMemory">The memory cap; "0B" means none, and then the eviction policy never acts.</param>
+public sealed record RedisStatus(bool Connected, string? Error, string? UsedMemory, string? MaxMemory, string? MaxMemoryPolicy, bool? AppendOnly, string? Version)
+{
+    public bool Healthy => Connected && Error is null && AppendOnly == true && MaxMemoryPolicy == "volatile-lru" && MaxMemory is not (null or "0B");
+}
 
 public sealed record HangfireStatus(bool Reachable, string? Error, IReadOnlyList<QueueDepth> Queues, long Failed, long Processing, long Scheduled, int Servers);
 
@@ -64,22 +68,22 @@ public sealed class OperationsStatus(NpgsqlDataSource dataSource, IConnectionMul
         try
         {
             var server = redis.GetServers().FirstOrDefault();
-            if (server is null) return new RedisStatus(false, "No Redis server is configured.", null, null, null, null);
-            if (!server.IsConnected) return new RedisStatus(false, "Not connected (reconnecting in the background).", null, null, null, null);
+            if (server is null) return new RedisStatus(false, "No Redis server is configured.", null, null, null, null, null);
+            if (!server.IsConnected) return new RedisStatus(false, "Not connected (reconnecting in the background).", null, null, null, null, null);
             var info = (await server.InfoAsync()).SelectMany(group => group).ToDictionary(pair => pair.Key, pair => pair.Value);
             var policy = (await server.ConfigGetAsync("maxmemory-policy")).FirstOrDefault().Value;
-            return new RedisStatus(true, null, info.GetValueOrDefault("used_memory_human"), policy,
+            return new RedisStatus(true, null, info.GetValueOrDefault("used_memory_human"), info.GetValueOrDefault("maxmemory_human"), policy,
                 info.GetValueOrDefault("aof_enabled") == "1", info.GetValueOrDefault("redis_version"));
         }
         catch (RedisCommandException)
         {
             // INFO and CONFIG are admin commands: connected, but the configuration does not allow asking about the server.
             return new RedisStatus(true, "Connected, but memory, persistence and eviction policy need admin commands: add allowAdmin=true to Redis:Configuration.",
-                null, null, null, null);
+                null, null, null, null, null);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            return new RedisStatus(false, e.Message, null, null, null, null);
+            return new RedisStatus(false, e.Message, null, null, null, null, null);
         }
     }
 

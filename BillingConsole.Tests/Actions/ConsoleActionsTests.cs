@@ -19,7 +19,10 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
     private const string Reason = "Role matrix";
     private const string NoRole = "none";
 
-    /// <summary>The matrix as the README states it: support and admin act on payments, dunning, notes and subscriptions; only admins void or write off.</summary>
+    /// <summary>
+    /// The matrix as the README states it: support and admin act on payments, dunning, notes, subscriptions and coupons; only
+    /// admins void, write off and change the catalog.
+    /// </summary>
     private static readonly Dictionary<string, string[]> AllowedRoles = new()
     {
         ["retry_payment"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
@@ -37,6 +40,12 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         ["cancel_subscription"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["pause_subscription"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["resume_subscription"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+        ["refund_payment"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+        ["issue_credit_note"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+        ["start_subscription"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+        ["apply_coupon_to_subscription"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+        ["apply_coupon_to_customer"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+        ["archive_price"] = [ConsoleRoles.Admin],
     };
 
     private sealed record ConsoleAction(Func<ConsoleActions, ClaimsPrincipal, FailedInvoice, Task<ActionOutcome>> Run,
@@ -75,7 +84,23 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
                 await a.RetryPaymentAsync(User(ConsoleRoles.Admin), f.InvoiceId, "setup");
                 await a.PauseSubscriptionAsync(User(ConsoleRoles.Admin), f.SubscriptionId, "setup");
             }),
+        ["refund_payment"] = new(async (a, u, f) => await a.RefundPaymentAsync(u, f.InvoiceId, new RefundPayment(5m, "duplicate"), Reason),
+            async (a, f) => await a.RetryPaymentAsync(User(ConsoleRoles.Admin), f.InvoiceId, "setup")),
+        ["issue_credit_note"] = new(async (a, u, f) => await a.IssueCreditNoteAsync(u, f.InvoiceId,
+            new IssueCreditNote([new CreditNoteLineInput("Outage credit", 5m)], "goodwill"), Reason)),
+        ["start_subscription"] = new(async (a, u, f) => await a.StartSubscriptionAsync(u, new CreateSubscription(f.CustomerId, f.UpgradePriceId, 1, 0), Reason)),
+        ["apply_coupon_to_subscription"] = new(async (a, u, f) => await a.ApplyCouponToSubscriptionAsync(u, f.SubscriptionId, CouponCode(f), Reason),
+            CreateCouponAsync),
+        ["apply_coupon_to_customer"] = new(async (a, u, f) => await a.ApplyCouponToCustomerAsync(u, f.CustomerId, CouponCode(f), Reason),
+            CreateCouponAsync),
+        ["archive_price"] = new(async (a, u, f) => await a.ArchivePriceAsync(u, f.UpgradePriceId, Reason)),
     };
+
+    private static string CouponCode(FailedInvoice failed) => $"MATRIX-{failed.CustomerId:N}";
+
+    private static async Task CreateCouponAsync(ConsoleActions actions, FailedInvoice failed) =>
+        await actions.CreateCouponAsync(User(ConsoleRoles.Admin), new CreateCoupon(CouponCode(failed), "Matrix", 10m, null, null, "forever", null, null, null),
+            "setup");
 
     public static TheoryData<string> ActionNames => [.. AllowedRoles.Keys];
 
@@ -178,6 +203,26 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         Assert.Contains("Customer replaced the card (succeeded)", snapshot);
     }
 
+    [Fact]
+    public async Task Support_refunds_up_to_the_configured_limit_and_only_an_admin_refunds_more()
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        var consoleActions = scope.ServiceProvider.GetRequiredService<ConsoleActions>();
+        var failed = await FailedInvoices.CreateAsync(host.Services, amount: 300m);
+        await consoleActions.RetryPaymentAsync(User(ConsoleRoles.Admin), failed.InvoiceId, "setup");
+        var before = await SnapshotAsync(failed);
+
+        var bySupport = await consoleActions.RefundPaymentAsync(User(ConsoleRoles.Support), failed.InvoiceId, new RefundPayment(150m, "order_change"), "Downsized");
+
+        Assert.Equal((ActionStatus.Failed, "Support may refund up to $100.00 at once; a refund of $150.00 needs an admin."), (bySupport.Status, bySupport.Message));
+        Assert.Equal(before, await SnapshotAsync(failed));
+
+        var byAdmin = await consoleActions.RefundPaymentAsync(User(ConsoleRoles.Admin), failed.InvoiceId, new RefundPayment(150m, "order_change"), "Downsized");
+
+        Assert.Equal(ActionStatus.Done, byAdmin.Status);
+        Assert.StartsWith("Refunded $150.00; credit note CN-", byAdmin.Message);
+    }
+
     private static ClaimsPrincipal User(string role)
     {
         var claims = new List<Claim> { new("name", $"Matrix {role}"), new("sub", $"matrix-{role}") };
@@ -199,13 +244,16 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
               'dunning_cases', (select json_agg(t order by t.id) from dunning_cases t where t.customer_id = $1),
               'ledger_entries', (select json_agg(t order by t.id) from ledger_entries t where t.customer_id = $1),
               'customer_notes', (select json_agg(t order by t.id) from customer_notes t where t.customer_id = $1),
+              'discounts', (select json_agg(t order by t.id) from discounts t where t.customer_id = $1),
+              'upgrade_price', (select json_agg(t) from prices t where t.id = $3),
               'audit_log', (select json_agg(t order by t.id) from audit_log t where t.entity_id = any($2)))::text
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = failed.CustomerId });
         command.Parameters.Add(new NpgsqlParameter
         {
-            Value = new[] { failed.CustomerId, failed.SubscriptionId, failed.InvoiceId, failed.CaseId }.Select(id => id.ToString()).ToArray(),
+            Value = new[] { failed.CustomerId, failed.SubscriptionId, failed.InvoiceId, failed.CaseId, failed.UpgradePriceId }.Select(id => id.ToString()).ToArray(),
         });
+        command.Parameters.Add(new NpgsqlParameter { Value = failed.UpgradePriceId });
         return (string)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
     }
 }

@@ -81,7 +81,7 @@ public sealed class ApiTestClient(ConsoleAppHost host, HttpClient http, CreatedA
         return await ReadAsync<SubscriptionChangeView>(response, HttpStatusCode.Created);
     }
 
-    /// <summary>A new plan with one price, written straight to the catalog (the API does not manage the catalog).</summary>
+    /// <summary>A new plan with one price, written straight to the catalog, so that tests of other things do not go through the catalog's API.</summary>
     public async Task<Guid> CreatePriceAsync(string planName, decimal amount, string currency = "USD", BillingInterval interval = BillingInterval.Month,
         int trialDays = 0, bool retired = false)
     {

@@ -163,6 +163,9 @@ public sealed class ApiTransportTests(ConsoleAppHost host) : ApiTestBase(host)
             ["/api/v1/subscriptions/{id}/pause"] = ["post"],
             ["/api/v1/subscriptions/{id}/resume"] = ["post"],
             ["/api/v1/subscriptions/{id}/upcoming-invoice"] = ["get"],
+            ["/api/v1/invoices/{id}/refunds"] = ["post"],
+            ["/api/v1/invoices/{id}/credit-notes"] = ["post"],
+            ["/api/v1/refunds/{id}"] = ["get"],
         };
         foreach (var (path, methods) in expected)
         {

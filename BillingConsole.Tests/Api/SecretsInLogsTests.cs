@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.RegularExpressions;
 using BillingConsole.Api.Webhooks;
+using BillingConsole.Engine.Signing;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine;

@@ -281,7 +281,7 @@ public sealed class SubscriptionApiTests(ConsoleAppHost host) : ApiTestBase(host
         var retiredPrice = await Api.PostAsync("/api/v1/subscriptions", new { customerId = customer.Id, priceId = retired, quantity = 1 });
 
         Assert.Contains("billed in EUR", (await Problem.ReadAsync(wrongCurrency, HttpStatusCode.UnprocessableEntity)).Detail);
-        Assert.Contains("retired", (await Problem.ReadAsync(retiredPrice, HttpStatusCode.UnprocessableEntity)).Detail);
+        Assert.Contains("archived", (await Problem.ReadAsync(retiredPrice, HttpStatusCode.UnprocessableEntity)).Detail);
         Assert.Equal(0, await Api.WithDbAsync(db => db.Subscriptions.CountAsync(s => s.CustomerId == customer.Id)));
     }
 

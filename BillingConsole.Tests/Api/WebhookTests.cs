@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using BillingConsole.Api.Webhooks;
+using BillingConsole.Engine.Signing;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
@@ -16,6 +17,7 @@ using BillingConsole.Tests.Infrastructure;
 using FsCheck.Xunit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using static BillingConsole.Tests.Infrastructure.WebhookEvents;
 
 namespace BillingConsole.Tests.Api;
 
@@ -45,28 +47,6 @@ public sealed class WebhookTests(ConsoleAppHost host)
         db.PaymentAttempts.Add(attempt);
         await db.SaveChangesAsync(Ct);
         return (invoice.Id, attempt.IdempotencyKey);
-    }
-
-    private static string Event(string type, string key, string? eventId = null, string? declineCode = null, string? objectId = null)
-    {
-        var payment = new JsonObject { ["id"] = objectId ?? "pi_" + Guid.NewGuid().ToString("N"), ["metadata"] = new JsonObject { ["idempotency_key"] = key } };
-        if (declineCode is not null) payment["last_payment_error"] = new JsonObject { ["decline_code"] = declineCode };
-        return new JsonObject
-        {
-            ["id"] = eventId ?? "evt_" + Guid.NewGuid().ToString("N"),
-            ["type"] = type,
-            ["created"] = 1_700_000_000,
-            ["data"] = new JsonObject { ["object"] = payment },
-        }.ToJsonString();
-    }
-
-    private static string Signature(string body, DateTimeOffset at, string secret = ConsoleAppHost.WebhookSecret) =>
-        Signature(Encoding.UTF8.GetBytes(body), at, secret);
-
-    private static string Signature(byte[] body, DateTimeOffset at, string secret = ConsoleAppHost.WebhookSecret)
-    {
-        var t = at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        return $"t={t},v1={Convert.ToHexStringLower(WebhookSignature.Compute(secret, t, body))}";
     }
 
     private Task<HttpResponseMessage> PostAsync(string body, string signature, string? sentBody = null) =>

@@ -26,10 +26,11 @@ public sealed class AdminAccessTests(ConsoleAppHost host, BrowserFixture browser
         await Expect(page.GetByTestId("nav-billing-runs")).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("nav-dunning-policy")).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("nav-notifications")).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("nav-accounting")).ToHaveCountAsync(0);
         foreach (var (path, content) in new[]
                  {
                      ("/settings/dunning", "save-policy"), ("/settings/billing", "settings-save"), ("/billing-runs", "start-run"),
-                     ("/settings/notifications", "save-template"),
+                     ("/settings/notifications", "save-template"), ("/settings/accounting", "accounting-save"),
                  })
         {
             await page.GotoAsync(path);
@@ -66,12 +67,13 @@ public sealed class AdminAccessTests(ConsoleAppHost host, BrowserFixture browser
         var page = await context.NewPageAsync();
         await ConsolePages.SignInAsDevelopmentUserAsync(page, "support", "Bulk support", "/dunning");
         await AdminPages.WaitUntilInteractiveAsync(page);
+        await page.GetByTestId("bulk-retry").ClickAsync();
+        await Expect(page.GetByTestId("bulk-count")).ToBeVisibleAsync();
+        // Read as the dialog shows it: other tests on the shared console open and close cases meanwhile.
         await using var scope = host.Services.CreateAsyncScope();
         var selection = await scope.ServiceProvider.GetRequiredService<BulkRetryService>()
             .SelectAsync(new DunningQueueFilter(), TestContext.Current.CancellationToken);
         Assert.True(selection.Count > 0, "The demo installation has cases waiting for a retry.");
-
-        await page.GetByTestId("bulk-retry").ClickAsync();
 
         await Expect(page.GetByTestId("bulk-count")).ToContainTextAsync($"Retry {selection.Count} case");
         await Expect(page.GetByTestId("bulk-count")).ToContainTextAsync(AmountsText.PerCurrency(selection.Totals));

@@ -13,8 +13,8 @@ public static class ConsolePages
         await page.FillAsync("#dev-name", name);
         await page.ClickAsync($"[data-testid=sign-in-{role}]");
         await page.WaitForURLAsync(url => !url.Contains("/account/"));
-        // Interactive: the circuit is up when the layout shows who is signed in.
         await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync(name);
+        await AdminPages.WaitUntilInteractiveAsync(page);
     }
 
     /// <summary>
@@ -41,5 +41,6 @@ public static class ConsolePages
         await page.ClickAsync("#sign-in");
         await page.WaitForURLAsync(url => !url.Contains("/connect/"));
         await Assertions.Expect(page.GetByTestId("current-user")).ToBeVisibleAsync();
+        await AdminPages.WaitUntilInteractiveAsync(page);
     }
 }

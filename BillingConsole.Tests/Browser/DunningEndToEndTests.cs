@@ -1,16 +1,10 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.RegularExpressions;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Domain.Subscriptions;
-using BillingConsole.Engine.Commands;
 using BillingConsole.Jobs;
 using BillingConsole.Tests.Infrastructure;
-using Hangfire;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -32,94 +26,31 @@ public sealed class DunningEndToEndTests(ConsoleAppHost host, BrowserFixture bro
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private static readonly TimeZoneInfo NewYork = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
 
-    private readonly FakeTimeProvider _clock = new(EngineServices.DefaultNow);
-    private readonly RecordingJobClient _jobs = new();
+    private DunningNode _node = null!;
+    private FakeTimeProvider _clock = null!;
     private MigratedDatabase _database = null!;
-    private TestSmtpServer _smtp = null!;
-    private WebApplicationFactory<Program> _node = null!;
     private Uri _baseAddress = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _database = await TestDatabases.CreateMigratedAsync("dunning_end_to_end");
-        _smtp = TestSmtpServer.Start();
-        _baseAddress = new Uri($"http://127.0.0.1:{ConsoleAppHost.FreePort()}");
-        var settings = new Dictionary<string, string>
-        {
-            ["urls"] = _baseAddress.ToString(),
-            ["ConnectionStrings:Billing"] = _database.ConnectionString,
-            ["PayPage:PublicBaseUrl"] = _baseAddress.ToString().TrimEnd('/'),
-        };
-        foreach (var (key, value) in _smtp.Settings()) settings[key] = value!;
-        _node = InMemoryNode.Create(settings, services =>
-        {
-            services.AddSingleton<TimeProvider>(_clock);
-            // Billing chunks are run below, as a Hangfire worker would run them.
-            services.AddSingleton<IBackgroundJobClient>(_jobs);
-        });
-        _node.UseKestrel();
-        _node.StartServer();
+        _node = await DunningNode.StartAsync(host, "dunning_end_to_end");
+        (_clock, _database, _baseAddress) = (_node.Clock, _node.Database, _node.BaseAddress);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await InMemoryNode.DisposeAsync(_node, host);
-        _smtp.Dispose();
-        await _database.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _node.DisposeAsync();
 
-    private async Task RunAsync<TJob>(Func<TJob, Task> run) where TJob : notnull
-    {
-        await using var scope = _node.Services.CreateAsyncScope();
-        await run(ActivatorUtilities.CreateInstance<TJob>(scope.ServiceProvider));
-    }
+    private List<MimeMessage> EmailsTo(string address) => _node.EmailsTo(address);
 
-    /// <summary>What the recurring jobs do in a day: due retries, the ladder pass, the outbox.</summary>
-    private async Task RunTheDaysJobsAsync()
-    {
-        await RunAsync<DunningRetryJob>(job => job.RunAsync(Ct));
-        await RunAsync<DunningLadderJob>(job => job.RunAsync(Ct));
-        await RunAsync<NotificationDeliveryJob>(job => job.RunAsync(Ct));
-    }
+    private static string Text(MimeMessage message) => DunningNode.Text(message);
 
-    private List<MimeMessage> EmailsTo(string address) => [.. _smtp.Messages.Where(m => m.To.Mailboxes.Single().Address == address)];
-
-    private static string Text(MimeMessage message) =>
-        message.BodyParts.OfType<TextPart>().Single(p => p.ContentType.MediaSubtype == "plain" && !p.IsAttachment).Text;
-
-    private string PayLinkIn(MimeMessage message) =>
-        Regex.Match(Text(message), Regex.Escape(_baseAddress.ToString()) + @"pay/\S+").Value;
-
-    private async Task<HttpClient> ApiClientAsync()
-    {
-        await using var scope = _node.Services.CreateAsyncScope();
-        var key = await scope.ServiceProvider.GetRequiredService<ApiKeys>().CreateAsync("dunning-end-to-end", Ct);
-        var http = new HttpClient { BaseAddress = _baseAddress };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Key);
-        return http;
-    }
-
-    private static Task<HttpResponseMessage> ChangePlanAsync(HttpClient api, Guid subscriptionId, Guid priceId)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/subscriptions/{subscriptionId}/change-plan")
-        {
-            Content = JsonContent.Create(new { priceId, quantity = 1 }),
-        };
-        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
-        return api.SendAsync(request, Ct);
-    }
+    private static Task<HttpResponseMessage> ChangePlanAsync(HttpClient api, Guid subscriptionId, Guid priceId) =>
+        DunningNode.ChangePlanAsync(api, subscriptionId, priceId);
 
     [Fact]
     public async Task A_declined_renewal_is_told_retried_reminded_and_blocked_then_paid_through_the_link_in_the_email()
     {
-        var data = new BillingTestData(_database, _clock.GetUtcNow());
-        await using (var db = _database.NewContext())
-        {
-            db.DunningPolicies.Add(new DunningPolicyVersion(1,
-                DunningPolicySettings.Default with { Mode = RetryMode.Fixed, FixedIntervalsDays = [2, 5, 9, 20], FinalAction = FinalAction.CancelSubscription },
-                "test", "Retries on days 2, 5, 9 and 20", _clock.GetUtcNow()));
-            await db.SaveChangesAsync(Ct);
-        }
+        var data = _node.Data;
+        await _node.UsePolicyAsync(policy => policy with { Mode = RetryMode.Fixed, FixedIntervalsDays = [2, 5, 9, 20], FinalAction = FinalAction.CancelSubscription });
         var (_, price) = await data.PlanAsync(20m);
         var (_, biggerPrice) = await data.PlanAsync(40m);
         var customer = await data.CustomerAsync("pm_insufficient_funds_");
@@ -128,9 +59,7 @@ public sealed class DunningEndToEndTests(ConsoleAppHost host, BrowserFixture bro
             await db.Customers.Where(c => c.Id == customer.Id).ExecuteUpdateAsync(c => c.SetProperty(x => x.TimeZone, "America/New_York"), Ct);
 
         // The renewal: the scheduled billing run, its chunks, and the outbox.
-        await RunAsync<BillingCycleJob>(job => job.RunAsync(Ct));
-        foreach (var (runId, chunk) in _jobs.TakeChunks()) await RunAsync<BillingChunkJob>(job => job.RunAsync(runId, chunk, Ct));
-        await RunAsync<NotificationDeliveryJob>(job => job.RunAsync(Ct));
+        await _node.RunBillingAsync();
 
         DunningCase opened;
         await using (var db = _database.NewContext())
@@ -141,13 +70,13 @@ public sealed class DunningEndToEndTests(ConsoleAppHost host, BrowserFixture bro
         var firstRetryLocal = TimeZoneInfo.ConvertTime(opened.NextAttemptAt!.Value, NewYork);
         Assert.NotEqual(opened.NextAttemptAt.Value.UtcDateTime.Date, firstRetryLocal.Date);
         Assert.Contains($"We will try again on {firstRetryLocal:d MMM yyyy}.", Text(failedEmail));
-        Assert.StartsWith($"{_baseAddress}pay/", PayLinkIn(failedEmail));
+        Assert.StartsWith($"{_baseAddress}pay/", _node.PayLinkIn(failedEmail));
 
         var reminderDay = 0;
         for (var day = 1; day <= 14; day++)
         {
             _clock.Advance(TimeSpan.FromDays(1));
-            await RunTheDaysJobsAsync();
+            await _node.RunTheDaysJobsAsync();
             if (reminderDay == 0 && EmailsTo(customer.Email).Any(m => m.Subject!.StartsWith("Reminder: invoice", StringComparison.Ordinal))) reminderDay = day;
         }
 
@@ -161,7 +90,7 @@ public sealed class DunningEndToEndTests(ConsoleAppHost host, BrowserFixture bro
         Assert.Equal(10, reminderDay);
         Assert.Equal(4, EmailsTo(customer.Email).Count(m => m.Subject!.StartsWith("Action needed", StringComparison.Ordinal)));
 
-        using var api = await ApiClientAsync();
+        using var api = await _node.ApiClientAsync();
         var refused = await ChangePlanAsync(api, subscription.Id, biggerPrice.Id);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
         Assert.Contains(Subscription.PlanChangesBlockedReason, await refused.Content.ReadAsStringAsync(Ct));
@@ -171,14 +100,14 @@ public sealed class DunningEndToEndTests(ConsoleAppHost host, BrowserFixture bro
         await using var context = await browser.NewContextAsync(_baseAddress);
         var page = await context.NewPageAsync();
         await page.SetViewportSizeAsync(390, 844);
-        await page.GotoAsync(PayLinkIn(reminder));
+        await page.GotoAsync(_node.PayLinkIn(reminder));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Update your payment method" })).ToBeVisibleAsync();
         await page.GetByLabel("Sandbox card token").FillAsync("pm_ok_");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save the card and pay $20.00" }).ClickAsync();
         await Expect(page.GetByText("The invoice was paid.")).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "dunning-end-to-end-paid");
 
-        await RunAsync<NotificationDeliveryJob>(job => job.RunAsync(Ct));
+        await _node.RunAsync<NotificationDeliveryJob>(job => job.RunAsync(Ct));
         var receipt = Assert.Single(EmailsTo(customer.Email), m => m.Subject!.StartsWith("Receipt", StringComparison.Ordinal));
         Assert.Contains("Amount paid:  $20.00", Text(receipt));
         Assert.Equal(HttpStatusCode.OK, (await ChangePlanAsync(api, subscription.Id, biggerPrice.Id)).StatusCode);

@@ -29,6 +29,9 @@ public sealed class EveryPageWidthTests(ConsoleAppHost host, BrowserFixture brow
         { "settings-billing", "/settings/billing", null },
         { "settings-dunning", "/settings/dunning", null },
         { "settings-notifications", "/settings/notifications", null },
+        { "audit", "/audit", null },
+        { "analytics", "/analytics", null },
+        { "catalog", "/catalog", null },
         { "customer", "/customers/{0}", "select customer_id from invoices where status = 'open' order by created_at limit 1" },
         { "subscription", "/subscriptions/{0}", "select id from subscriptions order by created_at limit 1" },
         { "invoice", "/invoices/{0}", "select invoice_id from dunning_cases order by opened_at limit 1" },
@@ -83,7 +86,12 @@ public sealed class EveryPageWidthTests(ConsoleAppHost host, BrowserFixture brow
             }
             const laptop = root.clientWidth >= 1024;
             for (const table of document.querySelectorAll(laptop ? '.mud-table-container' : '.mud-data-grid .mud-table-container'))
-                if (table.scrollWidth > table.clientWidth + 1) faults.push(`a table scrolls sideways by ${table.scrollWidth - table.clientWidth}px`);
+                if (table.scrollWidth > table.clientWidth + 1) {
+                    const edge = table.getBoundingClientRect().right;
+                    const beyond = [...table.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > edge + 0.5)
+                        .map(e => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}`).slice(0, 3).join(', ');
+                    faults.push(`a table scrolls sideways by ${table.scrollWidth - table.clientWidth}px (${beyond})`);
+                }
             const shown = e => e.getClientRects().length > 0 && !e.closest('.mud-drawer, .mud-popover, [hidden]');
             const labels = [...document.querySelectorAll('label, .mud-input-label, th, .mud-button-label, .mud-chip-content, .mud-tab')]
                 .concat([...document.querySelectorAll('body *')].filter(e => getComputedStyle(e).textOverflow === 'ellipsis' && !e.closest('td')));

@@ -6,23 +6,12 @@ namespace BillingConsole.Tests.Browser;
 /// <summary>Every list fits a laptop screen: no sideways scrolling at 1440 or 1280 pixels with the navigation open.</summary>
 public sealed class ListWidthTests(ConsoleAppHost host, BrowserFixture browser)
 {
-    public static TheoryData<string, string> Lists => new()
-    {
-        { "/customers", "customer-grid" },
-        { "/subscriptions", "subscription-grid" },
-        { "/invoices", "invoice-grid" },
-        { "/payments", "payment-grid" },
-        { "/dunning", "dunning-grid" },
-    };
-
     [Theory]
-    [MemberData(nameof(Lists))]
+    [MemberData(nameof(ConsoleLists.Grids), MemberType = typeof(ConsoleLists))]
     public async Task A_list_fits_without_scrolling_sideways(string path, string grid)
     {
         // A customer whose name and email have no break in them, listed by a search that finds only them.
-        var suffix = Guid.NewGuid().ToString("N");
-        var failed = await FailedInvoices.CreateAsync(host.Services, $"accounts.payable.department.{suffix}@subsidiary-of-a-very-long-company-name.example",
-            name: $"Konstantinopolitanischedudelsackpfeifenmachergesellschaft{suffix[..8]} International Holdings");
+        var failed = await ConsoleLists.CreateLongNamedCustomerAsync(host.Services);
         await using var context = await browser.NewContextAsync(host.BaseAddress);
         var page = await context.NewPageAsync();
         await ConsolePages.SignInAsDevelopmentUserAsync(page, "finance", "Fay Finance", path);

@@ -146,7 +146,9 @@ public sealed partial class MoneyMoveConfirmationTests(OidcConsoleHost console, 
         var search = page.Locator("[data-testid=filter-search] input, input[data-testid=filter-search]");
 
         // Typed, not applied: the list still shows every case, so no bulk retry is offered.
-        await search.PressSequentiallyAsync(failed.Email);
+        // One input event for the whole text: a key at a time is a round trip per key, which a loaded machine queues for longer
+        // than the wait below.
+        await search.FillAsync(failed.Email);
         await Expect(page.GetByTestId("bulk-filter-pending")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("bulk-retry")).ToHaveCountAsync(0);
         await ScreenshotsAsync(page, "bulk-retry-filter-pending");

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using BillingConsole.ReadModels;
 using BillingConsole.Tests.Api;
 using BillingConsole.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
@@ -19,6 +21,11 @@ public sealed class OperationsPageTests(ConsoleAppHost host, BrowserFixture brow
         await Expect(page.GetByTestId("redis-status")).ToContainTextAsync("volatile-lru");
         await Expect(page.GetByTestId("redis-status")).ToContainTextAsync("on");
         await Expect(page.GetByTestId("hangfire-queues")).ToContainTextAsync("dunning_retry");
+        // Redis capped, so that its eviction policy acts.
+        await Expect(page.GetByTestId("redis-status")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"of \d+(\.\d+)?M"));
+        var queue = await host.Services.GetRequiredService<DunningStatistics>().QueueAsync(TestContext.Current.CancellationToken);
+        await Expect(page.GetByTestId("dunning-due-now")).ToHaveTextAsync(queue.DueNow.ToString("N0"));
+        await Expect(page.GetByTestId("panel-dunning")).ToContainTextAsync("Open cases");
         await BrowserFixture.ScreenshotAsync(page, "operations");
         try
         {

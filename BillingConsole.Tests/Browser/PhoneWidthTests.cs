@@ -9,17 +9,8 @@ public sealed class PhoneWidthTests(ConsoleAppHost host, BrowserFixture browser)
 {
     private const int PhoneWidth = 390;
 
-    public static TheoryData<string, string> Lists => new()
-    {
-        { "/customers", "customer-grid" },
-        { "/subscriptions", "subscription-grid" },
-        { "/invoices", "invoice-grid" },
-        { "/payments", "payment-grid" },
-        { "/dunning", "dunning-grid" },
-    };
-
     [Theory]
-    [MemberData(nameof(Lists))]
+    [MemberData(nameof(ConsoleLists.Grids), MemberType = typeof(ConsoleLists))]
     public async Task A_list_and_the_detail_page_it_opens_fit_a_phone(string path, string grid)
     {
         await using var context = await browser.NewContextAsync(host.BaseAddress);
@@ -42,9 +33,7 @@ public sealed class PhoneWidthTests(ConsoleAppHost host, BrowserFixture browser)
     [Fact]
     public async Task A_customer_with_long_unbroken_names_reads_on_a_phone_in_every_list_and_page()
     {
-        var suffix = Guid.NewGuid().ToString("N");
-        var failed = await FailedInvoices.CreateAsync(host.Services, $"accounts.payable.department.{suffix}@subsidiary-of-a-very-long-company-name.example",
-            name: $"Konstantinopolitanischedudelsackpfeifenmachergesellschaft{suffix[..8]} International Holdings");
+        var failed = await ConsoleLists.CreateLongNamedCustomerAsync(host.Services);
         await using var context = await browser.NewContextAsync(host.BaseAddress);
         var page = await context.NewPageAsync();
         await page.SetViewportSizeAsync(PhoneWidth, 844);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using BillingConsole.Commands;
 using BillingConsole.Tests.Infrastructure;
 
@@ -20,17 +21,22 @@ public sealed class SimulateDunningCommandTests
         var (output, error) = (new StringWriter(), new StringWriter());
         try
         {
-            var code = await SimulateDunningCommand.RunAsync(["simulate-dunning", "--population", small, "--budget", "4", "--fixed", "1,3,5,7", "--fixed", "2,4"], output, error);
+            var code = await SimulateDunningCommand.RunAsync(
+                ["simulate-dunning", "--population", small, "--budget", "4", "--seeds", "3", "--fixed", "1,3,5,7", "--fixed", "2,4"], output, error);
 
             Assert.Equal(0, code);
             Assert.Equal(string.Empty, error.ToString());
-            using var figures = JsonDocument.Parse(output.ToString().TrimEnd().Split('\n')[^1]);
+            var lines = output.ToString().TrimEnd().Split('\n');
+            Assert.Matches(@"^Simulated in \d+\.\d s\.", lines[^2]);
+            using var figures = JsonDocument.Parse(lines[^1]);
             Assert.Equal(4, figures.RootElement.GetProperty("budget").GetInt32());
+            Assert.Equal([20250101, 20250102, 20250103], figures.RootElement.GetProperty("seeds").EnumerateArray().Select(s => s.GetInt32()));
             var strategies = figures.RootElement.GetProperty("strategies").EnumerateArray().ToList();
-            Assert.Equal(["fixed 1,3,5,7", "fixed 2,4", "statistical", "oracle"], strategies.Select(s => s.GetProperty("strategy").GetString()));
+            Assert.Equal(["fixed 1,3,5,7", "fixed 2,4", "fixed 1,3,5,7 stretched to 4 at HH:00", "fixed 2,4 stretched to 4 at HH:00", "statistical", "oracle"],
+                strategies.Select(s => Regex.Replace(s.GetProperty("strategy").GetString()!, @" at \d\d:00$", " at HH:00")));
             Assert.All(strategies, s =>
             {
-                foreach (var figure in new[] { "recovered", "recoveryRate", "recoveredRevenue", "attemptsUsed", "meanDaysToRecovery" })
+                foreach (var figure in new[] { "recovered", "recoveryRate", "recoveredRevenue", "recoveredRevenueRange", "attemptsUsed", "meanDaysToRecovery", "recoveredByCard", "withoutNotifications" })
                     Assert.True(s.TryGetProperty(figure, out _), figure);
             });
         }

@@ -90,6 +90,25 @@ public sealed class DunningCaseTests : TransitionTableTests<DunningCase, Dunning
         Assert.True(dunning.IsOpen);
     }
 
+    [Theory]
+    [InlineData(RetryPending, true)]
+    [InlineData(AwaitingPaymentMethod, true)]
+    [InlineData(Retrying, false)]
+    [InlineData(Recovered, false)]
+    [InlineData(Exhausted, false)]
+    [InlineData(Closed, false)]
+    public void A_decline_of_a_charge_dunning_did_not_make_is_recorded_on_a_waiting_case_only_and_keeps_its_state(DunningStatus state, bool recorded)
+    {
+        var dunning = InState(state);
+        var before = (dunning.Status, dunning.LastDeclineCode, dunning.NextAttemptAt);
+
+        if (recorded) dunning.RecordDeclineOutsideRetry(DeclineCodes.DoNotHonor, T0.AddDays(3));
+        else Assert.Throws<DomainRuleException>(() => dunning.RecordDeclineOutsideRetry(DeclineCodes.DoNotHonor, T0.AddDays(3)));
+
+        Assert.Equal(recorded ? (before.Status, DeclineCodes.DoNotHonor, before.NextAttemptAt) : before,
+            (dunning.Status, dunning.LastDeclineCode, dunning.NextAttemptAt));
+    }
+
     [Fact]
     public void The_escalation_ladder_only_climbs_and_records_each_step_with_its_time()
     {

@@ -2,6 +2,7 @@ using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Customers;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
+using BillingConsole.Domain.Payments;
 using BillingConsole.Engine;
 using BillingConsole.Tests.Infrastructure;
 using FsCheck;
@@ -33,6 +34,9 @@ public sealed class LedgerPropertyTests
     public sealed record PayWrittenOff(int Pick) : Step;
     public sealed record GrantCredit(int Customer, int Cents) : Step;
     public sealed record Refund(int Pick, int Percent) : Step;
+    public sealed record CreditOpen(int Pick, int Percent) : Step;
+    public sealed record CreditPaid(int Pick, int Percent) : Step;
+    public sealed record Disputed(int Pick, int FeeCents, bool Won) : Step;
 
     public static class Steps
     {
@@ -53,7 +57,10 @@ public sealed class LedgerPropertyTests
             (1, Pick.Select(pick => (Step)new WriteOff(pick))),
             (1, Pick.Select(pick => (Step)new PayWrittenOff(pick))),
             (2, Customer.Zip(Gen.Choose(1, 30_000), (customer, cents) => (Step)new GrantCredit(customer, cents))),
-            (1, Pick.Zip(Percent, (pick, percent) => (Step)new Refund(pick, percent)))).ToArbitrary();
+            (1, Pick.Zip(Percent, (pick, percent) => (Step)new Refund(pick, percent))),
+            (1, Pick.Zip(Percent, (pick, percent) => (Step)new CreditOpen(pick, percent))),
+            (1, Pick.Zip(Percent, (pick, percent) => (Step)new CreditPaid(pick, percent))),
+            (1, from pick in Pick from fee in Gen.Choose(0, 2_500) from won in Gen.Elements(true, false) select (Step)new Disputed(pick, fee, won))).ToArbitrary();
     }
 
     private static readonly decimal[] TaxRates = [0m, 0.05m, 0.0825m, 0.2m];
@@ -78,9 +85,16 @@ public sealed class LedgerPropertyTests
             Assert.Equal(customer.CreditBalance.Amount, -DebitBalance(LedgerAccount.CustomerCredit));
             Assert.Equal(standing.Sum(i => i.Subtotal.Amount), -DebitBalance(LedgerAccount.Revenue));
             Assert.Equal(standing.Sum(i => i.Tax.Amount), -DebitBalance(LedgerAccount.TaxPayable));
-            Assert.Equal(invoices.Sum(i => i.AmountPaid.Amount) - invoices.Sum(books.RefundedOn), DebitBalance(LedgerAccount.Cash));
+            Assert.Equal(invoices.Sum(i => i.AmountPaid.Amount) - invoices.Sum(books.RefundedOn) - invoices.Sum(books.DisputedCashOn),
+                DebitBalance(LedgerAccount.Cash));
+            Assert.Equal(books.Disputes.Where(d => d.CustomerId == customer.Id && d.FundsReinstatedAt is null).Sum(d => d.Amount.Amount),
+                DebitBalance(LedgerAccount.Chargebacks));
+            Assert.Equal(books.Disputes.Where(d => d.CustomerId == customer.Id).Sum(d => d.Fee.Amount), DebitBalance(LedgerAccount.DisputeFees));
             Assert.Equal(invoices.Where(i => i.Status == InvoiceStatus.Uncollectible).Sum(i => i.AmountWrittenOff.Amount),
                 DebitBalance(LedgerAccount.BadDebt));
+            // Refunds, credit notes and goodwill are contra revenue; a refund's credit note is not counted twice.
+            Assert.Equal(invoices.Sum(i => i.AmountCredited.Amount) + books.GrantedTo(customer), DebitBalance(LedgerAccount.Refunds));
+            Assert.All(invoices, i => Assert.True(i.AmountCredited <= Money.Max(i.Total, Usd(0m))));
         }
     }
 
@@ -88,6 +102,7 @@ public sealed class LedgerPropertyTests
     private sealed class Books
     {
         private readonly Dictionary<Guid, decimal> _refunded = [];
+        private readonly Dictionary<Guid, decimal> _granted = [];
         private int _step;
 
         public List<Customer> Customers { get; } =
@@ -103,6 +118,14 @@ public sealed class LedgerPropertyTests
 
         public decimal RefundedOn(Invoice invoice) => _refunded.GetValueOrDefault(invoice.Id);
 
+        public decimal GrantedTo(Customer customer) => _granted.GetValueOrDefault(customer.Id);
+
+        public List<Dispute> Disputes { get; } = [];
+
+        /// <summary>What disputes took out of cash for this invoice: chargebacks not won back, and every fee.</summary>
+        public decimal DisputedCashOn(Invoice invoice) => Disputes.Where(d => d.InvoiceId == invoice.Id)
+            .Sum(d => (d.FundsReinstatedAt is null ? d.Amount.Amount : 0m) + d.Fee.Amount);
+
         public void Apply(Step step)
         {
             _step++;
@@ -116,6 +139,9 @@ public sealed class LedgerPropertyTests
                 case PayWrittenOff late: WithInvoice(late.Pick, InvoiceStatus.Uncollectible, invoice => LedgerPostings.Payment(invoice, SourceId(), invoice.Pay(Now), Now)); break;
                 case GrantCredit grant: Grant(Customers[grant.Customer], Usd(grant.Cents / 100m)); break;
                 case Refund refund: WithInvoice(refund.Pick, InvoiceStatus.Paid, invoice => RefundPart(invoice, refund.Percent)); break;
+                case CreditOpen credit: WithInvoice(credit.Pick, InvoiceStatus.Open, invoice => CreditPart(invoice, invoice.AmountDue, credit.Percent)); break;
+                case CreditPaid credit: WithInvoice(credit.Pick, InvoiceStatus.Paid, invoice => CreditPart(invoice, invoice.Creditable, credit.Percent)); break;
+                case Disputed disputed: WithInvoice(disputed.Pick, InvoiceStatus.Paid, invoice => OpenDispute(invoice, disputed)); break;
                 default: throw new ArgumentOutOfRangeException(nameof(step), step, null);
             }
         }
@@ -146,6 +172,7 @@ public sealed class LedgerPropertyTests
 
         private IReadOnlyList<LedgerTransaction> VoidInvoice(Invoice invoice)
         {
+            if (invoice.AmountCredited.IsPositive) return [];
             var outstanding = invoice.Void(Now);
             CustomerOf(invoice).AddCredit(invoice.CreditApplied);
             return LedgerPostings.InvoiceVoided(invoice, outstanding, Now);
@@ -153,15 +180,43 @@ public sealed class LedgerPropertyTests
 
         private IReadOnlyList<LedgerTransaction> RefundPart(Invoice invoice, int percent)
         {
-            var amount = ((invoice.AmountPaid - Usd(RefundedOn(invoice))) * (percent / 100m)).Rounded();
+            var amount = Money.Min((invoice.AmountPaid - Usd(RefundedOn(invoice))) * (percent / 100m), invoice.Creditable).Rounded();
             if (!amount.IsPositive) return [];
             _refunded[invoice.Id] = RefundedOn(invoice) + amount.Amount;
-            return LedgerPostings.Refund(invoice, SourceId(), amount, Now);
+            // As the engine does once the gateway confirms: the refund's credit note, then the refund's posting.
+            var note = invoice.Credit($"CN-{_step}", [new CreditNoteLine("Refund", amount)], CreditReason.Duplicate, null, SourceId(), Now);
+            return [.. LedgerPostings.CreditNoteIssued(invoice, note), .. LedgerPostings.Refund(invoice, SourceId(), amount, Now)];
+        }
+
+        /// <summary>A credit note for a share of <paramref name="limit"/>: off the amount due, or to the customer's balance.</summary>
+        private IReadOnlyList<LedgerTransaction> CreditPart(Invoice invoice, Money limit, int percent)
+        {
+            var amount = (limit * (percent / 100m)).Rounded();
+            if (!amount.IsPositive) return [];
+            var note = invoice.Credit($"CN-{_step}", [new CreditNoteLine("Credit", amount)], CreditReason.Goodwill, null, null, Now);
+            if (note.Settlement == CreditNoteSettlement.CustomerCredited) CustomerOf(invoice).AddCredit(amount);
+            return LedgerPostings.CreditNoteIssued(invoice, note);
+        }
+
+        /// <summary>The bank disputes what is left of the payment: the chargeback and fee leave cash, and come back (the amount) when won.</summary>
+        private IReadOnlyList<LedgerTransaction> OpenDispute(Invoice invoice, Disputed step)
+        {
+            var amount = invoice.AmountPaid - Usd(RefundedOn(invoice));
+            if (!amount.IsPositive || Disputes.Any(d => d.InvoiceId == invoice.Id)) return [];
+            var payment = new PaymentAttempt(invoice.Id, invoice.CustomerId, null, 1, amount, "sandbox", PaymentTrigger.Manual, Now);
+            payment.Succeed("ch_1", Now, 1);
+            var dispute = new Dispute($"du_{_step}", payment, Now);
+            Disputes.Add(dispute);
+            var opened = LedgerPostings.DisputeMoved(dispute, dispute.Report(DisputeStatus.NeedsResponse, amount, Usd(step.FeeCents / 100m), "fraudulent", null, Now), Now);
+            var closed = LedgerPostings.DisputeMoved(dispute,
+                dispute.Report(step.Won ? DisputeStatus.Won : DisputeStatus.Lost, amount, Usd(step.FeeCents / 100m), "fraudulent", null, Now), Now);
+            return [.. opened, .. closed];
         }
 
         private void Grant(Customer customer, Money amount)
         {
             customer.AddCredit(amount);
+            _granted[customer.Id] = GrantedTo(customer) + amount.Amount;
             Ledger.AddRange(LedgerPostings.CreditGranted(customer.Id, SourceId(), amount, Now));
         }
 

@@ -217,4 +217,38 @@ public sealed class StripeChargeFlowTests : IAsyncLifetime
 
         Assert.Contains("Gateway:Stripe:ApiKey", error.Message);
     }
+
+    [Fact]
+    public async Task A_refund_Stripe_accepts_as_pending_waits_for_its_webhook_and_is_sent_under_its_own_key()
+    {
+        var invoiceId = await OpenInvoiceAsync();
+        _stripe.ChargeAnswers("pi_3Refund");
+        _stripe.SearchFinds(StripeStandIn.Intent("pi_3Refund", "succeeded"));
+        var charged = await ChargeAsync(invoiceId);
+        // A loaded machine may answer after the deadline: the engine then learns the outcome by looking the charge up.
+        if (charged.Status == ChargeStatus.Unknown)
+            charged = (await _engine.InScopeAsync<PaymentProcessor, ChargeResult?>(p => p.ReconcileAsync(invoiceId, Actor.System, Ct)))!;
+        Assert.Equal(ChargeStatus.Succeeded, charged.Status);
+        _stripe.RefundAnswers("re_3Pending", "pending");
+
+        var refund = await _engine.InScopeAsync<RefundCommands, RefundView>(c =>
+            c.RefundAsync(invoiceId, new RefundPayment(5m, "order_change"), new Actor("Ada Admin", "admin"), "Downsized mid-month", Ct));
+
+        Assert.Equal(("pending", "re_3Pending"), (refund.Status, refund.GatewayReference));
+        var sent = StripeStandIn.Form(Assert.Single(_stripe.Requests(StripeStandIn.RefundsPath)));
+        Assert.Equal(("pi_3Refund", "500", "order_change"), (sent["payment_intent"].ToString(), sent["amount"].ToString(), sent["metadata[reason]"].ToString()));
+        var key = sent["metadata[idempotency_key]"].ToString();
+        Assert.Equal($"refund_{refund.Id:N}", key);
+        Assert.Equal(key, StripeStandIn.Header(Assert.Single(_stripe.Requests(StripeStandIn.RefundsPath)), "Idempotency-Key"));
+        // Accepted as pending, it is not sent again by the reconciliation: Stripe reports the outcome.
+        _engine.Clock.Advance(TimeSpan.FromHours(1));
+        await _engine.InScopeAsync<RefundCommands, int>(c => c.ReconcileAsync(Ct));
+        Assert.Single(_stripe.Requests(StripeStandIn.RefundsPath));
+
+        var reported = await _engine.InScopeAsync<RefundCommands, RefundView?>(c =>
+            c.ApplyReportedAsync(key, new GatewayRefundResult(GatewayRefundStatus.Succeeded, "re_3Pending", null, TimeSpan.Zero), Ct));
+
+        Assert.Equal("succeeded", reported!.Status);
+        Assert.Equal("refunded", reported.CreditNote!.Settlement);
+    }
 }

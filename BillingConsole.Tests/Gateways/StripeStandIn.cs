@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
@@ -78,6 +80,13 @@ public sealed class StripeStandIn : IDisposable
             },
         });
 
+    /// <summary>
+    /// Answers the retrieval of intent <paramref name="intentId"/> with <paramref name="status"/>, in place of what it answered
+    /// before (one mapping per intent).
+    /// </summary>
+    public void IntentAnswers(string intentId, string status) =>
+        Answer($"{IntentsPath}/{intentId}", "GET", 200, Intent(intentId, status), mapping: new Guid(MD5.HashData(Encoding.UTF8.GetBytes(intentId))));
+
     public void RefundAnswers(string refundId, string status = "succeeded") =>
         Answer(RefundsPath, "POST", 200, new { id = refundId, @object = "refund", status, amount = 500, currency = "usd" });
 
@@ -88,6 +97,7 @@ public sealed class StripeStandIn : IDisposable
         amount,
         currency = "usd",
         status,
+        client_secret = $"{id}_secret_standin",
         customer = "cus_standin",
         payment_method = "pm_standin",
         last_payment_error = declineCode is null ? null : new { type = "card_error", code = "card_declined", decline_code = declineCode, message = "Your card was declined." },
@@ -114,12 +124,14 @@ public sealed class StripeStandIn : IDisposable
     public static string Header(ILogEntry request, string name) =>
         string.Join(",", request.RequestMessage.Headers!.First(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value);
 
-    private void Answer(string path, string method, int status, object body, TimeSpan? delay = null)
+    private void Answer(string path, string method, int status, object body, TimeSpan? delay = null, Guid? mapping = null)
     {
         var response = Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json")
             .WithHeader("Request-Id", $"req_{Guid.NewGuid():N}").WithBody(JsonSerializer.Serialize(body));
         if (delay is { } wait) response = response.WithDelay(wait);
-        _server.Given(Request.Create().WithPath(path).UsingMethod(method)).RespondWith(response);
+        var given = _server.Given(Request.Create().WithPath(path).UsingMethod(method));
+        if (mapping is { } guid) given = given.WithGuid(guid);
+        given.RespondWith(response);
     }
 
     public void Dispose() => _server.Stop();

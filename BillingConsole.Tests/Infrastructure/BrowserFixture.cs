@@ -27,7 +27,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         Assertions.SetDefaultExpectTimeout(20_000);
     }
 
-    public async Task<IBrowserContext> NewContextAsync(Uri baseAddress)
+    /// <param name="ignoreHttpsErrors">For a proxy's self-signed local certificate (the proxied topology's nginx).</param>
+    public async Task<IBrowserContext> NewContextAsync(Uri baseAddress, bool ignoreHttpsErrors = false)
     {
         var browser = _browser ?? throw PureRun.NotStarted("browser");
         var context = await browser.NewContextAsync(new BrowserNewContextOptions
@@ -36,6 +37,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             ViewportSize = new ViewportSize { Width = 1440, Height = 1000 },
             Locale = "en-US",
             TimezoneId = "UTC",
+            IgnoreHTTPSErrors = ignoreHttpsErrors,
         });
         // Two cores run the whole suite in parallel: a page may take a while to answer, which is not what these tests measure.
         context.SetDefaultTimeout(60_000);
@@ -52,7 +54,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         _playwright?.Dispose();
     }
 
-    private static string RepositoryRoot()
+    /// <summary>The checkout the tests run from (the folder holding BillingConsole.sln).</summary>
+    public static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "BillingConsole.sln"))) directory = directory.Parent;

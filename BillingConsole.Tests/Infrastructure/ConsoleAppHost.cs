@@ -55,6 +55,8 @@ public sealed class ConsoleAppHost : IAsyncLifetime
         // Requests and jobs log at Information; the test output keeps warnings and errors only.
         Environment.SetEnvironmentVariable("Logging__LogLevel__Default", "Warning");
         Environment.SetEnvironmentVariable("Gateway__Webhooks__Secrets__sandbox", WebhookSecret);
+        // Outgoing events may go to the receivers the tests start on loopback; every other private network stays refused.
+        Environment.SetEnvironmentVariable("Events__AllowedNetworks__0", "127.0.0.0/8");
         await TestDatabases.RecreateAsync(TestServers.DatabaseOf(TestServers.DefaultConnectionString));
 
         var port = FreePort();

@@ -18,6 +18,7 @@ public sealed class ConsoleProcess : IAsyncDisposable
     public Uri BaseAddress { get; }
     public string Output { get { lock (_output) return _output.ToString(); } }
     public bool HasExited => _process.HasExited;
+    public int ProcessId => _process.Id;
 
     /// <summary>Starts the console on a free loopback port with <paramref name="environment"/> and waits until /health/live answers.</summary>
     public static async Task<ConsoleProcess> StartAsync(IDictionary<string, string?> environment)

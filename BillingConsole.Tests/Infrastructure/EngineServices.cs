@@ -71,6 +71,7 @@ public sealed class EngineServices : IAsyncDisposable
         {
             builder.Services.AddScoped<BillingChunkJob>();
             builder.Services.AddScoped<BulkRetryJob>();
+            builder.Services.AddScoped<PriceMigrationJob>();
             builder.Services.AddSingleton<RecordingJobClient>();
             builder.Services.AddSingleton<IBackgroundJobClient>(provider => provider.GetRequiredService<RecordingJobClient>());
             builder.Services.AddSingleton<IRecurringJobManager>(provider => provider.GetRequiredService<RecordingJobClient>());
@@ -141,13 +142,14 @@ public sealed class EngineServices : IAsyncDisposable
 }
 
 /// <summary>
-/// Stands in for Hangfire's client: keeps the chunk and bulk retry jobs that would have been enqueued. No test without
+/// Stands in for Hangfire's client: keeps the chunk, bulk retry and price migration jobs that would have been enqueued. No test without
 /// Hangfire changes the recurring jobs.
 /// </summary>
 public sealed class RecordingJobClient : IBackgroundJobClient, IRecurringJobManager
 {
     private readonly List<(Guid RunId, int Chunk)> _chunks = [];
     private readonly List<Guid> _bulkRetries = [];
+    private readonly List<Guid> _priceMigrations = [];
 
     public string Create(Job job, IState state)
     {
@@ -155,6 +157,8 @@ public sealed class RecordingJobClient : IBackgroundJobClient, IRecurringJobMana
             lock (_chunks) _chunks.Add(((Guid)job.Args[0], (int)job.Args[1]));
         else if (job.Type == typeof(BulkRetryJob))
             lock (_bulkRetries) _bulkRetries.Add((Guid)job.Args[0]);
+        else if (job.Type == typeof(PriceMigrationJob))
+            lock (_priceMigrations) _priceMigrations.Add((Guid)job.Args[0]);
         else
             throw new InvalidOperationException($"Unexpected job {job.Type.Name}.{job.Method.Name}.");
         return Guid.NewGuid().ToString();
@@ -163,6 +167,11 @@ public sealed class RecordingJobClient : IBackgroundJobClient, IRecurringJobMana
     public IReadOnlyList<Guid> BulkRetries
     {
         get { lock (_bulkRetries) return [.. _bulkRetries]; }
+    }
+
+    public IReadOnlyList<Guid> PriceMigrations
+    {
+        get { lock (_priceMigrations) return [.. _priceMigrations]; }
     }
 
     public bool ChangeState(string jobId, IState state, string expectedState) => true;

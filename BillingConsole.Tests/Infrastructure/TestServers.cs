@@ -60,12 +60,13 @@ public static class TestServers
         await RunAsync(new ProcessStartInfo("redis-server",
         [
             "--bind", "127.0.0.1", "--port", RedisPort.ToString(), "--dir", directory, "--appendonly", "yes",
-            "--maxmemory-policy", "volatile-lru", "--daemonize", "yes", "--pidfile", Path.Combine(directory, "redis.pid"),
+            "--maxmemory", "256mb", "--maxmemory-policy", "volatile-lru", "--daemonize", "yes", "--pidfile", Path.Combine(directory, "redis.pid"),
             "--logfile", Path.Combine(directory, "redis.log"), "--save", "",
         ]));
     }
 
-    private static async Task RunAsync(ProcessStartInfo start, bool allowFailure = false)
+    /// <summary>Runs a command to its end; unless <paramref name="allowFailure"/>, a non-zero exit throws with its output.</summary>
+    public static async Task RunAsync(ProcessStartInfo start, bool allowFailure = false)
     {
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;

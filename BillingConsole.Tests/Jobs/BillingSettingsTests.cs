@@ -43,7 +43,7 @@ public sealed class BillingSettingsTests : IAsyncLifetime
     private static SaveBillingSettings Valid() => new()
     {
         RunSchedule = "30 2 * * 1-5", TimeZone = "Europe/London", InvoicePrefix = "BC-", TaxRatePercent = 20m,
-        GatewayMode = GatewayModes.Sandbox, Reason = "Bill after the nightly export",
+        GatewayMode = GatewayModes.Sandbox, SupportRefundLimit = 250m, Reason = "Bill after the nightly export",
     };
 
     private Task<BillingSettingsValues> SaveAsync(SaveBillingSettings settings) =>
@@ -59,7 +59,7 @@ public sealed class BillingSettingsTests : IAsyncLifetime
         var job = BillingCycle();
         Assert.Equal(("30 2 * * 1-5", "Europe/London"), (job.Cron, job.TimeZoneId));
         var billing = _node.Get<IOptionsMonitor<BillingOptions>>().CurrentValue;
-        Assert.Equal(("BC-", 0.2m), (billing.InvoicePrefix, billing.TaxRate));
+        Assert.Equal(("BC-", 0.2m, 250m), (billing.InvoicePrefix, billing.TaxRate, billing.SupportRefundLimit));
         Assert.StartsWith("BC-", await _node.Get<InvoiceNumbers>().NextAsync(Ct));
         await using (var db = _database.NewContext())
         {
@@ -80,14 +80,15 @@ public sealed class BillingSettingsTests : IAsyncLifetime
     {
         var settings = new SaveBillingSettings
         {
-            RunSchedule = "61 * * * *", TimeZone = "Mars/Olympus_Mons", InvoicePrefix = "inv", TaxRatePercent = 150m, GatewayMode = GatewayModes.Live, Reason = "",
+            RunSchedule = "61 * * * *", TimeZone = "Mars/Olympus_Mons", InvoicePrefix = "inv", TaxRatePercent = 150m, GatewayMode = GatewayModes.Live, SupportRefundLimit = -1m, Reason = "",
         };
 
         var refused = await Assert.ThrowsAsync<ValidationException>(() => SaveAsync(settings));
 
         Assert.Equal(
             [nameof(SaveBillingSettings.GatewayMode), nameof(SaveBillingSettings.InvoicePrefix), nameof(SaveBillingSettings.Reason),
-             nameof(SaveBillingSettings.RunSchedule), nameof(SaveBillingSettings.TaxRatePercent), nameof(SaveBillingSettings.TimeZone)],
+             nameof(SaveBillingSettings.RunSchedule), nameof(SaveBillingSettings.SupportRefundLimit), nameof(SaveBillingSettings.TaxRatePercent),
+             nameof(SaveBillingSettings.TimeZone)],
             refused.Errors.Select(e => e.PropertyName).Distinct().Order());
         Assert.Contains(refused.Errors, e => e.PropertyName == nameof(SaveBillingSettings.GatewayMode) && e.ErrorMessage.Contains("Stripe is not configured"));
         Assert.Equal("5 0 * * *", BillingCycle().Cron);

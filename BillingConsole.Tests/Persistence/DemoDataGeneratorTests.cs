@@ -6,6 +6,7 @@ using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Persistence;
 using BillingConsole.Persistence.DemoData;
 using BillingConsole.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -42,7 +43,7 @@ public sealed class GeneratedDemoDatabase : IAsyncLifetime
     }
 
     public static Task<DemoDataSummary> Generate(MigratedDatabase database, DemoDataOptions options) =>
-        new DemoDataGenerator(database.DataSource, NullLogger<DemoDataGenerator>.Instance).GenerateAsync(options, CancellationToken.None);
+        new DemoDataGenerator(database.DataSource, new MrrRecorder(database.DataSource), NullLogger<DemoDataGenerator>.Instance).GenerateAsync(options, CancellationToken.None);
 }
 
 public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassFixture<GeneratedDemoDatabase>
@@ -50,7 +51,7 @@ public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassF
     private static readonly string[] Tables =
     [
         "plans", "prices", "customers", "payment_methods", "subscriptions", "invoices", "invoice_lines", "payment_attempts",
-        "dunning_cases", "dunning_policies", "ledger_entries", "billing_runs", "audit_log", "mrr_snapshots",
+        "dunning_cases", "dunning_policies", "ledger_entries", "billing_runs", "audit_log", "mrr_snapshots", "mrr_movements",
     ];
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -353,9 +354,17 @@ public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassF
     public async Task Snapshots_runs_policy_and_audit_are_filled_in()
     {
         var options = GeneratedDemoDatabase.Options;
-        Assert.Equal((long)options.MonthsOfHistory, await Scalar<long>(Db, "select count(distinct month) from mrr_snapshots"));
-        Assert.True(await Scalar<long>(Db, "select count(*) from mrr_snapshots where mrr > 0 and active_subscriptions > 0") >= options.MonthsOfHistory);
-        Assert.Equal(await Scalar<long>(Db, "select count(*) from subscriptions"), await Scalar<long>(Db, "select sum(new_subscriptions) from mrr_snapshots"));
+        // MRR is recorded by the engine from the generated history: a snapshot for every month, and today's MRR is both the
+        // subscriptions' own (docs/analytics.md) and the sum of every movement since the first.
+        Assert.Equal((long)options.MonthsOfHistory, await Scalar<long>(Db, "select count(distinct date_trunc('month', day)) from mrr_snapshots"));
+        Assert.Equal(0L, await Scalar<long>(Db, $"""
+            with live as (select p.currency, sum({MrrRecorder.SubscriptionMrrAt("now()")}) as mrr from subscriptions s join prices p on p.id = s.price_id group by 1),
+                 recorded as (select currency, sum(mrr) as mrr from mrr_snapshots where day = (select max(day) from mrr_snapshots) group by 1),
+                 moved as (select currency, sum(amount) as mrr from mrr_movements group by 1)
+            select count(*) from live full join recorded using (currency) full join moved using (currency)
+            where coalesce(live.mrr, 0) <> coalesce(recorded.mrr, 0) or coalesce(live.mrr, 0) <> coalesce(moved.mrr, 0)
+            """));
+        Assert.True(await Scalar<long>(Db, "select count(*) from mrr_movements where kind = 'churn_involuntary'") > 0);
         Assert.Equal(await Scalar<long>(Db, "select count(*) from invoices where billing_run_id is not null"),
             await Scalar<long>(Db, "select sum(invoiced_count) from billing_runs"));
         // A run's charged and failed counts are its billing-run attempts that succeeded and the rest, as the engine counts them.

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using BillingConsole.Domain.Common;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
+using BillingConsole.Engine.Events;
 using BillingConsole.Engine.PayPage;
 using BillingConsole.Engine.Notifications;
 using BillingConsole.Engine.Payments;
@@ -44,6 +45,20 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
         RunAsync<InvoiceCommands, InvoiceView>(user, ConsolePolicies.Support, (commands, actor) => commands.ReopenAsync(invoiceId, actor, reason, default),
             invoice => (ActionStatus.Done, $"Invoice {invoice.Number} is open again and back in dunning."));
 
+    /// <summary>Refunds part or all of a paid invoice's payment; support only up to the Billing settings' limit per refund.</summary>
+    public Task<ActionOutcome<RefundView>> RefundPaymentAsync(ClaimsPrincipal user, Guid invoiceId, RefundPayment refund, string reason) =>
+        RunAsync<RefundCommands, RefundView>(user, ConsolePolicies.Support, (commands, actor) => commands.RefundAsync(invoiceId, refund, actor, reason, default),
+            view => view.Status switch
+            {
+                "succeeded" => (ActionStatus.Done, $"Refunded {Currencies.Format(new Money(view.Amount, view.Currency))}; credit note {view.CreditNote?.Number} issued."),
+                "failed" => (ActionStatus.Declined, $"The gateway refused the refund: {view.FailureMessage}"),
+                _ => (ActionStatus.Declined, "The refund is sent; the gateway has not confirmed it yet, and it is checked again until it does."),
+            });
+
+    public Task<ActionOutcome<CreditNoteView>> IssueCreditNoteAsync(ClaimsPrincipal user, Guid invoiceId, IssueCreditNote creditNote, string reason) =>
+        RunAsync<CreditNoteCommands, CreditNoteView>(user, ConsolePolicies.Support, (commands, actor) => commands.IssueAsync(invoiceId, creditNote, actor, reason, default),
+            note => (ActionStatus.Done, $"Credit note {note.Number} issued for {Currencies.Format(new Money(note.Total, note.Currency))}."));
+
     public Task<ActionOutcome<bool>> AddNoteAsync(ClaimsPrincipal user, Guid customerId, string note) =>
         RunAsync<CustomerCommands, bool>(user, ConsolePolicies.Support, async (commands, actor) =>
         {
@@ -70,6 +85,22 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
     public Task<ActionOutcome<CardUpdate>> AttachSandboxCardAsync(ClaimsPrincipal user, Guid customerId, string? token, string reason) =>
         RunAsync<CardUpdates, CardUpdate>(user, ConsolePolicies.Support,
             (cards, actor) => cards.AttachAsync(customerId, cards.SandboxCard(token), actor, reason, default), DescribeCardUpdate);
+
+    public Task<ActionOutcome<EventEndpointView>> DisableEventEndpointAsync(ClaimsPrincipal user, Guid endpointId, string reason) =>
+        RunAsync<EventEndpointCommands, EventEndpointView>(user, ConsolePolicies.Admin, (commands, actor) => commands.DisableAsync(endpointId, actor, reason, default),
+            endpoint => (ActionStatus.Done, $"{endpoint.Url} gets no events until it is enabled again; its pending deliveries wait."));
+
+    public Task<ActionOutcome<EventEndpointView>> EnableEventEndpointAsync(ClaimsPrincipal user, Guid endpointId, string reason) =>
+        RunAsync<EventEndpointCommands, EventEndpointView>(user, ConsolePolicies.Admin, (commands, actor) => commands.EnableAsync(endpointId, actor, reason, default),
+            endpoint => (ActionStatus.Done, $"{endpoint.Url} is enabled; its pending deliveries go out with the next pass."));
+
+    /// <summary>Posts an event to its endpoint once more, under the same event id.</summary>
+    public Task<ActionOutcome<bool>> SendEventAgainAsync(ClaimsPrincipal user, Guid deliveryId, string reason) =>
+        RunAsync<EventEndpointCommands, bool>(user, ConsolePolicies.Admin, async (commands, actor) =>
+        {
+            await commands.SendAgainAsync(deliveryId, actor, reason, default);
+            return true;
+        }, _ => (ActionStatus.Done, "The event is queued to be sent again."));
 
     /// <summary>Sends one of the customer's emails again, as a new notification in the outbox.</summary>
     public Task<ActionOutcome<Guid>> ResendNotificationAsync(ClaimsPrincipal user, Guid notificationId, string reason) =>
@@ -139,6 +170,55 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
     public Task<ActionOutcome<InvoiceView?>> UpcomingInvoiceAsync(ClaimsPrincipal user, Guid subscriptionId) =>
         RunAsync<SubscriptionCommands, InvoiceView?>(user, ConsolePolicies.Read, (commands, _) => commands.UpcomingInvoiceAsync(subscriptionId, default),
             invoice => invoice is null ? (ActionStatus.Declined, "Nothing will be invoiced at the period end.") : (ActionStatus.Done, "Preview ready."));
+
+    public Task<ActionOutcome<PlanView>> CreatePlanAsync(ClaimsPrincipal user, CreatePlan plan, string reason) =>
+        RunAsync<CatalogCommands, PlanView>(user, ConsolePolicies.Admin, (catalog, actor) => catalog.CreatePlanAsync(plan, actor, reason, default),
+            created => (ActionStatus.Done, $"Plan {created.Name} created with {created.Prices.Count} price(s)."));
+
+    public Task<ActionOutcome<PriceView>> AddPriceAsync(ClaimsPrincipal user, Guid planId, AddPrice price, string reason) =>
+        RunAsync<CatalogCommands, PriceView>(user, ConsolePolicies.Admin, (catalog, actor) => catalog.AddPriceAsync(planId, price, actor, reason, default),
+            added => (ActionStatus.Done, $"Price of {Currencies.Format(new Money(added.Amount, added.Currency))} per {added.Interval} added."));
+
+    public Task<ActionOutcome<PriceView>> ArchivePriceAsync(ClaimsPrincipal user, Guid priceId, string reason) =>
+        RunAsync<CatalogCommands, PriceView>(user, ConsolePolicies.Admin, (catalog, actor) => catalog.ArchivePriceAsync(priceId, actor, reason, default),
+            _ => (ActionStatus.Done, "The price is archived: its subscribers keep it, new subscriptions cannot take it."));
+
+    public Task<ActionOutcome<CouponView>> CreateCouponAsync(ClaimsPrincipal user, CreateCoupon coupon, string reason) =>
+        RunAsync<CouponCommands, CouponView>(user, ConsolePolicies.Admin, (coupons, actor) => coupons.CreateAsync(coupon, actor, reason, default),
+            created => (ActionStatus.Done, $"Coupon {created.Code} created."));
+
+    public Task<ActionOutcome<PriceMigrationPreview>> PreviewPriceMigrationAsync(ClaimsPrincipal user, Guid fromPriceId, Guid? toPriceId) =>
+        RunAsync<PriceMigrations, PriceMigrationPreview>(user, ConsolePolicies.Admin,
+            (migrations, _) => migrations.PreviewAsync(fromPriceId, new MigratePrice(toPriceId), default), _ => (ActionStatus.Done, "Preview ready."));
+
+    /// <param name="when">at_renewal or now (prorated).</param>
+    public Task<ActionOutcome<PriceMigrationView>> StartPriceMigrationAsync(ClaimsPrincipal user, Guid fromPriceId, Guid toPriceId, string when,
+        string reason) =>
+        RunAsync<PriceMigrations, PriceMigrationView>(user, ConsolePolicies.Admin,
+            (migrations, actor) => migrations.StartAsync(fromPriceId, new MigratePrice(toPriceId, when), actor, reason, default),
+            started => (ActionStatus.Done, $"Migration started: {started.Expected} subscriptions move to the new price "
+                + (started.When == MigrateWhen.Now ? "now, prorated." : "at their next renewal.")));
+
+    public Task<ActionOutcome<SubscriptionChangeView>> StartSubscriptionAsync(ClaimsPrincipal user, CreateSubscription subscription, string reason) =>
+        RunAsync<SubscriptionCommands, SubscriptionChangeView>(user, ConsolePolicies.Support,
+            (commands, actor) => commands.CreateAsync(subscription, actor, reason, default),
+            view => (ActionStatus.Done, view.Invoice is { } invoice
+                ? $"Subscription started; invoice {invoice.Number} issued for {Currencies.Format(new Money(invoice.Total, invoice.Currency))}."
+                : $"Subscription started with a trial until {view.Subscription.TrialEnd:yyyy-MM-dd}."));
+
+    public Task<ActionOutcome<DiscountView>> ApplyCouponToSubscriptionAsync(ClaimsPrincipal user, Guid subscriptionId, string couponCode, string reason) =>
+        RunAsync<CouponCommands, DiscountView>(user, ConsolePolicies.Support,
+            (coupons, actor) => coupons.ApplyToSubscriptionAsync(subscriptionId, new ApplyCoupon(couponCode), actor, reason, default),
+            DescribeDiscount);
+
+    public Task<ActionOutcome<DiscountView>> ApplyCouponToCustomerAsync(ClaimsPrincipal user, Guid customerId, string couponCode, string reason) =>
+        RunAsync<CouponCommands, DiscountView>(user, ConsolePolicies.Support,
+            (coupons, actor) => coupons.ApplyToCustomerAsync(customerId, new ApplyCoupon(couponCode), actor, reason, default),
+            DescribeDiscount);
+
+    private static (ActionStatus, string) DescribeDiscount(DiscountView discount) => (ActionStatus.Done, discount.EndsAt is { } end
+        ? $"Coupon {discount.CouponCode} applied to the periods starting from {discount.StartsAt:yyyy-MM-dd} until {end:yyyy-MM-dd}."
+        : $"Coupon {discount.CouponCode} applied to every period starting from {discount.StartsAt:yyyy-MM-dd}.");
 
     /// <summary>The audit log's actor: the signed-in user's display name and highest console role.</summary>
     public static Actor ActorOf(ClaimsPrincipal user) =>

@@ -1,3 +1,4 @@
+using BillingConsole.Engine.Telemetry;
 using System.Text;
 using System.Text.Json;
 using BillingConsole.Configuration;
@@ -47,6 +48,7 @@ public static class IdempotentCommand
             },
             http.RequestAborted);
         if (outcome.Result == IdempotencyResult.Executed && afterCommit is not null) await afterCommit(executed!, caller.Actor, http.RequestAborted);
+        if (outcome.Result == IdempotencyResult.Replayed) services.GetRequiredService<EngineTelemetry>().IdempotentReplay(operation);
 
         return outcome.Result switch
         {

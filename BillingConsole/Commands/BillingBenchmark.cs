@@ -23,26 +23,9 @@ public static class BillingBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var subscriptions = 100_000;
-        var index = Array.IndexOf(args, "--subscriptions");
-        if (index >= 0 && (index + 1 >= args.Length || !int.TryParse(args[index + 1], out subscriptions) || subscriptions < 1))
-        {
-            await Console.Error.WriteLineAsync("--subscriptions needs a positive whole number, e.g. --subscriptions 1000000.");
-            return 2;
-        }
+        if (BenchmarkReport.PositiveCount(args, "--subscriptions", 100_000) is not { } subscriptions) return 2;
 
-        var builder = Host.CreateApplicationBuilder(args);
-        // Only the billing queue is served, so the dashboard refresh and other recurring work stay out of the measurement.
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Hangfire:Queues:0"] = BillingChunkJob.Queue,
-            ["Hangfire:Queues:1"] = BillingChunkJob.Queue,
-            ["Hangfire:Queues:2"] = BillingChunkJob.Queue,
-            ["Logging:LogLevel:Default"] = "Warning",
-        });
-        builder.AddBillingEngine();
-        builder.AddBillingJobs();
-        using var host = builder.Build();
+        using var host = BillingWorkers(args);
         var services = host.Services;
         var dataSource = services.GetRequiredService<NpgsqlDataSource>();
         var clock = services.GetRequiredService<TimeProvider>();
@@ -58,11 +41,12 @@ public static class BillingBenchmark
         }
 
         var setup = Stopwatch.StartNew();
-        await BenchmarkPopulation.CreateDueSubscriptionsAsync(dataSource, subscriptions, clock.GetUtcNow(), CancellationToken.None);
+        await BenchmarkPopulation.CreateDueSubscriptionsAsync(dataSource, subscriptions, clock.GetUtcNow(), BenchmarkPopulation.BillingRunCard,
+            CancellationToken.None);
         Console.WriteLine($"Population: {subscriptions:N0} due subscriptions in {setup.Elapsed.TotalSeconds:F1} s");
 
         var statements = await StatementStatistics.ResetAsync(dataSource);
-        var loadBefore = LoadAverage();
+        var loadBefore = BenchmarkReport.LoadAverage();
         await host.StartAsync();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var total = Stopwatch.StartNew();
@@ -83,7 +67,7 @@ public static class BillingBenchmark
         var elapsed = total.Elapsed;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var peakWorkingSet = Process.GetCurrentProcess().PeakWorkingSet64;
-        var loadAfter = LoadAverage();
+        var loadAfter = BenchmarkReport.LoadAverage();
         await host.StopAsync();
 
         var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<BillingOptions>>().Value;
@@ -93,7 +77,7 @@ public static class BillingBenchmark
         var phases = services.GetRequiredService<BillingRunTimings>().Totals();
         var workerSeconds = phases.Values.Sum(t => t.TotalSeconds);
         var top = statements ? await StatementStatistics.TopAsync(dataSource, 12) : [];
-        var copy = await CopyReference.MeasureAsync(dataSource, runId, CancellationToken.None);
+        var copy = await CopyReference.MeasureBillingRunAsync(dataSource, runId, CancellationToken.None);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
             Billing run {runId}: {run.Status.ToString().ToLowerInvariant()}{(run.Error is null ? "" : $" ({run.Error})")}
               due {run.DueCount:N0} in {run.ChunkCount:N0} chunks of {options.ChunkSize}; {hangfire.WorkerCount} workers; charge concurrency {options.ChargeConcurrency}; {Environment.ProcessorCount} cores
@@ -103,19 +87,31 @@ public static class BillingBenchmark
               load average (1 min) {loadBefore} before, {loadAfter} after; other work on this machine shares its cores
               rows written: {string.Join(", ", rows.Select(r => $"{r.Key} {r.Value:N0}"))}; {rows.Values.Sum():N0} in all
             time per phase, summed over the {hangfire.WorkerCount} workers ({workerSeconds:F1} s in all; phases of different chunks overlap):
-            {string.Join(Environment.NewLine, phases.Select(p => $"  {p.Key,-15} {p.Value.TotalSeconds,7:F1} s {100 * p.Value.TotalSeconds / Math.Max(workerSeconds, 1e-9),5:F1} %  {run.DueCount / Math.Max(p.Value.TotalSeconds, 1e-9),12:N0} subscriptions/s"))}
-            COPY reference: the same {copy.Rows:N0} rows by binary COPY into tables shaped like the run's (same indexes and ids): {copy.Elapsed.TotalSeconds:F1} s = {copy.Rows / copy.Elapsed.TotalSeconds:N0} rows/s
-              {string.Join(", ", copy.Tables.Select(t => $"{t.Table} {t.Rows:N0} in {t.Elapsed.TotalSeconds:F1} s"))}
-              ratio run / COPY: {seconds / copy.Elapsed.TotalSeconds:F1}
-            {(statements ? "top statements by total time (pg_stat_statements):" : "pg_stat_statements is not loaded on this server (shared_preload_libraries): no statement figures")}
-            {string.Join(Environment.NewLine, top.Select(t => $"  {t.TotalMs / 1000,7:F1} s {t.Calls,9:N0} calls {t.TotalMs / Math.Max(1, t.Calls),7:F2} ms  {t.Query}"))}
+            {BenchmarkReport.Phases(phases, run.DueCount, "subscriptions")}
+            {BenchmarkReport.Copy(copy, seconds, "the run's")}
+            {BenchmarkReport.Statements(statements, top)}
             """));
         return run.Status == BillingRunStatus.Completed ? 0 : 1;
     }
 
-    /// <summary>The 1-minute load average, to print beside a figure taken on a shared machine.</summary>
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
+    /// <summary>
+    /// The engine with Hangfire serving only the billing queue, so the dashboard refresh and other recurring work stay out of
+    /// the measurement.
+    /// </summary>
+    internal static IHost BillingWorkers(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Hangfire:Queues:0"] = BillingChunkJob.Queue,
+            ["Hangfire:Queues:1"] = BillingChunkJob.Queue,
+            ["Hangfire:Queues:2"] = BillingChunkJob.Queue,
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        builder.AddBillingEngine();
+        builder.AddBillingJobs();
+        return builder.Build();
+    }
 
     private static async Task<Dictionary<string, long>> RowsWrittenAsync(NpgsqlDataSource dataSource, Guid runId)
     {

@@ -5,7 +5,7 @@ using Npgsql;
 namespace BillingConsole.Commands;
 
 /// <summary>
-/// The database's own ceiling for a billing run: the rows the run wrote, copied by binary COPY into scratch tables made
+/// The database's own ceiling for a benchmark: the rows it wrote, copied by binary COPY into scratch tables made
 /// <c>like</c> the run's tables (same columns, indexes and checks; foreign keys aside) with the same time-ordered ids.
 /// Each table's rows are first exported to a file, so only the COPY into the database is timed. The scratch tables are
 /// dropped afterwards.
@@ -21,19 +21,25 @@ public static class CopyReference
         public TimeSpan Elapsed => TimeSpan.FromTicks(Tables.Sum(t => t.Elapsed.Ticks));
     }
 
-    public static async Task<Result> MeasureAsync(NpgsqlDataSource dataSource, Guid runId, CancellationToken ct)
+    /// <summary>The rows billing run <paramref name="runId"/> wrote: its invoices, their lines, ledger entries and attempts, and its subscriptions.</summary>
+    public static Task<Result> MeasureBillingRunAsync(NpgsqlDataSource dataSource, Guid runId, CancellationToken ct)
     {
         // COPY takes no parameters; a Guid's text is safe to inline.
         var run = $"'{runId}'::uuid";
         var runInvoices = $"select id from invoices where billing_run_id = {run}";
-        var tables = new (string Table, string Where)[]
-        {
+        return MeasureAsync(dataSource,
+        [
             ("invoices", $"billing_run_id = {run}"),
             ("invoice_lines", $"invoice_id in ({runInvoices})"),
             ("ledger_entries", $"invoice_id in ({runInvoices})"),
             ("payment_attempts", $"invoice_id in ({runInvoices})"),
             ("subscriptions", $"id in (select unnest(subscription_ids) from billing_run_chunks where run_id = {run})"),
-        };
+        ], ct);
+    }
+
+    /// <summary>Times the COPY of the rows of each table that match its condition (SQL, inlined: only the benchmarks' own text).</summary>
+    public static async Task<Result> MeasureAsync(NpgsqlDataSource dataSource, IReadOnlyList<(string Table, string Where)> tables, CancellationToken ct)
+    {
         var copies = new List<TableCopy>();
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         foreach (var (table, where) in tables)

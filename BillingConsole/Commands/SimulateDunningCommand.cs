@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using BillingConsole.Engine.Dunning.Simulation;
@@ -5,15 +6,15 @@ using BillingConsole.Engine.Dunning.Simulation;
 namespace BillingConsole.Commands;
 
 /// <summary>
-/// <c>simulate-dunning --population FILE [--budget N] [--fixed "1,3,5,7" ...]</c>: replays a synthetic population
+/// <c>simulate-dunning --population FILE [--budget N] [--seeds N] [--fixed "1,3,5,7" ...]</c>: replays a synthetic population
 /// (see docs/populations/) against the retry scheduler and compares fixed schedules, the statistical mode and an
-/// oracle. Prints a table, then, as the last line, the figures as one JSON object.
+/// oracle over several seeds. Prints a table and the time taken, then, as the last line, the figures as one JSON object.
 /// </summary>
 public static class SimulateDunningCommand
 {
     public const string Name = "simulate-dunning";
 
-    private const string Usage = "Usage: simulate-dunning --population FILE [--budget N] [--fixed \"1,3,5,7\" ...]";
+    private const string Usage = "Usage: simulate-dunning --population FILE [--budget N] [--seeds N] [--fixed \"1,3,5,7\" ...]";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -28,6 +29,7 @@ public static class SimulateDunningCommand
             return 2;
         }
         SimulationReport report;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             var population = DunningPopulation.Parse(await File.ReadAllTextAsync(file));
@@ -38,7 +40,7 @@ public static class SimulateDunningCommand
             await error.WriteLineAsync($"{file}: {e.Message}");
             return 2;
         }
-        await WriteAsync(output, Path.GetFileNameWithoutExtension(file), report);
+        await WriteAsync(output, Path.GetFileNameWithoutExtension(file), report, Stopwatch.GetElapsedTime(started));
         return 0;
     }
 
@@ -47,6 +49,7 @@ public static class SimulateDunningCommand
         (file, options, problem) = (string.Empty, new SimulationOptions(), string.Empty);
         var schedules = new List<IReadOnlyList<int>>();
         int? budget = null;
+        var seeds = new SimulationOptions().Seeds;
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -59,6 +62,9 @@ public static class SimulateDunningCommand
                     break;
                 case "--budget" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n):
                     budget = n;
+                    break;
+                case "--seeds" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n):
+                    seeds = n;
                     break;
                 case "--fixed" when ParseDays(value) is { } days:
                     schedules.Add(days);
@@ -74,7 +80,7 @@ public static class SimulateDunningCommand
             problem = "Give the population file with --population.";
             return false;
         }
-        options = new SimulationOptions { Budget = budget, FixedSchedules = schedules.Count > 0 ? schedules : SimulationOptions.DefaultSchedules };
+        options = new SimulationOptions { Budget = budget, Seeds = seeds, FixedSchedules = schedules.Count > 0 ? schedules : SimulationOptions.DefaultSchedules };
         return true;
     }
 
@@ -85,31 +91,41 @@ public static class SimulateDunningCommand
         return days.Length > 0 && days.All(d => d > 0) ? days : null;
     }
 
-    private static async Task WriteAsync(TextWriter output, string population, SimulationReport report)
+    private static async Task WriteAsync(TextWriter output, string population, SimulationReport report, TimeSpan elapsed)
     {
         var culture = CultureInfo.InvariantCulture;
         await output.WriteLineAsync(string.Create(culture,
-            $"{population}: {report.EvaluatedCases} failed payments ({report.AmountDue:0.00} due) evaluated, budget {report.Budget} retries; the statistical mode learned from {report.HistoryObservations} retries of {report.HistoryCases} earlier cases."));
-        await output.WriteLineAsync($"{"strategy",-22} {"recovered",9} {"rate",7} {"revenue",12} {"attempts",9} {"mean days",9}");
+            $"{population}: {report.EvaluatedCases} failed payments ({report.AmountDue:0.00} {report.Currency} due) evaluated, budget {report.Budget} retries, seeds {report.Seeds[0]}–{report.Seeds[^1]} (figures are their mean); the statistical mode learned from {report.HistoryObservations} retries of {report.HistoryCases} earlier cases."));
+        await output.WriteLineAsync(
+            $"{"strategy",-44} {"recovered",9} {"rate",7} {"revenue",12} {"seed range",23} {"attempts",9} {"mean days",9} {"by card",8} {"without emails",14}");
         foreach (var s in report.Strategies)
             await output.WriteLineAsync(string.Create(culture,
-                $"{s.Strategy,-22} {s.Recovered,9} {s.RecoveryRate,7:P1} {s.RecoveredRevenue,12:0.00} {s.AttemptsUsed,9} {s.MeanDaysToRecovery,9:0.00}"));
+                $"{s.Strategy,-44} {s.Recovered,9:0.0} {s.RecoveryRate,7:P1} {s.RecoveredRevenue,12:0.00} {$"{s.RevenueMin:0}–{s.RevenueMax:0}",23} {s.AttemptsUsed,9:0} {s.MeanDaysToRecovery,9:0.00} {s.RecoveredByCard,8:0.0} {s.WithoutNotifications.RecoveredRevenue,14:0.00}"));
+        await output.WriteLineAsync(string.Create(culture,
+            $"Learning curve (statistical / oracle, month by month): {string.Join(", ", report.LearningCurve.Select(r => r.ToString("0.000", culture)))}"));
+        await output.WriteLineAsync(string.Create(culture, $"Simulated in {elapsed.TotalSeconds:0.0} s."));
         var summary = new
         {
             population,
             report.Seed,
+            report.Seeds,
             report.Budget,
+            report.Currency,
             report.EvaluatedCases,
             report.AmountDue,
             report.HistoryObservations,
+            report.LearningCurve,
             strategies = report.Strategies.Select(s => new
             {
                 s.Strategy,
                 s.Recovered,
                 RecoveryRate = Math.Round(s.RecoveryRate, 4),
                 s.RecoveredRevenue,
+                RecoveredRevenueRange = new[] { s.RevenueMin, s.RevenueMax },
                 s.AttemptsUsed,
                 MeanDaysToRecovery = s.MeanDaysToRecovery is { } days ? Math.Round(days, 2) : (double?)null,
+                s.RecoveredByCard,
+                s.WithoutNotifications,
             }),
         };
         await output.WriteLineAsync(JsonSerializer.Serialize(summary, Json));

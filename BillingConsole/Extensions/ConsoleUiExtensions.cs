@@ -26,6 +26,8 @@ public static class ConsoleUiExtensions
 
     public static WebApplication UseConsole(this WebApplication app)
     {
+        // First, so that everything after it sees the client's address and scheme, not the proxy's.
+        app.UseForwardedHeaders();
         app.UseSecurityHeaders();
         app.UseWhen(context => ApiProblems.IsForPrograms(context.Request), programs => programs.UseMiddleware<ErrorsAsProblems>());
         if (!app.Environment.IsDevelopment())

@@ -13,9 +13,20 @@ public static class SecurityHeaders
     private const string NonceKey = "csp-nonce";
     public const string HangfirePath = "/jobs";
 
-    private const string Common = "default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'; img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:";
+    private const string Sources = "default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'; img-src 'self' data:; font-src 'self' data:";
+    private const string Common = $"{Sources}; connect-src 'self' ws: wss:";
 
     public static string ConsolePolicy(string nonce) => $"{Common}; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'";
+
+    /// <summary>
+    /// The customer's pay page while it confirms a payment with Stripe.js, in Stripe mode only: Stripe's script, the frames it
+    /// opens for the bank's authentication and its API, as Stripe lists them for a Content-Security-Policy; nothing else.
+    /// </summary>
+    public static string StripePayPagePolicy(string nonce) =>
+        $"{Sources}; connect-src 'self' {StripeApi}; script-src 'self' 'nonce-{nonce}' {StripeJs}; frame-src {StripeJs} https://hooks.stripe.com; style-src 'self' 'unsafe-inline'";
+
+    private const string StripeJs = "https://js.stripe.com";
+    private const string StripeApi = "https://api.stripe.com";
 
     public const string HangfirePolicy = $"{Common}; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'";
 

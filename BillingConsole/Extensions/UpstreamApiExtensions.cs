@@ -62,6 +62,9 @@ public static class UpstreamApiExtensions
         var api = app.MapGroup(Prefix).RequireAuthorization(ApiKeyAuthenticationHandler.Policy).RequireRateLimiting(RateLimitingExtensions.ApiPolicy);
         api.MapCustomerEndpoints();
         api.MapSubscriptionEndpoints();
+        api.MapInvoiceEndpoints();
+        api.MapCatalogEndpoints();
+        api.MapEventEndpointEndpoints();
         app.MapOpenApi();
         return app;
     }

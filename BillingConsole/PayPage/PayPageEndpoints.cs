@@ -2,6 +2,7 @@ using System.Text;
 using BillingConsole.Configuration;
 using BillingConsole.Engine.PayPage;
 using BillingConsole.Extensions;
+using BillingConsole.Gateways;
 using BillingConsole.Persistence.Availability;
 using FluentValidation;
 using Microsoft.AspNetCore.Antiforgery;
@@ -28,18 +29,41 @@ public static class PayPageEndpoints
     }
 
     private static async Task<IResult> ShowAsync(string token, HttpContext context, CustomerPayPage payPage, IAntiforgery antiforgery,
-        IOptionsMonitor<BillingOptions> billing, ILoggerFactory loggers)
+        IOptionsMonitor<BillingOptions> billing, IOptionsMonitor<GatewayOptions> gateway, ILoggerFactory loggers)
     {
         try
         {
             var opening = await payPage.OpenAsync(token, context.RequestAborted);
             if (opening.Page is not { } page) return RefusedPage(opening.Refusal!.Value);
-            return FormPage(context, page, SellerOf(billing), token, antiforgery, error: null, StatusCodes.Status200OK);
+            var stripe = await StripeConfirmationAsync(page, context, payPage, gateway.CurrentValue.Stripe.PublishableKey, loggers);
+            return FormPage(context, page, SellerOf(billing), token, antiforgery, error: null, StatusCodes.Status200OK, stripe);
         }
         catch (Exception e) when (RefusalPage(e, context, loggers) is { } answer)
         {
             return answer;
         }
+    }
+
+    /// <summary>
+    /// In Stripe mode, when the bank holds a payment for the customer's authentication: the client secrets Stripe.js confirms
+    /// it with, and Stripe's script, frames and API allowed by this answer's policy. Null outside that case, and when no
+    /// publishable key is configured (the page then says it cannot confirm the payment).
+    /// </summary>
+    private static async Task<StripeConfirmation?> StripeConfirmationAsync(PayPageView page, HttpContext context, CustomerPayPage payPage,
+        string publishableKey, ILoggerFactory loggers)
+    {
+        if (page.Gateway != StripeGateway.GatewayName || !page.Invoices.Any(i => i.AwaitingAuthentication)) return null;
+        if (string.IsNullOrWhiteSpace(publishableKey))
+        {
+            loggers.CreateLogger(typeof(PayPageEndpoints)).LogWarning(
+                "A customer could not confirm a payment on the pay page: Gateway:Stripe:PublishableKey is not configured");
+            return null;
+        }
+        var secrets = await payPage.StripeClientSecretsAsync(page, context.RequestAborted);
+        var nonce = context.CspNonce();
+        // Stripe is allowed only where its script is loaded: an intent already settled needs none.
+        if (secrets.Count > 0) context.Response.Headers.ContentSecurityPolicy = SecurityHeaders.StripePayPagePolicy(nonce);
+        return new StripeConfirmation(publishableKey, secrets, nonce);
     }
 
     private static async Task<IResult> SubmitAsync(string token, HttpContext context, CustomerPayPage payPage, IAntiforgery antiforgery,
@@ -74,7 +98,7 @@ public static class PayPageEndpoints
         if (!await IsGenuineFormAsync(context, antiforgery)) return ExpiredForm();
         try
         {
-            var confirmed = await payPage.ConfirmSandboxPaymentsAsync(token, context.RequestAborted);
+            var confirmed = await payPage.ConfirmPaymentsAsync(token, context.RequestAborted);
             return confirmed.Refusal is { } refusal ? RefusedPage(refusal) : Html(PayPageHtml.Confirmed(confirmed.Payments, SellerOf(billing)), StatusCodes.Status200OK);
         }
         catch (Exception e) when (RefusalPage(e, context, loggers) is { } answer)
@@ -136,10 +160,10 @@ public static class PayPageEndpoints
     }
 
     private static IResult FormPage(HttpContext context, PayPageView page, Seller seller, string token, IAntiforgery antiforgery, string? error,
-        int status)
+        int status, StripeConfirmation? stripe = null)
     {
         var tokens = antiforgery.GetAndStoreTokens(context);
-        return Html(PayPageHtml.Form(page, seller, token, tokens.FormFieldName, tokens.RequestToken!, error), status);
+        return Html(PayPageHtml.Form(page, seller, token, tokens.FormFieldName, tokens.RequestToken!, error, stripe), status);
     }
 
     private static IResult RefusedPage(PayPageRefusal refusal) =>

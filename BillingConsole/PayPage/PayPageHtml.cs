@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
+using System.Text.Json;
 using BillingConsole.Domain.Common;
 using BillingConsole.Engine.PayPage;
 using BillingConsole.Engine.Payments;
@@ -11,20 +12,31 @@ namespace BillingConsole.PayPage;
 /// <summary>The seller as the pay page introduces it (Billing:SellerName and SellerAddress).</summary>
 public sealed record Seller(string Name, IReadOnlyList<string> Address);
 
+/// <summary>What Stripe.js needs to confirm the customer's held payments: the publishable key, each PaymentIntent's client secret, and this answer's script nonce.</summary>
+public sealed record StripeConfirmation(string PublishableKey, IReadOnlyList<string> ClientSecrets, string Nonce);
+
 /// <summary>
-/// The customer's pay page as HTML: one small self-contained document per answer, no script, styles inline (which the
-/// console's Content-Security-Policy allows), laid out to read on a 390 px phone. Every value is HTML-encoded.
+/// The customer's pay page as HTML: one small self-contained document per answer, styles inline (which the console's
+/// Content-Security-Policy allows), laid out to read on a 390 px phone. Every value is HTML-encoded. No script, except in
+/// Stripe mode to confirm a payment the bank holds, with Stripe's own client script.
 /// </summary>
 public static class PayPageHtml
 {
     public const string CardField = "card";
 
-    public static string Form(PayPageView page, Seller seller, string token, string antiforgeryField, string antiforgeryToken, string? error = null)
+    /// <summary>Stripe's client script, which the page loads only to confirm a payment in Stripe mode.</summary>
+    public const string StripeJsUrl = "https://js.stripe.com/v3";
+
+    /// <param name="stripe">In Stripe mode, for payments the bank holds for the customer's authentication: how Stripe.js confirms them.</param>
+    public static string Form(PayPageView page, Seller seller, string token, string antiforgeryField, string antiforgeryToken, string? error = null,
+        StripeConfirmation? stripe = null)
     {
         var body = new StringBuilder();
         body.Append(Introduction(page, seller));
+        var toConfirm = string.Join(", ", page.Invoices.Where(i => i.AwaitingAuthentication).Select(i => i.Number));
         if (page.Gateway == StripeGateway.GatewayName)
         {
+            if (toConfirm.Length > 0) body.Append(StripeConfirmForm(token, antiforgeryField, antiforgeryToken, toConfirm, stripe));
             body.Append($"""
                 <form method="post" action="/pay/{E(token)}/stripe">
                   <input type="hidden" name="{E(antiforgeryField)}" value="{E(antiforgeryToken)}">
@@ -35,17 +47,10 @@ public static class PayPageHtml
             return Document("Update your payment method", body.ToString());
         }
         if (error is not null) body.Append($"<p class=\"error\" role=\"alert\">{E(error)}</p>");
-        var toConfirm = page.Invoices.Where(i => i.AwaitingAuthentication).Select(i => i.Number).ToList();
-        if (toConfirm.Count > 0)
+        if (toConfirm.Length > 0)
         {
-            body.Append($"""
-                <form method="post" action="/pay/{E(token)}/confirm">
-                  <input type="hidden" name="{E(antiforgeryField)}" value="{E(antiforgeryToken)}">
-                  <p>Your bank asks you to confirm the payment of {E(string.Join(", ", toConfirm))}.</p>
-                  <button type="submit">Confirm the payment</button>
-                </form>
-                <p class="hint">Or save another card:</p>
-                """);
+            body.Append(ConfirmForm(token, antiforgeryField, antiforgeryToken, toConfirm, attributes: ""));
+            body.Append("<p class=\"hint\">Or save another card:</p>");
         }
         body.Append($"""
             <form method="post" action="/pay/{E(token)}">
@@ -57,6 +62,50 @@ public static class PayPageHtml
             </form>
             """);
         return Document("Update your payment method", body.ToString());
+    }
+
+    private static string ConfirmForm(string token, string antiforgeryField, string antiforgeryToken, string invoices, string attributes) => $"""
+        <form method="post" action="/pay/{E(token)}/confirm" id="confirm-payment"{attributes}>
+          <input type="hidden" name="{E(antiforgeryField)}" value="{E(antiforgeryToken)}">
+          <p>Your bank asks you to confirm the payment of {E(invoices)}.</p>
+          <button type="submit">Confirm the payment</button>
+        </form>
+        """;
+
+    /// <summary>
+    /// Stripe.js confirms each held PaymentIntent (the bank's authentication opens in Stripe's frame); then the form is sent,
+    /// and the server asks Stripe what came of it. A confirmation Stripe refuses is shown and nothing is sent.
+    /// </summary>
+    private static string StripeConfirmForm(string token, string antiforgeryField, string antiforgeryToken, string invoices, StripeConfirmation? stripe)
+    {
+        if (stripe is null)
+            return Paragraph($"Your bank asks you to confirm the payment of {invoices}, which cannot be done on this page yet: the seller has not finished "
+                             + "setting up payment confirmation. Add a card below instead, or contact the seller.");
+        if (stripe.ClientSecrets.Count == 0) return string.Empty;
+        var attributes = $" data-key=\"{E(stripe.PublishableKey)}\" data-secrets=\"{E(JsonSerializer.Serialize(stripe.ClientSecrets))}\"";
+        return ConfirmForm(token, antiforgeryField, antiforgeryToken, invoices, attributes) + $$"""
+            <p id="confirm-error" class="error" role="alert" hidden></p>
+            <script src="{{StripeJsUrl}}" nonce="{{E(stripe.Nonce)}}"></script>
+            <script nonce="{{E(stripe.Nonce)}}">
+              document.getElementById('confirm-payment').addEventListener('submit', async event => {
+                event.preventDefault();
+                const form = event.target, button = form.querySelector('button'), error = document.getElementById('confirm-error');
+                button.disabled = true;
+                const stripe = Stripe(form.dataset.key);
+                for (const secret of JSON.parse(form.dataset.secrets)) {
+                  const result = await stripe.confirmCardPayment(secret);
+                  if (result.error) {
+                    error.textContent = result.error.message;
+                    error.hidden = false;
+                    button.disabled = false;
+                    return;
+                  }
+                }
+                form.submit();
+              });
+            </script>
+            <p class="hint">Or save another card:</p>
+            """;
     }
 
     /// <summary>What came of the card the customer gave, invoice by invoice.</summary>
@@ -81,7 +130,7 @@ public static class PayPageHtml
     public static string Confirmed(IReadOnlyList<ChargeResult> payments, Seller seller)
     {
         var body = new StringBuilder($"<p class=\"seller\">{E(seller.Name)}</p>");
-        if (payments.Count == 0) body.Append(Paragraph("There was no payment left to confirm."));
+        if (payments.Count == 0) body.Append(Paragraph("No payment was confirmed: none was waiting, or your bank has not approved it. Nothing was changed."));
         foreach (var payment in payments)
         {
             var (text, failed) = Describe(payment);

@@ -71,5 +71,10 @@ public sealed class Price : Entity
     public static Money MonthlyEquivalent(Money amount, BillingInterval interval) =>
         interval == BillingInterval.Year ? new Money(amount.Amount / 12m, amount.Currency) : amount;
 
-    public void Retire() => Active = false;
+    /// <summary>Archives the price: subscriptions that have it keep it; nothing new can take it.</summary>
+    public void Retire()
+    {
+        if (!Active) throw new DomainRuleException("This price is already archived.");
+        Active = false;
+    }
 }

@@ -23,6 +23,14 @@ public readonly record struct Money
     public bool IsNegative => Amount < 0m;
     public bool IsPositive => Amount > 0m;
 
+    /// <summary>An amount a person or a caller gave, refused when it has more decimals than the currency's minor unit.</summary>
+    public static Money Exact(decimal amount, string currency)
+    {
+        var money = new Money(amount, currency);
+        if (money.Rounded() != money) throw new DomainRuleException($"{money.Currency} amounts have {Currencies.MinorUnits(money.Currency)} decimals at most.");
+        return money;
+    }
+
     public Money Rounded() => new(Math.Round(Amount, Currencies.MinorUnits(Currency), MidpointRounding.AwayFromZero), Currency);
 
     public static Money operator +(Money left, Money right) => new(left.Amount + SameCurrency(left, right).Amount, left.Currency);

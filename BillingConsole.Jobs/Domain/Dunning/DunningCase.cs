@@ -118,6 +118,18 @@ public sealed class DunningCase : Entity
         ClearSchedule();
     }
 
+    /// <summary>
+    /// A charge dunning did not make (support's, or a new card's) declined while the case waits: the case keeps its state
+    /// and schedule, and records the decline, from which its next retry is planned and which its pages show.
+    /// </summary>
+    public void RecordDeclineOutsideRetry(string declineCode, DateTimeOffset at)
+    {
+        if (Status is not (DunningStatus.RetryPending or DunningStatus.AwaitingPaymentMethod))
+            throw new DomainRuleException($"A decline outside the retries is recorded only on a waiting case; this one is {Status}.");
+        LastDeclineCode = declineCode;
+        UpdatedAt = at;
+    }
+
     public void Recover(DateTimeOffset at)
     {
         Fire(DunningEvent.PaymentSucceeded, at);

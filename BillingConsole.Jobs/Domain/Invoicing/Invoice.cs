@@ -1,4 +1,5 @@
 using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Payments;
 
 namespace BillingConsole.Domain.Invoicing;
 
@@ -28,6 +29,7 @@ public sealed class Invoice : Entity
     private decimal _creditApplied;
     private decimal _amountPaid;
     private decimal _amountWrittenOff;
+    private decimal _amountCredited;
 
     private Invoice() { }
 
@@ -81,10 +83,17 @@ public sealed class Invoice : Entity
     public Money CreditApplied => new(_creditApplied, Currency);
     public Money AmountPaid => new(_amountPaid, Currency);
     public Money AmountWrittenOff => new(_amountWrittenOff, Currency);
+    /// <summary>What the invoice's credit notes took back, refunds included.</summary>
+    public Money AmountCredited => new(_amountCredited, Currency);
+    /// <summary>What credit notes may still take back: never more, in all, than the invoice's total.</summary>
+    public Money Creditable => Money.Max(Total - AmountCredited, Money.Zero(Currency));
     /// <summary>What the customer still owes on this invoice.</summary>
     public Money AmountDue => Status is InvoiceStatus.Open
-        ? Money.Max(Total - CreditApplied - AmountPaid, Money.Zero(Currency))
+        ? Money.Max(Total - CreditApplied - AmountPaid - AmountCredited, Money.Zero(Currency))
         : Money.Zero(Currency);
+    /// <summary>What the discount lines take off the subtotal, as a positive amount (zero without a discount).</summary>
+    public Money Discount => _lines.Where(line => line.Kind == InvoiceLineKind.Discount)
+        .Aggregate(Money.Zero(Currency), (sum, line) => sum - line.Amount);
     /// <summary>What the customer owed when the invoice was issued: total less credit, never negative.</summary>
     public Money AmountPayable => Money.Max(Total - CreditApplied, Money.Zero(Currency));
 
@@ -135,9 +144,37 @@ public sealed class Invoice : Entity
         PaidAt = at;
     }
 
+    /// <summary>
+    /// Issues a credit note for <paramref name="lines"/>. On an open invoice it takes the amount off what is due (settling the
+    /// invoice when nothing is left); on a paid one it credits the customer's balance, or documents the refund
+    /// <paramref name="refundId"/> names. Either way the invoice's credit notes never take back more than its total.
+    /// </summary>
+    public CreditNote Credit(string number, IReadOnlyList<CreditNoteLine> lines, CreditReason reason, string? memo, Guid? refundId, DateTimeOffset at)
+    {
+        var amount = lines.Aggregate(Money.Zero(Currency), (sum, line) => sum + line.Amount);
+        var settlement = (Status, refundId) switch
+        {
+            (InvoiceStatus.Paid, null) => CreditNoteSettlement.CustomerCredited,
+            (InvoiceStatus.Paid, _) => CreditNoteSettlement.Refunded,
+            (InvoiceStatus.Open, null) => CreditNoteSettlement.AmountDueReduced,
+            _ => throw new DomainRuleException($"Only an open or paid invoice can be credited; this one is {Status.ToSnakeCase().Replace('_', ' ')}."),
+        };
+        var limit = settlement == CreditNoteSettlement.AmountDueReduced ? AmountDue : Creditable;
+        if (amount > limit)
+            throw new DomainRuleException(settlement == CreditNoteSettlement.AmountDueReduced
+                ? $"The credit note of {amount} is more than the {limit} still due on this invoice."
+                : $"The credit note of {amount} is more than the {limit} of this invoice not yet credited.");
+        var note = new CreditNote(this, number, lines, reason, memo, settlement, refundId, at);
+        _amountCredited += amount.Amount;
+        if (settlement == CreditNoteSettlement.AmountDueReduced && AmountDue.IsZero) Settle(at);
+        return note;
+    }
+
     /// <summary>Voids an invoice; returns what was still owed so the ledger can reverse it.</summary>
     public Money Void(DateTimeOffset at)
     {
+        // A void reverses the invoice as issued; what a credit note took back is already reversed.
+        if (AmountCredited.IsPositive) throw new DomainRuleException("An invoice with credit notes cannot be voided; credit what is still due instead.");
         var outstanding = Status == InvoiceStatus.Uncollectible ? AmountWrittenOff : AmountDue;
         Fire(InvoiceEvent.Voided);
         VoidedAt = at;
@@ -168,7 +205,8 @@ public sealed class Invoice : Entity
     }
 }
 
-public enum InvoiceLineKind { Recurring, ProrationCredit, ProrationCharge, OneOff }
+/// <summary>What a line is; a <see cref="Discount"/> line is negative and is contra-revenue in the ledger.</summary>
+public enum InvoiceLineKind { Recurring, ProrationCredit, ProrationCharge, OneOff, Discount }
 
 public sealed class InvoiceLine : Entity
 {

@@ -4,11 +4,12 @@ namespace BillingConsole.Domain.Ledger;
 
 /// <summary>
 /// The chart of accounts. Receivable and cash are assets; revenue, tax payable, customer credit and refunds payable (money
-/// received that is owed back) are credit-normal.
+/// received that is owed back) are credit-normal; refunds and discounts (coupons on invoices) are contra-revenue, debit-normal.
+/// Chargebacks (money a bank took back in a dispute) and dispute fees are debit-normal losses.
 /// </summary>
-public enum LedgerAccount { Receivable, Revenue, TaxPayable, Cash, CustomerCredit, BadDebt, Refunds, RefundsPayable }
+public enum LedgerAccount { Receivable, Revenue, TaxPayable, Cash, CustomerCredit, BadDebt, Refunds, RefundsPayable, Chargebacks, DisputeFees, Discounts }
 
-public enum LedgerTransactionKind { InvoiceIssued, Payment, CreditApplied, CreditGranted, Refund, WriteOff, WriteOffReversed, InvoiceVoided, PaymentToRefund }
+public enum LedgerTransactionKind { InvoiceIssued, Payment, CreditApplied, CreditGranted, Refund, WriteOff, WriteOffReversed, InvoiceVoided, PaymentToRefund, CreditNote, Chargeback, ChargebackReversed }
 
 /// <summary>One line of a balanced double-entry transaction. Exactly one of debit or credit is non-zero.</summary>
 public sealed class LedgerEntry

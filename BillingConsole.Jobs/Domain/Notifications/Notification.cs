@@ -90,9 +90,5 @@ public sealed class Notification : Entity
         NextAttemptAt = null;
     }
 
-    public static TimeSpan RetryDelay(int failedAttempts)
-    {
-        var minutes = Math.Pow(2, Math.Clamp(failedAttempts - 1, 0, 30));
-        return minutes >= LongestDelay.TotalMinutes ? LongestDelay : TimeSpan.FromMinutes(minutes);
-    }
+    public static TimeSpan RetryDelay(int failedAttempts) => Backoff.Exponential(failedAttempts, LongestDelay);
 }

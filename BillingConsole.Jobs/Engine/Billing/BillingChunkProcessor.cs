@@ -7,6 +7,7 @@ using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Engine.Changes;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Payments;
+using BillingConsole.Engine.Telemetry;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -36,6 +37,7 @@ public sealed class BillingChunkProcessor(
     ChangeFeed changes,
     GatewayCircuitBreaker breaker,
     BillingRunTimings timings,
+    EngineTelemetry telemetry,
     TimeProvider clock,
     IOptionsMonitor<BillingOptions> options,
     ILogger<BillingChunkProcessor> logger)
@@ -69,8 +71,13 @@ public sealed class BillingChunkProcessor(
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
 
-        // Locked in customer order, then the customers: two chunks never wait on each other in a cycle, and a second node
-        // running this chunk waits here, then finds the periods advanced and nothing due.
+        // The customers first, with the lock the engine's commands take, so that a command moving one of them and the chunk
+        // wait for each other and each reads the balance the other wrote; then their subscriptions, in customer order. Two
+        // chunks never wait on each other in a cycle, and a second node running this chunk waits here, then finds the periods
+        // advanced and nothing due.
+        var customerIds = await db.Subscriptions.AsNoTracking().Where(s => chunk.SubscriptionIds.Contains(s.Id))
+            .Select(s => s.CustomerId).Distinct().ToArrayAsync(ct);
+        var creditBefore = await UnitOfWork.LockCustomersAsync(connection, customerIds, ct);
         var subscriptions = await db.Subscriptions
             .FromSql($"""
                 select s.*, s.xmin from subscriptions s
@@ -80,12 +87,12 @@ public sealed class BillingChunkProcessor(
                 """)
             .AsNoTracking()
             .ToListAsync(ct);
-        var creditBefore = await writer.LockCustomersAsync(connection, [.. subscriptions.Select(s => s.CustomerId).Distinct()], ct);
         lap.Done(BillingRunPhase.Lock);
         var credit = new Dictionary<Guid, Money>(creditBefore);
         var alreadyInvoiced = await writer.ExistingCycleInvoicesAsync(connection, [.. subscriptions.Select(s => s.Id)], ct);
         var prices = await PricesAsync(ct);
         var waiting = await WaitingLinesAsync(subscriptions, ct);
+        var discounts = await SubscriptionDiscounts.ForAsync(db, [.. subscriptions.Select(s => (s.Id, s.CustomerId))], ct);
         var daysUntilDue = await writer.DaysUntilDueAsync(connection, [.. creditBefore.Keys], ct);
         lap.Done(BillingRunPhase.Load);
 
@@ -98,7 +105,7 @@ public sealed class BillingChunkProcessor(
             for (var period = 0; period < MaxPeriodsPerSubscription; period++)
             {
                 var snapshot = BillableSubscription.From(subscription, prices[subscription.PriceId],
-                    subscription.PendingPriceId is { } pending ? prices[pending] : null);
+                    subscription.PendingPriceId is { } pending ? prices[pending] : null, discounts.GetValueOrDefault(subscription.Id));
                 var decision = InvoiceGenerator.Decide(snapshot, run.AsOf);
                 if (decision is not (RenewalDecision.Renew or RenewalDecision.Cancel)) break;
 
@@ -136,10 +143,12 @@ public sealed class BillingChunkProcessor(
         await writer.MarkLinesInvoicedAsync(connection, [.. carried.Values.SelectMany(lines => lines)], ct);
         lap.Done(BillingRunPhase.WriteInvoices);
         await writer.UpdateSubscriptionsAsync(connection, subscriptions, ct);
-        await writer.UpdateCreditBalancesAsync(connection, credit.Where(c => c.Value != creditBefore[c.Key]).ToDictionary(), ct);
+        await writer.UpdateCreditBalancesAsync(connection,
+            credit.Where(c => c.Value != creditBefore[c.Key]).ToDictionary(c => c.Key, c => (creditBefore[c.Key], c.Value)), ct);
         await writer.RecordChunkInvoicedAsync(connection, run.Id, chunk.Number, issued.Count, now, ct);
         await transaction.CommitAsync(ct);
         lap.Done(BillingRunPhase.AdvancePeriods);
+        telemetry.SubscriptionsBilled(subscriptions.Count, issued.Count);
         logger.LogInformation("Billing run {RunId} chunk {Chunk}: {Invoiced} invoices for {Due} due subscriptions",
             run.Id, chunk.Number, issued.Count, subscriptions.Count);
         return issued.Count;
@@ -187,12 +196,18 @@ public sealed class BillingChunkProcessor(
         }
     }
 
-    /// <summary>When the chunk should charge again: some charges were held back, or faulted into a breaker that is now open.</summary>
+    /// <summary>
+    /// When the chunk should charge again: some charges were held back, some invoices were claimed elsewhere, or charges
+    /// faulted into a breaker that is now open.
+    /// </summary>
     private async Task<DateTimeOffset?> DeferredUntilAsync(IReadOnlyList<ChargeResult> results, CancellationToken ct)
     {
         var deferred = results.Where(r => r.Status == ChargeStatus.Deferred).ToList();
         // Even when the breaker has closed meanwhile: the invoices held back were never charged.
         if (deferred.Count > 0) return deferred.Max(r => r.RetryAt) ?? clock.GetUtcNow();
+        // Claimed elsewhere: by a node charging it now, or by one that died mid-charge, whose claim lapses within its lifetime.
+        // The chunk looks again then, and charges what the dead node left instead of leaving it to the reconciliation job.
+        if (results.Any(r => r.Status == ChargeStatus.Busy)) return clock.GetUtcNow() + options.CurrentValue.ChargeClaimLifetime;
         if (!results.Any(r => r.Status == ChargeStatus.Unknown)) return null;
         var circuit = await breaker.CurrentAsync(ct);
         return circuit.State == CircuitState.Closed ? null : circuit.RetryAt ?? clock.GetUtcNow();

@@ -2,14 +2,17 @@ using System.Diagnostics;
 
 namespace BillingConsole.Engine.Billing;
 
-/// <summary>The steps of a billing run whose time is measured, in the order a chunk goes through them.</summary>
+/// <summary>
+/// The steps of a billing run whose time is measured, in the order a chunk goes through them; the charge steps are also those
+/// of a dunning retry pass, which claims its cases first.
+/// </summary>
 public enum BillingRunPhase
 {
     /// <summary>Selecting the due subscriptions and storing them as chunks.</summary>
     Plan,
     /// <summary>Queuing one background job per chunk.</summary>
     FanOut,
-    /// <summary>Row locks on subscriptions and customers, advisory locks on invoices.</summary>
+    /// <summary>Row locks on subscriptions and customers, charge claims on invoices.</summary>
     Lock,
     /// <summary>Reading what generation and charging need: prices, waiting lines, existing invoices, payment methods.</summary>
     Load,
@@ -27,6 +30,8 @@ public enum BillingRunPhase
     RecordOutcomes,
     /// <summary>The payment event handlers: dunning cases opened for failures, closed for successes.</summary>
     OpenDunning,
+    /// <summary>The dunning retry pass's own step before it charges: claiming a round of due cases.</summary>
+    ClaimRetries,
 }
 
 /// <summary>

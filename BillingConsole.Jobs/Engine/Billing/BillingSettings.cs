@@ -28,9 +28,12 @@ public static class GatewayModes
 
 /// <summary>The billing settings an admin changes in the console, stored in the settings table under <see cref="Key"/>.</summary>
 /// <param name="TaxRate">A fraction: 0.2 is 20%.</param>
-public sealed record BillingSettingsValues(string RunSchedule, string TimeZone, string InvoicePrefix, decimal TaxRate, string GatewayMode)
+/// <param name="SupportRefundLimit">The most support may refund at once; settings saved before it existed read as the default.</param>
+public sealed record BillingSettingsValues(string RunSchedule, string TimeZone, string InvoicePrefix, decimal TaxRate, string GatewayMode,
+    decimal SupportRefundLimit = BillingSettingsValues.DefaultSupportRefundLimit)
 {
     public const string Key = "billing";
+    public const decimal DefaultSupportRefundLimit = 100m;
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 }
 
@@ -43,6 +46,7 @@ public sealed class SaveBillingSettings
     /// <summary>Percent, as people write it: 20 for 20%.</summary>
     public decimal? TaxRatePercent { get; set; }
     public string? GatewayMode { get; set; }
+    public decimal? SupportRefundLimit { get; set; }
     public string? Reason { get; set; }
 
     public static SaveBillingSettings From(BillingSettingsValues values) => new()
@@ -52,10 +56,11 @@ public sealed class SaveBillingSettings
         InvoicePrefix = values.InvoicePrefix,
         TaxRatePercent = values.TaxRate * 100m,
         GatewayMode = values.GatewayMode,
+        SupportRefundLimit = values.SupportRefundLimit,
     };
 
     public BillingSettingsValues ToValues() =>
-        new(RunSchedule!.Trim(), TimeZone!.Trim(), InvoicePrefix!, TaxRatePercent!.Value / 100m, GatewayMode!);
+        new(RunSchedule!.Trim(), TimeZone!.Trim(), InvoicePrefix!, TaxRatePercent!.Value / 100m, GatewayMode!, SupportRefundLimit!.Value);
 }
 
 /// <summary>
@@ -88,6 +93,7 @@ public sealed class StoredBillingSettings : IPostConfigureOptions<BillingOptions
         options.TimeZone = values.TimeZone;
         options.InvoicePrefix = values.InvoicePrefix;
         options.TaxRate = values.TaxRate;
+        options.SupportRefundLimit = values.SupportRefundLimit;
     }
 
     public IChangeToken GetChangeToken() => new CancellationChangeToken(_changed.Token);
@@ -150,7 +156,7 @@ public sealed class BillingSettingsCommands(
     {
         var options = billing.CurrentValue;
         return new BillingSettingsValues(options.RunSchedule, options.TimeZone, options.InvoicePrefix, options.TaxRate,
-            stored.GatewayMode(gateway.CurrentValue));
+            stored.GatewayMode(gateway.CurrentValue), options.SupportRefundLimit);
     }
 
     public async Task<BillingSettingsValues> SaveAsync(SaveBillingSettings command, Actor actor, CancellationToken ct)

@@ -13,9 +13,9 @@ public sealed record ApiKeyIdentity(Guid Id, string Name, string Prefix);
 /// <summary>
 /// Upstream systems' API keys, written <c>bk_&lt;prefix&gt;_&lt;secret&gt;</c>. The prefix finds the row (and names the key in
 /// logs); the SHA-256 of the whole key is compared in constant time. A fast hash is enough: the secret is 256 random bits,
-/// not a password.
+/// not a password. Valid keys are remembered for a few seconds (<see cref="ApiKeyCache"/>).
 /// </summary>
-public sealed class ApiKeys(BillingDbContext db, AuditTrail audit, TimeProvider clock)
+public sealed class ApiKeys(BillingDbContext db, AuditTrail audit, TimeProvider clock, ApiKeyCache cache)
 {
     public const string Marker = "bk";
     private const int PrefixBytes = 6;
@@ -46,12 +46,32 @@ public sealed class ApiKeys(BillingDbContext db, AuditTrail audit, TimeProvider 
     {
         var parts = presented.Split('_');
         if (parts is not [Marker, { Length: PrefixBytes * 2 } prefix, { Length: SecretBytes * 2 }]) return null;
+        var hash = Hash(presented);
+        var cacheKey = Convert.ToHexString(hash);
+        if (cache.Find(cacheKey) is { } remembered) return remembered;
         var record = await db.ApiKeys.AsNoTracking()
             .Where(k => k.Prefix == prefix && k.RevokedAt == null)
             .Select(k => new { k.Id, k.Name, k.Prefix, k.Hash })
             .SingleOrDefaultAsync(ct);
-        if (record is null) return null;
-        return CryptographicOperations.FixedTimeEquals(Hash(presented), record.Hash) ? new ApiKeyIdentity(record.Id, record.Name, record.Prefix) : null;
+        if (record is null || !CryptographicOperations.FixedTimeEquals(hash, record.Hash)) return null;
+        var key = new ApiKeyIdentity(record.Id, record.Name, record.Prefix);
+        cache.Keep(cacheKey, key);
+        return key;
+    }
+
+    /// <summary>
+    /// Stops the key with this prefix from working: at once on this node, within <see cref="ApiKeyCache.Lifetime"/> on the
+    /// others. False when no key that is still in force has this prefix.
+    /// </summary>
+    public async Task<bool> RevokeAsync(string prefix, Actor actor, string reason, CancellationToken ct = default)
+    {
+        var record = await db.ApiKeys.SingleOrDefaultAsync(k => k.Prefix == prefix && k.RevokedAt == null, ct);
+        if (record is null) return false;
+        record.RevokedAt = clock.GetStoredNow();
+        audit.Record(actor, "api_key.revoked", "api_key", record.Id, reason, after: new { record.Name, record.Prefix });
+        await db.SaveChangesAsync(ct);
+        cache.Forget(prefix);
+        return true;
     }
 
     private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));

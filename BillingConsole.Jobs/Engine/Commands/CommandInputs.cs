@@ -1,4 +1,5 @@
 using System.Globalization;
+using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Dunning;
 
 namespace BillingConsole.Engine.Commands;
@@ -33,7 +34,35 @@ public static class CollectionMethods
 public sealed record AttachPaymentMethod(string? Gateway, string? Token, string? Brand, string? Last4, int? ExpMonth, int? ExpYear);
 
 /// <param name="TrialDays">Overrides the price's trial; 0 for none.</param>
-public sealed record CreateSubscription(Guid? CustomerId, Guid? PriceId, int? Quantity, int? TrialDays);
+/// <param name="CouponCode">A coupon redeemed for this subscription from its first invoice.</param>
+public sealed record CreateSubscription(Guid? CustomerId, Guid? PriceId, int? Quantity, int? TrialDays, string? CouponCode = null);
+
+/// <param name="Amount">What one unit costs per interval, in <paramref name="Currency"/>; zero for a free price.</param>
+/// <param name="Interval">month or year.</param>
+public sealed record AddPrice(string? Currency, decimal? Amount, string? Interval, int? TrialDays);
+
+/// <param name="Code">A stable identifier upstream systems use ("pro"): letters, digits, '-' and '_'.</param>
+public sealed record CreatePlan(string? Code, string? Name, string? Description, IReadOnlyList<AddPrice>? Prices);
+
+/// <param name="PercentOff">More than 0, at most 100; or leave out and give <paramref name="AmountOff"/> and <paramref name="Currency"/>.</param>
+/// <param name="Duration">once (the next invoice), repeating (with <paramref name="DurationMonths"/>) or forever.</param>
+/// <param name="MaxRedemptions">How many times it can be redeemed in all; left out: without limit.</param>
+/// <param name="RedeemBy">After this instant it can no longer be redeemed; discounts already made go on.</param>
+public sealed record CreateCoupon(string? Code, string? Name, decimal? PercentOff, decimal? AmountOff, string? Currency, string? Duration,
+    int? DurationMonths, int? MaxRedemptions, DateTimeOffset? RedeemBy);
+
+public sealed record ApplyCoupon(string? CouponCode);
+
+/// <param name="ToPriceId">The price the subscribers move to: same currency, and not archived.</param>
+/// <param name="When">at_renewal (the default: the next renewal bills the new price) or now (an immediate, prorated plan change each).</param>
+public sealed record MigratePrice(Guid? ToPriceId, string? When = null);
+
+public static class MigrateWhen
+{
+    public const string AtRenewal = "at_renewal";
+    public const string Now = "now";
+    public static readonly IReadOnlyList<string> All = [AtRenewal, Now];
+}
 
 /// <param name="Quantity">Left out: the current quantity.</param>
 /// <param name="Behavior">immediate, next_invoice or at_period_end; left out: immediate for upgrades, at_period_end otherwise.</param>
@@ -126,3 +155,22 @@ public sealed class SaveDunningPolicy
         };
     }
 }
+
+/// <summary>The reasons a credit note or a refund can state, as the API spells them.</summary>
+public static class CreditReasons
+{
+    public static readonly IReadOnlyList<string> All = [.. Enum.GetValues<Domain.Payments.CreditReason>().Select(r => r.ToSnakeCase())];
+
+    public static Domain.Payments.CreditReason Parse(string text) =>
+        EnumNames.TryParseSnakeCase<Domain.Payments.CreditReason>(text, out var reason) ? reason : throw new DomainRuleException($"'{text}' is not a credit reason.");
+}
+
+/// <param name="Amount">Left out: everything still refundable on the invoice's payment.</param>
+/// <param name="Reason">duplicate, product_unsatisfactory, order_change or goodwill; stated on the credit note the refund issues.</param>
+/// <param name="Memo">A note for the customer, printed on the credit note.</param>
+public sealed record RefundPayment(decimal? Amount, string? Reason, string? Memo = null);
+
+public sealed record CreditNoteLineInput(string? Description, decimal? Amount);
+
+/// <param name="Reason">duplicate, product_unsatisfactory, order_change or goodwill.</param>
+public sealed record IssueCreditNote(IReadOnlyList<CreditNoteLineInput>? Lines, string? Reason, string? Memo = null);

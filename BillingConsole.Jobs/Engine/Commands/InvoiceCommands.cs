@@ -2,7 +2,6 @@ using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Customers;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
-using BillingConsole.Domain.Payments;
 using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Engine.Dunning;
 using BillingConsole.Engine.Payments;
@@ -27,7 +26,7 @@ public sealed class InvoiceCommands(BillingDbContext db, PaymentProcessor proces
         {
             var outstanding = invoice.Void(now);
             if (invoice.CreditApplied.IsPositive) customer.AddCredit(invoice.CreditApplied);
-            await RecoverSubscriptionIfSettledAsync(invoice, ct);
+            await RecoverSubscriptionIfSettledAsync(db, invoice, ct);
             return LedgerPostings.InvoiceVoided(invoice, outstanding, now);
         }, ct);
 
@@ -46,9 +45,7 @@ public sealed class InvoiceCommands(BillingDbContext db, PaymentProcessor proces
         db.ChangeTracker.Clear();
         return await db.InTransactionAsync(async () =>
         {
-            var customerId = await db.Invoices.Where(i => i.Id == invoiceId).Select(i => (Guid?)i.CustomerId).SingleOrDefaultAsync(ct)
-                             ?? throw new ResourceNotFoundException("invoice", invoiceId);
-            await db.LockCustomerAsync(customerId, ct);
+            await db.LockCustomerOfInvoiceAsync(invoiceId, ct);
             var invoice = await db.Invoices.SingleAsync(i => i.Id == invoiceId, ct);
             if (!Invoice.Lifecycle.CanFire(invoice.Status, InvoiceEvent.Reopened))
                 throw new DomainRuleException($"Only a written-off invoice can be reopened; this one is {invoice.Status.ToSnakeCase().Replace('_', ' ')}.");
@@ -74,14 +71,8 @@ public sealed class InvoiceCommands(BillingDbContext db, PaymentProcessor proces
         db.ChangeTracker.Clear();
         return await db.InTransactionAsync(async () =>
         {
-            var customerId = await db.Invoices.Where(i => i.Id == invoiceId).Select(i => (Guid?)i.CustomerId).SingleOrDefaultAsync(ct)
-                             ?? throw new ResourceNotFoundException("invoice", invoiceId);
-            await db.LockCustomerAsync(customerId, ct);
-            if (!await chargeLock.TryLockForTransactionAsync(invoiceId, ct))
-                throw new DomainRuleException("A payment of this invoice is in progress; try again when it has finished.");
-            if (await db.PaymentAttempts.AnyAsync(a => a.InvoiceId == invoiceId
-                    && (a.Status == PaymentAttemptStatus.Pending || a.Status == PaymentAttemptStatus.Unknown), ct))
-                throw new DomainRuleException("The gateway has not confirmed the outcome of an earlier payment attempt; try again once it has.");
+            var customerId = await db.LockCustomerOfInvoiceAsync(invoiceId, ct);
+            await db.RequireNoPaymentInFlightAsync(chargeLock, invoiceId, ct);
 
             var invoice = await db.Invoices.Include(i => i.Lines).SingleAsync(i => i.Id == invoiceId, ct);
             if (!Invoice.Lifecycle.CanFire(invoice.Status, closing))
@@ -91,11 +82,7 @@ public sealed class InvoiceCommands(BillingDbContext db, PaymentProcessor proces
             var now = clock.GetUtcNow();
             var transactions = await close(invoice, customer, now);
             db.LedgerEntries.AddRange(transactions.SelectMany(t => t.Balanced()));
-            if (await dunning.OpenCaseAsync(invoiceId, ct) is { } dunningCase)
-            {
-                dunningCase.CloseBecauseInvoiceClosed(now);
-                await dunning.AllowPlanChangesAfterAsync(dunningCase, ct);
-            }
+            await dunning.CloseForClosedInvoiceAsync(invoiceId, now, ct);
             var after = InvoiceView.From(invoice);
             audit.Record(actor, action, "invoice", invoiceId, reason, before, after);
             await db.SaveChangesAsync(ct);
@@ -103,7 +90,8 @@ public sealed class InvoiceCommands(BillingDbContext db, PaymentProcessor proces
         }, ct);
     }
 
-    private async Task RecoverSubscriptionIfSettledAsync(Invoice invoice, CancellationToken ct)
+    /// <summary>A past-due subscription whose invoice no longer needs paying, with nothing else outstanding, is active again.</summary>
+    internal static async Task RecoverSubscriptionIfSettledAsync(BillingDbContext db, Invoice invoice, CancellationToken ct)
     {
         if (invoice.SubscriptionId is not { } subscriptionId) return;
         var subscription = await db.Subscriptions.SingleAsync(s => s.Id == subscriptionId, ct);

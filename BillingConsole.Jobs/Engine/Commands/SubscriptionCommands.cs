@@ -24,6 +24,7 @@ public sealed class SubscriptionCommands(
     AuditTrail audit,
     TimeProvider clock,
     IOptionsMonitor<BillingOptions> options,
+    CouponCommands coupons,
     IValidator<CreateSubscription> createValidator,
     IValidator<ChangePlan> changeValidator,
     IValidator<CancelSubscription> cancelValidator)
@@ -50,10 +51,14 @@ public sealed class SubscriptionCommands(
             var periodEnd = trialEnd ?? calendar.NextPeriodEnd(now, price.Price.Interval, anchorDay);
             var subscription = new Subscription(customer.Id, price.Price.PriceId, command.Quantity!.Value, now, periodEnd, trialEnd, anchorDay);
             db.Subscriptions.Add(subscription);
+            // From the first paid period: the trial's end, or now. Saved first, so that the first invoice reads it like any discount.
+            var discount = command.CouponCode is { } couponCode ? await coupons.RedeemAsync(couponCode, customer, subscription.Id, trialEnd ?? now, ct) : null;
+            if (discount is not null) await db.SaveChangesAsync(ct);
             var invoice = trialEnd is null ? await IssueFirstPeriodAsync(customer, subscription, price.Price, ct) : null;
 
-            var view = new SubscriptionChangeView(SubscriptionView.From(subscription), invoice);
+            var view = new SubscriptionChangeView(SubscriptionView.From(subscription), invoice, discount);
             audit.Record(actor, "subscription.created", "subscription", subscription.Id, reason, after: view.Subscription);
+            if (discount is not null) audit.Record(actor, "coupon.applied", "subscription", subscription.Id, reason, after: discount);
             await db.SaveChangesAsync(ct);
             return view;
         }, ct);
@@ -182,7 +187,7 @@ public sealed class SubscriptionCommands(
     {
         var price = await BillablePriceAsync(subscription.PriceId, ct);
         var pending = subscription.PendingPriceId is { } pendingId ? await BillablePriceAsync(pendingId, ct) : null;
-        return BillableSubscription.From(subscription, price, pending);
+        return BillableSubscription.From(subscription, price, pending, await DiscountsAsync(subscription, ct));
     }
 
     private sealed record QuotedChange(Subscription Subscription, Customer Customer, PlanChangeQuote Quote, GeneratedInvoice? Invoice);
@@ -204,11 +209,15 @@ public sealed class SubscriptionCommands(
         IReadOnlyList<PendingInvoiceLine>? waiting = null)
     {
         waiting ??= [];
-        var generated = generator.FirstPeriod(BillableSubscription.From(subscription, price, null), Drafts(waiting), customer.CreditBalance, TaxRate);
+        var generated = generator.FirstPeriod(BillableSubscription.From(subscription, price, null, await DiscountsAsync(subscription, ct)),
+            Drafts(waiting), customer.CreditBalance, TaxRate);
         var invoice = await issuer.IssueAsync(customer, generated, null, ct);
         foreach (var line in waiting) line.MarkInvoiced(invoice.Id);
         return InvoiceView.From(invoice);
     }
+
+    private async Task<IReadOnlyList<AppliedDiscount>?> DiscountsAsync(Subscription subscription, CancellationToken ct) =>
+        (await SubscriptionDiscounts.ForAsync(db, [(subscription.Id, subscription.CustomerId)], ct)).GetValueOrDefault(subscription.Id);
 
     /// <summary>The subscription's proration lines waiting for its next invoice, tracked, oldest first.</summary>
     private async Task<List<PendingInvoiceLine>> WaitingLinesAsync(Guid subscriptionId, CancellationToken ct) =>
@@ -237,11 +246,11 @@ public sealed class SubscriptionCommands(
 
     private sealed record CatalogPrice(BillablePrice Price, string Currency, int TrialDays, bool Active);
 
-    /// <summary>A price that can be subscribed to now: it exists (404 otherwise) and neither it nor its plan is retired.</summary>
+    /// <summary>A price that can be subscribed to now: it exists (404 otherwise) and neither it nor its plan is archived.</summary>
     private async Task<CatalogPrice> SubscribablePriceAsync(Guid priceId, CancellationToken ct)
     {
         var price = await CatalogPriceAsync(priceId, ct);
-        if (!price.Active) throw new DomainRuleException("This price is retired and cannot be subscribed to.");
+        if (!price.Active) throw new DomainRuleException("This price is archived: subscriptions that have it keep it, but no new subscription or plan change can take it.");
         return price;
     }
 

@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using BillingConsole.Domain.Catalog;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Customers;
 using BillingConsole.Domain.Dunning;
@@ -113,6 +114,76 @@ public sealed class CreateSubscriptionValidator : AbstractValidator<CreateSubscr
         RuleFor(s => s.PriceId).NotEmpty().WithMessage("The price id is required.");
         RuleFor(s => s.Quantity).NotNull().WithMessage("The quantity is required.").Quantity();
         RuleFor(s => s.TrialDays).InclusiveBetween(0, 730).WithMessage("Trial days are between 0 and 730.");
+        RuleFor(s => s.CouponCode).CatalogCode("coupon").When(s => s.CouponCode is not null);
+    }
+}
+
+public sealed class AddPriceValidator : AbstractValidator<AddPrice>
+{
+    public static readonly IReadOnlyList<string> Intervals = ["month", "year"];
+
+    public AddPriceValidator()
+    {
+        RuleFor(p => p.Currency).NotEmpty().WithMessage("A currency is required.").NoControlCharacters().KnownCurrency();
+        RuleFor(p => p.Amount).NotNull().WithMessage("An amount is required.")
+            .GreaterThanOrEqualTo(0m).WithMessage("A price must not be negative.")
+            .LessThan(1_000_000_000m).WithMessage("A price is less than 1,000,000,000.");
+        RuleFor(p => p.Interval).NotEmpty().WithMessage("An interval is required: month or year.")
+            .Must(i => Intervals.Contains(i!)).WithMessage("The interval is month or year.").When(p => p.Interval is not null);
+        RuleFor(p => p.TrialDays).InclusiveBetween(0, 730).WithMessage("Trial days are between 0 and 730.");
+    }
+}
+
+public sealed class CreatePlanValidator : AbstractValidator<CreatePlan>
+{
+    public CreatePlanValidator()
+    {
+        RuleFor(p => p.Code).NotEmpty().WithMessage("A plan code is required.").CatalogCode("plan");
+        RuleFor(p => p.Name).NotEmpty().WithMessage("A plan name is required.").MaximumLength(120).NoControlCharacters();
+        RuleFor(p => p.Description).MaximumLength(1000).NoControlCharacters();
+        RuleFor(p => p.Prices).Must(prices => prices!.Count <= 20).WithMessage("A plan is created with at most 20 prices.").When(p => p.Prices is not null);
+        RuleForEach(p => p.Prices).SetValidator(new AddPriceValidator());
+    }
+}
+
+public sealed class CreateCouponValidator : AbstractValidator<CreateCoupon>
+{
+    public static readonly IReadOnlyList<string> Durations = ["once", "repeating", "forever"];
+
+    public CreateCouponValidator()
+    {
+        RuleFor(c => c.Code).NotEmpty().WithMessage("A coupon code is required.").CatalogCode("coupon");
+        RuleFor(c => c.Name).NotEmpty().WithMessage("A coupon name is required.").MaximumLength(120).NoControlCharacters();
+        RuleFor(c => c.PercentOff).NotNull().WithMessage("Give a percentage off or an amount off.").When(c => c.AmountOff is null);
+        RuleFor(c => c.PercentOff).Null().WithMessage("Give a percentage off or an amount off, not both.").When(c => c.AmountOff is not null);
+        RuleFor(c => c.PercentOff).GreaterThan(0m).LessThanOrEqualTo(100m).WithMessage("A percentage off is more than 0 and at most 100.")
+            .PrecisionScale(7, 4, true).WithMessage("A percentage off has at most 4 decimals.");
+        RuleFor(c => c.AmountOff).GreaterThan(0m).WithMessage("An amount off is more than zero.")
+            .LessThan(1_000_000_000m).WithMessage("An amount off is less than 1,000,000,000.");
+        RuleFor(c => c.Currency).NotEmpty().WithMessage("An amount off needs its currency.").NoControlCharacters().KnownCurrency()
+            .When(c => c.AmountOff is not null);
+        RuleFor(c => c.Currency).Null().WithMessage("A percentage off takes no currency.").When(c => c.AmountOff is null);
+        RuleFor(c => c.Duration).NotEmpty().WithMessage("A duration is required: once, repeating or forever.")
+            .Must(d => Durations.Contains(d!)).WithMessage("The duration is once, repeating or forever.").When(c => c.Duration is not null);
+        RuleFor(c => c.DurationMonths).NotNull().WithMessage("A repeating coupon needs durationMonths.")
+            .InclusiveBetween(1, Coupon.MaxRepeatingMonths).WithMessage($"durationMonths is between 1 and {Coupon.MaxRepeatingMonths}.")
+            .When(c => c.Duration == "repeating");
+        RuleFor(c => c.DurationMonths).Null().WithMessage("durationMonths goes with the duration repeating only.").When(c => c.Duration != "repeating");
+        RuleFor(c => c.MaxRedemptions).GreaterThanOrEqualTo(1).WithMessage("maxRedemptions is at least 1.");
+    }
+}
+
+public sealed class ApplyCouponValidator : AbstractValidator<ApplyCoupon>
+{
+    public ApplyCouponValidator() => RuleFor(a => a.CouponCode).NotEmpty().WithMessage("A coupon code is required.").CatalogCode("coupon");
+}
+
+public sealed class MigratePriceValidator : AbstractValidator<MigratePrice>
+{
+    public MigratePriceValidator()
+    {
+        RuleFor(m => m.ToPriceId).NotEmpty().WithMessage("The price to migrate to (toPriceId) is required.");
+        RuleFor(m => m.When).Must(w => MigrateWhen.All.Contains(w!)).WithMessage("when is at_renewal or now.").When(m => m.When is not null);
     }
 }
 
@@ -144,8 +215,42 @@ public sealed class CancelSubscriptionValidator : AbstractValidator<CancelSubscr
     }
 }
 
+public sealed class RefundPaymentValidator : AbstractValidator<RefundPayment>
+{
+    public RefundPaymentValidator()
+    {
+        RuleFor(r => r.Amount).GreaterThan(0m).WithMessage("A refund must be more than zero.").When(r => r.Amount is not null);
+        RuleFor(r => r.Reason).CreditReason();
+        RuleFor(r => r.Memo).MaximumLength(500).WithMessage("The memo is at most 500 characters.").NoControlCharacters();
+    }
+}
+
+public sealed class IssueCreditNoteValidator : AbstractValidator<IssueCreditNote>
+{
+    public const int MaxLines = 20;
+
+    public IssueCreditNoteValidator()
+    {
+        RuleFor(n => n.Lines).NotEmpty().WithMessage("A credit note needs at least one line.")
+            .Must(lines => lines!.Count <= MaxLines).WithMessage($"A credit note has at most {MaxLines} lines.");
+        RuleForEach(n => n.Lines).ChildRules(line =>
+        {
+            line.RuleFor(l => l.Description).NotEmpty().WithMessage("Every line needs a description.")
+                .MaximumLength(300).WithMessage("A line's description is at most 300 characters.").NoControlCharacters();
+            line.RuleFor(l => l.Amount).NotNull().WithMessage("Every line needs an amount.")
+                .GreaterThan(0m).WithMessage("A line's amount must be more than zero.");
+        });
+        RuleFor(n => n.Reason).CreditReason();
+        RuleFor(n => n.Memo).MaximumLength(500).WithMessage("The memo is at most 500 characters.").NoControlCharacters();
+    }
+}
+
 internal static class ValidationRules
 {
+    /// <summary>One of <see cref="CreditReasons.All"/>.</summary>
+    public static IRuleBuilderOptions<T, string?> CreditReason<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(reason => CreditReasons.All.Contains(reason!)).WithMessage($"The reason is one of {string.Join(", ", CreditReasons.All)}.");
+
     public const int MaxQuantity = 10_000;
 
     public static IRuleBuilderOptions<T, string?> CustomerName<T>(this IRuleBuilder<T, string?> rule) =>
@@ -165,6 +270,10 @@ internal static class ValidationRules
     public static IRuleBuilderOptions<T, string?> CustomerTaxId<T>(this IRuleBuilder<T, string?> rule) =>
         rule.Must(id => string.IsNullOrWhiteSpace(id) || Customer.TaxIdProblem(id) is null)
             .WithMessage((_, id) => Customer.TaxIdProblem(id!)!);
+
+    /// <summary>A plan's or coupon's code: what upstream systems send, so kept to letters, digits, '-' and '_'.</summary>
+    public static IRuleBuilderOptions<T, string?> CatalogCode<T>(this IRuleBuilder<T, string?> rule, string what) =>
+        rule.Matches("^[A-Za-z0-9_-]{1,60}$").WithMessage($"A {what} code is 1 to 60 letters, digits, '-' or '_'.");
 
     public static IRuleBuilderOptions<T, int?> Quantity<T>(this IRuleBuilder<T, int?> rule) =>
         rule.InclusiveBetween(1, MaxQuantity).WithMessage($"The quantity is between 1 and {MaxQuantity:N0}.");
@@ -218,6 +327,8 @@ public sealed class SaveBillingSettingsValidator : AbstractValidator<SaveBilling
         RuleFor(s => s.TaxRatePercent).NotNull().WithMessage("Give a tax rate (0 for none).")
             .InclusiveBetween(0m, 100m).WithMessage("The tax rate is a percentage between 0 and 100.");
         RuleFor(s => s.GatewayMode).Must(mode => GatewayModes.All.Contains(mode!)).WithMessage("The gateway mode is sandbox or live.");
+        RuleFor(s => s.SupportRefundLimit).NotNull().WithMessage("Give the most support may refund at once (0 leaves every refund to admins).")
+            .InclusiveBetween(0m, 1_000_000m).WithMessage("The support refund limit is between 0 and 1,000,000.");
         RuleFor(s => s.GatewayMode).Must(_ => GatewayRouter.StripeConfigured(gateway.CurrentValue))
             .WithMessage("Stripe is not configured on this installation (Gateway:Stripe:ApiKey and Gateway:Stripe:ApiBase): set the live gateway's keys before switching to live.")
             .When(s => s.GatewayMode == GatewayModes.Live);

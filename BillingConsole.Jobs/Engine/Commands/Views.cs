@@ -1,6 +1,8 @@
+using BillingConsole.Domain.Catalog;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Customers;
 using BillingConsole.Domain.Invoicing;
+using BillingConsole.Domain.Payments;
 using BillingConsole.Domain.Subscriptions;
 
 namespace BillingConsole.Engine.Commands;
@@ -74,12 +76,67 @@ public sealed record PlanChangeQuoteView(Guid SubscriptionId, Guid FromPriceId, 
 public sealed record PlanChangeView(PlanChangeQuoteView Quote, InvoiceView? Invoice, SubscriptionView Subscription);
 
 /// <param name="Invoice">The invoice issued for a period that starts now; null for a trial.</param>
-public sealed record SubscriptionChangeView(SubscriptionView Subscription, InvoiceView? Invoice);
+/// <param name="Discount">The discount of a coupon redeemed as the subscription started.</param>
+public sealed record SubscriptionChangeView(SubscriptionView Subscription, InvoiceView? Invoice, DiscountView? Discount = null);
 
 /// <param name="NextCursor">Pass as startingAfter for the next page; null on the last page.</param>
 public sealed record InvoicePage(IReadOnlyList<InvoiceView> Data, bool HasMore, Guid? NextCursor);
 
+public sealed record PriceView(Guid Id, Guid PlanId, string Currency, decimal Amount, string Interval, int TrialDays, bool Active)
+{
+    public static PriceView From(Price p) => new(p.Id, p.PlanId, p.Currency, Amounts.Of(p.Amount), p.Interval.ToSnakeCase(), p.TrialDays, p.Active);
+}
+
+public sealed record PlanView(Guid Id, string Code, string Name, string Description, bool Active, IReadOnlyList<PriceView> Prices)
+{
+    public static PlanView From(Plan p) => new(p.Id, p.Code, p.Name, p.Description, p.Active,
+        [.. p.Prices.OrderBy(price => price.Currency).ThenBy(price => price.Interval).ThenBy(price => price.Amount.Amount).Select(PriceView.From)]);
+}
+
+public sealed record CouponView(Guid Id, string Code, string Name, decimal? PercentOff, decimal? AmountOff, string? Currency, string Duration,
+    int? DurationMonths, int? MaxRedemptions, DateTimeOffset? RedeemBy, int TimesRedeemed)
+{
+    public static CouponView From(Coupon c) => new(c.Id, c.Code, c.Name, c.PercentOff, c.AmountOff is { } off ? Amounts.Of(off) : null, c.Currency,
+        c.Duration.ToSnakeCase(), c.DurationMonths, c.MaxRedemptions, c.RedeemBy, c.TimesRedeemed);
+}
+
+/// <param name="EndsAt">Null: for as long as the subscription (or customer) lasts.</param>
+public sealed record DiscountView(Guid Id, Guid CouponId, string CouponCode, Guid CustomerId, Guid? SubscriptionId, DateTimeOffset StartsAt,
+    DateTimeOffset? EndsAt)
+{
+    public static DiscountView From(Discount d, Coupon c) => new(d.Id, c.Id, c.Code, d.CustomerId, d.SubscriptionId, d.StartsAt, d.EndsAt);
+}
+
+/// <summary>What a price migration would do, as of now: how many subscribers move and how their MRR changes (docs/analytics.md).</summary>
+public sealed record PriceMigrationPreview(Guid FromPriceId, Guid ToPriceId, int Subscribers, string Currency, decimal MrrBefore, decimal MrrAfter,
+    decimal MrrChange);
+
+public sealed record PriceMigrationView(Guid Id, Guid FromPriceId, Guid ToPriceId, string When, string Status, int Expected, int Moved, int Skipped,
+    string Currency, decimal ExpectedMrrChange, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
+{
+    public static PriceMigrationView From(PriceMigration m) => new(m.Id, m.FromPriceId, m.ToPriceId, m.Timing.ToSnakeCase(), m.Status.ToSnakeCase(),
+        m.Expected, m.Moved, m.Skipped, m.Currency, m.ExpectedMrrChange, m.CreatedAt, m.FinishedAt);
+}
+
 internal static class Amounts
 {
     public static decimal Of(Money money) => Math.Round(money.Amount, Currencies.MinorUnits(money.Currency), MidpointRounding.AwayFromZero);
+}
+
+public sealed record CreditNoteLineView(string Description, decimal Amount);
+
+public sealed record CreditNoteView(Guid Id, string Number, Guid InvoiceId, Guid CustomerId, Guid? RefundId, string Currency, decimal Total,
+    string Reason, string Settlement, string? Memo, DateTimeOffset IssuedAt, IReadOnlyList<CreditNoteLineView> Lines)
+{
+    public static CreditNoteView From(CreditNote n) => new(n.Id, n.Number, n.InvoiceId, n.CustomerId, n.RefundId, n.Currency, Amounts.Of(n.Total),
+        n.Reason.ToSnakeCase(), n.Settlement.ToSnakeCase(), n.Memo, n.IssuedAt, [.. n.Lines.Select(l => new CreditNoteLineView(l.Description, Amounts.Of(l.Amount)))]);
+}
+
+/// <param name="Status">pending (sent, the gateway's outcome not known yet), succeeded or failed.</param>
+/// <param name="CreditNote">The credit note the refund issued once it succeeded.</param>
+public sealed record RefundView(Guid Id, Guid InvoiceId, Guid PaymentId, string Status, decimal Amount, string Currency, string Reason, string? Memo,
+    string? GatewayReference, string? FailureMessage, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt, CreditNoteView? CreditNote)
+{
+    public static RefundView From(Refund r, CreditNote? note) => new(r.Id, r.InvoiceId, r.PaymentAttemptId, r.Status.ToSnakeCase(), Amounts.Of(r.Amount),
+        r.Currency, r.Reason.ToSnakeCase(), r.Memo, r.GatewayReference, r.FailureMessage, r.CreatedAt, r.CompletedAt, note is null ? null : CreditNoteView.From(note));
 }

@@ -86,11 +86,20 @@ public sealed class DunningCommands(BillingDbContext db, PaymentProcessor proces
     private async Task SetPausedAsync(Guid customerId, bool paused, Actor actor, string reason, CancellationToken ct)
     {
         AuditTrail.RequireReason(reason);
-        var customer = await db.Customers.FirstOrDefaultAsync(c => c.Id == customerId, ct) ?? throw new ResourceNotFoundException("customer", customerId);
-        var before = new { customer.DunningPaused };
-        if (paused) customer.PauseDunning();
-        else customer.ResumeDunning();
-        audit.Record(actor, paused ? "dunning.paused" : "dunning.resumed", "customer", customerId, reason, before, new { customer.DunningPaused });
-        await db.SaveChangesAsync(ct);
+        await db.InTransactionAsync(async () =>
+        {
+            await db.LockCustomerAsync(customerId, ct);
+            var customer = await db.Customers.FirstOrDefaultAsync(c => c.Id == customerId, ct) ?? throw new ResourceNotFoundException("customer", customerId);
+            // Pausing is for a collection under way; with nothing open there is nothing to hold back.
+            if (paused && !await db.DunningCases.AnyAsync(c => c.CustomerId == customerId
+                    && (c.Status == DunningStatus.RetryPending || c.Status == DunningStatus.Retrying || c.Status == DunningStatus.AwaitingPaymentMethod), ct))
+                throw new DomainRuleException($"{customer.Name} has no open dunning case, so there is no dunning to pause; nothing was changed.");
+            var before = new { customer.DunningPaused };
+            if (paused) customer.PauseDunning();
+            else customer.ResumeDunning();
+            audit.Record(actor, paused ? "dunning.paused" : "dunning.resumed", "customer", customerId, reason, before, new { customer.DunningPaused });
+            await db.SaveChangesAsync(ct);
+            return paused;
+        }, ct);
     }
 }

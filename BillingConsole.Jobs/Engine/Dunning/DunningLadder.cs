@@ -5,9 +5,9 @@ using BillingConsole.Domain.Notifications;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Notifications;
+using BillingConsole.Engine.Payments;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 
 namespace BillingConsole.Engine.Dunning;
 
@@ -19,7 +19,7 @@ namespace BillingConsole.Engine.Dunning;
 /// share the cases instead of taking a step twice; the unique (case, day) key of the steps backs that up. A case whose
 /// retry is running, or whose customer's dunning is paused, is left for a later pass.
 /// </summary>
-public sealed class DunningLadder(BillingDbContext db, DunningService dunning, AuditTrail audit, TimeProvider clock)
+public sealed class DunningLadder(BillingDbContext db, DunningService dunning, InvoiceChargeLock chargeLock, AuditTrail audit, TimeProvider clock)
 {
     public const int BatchSize = 200;
 
@@ -138,7 +138,7 @@ public sealed class DunningLadder(BillingDbContext db, DunningService dunning, A
 
     /// <summary>Holds the invoice's charge lock until this transaction ends, and finds no attempt still pending or unknown.</summary>
     private async Task<bool> NoChargeInDoubtAsync(Guid invoiceId, CancellationToken ct) =>
-        await AdvisoryLocks.TryLockForTransactionAsync((NpgsqlConnection)db.Database.GetDbConnection(), AdvisoryLocks.InvoiceCharge(invoiceId), ct)
+        await chargeLock.TryLockForTransactionAsync(invoiceId, ct)
         && !await db.PaymentAttempts.AnyAsync(a => a.InvoiceId == invoiceId
             && (a.Status == PaymentAttemptStatus.Pending || a.Status == PaymentAttemptStatus.Unknown), ct);
 }

@@ -1,54 +1,79 @@
+using System.Collections.Concurrent;
 using BillingConsole.Domain.Dunning;
-using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Payments;
+using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace BillingConsole.Engine.Dunning;
 
 /// <summary>
-/// Makes the retries that are due. Cases are claimed in chunks with FOR UPDATE SKIP LOCKED and moved to retrying in the same
-/// transaction, so two nodes running at once share the work instead of charging a case twice. While the gateway's circuit
+/// Makes the retries that are due. Cases are claimed in rounds with FOR UPDATE SKIP LOCKED and moved to retrying in the same
+/// transaction, so two nodes (or two rounds of one node) running at once share the work instead of charging a case twice.
+/// A round's invoices are charged as one batch (<see cref="PaymentProcessor.ChargeManyAsync"/>): an invoice whose earlier
+/// attempt is still unresolved takes the single path, which reconciles it before any new charge. While the gateway's circuit
 /// breaker pauses charging nothing is claimed, and a claimed retry the breaker holds back is postponed, not used up.
 /// </summary>
-public sealed class DunningRetryRunner(IServiceScopeFactory scopes, GatewayCircuitBreaker breaker, TimeProvider clock)
+public sealed class DunningRetryRunner(IServiceScopeFactory scopes, GatewayCircuitBreaker breaker, BillingRunTimings timings, TimeProvider clock)
 {
-    /// <summary>Due cases claimed per round (one FOR UPDATE SKIP LOCKED read); the runner goes on until fewer are due.</summary>
-    public const int CasesPerRound = 50;
+    /// <summary>Due cases claimed per round (one FOR UPDATE SKIP LOCKED read): one charge batch.</summary>
+    public const int CasesPerRound = PaymentProcessor.BatchSize;
+
+    /// <summary>Rounds in flight at once on a node, so that while one waits on the database or the gateway another has work.</summary>
+    public const int RoundsAtOnce = 4;
 
     /// <summary>Returns how many retries were started.</summary>
     public async Task<int> RunDueAsync(CancellationToken ct)
     {
-        var handled = new List<Guid>();
-        while (!ct.IsCancellationRequested && (await breaker.PeekAsync(ct)).Allowed)
+        // A case handed back without a charge may be due again at once; the pass leaves it to the next one. A charged case is
+        // scheduled after the minimum spacing, or closed, so it is not due again now.
+        var handedBack = new ConcurrentDictionary<Guid, bool>();
+        var started = 0;
+        await Task.WhenAll(Enumerable.Range(0, RoundsAtOnce).Select(async _ =>
         {
-            var claimed = await ClaimAsync(handled, ct);
-            foreach (var (caseId, invoiceId) in claimed)
+            while (!ct.IsCancellationRequested && (await breaker.PeekAsync(ct)).Allowed)
             {
-                await using var scope = scopes.CreateAsyncScope();
-                // Each charge in its own unit of work: the processor and the dunning events share it, and nothing else.
-                var result = await scope.ServiceProvider.GetRequiredService<PaymentProcessor>()
-                    .ChargeAsync(invoiceId, PaymentTrigger.DunningRetry, Actor.System, ct);
-                if (result.Status is ChargeStatus.Busy or ChargeStatus.Refused)
-                    await scope.ServiceProvider.GetRequiredService<DunningService>().ReleaseAsync(caseId, result.Status == ChargeStatus.Busy, ct);
-                else if (result.Status == ChargeStatus.Deferred)
-                    await scope.ServiceProvider.GetRequiredService<DunningService>().PostponeAsync(caseId, result.RetryAt ?? clock.GetUtcNow(), ct);
+                var claimed = await ClaimAsync([.. handedBack.Keys], ct);
+                Interlocked.Add(ref started, claimed.Count);
+                if (claimed.Count > 0) await RetryAsync(claimed, handedBack, ct);
+                if (claimed.Count < CasesPerRound) break;
             }
-            handled.AddRange(claimed.Select(c => c.CaseId));
-            if (claimed.Count < CasesPerRound) break;
-        }
-        return handled.Count;
+        }));
+        return started;
     }
 
-    private async Task<List<(Guid CaseId, Guid InvoiceId)>> ClaimAsync(List<Guid> handled, CancellationToken ct)
+    private async Task RetryAsync(List<(Guid CaseId, Guid InvoiceId)> claimed, ConcurrentDictionary<Guid, bool> handedBack, CancellationToken ct)
     {
+        IReadOnlyList<ChargeResult> results;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            // The processor and the dunning events share this unit of work, and nothing else.
+            results = await scope.ServiceProvider.GetRequiredService<PaymentProcessor>()
+                .ChargeManyAsync([.. claimed.Select(c => c.InvoiceId)], PaymentTrigger.DunningRetry, Actor.System, ct);
+        }
+        var caseOf = claimed.ToDictionary(c => c.InvoiceId, c => c.CaseId);
+        foreach (var result in results.Where(r => r.Status is ChargeStatus.Busy or ChargeStatus.Refused or ChargeStatus.Deferred))
+        {
+            var caseId = caseOf[result.InvoiceId];
+            handedBack[caseId] = true;
+            await using var scope = scopes.CreateAsyncScope();
+            var dunning = scope.ServiceProvider.GetRequiredService<DunningService>();
+            if (result.Status == ChargeStatus.Deferred) await dunning.PostponeAsync(caseId, result.RetryAt ?? clock.GetUtcNow(), ct);
+            else await dunning.ReleaseAsync(caseId, result.Status == ChargeStatus.Busy, ct);
+        }
+    }
+
+    private async Task<List<(Guid CaseId, Guid InvoiceId)>> ClaimAsync(Guid[] skip, CancellationToken ct)
+    {
+        var lap = timings.Start();
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
         var now = clock.GetUtcNow();
-        var skip = handled.ToArray();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // Paused customers are left out here rather than after the claim, so their cases stay untouched.
         var cases = await db.DunningCases.FromSqlInterpolated($"""
@@ -58,10 +83,12 @@ public sealed class DunningRetryRunner(IServiceScopeFactory scopes, GatewayCircu
             order by c.next_attempt_at
             limit {CasesPerRound}
             for update of c skip locked
-            """).ToListAsync(ct);
+            """).AsNoTracking().ToListAsync(ct);
         foreach (var dunningCase in cases) dunningCase.StartRetry(now);
-        await db.SaveChangesAsync(ct);
+        await scope.ServiceProvider.GetRequiredService<DunningCaseWriter>().SaveRetriesStartedAsync((NpgsqlConnection)db.Database.GetDbConnection(),
+            (NpgsqlTransaction)transaction.GetDbTransaction(), cases, ct);
         await transaction.CommitAsync(ct);
+        lap.Done(BillingRunPhase.ClaimRetries);
         return [.. cases.Select(c => (c.Id, c.InvoiceId))];
     }
 }

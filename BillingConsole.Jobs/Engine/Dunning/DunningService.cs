@@ -49,35 +49,39 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
             else
             {
                 policy = FollowPolicy(dunningCase, policies);
-                if (dunningCase.Status == DunningStatus.AwaitingPaymentMethod) continue;
-                if (policy.IsHardDecline(declineCode)) dunningCase.RecordHardDecline(declineCode, now);
-                // A retry made by dunning reports back; a manual charge of a waiting case only changes the schedule.
+                if (dunningCase.Status != DunningStatus.AwaitingPaymentMethod && policy.IsHardDecline(declineCode))
+                    dunningCase.RecordHardDecline(declineCode, now);
+                // A retry made by dunning reports back; any other charge of a waiting case changes its decline code and schedule only.
                 else if (dunningCase.Status == DunningStatus.Retrying) dunningCase.RecordSoftDecline(declineCode, now);
+                else dunningCase.RecordDeclineOutsideRetry(declineCode, now);
             }
-            if (dunningCase.Status == DunningStatus.RetryPending) toSchedule.Add(new(dunningCase, invoice, policy, declineCode));
+            if (dunningCase.Status == DunningStatus.RetryPending) toSchedule.Add(new(dunningCase, invoice, policy, declineCode, FailureTold: true));
         }
         await ScheduleAsync(toSchedule, ct);
         await db.SaveChangesAsync(CancellationToken.None);
     }
 
-    /// <summary>Closes the open case of each paid invoice; one look-up finds them, since most paid invoices never had one.</summary>
+    /// <summary>
+    /// Closes the open case of each paid invoice and lifts the plan-change blocks they set; one look-up finds them, since most
+    /// paid invoices never had one, and one save closes them all.
+    /// </summary>
     public async Task OnPaymentsSucceededAsync(IReadOnlyList<(PaymentAttempt Attempt, Invoice Invoice)> succeeded, CancellationToken ct)
     {
-        var openCases = await OpenCasesAsync([.. succeeded.Select(s => s.Invoice.Id)], ct);
-        foreach (var (attempt, invoice) in succeeded.Where(s => openCases.ContainsKey(s.Invoice.Id)))
-            await RecoverAsync(attempt, invoice, ct);
-    }
-
-    private async Task RecoverAsync(PaymentAttempt attempt, Invoice invoice, CancellationToken ct)
-    {
-        // The subscription's recovery is the processor's; here the case closes and lifts the plan-change block it set.
+        var invoiceIds = succeeded.Select(s => s.Invoice.Id).ToArray();
+        var attemptNumbers = new Dictionary<Guid, int>();
+        foreach (var (attempt, invoice) in succeeded) attemptNumbers[invoice.Id] = attempt.AttemptNumber;
+        // The subscriptions' recovery is the processor's; here the cases close and lift the plan-change blocks they set.
         for (var tries = 1; ; tries++)
         {
-            var dunningCase = await OpenCaseAsync(invoice.Id, ct);
-            if (dunningCase is null) return;
-            dunningCase.Recover(clock.GetUtcNow());
-            await AllowPlanChangesAfterAsync(dunningCase, ct);
-            audit.Record(Actor.System, "dunning.recovered", "dunning_case", dunningCase.Id, $"Attempt {attempt.AttemptNumber} succeeded.");
+            var openCases = await OpenCasesAsync(invoiceIds, ct);
+            if (openCases.Count == 0) return;
+            var now = clock.GetUtcNow();
+            foreach (var dunningCase in openCases.Values)
+            {
+                dunningCase.Recover(now);
+                audit.Record(Actor.System, "dunning.recovered", "dunning_case", dunningCase.Id, $"Attempt {attemptNumbers[dunningCase.InvoiceId]} succeeded.");
+            }
+            await AllowPlanChangesAfterAsync([.. openCases.Values], ct);
             try
             {
                 await db.SaveChangesAsync(CancellationToken.None);
@@ -85,7 +89,7 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
             }
             catch (DbUpdateConcurrencyException) when (tries < 3)
             {
-                // The retry runner claimed the case meanwhile: read it again and close it from its new state.
+                // The retry runner claimed a case meanwhile: read them again and close them from their new state.
                 db.ChangeTracker.Clear();
             }
         }
@@ -113,22 +117,22 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
 
     /// <summary>
     /// Sets the next retry of each case waiting for one, or ends it: a hard decline waits for a new card, a used-up budget or
-    /// window takes the policy's final action. A policy that says so tells the customer of each retry scheduled. Changes are
-    /// left in the unit of work for the caller to save.
+    /// window takes the policy's final action. A policy that says so tells the customer of each retry scheduled, unless the
+    /// failure's own email already named it. Changes are left in the unit of work for the caller to save.
     /// </summary>
     internal async Task ScheduleAsync(IReadOnlyList<CaseToSchedule> cases, CancellationToken ct)
     {
         var decisions = await DecideAsync([.. cases.Select(c => (c.Case, c.Policy, c.LastDeclineCode))], ct);
         var now = clock.GetUtcNow();
         var retryNotices = new List<Notification>();
-        foreach (var ((dunningCase, invoice, policy, lastDeclineCode), decision) in cases.Zip(decisions))
+        foreach (var ((dunningCase, invoice, policy, lastDeclineCode, failureTold), decision) in cases.Zip(decisions))
         {
             switch (decision)
             {
                 case RetryDecision.Retry retry:
                     dunningCase.Schedule(retry.At, retry.EstimatedProbability, retry.Reason);
                     // Keyed by the retry's number: a retry moved later (a policy saved for open cases) is not announced again.
-                    if (policy.NotifyRetryScheduled)
+                    if (policy.NotifyRetryScheduled && !failureTold)
                         retryNotices.Add(new Notification(dunningCase.CustomerId, NotificationKinds.RetryScheduled,
                             $"{dunningCase.Id}:{dunningCase.RetriesMade + 1}", dunningCase.InvoiceId, dunningCase.Id, now));
                     break;
@@ -199,7 +203,10 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
     private async Task TakeFinalActionAsync(DunningCase dunningCase, Invoice invoice, FinalAction action, string reason, CancellationToken ct)
     {
         dunningCase.Exhaust(action.ToSnakeCase(), clock.GetUtcNow());
-        await ApplyFinalActionAsync(dunningCase, invoice, action, reason, ct);
+        // The invoice as this unit of work tracks it, so that the final action is saved with the case: a batch charge hands
+        // over invoices it read without tracking.
+        var tracked = await db.Invoices.FindAsync([invoice.Id], ct);
+        await ApplyFinalActionAsync(dunningCase, tracked!, action, reason, ct);
     }
 
     /// <summary>
@@ -237,15 +244,24 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
     /// A case has closed (recovered, exhausted or closed by a person): plan changes it blocked are allowed again, unless
     /// another open case of the subscription has taken its own block step. Left in the unit of work for the caller to save.
     /// </summary>
-    internal async Task AllowPlanChangesAfterAsync(DunningCase closed, CancellationToken ct)
+    internal Task AllowPlanChangesAfterAsync(DunningCase closed, CancellationToken ct) => AllowPlanChangesAfterAsync([closed], ct);
+
+    /// <inheritdoc cref="AllowPlanChangesAfterAsync(DunningCase, CancellationToken)"/>
+    /// <remarks>For many closed cases at once: the blocked subscriptions and the other open cases that still block them are read once each.</remarks>
+    private async Task AllowPlanChangesAfterAsync(IReadOnlyList<DunningCase> closed, CancellationToken ct)
     {
-        if (closed.SubscriptionId is not { } subscriptionId) return;
-        var subscription = await db.Subscriptions.FirstOrDefaultAsync(s => s.Id == subscriptionId, ct);
-        if (subscription is not { PlanChangesBlocked: true }) return;
-        var stillBlocked = await db.DunningCases.AnyAsync(c => c.SubscriptionId == subscriptionId && c.Id != closed.Id
-            && (c.Status == DunningStatus.RetryPending || c.Status == DunningStatus.Retrying || c.Status == DunningStatus.AwaitingPaymentMethod)
-            && c.Steps.Any(s => s.Action == EscalationAction.BlockPlanChanges), ct);
-        if (!stillBlocked) subscription.AllowPlanChanges();
+        var subscriptionIds = closed.Where(c => c.SubscriptionId is not null).Select(c => c.SubscriptionId!.Value).Distinct().ToArray();
+        if (subscriptionIds.Length == 0) return;
+        // Filtered in memory: a subscription this unit of work already tracks is judged as changed here.
+        var blocked = (await db.Subscriptions.Where(s => subscriptionIds.Contains(s.Id)).ToListAsync(ct)).Where(s => s.PlanChangesBlocked).ToList();
+        if (blocked.Count == 0) return;
+        var blockedIds = blocked.Select(s => s.Id).ToArray();
+        var closedIds = closed.Select(c => c.Id).ToArray();
+        var stillBlocked = await db.DunningCases.Where(c => c.SubscriptionId != null && blockedIds.Contains(c.SubscriptionId.Value) && !closedIds.Contains(c.Id)
+                && (c.Status == DunningStatus.RetryPending || c.Status == DunningStatus.Retrying || c.Status == DunningStatus.AwaitingPaymentMethod)
+                && c.Steps.Any(s => s.Action == EscalationAction.BlockPlanChanges))
+            .Select(c => c.SubscriptionId!.Value).Distinct().ToListAsync(ct);
+        foreach (var subscription in blocked.Where(s => !stillBlocked.Contains(s.Id))) subscription.AllowPlanChanges();
     }
 
     /// <summary>How long a claimed retry that found its invoice being charged by someone else waits before it is decided again.</summary>
@@ -304,6 +320,14 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
         if (dunningCase is not { Status: DunningStatus.Retrying }) return;
         dunningCase.PostponeWhileChargingPaused(until, clock.GetUtcNow());
         await db.SaveChangesAsync(CancellationToken.None);
+    }
+
+    /// <summary>Closes the invoice's open case, if it has one: the invoice was voided, written off or credited in full.</summary>
+    internal async Task CloseForClosedInvoiceAsync(Guid invoiceId, DateTimeOffset at, CancellationToken ct)
+    {
+        if (await OpenCaseAsync(invoiceId, ct) is not { } dunningCase) return;
+        dunningCase.CloseBecauseInvoiceClosed(at);
+        await AllowPlanChangesAfterAsync(dunningCase, ct);
     }
 
     internal Task<DunningCase?> OpenCaseAsync(Guid invoiceId, CancellationToken ct) =>
@@ -392,4 +416,5 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
 internal sealed record PolicySettingsWithVersion(int Version, DunningPolicySettings Settings);
 
 /// <summary>A case waiting for its next retry, with the invoice it dunns and the policy settings it follows.</summary>
-internal sealed record CaseToSchedule(DunningCase Case, Invoice Invoice, DunningPolicySettings Policy, string LastDeclineCode);
+/// <param name="FailureTold">The retry follows a failure whose own email (payment_failed) already names it, so it is not announced again.</param>
+internal sealed record CaseToSchedule(DunningCase Case, Invoice Invoice, DunningPolicySettings Policy, string LastDeclineCode, bool FailureTold = false);

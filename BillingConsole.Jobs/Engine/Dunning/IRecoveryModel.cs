@@ -15,6 +15,9 @@ public interface IRecoveryModel
 {
     double Probability(in RecoveryQuery query);
 
+    /// <summary>Whether the retry number changes the chance; when it does not, the scheduler asks once per slot.</summary>
+    bool UsesAttemptNumber => true;
+
     /// <summary>The multipliers behind <see cref="Probability"/>, for the reason shown to support agents.</summary>
     IReadOnlyList<RecoveryFactor> Explain(in RecoveryQuery query) => [];
 }

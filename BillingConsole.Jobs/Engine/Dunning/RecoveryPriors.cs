@@ -67,6 +67,13 @@ public sealed record RecoveryPriors
     /// <summary>How far one decline code's decay may plausibly be from the pooled one.</summary>
     public double CodeDecaySpread { get; init; } = 0.015;
 
+    /// <summary>
+    /// How many standard deviations of a level's multiplier the scheduler adds before it plans (an upper-confidence rule):
+    /// a weekday, hour, day of month or retry number tried rarely looks a little better than its estimate, so the scheduler
+    /// tries it and learns what a history made at one time of day cannot show. 0 plans on the estimates alone.
+    /// </summary>
+    public double Exploration { get; init; } = 1;
+
     public static RecoveryPriors Default { get; } = new();
 
     public double BaseRate(string declineCode) => BaseRates.TryGetValue(declineCode, out var rate) ? rate : OtherBaseRate;

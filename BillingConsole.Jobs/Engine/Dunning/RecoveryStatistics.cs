@@ -48,6 +48,12 @@ public sealed record AttemptAggregate(
 /// beyond the others. Multipliers are scaled to average 1 over the history, so "1.4×" reads as "better than average".</para>
 /// <para>The decay is one rate rather than a level per day, because a fixed schedule only ever retries on its own days and
 /// the days between would otherwise keep their priors, ragged against the learned ones.</para>
+/// <para><see cref="Probability"/> is what the scheduler plans with: the estimate raised, level by level, by
+/// <see cref="RecoveryPriors.Exploration"/> standard deviations of the level's multiplier, relative to the level of its table
+/// seen most (an upper-confidence rule). A level's standard deviation is 1 / √(its retries × the decline's prior base rate +
+/// the pseudo-count): it only narrows as retries come in, and a level never retried keeps the prior's. So a history that
+/// retried only at the billing run's hour leaves the other hours looking a little better than their estimates until the
+/// scheduler has tried them. <see cref="Mean"/> is the estimate alone, for replaying outcomes.</para>
 /// </remarks>
 public sealed class RecoveryStatistics : IRecoveryModel
 {
@@ -62,6 +68,7 @@ public sealed class RecoveryStatistics : IRecoveryModel
     private readonly double[] _base;
     private readonly double[] _decay;
     private readonly LevelFactor[] _factors;
+    private IRecoveryModel? _mean;
 
     private RecoveryStatistics(RecoveryPriors priors, IReadOnlyList<string> codes)
     {
@@ -120,16 +127,58 @@ public sealed class RecoveryStatistics : IRecoveryModel
     /// <summary>The fitted loss of recovery chance per day since the failure, as a rate.</summary>
     public double DecayPerDay(string declineCode) => _decay[Table(declineCode)];
 
-    public double Probability(in RecoveryQuery query)
+    /// <summary>The chance the scheduler plans with: the estimate, raised for rarely tried levels (see the remarks).</summary>
+    public double Probability(in RecoveryQuery query) => Probability(query, explore: true);
+
+    /// <summary>The estimates alone, without the exploration bonus: how a retry is expected to fare.</summary>
+    public IRecoveryModel Mean => _mean ??= new MeanView(this);
+
+    /// <summary>A band of one standard deviation around the hour's multiplier for a decline code (see the remarks).</summary>
+    public (double Low, double High) HourInterval(string declineCode, int hour)
+    {
+        var table = Table(declineCode);
+        var multiplier = _factors[Hour].Values[table][hour];
+        var deviation = Deviation(table, _factors[Hour].Attempts[table][hour]);
+        return (multiplier * Math.Max(0, 1 - deviation), multiplier * (1 + deviation));
+    }
+
+    private double Probability(in RecoveryQuery query, bool explore)
     {
         var table = Table(query.DeclineCode);
         var local = query.LocalTime;
-        var p = _base[table] * Math.Exp(-_decay[table] * Math.Max(0, query.DaysSinceFirstFailure))
-            * _factors[Weekday].Values[table][(int)local.DayOfWeek]
-            * _factors[Hour].Values[table][local.Hour]
-            * _factors[DayOfMonth].Values[table][RecoveryLevels.DayOfMonth(local)]
-            * _factors[Attempt].Values[table][RecoveryLevels.Attempt(query.AttemptNumber)];
+        var p = _base[table] * Math.Exp(-_decay[table] * Math.Max(0, query.DaysSinceFirstFailure));
+        Span<int> levels = [(int)local.DayOfWeek, local.Hour, RecoveryLevels.DayOfMonth(local), RecoveryLevels.Attempt(query.AttemptNumber)];
+        for (var f = 0; f < _factors.Length; f++)
+            p *= _factors[f].Values[table][levels[f]] * (explore ? _factors[f].Bonus[table][levels[f]] : 1);
         return Math.Min(p, MaxProbability);
+    }
+
+    private double Deviation(int table, double attempts)
+    {
+        var (baseRate, pseudo) = table == 0
+            ? (_priors.OtherBaseRate, _priors.LevelPseudoSuccesses)
+            : (_priors.BaseRate(DeclineCodes[table - 1]), _priors.CodeLevelPseudoSuccesses);
+        return 1 / Math.Sqrt(attempts * baseRate + pseudo);
+    }
+
+    /// <summary>Each level's upper-confidence factor against the level of its table seen most, which keeps 1.</summary>
+    private void Explore()
+    {
+        foreach (var factor in _factors)
+            for (var table = 0; table < _base.Length; table++)
+            {
+                var attempts = factor.Attempts[table];
+                var least = 1 + _priors.Exploration * Deviation(table, attempts.Max());
+                for (var level = 0; level < attempts.Length; level++)
+                    factor.Bonus[table][level] = (1 + _priors.Exploration * Deviation(table, attempts[level])) / least;
+            }
+    }
+
+    private sealed class MeanView(RecoveryStatistics model) : IRecoveryModel
+    {
+        public double Probability(in RecoveryQuery query) => model.Probability(query, explore: false);
+
+        public IReadOnlyList<RecoveryFactor> Explain(in RecoveryQuery query) => model.Explain(query);
     }
 
     public IReadOnlyList<RecoveryFactor> Explain(in RecoveryQuery query)
@@ -158,6 +207,13 @@ public sealed class RecoveryStatistics : IRecoveryModel
     private void Fit(Cells cells)
     {
         ObservedAttempts = (long)cells.Attempts.Sum();
+        for (var i = 0; i < cells.Count; i++)
+            for (var f = 0; f < _factors.Length; f++)
+            {
+                _factors[f].Attempts[cells.Table[i]][cells.Levels[f][i]] += cells.Attempts[i];
+                _factors[f].Attempts[0][cells.Levels[f][i]] += cells.Attempts[i];
+            }
+        Explore();
         if (cells.Count == 0) return;
         var predicted = new double[cells.Count];
         for (var sweep = 0; sweep < Sweeps; sweep++)
@@ -301,6 +357,10 @@ public sealed class RecoveryStatistics : IRecoveryModel
     {
         public IReadOnlyList<double> Prior { get; } = prior;
         public double[][] Values { get; } = Enumerable.Range(0, tables).Select(_ => prior.ToArray()).ToArray();
+        /// <summary>Retries seen at each level, per table.</summary>
+        public double[][] Attempts { get; } = Enumerable.Range(0, tables).Select(_ => new double[prior.Count]).ToArray();
+        /// <summary>The exploration factor of each level, per table (see <see cref="Explore"/>).</summary>
+        public double[][] Bonus { get; } = Enumerable.Range(0, tables).Select(_ => Enumerable.Repeat(1.0, prior.Count).ToArray()).ToArray();
         public Func<int, string> Name { get; } = name;
     }
 

@@ -44,6 +44,37 @@ public sealed class RetryScheduler(RetrySchedulerOptions? options = null)
 
     public RetryDecision Next(RetryContext context, DunningPolicySettings policy, IRecoveryModel model)
     {
+        if (Refusal(context, policy) is { } stop) return stop;
+        var earliest = Earliest(context, policy);
+        return policy.Mode == RetryMode.Fixed
+            ? Fixed(context, policy, model, Max(earliest, context.FirstFailureAt.AddDays(policy.FixedIntervalsDays[context.RetriesMade])))
+            : Statistical(context, policy, model, earliest, Window(context, policy).End);
+    }
+
+    /// <summary>
+    /// The retries the scheduler would make one after another if each of them failed: what asking <see cref="Next"/> again at
+    /// each retry's time would give. In statistical mode one search gives it all: the plan's tail is the best plan from its
+    /// first retry on, so asking again chooses the same. Empty when the case is not to be retried.
+    /// </summary>
+    public IReadOnlyList<DateTimeOffset> Plan(RetryContext context, DunningPolicySettings policy, IRecoveryModel model)
+    {
+        if (Refusal(context, policy) is not null) return [];
+        if (policy.Mode == RetryMode.Statistical)
+            return new PlanSearch(context, policy, model, Candidates(Earliest(context, policy), Window(context, policy).End), _options).Walk();
+        var plan = new List<DateTimeOffset>();
+        var made = context.RetriesMadeAt.ToList();
+        while (Next(context with { RetriesMadeAt = made, Now = made.Count == 0 ? context.Now : Max(context.Now, made.Max()) }, policy, model)
+               is RetryDecision.Retry retry)
+        {
+            plan.Add(retry.At);
+            made.Add(retry.At);
+        }
+        return plan;
+    }
+
+    /// <summary>Why the case gets no retry now, or null when it gets one.</summary>
+    private RetryDecision.Stop? Refusal(RetryContext context, DunningPolicySettings policy)
+    {
         if (context.LastDeclineCode == DeclineCodes.AuthenticationRequired)
             return new RetryDecision.Stop(StopKind.AuthenticationRequired,
                 "The bank asks the customer to authenticate the payment: retried off-session it would fail again, so the case waits for the customer to confirm it on their pay page.");
@@ -60,9 +91,7 @@ public sealed class RetryScheduler(RetrySchedulerOptions? options = null)
         var (windowEnd, windowReason) = Window(context, policy);
         var earliest = Earliest(context, policy);
         var planned = isFixed ? Max(earliest, context.FirstFailureAt.AddDays(policy.FixedIntervalsDays[made])) : earliest;
-        if (planned > windowEnd)
-            return new RetryDecision.Stop(StopKind.WindowOver, $"No retry fits before {windowReason}.");
-        return isFixed ? Fixed(context, policy, model, planned) : Statistical(context, policy, model, earliest, windowEnd);
+        return planned > windowEnd ? new RetryDecision.Stop(StopKind.WindowOver, $"No retry fits before {windowReason}.") : null;
     }
 
     /// <summary>Retries must fall by the final-action day and within the card networks' 30 days of the first failure.</summary>
@@ -94,37 +123,76 @@ public sealed class RetryScheduler(RetrySchedulerOptions? options = null)
     private RetryDecision Statistical(RetryContext context, DunningPolicySettings policy, IRecoveryModel model,
         DateTimeOffset earliest, DateTimeOffset windowEnd)
     {
-        var slots = Candidates(earliest, windowEnd);
-        var count = slots.Length;
-        var next = NextAllowed(slots);
-        var queries = slots.Select(at => context.QueryAt(at, 0)).ToArray();
-        var discount = slots.Select(at => Math.Pow(_options.DailyDiscount, (at - context.Now).TotalDays)).ToArray();
+        var search = new PlanSearch(context, policy, model, Candidates(earliest, windowEnd), _options);
+        var chosen = search.FirstTaken(0, search.RetriesLeft);
+        var query = search.Queries[chosen] with { AttemptNumber = context.RetriesMade + 1 };
+        var probability = model.Probability(query);
+        return new RetryDecision.Retry(search.Slots[chosen], probability,
+            Reason(context, policy, model, query, chosen == 0, probability));
+    }
 
-        // later[i]: the best expected recovery from candidate i on with one retry fewer; a sentinel 0 past the end.
-        var later = new double[count + 1];
-        var current = new double[count + 1];
-        var take = new double[count];
-        var left = policy.EffectiveBudget - context.RetriesMade;
-        for (var retries = 1; retries <= left; retries++)
+    /// <summary>
+    /// The dynamic program over (candidate, retries left): <see cref="Values"/>[k][i] is the best expected discounted recovery
+    /// from candidate i on with k retries (a sentinel 0 past the last candidate).
+    /// </summary>
+    private sealed class PlanSearch
+    {
+        private readonly int[] _next;
+        private readonly double[] _discount;
+        private readonly RetryContext _context;
+        private readonly IRecoveryModel _model;
+        // Each slot's chance, when the model's does not depend on the retry number.
+        private readonly double[]? _chance;
+
+        public PlanSearch(RetryContext context, DunningPolicySettings policy, IRecoveryModel model, DateTimeOffset[] slots, RetrySchedulerOptions options)
         {
-            var number = context.RetriesMade + left - retries + 1;
-            current[count] = 0;
-            for (var i = count - 1; i >= 0; i--)
+            (_context, _model, Slots) = (context, model, slots);
+            var count = slots.Length;
+            _next = NextAllowed(slots, options.MinimumSpacing);
+            Queries = slots.Select(at => context.QueryAt(at, 0)).ToArray();
+            _discount = slots.Select(at => Math.Pow(options.DailyDiscount, (at - context.Now).TotalDays)).ToArray();
+            _chance = model.UsesAttemptNumber ? null : Queries.Select(query => model.Probability(query with { AttemptNumber = 1 })).ToArray();
+            RetriesLeft = policy.EffectiveBudget - context.RetriesMade;
+            Values = new double[RetriesLeft + 1][];
+            Values[0] = new double[count + 1];
+            for (var retries = 1; retries <= RetriesLeft; retries++)
             {
-                var p = model.Probability(queries[i] with { AttemptNumber = number });
-                take[i] = p * discount[i] + (1 - p) * later[next[i]];
-                current[i] = Math.Max(take[i], current[i + 1]);
+                var current = Values[retries] = new double[count + 1];
+                for (var i = count - 1; i >= 0; i--) current[i] = Math.Max(Take(i, retries), current[i + 1]);
             }
-            (later, current) = (current, later);
         }
 
-        // "later" now holds the plan with every retry left; its first retry is the first candidate where retrying beats waiting.
-        var chosen = 0;
-        while (chosen < count - 1 && take[chosen] < later[chosen + 1]) chosen++;
-        var query = queries[chosen] with { AttemptNumber = context.RetriesMade + 1 };
-        var probability = model.Probability(query);
-        return new RetryDecision.Retry(slots[chosen], probability,
-            Reason(context, policy, model, query, chosen == 0, probability));
+        public DateTimeOffset[] Slots { get; }
+        public RecoveryQuery[] Queries { get; }
+        public int RetriesLeft { get; }
+        public double[][] Values { get; }
+
+        /// <summary>Retrying at candidate i with <paramref name="retries"/> left, then going on as well as possible.</summary>
+        private double Take(int i, int retries)
+        {
+            var p = _chance?[i] ?? _model.Probability(Queries[i] with { AttemptNumber = _context.RetriesMade + RetriesLeft - retries + 1 });
+            return p * _discount[i] + (1 - p) * Values[retries - 1][_next[i]];
+        }
+
+        /// <summary>The first candidate from <paramref name="from"/> on where retrying beats waiting, with <paramref name="retries"/> left.</summary>
+        public int FirstTaken(int from, int retries)
+        {
+            var chosen = from;
+            while (chosen < Slots.Length - 1 && Take(chosen, retries) < Values[retries][chosen + 1]) chosen++;
+            return chosen;
+        }
+
+        public IReadOnlyList<DateTimeOffset> Walk()
+        {
+            var plan = new List<DateTimeOffset>();
+            for (var (from, retries) = (0, RetriesLeft); retries > 0 && from < Slots.Length; retries--)
+            {
+                var chosen = FirstTaken(from, retries);
+                plan.Add(Slots[chosen]);
+                from = _next[chosen];
+            }
+            return plan;
+        }
     }
 
     /// <summary>The earliest allowed time, then every whole hour after it up to the end of the window.</summary>
@@ -137,13 +205,13 @@ public sealed class RetryScheduler(RetrySchedulerOptions? options = null)
     }
 
     /// <summary>For each candidate, the first candidate the minimum spacing allows after it (the count when none).</summary>
-    private int[] NextAllowed(DateTimeOffset[] slots)
+    private static int[] NextAllowed(DateTimeOffset[] slots, TimeSpan spacing)
     {
         var next = new int[slots.Length];
         var j = 0;
         for (var i = 0; i < slots.Length; i++)
         {
-            while (j < slots.Length && slots[j] < slots[i] + _options.MinimumSpacing) j++;
+            while (j < slots.Length && slots[j] < slots[i] + spacing) j++;
             next[i] = j;
         }
         return next;

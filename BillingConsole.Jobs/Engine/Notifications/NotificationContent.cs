@@ -1,6 +1,7 @@
 using BillingConsole.Configuration;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Customers;
+using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Notifications;
 using BillingConsole.Engine.PayPage;
 using BillingConsole.Pdf;
@@ -34,7 +35,7 @@ public sealed class NotificationContent(
     {
         var customer = await db.Customers.AsNoTracking().Include(c => c.PaymentMethods).SingleAsync(c => c.Id == notification.CustomerId, ct);
         var invoice = notification.InvoiceId is { } invoiceId ? await invoices.FindAsync(invoiceId, ct) : null;
-        var variables = Variables(customer, invoice);
+        var variables = Variables(customer, invoice, await FinalActionAtAsync(invoice, notification.DunningCaseId, ct));
         var template = (await templates.InForceAsync(notification.Kind, ct)).Template;
         var attachment = notification.Kind == NotificationKinds.InvoiceIssued && invoice is not null
             ? new EmailAttachment($"{invoice.Number ?? invoice.Id.ToString()}.pdf", "application/pdf",
@@ -43,8 +44,23 @@ public sealed class NotificationContent(
         return new PreparedEmail(Address(customer), NotificationTemplates.Render(template, variables), attachment);
     }
 
-    /// <summary>The values of the variables for this customer and invoice (none for an email about the account alone).</summary>
-    public NotificationVariables Variables(Customer customer, InvoiceDetail? invoice)
+    /// <summary>
+    /// The day of the final action of the dunning case the email is about, else of the invoice's open case, by the policy
+    /// version the case follows; null without a case.
+    /// </summary>
+    private async Task<DateTimeOffset?> FinalActionAtAsync(InvoiceDetail? invoice, Guid? dunningCaseId, CancellationToken ct)
+    {
+        var dunningCase = invoice?.DunningCases.FirstOrDefault(c => c.Id == dunningCaseId) ?? invoice?.DunningCases.FirstOrDefault(c => c.ClosedAt is null);
+        if (dunningCase is null) return null;
+        var (_, policy) = new PoliciesInForce(await db.DunningPolicies.AsNoTracking().ToListAsync(ct)).For(dunningCase.PolicyVersion);
+        return dunningCase.OpenedAt.AddDays(policy.FinalActionDay);
+    }
+
+    /// <summary>
+    /// The values of the variables for this customer and invoice (none for an email about the account alone), and the day of
+    /// the final action of its dunning case, if any.
+    /// </summary>
+    public NotificationVariables Variables(Customer customer, InvoiceDetail? invoice, DateTimeOffset? finalActionAt = null)
     {
         var seller = billing.CurrentValue;
         var calendar = customer.TimeZone is { } zone && BillingEngineExtensions.TryFindTimeZone(zone) is { } local ? new BillingCalendar(local) : billingCalendar;
@@ -67,6 +83,7 @@ public sealed class NotificationContent(
             CardExpiry = card is null ? string.Empty : $"{card.ExpMonth:00}/{card.ExpYear}",
             UpdateCardUrl = payPage,
             NextRetryDate = nextRetry is { } retry ? calendar.FormatDate(retry) : string.Empty,
+            FinalActionDate = finalActionAt is { } finalAction ? calendar.FormatDate(finalAction) : string.Empty,
             SellerName = seller.SellerName,
             SellerAddress = string.Join(", ", seller.SellerAddress.Where(line => !string.IsNullOrWhiteSpace(line))),
             SellerTaxId = seller.SellerTaxId,

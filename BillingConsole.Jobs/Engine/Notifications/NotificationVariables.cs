@@ -22,6 +22,8 @@ public sealed record NotificationVariables
     public string CardExpiry { get; init; } = string.Empty;
     public string UpdateCardUrl { get; init; } = string.Empty;
     public string NextRetryDate { get; init; } = string.Empty;
+    /// <summary>The day the dunning policy's final action comes for the invoice's open case (the ladder's final-action day).</summary>
+    public string FinalActionDate { get; init; } = string.Empty;
     public string SellerName { get; init; } = string.Empty;
     public string SellerAddress { get; init; } = string.Empty;
     public string SellerTaxId { get; init; } = string.Empty;
@@ -43,6 +45,7 @@ public sealed record NotificationVariables
         ["card_expiry"] = CardExpiry,
         ["update_card_url"] = UpdateCardUrl,
         ["next_retry_date"] = NextRetryDate,
+        ["final_action_date"] = FinalActionDate,
         ["seller_name"] = SellerName,
         ["seller_address"] = SellerAddress,
         ["seller_tax_id"] = SellerTaxId,
@@ -65,6 +68,7 @@ public sealed record NotificationVariables
         CardExpiry = "01/2027",
         UpdateCardUrl = "https://billing.example.com/pay/sample",
         NextRetryDate = "10 December 2026",
+        FinalActionDate = "21 December 2026",
         SellerName = "BillingConsole Demo Ltd",
         SellerAddress = "1 Market Street, London",
         SellerTaxId = "GB123456789",

@@ -6,6 +6,7 @@ using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BillingConsole.Engine.PayPage;
 
@@ -14,7 +15,7 @@ namespace BillingConsole.Engine.PayPage;
 /// expired or spent one, or one naming no customer, is refused before anything else is read or written.
 /// </summary>
 public sealed class CustomerPayPage(BillingDbContext db, PayLinks links, CardUpdates cards, StripeCards stripeCards, PaymentProcessor payments,
-    SandboxGateway sandbox, IPaymentGateway gateway)
+    SandboxGateway sandbox, IPaymentGateway gateway, IServiceProvider services)
 {
     public async Task<PayPageOpening> OpenAsync(string token, CancellationToken ct)
     {
@@ -72,30 +73,68 @@ public sealed class CustomerPayPage(BillingDbContext db, PayLinks links, CardUpd
     }
 
     /// <summary>
-    /// In sandbox mode: the customer confirms the payments their bank asked them to authenticate. Each is completed at the
-    /// sandbox gateway and its success recorded as the gateway's report of it (a webhook, with Stripe), which pays the
-    /// invoice and recovers its case. The link stays usable: the card did not change.
+    /// In Stripe mode: the client secret of each PaymentIntent of the customer still waiting for their authentication
+    /// (<c>requires_action</c>), read from Stripe, with which Stripe.js on the page confirms it. Empty in sandbox mode.
     /// </summary>
-    public async Task<PayPageConfirmation> ConfirmSandboxPaymentsAsync(string token, CancellationToken ct)
+    public async Task<IReadOnlyList<string>> StripeClientSecretsAsync(PayPageView page, CancellationToken ct)
+    {
+        if (page.Gateway != StripeGateway.GatewayName) return [];
+        var secrets = new List<string>();
+        foreach (var held in await HeldPaymentsAsync(page.Link.CustomerId, ct))
+        {
+            if (held.Gateway != StripeGateway.GatewayName) continue;
+            var intent = await StripeApi.PaymentIntentAsync(held.Reference, ct);
+            if (intent.Status == "requires_action") secrets.Add(intent.ClientSecret);
+        }
+        return secrets;
+    }
+
+    /// <summary>
+    /// The customer confirmed the payments their bank asked them to authenticate. In sandbox mode each is completed at the
+    /// sandbox gateway here; with Stripe the customer confirmed it with Stripe.js and Stripe is asked what came of it. A
+    /// success is recorded as the gateway's report of it, through the same path as its webhook
+    /// (<see cref="PaymentProcessor.RecordReportedOutcomeAsync"/>), which pays the invoice and recovers its case: whichever of
+    /// the two comes first settles the attempt, and the other changes nothing. A payment not confirmed is left waiting. The
+    /// link stays usable: the card did not change.
+    /// </summary>
+    public async Task<PayPageConfirmation> ConfirmPaymentsAsync(string token, CancellationToken ct)
     {
         var opening = await OpenAsync(token, ct);
         if (opening.Page is not { } page) return new PayPageConfirmation(opening.Refusal, []);
-        if (page.Gateway != SandboxGateway.GatewayName)
-            throw new DomainRuleException($"Payments are confirmed with {page.Gateway}'s own page; there is no sandbox payment to confirm.");
-        var references = await AwaitingAuthentication(page.Link.CustomerId)
-            .Select(c => db.PaymentAttempts.Where(a => a.InvoiceId == c.InvoiceId && a.DeclineCode == DeclineCodes.AuthenticationRequired)
-                .OrderByDescending(a => a.AttemptNumber).Select(a => a.GatewayReference).FirstOrDefault())
-            .ToListAsync(ct);
         var results = new List<ChargeResult>();
-        foreach (var reference in references.OfType<string>())
+        foreach (var held in await HeldPaymentsAsync(page.Link.CustomerId, ct))
         {
-            if (sandbox.ConfirmAuthentication(reference) is not { } confirmed) continue;
+            var confirmed = held.Gateway switch
+            {
+                SandboxGateway.GatewayName when page.Gateway == SandboxGateway.GatewayName => sandbox.ConfirmAuthentication(held.Reference),
+                StripeGateway.GatewayName => await StripeConfirmedAsync(held.Reference, ct),
+                _ => null,
+            };
+            if (confirmed is null) continue;
             db.ChangeTracker.Clear();
-            if (await db.InTransactionAsync(() => payments.RecordReportedOutcomeAsync(null, reference, confirmed, ct), ct) is { } result)
+            if (await db.InTransactionAsync(() => payments.RecordReportedOutcomeAsync(null, held.Reference, confirmed, ct), ct) is { } result)
                 results.Add(result);
         }
         return new PayPageConfirmation(null, results);
     }
+
+    // Resolved when used: the adapter cannot be built without Stripe's key, which sandbox mode does not need.
+    private StripeGateway StripeApi => services.GetRequiredService<StripeGateway>();
+
+    private async Task<GatewayChargeResult?> StripeConfirmedAsync(string reference, CancellationToken ct) =>
+        (await StripeApi.PaymentIntentAsync(reference, ct)).Status == "succeeded" ? GatewayChargeResult.Succeeded(reference, TimeSpan.Zero) : null;
+
+    /// <summary>The latest charge of each case waiting for the customer's authentication, by the gateway that holds it.</summary>
+    private async Task<IReadOnlyList<HeldPayment>> HeldPaymentsAsync(Guid customerId, CancellationToken ct)
+    {
+        var held = await AwaitingAuthentication(customerId)
+            .Select(c => db.PaymentAttempts.Where(a => a.InvoiceId == c.InvoiceId && a.DeclineCode == DeclineCodes.AuthenticationRequired)
+                .OrderByDescending(a => a.AttemptNumber).Select(a => new { a.Gateway, a.GatewayReference }).FirstOrDefault())
+            .ToListAsync(ct);
+        return [.. held.Where(a => a?.GatewayReference is not null).Select(a => new HeldPayment(a!.Gateway, a.GatewayReference!))];
+    }
+
+    private sealed record HeldPayment(string Gateway, string Reference);
 
     private IQueryable<DunningCase> AwaitingAuthentication(Guid customerId) =>
         db.DunningCases.AsNoTracking().Where(c => c.CustomerId == customerId && c.Status == DunningStatus.AwaitingPaymentMethod

@@ -11,10 +11,10 @@ using Microsoft.EntityFrameworkCore;
 namespace BillingConsole.Engine.Payments;
 
 /// <summary>
-/// Charges a batch of invoices never tried before in a few statements instead of several round trips per invoice: their
-/// locks in one round trip, their pending attempts in one COPY, the gateway calls at once within the <see cref="ChargeThrottle"/>,
-/// the outcomes applied through <see cref="ChargeOutcomes.Apply"/> and saved together, then the payment events told while
-/// the locks are still held.
+/// Charges a batch of invoices (never tried before, or a dunning retry's whose earlier attempts are all resolved) in a few
+/// statements instead of several round trips per invoice: their locks in one round trip, their pending attempts in one COPY,
+/// the gateway calls at once within the <see cref="ChargeThrottle"/>, the outcomes applied through
+/// <see cref="ChargeOutcomes.Apply"/> and saved together, then the payment events told while the locks are still held.
 /// </summary>
 public sealed class BatchCharger(
     BillingDbContext db,
@@ -28,8 +28,10 @@ public sealed class BatchCharger(
     TimeProvider clock)
 {
     /// <summary>
-    /// Charges the invoices of one batch never tried before; returns their results and the invoices tried before, which the
-    /// caller charges one by one (the single path reconciles them first).
+    /// Charges the invoices of one batch; returns their results and the invoices the caller charges one by one through the
+    /// single path: those with an earlier attempt still pending or unknown (the single path reconciles them first), and any
+    /// tried before unless the trigger is <see cref="PaymentTrigger.DunningRetry"/> (the billing run and auto-collection make
+    /// first charges only, and a person's charge is audited invoice by invoice).
     /// </summary>
     public async Task<(List<ChargeResult> Results, List<Guid> TriedBefore)> ChargeAsync(IReadOnlyCollection<Guid> invoiceIds, PaymentTrigger trigger,
         CancellationToken ct)
@@ -43,26 +45,27 @@ public sealed class BatchCharger(
             lap.Done(BillingRunPhase.Lock);
             results.AddRange(invoiceIds.Except(lockedIds).Select(InvoiceChargeLock.Busy));
             var invoices = await db.Invoices.AsNoTracking().Where(i => lockedIds.Contains(i.Id)).ToListAsync(ct);
-            var fresh = new List<Invoice>();
+            var unresolved = await UnresolvedAsync(invoices, trigger, ct);
+            var toCharge = new List<Invoice>();
             foreach (var invoice in invoices)
             {
                 if (invoice.Status != InvoiceStatus.Open || invoice.AmountDue.IsZero)
                     results.Add(new ChargeResult(invoice.Id, ChargeStatus.Refused, Message: "The invoice is not open or nothing is due."));
-                else if (invoice.AttemptCount > 0) triedBefore.Add(invoice.Id);
-                else fresh.Add(invoice);
+                else if (invoice.AttemptCount > 0 && (trigger != PaymentTrigger.DunningRetry || unresolved.Contains(invoice.Id))) triedBefore.Add(invoice.Id);
+                else toCharge.Add(invoice);
             }
-            if (fresh.Count == 0) return;
+            if (toCharge.Count == 0) return;
 
-            var customerIds = fresh.Select(i => i.CustomerId).Distinct().ToArray();
+            var customerIds = toCharge.Select(i => i.CustomerId).Distinct().ToArray();
             var methods = (await db.PaymentMethods.AsNoTracking()
                     .Where(p => customerIds.Contains(p.CustomerId) && p.IsDefault && p.DetachedAt == null).ToListAsync(ct))
                 .DistinctBy(p => p.CustomerId).ToDictionary(p => p.CustomerId);
-            var subscriptionIds = fresh.Where(i => i.SubscriptionId is not null).Select(i => i.SubscriptionId!.Value).ToArray();
+            var subscriptionIds = toCharge.Where(i => i.SubscriptionId is not null).Select(i => i.SubscriptionId!.Value).ToArray();
             var subscriptions = await db.Subscriptions.AsNoTracking().Where(s => subscriptionIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, ct);
             lap.Done(BillingRunPhase.Load);
 
             var started = clock.GetUtcNow();
-            var attempts = fresh.Select(invoice =>
+            var attempts = toCharge.Select(invoice =>
             {
                 invoice.RecordAttempt();
                 return new PaymentAttempt(invoice.Id, invoice.CustomerId, methods.GetValueOrDefault(invoice.CustomerId)?.Id, invoice.AttemptCount,
@@ -72,35 +75,35 @@ public sealed class BatchCharger(
             lap.Done(BillingRunPhase.WriteAttempts);
 
             // Null: held back by the circuit breaker, never sent.
-            var outcomes = new GatewayChargeResult?[fresh.Count];
+            var outcomes = new GatewayChargeResult?[toCharge.Count];
             // All at once; the throttle's slots bound how many are in flight.
-            await Task.WhenAll(fresh.Select(async (invoice, k) =>
-                outcomes[k] = await ChargeFreshAsync(invoice, attempts[k], methods.GetValueOrDefault(invoice.CustomerId), ct)));
+            await Task.WhenAll(toCharge.Select(async (invoice, k) =>
+                outcomes[k] = await SendAsync(invoice, attempts[k], methods.GetValueOrDefault(invoice.CustomerId), ct)));
             lap.Done(BillingRunPhase.Charge);
 
             var now = clock.GetUtcNow();
             var ledger = new List<LedgerEntry>();
             var changed = new List<(Subscription Subscription, SubscriptionStatus Before)>();
             var unsent = new List<PaymentAttempt>();
-            for (var k = 0; k < fresh.Count; k++)
+            for (var k = 0; k < toCharge.Count; k++)
             {
                 if (outcomes[k] is not { } outcome)
                 {
                     unsent.Add(attempts[k]);
-                    fresh[k].WithdrawAttempt();
-                    results.Add(ChargeResult.Deferred(fresh[k].Id, await breaker.PeekAsync(ct)));
+                    toCharge[k].WithdrawAttempt();
+                    results.Add(ChargeResult.Deferred(toCharge[k].Id, await breaker.PeekAsync(ct)));
                     continue;
                 }
-                var status = ChargeOutcomes.Apply(attempts[k], fresh[k], outcome, now, ledger);
-                recorded.Add((attempts[k], fresh[k], status));
-                if (fresh[k].SubscriptionId is { } id && subscriptions.TryGetValue(id, out var subscription))
+                var status = ChargeOutcomes.Apply(attempts[k], toCharge[k], outcome, now, ledger);
+                recorded.Add((attempts[k], toCharge[k], status));
+                if (toCharge[k].SubscriptionId is { } id && subscriptions.TryGetValue(id, out var subscription))
                 {
                     var before = subscription.Status;
                     if (ChargeOutcomes.ApplyToSubscription(subscription, status)) changed.Add((subscription, before));
                 }
             }
             // Money may have moved: the record is saved even if the caller gave up meanwhile.
-            await attemptWriter.RecordChargeOutcomesAsync(connection, [.. attempts.Except(unsent)], unsent, [.. fresh.Where(i => i.Status == InvoiceStatus.Paid)],
+            await attemptWriter.RecordChargeOutcomesAsync(connection, [.. attempts.Except(unsent)], unsent, [.. toCharge.Where(i => i.Status == InvoiceStatus.Paid)],
                 ledger, changed, CancellationToken.None);
             lap.Done(BillingRunPhase.RecordOutcomes);
             // Told while the locks are held, as the single path does: no other outcome of these invoices is handled meanwhile.
@@ -111,8 +114,21 @@ public sealed class BatchCharger(
         return (results, triedBefore);
     }
 
+    /// <summary>
+    /// The invoices among <paramref name="invoices"/> tried before with an attempt still pending or unknown, found with one
+    /// statement; only a dunning retry asks, since other triggers leave every invoice tried before to the single path.
+    /// </summary>
+    private async Task<HashSet<Guid>> UnresolvedAsync(List<Invoice> invoices, PaymentTrigger trigger, CancellationToken ct)
+    {
+        var triedIds = invoices.Where(i => i.AttemptCount > 0).Select(i => i.Id).ToArray();
+        if (trigger != PaymentTrigger.DunningRetry || triedIds.Length == 0) return [];
+        return [.. await db.PaymentAttempts.AsNoTracking()
+            .Where(a => triedIds.Contains(a.InvoiceId) && (a.Status == PaymentAttemptStatus.Pending || a.Status == PaymentAttemptStatus.Unknown))
+            .Select(a => a.InvoiceId).Distinct().ToListAsync(ct)];
+    }
+
     /// <summary>The gateway's answer, or null when the circuit breaker held the charge back.</summary>
-    private async Task<GatewayChargeResult?> ChargeFreshAsync(Invoice invoice, PaymentAttempt attempt, PaymentMethod? method, CancellationToken ct)
+    private async Task<GatewayChargeResult?> SendAsync(Invoice invoice, PaymentAttempt attempt, PaymentMethod? method, CancellationToken ct)
     {
         if (method is null) return ChargeOutcomes.NoPaymentMethod("The customer has no payment method.");
         using var slot = await throttle.EnterAsync(ct);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using BillingConsole.Configuration;
+using BillingConsole.Engine.Telemetry;
 using BillingConsole.Gateways;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,13 +14,18 @@ namespace BillingConsole.Engine.Payments;
 /// That is safe only because both calls are idempotent: a charge goes under its attempt's own key, which the gateway answers
 /// with the first result, and a look-up only reads. Refunds pass through unchanged (they are not repeated here).
 /// </summary>
-public sealed class DeadlineGateway(IPaymentGateway adapter, IOptionsMonitor<GatewayOptions> options, ILogger<DeadlineGateway> logger)
-    : IPaymentGateway
+public sealed class DeadlineGateway(IPaymentGateway adapter, IOptionsMonitor<GatewayOptions> options, EngineTelemetry telemetry,
+    ILogger<DeadlineGateway> logger) : IPaymentGateway
 {
     public string Name => adapter.Name;
 
-    public Task<GatewayChargeResult> ChargeAsync(GatewayChargeRequest request, CancellationToken ct) =>
-        CallAsync(token => adapter.ChargeAsync(request, token), GatewayChargeResult.Unknown, ct);
+    public async Task<GatewayChargeResult> ChargeAsync(GatewayChargeRequest request, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var result = await CallAsync(token => adapter.ChargeAsync(request, token), GatewayChargeResult.Unknown, ct);
+        telemetry.ChargeAnswered(request.Gateway, result, Stopwatch.GetElapsedTime(started));
+        return result;
+    }
 
     public Task<GatewayChargeResult?> LookupAsync(GatewayLookupRequest request, CancellationToken ct) =>
         CallAsync<GatewayChargeResult?>(token => adapter.LookupAsync(request, token), latency => GatewayChargeResult.Unknown(latency), ct);

@@ -1,27 +1,39 @@
+using BillingConsole.Configuration;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace BillingConsole.Engine.Payments;
 
 /// <summary>
-/// The per-invoice charge lock: a session advisory lock on the context's own connection, so that two nodes or agents never
-/// charge one invoice at the same time. Taken without waiting: an invoice whose lock is held elsewhere is left out, and the
-/// caller answers <see cref="ChargeStatus.Busy"/>. (A webhook's reported outcome takes the same key for its transaction.)
+/// The per-invoice charge lock, so that two nodes or agents never charge one invoice at the same time: a claim written on
+/// the invoice row by one short statement and cleared by another once the outcome is recorded (<see cref="ChargeClaims"/>).
+/// Nothing is held by a connection in between, so it is safe behind PgBouncer in transaction mode. Taken without waiting:
+/// an invoice claimed elsewhere is left out, and the caller answers <see cref="ChargeStatus.Busy"/>. The holder renews its
+/// claims while it works; those of a node that died lapse within <see cref="Lifetime"/>, and the next charge or the
+/// reconciliation job then settles the attempt it left pending, under that attempt's own key.
 /// </summary>
-public sealed class InvoiceChargeLock(BillingDbContext db, ILogger<InvoiceChargeLock> logger)
+public sealed class InvoiceChargeLock(BillingDbContext db, NpgsqlDataSource dataSource, TimeProvider clock, IOptionsMonitor<BillingOptions> billing,
+    ILogger<InvoiceChargeLock> logger)
 {
+    /// <summary>
+    /// How long a claim holds unless its holder renews it (every third of it, from another connection, for as long as the
+    /// work runs): how soon the invoices of a node that died can be charged again (<c>Billing:ChargeClaimSeconds</c>).
+    /// </summary>
+    private TimeSpan Lifetime => billing.CurrentValue.ChargeClaimLifetime;
+
     public static ChargeResult Busy(Guid invoiceId) => new(invoiceId, ChargeStatus.Busy, Message: "Another charge of this invoice is in progress.");
 
     /// <summary>
-    /// Takes the lock for the current transaction, released when it ends: for a change that must not interleave with a charge
-    /// of the invoice (a reported outcome, a void). False when a charge holds it now.
+    /// Locks the invoice row for the current transaction, so that no charge starts until it ends: for a change that must
+    /// not interleave with a charge (a reported outcome, a void, a final action). False when a charge holds the invoice now.
     /// </summary>
     public Task<bool> TryLockForTransactionAsync(Guid invoiceId, CancellationToken ct)
     {
         if (db.Database.CurrentTransaction is null) throw new InvalidOperationException("The invoice charge lock for a transaction is taken inside one.");
-        return AdvisoryLocks.TryLockForTransactionAsync((NpgsqlConnection)db.Database.GetDbConnection(), AdvisoryLocks.InvoiceCharge(invoiceId), ct);
+        return ChargeClaims.TryHoldAsync((NpgsqlConnection)db.Database.GetDbConnection(), invoiceId, clock.GetUtcNow(), ct);
     }
 
     /// <summary>Runs <paramref name="work"/> holding the lock of one invoice, or answers busy without running it.</summary>
@@ -38,7 +50,7 @@ public sealed class InvoiceChargeLock(BillingDbContext db, ILogger<InvoiceCharge
 
     /// <summary>
     /// Runs <paramref name="work"/> with the connection open, holding the locks of those of <paramref name="invoiceIds"/> it
-    /// could take (one round trip), and releases them afterwards.
+    /// could claim (one statement), and releases them afterwards (another).
     /// </summary>
     public async Task<TResult> RunAsync<TResult>(IReadOnlyCollection<Guid> invoiceIds, Func<NpgsqlConnection, IReadOnlyList<Guid>, Task<TResult>> work,
         CancellationToken ct)
@@ -47,15 +59,20 @@ public sealed class InvoiceChargeLock(BillingDbContext db, ILogger<InvoiceCharge
         try
         {
             var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-            var keys = invoiceIds.ToDictionary(AdvisoryLocks.InvoiceCharge);
-            var locked = await AdvisoryLocks.TryLockManyAsync(connection, [.. keys.Keys], ct);
+            var token = Guid.NewGuid();
+            var now = clock.GetUtcNow();
+            var claimed = await ChargeClaims.TryClaimAsync(connection, invoiceIds, token, now, now + Lifetime, ct);
+            using var working = new CancellationTokenSource();
+            var renewing = RenewWhileWorkingAsync(claimed, token, working.Token);
             try
             {
-                return await work(connection, [.. locked.Select(key => keys[key])]);
+                return await work(connection, claimed);
             }
             finally
             {
-                await UnlockAsync(connection, locked);
+                await working.CancelAsync();
+                await renewing;
+                await ReleaseAsync(connection, claimed, token);
             }
         }
         finally
@@ -64,16 +81,41 @@ public sealed class InvoiceChargeLock(BillingDbContext db, ILogger<InvoiceCharge
         }
     }
 
-    private async Task UnlockAsync(NpgsqlConnection connection, long[] keys)
+    private async Task RenewWhileWorkingAsync(List<Guid> claimed, Guid token, CancellationToken done)
+    {
+        if (claimed.Count == 0) return;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(Lifetime / 3, clock, done);
+                try
+                {
+                    await ChargeClaims.RenewAsync(dataSource, claimed, token, clock.GetUtcNow() + Lifetime, done);
+                }
+                catch (NpgsqlException e) when (!done.IsCancellationRequested)
+                {
+                    // The next renewal may get through; meanwhile the claims hold until their expiry.
+                    logger.LogWarning(e, "Could not renew the charge claims of {Invoices} invoices", claimed.Count);
+                }
+            }
+        }
+        catch (Exception e) when (done.IsCancellationRequested && e is OperationCanceledException or NpgsqlException)
+        {
+            // The work is done; its claims are released next.
+        }
+    }
+
+    private async Task ReleaseAsync(NpgsqlConnection connection, List<Guid> claimed, Guid token)
     {
         try
         {
-            await AdvisoryLocks.UnlockManyAsync(connection, keys);
+            await ChargeClaims.ReleaseAsync(connection, claimed, token);
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
         {
-            // A broken connection has already released the lock on the server.
-            logger.LogWarning(e, "Could not release the invoice charge lock explicitly");
+            // The claims expire by themselves; until then the invoices answer busy.
+            logger.LogWarning(e, "Could not release the charge claims of {Invoices} invoices; they expire after {Lifetime}", claimed.Count, Lifetime);
         }
     }
 }

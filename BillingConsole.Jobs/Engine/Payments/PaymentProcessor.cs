@@ -7,14 +7,15 @@ using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Notifications;
 using BillingConsole.Gateways;
+using BillingConsole.Engine.Telemetry;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace BillingConsole.Engine.Payments;
 
 /// <summary>
-/// Charges invoices through the gateway, each once. A per-invoice advisory lock keeps two nodes or agents from charging it at
-/// the same time; an earlier attempt whose outcome is unknown is looked up with its own key before a new one is made; a new
+/// Charges invoices through the gateway, each once. A per-invoice charge claim (<see cref="InvoiceChargeLock"/>) keeps two nodes or
+/// agents from charging it at the same time; an earlier attempt whose outcome is unknown is looked up with its own key before a new one is made; a new
 /// attempt is saved as pending before the gateway is called, so a crash leaves evidence to reconcile. The unique index
 /// ux_payment_attempts_one_success is the last line of defence.
 /// <see cref="ChargeManyAsync"/> does the same for many fresh invoices through the <see cref="BatchCharger"/>.
@@ -36,21 +37,23 @@ public sealed class PaymentProcessor(
 {
     public async Task<ChargeResult> ChargeAsync(Guid invoiceId, PaymentTrigger trigger, Actor actor, CancellationToken ct)
     {
+        using var span = EngineTelemetry.Start("charge invoice");
+        span.SetTag("billing.invoice_id", invoiceId).SetTag("billing.trigger", trigger.ToString());
         // Paused: not even the look-ups of earlier attempts are worth sending into a failing gateway.
         if (await breaker.PeekAsync(ct) is { Allowed: false } paused) return ChargeResult.Deferred(invoiceId, paused);
         return await chargeLock.RunAsync(invoiceId, () => ChargeLockedAsync(invoiceId, trigger, actor, ct), () => InvoiceChargeLock.Busy(invoiceId), ct);
     }
 
     /// <summary>
-    /// Invoices charged per batch: locked, given pending attempts, sent and recorded in one round of statements. Each holds
-    /// one advisory lock per invoice, within PostgreSQL's shared lock table.
+    /// Invoices charged per batch: claimed, given pending attempts, sent and recorded in one round of statements.
     /// </summary>
     public const int BatchSize = 250;
 
     /// <summary>
     /// Charges many invoices, each as <see cref="ChargeAsync"/> would: locked, attempt saved as pending before the gateway is
-    /// called, outcome recorded. Invoices never tried go through in batches; one that was tried before (a pending attempt
-    /// left by a crash, say) takes the single path, which reconciles it first.
+    /// called, outcome recorded. Invoices go through in batches (<see cref="BatchCharger"/>); one with an earlier attempt
+    /// still pending or unknown (left by a crash or a timeout, say) takes the single path, which reconciles it first, and so
+    /// does any tried before unless this is a dunning retry.
     /// </summary>
     public async Task<IReadOnlyList<ChargeResult>> ChargeManyAsync(IReadOnlyList<Guid> invoiceIds, PaymentTrigger trigger, Actor actor,
         CancellationToken ct)
@@ -74,6 +77,7 @@ public sealed class PaymentProcessor(
     {
         var invoice = await db.Invoices.FirstOrDefaultAsync(i => i.Id == invoiceId, ct);
         if (invoice is null) return new ChargeResult(invoiceId, ChargeStatus.Refused, Message: "There is no such invoice.");
+        EngineTelemetry.Tag(customerId: invoice.CustomerId, subscriptionId: invoice.SubscriptionId);
         if (invoice.Status != InvoiceStatus.Open)
             return new ChargeResult(invoiceId, ChargeStatus.Refused, Message: $"The invoice is {invoice.Status.ToSnakeCase()}, not open.");
         if (invoice.AmountDue.IsZero) return new ChargeResult(invoiceId, ChargeStatus.Refused, Message: "Nothing is due on the invoice.");

@@ -16,6 +16,8 @@ internal sealed class CustomerConfiguration : IEntityTypeConfiguration<Customer>
         builder.Property(c => c.TaxId).HasMaxLength(Customer.MaxTaxIdLength);
         builder.CurrencyColumn();
         builder.MoneyField("_creditBalance", "credit_balance");
+        // A change saved over one made since the customer was read (its credit balance, above all) is refused, not lost.
+        builder.Property<uint>("xmin").IsRowVersion();
         builder.Ignore(c => c.CreditBalance);
         builder.Ignore(c => c.DefaultPaymentMethod);
         builder.Property(c => c.CollectionMethod).AsSnakeCaseString();

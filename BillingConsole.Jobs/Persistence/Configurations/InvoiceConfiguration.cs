@@ -28,12 +28,16 @@ internal sealed class InvoiceConfiguration : IEntityTypeConfiguration<Invoice>
         builder.MoneyField("_creditApplied", "credit_applied");
         builder.MoneyField("_amountPaid", "amount_paid");
         builder.MoneyField("_amountWrittenOff", "amount_written_off");
+        builder.MoneyField("_amountCredited", "amount_credited").HasDefaultValue(0m);
         // Kept as a column (not only computed) so lists can filter and sort by what is owed.
         builder.Property<decimal>("AmountDueColumn").HasColumnName("amount_due")
-            .HasComputedColumnSql("case when status = 'open' then greatest(total - credit_applied - amount_paid, 0) else 0 end", stored: true);
+            .HasComputedColumnSql("case when status = 'open' then greatest(total - credit_applied - amount_paid - amount_credited, 0) else 0 end", stored: true);
         foreach (var ignored in new[] { nameof(Invoice.Subtotal), nameof(Invoice.Tax), nameof(Invoice.Total), nameof(Invoice.CreditApplied),
-                     nameof(Invoice.AmountPaid), nameof(Invoice.AmountWrittenOff), nameof(Invoice.AmountDue), nameof(Invoice.AmountPayable) })
+                     nameof(Invoice.AmountPaid), nameof(Invoice.AmountWrittenOff), nameof(Invoice.AmountCredited), nameof(Invoice.Creditable), nameof(Invoice.AmountDue), nameof(Invoice.AmountPayable) })
             builder.Ignore(ignored);
+        // The charge claim (Persistence.ChargeClaims), written and cleared by SQL only: who charges the invoice now, and until when.
+        builder.Property<Guid?>("ChargeClaimToken");
+        builder.Property<DateTimeOffset?>("ChargeClaimedUntil");
         builder.HasMany(i => i.Lines).WithOne().HasForeignKey(l => l.InvoiceId).OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(i => i.Lines).UsePropertyAccessMode(PropertyAccessMode.Field);
         builder.HasOne<Customer>().WithMany().HasForeignKey(i => i.CustomerId);

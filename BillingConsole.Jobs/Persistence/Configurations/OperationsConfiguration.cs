@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using BillingConsole.Domain.Audit;
 using BillingConsole.Domain.Billing;
 using Microsoft.EntityFrameworkCore;
@@ -134,7 +135,30 @@ internal sealed class MrrSnapshotConfiguration : IEntityTypeConfiguration<MrrSna
     public void Configure(EntityTypeBuilder<MrrSnapshot> builder)
     {
         builder.ToTable("mrr_snapshots");
-        builder.HasKey(m => new { m.Month, m.Currency });
+        builder.HasKey(m => new { m.Day, m.Currency, m.PlanId });
+        builder.Property(m => m.Currency).HasMaxLength(3).IsFixedLength();
+    }
+}
+
+internal sealed class MrrMovementConfiguration : IEntityTypeConfiguration<MrrMovement>
+{
+    public void Configure(EntityTypeBuilder<MrrMovement> builder)
+    {
+        builder.ToTable("mrr_movements");
+        builder.Property(m => m.Id).UseIdentityAlwaysColumn();
+        builder.Property(m => m.Currency).HasMaxLength(3).IsFixedLength();
+        builder.Property(m => m.Kind).HasMaxLength(30);
+        builder.HasIndex(m => new { m.Day, m.Currency });
+        builder.HasIndex(m => m.SubscriptionId);
+    }
+}
+
+internal sealed class MrrSubscriptionStateConfiguration : IEntityTypeConfiguration<MrrSubscriptionState>
+{
+    public void Configure(EntityTypeBuilder<MrrSubscriptionState> builder)
+    {
+        builder.ToTable("mrr_subscription_states");
+        builder.HasKey(m => m.SubscriptionId);
         builder.Property(m => m.Currency).HasMaxLength(3).IsFixedLength();
     }
 }
@@ -173,5 +197,16 @@ internal sealed class BulkRetryItemConfiguration : IEntityTypeConfiguration<Bulk
         builder.Property(i => i.Currency).HasMaxLength(3).IsFixedLength();
         builder.Property(i => i.Outcome).HasMaxLength(20);
         builder.Property(i => i.DeclineCode).HasMaxLength(60);
+    }
+}
+
+internal sealed class DataProtectionKeyConfiguration : IEntityTypeConfiguration<DataProtectionKey>
+{
+    public void Configure(EntityTypeBuilder<DataProtectionKey> builder)
+    {
+        builder.ToTable("data_protection_keys");
+        // A key's XML (encrypted when a certificate is configured) runs to a few kilobytes.
+        builder.Property(k => k.Xml).HasColumnType("text");
+        builder.Property(k => k.FriendlyName).HasMaxLength(200);
     }
 }

@@ -11,14 +11,15 @@ namespace BillingConsole.Persistence.DemoData;
 /// <summary>
 /// Fills an empty billing database with a realistic, deterministic history: a catalog, customers signing up over the months,
 /// subscriptions with their invoices, charges, dunning, plan changes and credits, the ledger that balances it all, billing
-/// runs, an audit trail and monthly revenue snapshots. The same options always give the same rows.
+/// runs and an audit trail; then the engine's own MRR recording derives the MRR movements and daily snapshots from that history.
+/// The same options always give the same rows.
 /// </summary>
 /// <remarks>
 /// Customers are simulated in chunks, each chunk written with binary COPY in its own transaction by one of a few concurrent
 /// connections, so memory stays bounded by the chunks in flight. A first, write-free pass counts invoices per day and chunk
 /// so that invoice numbers follow issue dates over the whole data set.
 /// </remarks>
-public sealed class DemoDataGenerator(NpgsqlDataSource dataSource, ILogger<DemoDataGenerator> logger)
+public sealed class DemoDataGenerator(NpgsqlDataSource dataSource, MrrRecorder mrr, ILogger<DemoDataGenerator> logger)
 {
     internal const string Gateway = "sandbox";
 
@@ -46,7 +47,7 @@ public sealed class DemoDataGenerator(NpgsqlDataSource dataSource, ILogger<DemoD
         var (numberBases, runs, invoices) = await Task.Run(() => PlanInvoiceNumbers(world, ct), ct);
         logger.LogInformation("Demo data: planned {Invoices} invoices in {Elapsed:0.0} s", invoices, clock.Elapsed.TotalSeconds);
 
-        var tally = new DemoTally(world);
+        var tally = new DemoTally();
         await WriteReferenceDataAsync(world, runs, tally, ct);
         var chunkTables = await DemoTables.DescribeChunkTablesAsync(dataSource, ct);
         var bulkLoad = await DemoBulkLoad.SuspendAsync(dataSource, chunkTables.Select(table => table.Table).ToList(), logger, ct);
@@ -58,7 +59,12 @@ public sealed class DemoDataGenerator(NpgsqlDataSource dataSource, ILogger<DemoD
         {
             await bulkLoad.RestoreAsync(Writers, CancellationToken.None);
         }
-        await WriteSnapshotsAndAdminAuditAsync(world, tally, ct);
+        await WriteAdminAuditAsync(world, tally, ct);
+        tally.AddRows("mrr_movements", await mrr.RecordAsync(new DateTimeOffset(world.Now), ct));
+        await using (var snapshots = dataSource.CreateCommand("select count(*) from mrr_snapshots"))
+        {
+            tally.AddRows("mrr_snapshots", (long)(await snapshots.ExecuteScalarAsync(ct))!);
+        }
         // The engine numbers new invoices from the sequence: start it past the last demo number.
         await using (var sequence = dataSource.CreateCommand($"select setval('{InvoiceNumbers.Sequence}', {invoices} + 1000)"))
         {
@@ -189,15 +195,10 @@ public sealed class DemoDataGenerator(NpgsqlDataSource dataSource, ILogger<DemoD
         await transaction.CommitAsync(ct);
     }
 
-    private async Task WriteSnapshotsAndAdminAuditAsync(DemoWorld world, DemoTally tally, CancellationToken ct)
+    private async Task WriteAdminAuditAsync(DemoWorld world, DemoTally tally, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var snapshots = tally.Months.SelectMany(pair => pair.Value.Select((figures, month) => new MrrSnapshotRow(
-            DateOnly.FromDateTime(world.MonthStart(month)), pair.Key, figures.Mrr, figures.Active, figures.New, figures.ChurnedVoluntary,
-            figures.ChurnedInvoluntary, month + 1 < pair.Value.Length ? world.MonthStart(month + 1).AddMinutes(10) : world.Now))).ToList();
-        var snapshotTable = await CopyTable<MrrSnapshotRow>.DescribeAsync(dataSource, "mrr_snapshots", ct);
-        tally.AddRows(snapshotTable.Table, snapshotTable.Write(connection, snapshots));
         var audit = DemoAdminAudit.Entries(world, PolicyJson(world.Policy));
         var auditTable = await CopyTable<AuditEntry>.DescribeAsync(dataSource, "audit_log", ct);
         tally.AddRows(auditTable.Table, auditTable.Write(connection, audit));

@@ -58,7 +58,7 @@ internal sealed record SubscriptionRow(Guid Id, Guid CustomerId, DateTime Create
     public int? PendingQuantity { get; set; }
     public bool PlanChangesBlocked { get; set; }
 
-    /// <summary>Status and price from each instant on, oldest first: what MRR snapshots are computed from.</summary>
+    /// <summary>Status and price from each instant on, oldest first.</summary>
     public List<(DateTime At, SubscriptionStatus Status, DemoPrice Price, int Quantity)> Timeline { get; } = [];
 
     public void Mark(DateTime at, SubscriptionStatus status)
@@ -93,6 +93,11 @@ internal sealed record InvoiceRow(
     public int AttemptCount { get; set; }
     public decimal AmountPaid { get; set; }
     public decimal AmountWrittenOff { get; set; }
+    /// <summary>The demo history issues no credit notes.</summary>
+    public decimal AmountCredited => 0m;
+    /// <summary>No demo invoice is being charged: no charge claim.</summary>
+    public Guid? ChargeClaimToken => null;
+    public DateTime? ChargeClaimedUntil => null;
 
     /// <summary>What the customer owed at issue: total less credit.</summary>
     public decimal AmountPayable => Total - CreditApplied;
@@ -134,6 +139,3 @@ internal sealed record BillingRunRow(
     Guid Id, DateTime AsOf, string Trigger, string StartedBy, string Status, DateTime StartedAt, DateTime FinishedAt,
     int DueCount, int ChunkCount, int ChunksDone, int InvoicedCount, int ChargedCount, int FailedCount, string? Error);
 
-internal sealed record MrrSnapshotRow(
-    DateOnly Month, string Currency, decimal Mrr, int ActiveSubscriptions, int NewSubscriptions, int ChurnedVoluntary,
-    int ChurnedInvoluntary, DateTime ComputedAt);

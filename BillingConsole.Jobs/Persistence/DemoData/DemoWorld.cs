@@ -55,13 +55,6 @@ internal sealed class DemoWorld
 
     public DateTime MonthStart(int month) => Start.AddMonths(month);
 
-    /// <summary>The instant a month's MRR snapshot describes: its end, or now for the current month.</summary>
-    public DateTime SnapshotInstant(int month)
-    {
-        var end = Start.AddMonths(month + 1);
-        return end < Now ? end : Now;
-    }
-
     public (int First, int Count) Chunk(int chunk)
     {
         var first = chunk * ChunkSize;

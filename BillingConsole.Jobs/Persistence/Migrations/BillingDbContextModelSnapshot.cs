@@ -24,6 +24,8 @@ namespace BillingConsole.Persistence.Migrations
             NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "pg_trgm");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.HasSequence("credit_note_number_seq");
+
             modelBuilder.HasSequence("invoice_number_seq")
                 .StartsAt(1000L);
 
@@ -223,6 +225,135 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("billing_run_chunks", (string)null);
                 });
 
+            modelBuilder.Entity("BillingConsole.Domain.Catalog.Coupon", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Code")
+                        .IsRequired()
+                        .HasMaxLength(60)
+                        .HasColumnType("character varying(60)")
+                        .HasColumnName("code");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Currency")
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<string>("Duration")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("duration");
+
+                    b.Property<int?>("DurationMonths")
+                        .HasColumnType("integer")
+                        .HasColumnName("duration_months");
+
+                    b.Property<int?>("MaxRedemptions")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_redemptions");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("name");
+
+                    b.Property<decimal?>("PercentOff")
+                        .HasPrecision(7, 4)
+                        .HasColumnType("numeric(7,4)")
+                        .HasColumnName("percent_off");
+
+                    b.Property<DateTimeOffset?>("RedeemBy")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("redeem_by");
+
+                    b.Property<int>("TimesRedeemed")
+                        .HasColumnType("integer")
+                        .HasColumnName("times_redeemed");
+
+                    b.Property<decimal?>("_amountOff")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("amount_off");
+
+                    b.Property<uint>("xmin")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.HasKey("Id")
+                        .HasName("pk_coupons");
+
+                    b.HasIndex("Code")
+                        .IsUnique()
+                        .HasDatabaseName("ix_coupons_code");
+
+                    b.ToTable("coupons", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_coupons_one_kind", "(percent_off is null) <> (amount_off is null)");
+
+                            t.HasCheckConstraint("ck_coupons_redemptions", "max_redemptions is null or times_redeemed <= max_redemptions");
+                        });
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Catalog.Discount", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("CouponId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("coupon_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("CustomerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("customer_id");
+
+                    b.Property<DateTimeOffset?>("EndsAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ends_at");
+
+                    b.Property<DateTimeOffset>("StartsAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("starts_at");
+
+                    b.Property<Guid?>("SubscriptionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("subscription_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_discounts");
+
+                    b.HasIndex("CouponId")
+                        .HasDatabaseName("ix_discounts_coupon_id");
+
+                    b.HasIndex("SubscriptionId")
+                        .HasDatabaseName("ix_discounts_subscription_id");
+
+                    b.HasIndex("CustomerId", "SubscriptionId")
+                        .HasDatabaseName("ix_discounts_customer_id_subscription_id");
+
+                    b.ToTable("discounts", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_discounts_window", "ends_at is null or ends_at >= starts_at");
+                        });
+                });
+
             modelBuilder.Entity("BillingConsole.Domain.Catalog.Plan", b =>
                 {
                     b.Property<Guid>("Id")
@@ -309,6 +440,82 @@ namespace BillingConsole.Persistence.Migrations
                         });
                 });
 
+            modelBuilder.Entity("BillingConsole.Domain.Catalog.PriceMigration", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<int>("Expected")
+                        .HasColumnType("integer")
+                        .HasColumnName("expected");
+
+                    b.Property<decimal>("ExpectedMrrChange")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("expected_mrr_change");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<Guid>("FromPriceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("from_price_id");
+
+                    b.Property<int>("Moved")
+                        .HasColumnType("integer")
+                        .HasColumnName("moved");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("requested_by");
+
+                    b.Property<int>("Skipped")
+                        .HasColumnType("integer")
+                        .HasColumnName("skipped");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Timing")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("timing");
+
+                    b.Property<Guid>("ToPriceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("to_price_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_price_migrations");
+
+                    b.HasIndex("FromPriceId")
+                        .HasDatabaseName("ix_price_migrations_from_price_id");
+
+                    b.HasIndex("ToPriceId")
+                        .HasDatabaseName("ix_price_migrations_to_price_id");
+
+                    b.ToTable("price_migrations", (string)null);
+                });
+
             modelBuilder.Entity("BillingConsole.Domain.Customers.Customer", b =>
                 {
                     b.Property<Guid>("Id")
@@ -371,6 +578,12 @@ namespace BillingConsole.Persistence.Migrations
                         .HasPrecision(19, 4)
                         .HasColumnType("numeric(19,4)")
                         .HasColumnName("credit_balance");
+
+                    b.Property<uint>("xmin")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Address", "BillingConsole.Domain.Customers.Customer.Address#CustomerAddress", b1 =>
                         {
@@ -712,6 +925,350 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("dunning_case_steps", (string)null);
                 });
 
+            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNote", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<Guid>("CustomerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("customer_id");
+
+                    b.Property<Guid>("InvoiceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("invoice_id");
+
+                    b.Property<DateTimeOffset>("IssuedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("issued_at");
+
+                    b.Property<string>("Memo")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("memo");
+
+                    b.Property<string>("Number")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("number");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("reason");
+
+                    b.Property<Guid?>("RefundId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("refund_id");
+
+                    b.Property<string>("Settlement")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("settlement");
+
+                    b.Property<decimal>("_total")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("total");
+
+                    b.HasKey("Id")
+                        .HasName("pk_credit_notes");
+
+                    b.HasIndex("InvoiceId")
+                        .HasDatabaseName("ix_credit_notes_invoice_id");
+
+                    b.HasIndex("Number")
+                        .IsUnique()
+                        .HasDatabaseName("ix_credit_notes_number");
+
+                    b.HasIndex("RefundId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_credit_notes_refund_id")
+                        .HasFilter("refund_id is not null");
+
+                    b.HasIndex("CustomerId", "IssuedAt")
+                        .HasDatabaseName("ix_credit_notes_customer_id_issued_at");
+
+                    b.ToTable("credit_notes", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_credit_notes_total", "total > 0");
+                        });
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNoteLine", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("CreditNoteId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("credit_note_id");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("description");
+
+                    b.Property<decimal>("_amount")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("amount");
+
+                    b.HasKey("Id")
+                        .HasName("pk_credit_note_lines");
+
+                    b.HasIndex("CreditNoteId")
+                        .HasDatabaseName("ix_credit_note_lines_credit_note_id");
+
+                    b.ToTable("credit_note_lines", (string)null);
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Events.EventDelivery", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("DeliveredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("delivered_at");
+
+                    b.Property<Guid>("EndpointId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("endpoint_id");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("event_id");
+
+                    b.Property<DateTimeOffset?>("FirstAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_attempt_at");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("last_error");
+
+                    b.Property<int?>("LastStatusCode")
+                        .HasColumnType("integer")
+                        .HasColumnName("last_status_code");
+
+                    b.Property<DateTimeOffset?>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_event_deliveries");
+
+                    b.HasIndex("EndpointId", "NextAttemptAt")
+                        .HasDatabaseName("ix_event_deliveries_queue")
+                        .HasFilter("status = 'pending'");
+
+                    b.HasIndex("EventId", "EndpointId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_event_deliveries_event_id_endpoint_id");
+
+                    b.ToTable("event_deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Events.EventDeliveryAttempt", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("AttemptedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("attempted_at");
+
+                    b.Property<Guid>("DeliveryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<Guid>("EndpointId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("endpoint_id");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("error");
+
+                    b.Property<int>("LatencyMs")
+                        .HasColumnType("integer")
+                        .HasColumnName("latency_ms");
+
+                    b.Property<string>("ResponseExcerpt")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("response_excerpt");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("integer")
+                        .HasColumnName("status_code");
+
+                    b.HasKey("Id")
+                        .HasName("pk_event_delivery_attempts");
+
+                    b.HasIndex("DeliveryId")
+                        .HasDatabaseName("ix_event_delivery_attempts_delivery_id");
+
+                    b.HasIndex("EndpointId", "AttemptedAt")
+                        .HasDatabaseName("ix_event_delivery_attempts_endpoint_id_attempted_at");
+
+                    b.ToTable("event_delivery_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Events.EventEndpoint", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("description");
+
+                    b.Property<DateTimeOffset?>("DisabledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("disabled_at");
+
+                    b.Property<string>("DisabledReason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("disabled_reason");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean")
+                        .HasColumnName("enabled");
+
+                    b.PrimitiveCollection<string[]>("EventTypes")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("event_types");
+
+                    b.Property<string>("Secret")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("secret");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("url");
+
+                    b.HasKey("Id")
+                        .HasName("pk_event_endpoints");
+
+                    b.ToTable("event_endpoints", (string)null);
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Events.OutgoingEvent", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Body")
+                        .HasMaxLength(512)
+                        .HasColumnType("text")
+                        .HasColumnName("body");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid?>("CustomerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("customer_id");
+
+                    b.Property<Guid>("ObjectId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("object_id");
+
+                    b.Property<string>("ObjectType")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("object_type");
+
+                    b.Property<Guid>("OrderingKey")
+                        .HasColumnType("uuid")
+                        .HasColumnName("ordering_key");
+
+                    b.Property<long>("Sequence")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("sequence");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Sequence"));
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(60)
+                        .HasColumnType("character varying(60)")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id")
+                        .HasName("pk_events");
+
+                    b.HasAlternateKey("Sequence")
+                        .HasName("ak_events_sequence");
+
+                    b.HasIndex("OrderingKey", "Sequence")
+                        .HasDatabaseName("ix_events_ordering_key_sequence");
+
+                    b.ToTable("events", (string)null);
+                });
+
             modelBuilder.Entity("BillingConsole.Domain.Invoicing.Invoice", b =>
                 {
                     b.Property<Guid>("Id")
@@ -723,7 +1280,7 @@ namespace BillingConsole.Persistence.Migrations
                         .HasPrecision(19, 4)
                         .HasColumnType("numeric(19,4)")
                         .HasColumnName("amount_due")
-                        .HasComputedColumnSql("case when status = 'open' then greatest(total - credit_applied - amount_paid, 0) else 0 end", true);
+                        .HasComputedColumnSql("case when status = 'open' then greatest(total - credit_applied - amount_paid - amount_credited, 0) else 0 end", true);
 
                     b.Property<int>("AttemptCount")
                         .HasColumnType("integer")
@@ -732,6 +1289,14 @@ namespace BillingConsole.Persistence.Migrations
                     b.Property<Guid?>("BillingRunId")
                         .HasColumnType("uuid")
                         .HasColumnName("billing_run_id");
+
+                    b.Property<Guid?>("ChargeClaimToken")
+                        .HasColumnType("uuid")
+                        .HasColumnName("charge_claim_token");
+
+                    b.Property<DateTimeOffset?>("ChargeClaimedUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("charge_claimed_until");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
@@ -796,6 +1361,13 @@ namespace BillingConsole.Persistence.Migrations
                     b.Property<DateTimeOffset?>("VoidedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("voided_at");
+
+                    b.Property<decimal>("_amountCredited")
+                        .ValueGeneratedOnAdd()
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasDefaultValue(0m)
+                        .HasColumnName("amount_credited");
 
                     b.Property<decimal>("_amountPaid")
                         .HasPrecision(19, 4)
@@ -1269,6 +1841,109 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("notification_templates", (string)null);
                 });
 
+            modelBuilder.Entity("BillingConsole.Domain.Payments.Dispute", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset?>("ClosedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("closed_at");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<Guid>("CustomerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("customer_id");
+
+                    b.Property<DateTimeOffset?>("EvidenceDueBy")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("evidence_due_by");
+
+                    b.Property<DateTimeOffset?>("FundsReinstatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("funds_reinstated_at");
+
+                    b.Property<DateTimeOffset?>("FundsWithdrawnAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("funds_withdrawn_at");
+
+                    b.Property<string>("GatewayDisputeId")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("gateway_dispute_id");
+
+                    b.Property<Guid>("InvoiceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("invoice_id");
+
+                    b.Property<Guid>("PaymentAttemptId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("payment_attempt_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(60)
+                        .HasColumnType("character varying(60)")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("status");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<decimal>("_amount")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("amount");
+
+                    b.Property<decimal>("_fee")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("fee");
+
+                    b.HasKey("Id")
+                        .HasName("pk_disputes");
+
+                    b.HasIndex("CustomerId")
+                        .HasDatabaseName("ix_disputes_customer_id");
+
+                    b.HasIndex("EvidenceDueBy")
+                        .HasDatabaseName("ix_disputes_open")
+                        .HasFilter("closed_at is null");
+
+                    b.HasIndex("GatewayDisputeId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_disputes_gateway_dispute_id");
+
+                    b.HasIndex("InvoiceId")
+                        .HasDatabaseName("ix_disputes_invoice_id");
+
+                    b.HasIndex("PaymentAttemptId")
+                        .HasDatabaseName("ix_disputes_payment_attempt_id");
+
+                    b.ToTable("disputes", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_disputes_amounts", "amount > 0 and fee >= 0");
+                        });
+                });
+
             modelBuilder.Entity("BillingConsole.Domain.Payments.GatewayCircuit", b =>
                 {
                     b.Property<string>("Gateway")
@@ -1445,6 +2120,121 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("payment_attempts", null, t =>
                         {
                             t.HasCheckConstraint("ck_payment_attempts_amount", "amount > 0");
+                        });
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Payments.Refund", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ChargeReference")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("charge_reference");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<Guid>("CustomerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("customer_id");
+
+                    b.Property<string>("FailureMessage")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("failure_message");
+
+                    b.Property<string>("Gateway")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("gateway");
+
+                    b.Property<string>("GatewayReference")
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("gateway_reference");
+
+                    b.Property<string>("IdempotencyKey")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)")
+                        .HasColumnName("idempotency_key");
+
+                    b.Property<Guid>("InvoiceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("invoice_id");
+
+                    b.Property<string>("Memo")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("memo");
+
+                    b.Property<Guid>("PaymentAttemptId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("payment_attempt_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("requested_by");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("status");
+
+                    b.Property<decimal>("_amount")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("amount");
+
+                    b.HasKey("Id")
+                        .HasName("pk_refunds");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_refunds_pending")
+                        .HasFilter("status = 'pending'");
+
+                    b.HasIndex("CustomerId")
+                        .HasDatabaseName("ix_refunds_customer_id");
+
+                    b.HasIndex("IdempotencyKey")
+                        .IsUnique()
+                        .HasDatabaseName("ix_refunds_idempotency_key");
+
+                    b.HasIndex("InvoiceId")
+                        .HasDatabaseName("ix_refunds_invoice_id");
+
+                    b.HasIndex("PaymentAttemptId")
+                        .HasDatabaseName("ix_refunds_payment_attempt_id");
+
+                    b.ToTable("refunds", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_refunds_amount", "amount > 0");
                         });
                 });
 
@@ -1796,11 +2586,70 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("idempotency_keys", (string)null);
                 });
 
+            modelBuilder.Entity("BillingConsole.Persistence.MrrMovement", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<decimal>("Amount")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("amount");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<Guid>("CustomerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("customer_id");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date")
+                        .HasColumnName("day");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(30)
+                        .HasColumnType("character varying(30)")
+                        .HasColumnName("kind");
+
+                    b.Property<Guid>("PlanId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("plan_id");
+
+                    b.Property<Guid>("SubscriptionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("subscription_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_mrr_movements");
+
+                    b.HasIndex("SubscriptionId")
+                        .HasDatabaseName("ix_mrr_movements_subscription_id");
+
+                    b.HasIndex("Day", "Currency")
+                        .HasDatabaseName("ix_mrr_movements_day_currency");
+
+                    b.ToTable("mrr_movements", (string)null);
+                });
+
             modelBuilder.Entity("BillingConsole.Persistence.MrrSnapshot", b =>
                 {
-                    b.Property<DateOnly>("Month")
+                    b.Property<DateOnly>("Day")
                         .HasColumnType("date")
-                        .HasColumnName("month");
+                        .HasColumnName("day");
 
                     b.Property<string>("Currency")
                         .HasMaxLength(3)
@@ -1808,17 +2657,9 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnName("currency")
                         .IsFixedLength();
 
-                    b.Property<int>("ActiveSubscriptions")
-                        .HasColumnType("integer")
-                        .HasColumnName("active_subscriptions");
-
-                    b.Property<int>("ChurnedInvoluntary")
-                        .HasColumnType("integer")
-                        .HasColumnName("churned_involuntary");
-
-                    b.Property<int>("ChurnedVoluntary")
-                        .HasColumnType("integer")
-                        .HasColumnName("churned_voluntary");
+                    b.Property<Guid>("PlanId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("plan_id");
 
                     b.Property<DateTimeOffset>("ComputedAt")
                         .HasColumnType("timestamp with time zone")
@@ -1829,14 +2670,55 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("numeric(19,4)")
                         .HasColumnName("mrr");
 
-                    b.Property<int>("NewSubscriptions")
+                    b.Property<int>("Subscriptions")
                         .HasColumnType("integer")
-                        .HasColumnName("new_subscriptions");
+                        .HasColumnName("subscriptions");
 
-                    b.HasKey("Month", "Currency")
+                    b.HasKey("Day", "Currency", "PlanId")
                         .HasName("pk_mrr_snapshots");
 
                     b.ToTable("mrr_snapshots", (string)null);
+                });
+
+            modelBuilder.Entity("BillingConsole.Persistence.MrrSubscriptionState", b =>
+                {
+                    b.Property<Guid>("SubscriptionId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("subscription_id");
+
+                    b.Property<bool>("Contributed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("contributed");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<Guid>("CustomerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("customer_id");
+
+                    b.Property<decimal>("Mrr")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("mrr");
+
+                    b.Property<Guid>("PlanId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("plan_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("SubscriptionId")
+                        .HasName("pk_mrr_subscription_states");
+
+                    b.ToTable("mrr_subscription_states", (string)null);
                 });
 
             modelBuilder.Entity("BillingConsole.Persistence.SettingRecord", b =>
@@ -1948,6 +2830,31 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("webhook_rejections", (string)null);
                 });
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("friendly_name");
+
+                    b.Property<string>("Xml")
+                        .HasMaxLength(512)
+                        .HasColumnType("text")
+                        .HasColumnName("xml");
+
+                    b.HasKey("Id")
+                        .HasName("pk_data_protection_keys");
+
+                    b.ToTable("data_protection_keys", (string)null);
+                });
+
             modelBuilder.Entity("BillingConsole.Domain.Billing.BillingRunChunk", b =>
                 {
                     b.HasOne("BillingConsole.Domain.Billing.BillingRun", null)
@@ -1958,6 +2865,29 @@ namespace BillingConsole.Persistence.Migrations
                         .HasConstraintName("fk_billing_run_chunks_billing_runs_run_id");
                 });
 
+            modelBuilder.Entity("BillingConsole.Domain.Catalog.Discount", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.Catalog.Coupon", null)
+                        .WithMany()
+                        .HasForeignKey("CouponId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_discounts_coupons_coupon_id");
+
+                    b.HasOne("BillingConsole.Domain.Customers.Customer", null)
+                        .WithMany()
+                        .HasForeignKey("CustomerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_discounts_customers_customer_id");
+
+                    b.HasOne("BillingConsole.Domain.Subscriptions.Subscription", null)
+                        .WithMany()
+                        .HasForeignKey("SubscriptionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_discounts_subscriptions_subscription_id");
+                });
+
             modelBuilder.Entity("BillingConsole.Domain.Catalog.Price", b =>
                 {
                     b.HasOne("BillingConsole.Domain.Catalog.Plan", null)
@@ -1966,6 +2896,23 @@ namespace BillingConsole.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_prices_plans_plan_id");
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Catalog.PriceMigration", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.Catalog.Price", null)
+                        .WithMany()
+                        .HasForeignKey("FromPriceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_price_migrations_prices_from_price_id");
+
+                    b.HasOne("BillingConsole.Domain.Catalog.Price", null)
+                        .WithMany()
+                        .HasForeignKey("ToPriceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_price_migrations_prices_to_price_id");
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Customers.PaymentMethod", b =>
@@ -2009,6 +2956,73 @@ namespace BillingConsole.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_dunning_case_steps_dunning_cases_case_id");
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNote", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.Customers.Customer", null)
+                        .WithMany()
+                        .HasForeignKey("CustomerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_credit_notes_customers_customer_id");
+
+                    b.HasOne("BillingConsole.Domain.Invoicing.Invoice", null)
+                        .WithMany()
+                        .HasForeignKey("InvoiceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_credit_notes_invoices_invoice_id");
+
+                    b.HasOne("BillingConsole.Domain.Payments.Refund", null)
+                        .WithMany()
+                        .HasForeignKey("RefundId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_credit_notes_refunds_refund_id");
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNoteLine", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.Invoicing.CreditNote", null)
+                        .WithMany("Lines")
+                        .HasForeignKey("CreditNoteId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_credit_note_lines_credit_notes_credit_note_id");
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Events.EventDelivery", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.Events.EventEndpoint", null)
+                        .WithMany()
+                        .HasForeignKey("EndpointId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_event_deliveries_event_endpoints_endpoint_id");
+
+                    b.HasOne("BillingConsole.Domain.Events.OutgoingEvent", null)
+                        .WithMany()
+                        .HasForeignKey("EventId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_event_deliveries_events_event_id");
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Events.EventDeliveryAttempt", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.Events.EventDelivery", null)
+                        .WithMany()
+                        .HasForeignKey("DeliveryId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_event_delivery_attempts_event_deliveries_delivery_id");
+
+                    b.HasOne("BillingConsole.Domain.Events.EventEndpoint", null)
+                        .WithMany()
+                        .HasForeignKey("EndpointId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_event_delivery_attempts_event_endpoints_endpoint_id");
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Invoicing.Invoice", b =>
@@ -2116,6 +3130,30 @@ namespace BillingConsole.Persistence.Migrations
                         .HasConstraintName("fk_notifications_invoices_invoice_id");
                 });
 
+            modelBuilder.Entity("BillingConsole.Domain.Payments.Dispute", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.Customers.Customer", null)
+                        .WithMany()
+                        .HasForeignKey("CustomerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_disputes_customers_customer_id");
+
+                    b.HasOne("BillingConsole.Domain.Invoicing.Invoice", null)
+                        .WithMany()
+                        .HasForeignKey("InvoiceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_disputes_invoices_invoice_id");
+
+                    b.HasOne("BillingConsole.Domain.Payments.PaymentAttempt", null)
+                        .WithMany()
+                        .HasForeignKey("PaymentAttemptId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_disputes_payment_attempts_payment_attempt_id");
+                });
+
             modelBuilder.Entity("BillingConsole.Domain.Payments.PaymentAttempt", b =>
                 {
                     b.HasOne("BillingConsole.Domain.Customers.Customer", null)
@@ -2137,6 +3175,30 @@ namespace BillingConsole.Persistence.Migrations
                         .HasForeignKey("PaymentMethodId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .HasConstraintName("fk_payment_attempts_payment_methods_payment_method_id");
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Payments.Refund", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.Customers.Customer", null)
+                        .WithMany()
+                        .HasForeignKey("CustomerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_refunds_customers_customer_id");
+
+                    b.HasOne("BillingConsole.Domain.Invoicing.Invoice", null)
+                        .WithMany()
+                        .HasForeignKey("InvoiceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_refunds_invoices_invoice_id");
+
+                    b.HasOne("BillingConsole.Domain.Payments.PaymentAttempt", null)
+                        .WithMany()
+                        .HasForeignKey("PaymentAttemptId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_refunds_payment_attempts_payment_attempt_id");
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Subscriptions.Subscription", b =>
@@ -2185,6 +3247,11 @@ namespace BillingConsole.Persistence.Migrations
             modelBuilder.Entity("BillingConsole.Domain.Dunning.DunningCase", b =>
                 {
                     b.Navigation("Steps");
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNote", b =>
+                {
+                    b.Navigation("Lines");
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Invoicing.Invoice", b =>

@@ -136,6 +136,43 @@ public sealed class DunningPolicyCommandsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_saved_ladder_and_final_action_govern_open_cases_from_their_next_step_and_a_version_for_new_cases_only_leaves_them_be()
+    {
+        var (_, price) = await _data.PlanAsync(20m);
+        var subscription = Assert.Single(await _data.DueSubscriptionsAsync(price, 1, "pm_expired_card_"));
+        await _engine.RunBillingAsync();
+        var shorter = FixedPolicy("A shorter ladder");
+        shorter.Ladder = [new() { Day = 3, Action = EscalationAction.Notify }, new() { Day = 5, Action = EscalationAction.BlockPlanChanges },
+            new() { Day = 8, Action = EscalationAction.FinalAction }];
+        shorter.FinalNoticeDaysBefore = 2;
+        await SaveAsync(shorter);
+        // The default ladder (notify 10, final action 20, cancel), for new cases only: the open case stays on the shorter one.
+        var forNewCases = FixedPolicy("The long ladder for new cases");
+        forNewCases.FinalAction = FinalAction.CancelSubscription;
+        forNewCases.ApplyToOpenCases = false;
+        await SaveAsync(forNewCases);
+
+        var stepsByDay = new Dictionary<int, string>();
+        for (var day = 1; day <= 12; day++)
+        {
+            _engine.Clock.Advance(TimeSpan.FromDays(1));
+            await _engine.InScopeAsync<DunningLadder, int>(ladder => ladder.RunDueAsync(Ct));
+            await using var db = _database.NewContext();
+            var state = await db.Subscriptions.AsNoTracking().SingleAsync(s => s.Id == subscription.Id, Ct);
+            stepsByDay[day] = $"{state.Status} {(state.PlanChangesBlocked ? "blocked" : "open")} " +
+                              string.Join(",", await db.Set<DunningStepTaken>().OrderBy(s => s.Day).Select(s => s.Day).ToListAsync(Ct));
+        }
+
+        Assert.Equal("PastDue open ", stepsByDay[2]);
+        Assert.Equal("PastDue open 3", stepsByDay[3]);
+        Assert.Equal("PastDue blocked 3,5", stepsByDay[5]);
+        Assert.Equal("PastDue blocked 3,5", stepsByDay[7]);
+        // The case closed with its final action, which lifts the block it set.
+        Assert.Equal("Unpaid open 3,5,8", stepsByDay[8]);
+        Assert.Equal("Unpaid open 3,5,8", stepsByDay[12]);
+    }
+
+    [Fact]
     public async Task Restoring_an_older_version_puts_its_settings_back_in_force_as_the_newest_version()
     {
         await SaveAsync(FixedPolicy());

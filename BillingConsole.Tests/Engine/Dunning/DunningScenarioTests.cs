@@ -1,3 +1,5 @@
+using BillingConsole.Configuration;
+using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
@@ -221,10 +223,11 @@ public sealed class DunningScenarioTests : IAsyncLifetime
     {
         var (invoiceId, _, _) = await BilledInvoiceAsync("pm_insufficient_funds_");
         _engine.Clock.Advance(TimeSpan.FromDays(30));
-        // Another node or agent holds the invoice's charge lock, as a manual retry in flight does.
+        // Another node or agent holds the invoice's charge claim, as a manual retry in flight does.
         await using var other = new Npgsql.NpgsqlConnection(_database.ConnectionString);
         await other.OpenAsync(Ct);
-        Assert.Single(await AdvisoryLocks.TryLockManyAsync(other, [AdvisoryLocks.InvoiceCharge(invoiceId)], Ct));
+        var now = _engine.Clock.GetUtcNow();
+        Assert.Single(await ChargeClaims.TryClaimAsync(other, [invoiceId], Guid.NewGuid(), now, now + new BillingOptions().ChargeClaimLifetime, Ct));
 
         Assert.Equal(1, await RunRetriesAsync());
 
@@ -233,6 +236,37 @@ public sealed class DunningScenarioTests : IAsyncLifetime
         Assert.Equal(_engine.Clock.GetUtcNow() + DunningService.BusyInvoiceDelay, state.Case.NextAttemptAt);
         Assert.Equal(InvoiceStatus.Open, state.Invoice.Status);
         Assert.Single(state.Attempts);
+    }
+
+    [Fact]
+    public async Task Pausing_dunning_for_a_customer_with_no_open_case_is_refused_with_a_sentence_and_changes_nothing()
+    {
+        var (invoiceId, customerId, _) = await BilledInvoiceAsync("pm_ok_");
+        Assert.Null((await LoadAsync(invoiceId)).Case);
+
+        var refused = await Assert.ThrowsAsync<DomainRuleException>(() =>
+            _engine.InScopeAsync<DunningCommands>(c => c.PauseDunningAsync(customerId, Agent, "Disputing the invoice", Ct)));
+
+        Assert.EndsWith("has no open dunning case, so there is no dunning to pause; nothing was changed.", refused.Message);
+        await using var db = _database.NewContext();
+        Assert.False(await db.Customers.Where(c => c.Id == customerId).Select(c => c.DunningPaused).SingleAsync(Ct));
+        Assert.False(await db.AuditLog.AnyAsync(a => a.Action == "dunning.paused" && a.EntityId == customerId.ToString(), Ct));
+    }
+
+    [Fact]
+    public async Task A_charge_dunning_did_not_make_records_its_decline_on_the_waiting_case_and_keeps_it_waiting()
+    {
+        var (invoiceId, customerId, _) = await BilledInvoiceAsync("pm_insufficient_funds_");
+        var opened = (await LoadAsync(invoiceId)).Case!;
+        Assert.Equal((DunningStatus.RetryPending, DeclineCodes.InsufficientFunds), (opened.Status, opened.LastDeclineCode));
+        await ReplaceCardAsync(customerId, "pm_do_not_honor_");
+
+        var manual = await _engine.InScopeAsync<PaymentProcessor, ChargeResult>(p => p.ChargeAsync(invoiceId, PaymentTrigger.Manual, Agent, Ct));
+
+        Assert.Equal((ChargeStatus.Failed, DeclineCodes.DoNotHonor), (manual.Status, manual.DeclineCode));
+        var waiting = (await LoadAsync(invoiceId)).Case!;
+        Assert.Equal((DunningStatus.RetryPending, DeclineCodes.DoNotHonor, 0), (waiting.Status, waiting.LastDeclineCode, waiting.RetriesMade));
+        Assert.NotNull(waiting.NextAttemptAt);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Payments;
+using BillingConsole.Engine;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
 using BillingConsole.Engine.Payments;
@@ -110,6 +111,32 @@ public sealed class RecoveryHistoryTests : IAsyncLifetime
         Assert.Same(first, await history.CurrentAsync(Ct));
         _engine.Clock.Advance(RecoveryHistory.RefreshInterval + TimeSpan.FromMinutes(1));
         Assert.Equal(HistoryRetries, (await history.CurrentAsync(Ct)).ObservedAttempts);
+    }
+
+    /// <summary>One estimator: the retry job's model (SQL aggregates) and the simulator's (raw retries) agree when fitted from the same retries.</summary>
+    [Fact]
+    public async Task The_retry_jobs_model_is_the_simulators_estimator_fitted_from_the_same_retries()
+    {
+        await WriteHistoryAsync(_database, _data, Ct);
+        var production = await _engine.Get<RecoveryHistory>().RefreshAsync(Ct);
+
+        var zone = _engine.Get<BillingCalendar>().TimeZone;
+        var start = new DateTimeOffset(2027, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var retries = Enumerable.Range(0, 60).SelectMany(day => RetryHours.Select(hour => new AttemptObservation(DeclineCodes.InsufficientFunds, 1,
+            start.AddDays(day).AddHours(hour), start.AddDays(day + 1).AddHours(hour), hour == 3, zone)));
+        var simulated = RecoveryStatistics.FromObservations(retries);
+
+        Assert.Equal(HistoryRetries, production.ObservedAttempts);
+        Assert.Equal(production.ObservedAttempts, simulated.ObservedAttempts);
+        var queries = Enumerable.Range(0, 24 * 9).Select(h => new RecoveryQuery(DeclineCodes.InsufficientFunds, 1 + h % 3, h % 12, new DateTime(2027, 3, 1).AddHours(7 * h)));
+        Assert.All(queries, q =>
+        {
+            Assert.Equal(simulated.Probability(q), production.Probability(q), 9);
+            Assert.Equal(simulated.Mean.Probability(q), production.Mean.Probability(q), 9);
+        });
+        // Midnight was never tried: the model the scheduler plans with explores it.
+        var midnight = new RecoveryQuery(DeclineCodes.InsufficientFunds, 1, 1, new DateTime(2027, 3, 2, 0, 0, 0));
+        Assert.True(production.Probability(midnight) > production.Mean.Probability(midnight));
     }
 
     [Fact]

@@ -101,7 +101,7 @@ public sealed class DunningPolicyEmailTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_retry_scheduled_email_goes_once_per_retry_only_when_the_policy_asks_for_it()
+    public async Task A_retry_scheduled_email_goes_once_per_retry_only_when_the_policy_asks_for_it_and_never_beside_the_failure_email_naming_it()
     {
         await SavePolicyAsync(1, Dunning.Dunning.Fixed(2, 5, 9));
         var (_, quiet) = await _engine.OpenInvoiceAsync(_data, "pm_insufficient_funds_");
@@ -117,34 +117,33 @@ public sealed class DunningPolicyEmailTests : IAsyncLifetime
         }
         var (_, told) = await _engine.OpenInvoiceAsync(_data, "pm_insufficient_funds_");
         await ChargeAllOpenAsync(told);
-        var first = Assert.Single(await NotificationsAsync(told, NotificationKinds.RetryScheduled));
-        Assert.Empty(await NotificationsAsync(quiet, NotificationKinds.RetryScheduled));
-
-        // The first retry fails on day 2: the second retry is announced, once, however often the runner looks.
+        // The first retry fails on day 2, however often the runner looks. Each failure's own email names the next retry: one email per failure.
         _engine.Clock.Advance(TimeSpan.FromDays(2));
         await _engine.Get<DunningRetryRunner>().RunDueAsync(Ct);
         await _engine.Get<DunningRetryRunner>().RunDueAsync(Ct);
-        var notices = await NotificationsAsync(told, NotificationKinds.RetryScheduled);
-        Assert.Equal(2, notices.Count);
-        // A policy saved for open cases moves the pending retry; a moved retry is not announced again.
+        Assert.Equal(2, (await NotificationsAsync(told, NotificationKinds.PaymentFailed)).Count);
+        Assert.Empty(await NotificationsAsync(told, NotificationKinds.RetryScheduled));
+
+        // A policy saved for open cases moves both pending retries, which no email named yet: each is announced, once.
         await SavePolicyAsync(3, Dunning.Dunning.Fixed(3, 6, 9) with { NotifyRetryScheduled = true });
         await _engine.InScopeAsync<DunningService, PolicyImpact>(d => d.RescheduleWaitingCasesAsync(3, Ct));
-        Assert.Equal(2, (await NotificationsAsync(told, NotificationKinds.RetryScheduled)).Count);
-        // The first customer's case follows version 3 now, which asks for retry emails: its pending retry is announced.
+        var notice = Assert.Single(await NotificationsAsync(told, NotificationKinds.RetryScheduled));
         Assert.Single(await NotificationsAsync(quiet, NotificationKinds.RetryScheduled));
+        // Moved again: a retry already announced is not announced again.
+        await SavePolicyAsync(4, Dunning.Dunning.Fixed(3, 7, 9) with { NotifyRetryScheduled = true });
+        await _engine.InScopeAsync<DunningService, PolicyImpact>(d => d.RescheduleWaitingCasesAsync(4, Ct));
+        Assert.Single(await NotificationsAsync(told, NotificationKinds.RetryScheduled));
 
         await DeliverAsync();
         await using var check = _database.NewContext();
         var dunningCase = await check.DunningCases.AsNoTracking().SingleAsync(c => c.CustomerId == told, Ct);
-        Assert.Equal([$"{dunningCase.Id}:1", $"{dunningCase.Id}:2"], notices.Select(n => n.EventKey));
-        Assert.Equal(first.Id, notices[0].Id);
+        Assert.Equal($"{dunningCase.Id}:2", notice.EventKey);
         var address = (await check.Customers.AsNoTracking().SingleAsync(c => c.Id == told, Ct)).Email;
-        var retryEmails = _smtp.Messages.Where(m => m.To.Mailboxes.Single().Address == address
-            && m.Subject!.StartsWith("We will try your payment of $20.00 again on", StringComparison.Ordinal)).ToList();
-        Assert.Equal(2, retryEmails.Count);
-        Assert.All(retryEmails, m => Assert.Contains("Visa ending in 4242 again on", Text(m)));
+        var retryEmail = Assert.Single(_smtp.Messages, m => m.To.Mailboxes.Single().Address == address
+            && m.Subject!.StartsWith("We will try your payment of $20.00 again on", StringComparison.Ordinal));
+        Assert.Contains("Visa ending in 4242 again on", Text(retryEmail));
         var nextRetry = TimeZoneInfo.ConvertTime(dunningCase.NextAttemptAt!.Value, TimeZoneInfo.Utc);
-        Assert.All(retryEmails, m => Assert.EndsWith($"again on {nextRetry:d MMM yyyy}", m.Subject));
+        Assert.EndsWith($"again on {nextRetry:d MMM yyyy}", retryEmail.Subject);
     }
 
     private async Task ChargeAllOpenAsync(Guid customerId)
@@ -188,7 +187,8 @@ public sealed class DunningPolicyEmailTests : IAsyncLifetime
         Assert.Equal(NotificationStatus.Sent, notices[0].Status);
         Assert.Equal(dunningCase.Id, notices[0].DunningCaseId);
         var text = await EmailToAsync(customerId, "Final notice: invoice");
-        Assert.Contains("This is our last reminder", text);
+        // The final action's day (21 by default), in the customer's time zone (here the billing time zone, UTC).
+        Assert.Contains($"This is our last reminder: if it is still unpaid on {dunningCase.OpenedAt.AddDays(21).UtcDateTime:d MMM yyyy}, we will stop", text);
         Assert.Matches(@"charge the invoice at once:\s+http://127\.0\.0\.1:8080/pay/\S+", text);
     }
 }

@@ -284,6 +284,23 @@ public sealed class NotificationDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_test_goes_to_the_address_typed_rendered_from_the_edited_template_for_a_real_invoice_and_is_not_stored()
+    {
+        var (invoiceId, customerId) = await _engine.OpenInvoiceAsync(_data, "pm_ok_");
+        var edited = NotificationTemplates.Default(NotificationKinds.InvoiceIssued) with { Subject = "Edited: {{ invoice_number }}" };
+        var before = (await NotificationsAsync(customerId)).Count;
+
+        await _engine.InScopeAsync<NotificationCommands>(c => c.SendTestAsync(edited, invoiceId, "ada.admin@example.test", CancellationToken.None));
+
+        var test = Assert.Single(_smtp.Messages);
+        Assert.Equal("ada.admin@example.test", test.To.Mailboxes.Single().Address);
+        await using var db = _database.NewContext();
+        var number = await db.Invoices.Where(i => i.Id == invoiceId).Select(i => i.Number).SingleAsync(Ct);
+        Assert.Equal($"[Test] Edited: {number}", test.Subject);
+        Assert.Equal(before, (await NotificationsAsync(customerId)).Count);
+    }
+
+    [Fact]
     public async Task The_card_expiry_job_tells_each_customer_whose_default_card_expires_next_month_once()
     {
         var now = _engine.Clock.GetUtcNow();

@@ -207,12 +207,12 @@ public sealed class CardUpdatesTests : IAsyncLifetime
         var token = TokenFor(declined, await CurrentCardAsync(declined));
         var opened = await _engine.InScopeAsync<CustomerPayPage, PayPageOpening>(page => page.OpenAsync(token, Ct));
         Assert.True(Assert.Single(opened.Page!.Invoices).AwaitingAuthentication);
-        var confirmed = await _engine.InScopeAsync<CustomerPayPage, PayPageConfirmation>(page => page.ConfirmSandboxPaymentsAsync(token, Ct));
+        var confirmed = await _engine.InScopeAsync<CustomerPayPage, PayPageConfirmation>(page => page.ConfirmPaymentsAsync(token, Ct));
 
         Assert.Equal(ChargeStatus.Succeeded, Assert.Single(confirmed.Payments).Status);
         var paid = await LoadAsync(declined);
         Assert.Equal((DunningStatus.Recovered, InvoiceStatus.Paid), (paid.Case.Status, paid.Invoice.Status));
         Assert.Equal(PaymentAttemptStatus.Succeeded, Assert.Single(paid.Attempts).Status);
-        Assert.Empty((await _engine.InScopeAsync<CustomerPayPage, PayPageConfirmation>(page => page.ConfirmSandboxPaymentsAsync(token, Ct))).Payments);
+        Assert.Empty((await _engine.InScopeAsync<CustomerPayPage, PayPageConfirmation>(page => page.ConfirmPaymentsAsync(token, Ct))).Payments);
     }
 }

@@ -1,7 +1,9 @@
+using BillingConsole.Engine.Signing;
 using System.Text;
 using System.Text.Json;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Payments;
+using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.PayPage;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Gateways;
@@ -30,7 +32,8 @@ public static class WebhookEndpoints
     }
 
     private static async Task<IResult> ReceiveAsync(string gateway, HttpContext context, IOptionsMonitor<WebhookOptions> options,
-        BillingDbContext db, PaymentProcessor payments, StripeCards stripeCards, TimeProvider clock, ILoggerFactory loggers)
+        BillingDbContext db, PaymentProcessor payments, RefundCommands refunds, DisputeCommands disputes, StripeCards stripeCards, TimeProvider clock,
+        ILoggerFactory loggers)
     {
         // The console re-executes empty error responses as its HTML page; a gateway gets problems instead.
         if (context.Features.Get<IStatusCodePagesFeature>() is { } statusPages) statusPages.Enabled = false;
@@ -81,7 +84,7 @@ public static class WebhookEndpoints
             if (gateway == StripeGateway.GatewayName && received.UpdatedCard is { } card)
                 return await ApplyCardEventAsync(gateway, received, body,
                     () => stripeCards.CardUpdatedAsync(card.Token, card.Last4, card.ExpMonth, card.ExpYear, ct), db, clock, logger, ct);
-            return await ApplyAsync(gateway, received, body, db, payments, clock, ct);
+            return await ApplyAsync(gateway, received, body, db, payments, refunds, disputes, clock, ct);
         }
         catch (Exception e) when (ApiProblems.IsUnstorableText(e))
         {
@@ -94,7 +97,7 @@ public static class WebhookEndpoints
     }
 
     private static async Task<IResult> ApplyAsync(string gateway, ReceivedEvent received, byte[] body, BillingDbContext db, PaymentProcessor payments,
-        TimeProvider clock, CancellationToken ct)
+        RefundCommands refunds, DisputeCommands disputes, TimeProvider clock, CancellationToken ct)
     {
         var strategy = db.Database.CreateExecutionStrategy();
         return await strategy.ExecuteAsync(async () =>
@@ -117,6 +120,11 @@ public static class WebhookEndpoints
             if (result?.Status == ChargeStatus.Busy)
                 return ApiProblems.Status(StatusCodes.Status503ServiceUnavailable, "The invoice is being charged; deliver the event again.");
             var applied = result?.Status is ChargeStatus.Succeeded or ChargeStatus.Failed or ChargeStatus.RefundDue;
+            foreach (var (key, answer) in received.Refunds)
+            {
+                if (await refunds.ApplyReportedAsync(key, answer, ct) is not null) applied = true;
+            }
+            if (received.Dispute is { } dispute && await disputes.ApplyReportedAsync(dispute, ct) is not null) applied = true;
             // processed_at stays null for an event that was stored but ignored (unknown type, no attempt, already settled).
             if (applied)
             {
@@ -220,9 +228,15 @@ public static class WebhookEndpoints
     /// <summary>The parts of a Stripe-style event this console uses.</summary>
     /// <param name="SetupIntentId">The SetupIntent of a card the customer saved with Stripe (setup_intent.succeeded, or a completed Checkout Session in setup mode).</param>
     /// <param name="UpdatedCard">A card the network's updater replaced (payment_method.automatically_updated).</param>
+    /// <param name="Dispute">A dispute on one of our payments (charge.dispute.created, .updated, .closed, .funds_withdrawn, .funds_reinstated).</param>
+    /// <param name="Refunds">Refund outcomes the event reports (refund.created, refund.updated, refund.failed, charge.refunded),
+    /// each by the idempotency key our refund was sent under.</param>
     private sealed record ReceivedEvent(string Id, string Type, string? IdempotencyKey, string? Reference, GatewayChargeResult? Outcome,
-        string? SetupIntentId = null, UpdatedCard? UpdatedCard = null)
+        string? SetupIntentId = null, UpdatedCard? UpdatedCard = null, IReadOnlyList<(string Key, GatewayRefundResult Answer)>? ReportedRefunds = null,
+        ReportedDispute? Dispute = null)
     {
+        public IReadOnlyList<(string Key, GatewayRefundResult Answer)> Refunds => ReportedRefunds ?? [];
+
         /// <summary>Null when the body is not a JSON object with a string id and type that fit their columns.</summary>
         public static ReceivedEvent? Parse(byte[] body)
         {
@@ -259,13 +273,58 @@ public static class WebhookEndpoints
                     "checkout.session.completed" when Text(payment, "mode") == "setup" => Text(payment, "setup_intent"),
                     _ => null,
                 };
+                IReadOnlyList<(string, GatewayRefundResult)> reportedRefunds = type switch
+                {
+                    "refund.created" or "refund.updated" or "refund.failed" => [.. ReportedRefund(payment)],
+                    // A charge lists its refunds: the ones of ours carry our key.
+                    "charge.refunded" when payment.TryGetProperty("refunds", out var list) && list.ValueKind == JsonValueKind.Object
+                        && list.TryGetProperty("data", out var refundObjects) && refundObjects.ValueKind == JsonValueKind.Array
+                        => [.. refundObjects.EnumerateArray().Where(r => r.ValueKind == JsonValueKind.Object).SelectMany(ReportedRefund)],
+                    _ => [],
+                };
                 return new ReceivedEvent(id, type, key, reference, outcome, setupIntent,
-                    type == "payment_method.automatically_updated" ? UpdatedCard.Parse(payment) : null);
+                    type == "payment_method.automatically_updated" ? UpdatedCard.Parse(payment) : null, reportedRefunds,
+                    type.StartsWith("charge.dispute.", StringComparison.Ordinal) ? DisputeOf(payment) : null);
             }
             catch (JsonException)
             {
                 return null;
             }
+        }
+
+        /// <summary>A Stripe refund object's outcome under the key in its metadata; nothing for a refund without our key.</summary>
+        private static IEnumerable<(string, GatewayRefundResult)> ReportedRefund(JsonElement refund)
+        {
+            if (!refund.TryGetProperty("metadata", out var metadata) || metadata.ValueKind != JsonValueKind.Object
+                || Text(metadata, StripeGateway.KeyMetadata) is not { Length: > 0 } refundKey)
+                yield break;
+            var status = StripeGateway.RefundStatusOf(Text(refund, "status"));
+            yield return (refundKey, new GatewayRefundResult(status, Text(refund, "id"),
+                status == GatewayRefundStatus.Failed ? Text(refund, "failure_reason") ?? "The gateway reported the refund failed." : null, TimeSpan.Zero));
+        }
+
+        /// <summary>
+        /// A Stripe dispute object: amounts in minor units, the fee from the balance transactions that withdrew funds, the evidence
+        /// due date in Unix seconds, the reason cut to its column. Null when a part it needs is missing.
+        /// </summary>
+        private static ReportedDispute? DisputeOf(JsonElement dispute)
+        {
+            if (Text(dispute, "id") is not { Length: > 0 and <= 120 } id || Text(dispute, "status") is not { } status
+                || Text(dispute, "currency") is not { } currency || !Currencies.IsKnown(currency)
+                || !dispute.TryGetProperty("amount", out var amount) || !amount.TryGetInt64(out var amountMinor))
+                return null;
+            var fee = dispute.TryGetProperty("balance_transactions", out var transactions) && transactions.ValueKind == JsonValueKind.Array
+                ? transactions.EnumerateArray()
+                    .Where(t => t.ValueKind == JsonValueKind.Object && t.TryGetProperty("amount", out var moved) && moved.TryGetInt64(out var m) && m < 0)
+                    .Sum(t => t.TryGetProperty("fee", out var f) && f.TryGetInt64(out var minor) ? minor : 0)
+                : 0;
+            DateTimeOffset? dueBy = dispute.TryGetProperty("evidence_details", out var evidence) && evidence.ValueKind == JsonValueKind.Object
+                && evidence.TryGetProperty("due_by", out var due) && due.TryGetInt64(out var seconds)
+                    ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+                    : null;
+            string[] references = [.. new[] { Text(dispute, "charge"), Text(dispute, "payment_intent") }.OfType<string>()];
+            return new ReportedDispute(id, references, status, StripeGateway.FromMinorUnits(amountMinor, currency),
+                StripeGateway.FromMinorUnits(fee, currency), Text(dispute, "reason") is { } reason ? reason[..Math.Min(reason.Length, 60)] : "general", dueBy);
         }
 
         internal static string? Text(JsonElement element, string name) =>

@@ -32,11 +32,12 @@ public sealed record WhatIfReport(DateTimeOffset Since, int Failures, IReadOnlyD
 
 /// <summary>
 /// "What if we had used this policy?": replays the last <see cref="WindowDays"/> days of this installation's failed payments
-/// through the current and the proposed policy with <see cref="DunningSimulator.ReplayRecorded"/>. How a retry fares comes
-/// from <see cref="RecoveryStatistics"/> learned from the installation's own dunning retries; the scheduler decides with the
-/// priors, as <see cref="DunningService"/> does.
+/// through the current and the proposed policy with <see cref="DunningSimulator.ReplayRecorded"/>. It uses the model the
+/// retry job uses, <see cref="RecoveryHistory"/>'s (learned from the installation's own dunning retries, on the customers'
+/// clocks): the scheduler decides with it, exploration included, as <see cref="DunningService"/> does, and a retry fares as
+/// its estimates say (<see cref="RecoveryStatistics.Mean"/>).
 /// </summary>
-public sealed class DunningWhatIf(NpgsqlDataSource dataSource, DunningSimulator simulator, TimeProvider clock)
+public sealed class DunningWhatIf(NpgsqlDataSource dataSource, DunningSimulator simulator, RecoveryHistory history, TimeProvider clock)
 {
     public const int WindowDays = 90;
 
@@ -47,7 +48,7 @@ public sealed class DunningWhatIf(NpgsqlDataSource dataSource, DunningSimulator 
         var started = Stopwatch.GetTimestamp();
         var since = clock.GetUtcNow().AddDays(-WindowDays);
         var failures = await FailuresSinceAsync(since, ct);
-        var outcomes = RecoveryStatistics.FromAggregates(await RetryHistoryAsync(ct));
+        var learned = await history.CurrentAsync(ct);
         var done = 0;
         var total = Math.Max(1, failures.Count * 2);
         void CaseDone()
@@ -57,11 +58,11 @@ public sealed class DunningWhatIf(NpgsqlDataSource dataSource, DunningSimulator 
         }
         // CPU-bound: off the caller's thread (a Blazor circuit), so the page keeps rendering progress.
         var (currentRun, proposedRun) = await Task.Run(() => (
-            simulator.ReplayRecorded(failures, current, RecoveryStatistics.Priors, outcomes, CaseDone, ct),
-            simulator.ReplayRecorded(failures, proposed, RecoveryStatistics.Priors, outcomes, CaseDone, ct)), ct);
+            simulator.ReplayRecorded(failures, current, learned, learned.Mean, CaseDone, ct),
+            simulator.ReplayRecorded(failures, proposed, learned, learned.Mean, CaseDone, ct)), ct);
         return new WhatIfReport(since, failures.Count,
             failures.GroupBy(f => f.Amount.Currency).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.Sum(f => f.Amount.Amount)),
-            outcomes.ObservedAttempts, WhatIfFigures.From(currentRun), WhatIfFigures.From(proposedRun), Stopwatch.GetElapsedTime(started));
+            learned.ObservedAttempts, WhatIfFigures.From(currentRun), WhatIfFigures.From(proposedRun), Stopwatch.GetElapsedTime(started));
     }
 
     /// <summary>Each dunning case opened since <paramref name="since"/>, with the decline of the failure that opened it.</summary>
@@ -85,40 +86,5 @@ public sealed class DunningWhatIf(NpgsqlDataSource dataSource, DunningSimulator 
             failures.Add(new RecordedFailure(reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2),
                 new Money(reader.GetDecimal(3), reader.GetString(4).Trim())));
         return failures;
-    }
-
-    /// <summary>
-    /// Every dunning retry with a known outcome, under the decline of the attempt before it, counted by the levels
-    /// <see cref="RecoveryStatistics"/> learns (UTC clock, as the scheduler uses).
-    /// </summary>
-    private async Task<List<AttemptAggregate>> RetryHistoryAsync(CancellationToken ct)
-    {
-        const string sql = """
-            with attempts as (
-                select a.invoice_id, a.trigger, a.status, a.started_at,
-                       lag(a.decline_code) over (partition by a.invoice_id order by a.attempt_number) as previous_decline
-                from payment_attempts a),
-            retries as (
-                select coalesce(x.previous_decline, 'generic_decline') as decline_code,
-                       row_number() over (partition by d.id order by x.started_at) as attempt_number,
-                       floor(extract(epoch from x.started_at - d.opened_at) / 86400)::int as days,
-                       x.started_at at time zone 'UTC' as local_time,
-                       x.status = 'succeeded' as succeeded
-                from dunning_cases d
-                join attempts x on x.invoice_id = d.invoice_id and x.trigger = 'dunning_retry' and x.started_at >= d.opened_at
-                where x.status in ('succeeded', 'failed'))
-            select decline_code, attempt_number::int, days, extract(dow from local_time)::int, extract(hour from local_time)::int,
-                   extract(day from local_time)::int, local_time::date = (date_trunc('month', local_time) + interval '1 month - 1 day')::date,
-                   count(*), count(*) filter (where succeeded)
-            from retries
-            group by 1, 2, 3, 4, 5, 6, 7
-            """;
-        await using var command = dataSource.CreateCommand(sql);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var rows = new List<AttemptAggregate>();
-        while (await reader.ReadAsync(ct))
-            rows.Add(new AttemptAggregate(reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2), (DayOfWeek)reader.GetInt32(3),
-                reader.GetInt32(4), reader.GetInt32(5), reader.GetBoolean(6), reader.GetInt64(7), reader.GetInt64(8)));
-        return rows;
     }
 }

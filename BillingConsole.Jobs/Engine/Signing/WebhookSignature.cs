@@ -3,7 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace BillingConsole.Api.Webhooks;
+namespace BillingConsole.Engine.Signing;
 
 /// <summary>The checks that run before a webhook body is trusted, as pure functions so that they can be tested alone.</summary>
 public static class WebhookSignature
@@ -48,6 +48,10 @@ public static class WebhookSignature
         body.CopyTo(signed.AsSpan(prefix.Length));
         return HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed);
     }
+
+    /// <summary>The signature header of a body sent at <paramref name="timestamp"/> (Unix seconds): <c>t=TIMESTAMP,v1=HEX</c>.</summary>
+    public static string Sign(string secret, string timestamp, ReadOnlySpan<byte> body) =>
+        $"t={timestamp},v1={Convert.ToHexStringLower(Compute(secret, timestamp, body))}";
 
     /// <summary>True when <paramref name="networks"/> is empty or one of them contains the address (IPv4-mapped IPv6 counts as IPv4).</summary>
     public static bool IsAllowed(IPAddress? address, IReadOnlyList<IPNetwork> networks)

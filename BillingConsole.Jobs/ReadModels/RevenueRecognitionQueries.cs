@@ -1,0 +1,61 @@
+using BillingConsole.Engine.Accounting;
+using Dapper;
+using Npgsql;
+
+namespace BillingConsole.ReadModels;
+
+/// <summary>
+/// A period's revenue recognition in one currency: the revenue deferred at its start, the revenue invoiced in it (net of
+/// voids), the revenue recognised in it, and what stays deferred at its end. Opening + invoiced − recognised = closing.
+/// </summary>
+public sealed record RevenueRecognitionLine(string Currency, decimal DeferredOpening, decimal Invoiced, decimal Recognized, decimal DeferredClosing);
+
+/// <summary>Deferred and recognised revenue of a period, and an invoice's recognition schedule (docs/analytics.md, "Deferred revenue").</summary>
+public sealed class RevenueRecognitionQueries(NpgsqlDataSource dataSource, JournalQueries journal)
+{
+    /// <summary>
+    /// Per currency and instant: the revenue of the invoices issued and not voided before it, and the part recognised by it;
+    /// the same expression as <see cref="RevenueRecognition.RecognizedBy"/>.
+    /// </summary>
+    private const string AsOfSql = """
+        select at.t, l.currency, sum(l.amount),
+               sum(round(l.amount * case when l.period_end <= l.period_start then 1
+                   else least(1, greatest(0, extract(epoch from (at.t - l.period_start)) / extract(epoch from (l.period_end - l.period_start)))) end, 4))
+        from unnest(@instants) as at(t)
+        join invoices i on i.issued_at < at.t and (i.voided_at is null or i.voided_at >= at.t)
+        join invoice_lines l on l.invoice_id = i.id
+        group by at.t, l.currency
+        """;
+
+    public async Task<IReadOnlyList<RevenueRecognitionLine>> PeriodAsync(JournalPeriod period, CancellationToken ct)
+    {
+        var (start, end) = period.Instants(journal.Zone);
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var rows = (await connection.QueryAsync<(DateTime At, string Currency, decimal Invoiced, decimal Recognized)>(new CommandDefinition(AsOfSql,
+            new { instants = new[] { start.UtcDateTime, end.UtcDateTime } }, cancellationToken: ct))).ToList();
+        (decimal Invoiced, decimal Recognized) At(string currency, DateTimeOffset instant) =>
+            rows.Where(r => r.Currency == currency && r.At == instant.UtcDateTime).Select(r => (r.Invoiced, r.Recognized)).SingleOrDefault();
+        return rows.Select(r => r.Currency).Distinct().Order(StringComparer.Ordinal).Select(currency =>
+        {
+            var (invoicedBefore, recognizedBefore) = At(currency, start);
+            var (invoicedBy, recognizedBy) = At(currency, end);
+            return new RevenueRecognitionLine(currency, invoicedBefore - recognizedBefore, invoicedBy - invoicedBefore, recognizedBy - recognizedBefore,
+                invoicedBy - recognizedBy);
+        }).ToList();
+    }
+
+    /// <summary>The months in which an issued invoice's revenue is recognised; empty for a draft or a voided invoice.</summary>
+    public async Task<IReadOnlyList<RecognitionMonth>> ScheduleAsync(Guid invoiceId, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var issuedAt = await connection.QuerySingleOrDefaultAsync<DateTime?>(new CommandDefinition(
+            "select issued_at from invoices where id = @invoiceId and voided_at is null", new { invoiceId }, cancellationToken: ct));
+        if (issuedAt is not { } issued) return [];
+        var lines = (await connection.QueryAsync<(decimal Amount, DateTime Start, DateTime End)>(new CommandDefinition(
+                "select amount, period_start, period_end from invoice_lines where invoice_id = @invoiceId", new { invoiceId }, cancellationToken: ct)))
+            .Select(l => new RecognizedLine(l.Amount, Utc(l.Start), Utc(l.End))).ToList();
+        return RevenueRecognition.Schedule(lines, Utc(issued), journal.Zone);
+    }
+
+    private static DateTimeOffset Utc(DateTime time) => new(DateTime.SpecifyKind(time, DateTimeKind.Utc));
+}

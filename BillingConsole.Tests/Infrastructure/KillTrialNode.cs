@@ -1,0 +1,29 @@
+namespace BillingConsole.Tests.Infrastructure;
+
+/// <summary>What a kill trial's console process is started with: a test database, the test Redis and quick Hangfire polling.</summary>
+public static class KillTrialNode
+{
+    public static Dictionary<string, string?> Environment(MigratedDatabase database, IReadOnlyDictionary<string, string?> settings)
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Authentication__DevelopmentSignIn"] = "true",
+            ["ConnectionStrings__Billing"] = database.ConnectionString,
+            ["Redis__Configuration"] = TestServers.RedisConfiguration,
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Hangfire__PollingIntervalSeconds"] = "1",
+            // A killed node's job comes back to the queue after this long.
+            ["Hangfire__InvisibilityTimeoutSeconds"] = "8",
+        };
+        foreach (var (key, value) in settings) environment[key] = value;
+        return environment;
+    }
+
+    /// <summary>Printed on the runner's output as well, so that the test command shows what was tried and found.</summary>
+    public static void Report(string trial, string line)
+    {
+        Console.WriteLine($"[{trial}] {line}");
+        TestContext.Current.TestOutputHelper?.WriteLine(line);
+    }
+}

@@ -111,8 +111,10 @@ public sealed partial class MoneyMoveConfirmationTests(OidcConsoleHost console, 
         await Expect(page.GetByTestId("invoice-status").Locator(".status-chip")).ToHaveAttributeAsync("data-status", "open");
         await Expect(page.GetByTestId("dunning-case").Filter(new() { HasText = "retry pending" })).ToHaveCountAsync(1);
         await ScreenshotsAsync(page, "invoice-reopened");
-        await page.GetByTestId("dunning-case").Filter(new() { HasText = "retry pending" }).GetByTestId("dunning-case-link").ClickAsync();
-        await WaitUntilInteractiveAsync(page);
+        // Followed by its address, not clicked: the live updates re-render the case row as the reopen lands, and a click on
+        // the replaced row is lost.
+        var caseLink = await page.GetByTestId("dunning-case").Filter(new() { HasText = "retry pending" }).GetByTestId("dunning-case-link").GetAttributeAsync("href");
+        await OpenAsync(page, caseLink!);
         await Expect(page.GetByTestId("next-retry-at")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("reset-case")).ToHaveCountAsync(0);
         await ScreenshotsAsync(page, "dunning-case-reopened");

@@ -15,10 +15,12 @@ public sealed class KillTrialTests
     private const int Kills = 10;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    private static readonly System.Diagnostics.Stopwatch Clock = System.Diagnostics.Stopwatch.StartNew();
+
     private static void Report(string line)
     {
         // Printed on the runner's output as well, so that the test command shows what was tried and found.
-        Console.WriteLine($"[kill trials] {line}");
+        Console.WriteLine($"[kill trials] {Clock.Elapsed.TotalSeconds,6:0.0} s {line}");
         TestContext.Current.TestOutputHelper?.WriteLine(line);
     }
 

@@ -18,6 +18,16 @@ public interface IRecoveryModel
     /// <summary>Whether the retry number changes the chance; when it does not, the scheduler asks once per slot.</summary>
     bool UsesAttemptNumber => true;
 
+    /// <summary>
+    /// The chances at one slot of the retries numbered <see cref="RecoveryQuery.AttemptNumber"/>, the next, and so on, one per
+    /// element of <paramref name="byAttempt"/>: the scheduler's search asks this once per slot, so a model whose slot factors do
+    /// not depend on the retry number works them out once.
+    /// </summary>
+    void Probabilities(in RecoveryQuery query, Span<double> byAttempt)
+    {
+        for (var k = 0; k < byAttempt.Length; k++) byAttempt[k] = Probability(query with { AttemptNumber = query.AttemptNumber + k });
+    }
+
     /// <summary>The multipliers behind <see cref="Probability"/>, for the reason shown to support agents.</summary>
     IReadOnlyList<RecoveryFactor> Explain(in RecoveryQuery query) => [];
 }

@@ -142,16 +142,29 @@ public sealed class RecoveryStatistics : IRecoveryModel
         return (multiplier * Math.Max(0, 1 - deviation), multiplier * (1 + deviation));
     }
 
+    public void Probabilities(in RecoveryQuery query, Span<double> byAttempt) => Probabilities(query, byAttempt, explore: true);
+
     private double Probability(in RecoveryQuery query, bool explore)
     {
+        Span<double> chance = stackalloc double[1];
+        Probabilities(query, chance, explore);
+        return chance[0];
+    }
+
+    private void Probabilities(in RecoveryQuery query, Span<double> byAttempt, bool explore)
+    {
+        // Every factor but the retry number's is the slot's own, the same for each retry number.
         var table = Table(query.DeclineCode);
         var local = query.LocalTime;
-        var p = _base[table] * Math.Exp(-_decay[table] * Math.Max(0, query.DaysSinceFirstFailure));
-        Span<int> levels = [(int)local.DayOfWeek, local.Hour, RecoveryLevels.DayOfMonth(local), RecoveryLevels.Attempt(query.AttemptNumber)];
-        for (var f = 0; f < _factors.Length; f++)
-            p *= _factors[f].Values[table][levels[f]] * (explore ? _factors[f].Bonus[table][levels[f]] : 1);
-        return Math.Min(p, MaxProbability);
+        var slot = _base[table] * Math.Exp(-_decay[table] * Math.Max(0, query.DaysSinceFirstFailure))
+            * Multiplier(Weekday, table, (int)local.DayOfWeek, explore) * Multiplier(Hour, table, local.Hour, explore)
+            * Multiplier(DayOfMonth, table, RecoveryLevels.DayOfMonth(local), explore);
+        for (var k = 0; k < byAttempt.Length; k++)
+            byAttempt[k] = Math.Min(slot * Multiplier(Attempt, table, RecoveryLevels.Attempt(query.AttemptNumber + k), explore), MaxProbability);
     }
+
+    private double Multiplier(int factor, int table, int level, bool explore) =>
+        _factors[factor].Values[table][level] * (explore ? _factors[factor].Bonus[table][level] : 1);
 
     private double Deviation(int table, double attempts)
     {
@@ -177,6 +190,8 @@ public sealed class RecoveryStatistics : IRecoveryModel
     private sealed class MeanView(RecoveryStatistics model) : IRecoveryModel
     {
         public double Probability(in RecoveryQuery query) => model.Probability(query, explore: false);
+
+        public void Probabilities(in RecoveryQuery query, Span<double> byAttempt) => model.Probabilities(query, byAttempt, explore: false);
 
         public IReadOnlyList<RecoveryFactor> Explain(in RecoveryQuery query) => model.Explain(query);
     }

@@ -27,7 +27,41 @@ public sealed record RetryContext(
     public RecoveryQuery QueryAt(DateTimeOffset at, int attemptNumber) =>
         new(LastDeclineCode, attemptNumber, (at - FirstFailureAt).TotalDays, LocalTime(at));
 
-    // The scheduler asks this for every candidate hour; a zone without daylight saving needs no rule lookup.
-    private DateTime LocalTime(DateTimeOffset at) =>
-        TimeZone.SupportsDaylightSavingTime ? TimeZoneInfo.ConvertTime(at, TimeZone).DateTime : at.UtcDateTime + TimeZone.BaseUtcOffset;
+    /// <summary>
+    /// The questions for retries at <paramref name="times"/> (ascending), all with retry number 0: the scheduler's search asks
+    /// about every candidate hour of a case, and the zone's offset is looked up only where it may change, not at every hour.
+    /// </summary>
+    public RecoveryQuery[] QueriesAt(IReadOnlyList<DateTimeOffset> times)
+    {
+        var queries = new RecoveryQuery[times.Count];
+        if (times.Count == 0) return queries;
+        var last = times.Count - 1;
+        FillQueries(times, queries, 0, last, Offset(times[0]), Offset(times[last]));
+        return queries;
+    }
+
+    // Within a day whose two ends have the same offset there is no transition: no zone changes its clocks twice in a day.
+    private void FillQueries(IReadOnlyList<DateTimeOffset> times, RecoveryQuery[] queries, int from, int to, TimeSpan fromOffset, TimeSpan toOffset)
+    {
+        if (fromOffset == toOffset && times[to] - times[from] <= TimeSpan.FromDays(1) || to - from <= 1)
+        {
+            queries[from] = Query(times[from], fromOffset);
+            for (var i = from + 1; i < to; i++) queries[i] = Query(times[i], fromOffset);
+            queries[to] = Query(times[to], toOffset);
+            return;
+        }
+        var middle = (from + to) / 2;
+        var middleOffset = Offset(times[middle]);
+        FillQueries(times, queries, from, middle, fromOffset, middleOffset);
+        FillQueries(times, queries, middle, to, middleOffset, toOffset);
+    }
+
+    private RecoveryQuery Query(DateTimeOffset at, TimeSpan offset) => new(LastDeclineCode, 0, (at - FirstFailureAt).TotalDays, Local(at, offset));
+
+    private TimeSpan Offset(DateTimeOffset at) => TimeZone.SupportsDaylightSavingTime ? TimeZone.GetUtcOffset(at) : TimeZone.BaseUtcOffset;
+
+    private DateTime LocalTime(DateTimeOffset at) => Local(at, Offset(at));
+
+    // As the customer's wall clock shows it: of no kind, like TimeZoneInfo.ConvertTime's.
+    private static DateTime Local(DateTimeOffset at, TimeSpan offset) => new(at.UtcTicks + offset.Ticks, DateTimeKind.Unspecified);
 }

@@ -51,6 +51,9 @@ public sealed class RetryScheduler(RetrySchedulerOptions? options = null)
             : Statistical(context, policy, model, earliest, Window(context, policy).End);
     }
 
+    /// <summary>Whether the case gets a retry at all now (not a hard decline, budget and window left).</summary>
+    public bool Retries(RetryContext context, DunningPolicySettings policy) => Refusal(context, policy) is null;
+
     /// <summary>
     /// The retries the scheduler would make one after another if each of them failed: what asking <see cref="Next"/> again at
     /// each retry's time would give. In statistical mode one search gives it all: the plan's tail is the best plan from its
@@ -139,20 +142,22 @@ public sealed class RetryScheduler(RetrySchedulerOptions? options = null)
     {
         private readonly int[] _next;
         private readonly double[] _discount;
-        private readonly RetryContext _context;
-        private readonly IRecoveryModel _model;
-        // Each slot's chance, when the model's does not depend on the retry number.
-        private readonly double[]? _chance;
+        // The chance at slot i of each retry still to make (one column when the model ignores the retry number).
+        private readonly double[] _chances;
+        private readonly int _columns;
 
         public PlanSearch(RetryContext context, DunningPolicySettings policy, IRecoveryModel model, DateTimeOffset[] slots, RetrySchedulerOptions options)
         {
-            (_context, _model, Slots) = (context, model, slots);
+            Slots = slots;
             var count = slots.Length;
             _next = NextAllowed(slots, options.MinimumSpacing);
-            Queries = slots.Select(at => context.QueryAt(at, 0)).ToArray();
-            _discount = slots.Select(at => Math.Pow(options.DailyDiscount, (at - context.Now).TotalDays)).ToArray();
-            _chance = model.UsesAttemptNumber ? null : Queries.Select(query => model.Probability(query with { AttemptNumber = 1 })).ToArray();
+            Queries = context.QueriesAt(slots);
+            _discount = Discounts(slots, context.Now, options.DailyDiscount);
             RetriesLeft = policy.EffectiveBudget - context.RetriesMade;
+            _columns = model.UsesAttemptNumber ? RetriesLeft : 1;
+            _chances = new double[count * _columns];
+            for (var i = 0; i < count; i++)
+                model.Probabilities(Queries[i] with { AttemptNumber = context.RetriesMade + 1 }, _chances.AsSpan(i * _columns, _columns));
             Values = new double[RetriesLeft + 1][];
             Values[0] = new double[count + 1];
             for (var retries = 1; retries <= RetriesLeft; retries++)
@@ -167,10 +172,20 @@ public sealed class RetryScheduler(RetrySchedulerOptions? options = null)
         public int RetriesLeft { get; }
         public double[][] Values { get; }
 
+        /// <summary>Each slot's discount from now; the slots after the first are whole hours one after another.</summary>
+        private static double[] Discounts(DateTimeOffset[] slots, DateTimeOffset now, double dailyDiscount)
+        {
+            var discounts = new double[slots.Length];
+            var hourly = Math.Pow(dailyDiscount, 1.0 / 24);
+            for (var i = 0; i < slots.Length; i++)
+                discounts[i] = i < 2 ? Math.Pow(dailyDiscount, (slots[i] - now).TotalDays) : discounts[i - 1] * hourly;
+            return discounts;
+        }
+
         /// <summary>Retrying at candidate i with <paramref name="retries"/> left, then going on as well as possible.</summary>
         private double Take(int i, int retries)
         {
-            var p = _chance?[i] ?? _model.Probability(Queries[i] with { AttemptNumber = _context.RetriesMade + RetriesLeft - retries + 1 });
+            var p = _chances[i * _columns + Math.Min(RetriesLeft - retries, _columns - 1)];
             return p * _discount[i] + (1 - p) * Values[retries - 1][_next[i]];
         }
 
@@ -201,7 +216,10 @@ public sealed class RetryScheduler(RetrySchedulerOptions? options = null)
         var hour = TimeSpan.TicksPerHour;
         var firstWholeHour = new DateTimeOffset((earliest.UtcTicks / hour + 1) * hour, TimeSpan.Zero);
         var wholeHours = firstWholeHour > windowEnd ? 0 : (int)((windowEnd - firstWholeHour).Ticks / hour) + 1;
-        return [earliest, .. Enumerable.Range(0, wholeHours).Select(h => firstWholeHour.AddHours(h))];
+        var slots = new DateTimeOffset[wholeHours + 1];
+        slots[0] = earliest;
+        for (var h = 0; h < wholeHours; h++) slots[h + 1] = firstWholeHour.AddHours(h);
+        return slots;
     }
 
     /// <summary>For each candidate, the first candidate the minimum spacing allows after it (the count when none).</summary>

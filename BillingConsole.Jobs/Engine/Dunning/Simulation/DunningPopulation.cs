@@ -188,10 +188,13 @@ public sealed class Payday
     private static readonly DateOnly BiweeklyAnchor = new(2024, 1, 1);
     private readonly int? _dayOfMonth;
     private readonly (int Weeks, DayOfWeek Day)? _every;
+    // Asked for every slot a simulated retry could take: the rule is read once, not compared at each question.
+    private readonly bool _firstBusinessDay;
 
     public Payday(string rule)
     {
         Rule = rule;
+        _firstBusinessDay = rule == "first business day";
         _dayOfMonth = int.TryParse(rule, NumberStyles.None, CultureInfo.InvariantCulture, out var day) ? day : null;
         _every = rule.Split(' ') is [var every, var weekday] && every is "weekly" or "biweekly"
             && Enum.TryParse<DayOfWeek>(weekday, ignoreCase: true, out var parsed) && !int.TryParse(weekday, out _)
@@ -208,7 +211,7 @@ public sealed class Payday
         if (_every is { } every) return date.DayOfWeek == every.Day && (date.DayNumber - BiweeklyAnchor.DayNumber) / 7 % every.Weeks == 0;
         // The first (last) business day: no business day of the same month before (after) it.
         if (!IsBusinessDay(date)) return false;
-        var step = Rule == "first business day" ? -1 : 1;
+        var step = _firstBusinessDay ? -1 : 1;
         for (var n = 1; n <= 3; n++)
         {
             var other = date.AddDays(step * n);

@@ -192,7 +192,7 @@ public sealed class DunningSimulator(RetryScheduler? scheduler = null)
     private IReadOnlyList<DateTimeOffset> FixedAtHour(SimulatedCase c, IReadOnlyList<int> days, int hour, DunningPolicySettings policy)
     {
         var plan = new List<DateTimeOffset>();
-        if (_scheduler.Next(c.Context, policy, RecoveryStatistics.Priors) is not RetryDecision.Retry) return plan;
+        if (!_scheduler.Retries(c.Context, policy)) return plan;
         var windowEnd = c.FirstFailureAt.AddDays(Math.Min(policy.FinalActionDay, DunningPolicySettings.NetworkCapWindowDays));
         var earliest = c.FirstFailureAt.AddHours(policy.GracePeriodHours);
         foreach (var day in days)

@@ -17,17 +17,9 @@ public static class BillingRunChecks
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>A node of the console as its own process, its Hangfire workers quick to take up a killed node's chunk.</summary>
-    public static Dictionary<string, string?> NodeEnvironment(string connectionString) => new()
+    public static Dictionary<string, string?> NodeEnvironment(string connectionString) => KillTrialNode.Environment(connectionString, new Dictionary<string, string?>
     {
-        ["ASPNETCORE_ENVIRONMENT"] = "Development",
-        ["Authentication__DevelopmentSignIn"] = "true",
-        ["ConnectionStrings__Billing"] = connectionString,
-        ["Redis__Configuration"] = TestServers.RedisConfiguration,
-        ["Logging__LogLevel__Default"] = "Warning",
         ["Hangfire__WorkerCount"] = "4",
-        ["Hangfire__PollingIntervalSeconds"] = "1",
-        // A killed node's chunk comes back to the queue after this long.
-        ["Hangfire__InvisibilityTimeoutSeconds"] = "8",
         ["Billing__ChunkSize"] = "100",
         ["Billing__ChargeConcurrency"] = "4",
         // A killed node's charge claims lapse after this long (a minute in production), and its chunk charges them then.
@@ -38,7 +30,7 @@ public static class BillingRunChecks
         // a handful of such timeouts would open the circuit breaker and hold charging for its whole break.
         ["Gateway__ChargeTimeoutMs"] = "10000",
         ["Gateway__CircuitBreaker__FailureThreshold"] = "1000",
-    };
+    });
 
     /// <summary>
     /// <paramref name="subscriptions"/> due subscriptions (a third with declining cards) and a billing run queued on Hangfire

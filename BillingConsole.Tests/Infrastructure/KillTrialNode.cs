@@ -3,13 +3,17 @@ namespace BillingConsole.Tests.Infrastructure;
 /// <summary>What a kill trial's console process is started with: a test database, the test Redis and quick Hangfire polling.</summary>
 public static class KillTrialNode
 {
-    public static Dictionary<string, string?> Environment(MigratedDatabase database, IReadOnlyDictionary<string, string?> settings)
+    public static Dictionary<string, string?> Environment(MigratedDatabase database, IReadOnlyDictionary<string, string?> settings) =>
+        Environment(database.ConnectionString, settings);
+
+    /// <summary>The same on any connection string (through PgBouncer, for one).</summary>
+    public static Dictionary<string, string?> Environment(string connectionString, IReadOnlyDictionary<string, string?> settings)
     {
         var environment = new Dictionary<string, string?>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["Authentication__DevelopmentSignIn"] = "true",
-            ["ConnectionStrings__Billing"] = database.ConnectionString,
+            ["ConnectionStrings__Billing"] = connectionString,
             ["Redis__Configuration"] = TestServers.RedisConfiguration,
             ["Logging__LogLevel__Default"] = "Warning",
             ["Hangfire__PollingIntervalSeconds"] = "1",

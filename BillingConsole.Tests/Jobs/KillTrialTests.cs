@@ -15,14 +15,7 @@ public sealed class KillTrialTests
     private const int Kills = 10;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static readonly System.Diagnostics.Stopwatch Clock = System.Diagnostics.Stopwatch.StartNew();
-
-    private static void Report(string line)
-    {
-        // Printed on the runner's output as well, so that the test command shows what was tried and found.
-        Console.WriteLine($"[kill trials] {Clock.Elapsed.TotalSeconds,6:0.0} s {line}");
-        TestContext.Current.TestOutputHelper?.WriteLine(line);
-    }
+    private static void Report(string line) => KillTrialNode.Report("kill trials", line);
 
     [Fact]
     public async Task A_billing_run_killed_at_random_points_ten_times_finishes_with_nothing_lost_and_nothing_doubled()

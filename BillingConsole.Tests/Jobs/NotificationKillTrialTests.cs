@@ -19,30 +19,14 @@ public sealed class NotificationKillTrialTests
     private const int Kills = 10;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static void Report(string line)
-    {
-        Console.WriteLine($"[notification kill trials] {line}");
-        TestContext.Current.TestOutputHelper?.WriteLine(line);
-    }
+    private static void Report(string line) => KillTrialNode.Report("notification kill trials", line);
 
-    private static Dictionary<string, string?> NodeEnvironment(MigratedDatabase database, TestSmtpServer smtp)
-    {
-        var environment = new Dictionary<string, string?>
+    private static Dictionary<string, string?> NodeEnvironment(MigratedDatabase database, TestSmtpServer smtp) => KillTrialNode.Environment(database,
+        new Dictionary<string, string?>(smtp.Settings().Select(s => KeyValuePair.Create(s.Key.Replace(":", "__", StringComparison.Ordinal), s.Value)))
         {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["Authentication__DevelopmentSignIn"] = "true",
-            ["ConnectionStrings__Billing"] = database.ConnectionString,
-            ["Redis__Configuration"] = TestServers.RedisConfiguration,
-            ["Logging__LogLevel__Default"] = "Warning",
             ["Hangfire__WorkerCount"] = "2",
-            ["Hangfire__PollingIntervalSeconds"] = "1",
-            // A killed node's delivery job comes back to the queue after this long.
-            ["Hangfire__InvisibilityTimeoutSeconds"] = "8",
             ["Email__PerMinuteRate"] = "100000",
-        };
-        foreach (var (key, value) in smtp.Settings()) environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        return environment;
-    }
+        });
 
     private static async Task<(int Sent, int Pending)> ProgressAsync(MigratedDatabase database)
     {

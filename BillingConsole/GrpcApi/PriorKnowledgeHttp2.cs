@@ -30,24 +30,24 @@ public static class PriorKnowledgeHttp2
         kestrel.AllowAlternateSchemes = true;
         kestrel.ConfigureEndpointDefaults(listen => listen.Use(next => connection =>
             listen.Protocols == HttpProtocols.Http1AndHttp2 && connection.Features.Get<ITlsConnectionFeature>() is null
-                ? SelectAsync(connection, next, kestrel.Limits.RequestHeadersTimeout)
+                ? SelectAsync(connection, next, kestrel.Limits.KeepAliveTimeout)
                 : next(connection)));
     }
 
-    private static async Task SelectAsync(ConnectionContext connection, ConnectionDelegate next, TimeSpan prefaceTimeout)
+    private static async Task SelectAsync(ConnectionContext connection, ConnectionDelegate next, TimeSpan idleTimeout)
     {
         Verdict verdict;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed))
         {
-            timeout.CancelAfter(prefaceTimeout);
+            timeout.CancelAfter(idleTimeout);
             try
             {
                 verdict = await ReadVerdictAsync(connection.Transport.Input, timeout.Token);
             }
             catch (OperationCanceledException)
             {
-                // A client that opened with part of the preface and stopped: closed as Kestrel closes a stalled request.
-                connection.Abort(new ConnectionAbortedException("The HTTP/2 connection preface did not arrive in time."));
+                // A client that sent nothing, or part of the preface, and stopped: closed as Kestrel closes an idle connection.
+                connection.Abort(new ConnectionAbortedException("No request and no complete HTTP/2 preface within the keep-alive timeout."));
                 return;
             }
         }

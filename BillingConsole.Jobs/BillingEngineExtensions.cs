@@ -146,6 +146,7 @@ public static class BillingEngineExtensions
         services.AddScoped<NotificationDelivery>();
         services.AddScoped<NotificationCommands>();
         services.AddSingleton<EventPoster>();
+        services.AddSingleton<EndpointSecrets>();
         services.AddSingleton<EventSender>();
         services.AddScoped<EventBodies>();
         services.AddScoped<EventEndpointCommands>();

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using BillingConsole.Configuration;
 using BillingConsole.Engine;
+using BillingConsole.Engine.Events;
 using BillingConsole.Persistence.DemoData;
 using BillingConsole.ReadModels;
 using Microsoft.EntityFrameworkCore;
@@ -31,6 +32,7 @@ public sealed class DatabaseStartup(IServiceProvider services, NpgsqlDataSource 
                 await db.MigrateWithBillingTimeZoneAsync(BillingEngineExtensions.TryFindTimeZone(billing.Value.TimeZone) ?? TimeZoneInfo.Utc, ct);
             }
         }
+        await services.GetRequiredService<EndpointSecrets>().SealStoredInClearAsync(ct);
 
         if (seed is null) return;
         if (!await DemoDataGenerator.IsDatabaseEmptyAsync(dataSource))

@@ -1,27 +1,28 @@
 using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using BillingConsole.GrpcApi.V1;
+using BillingConsole.Tests.Browser;
 using BillingConsole.Tests.Infrastructure;
 using Google.Rpc;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Grpc.Net.Client.Web;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
 
 namespace BillingConsole.Tests.Api;
 
 /// <summary>
-/// The gRPC service on the shared console host's cleartext port, over real HTTP (gRPC-Web on HTTP/1.1, as that port speaks),
-/// with the test's own API key: the same commands, idempotency keys and problems as the REST API, while the console keeps
-/// answering on that port.
+/// The gRPC service on the shared console host's cleartext port, over real HTTP/2 with prior knowledge (no TLS, no
+/// gRPC-Web), with the test's own API key: the same commands, idempotency keys and problems as the REST API, while
+/// browsers, the Blazor circuit's WebSocket and the REST API keep speaking HTTP/1.1 on that port.
 /// </summary>
-public sealed class GrpcApiTests(ConsoleAppHost host) : ApiTestBase(host)
+public sealed class GrpcApiTests(ConsoleAppHost host, BrowserFixture browser) : ApiTestBase(host)
 {
-    private GrpcChannel Channel() => GrpcChannel.ForAddress(Host.BaseAddress, new GrpcChannelOptions
-    {
-        HttpHandler = new GrpcWebHandler(GrpcWebMode.GrpcWeb, new HttpClientHandler()),
-        HttpVersion = HttpVersion.Version11,
-        HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-    });
+    private static readonly byte[] Http2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
+
+    // GrpcChannel's own handler speaks HTTP/2 to an http:// address from the first byte (prior knowledge).
+    private GrpcChannel Channel() => GrpcChannel.ForAddress(Host.BaseAddress);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -67,12 +68,61 @@ public sealed class GrpcApiTests(ConsoleAppHost host) : ApiTestBase(host)
         var stored = await Api.WithDbAsync(db => db.Invoices.AsNoTracking().SingleAsync(i => i.CustomerId == customerId));
         Assert.Equal(stored.Id.ToString(), invoice.Id);
 
-        using var browser = Host.CreateClient();
-        using var live = await browser.GetAsync("/health/live", Ct);
+        using var http11 = Host.CreateClient();
+        using var live = await http11.GetAsync("/health/live", Ct);
         Assert.Equal((HttpStatusCode.OK, HttpVersion.Version11), (live.StatusCode, live.Version));
-        using var console = await browser.GetAsync("/", Ct);
-        Assert.Equal(HttpStatusCode.Redirect, console.StatusCode);
-        Assert.StartsWith("/account/login", console.Headers.Location?.OriginalString.Replace(Host.BaseAddress.ToString().TrimEnd('/'), ""));
+        using var http2 = new HttpClient { BaseAddress = Host.BaseAddress, DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var liveOverHttp2 = await http2.GetAsync("/health/live", Ct);
+        Assert.Equal((HttpStatusCode.OK, HttpVersion.Version20), (liveOverHttp2.StatusCode, liveOverHttp2.Version));
+
+        await using var context = await browser.NewContextAsync(Host.BaseAddress);
+        var page = await context.NewPageAsync();
+        var webSockets = new List<IWebSocket>();
+        page.WebSocket += (_, socket) => webSockets.Add(socket);
+        await ConsolePages.SignInAsDevelopmentUserAsync(page, "support", "Grpc neighbour", $"/customers/{customer.Id}");
+        await Assertions.Expect(page.GetByText(email).First).ToBeVisibleAsync();
+        var circuit = Assert.Single(webSockets, socket => socket.Url.StartsWith($"ws://{Host.BaseAddress.Authority}/_blazor"));
+        Assert.False(circuit.IsClosed);
+    }
+
+    [Fact]
+    public async Task A_short_http11_request_is_answered_without_waiting_for_24_bytes_and_a_preface_sent_in_pieces_still_opens_http2()
+    {
+        using (var http11 = await ConnectAsync())
+        {
+            // 18 bytes, the first of which already differs from the preface.
+            await http11.GetStream().WriteAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray(), Ct);
+            Assert.Equal("HTTP/1.1 ", Encoding.ASCII.GetString(await ReadAsync(http11, 9)));
+        }
+
+        using var http2 = await ConnectAsync();
+        var stream = http2.GetStream();
+        await stream.WriteAsync(Http2Preface.AsMemory(0, 10), Ct);
+        await stream.FlushAsync(Ct);
+        await Task.Delay(200, Ct);
+        await stream.WriteAsync(Http2Preface.AsMemory(10), Ct);
+        // The server's preface is a SETTINGS frame: 3 bytes of length, then type 0x4 on stream 0.
+        var frameHeader = await ReadAsync(http2, 9);
+        Assert.Equal((byte)0x4, frameHeader[3]);
+        Assert.Equal(0, frameHeader[5] | frameHeader[6] | frameHeader[7] | frameHeader[8]);
+    }
+
+    private async Task<TcpClient> ConnectAsync()
+    {
+        var client = new TcpClient();
+        await client.ConnectAsync(Host.BaseAddress.Host, Host.BaseAddress.Port, Ct);
+        return client;
+    }
+
+    /// <summary>The first bytes the server answers, or a failure after 10 s: a connection left waiting fails the test.</summary>
+    private static async Task<byte[]> ReadAsync(TcpClient client, int length)
+    {
+        var bytes = new byte[length];
+        using var within = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        within.CancelAfter(TimeSpan.FromSeconds(10));
+        await client.GetStream().ReadExactlyAsync(bytes, within.Token);
+        return bytes;
     }
 
     [Fact]

@@ -10,8 +10,11 @@ using BillingConsole.Domain.Payments;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
 using BillingConsole.Engine.Payments;
+using BillingConsole.GrpcApi.V1;
 using BillingConsole.Tests.Browser;
 using BillingConsole.Tests.Infrastructure;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -22,7 +25,8 @@ namespace BillingConsole.Tests.Jobs;
 /// The topology production runs, on loopback (<see cref="ProxiedTopology"/>): nginx with TLS 1.3, HTTP/2 and sticky
 /// sessions in front of two nodes, PgBouncer in transaction mode behind them. A browser signed in through nginx works on
 /// either node; a node killed during a billing run loses nothing and its browser carries on on the other; webhooks are
-/// judged by the client nginx forwards; concurrent retries through PgBouncer charge once.
+/// judged by the client nginx forwards; gRPC goes through nginx to the nodes over HTTP/2; concurrent retries through
+/// PgBouncer charge once.
 /// </summary>
 public sealed class TopologyTrialTests(ProxiedTopology topology, BrowserFixture browser) : IClassFixture<ProxiedTopology>
 {
@@ -144,6 +148,29 @@ public sealed class TopologyTrialTests(ProxiedTopology topology, BrowserFixture 
         Assert.Equal((HttpStatusCode.OK, true), allowed);
         Assert.Equal((HttpStatusCode.Forbidden, false), refused);
         Assert.Equal((HttpStatusCode.Forbidden, false), spoofed);
+    }
+
+    [Fact]
+    public async Task A_grpc_client_reaches_the_nodes_through_nginx_over_HTTP_2_with_its_API_key_and_idempotency_key()
+    {
+        await using var engine = EngineServices.Create(topology.Database);
+        var key = await engine.InScopeAsync<ApiKeys, CreatedApiKey>(keys => keys.CreateAsync("topology-grpc", Ct));
+        using var channel = GrpcChannel.ForAddress(topology.PublicAddress,
+            new GrpcChannelOptions { HttpClient = topology.Client(IPAddress.Loopback), DisposeHttpClient = true });
+        var client = new Billing.BillingClient(channel);
+        var signedIn = new Metadata { { "authorization", $"Bearer {key.Key}" } };
+        var once = new Metadata { { "authorization", $"Bearer {key.Key}" }, { "idempotency-key", Guid.NewGuid().ToString() } };
+        var request = new CreateCustomerRequest { Name = "Through nginx", Email = $"nginx-{Guid.NewGuid():N}@example.test", Currency = "EUR" };
+
+        var created = await client.CreateCustomerAsync(request, once, cancellationToken: Ct);
+        var replayed = await client.CreateCustomerAsync(request, once, cancellationToken: Ct);
+        var invalid = await Assert.ThrowsAsync<RpcException>(async () =>
+            await client.ListCustomerInvoicesAsync(new ListCustomerInvoicesRequest { CustomerId = "customer-1" }, signedIn, cancellationToken: Ct));
+
+        Assert.Equal(created.Id, replayed.Id);
+        await using var db = topology.Database.NewContext();
+        Assert.Equal(1, await db.Customers.CountAsync(c => c.Email == request.Email, Ct));
+        Assert.Equal(StatusCode.InvalidArgument, invalid.StatusCode);
     }
 
     /// <summary>A signed event for a charge nobody made: stored and ignored when accepted.</summary>

@@ -10,14 +10,14 @@ public sealed class EventEndpoint : Entity
 {
     private EventEndpoint() { }
 
-    public EventEndpoint(Uri url, IReadOnlyCollection<string> eventTypes, string secret, string? description, string createdBy, DateTimeOffset createdAt)
+    public EventEndpoint(Uri url, IReadOnlyCollection<string> eventTypes, string sealedSecret, string? description, string createdBy, DateTimeOffset createdAt)
     {
         if (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https")) throw new DomainRuleException("An endpoint's URL starts with https:// (or http://).");
         if (eventTypes.Count == 0) throw new DomainRuleException("An endpoint wants at least one event type.");
-        if (string.IsNullOrWhiteSpace(secret)) throw new ArgumentException("An endpoint needs a signing secret.", nameof(secret));
+        if (string.IsNullOrWhiteSpace(sealedSecret)) throw new ArgumentException("An endpoint needs a signing secret.", nameof(sealedSecret));
         Url = url.AbsoluteUri;
         EventTypes = [.. eventTypes.Distinct().Order(StringComparer.Ordinal)];
-        Secret = secret;
+        SealedSecret = sealedSecret;
         Description = string.IsNullOrWhiteSpace(description) ? null : description.Trim();
         CreatedBy = createdBy;
         CreatedAt = createdAt;
@@ -25,8 +25,11 @@ public sealed class EventEndpoint : Entity
 
     public string Url { get; private set; } = string.Empty;
     public string[] EventTypes { get; private set; } = [];
-    /// <summary>Signs every delivery; shown to the admin once, when the endpoint is registered.</summary>
-    public string Secret { get; private set; } = string.Empty;
+    /// <summary>
+    /// The secret that signs every delivery, sealed (encrypted and authenticated) by the engine before it is stored: the
+    /// database never holds it in clear. Shown to the admin once, when the endpoint is registered.
+    /// </summary>
+    public string SealedSecret { get; private set; } = string.Empty;
     public string? Description { get; private set; }
     public bool Enabled { get; private set; } = true;
     /// <summary>Why it is disabled (an admin's reason, or the failures that disabled it).</summary>

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using BillingConsole.Configuration;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Events;
@@ -24,7 +23,7 @@ public sealed record EventEndpointView(Guid Id, string Url, IReadOnlyList<string
 public sealed record RegisteredEventEndpoint(EventEndpointView Endpoint, string Secret);
 
 /// <summary>An admin registering, disabling and enabling event endpoints and sending a delivery again; each audited.</summary>
-public sealed class EventEndpointCommands(BillingDbContext db, AuditTrail audit, IOptionsMonitor<EventsOptions> options, TimeProvider clock)
+public sealed class EventEndpointCommands(BillingDbContext db, AuditTrail audit, EndpointSecrets secrets, IOptionsMonitor<EventsOptions> options, TimeProvider clock)
 {
     public const int MaxUrlLength = 2000;
 
@@ -38,8 +37,8 @@ public sealed class EventEndpointCommands(BillingDbContext db, AuditTrail audit,
         if (unknown.Count > 0) Invalid("eventTypes", $"Unknown event types: {string.Join(", ", unknown)}. Known: {string.Join(", ", EventTypes.All)}.");
         if (input.Description is { Length: > 500 }) Invalid("description", "The description is at most 500 characters.");
 
-        var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        var endpoint = new EventEndpoint(url, types, secret, input.Description, actor.Name, clock.GetUtcNow());
+        var (secret, sealedSecret) = secrets.Create();
+        var endpoint = new EventEndpoint(url, types, sealedSecret, input.Description, actor.Name, clock.GetUtcNow());
         db.EventEndpoints.Add(endpoint);
         var view = EventEndpointView.From(endpoint);
         audit.Record(actor, "event_endpoint.registered", "event_endpoint", endpoint.Id, reason, after: view);

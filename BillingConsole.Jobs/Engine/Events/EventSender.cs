@@ -26,6 +26,7 @@ public sealed class EventSender(
     IServiceScopeFactory scopes,
     NpgsqlDataSource dataSource,
     EventPoster poster,
+    EndpointSecrets secrets,
     ReadOnlyState readOnly,
     IOptionsMonitor<EventsOptions> options,
     TimeProvider clock,
@@ -77,7 +78,7 @@ public sealed class EventSender(
             var endpoint = await db.EventEndpoints.SingleAsync(e => e.Id == delivery.EndpointId, ct);
             var outgoing = await db.Events.AsNoTracking().SingleAsync(e => e.Id == delivery.EventId, ct);
             var body = outgoing.Body ?? await WriteBodyAsync(outgoing, bodies, ct);
-            var answer = await poster.PostAsync(endpoint.Url, endpoint.Secret, outgoing.Id, outgoing.Type, body, ct);
+            var answer = await poster.PostAsync(endpoint.Url, secrets.Open(endpoint.SealedSecret), outgoing.Id, outgoing.Type, body, ct);
             var at = clock.GetUtcNow();
             db.EventDeliveryAttempts.Add(new EventDeliveryAttempt(delivery.Id, endpoint.Id, at, answer.StatusCode, answer.LatencyMs, answer.Excerpt, answer.Error));
             if (answer.Accepted)

@@ -12,7 +12,7 @@ internal sealed class EventEndpointConfiguration : IEntityTypeConfiguration<Even
         builder.Property(e => e.Id).ValueGeneratedNever();
         builder.Property(e => e.Url).HasMaxLength(2000);
         builder.Property(e => e.EventTypes).HasColumnType("text[]");
-        builder.Property(e => e.Secret).HasMaxLength(200);
+        builder.Property(e => e.SealedSecret).HasMaxLength(1000);
         builder.Property(e => e.Description).HasMaxLength(500);
         builder.Property(e => e.DisabledReason).HasMaxLength(1000);
         builder.Property(e => e.CreatedBy).HasMaxLength(200);

@@ -222,6 +222,36 @@ public sealed class EventDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_signing_secret_is_stored_sealed_one_stored_in_clear_by_an_earlier_release_is_sealed_at_start_up_and_both_still_sign()
+    {
+        var registered = await RegisterAsync(_receiver.Url, [EventTypes.CustomerUpdated]);
+        var stored = await StoredSecretAsync(registered.Endpoint.Id);
+        Assert.DoesNotContain(registered.Secret, stored);
+        Assert.DoesNotContain(registered.Secret[EndpointSecrets.Prefix.Length..], stored);
+        await RenameAsync((await _data.CustomerAsync()).Id);
+        Assert.Equal(new EventPass(1, 0), await DeliverAsync());
+
+        // A row as the release before sealing stored it: the secret in clear.
+        const string inClear = "whsec_stored_in_clear_by_an_earlier_release_0123";
+        await using (var connection = await _database.DataSource.OpenConnectionAsync(Ct))
+            await connection.ExecuteAsync("update event_endpoints set sealed_secret = @inClear", new { inClear });
+        Assert.Equal(1, await _engine.InScopeAsync<EndpointSecrets, int>(s => s.SealStoredInClearAsync(Ct)));
+        Assert.Equal(0, await _engine.InScopeAsync<EndpointSecrets, int>(s => s.SealStoredInClearAsync(Ct)));
+        Assert.DoesNotContain("stored_in_clear", await StoredSecretAsync(registered.Endpoint.Id));
+        _receiver.Secret = inClear;
+        await RenameAsync((await _data.CustomerAsync()).Id);
+        Assert.Equal(new EventPass(1, 0), await DeliverAsync());
+
+        Assert.Equal([true, true], _receiver.All.Select(r => r.SignatureValid));
+    }
+
+    private async Task<string> StoredSecretAsync(Guid endpointId)
+    {
+        await using var connection = await _database.DataSource.OpenConnectionAsync(Ct);
+        return await connection.ExecuteScalarAsync<string>("select sealed_secret from event_endpoints where id = @endpointId", new { endpointId }) ?? "";
+    }
+
+    [Fact]
     public async Task A_receiver_slower_than_the_configured_timeout_is_a_failure_tried_again_later()
     {
         await using var impatient = EngineServices.Create(_database, _engine.Clock, settings: Settings(allowLoopback: true, timeoutSeconds: 1));

@@ -154,6 +154,8 @@ public static class BillingEngineExtensions
         services.AddScoped<InvoiceCommands>();
         services.AddScoped<RefundCommands>();
         services.AddScoped<CreditNoteCommands>();
+        services.AddScoped<CustomerBalanceCommands>();
+        services.AddScoped<OneOffInvoiceCommands>();
         services.AddScoped<DisputeCommands>();
         services.AddScoped<DunningPolicyCommands>();
         services.AddScoped<DunningPolicyImpactPreviewer>();
@@ -217,6 +219,8 @@ public static class BillingEngineExtensions
         services.AddSingleton<IValidator<SaveBillingSettings>, SaveBillingSettingsValidator>();
         services.AddSingleton<IValidator<RefundPayment>, RefundPaymentValidator>();
         services.AddSingleton<IValidator<IssueCreditNote>, IssueCreditNoteValidator>();
+        services.AddSingleton<IValidator<AdjustBalance>, AdjustBalanceValidator>();
+        services.AddSingleton<IValidator<CreateOneOffInvoice>, CreateOneOffInvoiceValidator>();
     }
 
     /// <summary>

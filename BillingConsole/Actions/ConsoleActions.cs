@@ -228,6 +228,18 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
             (coupons, actor) => coupons.ApplyToCustomerAsync(customerId, new ApplyCoupon(couponCode), actor, reason, default),
             DescribeDiscount);
 
+    /// <summary>A credit or debit on the customer's credit balance; a debit takes at most what the customer holds.</summary>
+    public Task<ActionOutcome<BalanceAdjustmentView>> AdjustBalanceAsync(ClaimsPrincipal user, Guid customerId, AdjustBalance adjustment, string reason) =>
+        RunAsync<CustomerBalanceCommands, BalanceAdjustmentView>(user, ConsolePolicies.Support,
+            (balances, actor) => balances.AdjustAsync(customerId, adjustment, actor, reason, default),
+            view => (ActionStatus.Done, $"{(view.Direction == BalanceDirections.Credit ? "Credited" : "Debited")} {Currencies.Format(new Money(view.Amount, view.Currency))}; "
+                + $"the credit balance is now {Currencies.Format(new Money(view.CreditBalance, view.Currency))}."));
+
+    /// <summary>Issues a one-off invoice and, unless it is sent with terms, charges it at once.</summary>
+    public Task<ActionOutcome<OneOffInvoiceIssued>> CreateOneOffInvoiceAsync(ClaimsPrincipal user, Guid customerId, CreateOneOffInvoice invoice, string reason) =>
+        RunAsync<OneOffInvoiceCommands, OneOffInvoiceIssued>(user, ConsolePolicies.Support,
+            (invoices, actor) => invoices.IssueAndChargeAsync(customerId, invoice, actor, reason, default), DescribeOneOff);
+
     /// <summary>What a page shows, read in a scope of its own (the page itself is behind its route's policy).</summary>
     public async Task<T> ReadAsync<TService, T>(Func<TService, Task<T>> query) where TService : notnull
     {
@@ -356,6 +368,20 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
         {
             return new(ActionStatus.Failed, e.Message, default);
         }
+    }
+
+    private static (ActionStatus, string) DescribeOneOff(OneOffInvoiceIssued issued)
+    {
+        var invoice = issued.Invoice;
+        var created = $"Invoice {invoice.Number} issued for {Currencies.Format(new Money(invoice.Total, invoice.Currency))}.";
+        if (issued.Charge is { } charge)
+        {
+            var (status, message) = DescribeCharge(charge);
+            return (status, $"{created} {message}");
+        }
+        return (ActionStatus.Done, invoice.AmountDue > 0
+            ? $"{created} Sent to the customer, due {invoice.DueAt:yyyy-MM-dd}."
+            : $"{created} The customer's credit covers it: nothing is due.");
     }
 
     private static (ActionStatus, string) DescribeCardUpdate(CardUpdate update)

@@ -7,13 +7,14 @@ using static Microsoft.Playwright.Assertions;
 namespace BillingConsole.Tests.Browser;
 
 /// <summary>A support agent signed in through the OIDC provider credits a customer's balance and creates a one-off invoice from the customer page.</summary>
-public sealed class CustomerMoneyPageTests(ConsoleAppHost host, BrowserFixture browser)
+[Collection(OidcCollection.Name)]
+public sealed class CustomerMoneyPageTests(ConsoleAppHost host, OidcConsoleHost console, BrowserFixture browser)
 {
     [Fact]
     public async Task Support_credits_the_balance_and_creates_a_one_off_invoice_sent_with_terms_from_the_customer_page()
     {
         var failed = await FailedInvoices.CreateAsync(host.Services, name: "One-off Browser Customer");
-        await using var context = await browser.NewContextAsync(host.BaseAddress);
+        await using var context = await browser.NewContextAsync(console.BaseAddress);
         var page = await context.NewPageAsync();
         await page.SetViewportSizeAsync(1440, 900);
         await ConsolePages.SignInThroughProviderAsync(page, "sam", $"/customers/{failed.CustomerId}");

@@ -155,6 +155,8 @@ public static class BillingEngineExtensions
         services.AddScoped<InvoiceCommands>();
         services.AddScoped<RefundCommands>();
         services.AddScoped<CreditNoteCommands>();
+        services.AddScoped<CustomerBalanceCommands>();
+        services.AddScoped<OneOffInvoiceCommands>();
         services.AddScoped<DisputeCommands>();
         services.AddScoped<DunningPolicyCommands>();
         services.AddScoped<DunningPolicyImpactPreviewer>();
@@ -218,6 +220,8 @@ public static class BillingEngineExtensions
         services.AddSingleton<IValidator<SaveBillingSettings>, SaveBillingSettingsValidator>();
         services.AddSingleton<IValidator<RefundPayment>, RefundPaymentValidator>();
         services.AddSingleton<IValidator<IssueCreditNote>, IssueCreditNoteValidator>();
+        services.AddSingleton<IValidator<AdjustBalance>, AdjustBalanceValidator>();
+        services.AddSingleton<IValidator<CreateOneOffInvoice>, CreateOneOffInvoiceValidator>();
     }
 
     /// <summary>

@@ -146,6 +146,14 @@ public static class LedgerPostings
             .Debit(Refunds, amount).Credit(CustomerCredit, amount));
     }
 
+    /// <summary>Credit a person takes back from a customer's balance: Dr customer credit, Cr refunds (contra revenue).</summary>
+    public static IReadOnlyList<LedgerTransaction> CreditDebited(Guid customerId, Guid adjustmentId, Money amount, DateTimeOffset at)
+    {
+        if (!amount.IsPositive) throw new DomainRuleException("Credit debited must be more than zero.");
+        return Posted(new LedgerTransaction(LedgerTransactionKind.CreditDebited, adjustmentId, customerId, null, amount.Currency, at)
+            .Debit(CustomerCredit, amount).Credit(Refunds, amount));
+    }
+
     private static LedgerTransaction CreditAppliedTransaction(Invoice invoice, Guid applicationId, Money amount, DateTimeOffset at) =>
         Transaction(LedgerTransactionKind.CreditApplied, applicationId, invoice, at).Debit(CustomerCredit, amount).Credit(Receivable, amount);
 

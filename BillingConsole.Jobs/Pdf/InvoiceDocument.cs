@@ -359,12 +359,13 @@ public sealed class InvoiceDocument
     private string Date(DateTimeOffset? instant) => instant is { } value ? _calendar.FormatDate(value) : "—";
 
     /// <summary>
-    /// "1 Jan – 1 Feb 2027"; the start's year too when the period spans two years. Each date's spaces do not break, so a period
-    /// too long for its column wraps at the dash.
+    /// "1 Jan – 1 Feb 2027"; the start's year too when the period spans two years; one date for a single day (a one-off
+    /// invoice). Each date's spaces do not break, so a period too long for its column wraps at the dash.
     /// </summary>
     private string Period(DateTimeOffset start, DateTimeOffset end)
     {
         var (from, to) = (_calendar.LocalDate(start), _calendar.LocalDate(end));
+        if (from == to) return to.ToString("d\u00A0MMM\u00A0yyyy", Invariant);
         var startFormat = from.Year == to.Year ? "d\u00A0MMM" : "d\u00A0MMM\u00A0yyyy";
         return $"{from.ToString(startFormat, Invariant)} – {to.ToString("d\u00A0MMM\u00A0yyyy", Invariant)}";
     }

@@ -53,7 +53,7 @@ public sealed class InvoiceDetails(NpgsqlDataSource dataSource, IOptionsMonitor<
             select i.id, i.number, i.status, i.kind, i.currency, i.customer_id, c.name as customer_name, c.email as customer_email,
                    i.subscription_id, i.period_start, i.period_end, i.created_at, i.issued_at, i.due_at, i.paid_at, i.voided_at,
                    i.subtotal, i.tax, i.total, i.credit_applied, i.amount_paid, i.amount_written_off, i.amount_due, i.attempt_count,
-                   c.collection_method,
+                   coalesce(i.collection_method, c.collection_method) as collection_method,
                    exists (select 1 from payment_methods p where p.customer_id = c.id and p.is_default and p.detached_at is null) as has_payment_method,
                    c.dunning_paused, c.tax_id as customer_tax_id, i.amount_credited
             from invoices i join customers c on c.id = i.customer_id where i.id = @invoiceId;

@@ -1,8 +1,5 @@
-using System.Security.Claims;
 using BillingConsole.Components.Shared;
 using BillingConsole.Extensions;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Components.Authorization;
 using BillingConsole.Engine.Dunning;
 using BillingConsole.ReadModels;
 using BillingConsole.Tests.Infrastructure;
@@ -37,27 +34,6 @@ public sealed class AdminAccessTests(ConsoleAppHost host, BrowserFixture browser
             await Expect(page.GetByTestId("access-denied")).ToBeVisibleAsync();
             await Expect(page.GetByTestId(content)).ToHaveCountAsync(0);
         }
-    }
-
-    [Theory]
-    [InlineData("finance", false)]
-    [InlineData("support", false)]
-    [InlineData("admin", true)]
-    public async Task An_admin_action_checks_the_policy_on_the_server_for_whoever_sends_it(string role, bool allowed)
-    {
-        var user = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, $"Direct {role}"), new Claim(ConsoleRoles.ClaimType, role)], "test"));
-        var commands = new ConsoleCommands(host.Services.GetRequiredService<IServiceScopeFactory>(), new FixedUser(user),
-            host.Services.GetRequiredService<IAuthorizationService>());
-
-        var action = commands.RunAsync<BillingRunList, string>(ConsolePolicies.Admin, (_, actor) => Task.FromResult(actor.Name));
-
-        if (allowed) Assert.Equal($"Direct {role}", await action);
-        else await Assert.ThrowsAsync<ActionRefusedException>(() => action);
-    }
-
-    private sealed class FixedUser(ClaimsPrincipal user) : AuthenticationStateProvider
-    {
-        public override Task<AuthenticationState> GetAuthenticationStateAsync() => Task.FromResult(new AuthenticationState(user));
     }
 
     [Fact]

@@ -1,12 +1,18 @@
 using System.Security.Claims;
+using BillingConsole.Components.Pages.Settings;
 using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Dunning;
+using BillingConsole.Engine.Accounting;
+using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
+using BillingConsole.Engine.Dunning.Simulation;
 using BillingConsole.Engine.Events;
 using BillingConsole.Engine.PayPage;
 using BillingConsole.Engine.Notifications;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Extensions;
+using BillingConsole.ReadModels;
 using FluentValidation;
 using Microsoft.AspNetCore.Authorization;
 
@@ -15,15 +21,21 @@ namespace BillingConsole.Actions;
 /// <summary>How an action ended: done, done with a disappointing answer (a declined card), refused by policy, or failed by a rule.</summary>
 public enum ActionStatus { Done, Declined, Refused, Failed }
 
-public record ActionOutcome(ActionStatus Status, string Message);
+public record ActionOutcome(ActionStatus Status, string Message)
+{
+    /// <summary>A failed validation's first message per field ("Ladder", not "Ladder[2]"), for the form to show beside each field.</summary>
+    public IReadOnlyDictionary<string, string> FieldErrors { get; init; } = new Dictionary<string, string>();
+}
 
 /// <param name="Value">What the engine returned; default unless the action ran.</param>
 public sealed record ActionOutcome<T>(ActionStatus Status, string Message, T? Value) : ActionOutcome(Status, Message);
 
 /// <summary>
-/// Everything a person can do from the console pages, each behind its policy checked here, on the server, against the
-/// signed-in user, whatever the page showed. An allowed action runs its engine command in a scope of its own (a fresh
-/// unit of work, not the circuit's) under the user's name and role; rule violations come back as a message, not an exception.
+/// The one way console pages call the engine. Everything a person can do is a method here, behind its policy checked here,
+/// on the server, against the signed-in user, whatever the page showed. An allowed action runs its engine command in a
+/// scope of its own (a fresh unit of work, not the circuit's) under the user's name and role; rule violations come back as
+/// a message (and field errors for a form), not an exception. Pages read through <see cref="ReadAsync{TService, T}"/>, also
+/// in a scope of their own.
 /// </summary>
 public sealed class ConsoleActions(IAuthorizationService authorization, IServiceScopeFactory scopes, ILogger<ConsoleActions> logger)
 {
@@ -216,6 +228,104 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
             (coupons, actor) => coupons.ApplyToCustomerAsync(customerId, new ApplyCoupon(couponCode), actor, reason, default),
             DescribeDiscount);
 
+    /// <summary>A credit or debit on the customer's credit balance; a debit takes at most what the customer holds.</summary>
+    public Task<ActionOutcome<BalanceAdjustmentView>> AdjustBalanceAsync(ClaimsPrincipal user, Guid customerId, AdjustBalance adjustment, string reason) =>
+        RunAsync<CustomerBalanceCommands, BalanceAdjustmentView>(user, ConsolePolicies.Support,
+            (balances, actor) => balances.AdjustAsync(customerId, adjustment, actor, reason, default),
+            view => (ActionStatus.Done, $"{(view.Direction == BalanceDirections.Credit ? "Credited" : "Debited")} {Currencies.Format(new Money(view.Amount, view.Currency))}; "
+                + $"the credit balance is now {Currencies.Format(new Money(view.CreditBalance, view.Currency))}."));
+
+    /// <summary>Issues a one-off invoice and, unless it is sent with terms, charges it at once.</summary>
+    public Task<ActionOutcome<OneOffInvoiceIssued>> CreateOneOffInvoiceAsync(ClaimsPrincipal user, Guid customerId, CreateOneOffInvoice invoice, string reason) =>
+        RunAsync<OneOffInvoiceCommands, OneOffInvoiceIssued>(user, ConsolePolicies.Support,
+            (invoices, actor) => invoices.IssueAndChargeAsync(customerId, invoice, actor, reason, default), DescribeOneOff);
+
+    /// <summary>What a page shows, read in a scope of its own (the page itself is behind its route's policy).</summary>
+    public async Task<T> ReadAsync<TService, T>(Func<TService, Task<T>> query) where TService : notnull
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await query(scope.ServiceProvider.GetRequiredService<TService>());
+    }
+
+    public Task<ActionOutcome<BulkRetrySelection>> SelectBulkRetryAsync(ClaimsPrincipal user, DunningQueueFilter filter, CancellationToken ct) =>
+        RunAsync<BulkRetryService, BulkRetrySelection>(user, ConsolePolicies.Support, (bulk, _) => bulk.SelectAsync(filter, ct),
+            selection => (ActionStatus.Done, $"{selection.Count} case(s) selected."));
+
+    public Task<ActionOutcome<BulkRetryStart>> StartBulkRetryAsync(ClaimsPrincipal user, DunningQueueFilter filter, string reason, CancellationToken ct) =>
+        RunAsync<BulkRetryService, BulkRetryStart>(user, ConsolePolicies.Support, (bulk, actor) => bulk.StartAsync(filter, actor, reason, ct),
+            start => start.Started
+                ? (ActionStatus.Done, "The bulk retry started.")
+                : (ActionStatus.Declined, "This selection was already retried today: showing that run instead of charging again."));
+
+    public Task<ActionOutcome<Guid>> StartBillingRunAsync(ClaimsPrincipal user, string reason) =>
+        RunAsync<BillingRunService, Guid>(user, ConsolePolicies.Admin, (runs, actor) => runs.StartNowAsync(actor, reason, default),
+            _ => (ActionStatus.Done, "The billing run started."));
+
+    public Task<ActionOutcome<BillingSettingsValues>> SaveBillingSettingsAsync(ClaimsPrincipal user, SaveBillingSettings settings) =>
+        RunAsync<BillingSettingsCommands, BillingSettingsValues>(user, ConsolePolicies.Admin, (commands, actor) => commands.SaveAsync(settings, actor, default),
+            _ => (ActionStatus.Done, "Billing settings saved and applied."));
+
+    public Task<ActionOutcome<AccountCodes>> SaveAccountCodesAsync(ClaimsPrincipal user, SaveAccountCodes codes) =>
+        RunAsync<AccountingSettingsCommands, AccountCodes>(user, ConsolePolicies.Admin, (commands, actor) => commands.SaveAsync(codes, actor, default),
+            _ => (ActionStatus.Done, "Account codes saved: the next journal export uses them."));
+
+    /// <summary>Replays the recorded payment history under both policies; writes nothing.</summary>
+    public Task<ActionOutcome<WhatIfReport>> CompareDunningPoliciesAsync(ClaimsPrincipal user, DunningPolicySettings current, DunningPolicySettings proposed,
+        IProgress<double>? progress) =>
+        RunAsync<DunningWhatIf, WhatIfReport>(user, ConsolePolicies.Admin, (whatIf, _) => whatIf.CompareAsync(current, proposed, progress, default),
+            _ => (ActionStatus.Done, "Comparison ready."));
+
+    /// <summary>What saving the policy would do to the open cases; writes nothing.</summary>
+    public Task<ActionOutcome<PolicyImpactPreview>> PreviewDunningPolicyAsync(ClaimsPrincipal user, SaveDunningPolicy policy) =>
+        RunAsync<DunningPolicyCommands, PolicyImpactPreview>(user, ConsolePolicies.Admin, (policies, _) => policies.PreviewAsync(policy, default),
+            _ => (ActionStatus.Done, "Preview ready."));
+
+    public Task<ActionOutcome<DunningPolicySaved>> SaveDunningPolicyAsync(ClaimsPrincipal user, SaveDunningPolicy policy) =>
+        RunAsync<DunningPolicyCommands, DunningPolicySaved>(user, ConsolePolicies.Admin, (policies, actor) => policies.SaveAsync(policy, actor, default),
+            saved => (ActionStatus.Done, PolicyImpactText.Saved(saved)));
+
+    public Task<ActionOutcome<DunningPolicySaved>> RestoreDunningPolicyAsync(ClaimsPrincipal user, int version, string reason) =>
+        RunAsync<DunningPolicyCommands, DunningPolicySaved>(user, ConsolePolicies.Admin,
+            (policies, actor) => policies.RestoreAsync(version, true, actor, reason, default),
+            restored => (ActionStatus.Done, $"Version {version} restored as version {restored.Saved.Version}. {PolicyImpactText.Saved(restored)}"));
+
+    /// <summary>Registers an endpoint for outgoing events; the value carries its signing secret, shown once.</summary>
+    public Task<ActionOutcome<RegisteredEventEndpoint>> RegisterEventEndpointAsync(ClaimsPrincipal user, RegisterEventEndpoint endpoint, string reason) =>
+        RunAsync<EventEndpointCommands, RegisteredEventEndpoint>(user, ConsolePolicies.Admin, (commands, actor) => commands.RegisterAsync(endpoint, actor, reason, default),
+            registered => (ActionStatus.Done, $"{registered.Endpoint.Url} registered."));
+
+    /// <summary>The edited template rendered for the newest invoice; a part that does not render comes back as a field error.</summary>
+    public Task<ActionOutcome<RenderedNotification>> PreviewTemplateAsync(ClaimsPrincipal user, NotificationTemplate template) =>
+        RunAsync<NotificationCommands, RenderedNotification>(user, ConsolePolicies.Admin, (notifications, _) => notifications.PreviewAsync(template, null, default),
+            _ => (ActionStatus.Done, "Preview ready."));
+
+    public Task<ActionOutcome<NotificationTemplateView>> SaveTemplateAsync(ClaimsPrincipal user, string kind, NotificationTemplate template, string reason) =>
+        RunAsync<NotificationTemplateCommands, NotificationTemplateView>(user, ConsolePolicies.Admin,
+            (templates, actor) => templates.SaveAsync(kind, template, actor, reason, default),
+            saved => (ActionStatus.Done, $"Version {saved.Version} saved and in force for the next emails."));
+
+    public Task<ActionOutcome<NotificationTemplateView>> RestoreTemplateAsync(ClaimsPrincipal user, string kind, int version, string reason) =>
+        RunAsync<NotificationTemplateCommands, NotificationTemplateView>(user, ConsolePolicies.Admin,
+            (templates, actor) => templates.RestoreAsync(kind, version, actor, reason, default),
+            saved => (ActionStatus.Done,
+                $"{(version == NotificationTemplateCommands.ShippedVersion ? "The shipped template" : $"Version {version}")} restored as version {saved.Version}."));
+
+    /// <summary>Sends the edited template to <paramref name="to"/>; a mail server that refuses it is reported, not thrown.</summary>
+    public Task<ActionOutcome<bool>> SendTestEmailAsync(ClaimsPrincipal user, NotificationTemplate template, string to) =>
+        RunAsync<NotificationCommands, bool>(user, ConsolePolicies.Admin, async (notifications, _) =>
+        {
+            try
+            {
+                await notifications.SendTestAsync(template, null, to, default);
+            }
+            catch (Exception e) when (e is MailKit.Net.Smtp.SmtpCommandException or MailKit.Net.Smtp.SmtpProtocolException or IOException
+                                          or System.Net.Sockets.SocketException or MailKit.Security.AuthenticationException)
+            {
+                throw new DomainRuleException($"The test could not be sent: {e.Message}");
+            }
+            return true;
+        }, _ => (ActionStatus.Done, $"A test was sent to {to}."));
+
     private static (ActionStatus, string) DescribeDiscount(DiscountView discount) => (ActionStatus.Done, discount.EndsAt is { } end
         ? $"Coupon {discount.CouponCode} applied to the periods starting from {discount.StartsAt:yyyy-MM-dd} until {end:yyyy-MM-dd}."
         : $"Coupon {discount.CouponCode} applied to every period starting from {discount.StartsAt:yyyy-MM-dd}.");
@@ -223,6 +333,10 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
     /// <summary>The audit log's actor: the signed-in user's display name and highest console role.</summary>
     public static Actor ActorOf(ClaimsPrincipal user) =>
         new(user.Identity?.Name ?? user.FindFirst("sub")?.Value ?? "unknown", user.HighestRole());
+
+    /// <summary>A validator's failures by field ("Ladder", not "Ladder[2]"), the first message of each.</summary>
+    public static Dictionary<string, string> FieldErrors(IEnumerable<FluentValidation.Results.ValidationFailure> failures) =>
+        failures.GroupBy(f => f.PropertyName.Split('[')[0]).ToDictionary(g => g.Key, g => g.First().ErrorMessage);
 
     private async Task<ActionOutcome<T>> RunAsync<TService, T>(ClaimsPrincipal user, string policy, Func<TService, Actor, Task<T>> work,
         Func<T, (ActionStatus Status, string Message)> describe) where TService : notnull
@@ -241,12 +355,33 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
         }
         catch (ValidationException e)
         {
-            return new(ActionStatus.Failed, string.Join(" ", e.Errors.Select(error => error.ErrorMessage)), default);
+            return new(ActionStatus.Failed, string.Join(" ", e.Errors.Select(error => error.ErrorMessage)), default) { FieldErrors = FieldErrors(e.Errors) };
+        }
+        catch (TemplateRenderException e)
+        {
+            return new(ActionStatus.Failed, $"Not saved: {e.Message}", default)
+            {
+                FieldErrors = e.Problems.GroupBy(p => p.Part).ToDictionary(g => g.Key, g => g.First().Message),
+            };
         }
         catch (Exception e) when (e is DomainRuleException or ResourceNotFoundException or IllegalTransitionException)
         {
             return new(ActionStatus.Failed, e.Message, default);
         }
+    }
+
+    private static (ActionStatus, string) DescribeOneOff(OneOffInvoiceIssued issued)
+    {
+        var invoice = issued.Invoice;
+        var created = $"Invoice {invoice.Number} issued for {Currencies.Format(new Money(invoice.Total, invoice.Currency))}.";
+        if (issued.Charge is { } charge)
+        {
+            var (status, message) = DescribeCharge(charge);
+            return (status, $"{created} {message}");
+        }
+        return (ActionStatus.Done, invoice.AmountDue > 0
+            ? $"{created} Sent to the customer, due {invoice.DueAt:yyyy-MM-dd}."
+            : $"{created} The customer's credit covers it: nothing is due.");
     }
 
     private static (ActionStatus, string) DescribeCardUpdate(CardUpdate update)

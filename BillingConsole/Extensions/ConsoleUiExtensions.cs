@@ -20,7 +20,6 @@ public static class ConsoleUiExtensions
         });
         builder.Services.AddAntiforgery();
         builder.Services.AddScoped<ConsoleActions>();
-        builder.Services.AddScoped<ConsoleCommands>();
         return builder;
     }
 

@@ -1,3 +1,4 @@
+using BillingConsole.Domain.Customers;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Payments;
 
@@ -74,6 +75,8 @@ public sealed class Invoice : Entity
     public DateTimeOffset? MarkedUncollectibleAt { get; private set; }
     public Guid? BillingRunId { get; private set; }
     public int AttemptCount { get; private set; }
+    /// <summary>How this invoice is collected when it says so itself (a one-off: charged at once, or sent); null follows its customer.</summary>
+    public CollectionMethod? CollectionMethod { get; private set; }
     public IReadOnlyList<InvoiceLine> Lines => _lines.AsReadOnly();
 
     public Money Subtotal => new(_subtotal, Currency);
@@ -98,6 +101,13 @@ public sealed class Invoice : Entity
     public Money AmountPayable => Money.Max(Total - CreditApplied, Money.Zero(Currency));
 
     private void Fire(InvoiceEvent on) => Status = Lifecycle.Fire(Status, on);
+
+    /// <summary>Collects this invoice by <paramref name="method"/>, whatever its customer's method; decided before it is issued.</summary>
+    public void CollectBy(CollectionMethod method)
+    {
+        if (Status != InvoiceStatus.Draft) throw new DomainRuleException("How an invoice is collected is decided before it is issued.");
+        CollectionMethod = method;
+    }
 
     /// <summary>Issues the invoice. One with nothing to pay (covered by credit or zero) is settled at once.</summary>
     public void Finalize(string number, DateTimeOffset at, TimeSpan paymentTerms)

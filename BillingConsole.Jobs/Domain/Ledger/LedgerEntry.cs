@@ -9,7 +9,7 @@ namespace BillingConsole.Domain.Ledger;
 /// </summary>
 public enum LedgerAccount { Receivable, Revenue, TaxPayable, Cash, CustomerCredit, BadDebt, Refunds, RefundsPayable, Chargebacks, DisputeFees, Discounts }
 
-public enum LedgerTransactionKind { InvoiceIssued, Payment, CreditApplied, CreditGranted, Refund, WriteOff, WriteOffReversed, InvoiceVoided, PaymentToRefund, CreditNote, Chargeback, ChargebackReversed }
+public enum LedgerTransactionKind { InvoiceIssued, Payment, CreditApplied, CreditGranted, Refund, WriteOff, WriteOffReversed, InvoiceVoided, PaymentToRefund, CreditNote, Chargeback, ChargebackReversed, CreditDebited }
 
 /// <summary>One line of a balanced double-entry transaction. Exactly one of debit or credit is non-zero.</summary>
 public sealed class LedgerEntry

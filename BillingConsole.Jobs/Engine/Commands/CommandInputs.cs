@@ -174,3 +174,27 @@ public sealed record CreditNoteLineInput(string? Description, decimal? Amount);
 
 /// <param name="Reason">duplicate, product_unsatisfactory, order_change or goodwill.</param>
 public sealed record IssueCreditNote(IReadOnlyList<CreditNoteLineInput>? Lines, string? Reason, string? Memo = null);
+
+public static class BalanceDirections
+{
+    public const string Credit = "credit";
+    public const string Debit = "debit";
+    public static readonly IReadOnlyList<string> All = [Credit, Debit];
+}
+
+/// <param name="Direction">credit (the customer's credit balance grows) or debit (it shrinks, at most to zero).</param>
+/// <param name="Currency">Optional; when given it must be the customer's currency.</param>
+public sealed record AdjustBalance(string? Direction, decimal? Amount, string? Currency = null);
+
+public static class OneOffCollections
+{
+    public const string ChargeNow = "charge_now";
+    public const string SendInvoice = "send_invoice";
+    public static readonly IReadOnlyList<string> All = [ChargeNow, SendInvoice];
+}
+
+public sealed record OneOffLineInput(string? Description, int? Quantity, decimal? UnitPrice);
+
+/// <param name="Collection">charge_now (charged to the customer's default payment method at once) or send_invoice (with DaysUntilDue).</param>
+/// <param name="Currency">Optional; when given it must be the customer's currency.</param>
+public sealed record CreateOneOffInvoice(IReadOnlyList<OneOffLineInput>? Lines, string? Collection, int? DaysUntilDue = null, string? Currency = null);

@@ -16,10 +16,12 @@ namespace BillingConsole.Engine.Commands;
 /// </summary>
 public sealed class InvoiceIssuer(BillingDbContext db, InvoiceNumbers numbers, TimeProvider clock, IOptionsMonitor<BillingOptions> options)
 {
-    public async Task<Invoice> IssueAsync(Customer customer, GeneratedInvoice generated, Guid? billingRunId, CancellationToken ct)
+    /// <param name="terms">For an invoice collected its own way (a one-off); null follows the customer's collection method.</param>
+    public async Task<Invoice> IssueAsync(Customer customer, GeneratedInvoice generated, Guid? billingRunId, CancellationToken ct, InvoiceTerms? terms = null)
     {
         if (customer.Id != generated.CustomerId) throw new ArgumentException("The invoice belongs to another customer.", nameof(customer));
-        var issued = Issue(generated, await numbers.NextAsync(ct), clock.GetStoredNow(), PaymentTerms(options.CurrentValue, customer.DaysUntilDue), billingRunId);
+        var issued = Issue(generated, await numbers.NextAsync(ct), clock.GetStoredNow(),
+            terms?.PaymentTerms ?? PaymentTerms(options.CurrentValue, customer.DaysUntilDue), billingRunId, terms?.Method);
         if (generated.CreditApplied.IsPositive) customer.UseCredit(generated.CreditApplied);
         if (generated.CreditGranted.IsPositive) customer.AddCredit(generated.CreditGranted);
         db.Invoices.Add(issued.Invoice);
@@ -29,9 +31,11 @@ public sealed class InvoiceIssuer(BillingDbContext db, InvoiceNumbers numbers, T
     }
 
     /// <summary>The finalized invoice and its balanced ledger entries; writes nothing. Customer credit moves to <see cref="GeneratedInvoice.CreditRemaining"/>.</summary>
-    public static IssuedInvoice Issue(GeneratedInvoice generated, string number, DateTimeOffset at, TimeSpan paymentTerms, Guid? billingRunId)
+    public static IssuedInvoice Issue(GeneratedInvoice generated, string number, DateTimeOffset at, TimeSpan paymentTerms, Guid? billingRunId,
+        CollectionMethod? collection = null)
     {
         var invoice = generated.ToInvoice(at, billingRunId);
+        if (collection is { } method) invoice.CollectBy(method);
         invoice.Finalize(number, at, paymentTerms);
         return new IssuedInvoice(invoice, [.. LedgerPostings.InvoiceIssued(invoice).SelectMany(transaction => transaction.Balanced())]);
     }
@@ -39,3 +43,6 @@ public sealed class InvoiceIssuer(BillingDbContext db, InvoiceNumbers numbers, T
     /// <summary>A sent invoice is due after the customer's own days until due; a charged one after the configured terms.</summary>
     public static TimeSpan PaymentTerms(BillingOptions options, int? daysUntilDue) => TimeSpan.FromDays(daysUntilDue ?? options.PaymentTermsDays);
 }
+
+/// <summary>How one invoice is collected when it says so itself instead of following its customer: a one-off, charged or sent.</summary>
+public sealed record InvoiceTerms(CollectionMethod Method, TimeSpan PaymentTerms);

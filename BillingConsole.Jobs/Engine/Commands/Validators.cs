@@ -245,6 +245,47 @@ public sealed class IssueCreditNoteValidator : AbstractValidator<IssueCreditNote
     }
 }
 
+public sealed class AdjustBalanceValidator : AbstractValidator<AdjustBalance>
+{
+    public AdjustBalanceValidator()
+    {
+        RuleFor(a => a.Direction).Must(d => BalanceDirections.All.Contains(d!)).WithMessage("The direction is credit or debit.");
+        RuleFor(a => a.Amount).NotNull().WithMessage("Give the amount.")
+            .GreaterThan(0m).WithMessage("The amount must be more than zero.");
+        RuleFor(a => a.Currency).KnownCurrency().When(a => a.Currency is not null);
+    }
+}
+
+public sealed class CreateOneOffInvoiceValidator : AbstractValidator<CreateOneOffInvoice>
+{
+    public const int MaxLines = 50;
+
+    public CreateOneOffInvoiceValidator()
+    {
+        RuleFor(i => i.Lines).NotEmpty().WithMessage("An invoice needs at least one line.")
+            .Must(lines => lines!.Count <= MaxLines).WithMessage($"An invoice has at most {MaxLines} lines.");
+        RuleForEach(i => i.Lines).ChildRules(line =>
+        {
+            line.RuleFor(l => l.Description).NotEmpty().WithMessage("Every line needs a description.")
+                .MaximumLength(300).WithMessage("A line's description is at most 300 characters.").NoControlCharacters();
+            line.RuleFor(l => l.Quantity).NotNull().WithMessage("Every line needs a quantity.").Quantity();
+            line.RuleFor(l => l.UnitPrice).NotNull().WithMessage("Every line needs a unit price.")
+                .GreaterThanOrEqualTo(0m).WithMessage("A unit price is not negative: credit the customer's balance instead.")
+                .LessThanOrEqualTo(MaxUnitPrice).WithMessage($"A unit price is at most {MaxUnitPrice:N0}.");
+        });
+        RuleFor(i => i.Collection).Must(c => OneOffCollections.All.Contains(c!)).WithMessage("The collection is charge_now or send_invoice.");
+        RuleFor(i => i.DaysUntilDue).NotNull().WithMessage("Sending an invoice needs the days until it is due.")
+            .InclusiveBetween(0, Customer.MaxDaysUntilDue).WithMessage($"The days until due are from 0 to {Customer.MaxDaysUntilDue}.")
+            .When(i => i.Collection == OneOffCollections.SendInvoice);
+        RuleFor(i => i.DaysUntilDue).Null().WithMessage("Days until due go with send_invoice only: a charged invoice is charged at once.")
+            .When(i => i.Collection == OneOffCollections.ChargeNow);
+        RuleFor(i => i.Currency).KnownCurrency().When(i => i.Currency is not null);
+    }
+
+    /// <summary>Keeps line amounts (unit price × quantity) well inside numeric(19,4).</summary>
+    public const decimal MaxUnitPrice = 1_000_000_000m;
+}
+
 internal static class ValidationRules
 {
     /// <summary>One of <see cref="CreditReasons.All"/>.</summary>

@@ -118,6 +118,14 @@ public sealed record PriceMigrationView(Guid Id, Guid FromPriceId, Guid ToPriceI
         m.Expected, m.Moved, m.Skipped, m.Currency, m.ExpectedMrrChange, m.CreatedAt, m.FinishedAt);
 }
 
+/// <param name="Direction">credit or debit.</param>
+/// <param name="CreditBalance">The customer's credit balance after the adjustment.</param>
+public sealed record BalanceAdjustmentView(Guid Id, Guid CustomerId, string Direction, decimal Amount, string Currency, decimal CreditBalance,
+    DateTimeOffset At);
+
+/// <param name="Charge">The charge made at once; null when the invoice was sent, or the customer's credit covered it.</param>
+public sealed record OneOffInvoiceIssued(InvoiceView Invoice, BillingConsole.Engine.Payments.ChargeResult? Charge);
+
 internal static class Amounts
 {
     public static decimal Of(Money money) => Math.Round(money.Amount, Currencies.MinorUnits(money.Currency), MidpointRounding.AwayFromZero);

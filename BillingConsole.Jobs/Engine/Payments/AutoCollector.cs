@@ -15,7 +15,8 @@ namespace BillingConsole.Engine.Payments;
 /// Makes the first charge of open invoices that nothing else charges: those issued outside a billing run (a new
 /// subscription's first period, an immediate plan change, a resume into a new period) and those a billing run left
 /// uncharged (its node died between invoicing and charging). An invoice qualifies once <see cref="BillingOptions.AutoCollectionDelayMinutes"/>
-/// have passed since it was issued, if something is due, it was never tried and its customer is charged automatically.
+/// have passed since it was issued, if something is due, it was never tried and it is charged automatically (its own
+/// collection method, a one-off's, or else its customer's).
 /// The charges go through <see cref="PaymentProcessor.ChargeManyAsync"/>, so a failure opens a dunning case as a billing
 /// run's does. Two nodes running at once are harmless: the processor's per-invoice lock and its re-read of the attempt count
 /// under the lock let only one of them charge an invoice, and the other is refused.
@@ -64,7 +65,7 @@ public sealed class AutoCollector(IServiceScopeFactory scopes, GatewayCircuitBre
                 select i.issued_at, i.id from invoices i
                 where i.status = 'open' and i.attempt_count = 0 and i.issued_at <= $1 and (i.issued_at, i.id) > ($2, $3)
                   and i.amount_due > 0
-                  and exists (select 1 from customers c where c.id = i.customer_id and c.collection_method = 'charge_automatically')
+                  and coalesce(i.collection_method, (select c.collection_method from customers c where c.id = i.customer_id)) = 'charge_automatically'
                 order by i.issued_at, i.id
                 limit $4
                 """, (NpgsqlConnection)db.Database.GetDbConnection())

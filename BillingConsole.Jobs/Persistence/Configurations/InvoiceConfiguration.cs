@@ -21,6 +21,7 @@ internal sealed class InvoiceConfiguration : IEntityTypeConfiguration<Invoice>
         builder.Property(i => i.Number).HasMaxLength(40);
         builder.Property(i => i.Status).AsSnakeCaseString();
         builder.Property(i => i.Kind).AsSnakeCaseString();
+        builder.Property(i => i.CollectionMethod).AsSnakeCaseString();
         builder.CurrencyColumn();
         builder.MoneyField("_subtotal", "subtotal");
         builder.MoneyField("_tax", "tax");

@@ -98,6 +98,8 @@ internal sealed record InvoiceRow(
     /// <summary>No demo invoice is being charged: no charge claim.</summary>
     public Guid? ChargeClaimToken => null;
     public DateTime? ChargeClaimedUntil => null;
+    /// <summary>Demo invoices are collected as their customers' are (only a one-off says otherwise).</summary>
+    public CollectionMethod? CollectionMethod => null;
 
     /// <summary>What the customer owed at issue: total less credit.</summary>
     public decimal AmountPayable => Total - CreditApplied;

@@ -1298,6 +1298,11 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("charge_claimed_until");
 
+                    b.Property<string>("CollectionMethod")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("collection_method");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");

@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using BillingConsole.Actions;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
 
 namespace BillingConsole.Components.Shared;
@@ -10,12 +9,9 @@ namespace BillingConsole.Components.Shared;
 /// What every detail page does: load what it shows, and run an action through the reason dialog, report the outcome in a
 /// snackbar and load again. The actions themselves check the user's policy on the server (<see cref="ConsoleActions"/>).
 /// </summary>
-public abstract class DetailPageBase : ComponentBase
+public abstract class DetailPageBase : ConsoleComponentBase
 {
-    [Inject] protected ConsoleActions Actions { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
-    [Inject] private ISnackbar Snackbar { get; set; } = default!;
-    [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
 
     protected abstract Task LoadAsync();
@@ -34,8 +30,6 @@ public abstract class DetailPageBase : ComponentBase
         if (missing) Navigation.NotFound();
     }
 
-    protected async Task<ClaimsPrincipal> UserAsync() => (await AuthenticationState).User;
-
     protected async Task ActAsync(string title, string confirmText, Func<ClaimsPrincipal, string, Task<ActionOutcome>> action,
         string? message = null, string label = "Reason", Color confirmColor = Color.Primary)
     {
@@ -50,11 +44,4 @@ public abstract class DetailPageBase : ComponentBase
     protected Task ResendNotificationAsync(Guid notificationId) =>
         ActAsync("Send the email again", "Resend", async (user, reason) => await Actions.ResendNotificationAsync(user, notificationId, reason),
             "The same email is written again and sent to the customer's current address.");
-
-    protected void Report(ActionOutcome outcome) => Snackbar.Add(outcome.Message, outcome.Status switch
-    {
-        ActionStatus.Done => Severity.Success,
-        ActionStatus.Declined => Severity.Warning,
-        _ => Severity.Error,
-    });
 }

@@ -166,6 +166,7 @@ public static class BillingEngineExtensions
         services.AddHostedService<BillingSettingsRefresher>();
         services.AddScoped<BillingSettingsCommands>();
         services.AddScoped<AccountingSettingsCommands>();
+        services.AddScoped<ExchangeRateCommands>();
         services.AddSingleton<BillingChunkWriter>();
         services.AddSingleton<PaymentAttemptWriter>();
         services.AddSingleton<DunningCaseWriter>();
@@ -203,6 +204,8 @@ public static class BillingEngineExtensions
     {
         services.AddSingleton<IValidator<CreateCustomer>, CreateCustomerValidator>();
         services.AddSingleton<IValidator<SaveAccountCodes>, SaveAccountCodesValidator>();
+        services.AddSingleton<IValidator<SaveReportingCurrency>, SaveReportingCurrencyValidator>();
+        services.AddSingleton<IValidator<EnterExchangeRate>, EnterExchangeRateValidator>();
         services.AddSingleton<IValidator<UpdateCustomer>, UpdateCustomerValidator>();
         services.AddSingleton<IValidator<AttachPaymentMethod>, AttachPaymentMethodValidator>();
         services.AddSingleton<IValidator<CreateSubscription>, CreateSubscriptionValidator>();

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Audit;
 using BillingConsole.Domain.Billing;
 using BillingConsole.Domain.Catalog;
@@ -46,6 +47,7 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     public DbSet<CustomerNote> CustomerNotes => Set<CustomerNote>();
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
     public DbSet<MrrSnapshot> MrrSnapshots => Set<MrrSnapshot>();
+    public DbSet<ExchangeRate> ExchangeRates => Set<ExchangeRate>();
     public DbSet<MrrMovement> MrrMovements => Set<MrrMovement>();
     public DbSet<MrrSubscriptionState> MrrSubscriptionStates => Set<MrrSubscriptionState>();
     public DbSet<DashboardSnapshotRecord> DashboardSnapshots => Set<DashboardSnapshotRecord>();

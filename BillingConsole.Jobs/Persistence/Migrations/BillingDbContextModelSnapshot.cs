@@ -516,6 +516,61 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("price_migrations", (string)null);
                 });
 
+            modelBuilder.Entity("BillingConsole.Domain.Common.ExchangeRate", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("BaseCurrency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("base_currency")
+                        .IsFixedLength();
+
+                    b.Property<DateOnly>("EffectiveOn")
+                        .HasColumnType("date")
+                        .HasColumnName("effective_on");
+
+                    b.Property<DateTimeOffset>("EnteredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("entered_at");
+
+                    b.Property<string>("EnteredBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("entered_by");
+
+                    b.Property<string>("QuoteCurrency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("quote_currency")
+                        .IsFixedLength();
+
+                    b.Property<decimal>("Rate")
+                        .HasPrecision(18, 8)
+                        .HasColumnType("numeric(18,8)")
+                        .HasColumnName("rate");
+
+                    b.HasKey("Id")
+                        .HasName("pk_exchange_rates");
+
+                    b.HasIndex("BaseCurrency", "QuoteCurrency", "EffectiveOn")
+                        .IsUnique()
+                        .HasDatabaseName("ix_exchange_rates_base_currency_quote_currency_effective_on");
+
+                    b.ToTable("exchange_rates", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_exchange_rates_positive", "rate > 0");
+                        });
+                });
+
             modelBuilder.Entity("BillingConsole.Domain.Customers.Customer", b =>
                 {
                     b.Property<Guid>("Id")
@@ -925,124 +980,6 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("dunning_case_steps", (string)null);
                 });
 
-            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNote", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
-                        .HasColumnName("id");
-
-                    b.Property<string>("Currency")
-                        .IsRequired()
-                        .HasMaxLength(3)
-                        .HasColumnType("character(3)")
-                        .HasColumnName("currency")
-                        .IsFixedLength();
-
-                    b.Property<Guid>("CustomerId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("customer_id");
-
-                    b.Property<Guid>("InvoiceId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("invoice_id");
-
-                    b.Property<DateTimeOffset>("IssuedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("issued_at");
-
-                    b.Property<string>("Memo")
-                        .HasMaxLength(500)
-                        .HasColumnType("character varying(500)")
-                        .HasColumnName("memo");
-
-                    b.Property<string>("Number")
-                        .IsRequired()
-                        .HasMaxLength(40)
-                        .HasColumnType("character varying(40)")
-                        .HasColumnName("number");
-
-                    b.Property<string>("Reason")
-                        .IsRequired()
-                        .HasMaxLength(40)
-                        .HasColumnType("character varying(40)")
-                        .HasColumnName("reason");
-
-                    b.Property<Guid?>("RefundId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("refund_id");
-
-                    b.Property<string>("Settlement")
-                        .IsRequired()
-                        .HasMaxLength(40)
-                        .HasColumnType("character varying(40)")
-                        .HasColumnName("settlement");
-
-                    b.Property<decimal>("_total")
-                        .HasPrecision(19, 4)
-                        .HasColumnType("numeric(19,4)")
-                        .HasColumnName("total");
-
-                    b.HasKey("Id")
-                        .HasName("pk_credit_notes");
-
-                    b.HasIndex("InvoiceId")
-                        .HasDatabaseName("ix_credit_notes_invoice_id");
-
-                    b.HasIndex("Number")
-                        .IsUnique()
-                        .HasDatabaseName("ix_credit_notes_number");
-
-                    b.HasIndex("RefundId")
-                        .IsUnique()
-                        .HasDatabaseName("ix_credit_notes_refund_id")
-                        .HasFilter("refund_id is not null");
-
-                    b.HasIndex("CustomerId", "IssuedAt")
-                        .HasDatabaseName("ix_credit_notes_customer_id_issued_at");
-
-                    b.ToTable("credit_notes", null, t =>
-                        {
-                            t.HasCheckConstraint("ck_credit_notes_total", "total > 0");
-                        });
-                });
-
-            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNoteLine", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
-                        .HasColumnName("id");
-
-                    b.Property<Guid>("CreditNoteId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("credit_note_id");
-
-                    b.Property<string>("Currency")
-                        .IsRequired()
-                        .HasMaxLength(3)
-                        .HasColumnType("character(3)")
-                        .HasColumnName("currency")
-                        .IsFixedLength();
-
-                    b.Property<string>("Description")
-                        .IsRequired()
-                        .HasMaxLength(300)
-                        .HasColumnType("character varying(300)")
-                        .HasColumnName("description");
-
-                    b.Property<decimal>("_amount")
-                        .HasPrecision(19, 4)
-                        .HasColumnType("numeric(19,4)")
-                        .HasColumnName("amount");
-
-                    b.HasKey("Id")
-                        .HasName("pk_credit_note_lines");
-
-                    b.HasIndex("CreditNoteId")
-                        .HasDatabaseName("ix_credit_note_lines_credit_note_id");
-
-                    b.ToTable("credit_note_lines", (string)null);
-                });
-
             modelBuilder.Entity("BillingConsole.Domain.Events.EventDelivery", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1267,6 +1204,124 @@ namespace BillingConsole.Persistence.Migrations
                         .HasDatabaseName("ix_events_ordering_key_sequence");
 
                     b.ToTable("events", (string)null);
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNote", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<Guid>("CustomerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("customer_id");
+
+                    b.Property<Guid>("InvoiceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("invoice_id");
+
+                    b.Property<DateTimeOffset>("IssuedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("issued_at");
+
+                    b.Property<string>("Memo")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("memo");
+
+                    b.Property<string>("Number")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("number");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("reason");
+
+                    b.Property<Guid?>("RefundId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("refund_id");
+
+                    b.Property<string>("Settlement")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("settlement");
+
+                    b.Property<decimal>("_total")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("total");
+
+                    b.HasKey("Id")
+                        .HasName("pk_credit_notes");
+
+                    b.HasIndex("InvoiceId")
+                        .HasDatabaseName("ix_credit_notes_invoice_id");
+
+                    b.HasIndex("Number")
+                        .IsUnique()
+                        .HasDatabaseName("ix_credit_notes_number");
+
+                    b.HasIndex("RefundId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_credit_notes_refund_id")
+                        .HasFilter("refund_id is not null");
+
+                    b.HasIndex("CustomerId", "IssuedAt")
+                        .HasDatabaseName("ix_credit_notes_customer_id_issued_at");
+
+                    b.ToTable("credit_notes", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_credit_notes_total", "total > 0");
+                        });
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNoteLine", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("CreditNoteId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("credit_note_id");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("description");
+
+                    b.Property<decimal>("_amount")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("amount");
+
+                    b.HasKey("Id")
+                        .HasName("pk_credit_note_lines");
+
+                    b.HasIndex("CreditNoteId")
+                        .HasDatabaseName("ix_credit_note_lines_credit_note_id");
+
+                    b.ToTable("credit_note_lines", (string)null);
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Invoicing.Invoice", b =>
@@ -2958,39 +3013,6 @@ namespace BillingConsole.Persistence.Migrations
                         .HasConstraintName("fk_dunning_case_steps_dunning_cases_case_id");
                 });
 
-            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNote", b =>
-                {
-                    b.HasOne("BillingConsole.Domain.Customers.Customer", null)
-                        .WithMany()
-                        .HasForeignKey("CustomerId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired()
-                        .HasConstraintName("fk_credit_notes_customers_customer_id");
-
-                    b.HasOne("BillingConsole.Domain.Invoicing.Invoice", null)
-                        .WithMany()
-                        .HasForeignKey("InvoiceId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired()
-                        .HasConstraintName("fk_credit_notes_invoices_invoice_id");
-
-                    b.HasOne("BillingConsole.Domain.Payments.Refund", null)
-                        .WithMany()
-                        .HasForeignKey("RefundId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .HasConstraintName("fk_credit_notes_refunds_refund_id");
-                });
-
-            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNoteLine", b =>
-                {
-                    b.HasOne("BillingConsole.Domain.Invoicing.CreditNote", null)
-                        .WithMany("Lines")
-                        .HasForeignKey("CreditNoteId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired()
-                        .HasConstraintName("fk_credit_note_lines_credit_notes_credit_note_id");
-                });
-
             modelBuilder.Entity("BillingConsole.Domain.Events.EventDelivery", b =>
                 {
                     b.HasOne("BillingConsole.Domain.Events.EventEndpoint", null)
@@ -3023,6 +3045,39 @@ namespace BillingConsole.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_event_delivery_attempts_event_endpoints_endpoint_id");
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNote", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.Customers.Customer", null)
+                        .WithMany()
+                        .HasForeignKey("CustomerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_credit_notes_customers_customer_id");
+
+                    b.HasOne("BillingConsole.Domain.Invoicing.Invoice", null)
+                        .WithMany()
+                        .HasForeignKey("InvoiceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_credit_notes_invoices_invoice_id");
+
+                    b.HasOne("BillingConsole.Domain.Payments.Refund", null)
+                        .WithMany()
+                        .HasForeignKey("RefundId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_credit_notes_refunds_refund_id");
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNoteLine", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.Invoicing.CreditNote", null)
+                        .WithMany("Lines")
+                        .HasForeignKey("CreditNoteId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_credit_note_lines_credit_notes_credit_note_id");
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Invoicing.Invoice", b =>

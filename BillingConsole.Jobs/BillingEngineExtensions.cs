@@ -195,6 +195,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<DunningCaseDetails>();
         services.AddSingleton<DashboardQueries>();
         services.AddSingleton<MrrBridgeQueries>();
+        services.AddSingleton<CohortQueries>();
         services.AddSingleton<JournalQueries>();
         services.AddSingleton<RevenueRecognitionQueries>();
         return builder;

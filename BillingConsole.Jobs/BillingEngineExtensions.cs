@@ -196,6 +196,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<DashboardQueries>();
         services.AddSingleton<MrrBridgeQueries>();
         services.AddSingleton<CohortQueries>();
+        services.AddSingleton<ExchangeRateQueries>();
         services.AddSingleton<JournalQueries>();
         services.AddSingleton<RevenueRecognitionQueries>();
         return builder;

@@ -72,7 +72,7 @@ public sealed class AnalyticsPageTests(ConsoleAppHost host, BrowserFixture brows
         Assert.Equal(bridges.Count * (MrrBridgeQueries.Kinds.Count + 2), lines.Skip(1).Count(l => l.Length > 0));
 
         // The MRR totals in the reporting currency, at the rates in force on the month's first and last days, or the sentence saying which rate is missing.
-        var rates = await host.Services.CreateAsyncScope().ServiceProvider.GetRequiredService<ExchangeRateCommands>().CurrentAsync(Ct);
+        var rates = await host.Services.GetRequiredService<ExchangeRateQueries>().CurrentAsync(Ct);
         var closingDay = month.AddMonths(1).AddDays(-1);
         var closing = rates.Total(bridges.Where(b => b.Closing != 0).Select(b => new Money(b.Closing, b.Currency)), closingDay);
         var reporting = page.GetByTestId("mrr-reporting");
@@ -95,7 +95,8 @@ public sealed class AnalyticsPageTests(ConsoleAppHost host, BrowserFixture brows
         Assert.Equal(cohorts[0].Months.Sum(m => m.Retained), cohortLines.Skip(1).Select(l => l.Split(','))
             .Where(cells => cells[0] == MrrBridgeQueries.MonthText(cohorts[0].SignUpMonth)).Sum(cells => int.Parse(cells[6], CultureInfo.InvariantCulture)));
         await page.SetViewportSizeAsync(390, 900);
-        await BrowserFixture.ScreenshotAsync(page, "analytics-cohorts-390");
+        await page.GetByTestId("cohort-table").ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ArtifactsDirectory, "analytics-cohorts-390.png") });
+        await reporting.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ArtifactsDirectory, "analytics-reporting-390.png") });
         Assert.Equal(0, await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - document.documentElement.clientWidth"));
 
         // A month that is not one: a problem, not a file.

@@ -1,6 +1,7 @@
 using BillingConsole.Domain.Common;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Persistence;
+using BillingConsole.ReadModels;
 using FluentValidation;
 using Microsoft.EntityFrameworkCore;
 
@@ -61,17 +62,10 @@ public sealed class EnterExchangeRateValidator : AbstractValidator<EnterExchange
 /// The reporting currency and the stored exchange rates: read by the dashboard and the Analytics page, changed by an admin
 /// with a reason, audited before and after. A rate entered for a pair and day that already has one corrects it.
 /// </summary>
-public sealed class ExchangeRateCommands(BillingDbContext db, AuditTrail audit, TimeProvider clock,
+public sealed class ExchangeRateCommands(BillingDbContext db, ExchangeRateQueries queries, AuditTrail audit, TimeProvider clock,
     IValidator<SaveReportingCurrency> currencyValidator, IValidator<EnterExchangeRate> rateValidator)
 {
-    public async Task<ExchangeRates> CurrentAsync(CancellationToken ct)
-    {
-        var currency = ExchangeRates.CurrencyFromJson(
-            await db.Settings.AsNoTracking().Where(s => s.Key == ExchangeRates.SettingKey).Select(s => s.Value).FirstOrDefaultAsync(ct));
-        var rates = await db.ExchangeRates.AsNoTracking()
-            .Select(r => new RateQuote(r.BaseCurrency, r.QuoteCurrency, r.Rate, r.EffectiveOn)).ToListAsync(ct);
-        return new ExchangeRates(currency, rates);
-    }
+    public Task<ExchangeRates> CurrentAsync(CancellationToken ct) => queries.CurrentAsync(ct);
 
     public async Task<ExchangeRates> SaveReportingCurrencyAsync(SaveReportingCurrency command, Actor actor, CancellationToken ct)
     {

@@ -50,6 +50,7 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     public DbSet<ExchangeRate> ExchangeRates => Set<ExchangeRate>();
     public DbSet<MrrMovement> MrrMovements => Set<MrrMovement>();
     public DbSet<MrrSubscriptionState> MrrSubscriptionStates => Set<MrrSubscriptionState>();
+    public DbSet<MrrCohortCell> MrrCohortCells => Set<MrrCohortCell>();
     public DbSet<DashboardSnapshotRecord> DashboardSnapshots => Set<DashboardSnapshotRecord>();
     public DbSet<GatewayCircuit> GatewayCircuits => Set<GatewayCircuit>();
     public DbSet<Notification> Notifications => Set<Notification>();

@@ -4,7 +4,7 @@ using Npgsql;
 namespace BillingConsole.ReadModels;
 
 /// <summary>
-/// Retention by sign-up month in one currency, read from the MRR movements the engine records (docs/analytics.md, "Cohorts"):
+/// Retention by sign-up month in one currency, read from the cells each MRR recording computes from its movements (docs/analytics.md, "Cohorts"):
 /// a customer's cohort is the month of their first MRR movement in that currency; for each month since, how many of the
 /// cohort still have MRR at its end (logo retention) and their MRR against the cohort's MRR at the end of its first month
 /// (revenue retention, expansion included).
@@ -19,12 +19,12 @@ public sealed class CohortQueries(NpgsqlDataSource dataSource)
     public static int? ParseCount(string? text) =>
         string.IsNullOrEmpty(text) ? DefaultCohortCount : int.TryParse(text, out var count) && CohortCounts.Contains(count) ? count : null;
 
-    /// <summary>The currencies that have MRR movements, which the table can be read in.</summary>
+    /// <summary>The currencies that have cohorts, which the table can be read in.</summary>
     public async Task<IReadOnlyList<string>> CurrenciesAsync(CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<string>(new CommandDefinition(
-            "select distinct currency from mrr_movements order by 1", cancellationToken: ct))).ToList();
+            "select distinct currency from mrr_cohort_cells order by 1", cancellationToken: ct))).ToList();
     }
 
     /// <summary>The <paramref name="cohorts"/> sign-up months up to <paramref name="lastMonth"/>, each followed to <paramref name="lastMonth"/>.</summary>
@@ -33,23 +33,12 @@ public sealed class CohortQueries(NpgsqlDataSource dataSource)
         var last = new DateOnly(lastMonth.Year, lastMonth.Month, 1);
         var first = last.AddMonths(1 - cohorts);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        // Each customer's MRR at the end of every month from their sign-up month on: the running sum of their movements.
+        // The cells the MRR recording keeps: a few per cohort and month, whatever the number of customers.
         var cells = await connection.QueryAsync<(DateTime Cohort, DateTime Month, int Customers, int Retained, decimal Mrr)>(new CommandDefinition("""
-            with monthly as (
-                select customer_id, date_trunc('month', day)::date as month, sum(amount) as amount
-                from mrr_movements where currency = @currency and day < @end::date
-                group by customer_id, date_trunc('month', day)),
-            signups as (
-                select customer_id, min(month) as cohort from monthly group by customer_id having min(month) >= @first::date),
-            running as (
-                select s.cohort, months.month, s.customer_id,
-                       sum(coalesce(m.amount, 0)) over (partition by s.customer_id order by months.month) as mrr
-                from signups s
-                cross join lateral generate_series(s.cohort, @last::date, interval '1 month') as months(month)
-                left join monthly m on m.customer_id = s.customer_id and m.month = months.month::date)
-            select cohort, month::date, count(*)::int, count(*) filter (where mrr > 0)::int, sum(mrr)
-            from running group by cohort, month order by cohort, month
-            """, new { currency, first = Midnight(first), last = Midnight(last), end = Midnight(last.AddMonths(1)) }, cancellationToken: ct));
+            select cohort, month, customers, retained, mrr from mrr_cohort_cells
+            where currency = @currency and cohort between @first::date and @last::date and month <= @last::date
+            order by cohort, month
+            """, new { currency, first = Midnight(first), last = Midnight(last) }, cancellationToken: ct));
         return cells.GroupBy(c => DateOnly.FromDateTime(c.Cohort)).Select(cohort =>
         {
             var start = cohort.First();

@@ -164,6 +164,16 @@ internal sealed class MrrSubscriptionStateConfiguration : IEntityTypeConfigurati
     }
 }
 
+internal sealed class MrrCohortCellConfiguration : IEntityTypeConfiguration<MrrCohortCell>
+{
+    public void Configure(EntityTypeBuilder<MrrCohortCell> builder)
+    {
+        builder.ToTable("mrr_cohort_cells");
+        builder.HasKey(c => new { c.Currency, c.Cohort, c.Month });
+        builder.Property(c => c.Currency).HasMaxLength(3).IsFixedLength();
+    }
+}
+
 internal sealed class DashboardSnapshotConfiguration : IEntityTypeConfiguration<DashboardSnapshotRecord>
 {
     public void Configure(EntityTypeBuilder<DashboardSnapshotRecord> builder)

@@ -2641,6 +2641,45 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("idempotency_keys", (string)null);
                 });
 
+            modelBuilder.Entity("BillingConsole.Persistence.MrrCohortCell", b =>
+                {
+                    b.Property<string>("Currency")
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<DateOnly>("Cohort")
+                        .HasColumnType("date")
+                        .HasColumnName("cohort");
+
+                    b.Property<DateOnly>("Month")
+                        .HasColumnType("date")
+                        .HasColumnName("month");
+
+                    b.Property<DateTimeOffset>("ComputedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("computed_at");
+
+                    b.Property<int>("Customers")
+                        .HasColumnType("integer")
+                        .HasColumnName("customers");
+
+                    b.Property<decimal>("Mrr")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("mrr");
+
+                    b.Property<int>("Retained")
+                        .HasColumnType("integer")
+                        .HasColumnName("retained");
+
+                    b.HasKey("Currency", "Cohort", "Month")
+                        .HasName("pk_mrr_cohort_cells");
+
+                    b.ToTable("mrr_cohort_cells", (string)null);
+                });
+
             modelBuilder.Entity("BillingConsole.Persistence.MrrMovement", b =>
                 {
                     b.Property<long>("Id")

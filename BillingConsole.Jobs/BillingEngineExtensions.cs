@@ -169,6 +169,7 @@ public static class BillingEngineExtensions
         services.AddHostedService<BillingSettingsRefresher>();
         services.AddScoped<BillingSettingsCommands>();
         services.AddScoped<AccountingSettingsCommands>();
+        services.AddScoped<ExchangeRateCommands>();
         services.AddSingleton<BillingChunkWriter>();
         services.AddSingleton<PaymentAttemptWriter>();
         services.AddSingleton<DunningCaseWriter>();
@@ -197,6 +198,8 @@ public static class BillingEngineExtensions
         services.AddSingleton<DunningCaseDetails>();
         services.AddSingleton<DashboardQueries>();
         services.AddSingleton<MrrBridgeQueries>();
+        services.AddSingleton<CohortQueries>();
+        services.AddSingleton<ExchangeRateQueries>();
         services.AddSingleton<JournalQueries>();
         services.AddSingleton<RevenueRecognitionQueries>();
         return builder;
@@ -206,6 +209,8 @@ public static class BillingEngineExtensions
     {
         services.AddSingleton<IValidator<CreateCustomer>, CreateCustomerValidator>();
         services.AddSingleton<IValidator<SaveAccountCodes>, SaveAccountCodesValidator>();
+        services.AddSingleton<IValidator<SaveReportingCurrency>, SaveReportingCurrencyValidator>();
+        services.AddSingleton<IValidator<EnterExchangeRate>, EnterExchangeRateValidator>();
         services.AddSingleton<IValidator<UpdateCustomer>, UpdateCustomerValidator>();
         services.AddSingleton<IValidator<AttachPaymentMethod>, AttachPaymentMethodValidator>();
         services.AddSingleton<IValidator<CreateSubscription>, CreateSubscriptionValidator>();

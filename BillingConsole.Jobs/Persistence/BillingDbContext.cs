@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Audit;
 using BillingConsole.Domain.Billing;
 using BillingConsole.Domain.Catalog;
@@ -46,8 +47,10 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     public DbSet<CustomerNote> CustomerNotes => Set<CustomerNote>();
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
     public DbSet<MrrSnapshot> MrrSnapshots => Set<MrrSnapshot>();
+    public DbSet<ExchangeRate> ExchangeRates => Set<ExchangeRate>();
     public DbSet<MrrMovement> MrrMovements => Set<MrrMovement>();
     public DbSet<MrrSubscriptionState> MrrSubscriptionStates => Set<MrrSubscriptionState>();
+    public DbSet<MrrCohortCell> MrrCohortCells => Set<MrrCohortCell>();
     public DbSet<DashboardSnapshotRecord> DashboardSnapshots => Set<DashboardSnapshotRecord>();
     public DbSet<GatewayCircuit> GatewayCircuits => Set<GatewayCircuit>();
     public DbSet<Notification> Notifications => Set<Notification>();

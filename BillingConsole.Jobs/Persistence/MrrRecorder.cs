@@ -90,9 +90,34 @@ public sealed class MrrRecorder(NpgsqlDataSource dataSource)
             from mrr_subscription_states where mrr <> 0
             group by currency, plan_id
             """, ct, ("today", today), ("now", now));
+        await RecordCohortsAsync(connection, now, today, ct);
         await transaction.CommitAsync(ct);
         return written;
     }
+
+    /// <summary>
+    /// The cohort table, rewritten whole from the movements: each customer's MRR at the end of every month from their first
+    /// month in the currency up to this one, counted per cohort and month, so the Analytics page reads a few hundred cells
+    /// instead of every customer's movements (docs/analytics.md, "Cohorts").
+    /// </summary>
+    private static Task<int> RecordCohortsAsync(NpgsqlConnection connection, DateTimeOffset now, DateOnly today, CancellationToken ct) =>
+        ExecuteAsync(connection, """
+            delete from mrr_cohort_cells;
+            insert into mrr_cohort_cells (currency, cohort, month, customers, retained, mrr, computed_at)
+            with monthly as (
+                select customer_id, currency, date_trunc('month', day)::date as month, sum(amount) as amount
+                from mrr_movements group by customer_id, currency, date_trunc('month', day)),
+            signups as (
+                select customer_id, currency, min(month) as cohort from monthly group by customer_id, currency),
+            running as (
+                select s.currency, s.cohort, months.month::date as month,
+                       sum(coalesce(m.amount, 0)) over (partition by s.customer_id, s.currency order by months.month) as mrr
+                from signups s
+                cross join lateral generate_series(s.cohort, date_trunc('month', @today::date), interval '1 month') as months(month)
+                left join monthly m on m.customer_id = s.customer_id and m.currency = s.currency and m.month = months.month::date)
+            select currency, cohort, month, count(*), count(*) filter (where mrr > 0), sum(mrr), @now
+            from running group by currency, cohort, month
+            """, ct, ("today", today), ("now", now));
 
     private static async Task<bool> IsFirstRecordingAsync(NpgsqlConnection connection, CancellationToken ct)
     {

@@ -111,6 +111,21 @@ public sealed class MrrSubscriptionState
     public DateTimeOffset UpdatedAt { get; set; }
 }
 
+/// <summary>
+/// One cell of the cohort table, rewritten by each MRR recording: of the customers whose first MRR in the currency began in
+/// <see cref="Cohort"/>, how many had MRR at the end of <see cref="Month"/> (or now, for the current month) and how much.
+/// </summary>
+public sealed class MrrCohortCell
+{
+    public string Currency { get; set; } = "USD";
+    public DateOnly Cohort { get; set; }
+    public DateOnly Month { get; set; }
+    public int Customers { get; set; }
+    public int Retained { get; set; }
+    public decimal Mrr { get; set; }
+    public DateTimeOffset ComputedAt { get; set; }
+}
+
 /// <summary>The current dashboard figures as JSON (one row), written by the dashboard refresh job.</summary>
 public sealed class DashboardSnapshotRecord
 {

@@ -1,5 +1,7 @@
 using System.Globalization;
 using BillingConsole.Components.Shared;
+using BillingConsole.Domain.Common;
+using BillingConsole.Engine.Accounting;
 using BillingConsole.ReadModels;
 using BillingConsole.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,7 +37,7 @@ public sealed class AnalyticsPageTests(ConsoleAppHost host, BrowserFixture brows
         await ConsolePages.SignInAsDevelopmentUserAsync(page, "finance", "Fay Finance", "/analytics");
         var monthName = month.ToString("MMMM yyyy", CultureInfo.InvariantCulture);
         await ConsolePages.PickAsync(page, page.GetByTestId("analytics-month"), monthName);
-        await page.WaitForURLAsync($"**/analytics?month={MrrBridgeQueries.MonthText(month)}");
+        await page.WaitForURLAsync($"**/analytics?month={MrrBridgeQueries.MonthText(month)}&*");
 
         var panel = page.GetByTestId("mrr-bridge-USD");
         await Expect(panel.GetByTestId("mrr-waterfall").Locator(":scope > div")).ToHaveCountAsync(MrrBridgeQueries.Kinds.Count + 2);
@@ -68,6 +70,34 @@ public sealed class AnalyticsPageTests(ConsoleAppHost host, BrowserFixture brows
         Assert.Equal(usd.Closing, Amount("closing"));
         foreach (var step in usd.Steps) Assert.Equal(step.Amount, Amount(step.Kind));
         Assert.Equal(bridges.Count * (MrrBridgeQueries.Kinds.Count + 2), lines.Skip(1).Count(l => l.Length > 0));
+
+        // The MRR totals in the reporting currency, at the rates in force on the month's first and last days, or the sentence saying which rate is missing.
+        var rates = await host.Services.GetRequiredService<ExchangeRateQueries>().CurrentAsync(Ct);
+        var closingDay = month.AddMonths(1).AddDays(-1);
+        var closing = rates.Total(bridges.Where(b => b.Closing != 0).Select(b => new Money(b.Closing, b.Currency)), closingDay);
+        var reporting = page.GetByTestId("mrr-reporting");
+        if (closing.Amount is { } total) await Expect(reporting.GetByTestId("closing-total-amount")).ToHaveTextAsync(AmountsText.Of(total, rates.ReportingCurrency));
+        else await Expect(reporting.GetByTestId("closing-total-missing")).ToHaveTextAsync(closing.MissingSentence!);
+
+        // The cohort table of the same month, its filters in the address, and its CSV the same figures.
+        var cohorts = await host.Services.GetRequiredService<CohortQueries>().TableAsync("USD", month, 6, Ct);
+        await ConsolePages.PickAsync(page, page.GetByTestId("cohort-count"), "6");
+        await page.WaitForURLAsync("**&cohorts=6&*");
+        var newest = cohorts[^1];
+        var row = page.GetByTestId($"cohort-{MrrBridgeQueries.MonthText(newest.SignUpMonth)}");
+        await Expect(page.GetByTestId("cohort-table").Locator("tbody tr")).ToHaveCountAsync(cohorts.Count);
+        await Expect(row.GetByTestId("cohort-cell-0")).ToHaveTextAsync(
+            ((double?)newest.LogoRetention(newest.Months[0]))?.ToString("0%", CultureInfo.InvariantCulture) ?? "—");
+        var cohortDownload = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-cohorts").ClickAsync());
+        var cohortLines = await File.ReadAllLinesAsync(await cohortDownload.PathAsync(), Ct);
+        Assert.Equal(BillingConsole.Api.CsvExport.CohortHeader, cohortLines[0]);
+        Assert.Equal(cohorts.Sum(c => c.Months.Count), cohortLines.Skip(1).Count(l => l.Length > 0));
+        Assert.Equal(cohorts[0].Months.Sum(m => m.Retained), cohortLines.Skip(1).Select(l => l.Split(','))
+            .Where(cells => cells[0] == MrrBridgeQueries.MonthText(cohorts[0].SignUpMonth)).Sum(cells => int.Parse(cells[6], CultureInfo.InvariantCulture)));
+        await page.SetViewportSizeAsync(390, 900);
+        await page.GetByTestId("cohort-table").ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ArtifactsDirectory, "analytics-cohorts-390.png") });
+        await reporting.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ArtifactsDirectory, "analytics-reporting-390.png") });
+        Assert.Equal(0, await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - document.documentElement.clientWidth"));
 
         // A month that is not one: a problem, not a file.
         var refused = await context.APIRequest.GetAsync("/export/mrr.csv?month=2027-13");

@@ -32,6 +32,26 @@ public sealed class ComponentTests : IAsyncDisposable
         Assert.Equal(expected, cut.Find("span").TextContent);
     }
 
+    [Fact]
+    public void ReportingAmount_shows_the_total_in_the_reporting_currency_and_its_currencies_one_click_away_or_says_which_rate_is_missing()
+    {
+        var rates = new BillingConsole.Engine.Accounting.ExchangeRates("EUR", [new("USD", "EUR", 0.5m, new DateOnly(2027, 5, 1))]);
+        IReadOnlyList<BillingConsole.ReadModels.CurrencyAmount> amounts = [new("EUR", 10m), new("USD", 100m)];
+
+        var cut = _context.Render<ReportingAmount>(p => p.Add(x => x.Amounts, amounts).Add(x => x.Rates, rates)
+            .Add(x => x.On, new DateOnly(2027, 5, 31)).Add(x => x.Factor, 12m).Add(x => x.TestId, "arr"));
+
+        Assert.Equal("€720.00", cut.Find("[data-testid=arr-amount]").TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=arr-currencies]"));
+        cut.Find("[data-testid=arr-toggle]").Click();
+        Assert.Equal(["€120.00", "$1,200.00"], cut.FindAll("[data-testid=arr-currencies] .money").Select(e => e.TextContent));
+
+        cut.Render(p => p.Add(x => x.On, new DateOnly(2027, 4, 30)));
+        Assert.Contains("no rate to EUR is in force on 2027-04-30 for USD", cut.Find("[data-testid=arr-missing]").TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=arr-amount]"));
+        Assert.Equal(2, cut.FindAll("[data-testid=arr-currencies] .money").Count);
+    }
+
     [Theory]
     [InlineData("paid", Color.Success)]
     [InlineData("past_due", Color.Warning)]

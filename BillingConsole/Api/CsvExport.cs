@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text;
 using BillingConsole.Components.Shared;
+using BillingConsole.Domain.Common;
 using BillingConsole.Engine.Accounting;
 using BillingConsole.Extensions;
 using BillingConsole.ReadModels;
@@ -35,6 +36,7 @@ public static class CsvExport
                 (filter, view, ct) => list.StreamAsync(filter, view.SortBy, view.Descending, ct)));
         export.MapGet("/mrr.csv", MrrBridgeAsync);
         export.MapGet("/recovery.csv", RecoveryAsync);
+        export.MapGet("/cohorts.csv", CohortsAsync);
         export.MapGet("/journal.csv", JournalAsync);
         export.MapGet("/trial-balance.csv", TrialBalanceAsync);
     }
@@ -128,6 +130,29 @@ public static class CsvExport
                 Cell(row.Succeeded), Cell(row.Rate is { } rate ? Math.Round(rate, 4) : null)));
         return Results.Empty;
     }
+
+    public const string CohortHeader = "SignUpMonth,Currency,Customers,StartingMrr,MonthsSinceSignUp,Month,Retained,LogoRetention,Mrr,RevenueRetention";
+
+    /// <summary>The Analytics page's cohort table (<c>?month=yyyy-MM&amp;currency=USD&amp;cohorts=12</c>): one line per cohort and month since sign-up.</summary>
+    private static async Task<IResult> CohortsAsync(HttpContext context, CohortQueries queries, string? month, string? currency, string? cohorts)
+    {
+        if (MrrBridgeQueries.ParseMonth(month) is not { } chosen) return InvalidMonth();
+        if (!Currencies.IsKnown(currency) || CohortQueries.ParseCount(cohorts) is not { } count)
+            return Results.Problem(title: "Invalid cohort filter", statusCode: StatusCodes.Status400BadRequest,
+                detail: $"currency must be one of {string.Join(", ", Currencies.All)}; cohorts one of {string.Join(", ", CohortQueries.CohortCounts)}.");
+        var code = Currencies.Normalize(currency!);
+        var table = await queries.TableAsync(code, chosen, count, context.RequestAborted);
+        await using var writer = CsvResponse(context, $"cohorts-{code}-{MrrBridgeQueries.MonthText(chosen)}.csv");
+        await writer.WriteLineAsync(CohortHeader);
+        foreach (var cohort in table)
+        foreach (var cell in cohort.Months)
+            await writer.WriteLineAsync(string.Join(',', Cell(MrrBridgeQueries.MonthText(cohort.SignUpMonth)), Cell(code), Cell(cohort.Customers),
+                Cell(cohort.StartingMrr), Cell(cell.Index), Cell(MrrBridgeQueries.MonthText(cell.Month)), Cell(cell.Retained),
+                Cell(Fraction(cohort.LogoRetention(cell))), Cell(cell.Mrr), Cell(Fraction(cohort.RevenueRetention(cell)))));
+        return Results.Empty;
+    }
+
+    private static decimal? Fraction(decimal? rate) => rate is { } r ? Math.Round(r, 4) : null;
 
     private static IResult InvalidMonth() =>
         Results.Problem(title: "Invalid month", detail: "month must be a month written yyyy-MM, e.g. 2027-04.", statusCode: StatusCodes.Status400BadRequest);

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Audit;
 using BillingConsole.Domain.Billing;
 using Microsoft.EntityFrameworkCore;
@@ -163,6 +164,16 @@ internal sealed class MrrSubscriptionStateConfiguration : IEntityTypeConfigurati
     }
 }
 
+internal sealed class MrrCohortCellConfiguration : IEntityTypeConfiguration<MrrCohortCell>
+{
+    public void Configure(EntityTypeBuilder<MrrCohortCell> builder)
+    {
+        builder.ToTable("mrr_cohort_cells");
+        builder.HasKey(c => new { c.Currency, c.Cohort, c.Month });
+        builder.Property(c => c.Currency).HasMaxLength(3).IsFixedLength();
+    }
+}
+
 internal sealed class DashboardSnapshotConfiguration : IEntityTypeConfiguration<DashboardSnapshotRecord>
 {
     public void Configure(EntityTypeBuilder<DashboardSnapshotRecord> builder)
@@ -208,5 +219,20 @@ internal sealed class DataProtectionKeyConfiguration : IEntityTypeConfiguration<
         // A key's XML (encrypted when a certificate is configured) runs to a few kilobytes.
         builder.Property(k => k.Xml).HasColumnType("text");
         builder.Property(k => k.FriendlyName).HasMaxLength(200);
+    }
+}
+
+internal sealed class ExchangeRateConfiguration : IEntityTypeConfiguration<ExchangeRate>
+{
+    public void Configure(EntityTypeBuilder<ExchangeRate> builder)
+    {
+        builder.ToTable("exchange_rates");
+        builder.Property(r => r.Id).UseIdentityAlwaysColumn();
+        builder.Property(r => r.BaseCurrency).HasMaxLength(3).IsFixedLength();
+        builder.Property(r => r.QuoteCurrency).HasMaxLength(3).IsFixedLength();
+        builder.Property(r => r.Rate).HasPrecision(18, 8);
+        builder.Property(r => r.EnteredBy).HasMaxLength(200);
+        builder.HasIndex(r => new { r.BaseCurrency, r.QuoteCurrency, r.EffectiveOn }).IsUnique();
+        builder.ToTable(t => t.HasCheckConstraint("ck_exchange_rates_positive", "rate > 0"));
     }
 }

@@ -57,6 +57,8 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         ["start_billing_run"] = [ConsoleRoles.Admin],
         ["save_billing_settings"] = [ConsoleRoles.Admin],
         ["save_account_codes"] = [ConsoleRoles.Admin],
+        ["save_reporting_currency"] = [ConsoleRoles.Admin],
+        ["enter_exchange_rate"] = [ConsoleRoles.Admin],
         ["compare_dunning_policies"] = [ConsoleRoles.Admin],
         ["preview_dunning_policy"] = [ConsoleRoles.Admin],
         ["save_dunning_policy"] = [ConsoleRoles.Admin],
@@ -135,6 +137,11 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
             codes.Reason = Reason;
             return await a.SaveAccountCodesAsync(u, codes);
         }),
+        ["save_reporting_currency"] = new(async (a, u, _) => await a.SaveReportingCurrencyAsync(u,
+            new SaveReportingCurrency { Currency = (await a.ReadAsync<ExchangeRateCommands, ExchangeRates>(r => r.CurrentAsync(default))).ReportingCurrency, Reason = Reason })),
+        // A pair between two currencies the shared console bills nothing in changes no total the other tests read.
+        ["enter_exchange_rate"] = new(async (a, u, _) => await a.EnterExchangeRateAsync(u,
+            new EnterExchangeRate { BaseCurrency = "CHF", QuoteCurrency = "JPY", Rate = 170m, EffectiveOn = new DateOnly(2001, 1, 1), Reason = Reason })),
         ["compare_dunning_policies"] = new(async (a, u, _) =>
         {
             var current = (await CurrentPolicyAsync(a)).Settings;

@@ -269,6 +269,15 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
         RunAsync<AccountingSettingsCommands, AccountCodes>(user, ConsolePolicies.Admin, (commands, actor) => commands.SaveAsync(codes, actor, default),
             _ => (ActionStatus.Done, "Account codes saved: the next journal export uses them."));
 
+    public Task<ActionOutcome<ExchangeRates>> SaveReportingCurrencyAsync(ClaimsPrincipal user, SaveReportingCurrency currency) =>
+        RunAsync<ExchangeRateCommands, ExchangeRates>(user, ConsolePolicies.Admin, (rates, actor) => rates.SaveReportingCurrencyAsync(currency, actor, default),
+            saved => (ActionStatus.Done, $"Reporting currency saved: totals are now shown in {saved.ReportingCurrency}."));
+
+    public Task<ActionOutcome<ExchangeRates>> EnterExchangeRateAsync(ClaimsPrincipal user, EnterExchangeRate rate) =>
+        RunAsync<ExchangeRateCommands, ExchangeRates>(user, ConsolePolicies.Admin, (rates, actor) => rates.EnterRateAsync(rate, actor, default),
+            _ => (ActionStatus.Done, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"Rate entered: 1 {rate.BaseCurrency} = {rate.Rate} {rate.QuoteCurrency} from {rate.EffectiveOn:yyyy-MM-dd}.")));
+
     /// <summary>Replays the recorded payment history under both policies; writes nothing.</summary>
     public Task<ActionOutcome<WhatIfReport>> CompareDunningPoliciesAsync(ClaimsPrincipal user, DunningPolicySettings current, DunningPolicySettings proposed,
         IProgress<double>? progress) =>

@@ -156,6 +156,8 @@ public static class BillingEngineExtensions
         services.AddScoped<CreditNoteCommands>();
         services.AddScoped<DisputeCommands>();
         services.AddScoped<DunningPolicyCommands>();
+        services.AddScoped<TaxRuleCommands>();
+        services.AddScoped<CustomerTaxes>();
         services.AddScoped<DunningPolicyImpactPreviewer>();
         services.AddSingleton<DunningSimulator>();
         services.AddSingleton<DunningWhatIf>();
@@ -202,6 +204,7 @@ public static class BillingEngineExtensions
     private static void AddCommandValidators(this IServiceCollection services)
     {
         services.AddSingleton<IValidator<CreateCustomer>, CreateCustomerValidator>();
+        services.AddSingleton<IValidator<SaveTaxTable>, SaveTaxTableValidator>();
         services.AddSingleton<IValidator<SaveAccountCodes>, SaveAccountCodesValidator>();
         services.AddSingleton<IValidator<UpdateCustomer>, UpdateCustomerValidator>();
         services.AddSingleton<IValidator<AttachPaymentMethod>, AttachPaymentMethodValidator>();

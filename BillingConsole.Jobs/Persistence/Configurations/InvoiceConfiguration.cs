@@ -80,6 +80,9 @@ internal sealed class InvoiceLineConfiguration : IEntityTypeConfiguration<Invoic
         builder.Ignore(l => l.UnitAmount);
         builder.Ignore(l => l.Amount);
         builder.Ignore(l => l.IsProration);
+        builder.Property(l => l.TaxRate).HasPrecision(7, 6);
+        builder.MoneyField("_taxAmount", "tax_amount");
+        builder.Ignore(l => l.TaxAmount);
         builder.HasOne<Price>().WithMany().HasForeignKey(l => l.PriceId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(l => l.InvoiceId);
     }

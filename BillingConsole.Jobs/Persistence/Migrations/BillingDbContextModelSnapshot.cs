@@ -617,6 +617,11 @@ namespace BillingConsole.Persistence.Migrations
                                 .HasMaxLength(20)
                                 .HasColumnType("character varying(20)")
                                 .HasColumnName("address_postal_code");
+
+                            b1.Property<string>("Region")
+                                .HasMaxLength(10)
+                                .HasColumnType("character varying(10)")
+                                .HasColumnName("address_region");
                         });
 
                     b.HasKey("Id")
@@ -925,124 +930,6 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("dunning_case_steps", (string)null);
                 });
 
-            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNote", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
-                        .HasColumnName("id");
-
-                    b.Property<string>("Currency")
-                        .IsRequired()
-                        .HasMaxLength(3)
-                        .HasColumnType("character(3)")
-                        .HasColumnName("currency")
-                        .IsFixedLength();
-
-                    b.Property<Guid>("CustomerId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("customer_id");
-
-                    b.Property<Guid>("InvoiceId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("invoice_id");
-
-                    b.Property<DateTimeOffset>("IssuedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("issued_at");
-
-                    b.Property<string>("Memo")
-                        .HasMaxLength(500)
-                        .HasColumnType("character varying(500)")
-                        .HasColumnName("memo");
-
-                    b.Property<string>("Number")
-                        .IsRequired()
-                        .HasMaxLength(40)
-                        .HasColumnType("character varying(40)")
-                        .HasColumnName("number");
-
-                    b.Property<string>("Reason")
-                        .IsRequired()
-                        .HasMaxLength(40)
-                        .HasColumnType("character varying(40)")
-                        .HasColumnName("reason");
-
-                    b.Property<Guid?>("RefundId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("refund_id");
-
-                    b.Property<string>("Settlement")
-                        .IsRequired()
-                        .HasMaxLength(40)
-                        .HasColumnType("character varying(40)")
-                        .HasColumnName("settlement");
-
-                    b.Property<decimal>("_total")
-                        .HasPrecision(19, 4)
-                        .HasColumnType("numeric(19,4)")
-                        .HasColumnName("total");
-
-                    b.HasKey("Id")
-                        .HasName("pk_credit_notes");
-
-                    b.HasIndex("InvoiceId")
-                        .HasDatabaseName("ix_credit_notes_invoice_id");
-
-                    b.HasIndex("Number")
-                        .IsUnique()
-                        .HasDatabaseName("ix_credit_notes_number");
-
-                    b.HasIndex("RefundId")
-                        .IsUnique()
-                        .HasDatabaseName("ix_credit_notes_refund_id")
-                        .HasFilter("refund_id is not null");
-
-                    b.HasIndex("CustomerId", "IssuedAt")
-                        .HasDatabaseName("ix_credit_notes_customer_id_issued_at");
-
-                    b.ToTable("credit_notes", null, t =>
-                        {
-                            t.HasCheckConstraint("ck_credit_notes_total", "total > 0");
-                        });
-                });
-
-            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNoteLine", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
-                        .HasColumnName("id");
-
-                    b.Property<Guid>("CreditNoteId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("credit_note_id");
-
-                    b.Property<string>("Currency")
-                        .IsRequired()
-                        .HasMaxLength(3)
-                        .HasColumnType("character(3)")
-                        .HasColumnName("currency")
-                        .IsFixedLength();
-
-                    b.Property<string>("Description")
-                        .IsRequired()
-                        .HasMaxLength(300)
-                        .HasColumnType("character varying(300)")
-                        .HasColumnName("description");
-
-                    b.Property<decimal>("_amount")
-                        .HasPrecision(19, 4)
-                        .HasColumnType("numeric(19,4)")
-                        .HasColumnName("amount");
-
-                    b.HasKey("Id")
-                        .HasName("pk_credit_note_lines");
-
-                    b.HasIndex("CreditNoteId")
-                        .HasDatabaseName("ix_credit_note_lines_credit_note_id");
-
-                    b.ToTable("credit_note_lines", (string)null);
-                });
-
             modelBuilder.Entity("BillingConsole.Domain.Events.EventDelivery", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1267,6 +1154,124 @@ namespace BillingConsole.Persistence.Migrations
                         .HasDatabaseName("ix_events_ordering_key_sequence");
 
                     b.ToTable("events", (string)null);
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNote", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<Guid>("CustomerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("customer_id");
+
+                    b.Property<Guid>("InvoiceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("invoice_id");
+
+                    b.Property<DateTimeOffset>("IssuedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("issued_at");
+
+                    b.Property<string>("Memo")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("memo");
+
+                    b.Property<string>("Number")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("number");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("reason");
+
+                    b.Property<Guid?>("RefundId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("refund_id");
+
+                    b.Property<string>("Settlement")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("settlement");
+
+                    b.Property<decimal>("_total")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("total");
+
+                    b.HasKey("Id")
+                        .HasName("pk_credit_notes");
+
+                    b.HasIndex("InvoiceId")
+                        .HasDatabaseName("ix_credit_notes_invoice_id");
+
+                    b.HasIndex("Number")
+                        .IsUnique()
+                        .HasDatabaseName("ix_credit_notes_number");
+
+                    b.HasIndex("RefundId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_credit_notes_refund_id")
+                        .HasFilter("refund_id is not null");
+
+                    b.HasIndex("CustomerId", "IssuedAt")
+                        .HasDatabaseName("ix_credit_notes_customer_id_issued_at");
+
+                    b.ToTable("credit_notes", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_credit_notes_total", "total > 0");
+                        });
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNoteLine", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("CreditNoteId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("credit_note_id");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("description");
+
+                    b.Property<decimal>("_amount")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("amount");
+
+                    b.HasKey("Id")
+                        .HasName("pk_credit_note_lines");
+
+                    b.HasIndex("CreditNoteId")
+                        .HasDatabaseName("ix_credit_note_lines_credit_note_id");
+
+                    b.ToTable("credit_note_lines", (string)null);
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Invoicing.Invoice", b =>
@@ -1504,10 +1509,24 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("quantity");
 
+                    b.Property<bool>("ReverseCharge")
+                        .HasColumnType("boolean")
+                        .HasColumnName("reverse_charge");
+
+                    b.Property<decimal>("TaxRate")
+                        .HasPrecision(7, 6)
+                        .HasColumnType("numeric(7,6)")
+                        .HasColumnName("tax_rate");
+
                     b.Property<decimal>("_amount")
                         .HasPrecision(19, 4)
                         .HasColumnType("numeric(19,4)")
                         .HasColumnName("amount");
+
+                    b.Property<decimal>("_taxAmount")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("tax_amount");
 
                     b.Property<decimal>("_unitAmount")
                         .HasPrecision(19, 4)
@@ -2352,6 +2371,39 @@ namespace BillingConsole.Persistence.Migrations
                         });
                 });
 
+            modelBuilder.Entity("BillingConsole.Domain.Tax.TaxTableVersion", b =>
+                {
+                    b.Property<int>("Version")
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("Table")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("table");
+
+                    b.HasKey("Version")
+                        .HasName("pk_tax_tables");
+
+                    b.ToTable("tax_tables", (string)null);
+                });
+
             modelBuilder.Entity("BillingConsole.Persistence.ApiKeyRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -2958,39 +3010,6 @@ namespace BillingConsole.Persistence.Migrations
                         .HasConstraintName("fk_dunning_case_steps_dunning_cases_case_id");
                 });
 
-            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNote", b =>
-                {
-                    b.HasOne("BillingConsole.Domain.Customers.Customer", null)
-                        .WithMany()
-                        .HasForeignKey("CustomerId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired()
-                        .HasConstraintName("fk_credit_notes_customers_customer_id");
-
-                    b.HasOne("BillingConsole.Domain.Invoicing.Invoice", null)
-                        .WithMany()
-                        .HasForeignKey("InvoiceId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired()
-                        .HasConstraintName("fk_credit_notes_invoices_invoice_id");
-
-                    b.HasOne("BillingConsole.Domain.Payments.Refund", null)
-                        .WithMany()
-                        .HasForeignKey("RefundId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .HasConstraintName("fk_credit_notes_refunds_refund_id");
-                });
-
-            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNoteLine", b =>
-                {
-                    b.HasOne("BillingConsole.Domain.Invoicing.CreditNote", null)
-                        .WithMany("Lines")
-                        .HasForeignKey("CreditNoteId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired()
-                        .HasConstraintName("fk_credit_note_lines_credit_notes_credit_note_id");
-                });
-
             modelBuilder.Entity("BillingConsole.Domain.Events.EventDelivery", b =>
                 {
                     b.HasOne("BillingConsole.Domain.Events.EventEndpoint", null)
@@ -3023,6 +3042,39 @@ namespace BillingConsole.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_event_delivery_attempts_event_endpoints_endpoint_id");
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNote", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.Customers.Customer", null)
+                        .WithMany()
+                        .HasForeignKey("CustomerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_credit_notes_customers_customer_id");
+
+                    b.HasOne("BillingConsole.Domain.Invoicing.Invoice", null)
+                        .WithMany()
+                        .HasForeignKey("InvoiceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_credit_notes_invoices_invoice_id");
+
+                    b.HasOne("BillingConsole.Domain.Payments.Refund", null)
+                        .WithMany()
+                        .HasForeignKey("RefundId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_credit_notes_refunds_refund_id");
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Invoicing.CreditNoteLine", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.Invoicing.CreditNote", null)
+                        .WithMany("Lines")
+                        .HasForeignKey("CreditNoteId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_credit_note_lines_credit_notes_credit_note_id");
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Invoicing.Invoice", b =>

@@ -197,6 +197,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<DashboardQueries>();
         services.AddSingleton<MrrBridgeQueries>();
         services.AddSingleton<JournalQueries>();
+        services.AddSingleton<TaxReportQueries>();
         services.AddSingleton<RevenueRecognitionQueries>();
         return builder;
     }

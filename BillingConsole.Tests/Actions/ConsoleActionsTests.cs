@@ -32,6 +32,7 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         ["add_note"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["change_collection_method"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["change_time_zone"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+        ["change_tax_id"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["attach_sandbox_card"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["reset_dunning_case"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["pause_dunning"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
@@ -59,6 +60,7 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         ["add_note"] = new(async (a, u, f) => await a.AddNoteAsync(u, f.CustomerId, "A note from the role matrix")),
         ["change_collection_method"] = new(async (a, u, f) => await a.ChangeCollectionMethodAsync(u, f.CustomerId, CollectionMethods.SendInvoice, 30, Reason)),
         ["change_time_zone"] = new(async (a, u, f) => await a.ChangeTimeZoneAsync(u, f.CustomerId, "Asia/Tokyo", Reason)),
+        ["change_tax_id"] = new(async (a, u, f) => await a.ChangeTaxIdAsync(u, f.CustomerId, "DE123456789", Reason)),
         ["attach_sandbox_card"] = new(async (a, u, f) => await a.AttachSandboxCardAsync(u, f.CustomerId, "pm_ok_", Reason)),
         ["reopen_invoice"] = new(async (a, u, f) => await a.ReopenInvoiceAsync(u, f.InvoiceId, Reason),
             async (a, f) => await a.MarkUncollectibleAsync(User(ConsoleRoles.Admin), f.InvoiceId, "setup")),
@@ -181,6 +183,27 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         var snapshot = await SnapshotAsync(failed);
         Assert.Contains("\"time_zone\":\"Europe/Berlin\"", snapshot);
         Assert.Contains("Customer moved to Berlin", snapshot);
+    }
+
+    [Fact]
+    public async Task Support_sets_a_customer_tax_number_with_a_reason_and_a_malformed_VAT_number_is_refused_changing_nothing()
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        var consoleActions = scope.ServiceProvider.GetRequiredService<ConsoleActions>();
+        var failed = await FailedInvoices.CreateAsync(host.Services);
+        var before = await SnapshotAsync(failed);
+
+        var refused = await consoleActions.ChangeTaxIdAsync(User(ConsoleRoles.Support), failed.CustomerId, "DE12345", "Customer registered for VAT");
+
+        Assert.Equal((ActionStatus.Failed, "DE12345 is not a VAT number of DE: after DE come 9 digits."), (refused.Status, refused.Message));
+        Assert.Equal(before, await SnapshotAsync(failed));
+
+        var set = await consoleActions.ChangeTaxIdAsync(User(ConsoleRoles.Support), failed.CustomerId, "de 123 456 789", "Customer registered for VAT");
+
+        Assert.Equal((ActionStatus.Done, "DE 123 456 789"), (set.Status, set.Value!.TaxId));
+        var snapshot = await SnapshotAsync(failed);
+        Assert.Contains("\"tax_id\":\"DE 123 456 789\"", snapshot);
+        Assert.Contains("Customer registered for VAT", snapshot);
     }
 
     [Fact]

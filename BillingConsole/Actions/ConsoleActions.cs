@@ -81,6 +81,12 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
             (commands, actor) => commands.UpdateAsync(customerId, new UpdateCustomer(null, null, null, null, null, TimeZone: timeZone ?? string.Empty), actor, reason, default),
             customer => (ActionStatus.Done, $"Retries for this customer are planned in {customer.TimeZone ?? "the billing time zone"}."));
 
+    /// <summary>Sets the customer's VAT or tax number (its shape checked for EU countries); blank removes it.</summary>
+    public Task<ActionOutcome<CustomerView>> ChangeTaxIdAsync(ClaimsPrincipal user, Guid customerId, string? taxId, string reason) =>
+        RunAsync<CustomerCommands, CustomerView>(user, ConsolePolicies.Support,
+            (commands, actor) => commands.UpdateAsync(customerId, new UpdateCustomer(null, null, null, null, null, TaxId: taxId ?? string.Empty), actor, reason, default),
+            customer => (ActionStatus.Done, customer.TaxId is null ? "The customer has no tax number now." : $"The customer's tax number is {customer.TaxId}."));
+
     /// <summary>In sandbox mode: a sandbox card becomes the customer's default, and their open dunning invoices are charged to it.</summary>
     public Task<ActionOutcome<CardUpdate>> AttachSandboxCardAsync(ClaimsPrincipal user, Guid customerId, string? token, string reason) =>
         RunAsync<CardUpdates, CardUpdate>(user, ConsolePolicies.Support,

@@ -62,7 +62,7 @@ public sealed class TaxPagesTests(ConsoleAppHost host, BrowserFixture browser)
         var taxPayable = (await connection.QueryAsync<(string Currency, decimal Moved)>(
             "select currency, sum(credit - debit) from ledger_entries where account = 'tax_payable' and occurred_at >= @start and occurred_at < @end group by currency",
             new { start, end })).ToDictionary(r => r.Currency, r => r.Moved);
-        Assert.True(taxPayable.GetValueOrDefault("USD") > 0m, "the demo ledger has tax in the month before last");
+        Assert.True(taxPayable.Values.Any(moved => moved > 0m), "the demo ledger has tax in the month before last");
 
         await using var financeContext = await browser.NewContextAsync(host.BaseAddress);
         page = await financeContext.NewPageAsync();

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using BillingConsole.Domain.Tax;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace BillingConsole.Persistence.Configurations;
@@ -18,12 +17,6 @@ internal sealed class TaxTableVersionConfiguration : IEntityTypeConfiguration<Ta
         builder.Property(t => t.CreatedBy).HasMaxLength(200);
         builder.Property(t => t.Reason).HasMaxLength(1000);
         // A table is a few dozen rules read whole, so it is one document per version.
-        builder.Property(t => t.Table)
-            .HasColumnType("jsonb")
-            .HasConversion(
-                table => JsonSerializer.Serialize(table, Json),
-                json => JsonSerializer.Deserialize<TaxTable>(json, Json)!,
-                new ValueComparer<TaxTable>((a, b) => JsonSerializer.Serialize(a, Json) == JsonSerializer.Serialize(b, Json),
-                    t => JsonSerializer.Serialize(t, Json).GetHashCode(), t => t));
+        builder.Property(t => t.Table).AsJsonDocument(Json);
     }
 }

@@ -76,7 +76,9 @@ public sealed class TaxPagesTests(ConsoleAppHost host, BrowserFixture browser)
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-tax").ClickAsync());
         Assert.Equal($"tax-{month.FromText}-to-{month.ToText}.csv", download.SuggestedFilename);
         var rows = (await File.ReadAllLinesAsync(await download.PathAsync(), Ct)).Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')).ToList();
-        Assert.Equal(taxPayable, rows.GroupBy(r => r[6]).ToDictionary(g => g.Key, g => g.Sum(r => decimal.Parse(r[9], CultureInfo.InvariantCulture))));
+        // Currencies taxed at 0 % post nothing to tax payable: their rows add up to nothing.
+        var csvTax = rows.GroupBy(r => r[6]).ToDictionary(g => g.Key, g => g.Sum(r => decimal.Parse(r[9], CultureInfo.InvariantCulture)));
+        Assert.Equal(taxPayable, csvTax.Where(c => c.Value != 0m).ToDictionary());
         var refused = await financeContext.APIRequest.GetAsync($"/export/tax.csv?from={month.ToText}&to={month.FromText}");
         Assert.Equal(400, refused.Status);
     }

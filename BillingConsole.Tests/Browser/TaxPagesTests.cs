@@ -89,12 +89,14 @@ public sealed class TaxPagesTests(ConsoleAppHost host, BrowserFixture browser)
         return await action(scope.ServiceProvider.GetRequiredService<TService>());
     }
 
-    /// <summary>The page at a desktop and a phone width, with nothing wider than the window.</summary>
+    /// <summary>The page opened at a phone and a desktop width, with nothing wider than the window.</summary>
     private static async Task ScreenshotsAsync(Microsoft.Playwright.IPage page, string name)
     {
+        var address = page.Url;
         foreach (var width in new[] { 390, 1440 })
         {
             await page.SetViewportSizeAsync(width, 900);
+            await OpenAsync(page, address);
             await BrowserFixture.ScreenshotAsync(page, $"{name}-{width}");
             Assert.Equal(0, await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - document.documentElement.clientWidth"));
         }

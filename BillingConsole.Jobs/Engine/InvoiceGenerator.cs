@@ -71,7 +71,8 @@ public sealed record GeneratedInvoice(
         var rules = lines.Select(line => tax.At(line.PeriodStart)).ToArray();
         var taxed = lines.Select((line, i) => line with
         {
-            Tax = new InvoiceLineTax(rules[i].Rate, taxable ? (line.Amount * rules[i].Rate).Rounded() : zero, rules[i].ReverseCharge),
+            Tax = new InvoiceLineTax(tax.Payer.Country, tax.Payer.Region, rules[i].Rate,
+                taxable ? (line.Amount * rules[i].Rate).Rounded() : zero, rules[i].ReverseCharge),
         }).ToArray();
         if (!taxable) return taxed;
         foreach (var atRate in Enumerable.Range(0, lines.Count).GroupBy(i => rules[i].Rate))

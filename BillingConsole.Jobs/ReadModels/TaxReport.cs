@@ -15,7 +15,8 @@ public sealed record TaxReportRow(string Country, string? Region, decimal Rate, 
 /// <summary>
 /// The tax report by country and rate (Finance → Tax report, and its CSV). It moves exactly as the ledger's tax payable account
 /// does: an invoice credits it with its tax when issued and a void debits the tax as issued, so per currency the report's tax
-/// equals the period's tax-payable credits less its debits. The country is the customer's billing address today.
+/// equals the period's tax-payable credits less its debits. The country and region are those each line was
+/// taxed for, kept on the line, so a customer who moves later does not move past tax.
 /// </summary>
 public sealed class TaxReportQueries(NpgsqlDataSource dataSource, IOptionsMonitor<BillingOptions> billing)
 {
@@ -29,14 +30,11 @@ public sealed class TaxReportQueries(NpgsqlDataSource dataSource, IOptionsMonito
                 union all
                 select id, -1 from invoices where issued_at is not null and voided_at >= @start and voided_at < @end
             )
-            select c.address_country as country, c.address_region as region, l.tax_rate as rate, l.reverse_charge as reversecharge,
+            select l.tax_country as country, l.tax_region as region, l.tax_rate as rate, l.reverse_charge as reversecharge,
                    l.currency, count(distinct l.invoice_id)::int as invoices, sum(m.sign * l.amount) as taxable, sum(m.sign * l.tax_amount) as tax
-            from moved m
-            join invoice_lines l on l.invoice_id = m.id
-            join invoices i on i.id = m.id
-            join customers c on c.id = i.customer_id
-            group by c.address_country, c.address_region, l.tax_rate, l.reverse_charge, l.currency
-            order by c.address_country, c.address_region nulls first, l.currency, l.reverse_charge, l.tax_rate
+            from moved m join invoice_lines l on l.invoice_id = m.id
+            group by l.tax_country, l.tax_region, l.tax_rate, l.reverse_charge, l.currency
+            order by l.tax_country, l.tax_region nulls first, l.currency, l.reverse_charge, l.tax_rate
             """, new { start, end }, cancellationToken: ct));
         return rows.ToList();
     }

@@ -109,6 +109,10 @@ public sealed class TaxTests : IAsyncLifetime
         Assert.Equal((0.14975m, 14.97m), (quebec.Rate, quebec.Tax));
         var voided = Assert.Single(report, r => r.Country == "US");
         Assert.Equal((0m, 0m), (voided.Taxable, voided.Tax));
+
+        // A customer who moves afterwards does not move the tax already reported.
+        await connection.ExecuteAsync("update customers set address_country = 'US', address_region = null");
+        Assert.Equal(report, await _engine.InScopeAsync<TaxReportQueries, IReadOnlyList<TaxReportRow>>(r => r.ForAsync(new JournalPeriod(today.AddDays(-1), today), Ct)));
     }
 
     [Fact]

@@ -239,6 +239,8 @@ public sealed class InvoiceLine : Entity
             TaxRate = tax.Rate;
             _taxAmount = tax.Amount.Amount;
             ReverseCharge = tax.ReverseCharge;
+            TaxCountry = tax.Country;
+            TaxRegion = tax.Region;
         }
     }
 
@@ -258,8 +260,11 @@ public sealed class InvoiceLine : Entity
     public Money TaxAmount => new(_taxAmount, Currency);
     /// <summary>The customer accounts for the VAT (an EU business in another member state than the seller).</summary>
     public bool ReverseCharge { get; private set; }
+    /// <summary>The billing country the line was taxed for (empty when no address was known), and its region where one applied.</summary>
+    public string TaxCountry { get; private set; } = string.Empty;
+    public string? TaxRegion { get; private set; }
     public bool IsProration => Kind is InvoiceLineKind.ProrationCredit or InvoiceLineKind.ProrationCharge;
 }
 
-/// <summary>The tax of one line as issued: its rate, its share of the invoice's tax, and whether it was reverse-charged.</summary>
-public sealed record InvoiceLineTax(decimal Rate, Money Amount, bool ReverseCharge);
+/// <summary>The tax of one line as issued: where it was taxed, its rate, its share of the invoice's tax, and whether it was reverse-charged.</summary>
+public sealed record InvoiceLineTax(string Country, string? Region, decimal Rate, Money Amount, bool ReverseCharge);

@@ -23,5 +23,8 @@ public sealed class InvoiceTax
 
     public static readonly InvoiceTax None = Flat(0m);
 
+    /// <summary>Where the customer is taxed, kept on each line so that the tax report follows the invoice, not a later address.</summary>
+    public TaxPayer Payer => _payer;
+
     public LineTax At(DateTimeOffset lineStart) => _table.For(_payer, DateOnly.FromDateTime(lineStart.UtcDateTime), _fallbackRate);
 }

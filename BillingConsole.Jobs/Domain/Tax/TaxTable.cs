@@ -17,10 +17,7 @@ public sealed record TaxRule(string Country, string? Region, decimal Rate, DateO
 }
 
 /// <summary>What an invoice line owes: its rate, and whether the customer accounts for the VAT instead (rate 0).</summary>
-public sealed record LineTax(decimal Rate, bool ReverseCharge)
-{
-    public static readonly LineTax None = new(0m, false);
-}
+public sealed record LineTax(decimal Rate, bool ReverseCharge);
 
 /// <summary>Who is taxed: the billing address's country and region, and the tax number the customer gave.</summary>
 public sealed record TaxPayer(string Country, string? Region, string? TaxId);

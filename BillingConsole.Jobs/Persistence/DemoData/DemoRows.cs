@@ -110,9 +110,11 @@ internal sealed record InvoiceRow(
 
 internal sealed record InvoiceLineRow(
     Guid Id, Guid InvoiceId, InvoiceLineKind Kind, string Description, int Quantity, string Currency,
-    DateTime PeriodStart, DateTime PeriodEnd, Guid? PriceId, decimal UnitAmount, decimal Amount, decimal TaxRate = 0m, decimal TaxAmount = 0m)
+    DateTime PeriodStart, DateTime PeriodEnd, Guid? PriceId, decimal UnitAmount, decimal Amount, decimal TaxRate = 0m, decimal TaxAmount = 0m,
+    string TaxCountry = "")
 {
     public bool ReverseCharge => false;
+    public string? TaxRegion => null;
 }
 
 internal sealed record PaymentAttemptRow(

@@ -1513,10 +1513,21 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("reverse_charge");
 
+                    b.Property<string>("TaxCountry")
+                        .IsRequired()
+                        .HasMaxLength(2)
+                        .HasColumnType("character varying(2)")
+                        .HasColumnName("tax_country");
+
                     b.Property<decimal>("TaxRate")
                         .HasPrecision(7, 6)
                         .HasColumnType("numeric(7,6)")
                         .HasColumnName("tax_rate");
+
+                    b.Property<string>("TaxRegion")
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)")
+                        .HasColumnName("tax_region");
 
                     b.Property<decimal>("_amount")
                         .HasPrecision(19, 4)

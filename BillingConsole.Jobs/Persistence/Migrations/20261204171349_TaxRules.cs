@@ -27,6 +27,14 @@ namespace BillingConsole.Persistence.Migrations
                 nullable: false,
                 defaultValue: 0m);
 
+            migrationBuilder.AddColumn<string>(
+                name: "tax_country",
+                table: "invoice_lines",
+                type: "character varying(2)",
+                maxLength: 2,
+                nullable: false,
+                defaultValue: "");
+
             migrationBuilder.AddColumn<decimal>(
                 name: "tax_rate",
                 table: "invoice_lines",
@@ -35,6 +43,13 @@ namespace BillingConsole.Persistence.Migrations
                 scale: 6,
                 nullable: false,
                 defaultValue: 0m);
+
+            migrationBuilder.AddColumn<string>(
+                name: "tax_region",
+                table: "invoice_lines",
+                type: "character varying(10)",
+                maxLength: 10,
+                nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "address_region",
@@ -58,11 +73,13 @@ namespace BillingConsole.Persistence.Migrations
                     table.PrimaryKey("pk_tax_tables", x => x.version);
                 });
 
-            // Invoices issued before tax was kept per line had one rate: each line gets it, and the largest line carries the
-            // invoice's tax, so the tax report over past periods still adds up to the ledger's tax payable.
+            // Invoices issued before tax was kept per line had one rate: each line gets it and the customer's country, and the
+            // largest line carries the invoice's tax, so the tax report over past periods still adds up to the ledger's tax payable.
             migrationBuilder.Sql("""
-                update invoice_lines l set tax_rate = round(i.tax / i.subtotal, 6)
-                from invoices i where i.id = l.invoice_id and i.tax <> 0 and i.subtotal > 0;
+                update invoice_lines l set tax_rate = case when i.tax <> 0 and i.subtotal > 0 then round(i.tax / i.subtotal, 6) else 0 end,
+                       tax_country = c.address_country
+                from invoices i join customers c on c.id = i.customer_id
+                where i.id = l.invoice_id;
                 update invoice_lines l set tax_amount = i.tax
                 from invoices i
                 where i.id = l.invoice_id and i.tax <> 0
@@ -85,7 +102,15 @@ namespace BillingConsole.Persistence.Migrations
                 table: "invoice_lines");
 
             migrationBuilder.DropColumn(
+                name: "tax_country",
+                table: "invoice_lines");
+
+            migrationBuilder.DropColumn(
                 name: "tax_rate",
+                table: "invoice_lines");
+
+            migrationBuilder.DropColumn(
+                name: "tax_region",
                 table: "invoice_lines");
 
             migrationBuilder.DropColumn(

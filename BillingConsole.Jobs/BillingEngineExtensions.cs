@@ -159,6 +159,8 @@ public static class BillingEngineExtensions
         services.AddScoped<OneOffInvoiceCommands>();
         services.AddScoped<DisputeCommands>();
         services.AddScoped<DunningPolicyCommands>();
+        services.AddScoped<TaxRuleCommands>();
+        services.AddScoped<CustomerTaxes>();
         services.AddScoped<DunningPolicyImpactPreviewer>();
         services.AddSingleton<DunningSimulator>();
         services.AddSingleton<DunningWhatIf>();
@@ -201,6 +203,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<CohortQueries>();
         services.AddSingleton<ExchangeRateQueries>();
         services.AddSingleton<JournalQueries>();
+        services.AddSingleton<TaxReportQueries>();
         services.AddSingleton<RevenueRecognitionQueries>();
         return builder;
     }
@@ -208,6 +211,7 @@ public static class BillingEngineExtensions
     private static void AddCommandValidators(this IServiceCollection services)
     {
         services.AddSingleton<IValidator<CreateCustomer>, CreateCustomerValidator>();
+        services.AddSingleton<IValidator<SaveTaxTable>, SaveTaxTableValidator>();
         services.AddSingleton<IValidator<SaveAccountCodes>, SaveAccountCodesValidator>();
         services.AddSingleton<IValidator<SaveReportingCurrency>, SaveReportingCurrencyValidator>();
         services.AddSingleton<IValidator<EnterExchangeRate>, EnterExchangeRateValidator>();

@@ -108,7 +108,10 @@ public sealed record InvoiceLineDraft(
     DateTimeOffset PeriodEnd,
     Guid? PriceId)
 {
-    public InvoiceLine ToLine() => new(Kind, Description, Quantity, UnitAmount, Amount, PeriodStart, PeriodEnd, PriceId);
+    /// <summary>Set when the line is put on an invoice (<see cref="GeneratedInvoice.Create"/>); null on a line still waiting.</summary>
+    public InvoiceLineTax? Tax { get; init; }
+
+    public InvoiceLine ToLine() => new(Kind, Description, Quantity, UnitAmount, Amount, PeriodStart, PeriodEnd, PriceId, Tax);
 
     public static InvoiceLineDraft From(PendingInvoiceLine line) =>
         new(line.Kind, line.Description, line.Quantity, line.UnitAmount, line.Amount, line.PeriodStart, line.PeriodEnd, line.PriceId);

@@ -1,6 +1,7 @@
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Subscriptions;
+using BillingConsole.Domain.Tax;
 
 namespace BillingConsole.Engine;
 
@@ -20,7 +21,9 @@ public enum RenewalDecision
 /// <summary>
 /// An invoice as calculated, before it is written. Every amount is in <see cref="Currency"/>.
 /// </summary>
-/// <param name="Tax">round(max(subtotal, 0) × rate): credits beyond the charges carry no (negative) tax.</param>
+/// <param name="Lines">The lines, each with its tax (<see cref="InvoiceLineDraft.Tax"/>).</param>
+/// <param name="Tax">Σ over the lines' rates of round(max(lines at that rate, 0) × rate), and 0 when the subtotal is not positive:
+/// credits beyond the charges carry no (negative) tax.</param>
 /// <param name="CreditApplied">min(credit balance, max(total, 0)).</param>
 /// <param name="AmountDue">What the customer must still pay: total − credit applied, never negative.</param>
 /// <param name="CreditGranted">When the total is negative, what the customer is owed, added to their credit balance.</param>
@@ -33,7 +36,6 @@ public sealed record GeneratedInvoice(
     DateTimeOffset PeriodStart,
     DateTimeOffset PeriodEnd,
     IReadOnlyList<InvoiceLineDraft> Lines,
-    decimal TaxRate,
     Money Subtotal,
     Money Tax,
     Money Total,
@@ -44,19 +46,44 @@ public sealed record GeneratedInvoice(
 {
     /// <summary>Adds up lines, tax and credit. The one place invoice totals are computed.</summary>
     public static GeneratedInvoice Create(Guid customerId, Guid? subscriptionId, InvoiceKind kind, string currency,
-        DateTimeOffset periodStart, DateTimeOffset periodEnd, IReadOnlyList<InvoiceLineDraft> lines, Money creditBalance, decimal taxRate)
+        DateTimeOffset periodStart, DateTimeOffset periodEnd, IReadOnlyList<InvoiceLineDraft> lines, Money creditBalance, InvoiceTax tax)
     {
-        if (taxRate is < 0m or > 1m) throw new ArgumentOutOfRangeException(nameof(taxRate), taxRate, "A tax rate is between 0 and 1.");
         if (creditBalance.IsNegative) throw new ArgumentOutOfRangeException(nameof(creditBalance), "A credit balance is never negative.");
         var zero = Money.Zero(currency);
         var subtotal = lines.Aggregate(zero, (sum, line) => sum + line.Amount);
-        var tax = (Money.Max(subtotal, zero) * taxRate).Rounded();
-        var total = subtotal + tax;
+        var taxed = Taxed(lines, tax, subtotal.IsPositive, zero);
+        var totalTax = taxed.Aggregate(zero, (sum, line) => sum + line.Tax!.Amount);
+        var total = subtotal + totalTax;
         var creditApplied = Money.Min(creditBalance, Money.Max(total, zero));
         var creditGranted = Money.Max(-total, zero);
-        return new GeneratedInvoice(customerId, subscriptionId, kind, zero.Currency, periodStart, periodEnd, lines, taxRate,
-            subtotal, tax, total, creditApplied, Money.Max(total - creditApplied, zero), creditGranted,
+        return new GeneratedInvoice(customerId, subscriptionId, kind, zero.Currency, periodStart, periodEnd, taxed,
+            subtotal, totalTax, total, creditApplied, Money.Max(total - creditApplied, zero), creditGranted,
             creditBalance - creditApplied + creditGranted);
+    }
+
+    /// <summary>
+    /// Each line's rate and share of the tax. The lines at one rate owe round(max(their sum, 0) × rate), so an invoice at a
+    /// single rate is taxed on its subtotal exactly as a whole; each line gets its own rounded share and the largest line of
+    /// the rate takes the rounding difference, so the shares always add up to the tax.
+    /// </summary>
+    private static InvoiceLineDraft[] Taxed(IReadOnlyList<InvoiceLineDraft> lines, InvoiceTax tax, bool taxable, Money zero)
+    {
+        var rules = lines.Select(line => tax.At(line.PeriodStart)).ToArray();
+        var taxed = lines.Select((line, i) => line with
+        {
+            Tax = new InvoiceLineTax(tax.Payer.Country, tax.Payer.Region, rules[i].Rate,
+                taxable ? (line.Amount * rules[i].Rate).Rounded() : zero, rules[i].ReverseCharge),
+        }).ToArray();
+        if (!taxable) return taxed;
+        foreach (var atRate in Enumerable.Range(0, lines.Count).GroupBy(i => rules[i].Rate))
+        {
+            var owed = (Money.Max(atRate.Aggregate(zero, (sum, i) => sum + lines[i].Amount), zero) * atRate.Key).Rounded();
+            var shared = atRate.Aggregate(zero, (sum, i) => sum + taxed[i].Tax!.Amount);
+            if (owed == shared) continue;
+            var largest = atRate.MaxBy(i => Math.Abs(lines[i].Amount.Amount));
+            taxed[largest] = taxed[largest] with { Tax = taxed[largest].Tax! with { Amount = taxed[largest].Tax!.Amount + owed - shared } };
+        }
+        return taxed;
     }
 
     /// <summary>The draft invoice to write; finalize it to issue it.</summary>
@@ -67,7 +94,7 @@ public sealed record GeneratedInvoice(
 
 /// <summary>
 /// Invoice generation as a pure function of a subscription snapshot, its pending lines, the customer's credit,
-/// a tax rate and a target date, in the manner of Kill Bill's InvoiceGenerator. The same code serves the billing run
+/// the customer's tax and a target date, in the manner of Kill Bill's InvoiceGenerator. The same code serves the billing run
 /// and <see cref="PreviewNextInvoice"/>; nothing here writes or reads the clock.
 /// </summary>
 /// <remarks>
@@ -94,12 +121,12 @@ public sealed class InvoiceGenerator(BillingCalendar calendar)
 
     /// <summary>The invoice due by <paramref name="targetDate"/>, or null when nothing is due.</summary>
     public GeneratedInvoice? Generate(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> pendingLines, Money creditBalance,
-        decimal taxRate, DateTimeOffset targetDate)
+        InvoiceTax tax, DateTimeOffset targetDate)
     {
         return Decide(subscription, targetDate) switch
         {
-            RenewalDecision.Renew => Renewal(subscription, pendingLines, creditBalance, taxRate),
-            RenewalDecision.Cancel when pendingLines.Count > 0 => PlanChangeInvoice(subscription, pendingLines, creditBalance, taxRate),
+            RenewalDecision.Renew => Renewal(subscription, pendingLines, creditBalance, tax),
+            RenewalDecision.Cancel when pendingLines.Count > 0 => PlanChangeInvoice(subscription, pendingLines, creditBalance, tax),
             _ => null,
         };
     }
@@ -108,15 +135,15 @@ public sealed class InvoiceGenerator(BillingCalendar calendar)
     /// The invoice the subscription will get when its period ends, as it stands now: a dry run of <see cref="Generate"/>.
     /// </summary>
     public GeneratedInvoice? PreviewNextInvoice(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> pendingLines,
-        Money creditBalance, decimal taxRate) =>
-        Generate(subscription, pendingLines, creditBalance, taxRate, subscription.CurrentPeriodEnd);
+        Money creditBalance, InvoiceTax tax) =>
+        Generate(subscription, pendingLines, creditBalance, tax, subscription.CurrentPeriodEnd);
 
     /// <summary>The invoice of an immediate plan change; null when the quote has nothing to invoice now.</summary>
-    public static GeneratedInvoice? ForPlanChange(BillableSubscription subscription, PlanChangeQuote quote, Money creditBalance, decimal taxRate)
+    public static GeneratedInvoice? ForPlanChange(BillableSubscription subscription, PlanChangeQuote quote, Money creditBalance, InvoiceTax tax)
     {
         if (quote.SubscriptionId != subscription.SubscriptionId) throw new ArgumentException("The quote is for another subscription.", nameof(quote));
         return quote.Behavior == ProrationBehavior.Immediate && quote.Lines.Count > 0
-            ? PlanChangeInvoice(subscription, quote.Lines, creditBalance, taxRate)
+            ? PlanChangeInvoice(subscription, quote.Lines, creditBalance, tax)
             : null;
     }
 
@@ -125,24 +152,24 @@ public sealed class InvoiceGenerator(BillingCalendar calendar)
     /// or the period a subscription restarts with when resumed. Billed in advance, at the current price, like a renewal.
     /// </summary>
     public GeneratedInvoice FirstPeriod(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> pendingLines, Money creditBalance,
-        decimal taxRate)
+        InvoiceTax tax)
     {
         if (subscription.Status != SubscriptionStatus.Active) throw new DomainRuleException("Only an active subscription's period is invoiced when it starts.");
         return CycleInvoice(subscription,
             RecurringLine(subscription.Price, subscription.Quantity, subscription.CurrentPeriodStart, subscription.CurrentPeriodEnd),
-            pendingLines, creditBalance, taxRate);
+            pendingLines, creditBalance, tax);
     }
 
     /// <summary>The final invoice of a subscription that ends with proration lines still waiting for a next invoice.</summary>
     public static GeneratedInvoice ForWaitingLines(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> pendingLines,
-        Money creditBalance, decimal taxRate)
+        Money creditBalance, InvoiceTax tax)
     {
         if (pendingLines.Count == 0) throw new ArgumentException("There are no waiting lines to invoice.", nameof(pendingLines));
-        return PlanChangeInvoice(subscription, pendingLines, creditBalance, taxRate);
+        return PlanChangeInvoice(subscription, pendingLines, creditBalance, tax);
     }
 
     private GeneratedInvoice Renewal(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> pendingLines, Money creditBalance,
-        decimal taxRate)
+        InvoiceTax tax)
     {
         var (price, quantity) = subscription.PendingChange is { } pending
             ? (pending.Price, pending.Quantity)
@@ -155,15 +182,15 @@ public sealed class InvoiceGenerator(BillingCalendar calendar)
         var line = calendar.IsAnchorDate(start, anchorDay)
             ? RecurringLine(price, quantity, start, end)
             : StubLine(price, quantity, calendar.PreviousPeriodStart(end, price.Interval, anchorDay), start, end);
-        return CycleInvoice(subscription, line, pendingLines, creditBalance, taxRate);
+        return CycleInvoice(subscription, line, pendingLines, creditBalance, tax);
     }
 
     /// <summary>A period's invoice: its charge, the discount on that charge when one covers the period's start, then the carried lines.</summary>
     private static GeneratedInvoice CycleInvoice(BillableSubscription subscription, InvoiceLineDraft periodLine,
-        IReadOnlyList<InvoiceLineDraft> pendingLines, Money creditBalance, decimal taxRate) =>
+        IReadOnlyList<InvoiceLineDraft> pendingLines, Money creditBalance, InvoiceTax tax) =>
         GeneratedInvoice.Create(subscription.CustomerId, subscription.SubscriptionId, InvoiceKind.SubscriptionCycle,
             subscription.Currency, periodLine.PeriodStart, periodLine.PeriodEnd,
-            [periodLine, .. DiscountLine(subscription.DiscountOn(periodLine.PeriodStart), periodLine), .. pendingLines], creditBalance, taxRate);
+            [periodLine, .. DiscountLine(subscription.DiscountOn(periodLine.PeriodStart), periodLine), .. pendingLines], creditBalance, tax);
 
     private static IEnumerable<InvoiceLineDraft> DiscountLine(AppliedDiscount? discount, InvoiceLineDraft periodLine)
     {
@@ -193,7 +220,7 @@ public sealed class InvoiceGenerator(BillingCalendar calendar)
     }
 
     private static GeneratedInvoice PlanChangeInvoice(BillableSubscription subscription, IReadOnlyList<InvoiceLineDraft> lines,
-        Money creditBalance, decimal taxRate) =>
+        Money creditBalance, InvoiceTax tax) =>
         GeneratedInvoice.Create(subscription.CustomerId, subscription.SubscriptionId, InvoiceKind.PlanChange, subscription.Currency,
-            lines.Min(line => line.PeriodStart), lines.Max(line => line.PeriodEnd), lines, creditBalance, taxRate);
+            lines.Min(line => line.PeriodStart), lines.Max(line => line.PeriodEnd), lines, creditBalance, tax);
 }

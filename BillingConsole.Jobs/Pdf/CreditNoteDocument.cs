@@ -1,5 +1,6 @@
 using BillingConsole.Configuration;
 using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Tax;
 using BillingConsole.Engine;
 using BillingConsole.ReadModels;
 using PdfSharp.Drawing;
@@ -134,23 +135,42 @@ public sealed class CreditNoteDocument
     private void Totals(PdfCanvas canvas)
     {
         var memo = _note.Memo is { Length: > 0 } text ? canvas.Wrap(text, _body, canvas.ContentWidth - InvoiceDocument.TotalsWidth - 30) : [];
-        canvas.EnsureRoom(60 + memo.Count * PdfCanvas.LineHeight(_body));
+        var taxNote = TaxNote() is { } note ? canvas.Wrap(note, _small, InvoiceDocument.TotalsWidth) : [];
+        canvas.EnsureRoom(60 + Math.Max(memo.Count * PdfCanvas.LineHeight(_body), taxNote.Count * PdfCanvas.LineHeight(_small)));
         canvas.Y += 14;
         var labelLeft = canvas.Right - InvoiceDocument.TotalsWidth;
         canvas.Rule(labelLeft, canvas.Right, canvas.Y - 3, Ink, 0.8);
         canvas.Y += 3;
         canvas.Text("Total credited", _total, _ink, labelLeft, canvas.Y, InvoiceDocument.TotalsWidth - _amountWidth);
         canvas.Text(Format(_note.Total), _total, _ink, canvas.Right - _amountWidth + CellPadding, canvas.Y, _amountWidth - 2 * CellPadding, Align.Right);
-        if (memo.Count == 0) return;
         var top = canvas.Y;
-        canvas.Text("NOTE", _smallBold, _muted, canvas.Left, top, canvas.ContentWidth);
-        var y = top + PdfCanvas.LineHeight(_smallBold) + 3;
-        foreach (var line in memo)
+        var bottom = top + PdfCanvas.LineHeight(_total) + 3;
+        foreach (var line in taxNote)
         {
-            canvas.Text(line, _body, _ink, canvas.Left, y, canvas.ContentWidth);
-            y += PdfCanvas.LineHeight(_body);
+            canvas.Text(line, _small, _muted, labelLeft, bottom, InvoiceDocument.TotalsWidth);
+            bottom += PdfCanvas.LineHeight(_small);
         }
-        canvas.Y = Math.Max(canvas.Y + PdfCanvas.LineHeight(_total), y);
+        if (memo.Count > 0)
+        {
+            canvas.Text("NOTE", _smallBold, _muted, canvas.Left, top, canvas.ContentWidth);
+            var y = top + PdfCanvas.LineHeight(_smallBold) + 3;
+            foreach (var line in memo)
+            {
+                canvas.Text(line, _body, _ink, canvas.Left, y, canvas.ContentWidth);
+                y += PdfCanvas.LineHeight(_body);
+            }
+            bottom = Math.Max(bottom, y);
+        }
+        canvas.Y = bottom;
+    }
+
+    /// <summary>The credited invoice's tax: its amounts include it, at the invoice's rates, or none with the reverse-charge mention.</summary>
+    private string? TaxNote()
+    {
+        if (_note.InvoiceTaxes.Any(t => t.ReverseCharge)) return TaxTable.ReverseChargeMention;
+        var rates = _note.InvoiceTaxes.Where(t => t.Rate > 0m).Select(t => (t.Rate * 100m).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + "%").ToList();
+        var tax = IsVatCountry(_note.CustomerAddress) ? "VAT" : "tax";
+        return rates.Count == 0 ? null : $"Amounts include {tax} at {string.Join(", ", rates)}, as on invoice {_note.InvoiceNumber}.";
     }
 
     private void ContinuationHeader(PdfCanvas canvas)

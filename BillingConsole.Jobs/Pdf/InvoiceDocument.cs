@@ -2,6 +2,7 @@ using System.Globalization;
 using BillingConsole.Configuration;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Customers;
+using BillingConsole.Domain.Tax;
 using BillingConsole.Engine;
 using BillingConsole.ReadModels;
 using PdfSharp.Drawing;
@@ -287,9 +288,8 @@ public sealed class InvoiceDocument
 
     private IEnumerable<TotalRow> TotalRows()
     {
-        var tax = IsVatCountry(_invoice.CustomerAddress) ? "VAT" : "Tax";
         yield return new("Subtotal", Format(_invoice.Subtotal));
-        yield return new(TaxPercent() is { } percent ? $"{tax} {percent.ToString("0.###", Invariant)}%" : tax, Format(_invoice.Tax));
+        foreach (var row in TaxRows()) yield return row;
         yield return new("Total", Format(_invoice.Total), Emphasis: true);
         if (_invoice.CreditApplied != 0m) yield return new("Credit applied", Format(-_invoice.CreditApplied));
         if (_invoice.AmountPaid != 0m) yield return new("Amount paid", Format(-_invoice.AmountPaid), Note: PaymentNote());
@@ -299,20 +299,18 @@ public sealed class InvoiceDocument
     }
 
     /// <summary>
-    /// Invoices do not keep the rate their tax was computed with, so it is read back from the invoice's own subtotal and tax: the
-    /// percentage with the fewest decimals (up to three) that gives exactly this tax. The configured rate may have changed since,
-    /// and is not used. Without a positive subtotal there is nothing to read it from.
+    /// One row per rate the lines were taxed at, as stored on them; with several rates each says what it taxed. A reverse-charged
+    /// invoice carries the legal mention under its 0 % row.
     /// </summary>
-    private decimal? TaxPercent()
+    private IEnumerable<TotalRow> TaxRows()
     {
-        if (_invoice.Subtotal <= 0m) return null;
-        var exact = _invoice.Tax / _invoice.Subtotal * 100m;
-        for (var decimals = 0; decimals <= 3; decimals++)
+        var tax = IsVatCountry(_invoice.CustomerAddress) ? "VAT" : "Tax";
+        var rates = _invoice.TaxRates;
+        foreach (var rate in rates)
         {
-            var percent = Math.Round(exact, decimals, MidpointRounding.AwayFromZero);
-            if (new Money(_invoice.Subtotal * percent / 100m, _invoice.Currency).Rounded().Amount == _invoice.Tax) return percent;
+            var note = rate.ReverseCharge ? TaxTable.ReverseChargeMention : rates.Count > 1 ? $"on {Format(rate.Taxable)}" : null;
+            yield return new($"{tax} {(rate.Rate * 100m).ToString("0.###", Invariant)}%", Format(rate.Tax), Note: note);
         }
-        return null;
     }
 
     private string? PaymentNote()

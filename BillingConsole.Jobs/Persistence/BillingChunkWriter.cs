@@ -104,7 +104,7 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
             await notices.ExecuteNonQueryAsync(ct);
 
         await using (var lines = await connection.BeginBinaryImportAsync(
-            "copy invoice_lines (id, invoice_id, kind, description, quantity, currency, period_start, period_end, price_id, amount, unit_amount) from stdin (format binary)", ct))
+            "copy invoice_lines (id, invoice_id, kind, description, quantity, currency, period_start, period_end, price_id, amount, unit_amount, tax_rate, tax_amount, reverse_charge, tax_country, tax_region) from stdin (format binary)", ct))
         {
             foreach (var invoice in invoices)
             {
@@ -123,6 +123,12 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
                     else await lines.WriteNullAsync(ct);
                     await lines.WriteAsync(line.Amount.Amount, NpgsqlDbType.Numeric, ct);
                     await lines.WriteAsync(line.UnitAmount.Amount, NpgsqlDbType.Numeric, ct);
+                    await lines.WriteAsync(line.TaxRate, NpgsqlDbType.Numeric, ct);
+                    await lines.WriteAsync(line.TaxAmount.Amount, NpgsqlDbType.Numeric, ct);
+                    await lines.WriteAsync(line.ReverseCharge, NpgsqlDbType.Boolean, ct);
+                    await lines.WriteAsync(line.TaxCountry, NpgsqlDbType.Text, ct);
+                    if (line.TaxRegion is { } region) await lines.WriteAsync(region, NpgsqlDbType.Text, ct);
+                    else await lines.WriteNullAsync(ct);
                 }
             }
             await lines.CompleteAsync(ct);

@@ -11,6 +11,7 @@ using BillingConsole.Domain.Ledger;
 using BillingConsole.Domain.Notifications;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Domain.Subscriptions;
+using BillingConsole.Domain.Tax;
 using Microsoft.EntityFrameworkCore;
 
 namespace BillingConsole.Persistence;
@@ -35,6 +36,7 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     public DbSet<Dispute> Disputes => Set<Dispute>();
     public DbSet<DunningCase> DunningCases => Set<DunningCase>();
     public DbSet<DunningPolicyVersion> DunningPolicies => Set<DunningPolicyVersion>();
+    public DbSet<TaxTableVersion> TaxTables => Set<TaxTableVersion>();
     public DbSet<BillingRun> BillingRuns => Set<BillingRun>();
     public DbSet<BillingRunChunk> BillingRunChunks => Set<BillingRunChunk>();
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();

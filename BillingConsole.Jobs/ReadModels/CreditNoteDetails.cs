@@ -10,7 +10,11 @@ public sealed record CreditNoteDetail(Guid Id, string Number, Guid InvoiceId, st
 {
     public CustomerAddress CustomerAddress { get; init; } = CustomerAddress.Empty;
     public IReadOnlyList<CreditNoteLineRow> Lines { get; init; } = [];
+    /// <summary>The rates the credited invoice was taxed at: the note's amounts include its tax.</summary>
+    public IReadOnlyList<CreditedTax> InvoiceTaxes { get; init; } = [];
 }
+
+public sealed record CreditedTax(decimal Rate, bool ReverseCharge);
 
 public sealed record CreditNoteLineRow(string Description, decimal Amount);
 
@@ -35,9 +39,11 @@ public sealed class CreditNoteDetails(NpgsqlDataSource dataSource)
                    c.tax_id as customer_tax_id, n.currency, n.total, n.reason, n.settlement, n.memo, n.issued_at
             from credit_notes n join invoices i on i.id = n.invoice_id join customers c on c.id = n.customer_id where n.id = @creditNoteId;
             select c.address_line1 as line1, c.address_line2 as line2, c.address_city as city, c.address_postal_code as postal_code,
-                   c.address_country as country
+                   c.address_country as country, c.address_region as region
             from credit_notes n join customers c on c.id = n.customer_id where n.id = @creditNoteId;
             select description, amount from credit_note_lines where credit_note_id = @creditNoteId order by id;
+            select distinct l.tax_rate as rate, l.reverse_charge from credit_notes n join invoice_lines l on l.invoice_id = n.invoice_id
+            where n.id = @creditNoteId order by l.reverse_charge, l.tax_rate desc;
             """, new { creditNoteId }, cancellationToken: ct));
         var note = await results.ReadSingleOrDefaultAsync<CreditNoteDetail>();
         if (note is null) return null;
@@ -45,6 +51,7 @@ public sealed class CreditNoteDetails(NpgsqlDataSource dataSource)
         {
             CustomerAddress = await results.ReadSingleAsync<CustomerAddress>(),
             Lines = (await results.ReadAsync<CreditNoteLineRow>()).ToList(),
+            InvoiceTaxes = (await results.ReadAsync<CreditedTax>()).ToList(),
         };
     }
 }

@@ -26,12 +26,24 @@ public sealed record InvoiceDetail(Guid Id, string? Number, string Status, strin
     public IReadOnlyList<RefundRow> Refunds { get; init; } = [];
     public IReadOnlyList<DisputeRow> Disputes { get; init; } = [];
 
+    /// <summary>The tax by rate, as the PDF prints it; one row for an invoice at one rate.</summary>
+    public IReadOnlyList<TaxAtRate> TaxRates =>
+        [.. Lines.GroupBy(l => (l.TaxRate, l.ReverseCharge)).OrderBy(g => g.Key.ReverseCharge).ThenByDescending(g => g.Key.TaxRate)
+            .Select(g => new TaxAtRate(g.Key.TaxRate, g.Key.ReverseCharge, g.Sum(l => l.Amount), g.Sum(l => l.TaxAmount)))];
+
+    public bool ReverseCharged => Lines.Any(l => l.ReverseCharge);
+
     /// <summary>Payments the gateway took after the invoice was already paid or voided: owed back to the customer.</summary>
     public IReadOnlyList<PaymentAttemptRow> PaymentsToRefund => [.. Attempts.Where(a => a.Status == "refund_due")];
 }
 
+/// <param name="TaxRate">The rate the line was taxed at (a fraction); 0 when reverse-charged.</param>
+/// <param name="TaxAmount">The line's share of the invoice's tax.</param>
 public sealed record InvoiceLineRow(Guid Id, string Kind, string Description, int Quantity, decimal UnitAmount, decimal Amount,
-    DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd);
+    DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, decimal TaxRate = 0m, decimal TaxAmount = 0m, bool ReverseCharge = false);
+
+/// <summary>The invoice's tax at one rate: the lines taxed at it, and their tax.</summary>
+public sealed record TaxAtRate(decimal Rate, bool ReverseCharge, decimal Taxable, decimal Tax);
 
 public sealed record PaymentAttemptRow(Guid Id, Guid InvoiceId, int AttemptNumber, string Status, string Trigger, decimal Amount, string Currency,
     string? DeclineCode, string? FailureMessage, string? GatewayReference, DateTimeOffset StartedAt, DateTimeOffset? CompletedAt, int? LatencyMs);
@@ -58,9 +70,9 @@ public sealed class InvoiceDetails(NpgsqlDataSource dataSource, IOptionsMonitor<
                    c.dunning_paused, c.tax_id as customer_tax_id, i.amount_credited
             from invoices i join customers c on c.id = i.customer_id where i.id = @invoiceId;
             select c.address_line1 as line1, c.address_line2 as line2, c.address_city as city, c.address_postal_code as postal_code,
-                   c.address_country as country
+                   c.address_country as country, c.address_region as region
             from invoices i join customers c on c.id = i.customer_id where i.id = @invoiceId;
-            select id, kind, description, quantity, unit_amount, amount, period_start, period_end
+            select id, kind, description, quantity, unit_amount, amount, period_start, period_end, tax_rate, tax_amount, reverse_charge
             from invoice_lines where invoice_id = @invoiceId order by period_start, kind desc, id;
             select id, invoice_id, attempt_number, status, trigger, amount, currency, decline_code, failure_message, gateway_reference,
                    started_at, completed_at, latency_ms

@@ -38,6 +38,7 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         ["add_note"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["change_collection_method"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["change_time_zone"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
+        ["change_tax_id"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["attach_sandbox_card"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["reset_dunning_case"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["pause_dunning"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
@@ -59,6 +60,9 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         ["save_account_codes"] = [ConsoleRoles.Admin],
         ["save_reporting_currency"] = [ConsoleRoles.Admin],
         ["enter_exchange_rate"] = [ConsoleRoles.Admin],
+        ["add_tax_rule"] = [ConsoleRoles.Admin],
+        ["remove_tax_rule"] = [ConsoleRoles.Admin],
+        ["restore_tax_table"] = [ConsoleRoles.Admin],
         ["compare_dunning_policies"] = [ConsoleRoles.Admin],
         ["preview_dunning_policy"] = [ConsoleRoles.Admin],
         ["save_dunning_policy"] = [ConsoleRoles.Admin],
@@ -87,6 +91,7 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         ["add_note"] = new(async (a, u, f) => await a.AddNoteAsync(u, f.CustomerId, "A note from the role matrix")),
         ["change_collection_method"] = new(async (a, u, f) => await a.ChangeCollectionMethodAsync(u, f.CustomerId, CollectionMethods.SendInvoice, 30, Reason)),
         ["change_time_zone"] = new(async (a, u, f) => await a.ChangeTimeZoneAsync(u, f.CustomerId, "Asia/Tokyo", Reason)),
+        ["change_tax_id"] = new(async (a, u, f) => await a.ChangeTaxIdAsync(u, f.CustomerId, "DE123456789", Reason)),
         ["attach_sandbox_card"] = new(async (a, u, f) => await a.AttachSandboxCardAsync(u, f.CustomerId, "pm_ok_", Reason)),
         ["reopen_invoice"] = new(async (a, u, f) => await a.ReopenInvoiceAsync(u, f.InvoiceId, Reason),
             async (a, f) => await a.MarkUncollectibleAsync(User(ConsoleRoles.Admin), f.InvoiceId, "setup")),
@@ -142,6 +147,13 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         // A pair between two currencies the shared console bills nothing in changes no total the other tests read.
         ["enter_exchange_rate"] = new(async (a, u, _) => await a.EnterExchangeRateAsync(u,
             new EnterExchangeRate { BaseCurrency = "CHF", QuoteCurrency = "JPY", Rate = 170m, EffectiveOn = new DateOnly(2001, 1, 1), Reason = Reason })),
+        // Rules for a country the shared console bills nobody in, from days no other test uses.
+        ["add_tax_rule"] = new(async (a, u, _) => await a.AddTaxRuleAsync(u, MatrixTaxRule(2001), await SellerCountryAsync(a), Reason)),
+        ["remove_tax_rule"] = new(async (a, u, _) => await a.RemoveTaxRuleAsync(u, MatrixTaxRule(2002).ToRule(), Reason),
+            async (a, _) => await a.AddTaxRuleAsync(User(ConsoleRoles.Admin), MatrixTaxRule(2002), await SellerCountryAsync(a), "setup")),
+        ["restore_tax_table"] = new(async (a, u, _) => await a.RestoreTaxTableAsync(u,
+                (await a.ReadAsync<TaxRuleCommands, TaxTableVersionView>(tax => tax.CurrentAsync(default))).Version, Reason),
+            async (a, _) => await a.AddTaxRuleAsync(User(ConsoleRoles.Admin), MatrixTaxRule(2003), await SellerCountryAsync(a), "setup")),
         ["compare_dunning_policies"] = new(async (a, u, _) =>
         {
             var current = (await CurrentPolicyAsync(a)).Settings;
@@ -186,6 +198,11 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         actions.ReadAsync<NotificationTemplateCommands, NotificationTemplateView>(templates => templates.InForceAsync(TemplateKind, default));
 
     private static string CouponCode(FailedInvoice failed) => $"MATRIX-{failed.CustomerId:N}";
+
+    private static TaxRuleInput MatrixTaxRule(int year) => new("LU", null, 17m, new DateOnly(year, 1, 1));
+
+    private static async Task<string?> SellerCountryAsync(ConsoleActions actions) =>
+        (await actions.ReadAsync<TaxRuleCommands, TaxTableVersionView>(tax => tax.CurrentAsync(default))).Table.SellerCountry;
 
     private static async Task CreateCouponAsync(ConsoleActions actions, FailedInvoice failed) =>
         await actions.CreateCouponAsync(User(ConsoleRoles.Admin), new CreateCoupon(CouponCode(failed), "Matrix", 10m, null, null, "forever", null, null, null),
@@ -275,6 +292,27 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         var snapshot = await SnapshotAsync(failed);
         Assert.Contains("\"time_zone\":\"Europe/Berlin\"", snapshot);
         Assert.Contains("Customer moved to Berlin", snapshot);
+    }
+
+    [Fact]
+    public async Task Support_sets_a_customer_tax_number_with_a_reason_and_a_malformed_VAT_number_is_refused_changing_nothing()
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        var consoleActions = scope.ServiceProvider.GetRequiredService<ConsoleActions>();
+        var failed = await FailedInvoices.CreateAsync(host.Services);
+        var before = await SnapshotAsync(failed);
+
+        var refused = await consoleActions.ChangeTaxIdAsync(User(ConsoleRoles.Support), failed.CustomerId, "DE12345", "Customer registered for VAT");
+
+        Assert.Equal((ActionStatus.Failed, "DE12345 is not a VAT number of DE: after DE come 9 digits."), (refused.Status, refused.Message));
+        Assert.Equal(before, await SnapshotAsync(failed));
+
+        var set = await consoleActions.ChangeTaxIdAsync(User(ConsoleRoles.Support), failed.CustomerId, "de 123 456 789", "Customer registered for VAT");
+
+        Assert.Equal((ActionStatus.Done, "DE 123 456 789"), (set.Status, set.Value!.TaxId));
+        var snapshot = await SnapshotAsync(failed);
+        Assert.Contains("\"tax_id\":\"DE 123 456 789\"", snapshot);
+        Assert.Contains("Customer registered for VAT", snapshot);
     }
 
     [Fact]

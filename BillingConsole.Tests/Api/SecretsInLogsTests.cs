@@ -1,3 +1,4 @@
+using BillingConsole.Domain.Tax;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -152,7 +153,7 @@ public sealed partial class SecretsInLogsTests(ConsoleAppHost host) : IAsyncLife
             var tracked = await db.Customers.Include(c => c.PaymentMethods).SingleAsync(c => c.Id == customer.Id, Ct);
             tokens.Add(tracked.PaymentMethods.Single().Token);
             var generated = services.GetRequiredService<InvoiceGenerator>()
-                .Generate(BillableSubscription.From(subscription, BillablePrice.From(plan, price), null), [], tracked.CreditBalance, 0m, data.Now)!;
+                .Generate(BillableSubscription.From(subscription, BillablePrice.From(plan, price), null), [], tracked.CreditBalance, InvoiceTax.None, data.Now)!;
             var invoice = await services.GetRequiredService<InvoiceIssuer>().IssueAsync(tracked, generated, null, Ct);
             await db.SaveChangesAsync(Ct);
             var result = await services.GetRequiredService<PaymentProcessor>().ChargeAsync(invoice.Id, PaymentTrigger.Manual, Actor.System, Ct);

@@ -1,3 +1,4 @@
+using BillingConsole.Domain.Tax;
 using System.Net;
 using System.Text.Json;
 using BillingConsole.Configuration;
@@ -103,7 +104,7 @@ public sealed class SubscriptionApiTests(ConsoleAppHost host) : ApiTestBase(host
         var snapshot = BillableSubscription.From(stored, BillablePrice.From(plan, price), null);
         var taxRate = scope.ServiceProvider.GetRequiredService<IOptionsMonitor<BillingOptions>>().CurrentValue.TaxRate;
         var run = scope.ServiceProvider.GetRequiredService<InvoiceGenerator>()
-            .Generate(snapshot, [], customer.CreditBalance, taxRate, stored.CurrentPeriodEnd)!;
+            .Generate(snapshot, [], customer.CreditBalance, InvoiceTax.Flat(taxRate), stored.CurrentPeriodEnd)!;
 
         Assert.Equal(JsonSerializer.Serialize(InvoiceView.Preview(run)), JsonSerializer.Serialize(upcoming));
         Assert.Equal((stored.CurrentPeriodEnd, 120m), (upcoming.PeriodStart, upcoming.Total));

@@ -1,3 +1,4 @@
+using BillingConsole.Domain.Tax;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -39,7 +40,7 @@ public sealed class WebhookTests(ConsoleAppHost host)
         var db = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
         var tracked = await db.Customers.SingleAsync(c => c.Id == customer.Id, Ct);
         var snapshot = BillableSubscription.From(subscription, BillablePrice.From(plan, price), null);
-        var generated = scope.ServiceProvider.GetRequiredService<InvoiceGenerator>().Generate(snapshot, [], tracked.CreditBalance, 0m, data.Now)!;
+        var generated = scope.ServiceProvider.GetRequiredService<InvoiceGenerator>().Generate(snapshot, [], tracked.CreditBalance, InvoiceTax.None, data.Now)!;
         var invoice = await scope.ServiceProvider.GetRequiredService<InvoiceIssuer>().IssueAsync(tracked, generated, null, Ct);
         invoice.RecordAttempt();
         var attempt = new PaymentAttempt(invoice.Id, invoice.CustomerId, null, invoice.AttemptCount, invoice.AmountDue, "sandbox",

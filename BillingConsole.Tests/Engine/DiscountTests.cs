@@ -1,3 +1,4 @@
+using BillingConsole.Domain.Tax;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
@@ -22,7 +23,7 @@ public sealed class DiscountTests
         new(Guid.NewGuid(), name, null, Usd(amount), from, null);
 
     private static GeneratedInvoice Renewal(BillableSubscription subscription, decimal taxRate = 0m) =>
-        Generator.Generate(subscription, [], Usd(0), taxRate, subscription.CurrentPeriodEnd)!;
+        Generator.Generate(subscription, [], Usd(0), InvoiceTax.Flat(taxRate), subscription.CurrentPeriodEnd)!;
 
     private static (InvoiceLineKind, decimal) Shape(InvoiceLineDraft line) => (line.Kind, line.Amount.Amount);
 
@@ -76,7 +77,7 @@ public sealed class DiscountTests
         var subscription = Subscription(Basic, 1, Utc(2027, 1, 1)) with { Discounts = [Percent(50m, Utc(2026, 1, 1))] };
         var quote = new Proration(Calendar).Quote(subscription, Pro, 1, Utc(2027, 1, 16), ProrationBehavior.Immediate);
 
-        var invoice = InvoiceGenerator.ForPlanChange(subscription, quote, Usd(0), 0m)!;
+        var invoice = InvoiceGenerator.ForPlanChange(subscription, quote, Usd(0), InvoiceTax.None)!;
 
         Assert.DoesNotContain(invoice.Lines, line => line.Kind == InvoiceLineKind.Discount);
     }

@@ -1,3 +1,4 @@
+using BillingConsole.Domain.Tax;
 using BillingConsole.Domain.Catalog;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
@@ -17,7 +18,7 @@ public sealed class InvoiceGeneratorTests
 
     private static GeneratedInvoice? Generate(BillableSubscription subscription, DateTimeOffset target, Money? credit = null,
         decimal taxRate = 0m, IReadOnlyList<InvoiceLineDraft>? pending = null) =>
-        Generator.Generate(subscription, pending ?? [], credit ?? Usd(0), taxRate, target);
+        Generator.Generate(subscription, pending ?? [], credit ?? Usd(0), InvoiceTax.Flat(taxRate), target);
 
     [Fact]
     public void A_renewal_bills_the_coming_period_in_advance()
@@ -173,8 +174,8 @@ public sealed class InvoiceGeneratorTests
         var subscription = ProInJanuary with { Quantity = 2, PendingChange = new PendingPriceChange(Basic, 4) };
         InvoiceLineDraft[] pending = [Carried(InvoiceLineKind.ProrationCredit, -12.34m)];
 
-        var preview = Generator.PreviewNextInvoice(subscription, pending, Usd(20), 0.2m);
-        var real = Generator.Generate(subscription, pending, Usd(20), 0.2m, Utc(2027, 2, 3, hour: 5));
+        var preview = Generator.PreviewNextInvoice(subscription, pending, Usd(20), InvoiceTax.Flat(0.2m));
+        var real = Generator.Generate(subscription, pending, Usd(20), InvoiceTax.Flat(0.2m), Utc(2027, 2, 3, hour: 5));
 
         Assert.NotNull(preview);
         Assert.Equivalent(real, preview, strict: true);

@@ -1,3 +1,4 @@
+using BillingConsole.Domain.Tax;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
@@ -22,7 +23,7 @@ public sealed class LedgerPostingsTests
     private static Invoice Issued(decimal credit, params decimal[] lines)
     {
         var drafts = lines.Select(amount => new InvoiceLineDraft(InvoiceLineKind.OneOff, "Line", 1, Usd(amount), Usd(amount), T0, T0, null)).ToList();
-        var invoice = GeneratedInvoice.Create(CustomerId, null, InvoiceKind.OneOff, "USD", T0, T0, drafts, Usd(credit), 0.2m).ToInvoice(T0);
+        var invoice = GeneratedInvoice.Create(CustomerId, null, InvoiceKind.OneOff, "USD", T0, T0, drafts, Usd(credit), InvoiceTax.Flat(0.2m)).ToInvoice(T0);
         invoice.Finalize("INV-1", T0, TimeSpan.FromDays(14));
         return invoice;
     }

@@ -1,3 +1,4 @@
+using BillingConsole.Domain.Tax;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Customers;
 using BillingConsole.Domain.Invoicing;
@@ -150,7 +151,7 @@ public sealed class LedgerPropertyTests
         {
             var lines = lineCents.Select(cents => Usd(cents / 100m)).Select(amount => new InvoiceLineDraft(
                 amount.IsNegative ? InvoiceLineKind.ProrationCredit : InvoiceLineKind.OneOff, "Line", 1, amount, amount, Now, Now, null)).ToList();
-            var generated = GeneratedInvoice.Create(customer.Id, null, InvoiceKind.OneOff, "USD", Now, Now, lines, customer.CreditBalance, taxRate);
+            var generated = GeneratedInvoice.Create(customer.Id, null, InvoiceKind.OneOff, "USD", Now, Now, lines, customer.CreditBalance, InvoiceTax.Flat(taxRate));
             var invoice = generated.ToInvoice(Now);
             invoice.Finalize($"INV-{_step}", Now, TimeSpan.FromDays(14));
             customer.UseCredit(generated.CreditApplied);

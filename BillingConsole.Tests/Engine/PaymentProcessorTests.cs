@@ -1,3 +1,4 @@
+using BillingConsole.Domain.Tax;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Invoicing;
@@ -52,7 +53,7 @@ public sealed class PaymentProcessorTests : IAsyncLifetime
         var db = scope.ServiceProvider.GetRequiredService<BillingConsole.Persistence.BillingDbContext>();
         var tracked = await db.Customers.SingleAsync(c => c.Id == customer.Id);
         var snapshot = BillableSubscription.From(subscription, BillablePrice.From(plan, price), null);
-        var generated = scope.ServiceProvider.GetRequiredService<InvoiceGenerator>().Generate(snapshot, [], tracked.CreditBalance, 0m, _data.Now)!;
+        var generated = scope.ServiceProvider.GetRequiredService<InvoiceGenerator>().Generate(snapshot, [], tracked.CreditBalance, InvoiceTax.None, _data.Now)!;
         var invoice = await scope.ServiceProvider.GetRequiredService<InvoiceIssuer>().IssueAsync(tracked, generated, null, CancellationToken.None);
         await db.SaveChangesAsync();
         return (invoice.Id, subscription.Id);

@@ -1,3 +1,4 @@
+using BillingConsole.Domain.Tax;
 using BillingConsole.Domain.Catalog;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
@@ -166,7 +167,7 @@ public sealed class ProrationTests
         var quote = Proration.Quote(subscription, Pro, 1, Utc(2027, 1, 16), ProrationBehavior.NextInvoice);
 
         Assert.Equal(Usd(30.97m), quote.Net);
-        Assert.Null(InvoiceGenerator.ForPlanChange(subscription, quote, Usd(0), 0.2m));
+        Assert.Null(InvoiceGenerator.ForPlanChange(subscription, quote, Usd(0), InvoiceTax.Flat(0.2m)));
     }
 
     [Fact]
@@ -175,7 +176,7 @@ public sealed class ProrationTests
         var subscription = Subscription(Basic, 1, Utc(2027, 1, 1));
         var quote = Proration.Quote(subscription, Pro, 1, Utc(2027, 1, 16));
 
-        var invoice = InvoiceGenerator.ForPlanChange(subscription, quote, Usd(0), 0.2m)!;
+        var invoice = InvoiceGenerator.ForPlanChange(subscription, quote, Usd(0), InvoiceTax.Flat(0.2m))!;
 
         // tax 20 % of 30.97 = 6.194 → 6.19
         Assert.Equal((InvoiceKind.PlanChange, Usd(30.97m), Usd(6.19m), Usd(37.16m)), (invoice.Kind, invoice.Subtotal, invoice.Tax, invoice.Total));

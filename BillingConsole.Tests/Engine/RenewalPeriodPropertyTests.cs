@@ -1,3 +1,4 @@
+using BillingConsole.Domain.Tax;
 using BillingConsole.Domain.Catalog;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
@@ -57,7 +58,7 @@ public sealed class RenewalPeriodPropertyTests
         var quantity = subscription.PendingChange?.Quantity ?? subscription.Quantity;
         var anchorDay = state.AnchorDay;
 
-        var invoice = generator.PreviewNextInvoice(subscription, [], Money.Zero(state.Currency), 0m)!;
+        var invoice = generator.PreviewNextInvoice(subscription, [], Money.Zero(state.Currency), InvoiceTax.None)!;
 
         var (start, end) = (invoice.PeriodStart, invoice.PeriodEnd);
         var line = Assert.Single(invoice.Lines);
@@ -89,7 +90,7 @@ public sealed class RenewalPeriodPropertyTests
 
         // Once renewed, the subscription is on its anchor: the renewal after that is a whole period.
         var renewed = subscription with { CurrentPeriodStart = start, CurrentPeriodEnd = end, Price = price, Quantity = quantity, PendingChange = null };
-        var next = generator.PreviewNextInvoice(renewed, [], Money.Zero(state.Currency), 0m)!;
+        var next = generator.PreviewNextInvoice(renewed, [], Money.Zero(state.Currency), InvoiceTax.None)!;
         Assert.Equal((end, calendar.NextPeriodEnd(end, price.Interval, anchorDay), fullPrice), (next.PeriodStart, next.PeriodEnd, next.Subtotal));
     }
 

@@ -1,3 +1,4 @@
+using BillingConsole.Domain.Tax;
 using BillingConsole.Domain.Catalog;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Engine;
@@ -21,7 +22,7 @@ public sealed class StubPeriodTests
     [Fact]
     public void A_period_ending_before_the_anchor_day_renews_to_it_as_a_prorated_stub()
     {
-        var invoice = Generator.Generate(EndsOnThe5thAnchoredOnThe22nd, [], Usd(0), 0m, Utc(2026, 12, 5))!;
+        var invoice = Generator.Generate(EndsOnThe5thAnchoredOnThe22nd, [], Usd(0), InvoiceTax.None, Utc(2026, 12, 5))!;
 
         // The whole period ending on 22 Dec is 22 Nov – 22 Dec (30 days); 17 of them are billed: 1,998 × 17/30 = 1,132.20.
         Assert.Equal((Utc(2026, 12, 5), Utc(2026, 12, 22)), (invoice.PeriodStart, invoice.PeriodEnd));
@@ -35,10 +36,10 @@ public sealed class StubPeriodTests
     [Fact]
     public void The_period_after_a_stub_is_whole_at_the_full_price()
     {
-        var stub = Generator.Generate(EndsOnThe5thAnchoredOnThe22nd, [], Usd(0), 0m, Utc(2026, 12, 5))!;
+        var stub = Generator.Generate(EndsOnThe5thAnchoredOnThe22nd, [], Usd(0), InvoiceTax.None, Utc(2026, 12, 5))!;
         var advanced = EndsOnThe5thAnchoredOnThe22nd with { CurrentPeriodStart = stub.PeriodStart, CurrentPeriodEnd = stub.PeriodEnd };
 
-        var invoice = Generator.Generate(advanced, [], Usd(0), 0m, Utc(2026, 12, 22))!;
+        var invoice = Generator.Generate(advanced, [], Usd(0), InvoiceTax.None, Utc(2026, 12, 22))!;
 
         Assert.Equal((Utc(2026, 12, 22), Utc(2027, 1, 22), Usd(1998)), (invoice.PeriodStart, invoice.PeriodEnd, invoice.Total));
         Assert.Equal(InvoiceLineKind.Recurring, Assert.Single(invoice.Lines).Kind);
@@ -50,7 +51,7 @@ public sealed class StubPeriodTests
         // Ends 25 Jan 2027, anchor day 5: stub 25 Jan – 5 Feb, 11 of the 31 days from 5 Jan: 90 × 11/31 = 31.935… → 31.94.
         var subscription = Subscription(Pro, 1, Utc(2026, 12, 25)) with { BillingAnchorDay = 5 };
 
-        var invoice = Generator.Generate(subscription, [], Usd(0), 0m, Utc(2027, 1, 25))!;
+        var invoice = Generator.Generate(subscription, [], Usd(0), InvoiceTax.None, Utc(2027, 1, 25))!;
 
         Assert.Equal((Utc(2027, 1, 25), Utc(2027, 2, 5), Usd(31.94m)), (invoice.PeriodStart, invoice.PeriodEnd, invoice.Total));
     }
@@ -62,7 +63,7 @@ public sealed class StubPeriodTests
         var yearly = Priced("Pro yearly", 900m, BillingInterval.Year);
         var subscription = Subscription(yearly, 1, Utc(2026, 3, 10)) with { BillingAnchorDay = 20 };
 
-        var invoice = Generator.Generate(subscription, [], Usd(0), 0m, Utc(2027, 3, 10))!;
+        var invoice = Generator.Generate(subscription, [], Usd(0), InvoiceTax.None, Utc(2027, 3, 10))!;
 
         Assert.Equal((Utc(2027, 3, 10), Utc(2027, 3, 20), Usd(24.66m)), (invoice.PeriodStart, invoice.PeriodEnd, invoice.Total));
     }
@@ -73,7 +74,7 @@ public sealed class StubPeriodTests
         var subscription = Subscription(Pro, 1, Utc(2027, 1, 31)) with { BillingAnchorDay = 31 };
         Assert.Equal(Utc(2027, 2, 28), subscription.CurrentPeriodEnd);
 
-        var invoice = Generator.Generate(subscription, [], Usd(0), 0m, Utc(2027, 2, 28))!;
+        var invoice = Generator.Generate(subscription, [], Usd(0), InvoiceTax.None, Utc(2027, 2, 28))!;
 
         Assert.Equal((Utc(2027, 2, 28), Utc(2027, 3, 31), Usd(90)), (invoice.PeriodStart, invoice.PeriodEnd, invoice.Total));
     }
@@ -81,8 +82,8 @@ public sealed class StubPeriodTests
     [Fact]
     public void The_preview_shows_the_stub_the_run_bills()
     {
-        var preview = Generator.PreviewNextInvoice(EndsOnThe5thAnchoredOnThe22nd, [], Usd(0), 0.2m);
-        var real = Generator.Generate(EndsOnThe5thAnchoredOnThe22nd, [], Usd(0), 0.2m, Utc(2026, 12, 5, hour: 0));
+        var preview = Generator.PreviewNextInvoice(EndsOnThe5thAnchoredOnThe22nd, [], Usd(0), InvoiceTax.Flat(0.2m));
+        var real = Generator.Generate(EndsOnThe5thAnchoredOnThe22nd, [], Usd(0), InvoiceTax.Flat(0.2m), Utc(2026, 12, 5, hour: 0));
 
         Assert.NotNull(preview);
         Assert.Equivalent(real, preview, strict: true);

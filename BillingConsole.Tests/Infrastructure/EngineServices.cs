@@ -1,3 +1,4 @@
+using BillingConsole.Domain.Tax;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Engine;
 using BillingConsole.Engine.Billing;
@@ -112,7 +113,7 @@ public sealed class EngineServices : IAsyncDisposable
         var db = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
         var tracked = await db.Customers.SingleAsync(c => c.Id == customer.Id);
         var snapshot = BillableSubscription.From(subscription, BillablePrice.From(plan, price), null);
-        var generated = scope.ServiceProvider.GetRequiredService<InvoiceGenerator>().Generate(snapshot, [], tracked.CreditBalance, 0m, data.Now)!;
+        var generated = scope.ServiceProvider.GetRequiredService<InvoiceGenerator>().Generate(snapshot, [], tracked.CreditBalance, InvoiceTax.None, data.Now)!;
         var invoice = await scope.ServiceProvider.GetRequiredService<InvoiceIssuer>().IssueAsync(tracked, generated, null, CancellationToken.None);
         await db.SaveChangesAsync();
         return (invoice.Id, customer.Id);

@@ -43,4 +43,17 @@ public sealed class CreditNoteDocumentTests
     [InlineData("customer_credited", "has been added to your account credit")]
     public void The_footer_says_where_the_amount_went(string settlement, string sentence) =>
         InvoiceDocumentTests.Shows(Render(Note(settlement, null, ("Goodwill for the outage", 5m)), $"credit-note-{settlement}"), sentence);
+
+    [Fact]
+    public void A_credit_note_says_which_rates_its_amounts_include_or_carries_the_reverse_charge_mention()
+    {
+        var taxed = Note("customer_credited", "A long memo about the credit, " + string.Concat(Enumerable.Repeat("kept in full on the page, ", 8)),
+            ("Goodwill for the outage", 5m)) with { InvoiceTaxes = [new CreditedTax(0.19m, false), new CreditedTax(0.07m, false)] };
+        var reverse = Note("customer_credited", null, ("Goodwill for the outage", 5m)) with { InvoiceTaxes = [new CreditedTax(0m, true)] };
+
+        InvoiceDocumentTests.Shows(Render(taxed, "credit-note-rates"), "Amounts include VAT at 19%, 7%, as on invoice INV-001234.", "kept in full on the page");
+        var pdf = Render(reverse, "credit-note-reverse-charge");
+        InvoiceDocumentTests.Shows(pdf, BillingConsole.Domain.Tax.TaxTable.ReverseChargeMention, "VAT number DE123456789");
+        Assert.DoesNotContain("…", pdf.Squeezed);
+    }
 }

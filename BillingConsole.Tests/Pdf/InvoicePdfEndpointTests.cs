@@ -1,3 +1,4 @@
+using BillingConsole.Domain.Tax;
 using System.Net;
 using BillingConsole.Domain.Catalog;
 using BillingConsole.Domain.Common;
@@ -57,7 +58,7 @@ public sealed class InvoicePdfEndpointTests(ConsoleAppHost host)
         db.Plans.Add(plan);
 
         var lines = new[] { new InvoiceLineDraft(InvoiceLineKind.Recurring, "Team", 3, price.Amount, price.Amount * 3, now, now.AddMonths(1), price.Id) };
-        var generated = GeneratedInvoice.Create(customer.Id, null, InvoiceKind.OneOff, "EUR", now, now.AddMonths(1), lines, customer.CreditBalance, 0m);
+        var generated = GeneratedInvoice.Create(customer.Id, null, InvoiceKind.OneOff, "EUR", now, now.AddMonths(1), lines, customer.CreditBalance, InvoiceTax.None);
         var invoice = await scope.ServiceProvider.GetRequiredService<InvoiceIssuer>().IssueAsync(customer, generated, null, ct);
         await db.SaveChangesAsync(ct);
         return (invoice.Id, invoice.Number!);

@@ -63,6 +63,9 @@ internal static class InvoiceSamples
         var total = subtotal + tax;
         var creditApplied = Money.Min(new Money(credit, currency), Money.Max(total, zero));
         var payable = Money.Max(total - creditApplied, zero).Amount;
+        // One rate on every line, the largest line carrying the tax, as an invoice of a single rate stores it.
+        var largest = lines.Count == 0 ? null : lines.MaxBy(l => Math.Abs(l.Amount));
+        var taxed = lines.Select(l => l with { TaxRate = taxRate, TaxAmount = ReferenceEquals(l, largest) ? tax.Amount : 0m }).ToList();
         return new InvoiceDetail(Guid.NewGuid(), "INV-001234", status, "subscription_cycle", currency, Guid.NewGuid(), "Acme Robotics Inc",
             "ap@acme-robotics.example", Guid.NewGuid(), PeriodStart, PeriodEnd, Issued, Issued, Issued.AddDays(14),
             status == "paid" ? Issued.AddDays(2) : null, status == "void" ? Issued.AddDays(3) : null, subtotal.Amount, tax.Amount, total.Amount,
@@ -70,7 +73,7 @@ internal static class InvoiceSamples
             "charge_automatically", HasPaymentMethod: true)
         {
             CustomerAddress = Address,
-            Lines = lines,
+            Lines = taxed,
         };
     }
 

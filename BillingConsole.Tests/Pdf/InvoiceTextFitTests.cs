@@ -46,6 +46,49 @@ public sealed class InvoiceTextFitTests
         }
     }
 
+    [Theory]
+    [InlineData("EUR")]
+    [InlineData("JPY")]
+    public void A_reverse_charged_invoice_prints_the_legal_mention_in_full_inside_the_totals_column(string currency)
+    {
+        var crowded = Crowded(currency);
+        var invoice = Build(currency, [.. crowded.Lines.Select(l => l with { ReverseCharge = true })], taxRate: 0m, credit: 0m, status: "open") with
+        {
+            CustomerName = crowded.CustomerName, CustomerAddress = crowded.CustomerAddress, CustomerTaxId = crowded.CustomerTaxId,
+            PeriodStart = crowded.PeriodStart, PeriodEnd = crowded.PeriodEnd,
+        };
+
+        var pdf = Render(invoice, $"invoice-reverse-charge-{currency.ToLowerInvariant()}");
+
+        Assert.DoesNotContain("…", pdf.Squeezed);
+        Shows(pdf, $"VAT number {invoice.CustomerTaxId}", $"VAT 0%{Currencies.Format(new Money(0m, currency))}", BillingConsole.Domain.Tax.TaxTable.ReverseChargeMention);
+        foreach (var page in pdf.Pages)
+        {
+            AssertLaidOutCleanly(page);
+            AssertEveryRunInItsBox(page);
+        }
+    }
+
+    [Fact]
+    public void An_invoice_at_two_rates_prints_each_rate_with_what_it_taxed()
+    {
+        var lines = new[] { Line("recurring", "Growth plan", 1, 100m, 100m), Line("one_off", "Printed manuals", 2, 25m, 50m) };
+        var invoice = Build("EUR", lines, taxRate: 0m, credit: 0m, status: "open") with
+        {
+            Lines = [lines[0] with { TaxRate = 0.19m, TaxAmount = 19m }, lines[1] with { TaxRate = 0.07m, TaxAmount = 3.5m }],
+            CustomerAddress = new("Friedrichstraße 100", null, "Berlin", "10117", "DE"),
+        };
+
+        var pdf = Render(invoice, "invoice-two-rates");
+
+        Shows(pdf, "VAT 19%€19.00", "on €100.00", "VAT 7%€3.50", "on €50.00");
+        foreach (var page in pdf.Pages)
+        {
+            AssertLaidOutCleanly(page);
+            AssertEveryRunInItsBox(page);
+        }
+    }
+
     /// <summary>
     /// Above the line table, the seller and the buyer keep to the left half of the page and the invoice's facts and the amount
     /// due to the right half; in the table every run sits in one column, inside its padding; below it the payment terms and the

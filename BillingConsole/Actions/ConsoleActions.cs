@@ -2,6 +2,7 @@ using System.Security.Claims;
 using BillingConsole.Components.Pages.Settings;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Dunning;
+using BillingConsole.Domain.Tax;
 using BillingConsole.Engine.Accounting;
 using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Commands;
@@ -92,6 +93,12 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
         RunAsync<CustomerCommands, CustomerView>(user, ConsolePolicies.Support,
             (commands, actor) => commands.UpdateAsync(customerId, new UpdateCustomer(null, null, null, null, null, TimeZone: timeZone ?? string.Empty), actor, reason, default),
             customer => (ActionStatus.Done, $"Retries for this customer are planned in {customer.TimeZone ?? "the billing time zone"}."));
+
+    /// <summary>Sets the customer's VAT or tax number (its shape checked for EU countries); blank removes it.</summary>
+    public Task<ActionOutcome<CustomerView>> ChangeTaxIdAsync(ClaimsPrincipal user, Guid customerId, string? taxId, string reason) =>
+        RunAsync<CustomerCommands, CustomerView>(user, ConsolePolicies.Support,
+            (commands, actor) => commands.UpdateAsync(customerId, new UpdateCustomer(null, null, null, null, null, TaxId: taxId ?? string.Empty), actor, reason, default),
+            customer => (ActionStatus.Done, customer.TaxId is null ? "The customer has no tax number now." : $"The customer's tax number is {customer.TaxId}."));
 
     /// <summary>In sandbox mode: a sandbox card becomes the customer's default, and their open dunning invoices are charged to it.</summary>
     public Task<ActionOutcome<CardUpdate>> AttachSandboxCardAsync(ClaimsPrincipal user, Guid customerId, string? token, string reason) =>
@@ -278,6 +285,24 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
             _ => (ActionStatus.Done, string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"Rate entered: 1 {rate.BaseCurrency} = {rate.Rate} {rate.QuoteCurrency} from {rate.EffectiveOn:yyyy-MM-dd}.")));
 
+    public Task<ActionOutcome<TaxTableVersionView>> AddTaxRuleAsync(ClaimsPrincipal user, TaxRuleInput rule, string? sellerCountry, string? reason) =>
+        RunAsync<TaxRuleCommands, TaxTableVersionView>(user, ConsolePolicies.Admin, (tax, actor) => tax.AddRuleAsync(rule, sellerCountry, actor, reason, default),
+            saved => (ActionStatus.Done, TaxTableSaved("Rule added", saved)), TaxRuleField);
+
+    public Task<ActionOutcome<TaxTableVersionView>> RemoveTaxRuleAsync(ClaimsPrincipal user, TaxRule rule, string? reason) =>
+        RunAsync<TaxRuleCommands, TaxTableVersionView>(user, ConsolePolicies.Admin, (tax, actor) => tax.RemoveRuleAsync(rule, actor, reason, default),
+            saved => (ActionStatus.Done, TaxTableSaved($"Rule for {rule.Place} removed", saved)), TaxRuleField);
+
+    public Task<ActionOutcome<TaxTableVersionView>> RestoreTaxTableAsync(ClaimsPrincipal user, int version, string reason) =>
+        RunAsync<TaxRuleCommands, TaxTableVersionView>(user, ConsolePolicies.Admin, (tax, actor) => tax.RestoreAsync(version, actor, reason, default),
+            saved => (ActionStatus.Done, TaxTableSaved($"Version {version} restored", saved)), TaxRuleField);
+
+    private static string TaxTableSaved(string done, TaxTableVersionView saved) => $"{done}: version {saved.Version} applies to the invoices issued from now on.";
+
+    /// <summary>A rule's errors on the rule form's own fields ("Rules[3].RatePercent" → the rate); two rules on one day on the date.</summary>
+    private static string TaxRuleField(FluentValidation.Results.ValidationFailure failure) =>
+        failure.PropertyName == nameof(SaveTaxTable.Rules) ? "From" : failure.PropertyName.Split('.')[^1];
+
     /// <summary>Replays the recorded payment history under both policies; writes nothing.</summary>
     public Task<ActionOutcome<WhatIfReport>> CompareDunningPoliciesAsync(ClaimsPrincipal user, DunningPolicySettings current, DunningPolicySettings proposed,
         IProgress<double>? progress) =>
@@ -347,8 +372,9 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
     public static Dictionary<string, string> FieldErrors(IEnumerable<FluentValidation.Results.ValidationFailure> failures) =>
         failures.GroupBy(f => f.PropertyName.Split('[')[0]).ToDictionary(g => g.Key, g => g.First().ErrorMessage);
 
+    /// <param name="fieldOf">The form field a validation failure belongs to, when a page's fields are not the command's top-level properties.</param>
     private async Task<ActionOutcome<T>> RunAsync<TService, T>(ClaimsPrincipal user, string policy, Func<TService, Actor, Task<T>> work,
-        Func<T, (ActionStatus Status, string Message)> describe) where TService : notnull
+        Func<T, (ActionStatus Status, string Message)> describe, Func<FluentValidation.Results.ValidationFailure, string>? fieldOf = null) where TService : notnull
     {
         if (!(await authorization.AuthorizeAsync(user, policy)).Succeeded)
         {
@@ -364,7 +390,10 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
         }
         catch (ValidationException e)
         {
-            return new(ActionStatus.Failed, string.Join(" ", e.Errors.Select(error => error.ErrorMessage)), default) { FieldErrors = FieldErrors(e.Errors) };
+            return new(ActionStatus.Failed, string.Join(" ", e.Errors.Select(error => error.ErrorMessage)), default)
+            {
+                FieldErrors = fieldOf is null ? FieldErrors(e.Errors) : e.Errors.GroupBy(fieldOf).ToDictionary(g => g.Key, g => g.First().ErrorMessage),
+            };
         }
         catch (TemplateRenderException e)
         {

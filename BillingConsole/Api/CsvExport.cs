@@ -39,6 +39,7 @@ public static class CsvExport
         export.MapGet("/cohorts.csv", CohortsAsync);
         export.MapGet("/journal.csv", JournalAsync);
         export.MapGet("/trial-balance.csv", TrialBalanceAsync);
+        export.MapGet("/tax.csv", TaxReportAsync);
     }
 
     /// <summary>The column names of the journal export, in order (docs/analytics.md, "Journal export").</summary>
@@ -69,6 +70,19 @@ public static class CsvExport
         foreach (var line in lines)
             await writer.WriteLineAsync(string.Join(',', Cell(period.FromText), Cell(period.ToText), Cell(line.Currency), Cell(line.Code), Cell(line.Name),
                 Cell(line.Opening), Cell(line.Debits), Cell(line.Credits), Cell(line.Closing)));
+        return Results.Empty;
+    }
+
+    /// <summary>The tax report of the same period: per country (and region), rate and currency, the taxable amount and the tax.</summary>
+    private static async Task<IResult> TaxReportAsync(HttpContext context, TaxReportQueries report, string? from, string? to)
+    {
+        if (JournalPeriod.Parse(from, to) is not ({ } period, null)) return InvalidPeriod(from, to);
+        var rows = await report.ForAsync(period, context.RequestAborted);
+        await using var writer = CsvResponse(context, $"tax-{period.FromText}-to-{period.ToText}.csv");
+        await writer.WriteLineAsync("From,To,Country,Region,Rate,ReverseCharge,Currency,Invoices,Taxable,Tax");
+        foreach (var row in rows)
+            await writer.WriteLineAsync(string.Join(',', Cell(period.FromText), Cell(period.ToText), Cell(row.Country), Cell(row.Region), Cell(row.Rate),
+                Cell(row.ReverseCharge ? "true" : "false"), Cell(row.Currency), Cell(row.Invoices), Cell(row.Taxable), Cell(row.Tax)));
         return Results.Empty;
     }
 

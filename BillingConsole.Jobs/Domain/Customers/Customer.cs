@@ -1,4 +1,5 @@
 using BillingConsole.Domain.Common;
+using BillingConsole.Domain.Tax;
 
 namespace BillingConsole.Domain.Customers;
 
@@ -102,7 +103,7 @@ public sealed class Customer : Entity
         var value = taxId.Trim();
         if (value.Length > MaxTaxIdLength) return $"A tax number has at most {MaxTaxIdLength} characters.";
         return value.All(c => char.IsAsciiLetterOrDigit(c) || c is ' ' or '-' or '.' or '/')
-            ? null
+            ? VatNumbers.Problem(value)
             : "A tax number has only letters, digits, spaces, dashes, dots and slashes.";
     }
 
@@ -155,7 +156,8 @@ public sealed class Customer : Entity
     public void ResumeDunning() => DunningPaused = false;
 }
 
-public sealed record CustomerAddress(string Line1, string? Line2, string City, string PostalCode, string Country)
+/// <param name="Region">The subdivision whose tax rate applies where a country taxes by region (a Canadian province: QC); else null.</param>
+public sealed record CustomerAddress(string Line1, string? Line2, string City, string PostalCode, string Country, string? Region = null)
 {
     public static readonly CustomerAddress Empty = new(string.Empty, null, string.Empty, string.Empty, string.Empty);
 }

@@ -222,11 +222,12 @@ public sealed class InvoiceLine : Entity
 {
     private decimal _unitAmount;
     private decimal _amount;
+    private decimal _taxAmount;
 
     private InvoiceLine() { }
 
     public InvoiceLine(InvoiceLineKind kind, string description, int quantity, Money unitAmount, Money amount,
-        DateTimeOffset periodStart, DateTimeOffset periodEnd, Guid? priceId)
+        DateTimeOffset periodStart, DateTimeOffset periodEnd, Guid? priceId, InvoiceLineTax? tax = null)
     {
         if (quantity < 1) throw new DomainRuleException("A line's quantity must be at least 1.");
         if (string.IsNullOrWhiteSpace(description)) throw new DomainRuleException("A line needs a description.");
@@ -240,6 +241,17 @@ public sealed class InvoiceLine : Entity
         PeriodStart = periodStart;
         PeriodEnd = periodEnd;
         PriceId = priceId;
+        if (tax is not null)
+        {
+            if (tax.Amount.Currency != amount.Currency) throw new DomainRuleException("A line's tax is in the line's currency.");
+            if (tax.Rate is < 0m or > 1m) throw new DomainRuleException("A tax rate is between 0 and 1.");
+            if (tax.ReverseCharge && (tax.Rate != 0m || !tax.Amount.IsZero)) throw new DomainRuleException("A reverse-charged line carries no tax.");
+            TaxRate = tax.Rate;
+            _taxAmount = tax.Amount.Amount;
+            ReverseCharge = tax.ReverseCharge;
+            TaxCountry = tax.Country;
+            TaxRegion = tax.Region;
+        }
     }
 
     public Guid InvoiceId { get; private set; }
@@ -252,5 +264,17 @@ public sealed class InvoiceLine : Entity
     public DateTimeOffset PeriodStart { get; private set; }
     public DateTimeOffset PeriodEnd { get; private set; }
     public Guid? PriceId { get; private set; }
+    /// <summary>The rate the line was taxed at when issued (a fraction); 0 when reverse-charged.</summary>
+    public decimal TaxRate { get; private set; }
+    /// <summary>The line's share of the invoice's tax; the lines' shares add up to it.</summary>
+    public Money TaxAmount => new(_taxAmount, Currency);
+    /// <summary>The customer accounts for the VAT (an EU business in another member state than the seller).</summary>
+    public bool ReverseCharge { get; private set; }
+    /// <summary>The billing country the line was taxed for (empty when no address was known), and its region where one applied.</summary>
+    public string TaxCountry { get; private set; } = string.Empty;
+    public string? TaxRegion { get; private set; }
     public bool IsProration => Kind is InvoiceLineKind.ProrationCredit or InvoiceLineKind.ProrationCharge;
 }
+
+/// <summary>The tax of one line as issued: where it was taxed, its rate, its share of the invoice's tax, and whether it was reverse-charged.</summary>
+public sealed record InvoiceLineTax(string Country, string? Region, decimal Rate, Money Amount, bool ReverseCharge);

@@ -30,6 +30,7 @@ public sealed record ChunkOutcome(int Invoiced, int Charged, int Failed, DateTim
 public sealed class BillingChunkProcessor(
     BillingDbContext db,
     InvoiceGenerator generator,
+    CustomerTaxes taxes,
     InvoiceNumbers numbers,
     BillingChunkWriter writer,
     PaymentProcessor processor,
@@ -94,6 +95,7 @@ public sealed class BillingChunkProcessor(
         var waiting = await WaitingLinesAsync(subscriptions, ct);
         var discounts = await SubscriptionDiscounts.ForAsync(db, [.. subscriptions.Select(s => (s.Id, s.CustomerId))], ct);
         var daysUntilDue = await writer.DaysUntilDueAsync(connection, [.. creditBefore.Keys], ct);
+        var customerTax = await taxes.ForAsync(customerIds, ct);
         lap.Done(BillingRunPhase.Load);
 
         var now = clock.GetUtcNow();
@@ -114,7 +116,7 @@ public sealed class BillingChunkProcessor(
                 var lines = waiting.GetValueOrDefault(subscription.Id) ?? [];
                 // A renewal, or the final invoice of waiting lines when the subscription ends at this period end.
                 var invoice = generator.Generate(snapshot, [.. lines.Select(InvoiceLineDraft.From)],
-                    usesCredit ? balance : Money.Zero(snapshot.Currency), settings.TaxRate, run.AsOf);
+                    usesCredit ? balance : Money.Zero(snapshot.Currency), customerTax[subscription.CustomerId], run.AsOf);
                 if (invoice is not null && (decision == RenewalDecision.Cancel || !alreadyInvoiced.Contains((subscription.Id, invoice.PeriodStart))))
                 {
                     if (lines.Count > 0) carried[generated.Count] = lines;

@@ -7,7 +7,8 @@ namespace BillingConsole.Engine.Commands;
 // What a caller asks for, as the API receives it and a console form fills it in. Everything is nullable so that a
 // missing field reaches the validator and is named there, instead of failing in the JSON binder.
 
-public sealed record AddressInput(string? Line1, string? Line2, string? City, string? PostalCode, string? Country);
+/// <param name="Region">Where a country taxes by region, its code (QC for Québec); it picks the region's tax rule.</param>
+public sealed record AddressInput(string? Line1, string? Line2, string? City, string? PostalCode, string? Country, string? Region = null);
 
 /// <param name="CollectionMethod">charge_automatically (the default) or send_invoice.</param>
 /// <param name="DaysUntilDue">With send_invoice only: how many days after it is issued an invoice is due.</param>

@@ -207,5 +207,6 @@ public sealed class CustomerCommands(
     private static CustomerAddress ToAddress(AddressInput? address) => address is null
         ? CustomerAddress.Empty
         : new CustomerAddress(address.Line1!.Trim(), string.IsNullOrWhiteSpace(address.Line2) ? null : address.Line2.Trim(), address.City!.Trim(),
-            address.PostalCode!.Trim(), address.Country!.Trim().ToUpperInvariant());
+            address.PostalCode!.Trim(), address.Country!.Trim().ToUpperInvariant(),
+            string.IsNullOrWhiteSpace(address.Region) ? null : address.Region.Trim().ToUpperInvariant());
 }

@@ -23,6 +23,7 @@ public sealed class OneOffInvoiceCommands(
     AuditTrail audit,
     TimeProvider clock,
     IOptionsMonitor<BillingOptions> options,
+    CustomerTaxes taxes,
     IValidator<CreateOneOffInvoice> validator)
 {
     public async Task<InvoiceView> CreateAsync(Guid customerId, CreateOneOffInvoice input, Actor actor, string reason, CancellationToken ct)
@@ -41,7 +42,7 @@ public sealed class OneOffInvoiceCommands(
                 return new InvoiceLineDraft(InvoiceLineKind.OneOff, line.Description!.Trim(), line.Quantity!.Value, unit, unit * line.Quantity.Value, now, now, null);
             }).ToList();
             var generated = GeneratedInvoice.Create(customer.Id, null, InvoiceKind.OneOff, currency, now, now, lines, customer.CreditBalance,
-                options.CurrentValue.TaxRate);
+                await taxes.ForAsync(customer, ct));
             if (!generated.Total.IsPositive) throw new DomainRuleException("The invoice's total is zero: give at least one line a price.");
 
             var invoice = await issuer.IssueAsync(customer, generated, null, ct, Terms(input));

@@ -23,14 +23,12 @@ public sealed class SubscriptionCommands(
     InvoiceIssuer issuer,
     AuditTrail audit,
     TimeProvider clock,
-    IOptionsMonitor<BillingOptions> options,
     CouponCommands coupons,
+    CustomerTaxes taxes,
     IValidator<CreateSubscription> createValidator,
     IValidator<ChangePlan> changeValidator,
     IValidator<CancelSubscription> cancelValidator)
 {
-    private decimal TaxRate => options.CurrentValue.TaxRate;
-
     public async Task<SubscriptionChangeView> CreateAsync(CreateSubscription command, Actor actor, string reason, CancellationToken ct)
     {
         await createValidator.ValidateAndThrowAsync(command, ct);
@@ -120,7 +118,7 @@ public sealed class SubscriptionCommands(
             if (waiting.Count > 0)
             {
                 var customer = await db.Customers.SingleAsync(c => c.Id == customerId, ct);
-                var final = InvoiceGenerator.ForWaitingLines(await SnapshotAsync(subscription, ct), Drafts(waiting), customer.CreditBalance, TaxRate);
+                var final = InvoiceGenerator.ForWaitingLines(await SnapshotAsync(subscription, ct), Drafts(waiting), customer.CreditBalance, await taxes.ForAsync(customer, ct));
                 var invoice = await issuer.IssueAsync(customer, final, null, ct);
                 foreach (var line in waiting) line.MarkInvoiced(invoice.Id);
             }
@@ -178,7 +176,7 @@ public sealed class SubscriptionCommands(
         var snapshot = await SnapshotAsync(subscription, ct);
         var waiting = await db.PendingInvoiceLines.AsNoTracking()
             .Where(l => l.SubscriptionId == subscriptionId && l.InvoiceId == null).OrderBy(l => l.CreatedAt).ThenBy(l => l.Position).ToListAsync(ct);
-        var upcoming = generator.PreviewNextInvoice(snapshot, Drafts(waiting), customer.CreditBalance, TaxRate);
+        var upcoming = generator.PreviewNextInvoice(snapshot, Drafts(waiting), customer.CreditBalance, await taxes.ForAsync(customer, ct));
         return upcoming is null ? null : InvoiceView.Preview(upcoming);
     }
 
@@ -202,7 +200,7 @@ public sealed class SubscriptionCommands(
         ProrationBehavior? behavior = EnumNames.TryParseSnakeCase<ProrationBehavior>(command.Behavior, out var parsed) ? parsed : null;
         var at = command.ProrationDate is { } requested ? StoredTime.Truncate(requested) : clock.GetStoredNow();
         var quote = proration.Quote(snapshot, newPrice, command.Quantity ?? subscription.Quantity, at, behavior);
-        return new QuotedChange(subscription, customer, quote, InvoiceGenerator.ForPlanChange(snapshot, quote, customer.CreditBalance, TaxRate));
+        return new QuotedChange(subscription, customer, quote, InvoiceGenerator.ForPlanChange(snapshot, quote, customer.CreditBalance, await taxes.ForAsync(customer, ct)));
     }
 
     private async Task<InvoiceView> IssueFirstPeriodAsync(Customer customer, Subscription subscription, BillablePrice price, CancellationToken ct,
@@ -210,7 +208,7 @@ public sealed class SubscriptionCommands(
     {
         waiting ??= [];
         var generated = generator.FirstPeriod(BillableSubscription.From(subscription, price, null, await DiscountsAsync(subscription, ct)),
-            Drafts(waiting), customer.CreditBalance, TaxRate);
+            Drafts(waiting), customer.CreditBalance, await taxes.ForAsync(customer, ct));
         var invoice = await issuer.IssueAsync(customer, generated, null, ct);
         foreach (var line in waiting) line.MarkInvoiced(invoice.Id);
         return InvoiceView.From(invoice);

@@ -79,6 +79,8 @@ public sealed class AddressValidator : AbstractValidator<AddressInput>
         RuleFor(a => a.PostalCode).NotEmpty().WithMessage("The postal code is required.").MaximumLength(20).NoControlCharacters();
         RuleFor(a => a.Country).NotEmpty().WithMessage("The country is required.")
             .Matches("^[A-Za-z]{2}$").WithMessage("The country is a two-letter ISO 3166 code, e.g. GB.");
+        RuleFor(a => a.Region).Matches("^[A-Za-z0-9]{1,10}$").WithMessage("The region is a code of 1 to 10 letters or digits, e.g. QC.")
+            .When(a => !string.IsNullOrWhiteSpace(a.Region));
     }
 }
 

@@ -10,14 +10,14 @@ namespace BillingConsole.Engine.Commands;
 // What the commands return: plain records with enum values in their snake_case spelling and amounts rounded to the
 // currency's minor unit, the shape the API sends and the audit trail stores.
 
-public sealed record AddressView(string Line1, string? Line2, string City, string PostalCode, string Country);
+public sealed record AddressView(string Line1, string? Line2, string City, string PostalCode, string Country, string? Region = null);
 
 /// <param name="TimeZone">Null: the customer is in the billing time zone.</param>
 public sealed record CustomerView(Guid Id, string Name, string Email, string Currency, AddressView? Address, string? ExternalRef,
     decimal CreditBalance, DateTimeOffset CreatedAt, string CollectionMethod, int? DaysUntilDue, string? TimeZone, string? TaxId)
 {
     public static CustomerView From(Customer c) => new(c.Id, c.Name, c.Email, c.Currency,
-        c.Address == CustomerAddress.Empty ? null : new AddressView(c.Address.Line1, c.Address.Line2, c.Address.City, c.Address.PostalCode, c.Address.Country),
+        c.Address == CustomerAddress.Empty ? null : new AddressView(c.Address.Line1, c.Address.Line2, c.Address.City, c.Address.PostalCode, c.Address.Country, c.Address.Region),
         c.ExternalRef, Amounts.Of(c.CreditBalance), c.CreatedAt, c.CollectionMethod.ToSnakeCase(), c.DaysUntilDue, c.TimeZone, c.TaxId);
 }
 

@@ -1,5 +1,7 @@
+using System.Text.Json;
 using BillingConsole.Domain.Common;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -17,6 +19,14 @@ internal static class ConfigurationExtensions
         property.HasConversion(new ValueConverter<TEnum?, string?>(
             value => value.HasValue ? value.Value.ToSnakeCase() : null,
             text => text == null ? null : ParseSnakeCase<TEnum>(text))).HasMaxLength(40);
+
+    /// <summary>Stores a value object read and written whole as one jsonb document, compared by its JSON.</summary>
+    public static PropertyBuilder<TValue> AsJsonDocument<TValue>(this PropertyBuilder<TValue> property, JsonSerializerOptions json) where TValue : class =>
+        property.HasColumnType("jsonb").HasConversion(
+            value => JsonSerializer.Serialize(value, json),
+            text => JsonSerializer.Deserialize<TValue>(text, json)!,
+            new ValueComparer<TValue>((a, b) => JsonSerializer.Serialize(a, json) == JsonSerializer.Serialize(b, json),
+                value => JsonSerializer.Serialize(value, json).GetHashCode(), value => value));
 
     /// <summary>Maps a private decimal field that a Money property reads from.</summary>
     public static PropertyBuilder<decimal> MoneyField<T>(this EntityTypeBuilder<T> entity, string field, string column) where T : class =>

@@ -28,6 +28,7 @@ internal sealed class CustomerConfiguration : IEntityTypeConfiguration<Customer>
             address.Property(a => a.City).HasColumnName("address_city").HasMaxLength(100);
             address.Property(a => a.PostalCode).HasColumnName("address_postal_code").HasMaxLength(20);
             address.Property(a => a.Country).HasColumnName("address_country").HasMaxLength(2);
+            address.Property(a => a.Region).HasColumnName("address_region").HasMaxLength(10);
         });
         builder.HasMany(c => c.PaymentMethods).WithOne().HasForeignKey(p => p.CustomerId);
         builder.Navigation(c => c.PaymentMethods).UsePropertyAccessMode(PropertyAccessMode.Field);

@@ -5,7 +5,6 @@ using BillingConsole.Domain.Dunning;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Subscriptions;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace BillingConsole.Persistence.Configurations;
@@ -71,12 +70,6 @@ internal sealed class DunningPolicyConfiguration : IEntityTypeConfiguration<Dunn
         builder.Property(p => p.Version).ValueGeneratedNever();
         builder.Property(p => p.CreatedBy).HasMaxLength(200);
         builder.Property(p => p.Reason).HasMaxLength(1000);
-        builder.Property(p => p.Settings)
-            .HasColumnType("jsonb")
-            .HasConversion(
-                settings => JsonSerializer.Serialize(settings, Json),
-                json => JsonSerializer.Deserialize<DunningPolicySettings>(json, Json)!,
-                new ValueComparer<DunningPolicySettings>((a, b) => JsonSerializer.Serialize(a, Json) == JsonSerializer.Serialize(b, Json),
-                    s => JsonSerializer.Serialize(s, Json).GetHashCode(), s => s));
+        builder.Property(p => p.Settings).AsJsonDocument(Json);
     }
 }

@@ -81,6 +81,11 @@ internal sealed class InvoiceLineConfiguration : IEntityTypeConfiguration<Invoic
         builder.Ignore(l => l.UnitAmount);
         builder.Ignore(l => l.Amount);
         builder.Ignore(l => l.IsProration);
+        builder.Property(l => l.TaxRate).HasPrecision(7, 6);
+        builder.Property(l => l.TaxCountry).HasMaxLength(2);
+        builder.Property(l => l.TaxRegion).HasMaxLength(10);
+        builder.MoneyField("_taxAmount", "tax_amount");
+        builder.Ignore(l => l.TaxAmount);
         builder.HasOne<Price>().WithMany().HasForeignKey(l => l.PriceId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(l => l.InvoiceId);
     }

@@ -42,7 +42,7 @@ internal sealed partial class CustomerSimulator
         var invoice = new InvoiceRow(id, output.NextInvoiceNumber(issuedAt), _customer.Id, subscription.Id, InvoiceKind.SubscriptionCycle,
             price.Currency, start, end, issuedAt, billingRunId, line.Amount, tax, total, credit);
         output.Invoices.Add(invoice);
-        output.InvoiceLines.Add(line);
+        output.InvoiceLines.Add(line with { TaxRate = _country.TaxRate, TaxAmount = tax, TaxCountry = _country.Code });
         output.PostInvoiceIssued(invoice);
         if (billingRunId is not null) output.RecordRunInvoice(issuedAt);
         return invoice;
@@ -63,8 +63,9 @@ internal sealed partial class CustomerSimulator
         var invoice = new InvoiceRow(id, output.NextInvoiceNumber(at), _customer.Id, subscription.Id, InvoiceKind.PlanChange,
             to.Currency, at, end, at, null, subtotal, tax, subtotal + tax, 0m);
         output.Invoices.Add(invoice);
-        output.InvoiceLines.Add(credit);
-        output.InvoiceLines.Add(charge);
+        // One rate on both lines; the charge, the larger, carries the tax.
+        output.InvoiceLines.Add(credit with { TaxRate = _country.TaxRate, TaxCountry = _country.Code });
+        output.InvoiceLines.Add(charge with { TaxRate = _country.TaxRate, TaxAmount = tax, TaxCountry = _country.Code });
         output.PostInvoiceIssued(invoice);
         Pay(invoice, Earlier(at + _rng.Seconds(1, 15), world.Now), PaymentTrigger.BillingRun);
     }

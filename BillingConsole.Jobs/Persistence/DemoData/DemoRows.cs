@@ -13,6 +13,8 @@ internal sealed record CustomerRow(
     Guid Id, string Name, string Email, string Currency, string? ExternalRef, DateTime CreatedAt,
     string AddressLine1, string? AddressLine2, string AddressCity, string AddressPostalCode, string AddressCountry)
 {
+    /// <summary>Demo countries tax nationwide.</summary>
+    public string? AddressRegion => null;
     public bool DunningPaused { get; set; }
     public decimal CreditBalance { get; set; }
     /// <summary>Every demo customer is charged automatically.</summary>
@@ -110,7 +112,12 @@ internal sealed record InvoiceRow(
 
 internal sealed record InvoiceLineRow(
     Guid Id, Guid InvoiceId, InvoiceLineKind Kind, string Description, int Quantity, string Currency,
-    DateTime PeriodStart, DateTime PeriodEnd, Guid? PriceId, decimal UnitAmount, decimal Amount);
+    DateTime PeriodStart, DateTime PeriodEnd, Guid? PriceId, decimal UnitAmount, decimal Amount, decimal TaxRate = 0m, decimal TaxAmount = 0m,
+    string TaxCountry = "")
+{
+    public bool ReverseCharge => false;
+    public string? TaxRegion => null;
+}
 
 internal sealed record PaymentAttemptRow(
     Guid Id, Guid InvoiceId, Guid CustomerId, Guid? PaymentMethodId, int AttemptNumber, string Currency,

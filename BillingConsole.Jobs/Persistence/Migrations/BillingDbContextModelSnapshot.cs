@@ -672,6 +672,11 @@ namespace BillingConsole.Persistence.Migrations
                                 .HasMaxLength(20)
                                 .HasColumnType("character varying(20)")
                                 .HasColumnName("address_postal_code");
+
+                            b1.Property<string>("Region")
+                                .HasMaxLength(10)
+                                .HasColumnType("character varying(10)")
+                                .HasColumnName("address_region");
                         });
 
                     b.HasKey("Id")
@@ -1564,10 +1569,35 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("quantity");
 
+                    b.Property<bool>("ReverseCharge")
+                        .HasColumnType("boolean")
+                        .HasColumnName("reverse_charge");
+
+                    b.Property<string>("TaxCountry")
+                        .IsRequired()
+                        .HasMaxLength(2)
+                        .HasColumnType("character varying(2)")
+                        .HasColumnName("tax_country");
+
+                    b.Property<decimal>("TaxRate")
+                        .HasPrecision(7, 6)
+                        .HasColumnType("numeric(7,6)")
+                        .HasColumnName("tax_rate");
+
+                    b.Property<string>("TaxRegion")
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)")
+                        .HasColumnName("tax_region");
+
                     b.Property<decimal>("_amount")
                         .HasPrecision(19, 4)
                         .HasColumnType("numeric(19,4)")
                         .HasColumnName("amount");
+
+                    b.Property<decimal>("_taxAmount")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("tax_amount");
 
                     b.Property<decimal>("_unitAmount")
                         .HasPrecision(19, 4)
@@ -2410,6 +2440,39 @@ namespace BillingConsole.Persistence.Migrations
                         {
                             t.HasCheckConstraint("ck_subscriptions_period", "current_period_end > current_period_start");
                         });
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Tax.TaxTableVersion", b =>
+                {
+                    b.Property<int>("Version")
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("Table")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("table");
+
+                    b.HasKey("Version")
+                        .HasName("pk_tax_tables");
+
+                    b.ToTable("tax_tables", (string)null);
                 });
 
             modelBuilder.Entity("BillingConsole.Persistence.ApiKeyRecord", b =>

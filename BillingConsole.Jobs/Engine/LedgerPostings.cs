@@ -81,24 +81,30 @@ public static class LedgerPostings
     private static Guid WriteOffId(Invoice invoice, DateTimeOffset writtenOffAt) =>
         DeterministicGuid.For($"{invoice.Id:N}:{writtenOffAt.ToUnixTimeMilliseconds()}");
 
-    /// <summary>Dr refunds (contra revenue), Cr cash: money returned on a paid invoice.</summary>
-    public static IReadOnlyList<LedgerTransaction> Refund(Invoice invoice, Guid refundId, Money amount, DateTimeOffset at)
+    /// <summary>
+    /// Money returned on a paid invoice, documented by its credit note: Dr refunds (contra revenue) by the note's net, Dr tax
+    /// payable by the tax it gives back, Cr cash.
+    /// </summary>
+    public static IReadOnlyList<LedgerTransaction> Refund(Invoice invoice, Guid refundId, CreditNote note)
     {
         if (invoice.Status != InvoiceStatus.Paid) throw new DomainRuleException("Only a paid invoice can be refunded.");
-        if (!amount.IsPositive || amount > invoice.AmountPaid) throw new DomainRuleException("A refund is more than zero and at most what was paid.");
-        return Posted(Transaction(LedgerTransactionKind.Refund, refundId, invoice, at).Debit(Refunds, amount).Credit(Cash, amount));
+        if (note.RefundId != refundId) throw new DomainRuleException("A refund is posted with its own credit note.");
+        if (note.Total > invoice.AmountPaid) throw new DomainRuleException("A refund is more than zero and at most what was paid.");
+        return Posted(Transaction(LedgerTransactionKind.Refund, refundId, invoice, note.IssuedAt)
+            .Debit(Refunds, note.Net).Debit(TaxPayable, note.Tax).Credit(Cash, note.Total));
     }
 
     /// <summary>
-    /// A credit note, after <see cref="Invoice.Credit"/> issued it: on an open invoice Dr refunds (contra revenue), Cr receivable;
-    /// to the customer's balance Dr refunds, Cr customer credit. A refund's credit note posts nothing: <see cref="Refund"/> does.
+    /// A credit note, after <see cref="Invoice.Credit"/> issued it: Dr refunds (contra revenue) by its net and Dr tax payable by
+    /// its tax; Cr receivable on an open invoice, Cr customer credit to the customer's balance. A refund's credit note posts
+    /// nothing here: <see cref="Refund"/> does.
     /// </summary>
     public static IReadOnlyList<LedgerTransaction> CreditNoteIssued(Invoice invoice, CreditNote note) => note.Settlement switch
     {
         CreditNoteSettlement.AmountDueReduced => Posted(Transaction(LedgerTransactionKind.CreditNote, note.Id, invoice, note.IssuedAt)
-            .Debit(Refunds, note.Total).Credit(Receivable, note.Total)),
+            .Debit(Refunds, note.Net).Debit(TaxPayable, note.Tax).Credit(Receivable, note.Total)),
         CreditNoteSettlement.CustomerCredited => Posted(Transaction(LedgerTransactionKind.CreditNote, note.Id, invoice, note.IssuedAt)
-            .Debit(Refunds, note.Total).Credit(CustomerCredit, note.Total)),
+            .Debit(Refunds, note.Net).Debit(TaxPayable, note.Tax).Credit(CustomerCredit, note.Total)),
         _ => [],
     };
 

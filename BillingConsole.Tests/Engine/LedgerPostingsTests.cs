@@ -2,6 +2,7 @@ using BillingConsole.Domain.Tax;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Ledger;
+using CreditReason = BillingConsole.Domain.Payments.CreditReason;
 using BillingConsole.Engine;
 using BillingConsole.Tests.Infrastructure;
 using static BillingConsole.Domain.Ledger.LedgerAccount;
@@ -115,12 +116,36 @@ public sealed class LedgerPostingsTests
         var invoice = OpenInvoice(100m);
         invoice.Pay(Later);
 
-        Assert.Equal([(Refund, Refunds, 40m, 0m), (Refund, Cash, 0m, 40m)],
-            Shape(LedgerPostings.Refund(invoice, Guid.NewGuid(), Usd(40), Later)));
+        var refundId = Guid.NewGuid();
+        var note = invoice.Credit("CN-1", [new CreditNoteLine("Refund", Usd(40))], CreditReason.Duplicate, null, refundId, Later);
+        Assert.Equal([(Refund, Refunds, 40m, 0m), (Refund, Cash, 0m, 40m)], Shape(LedgerPostings.Refund(invoice, refundId, note)));
+        Assert.Empty(LedgerPostings.CreditNoteIssued(invoice, note));
         Assert.Equal([(CreditGranted, Refunds, 15m, 0m), (CreditGranted, CustomerCredit, 0m, 15m)],
             Shape(LedgerPostings.CreditGranted(CustomerId, Guid.NewGuid(), Usd(15), Later)));
-        Assert.Throws<DomainRuleException>(() => LedgerPostings.Refund(invoice, Guid.NewGuid(), Usd(100.01m), Later));
-        Assert.Throws<DomainRuleException>(() => LedgerPostings.Refund(OpenInvoice(), Guid.NewGuid(), Usd(1), Later));
+        Assert.Throws<DomainRuleException>(() => invoice.Credit("CN-2", [new CreditNoteLine("Refund", Usd(60.01m))], CreditReason.Duplicate, null, Guid.NewGuid(), Later));
+        Assert.Throws<DomainRuleException>(() => LedgerPostings.Refund(invoice, Guid.NewGuid(), note));
+        Assert.Throws<DomainRuleException>(() => OpenInvoice().Credit("CN-3", [new CreditNoteLine("Refund", Usd(1))], CreditReason.Duplicate, null, Guid.NewGuid(), Later));
+    }
+
+    [Fact]
+    public void A_credit_note_or_refund_gives_back_its_share_of_tax_and_crediting_the_whole_invoice_gives_back_exactly_its_tax()
+    {
+        // $10.01 at 20 %: total $12.01, tax $2.00 (rounded); three credit notes of a third each.
+        var open = Issued(0m, 10.01m);
+        var notes = new[] { 4.00m, 4.00m, 4.01m }.Select((amount, i) =>
+            open.Credit($"CN-{i}", [new CreditNoteLine("Credit", Usd(amount))], CreditReason.Goodwill, null, null, Later)).ToList();
+        Assert.Equal([0.67m, 0.66m, 0.67m], notes.Select(n => n.Tax.Amount));
+        Assert.Equal(open.Tax, notes.Aggregate(Usd(0), (sum, n) => sum + n.Tax));
+        Assert.Equal([(LedgerTransactionKind.CreditNote, Refunds, 3.33m, 0m), (LedgerTransactionKind.CreditNote, TaxPayable, 0.67m, 0m),
+                (LedgerTransactionKind.CreditNote, Receivable, 0m, 4.00m)],
+            Shape(LedgerPostings.CreditNoteIssued(open, notes[0])));
+
+        var paid = Issued(0m, 50m);
+        paid.Pay(Later);
+        var refundId = Guid.NewGuid();
+        var refund = paid.Credit("CN-R", [new CreditNoteLine("Refund", Usd(30))], CreditReason.Duplicate, null, refundId, Later);
+        Assert.Equal([(Refund, Refunds, 25m, 0m), (Refund, TaxPayable, 5m, 0m), (Refund, Cash, 0m, 30m)],
+            Shape(LedgerPostings.Refund(paid, refundId, refund)));
     }
 
     [Fact]

@@ -94,6 +94,12 @@ public sealed class TaxTests : IAsyncLifetime
         var unpaid = invoices.Single(i => expected[i.SubscriptionId!.Value].Rate == 0.1m);
         await _engine.InScopeAsync<InvoiceCommands, InvoiceView>(commands => commands.VoidAsync(unpaid.Id, Admin, "Issued in error", Ct));
 
+        // A credit note in the period gives back its share of tax, in the ledger and in the report: 59.50 of the German
+        // invoice's 118.99 holds 9.50 of its 19.00 tax.
+        var german = invoices.Single(i => expected[i.SubscriptionId!.Value].Rate == 0.19m);
+        var note = await _engine.InScopeAsync<CreditNoteCommands, CreditNoteView>(commands => commands.IssueAsync(german.Id,
+            new IssueCreditNote([new CreditNoteLineInput("Service credit", 59.50m)], "goodwill"), Admin, "Outage", Ct));
+
         var today = DateOnly.FromDateTime(_data.Now.UtcDateTime);
         var report = await _engine.InScopeAsync<TaxReportQueries, IReadOnlyList<TaxReportRow>>(r => r.ForAsync(new JournalPeriod(today.AddDays(-1), today), Ct));
         await using var connection = await _database.DataSource.OpenConnectionAsync(Ct);
@@ -102,7 +108,10 @@ public sealed class TaxTests : IAsyncLifetime
         Assert.Equal(0, await connection.QuerySingleAsync<int>(
             "select count(*)::int from (select transaction_id from ledger_entries group by transaction_id having sum(debit) <> sum(credit)) u"));
         Assert.Equal(taxPayable, report.Sum(r => r.Tax));
-        Assert.Equal(19.00m + 20.00m + 14.97m + 5.00m, taxPayable);
+        Assert.Equal(19.00m + 20.00m + 14.97m + 5.00m - 9.50m, taxPayable);
+        var germany = Assert.Single(report, r => r.Country == "DE");
+        Assert.Equal((99.99m - 50.00m, 19.00m - 9.50m), (germany.Taxable, germany.Tax));
+        Assert.Equal(59.50m, note.Total);
         var reverseCharged = Assert.Single(report, r => r.ReverseCharge);
         Assert.Equal(("FR", 0m, 99.99m, 0m), (reverseCharged.Country, reverseCharged.Rate, reverseCharged.Taxable, reverseCharged.Tax));
         var quebec = Assert.Single(report, r => r.Region == "QC");

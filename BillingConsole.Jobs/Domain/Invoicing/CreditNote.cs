@@ -18,11 +18,12 @@ public sealed class CreditNote : Entity
 {
     private readonly List<CreditNoteLine> _lines = [];
     private decimal _total;
+    private decimal _tax;
 
     private CreditNote() { }
 
     internal CreditNote(Invoice invoice, string number, IReadOnlyList<CreditNoteLine> lines, CreditReason reason, string? memo,
-        CreditNoteSettlement settlement, Guid? refundId, DateTimeOffset at)
+        CreditNoteSettlement settlement, Guid? refundId, Money tax, DateTimeOffset at)
     {
         if (string.IsNullOrWhiteSpace(number)) throw new DomainRuleException("A credit note needs a number.");
         if (lines.Count == 0) throw new DomainRuleException("A credit note needs at least one line.");
@@ -32,6 +33,7 @@ public sealed class CreditNote : Entity
         Currency = invoice.Currency;
         _lines.AddRange(lines);
         _total = lines.Aggregate(Money.Zero(Currency), (sum, line) => sum + line.Amount).Amount;
+        _tax = tax.Amount;
         Reason = reason;
         Memo = memo;
         Settlement = settlement;
@@ -45,6 +47,12 @@ public sealed class CreditNote : Entity
     public Guid? RefundId { get; private set; }
     public string Currency { get; private set; } = "USD";
     public Money Total => new(_total, Currency);
+
+    /// <summary>The tax the total includes, given back to the customer and owed to the tax authority no more.</summary>
+    public Money Tax => new(_tax, Currency);
+
+    /// <summary>The total without its tax: the revenue taken back.</summary>
+    public Money Net => Total - Tax;
     public CreditReason Reason { get; private set; }
     public string? Memo { get; private set; }
     public CreditNoteSettlement Settlement { get; private set; }

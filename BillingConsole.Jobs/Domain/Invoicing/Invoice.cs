@@ -174,11 +174,21 @@ public sealed class Invoice : Entity
             throw new DomainRuleException(settlement == CreditNoteSettlement.AmountDueReduced
                 ? $"The credit note of {amount} is more than the {limit} still due on this invoice."
                 : $"The credit note of {amount} is more than the {limit} of this invoice not yet credited.");
-        var note = new CreditNote(this, number, lines, reason, memo, settlement, refundId, at);
+        var note = new CreditNote(this, number, lines, reason, memo, settlement, refundId, TaxShare(AmountCredited + amount) - TaxShare(AmountCredited), at);
         _amountCredited += amount.Amount;
         if (settlement == CreditNoteSettlement.AmountDueReduced && AmountDue.IsZero) Settle(at);
         return note;
     }
+
+    /// <summary>The tax its credit notes gave back: the sum of their <see cref="CreditNote.Tax"/>.</summary>
+    public Money TaxCredited => TaxShare(AmountCredited);
+
+    /// <summary>
+    /// The tax within <paramref name="credited"/> of the total: the invoice's share of tax, rounded once on the running sum so
+    /// that credit notes crediting the whole invoice give back exactly its tax.
+    /// </summary>
+    private Money TaxShare(Money credited) =>
+        Total.IsPositive ? new Money(credited.Amount * _tax / _total, Currency).Rounded() : Money.Zero(Currency);
 
     /// <summary>Voids an invoice; returns what was still owed so the ledger can reverse it.</summary>
     public Money Void(DateTimeOffset at)

@@ -139,7 +139,7 @@ public sealed class RefundCommands(
                     note = invoice.Credit(await numbers.NextCreditNoteAsync(ct),
                         [new CreditNoteLine($"Refund of the payment of invoice {invoice.Number}", refund.Amount)], refund.Reason, refund.Memo, refund.Id, now);
                     db.CreditNotes.Add(note);
-                    db.LedgerEntries.AddRange(LedgerPostings.Refund(invoice, refund.Id, refund.Amount, now).SelectMany(t => t.Balanced()));
+                    db.LedgerEntries.AddRange(LedgerPostings.Refund(invoice, refund.Id, note).SelectMany(t => t.Balanced()));
                     break;
                 case GatewayRefundStatus.Failed:
                     refund.Fail(answer.GatewayReference, answer.FailureMessage ?? "The gateway refused the refund.", now);

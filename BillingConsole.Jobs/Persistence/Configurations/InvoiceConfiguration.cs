@@ -34,7 +34,7 @@ internal sealed class InvoiceConfiguration : IEntityTypeConfiguration<Invoice>
         builder.Property<decimal>("AmountDueColumn").HasColumnName("amount_due")
             .HasComputedColumnSql("case when status = 'open' then greatest(total - credit_applied - amount_paid - amount_credited, 0) else 0 end", stored: true);
         foreach (var ignored in new[] { nameof(Invoice.Subtotal), nameof(Invoice.Tax), nameof(Invoice.Total), nameof(Invoice.CreditApplied),
-                     nameof(Invoice.AmountPaid), nameof(Invoice.AmountWrittenOff), nameof(Invoice.AmountCredited), nameof(Invoice.Creditable), nameof(Invoice.AmountDue), nameof(Invoice.AmountPayable) })
+                     nameof(Invoice.AmountPaid), nameof(Invoice.AmountWrittenOff), nameof(Invoice.AmountCredited), nameof(Invoice.TaxCredited), nameof(Invoice.Creditable), nameof(Invoice.AmountDue), nameof(Invoice.AmountPayable) })
             builder.Ignore(ignored);
         // The charge claim (Persistence.ChargeClaims), written and cleared by SQL only: who charges the invoice now, and until when.
         builder.Property<Guid?>("ChargeClaimToken");

@@ -74,6 +74,9 @@ internal sealed class CreditNoteConfiguration : IEntityTypeConfiguration<CreditN
         builder.CurrencyColumn();
         builder.MoneyField("_total", "total");
         builder.Ignore(n => n.Total);
+        builder.MoneyField("_tax", "tax");
+        builder.Ignore(n => n.Tax);
+        builder.Ignore(n => n.Net);
         builder.HasMany(n => n.Lines).WithOne().HasForeignKey(l => l.CreditNoteId).OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(n => n.Lines).UsePropertyAccessMode(PropertyAccessMode.Field);
         builder.HasOne<Invoice>().WithMany().HasForeignKey(n => n.InvoiceId);

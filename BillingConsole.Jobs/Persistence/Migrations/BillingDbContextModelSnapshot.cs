@@ -1263,6 +1263,11 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("character varying(40)")
                         .HasColumnName("settlement");
 
+                    b.Property<decimal>("_tax")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("tax");
+
                     b.Property<decimal>("_total")
                         .HasPrecision(19, 4)
                         .HasColumnType("numeric(19,4)")

@@ -111,7 +111,7 @@ public sealed class TaxTests : IAsyncLifetime
         Assert.Equal(19.00m + 20.00m + 14.97m + 5.00m - 9.50m, taxPayable);
         var germany = Assert.Single(report, r => r.Country == "DE");
         Assert.Equal((99.99m - 50.00m, 19.00m - 9.50m), (germany.Taxable, germany.Tax));
-        Assert.Equal(59.50m, note.Total);
+        Assert.Equal((59.50m, 9.50m), (note.Total, note.Tax));
         var reverseCharged = Assert.Single(report, r => r.ReverseCharge);
         Assert.Equal(("FR", 0m, 99.99m, 0m), (reverseCharged.Country, reverseCharged.Rate, reverseCharged.Taxable, reverseCharged.Tax));
         var quebec = Assert.Single(report, r => r.Region == "QC");

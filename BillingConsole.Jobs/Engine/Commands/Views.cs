@@ -133,10 +133,11 @@ internal static class Amounts
 
 public sealed record CreditNoteLineView(string Description, decimal Amount);
 
-public sealed record CreditNoteView(Guid Id, string Number, Guid InvoiceId, Guid CustomerId, Guid? RefundId, string Currency, decimal Total,
+/// <param name="Tax">The tax <paramref name="Total"/> includes and gives back.</param>
+public sealed record CreditNoteView(Guid Id, string Number, Guid InvoiceId, Guid CustomerId, Guid? RefundId, string Currency, decimal Total, decimal Tax,
     string Reason, string Settlement, string? Memo, DateTimeOffset IssuedAt, IReadOnlyList<CreditNoteLineView> Lines)
 {
-    public static CreditNoteView From(CreditNote n) => new(n.Id, n.Number, n.InvoiceId, n.CustomerId, n.RefundId, n.Currency, Amounts.Of(n.Total),
+    public static CreditNoteView From(CreditNote n) => new(n.Id, n.Number, n.InvoiceId, n.CustomerId, n.RefundId, n.Currency, Amounts.Of(n.Total), Amounts.Of(n.Tax),
         n.Reason.ToSnakeCase(), n.Settlement.ToSnakeCase(), n.Memo, n.IssuedAt, [.. n.Lines.Select(l => new CreditNoteLineView(l.Description, Amounts.Of(l.Amount)))]);
 }
 

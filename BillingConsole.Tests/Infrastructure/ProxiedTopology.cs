@@ -65,10 +65,30 @@ public sealed class ProxiedTopology : IAsyncLifetime
     }
 
     /// <summary>Starts again whichever node a trial killed.</summary>
+    /// <summary>
+    /// Starts a node a test killed, and waits until nginx serves each node again: after a kill nginx counts the node as failed
+    /// for its fail_timeout and sends (and re-pins) its browsers to the other one meanwhile.
+    /// </summary>
     public async Task EnsureBothNodesRunAsync()
     {
         for (var i = 0; i < Nodes.Length; i++)
             if (Nodes[i] is null) await StartNodeAsync(i);
+        using var client = Client(IPAddress.Loopback);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        foreach (var node in NodeNames)
+            while (!await ServesAsync(client, node))
+            {
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"nginx does not serve {node} again:\n{Output}");
+                await Task.Delay(500);
+            }
+    }
+
+    /// <summary>Whether a request pinned to <paramref name="node"/> is answered by it (nginx pins the answer to the node that served it).</summary>
+    private static async Task<bool> ServesAsync(HttpClient client, string node)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/health/live") { Headers = { { "Cookie", $"billing_node={node}" } } };
+        using var answer = await client.SendAsync(request);
+        return answer.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith($"billing_node={node};", StringComparison.Ordinal));
     }
 
     public async Task KillNodeAsync(int index)

@@ -473,10 +473,11 @@ start_smtp4dev() {
   done
   (cd "$BILLING_ROOT" && dotnet tool restore >/dev/null) || die "dotnet tool restore failed (smtp4dev is a local tool in dotnet-tools.json)"
   rm -f "$dir/smtp4dev.pid"
-  (cd "$BILLING_ROOT" && nohup dotnet smtp4dev --urls="http://127.0.0.1:$web" --smtpport="$smtp" --bindaddress=127.0.0.1 \
+  # The braces keep `&` on the server alone, so the pid written is smtp4dev's, not a subshell's.
+  (cd "$BILLING_ROOT" && { nohup dotnet smtp4dev --urls="http://127.0.0.1:$web" --smtpport="$smtp" --bindaddress=127.0.0.1 \
       --imapport=0 --pop3port=0 --baseappdatapath="$dir" --db="$dir/smtp4dev.db" --nousersettings \
-      </dev/null >"$dir/smtp4dev.log" 2>&1 & echo $! >"$dir/smtp4dev.pid")
-  for ((i = 0; i < 600; i++)); do
+      </dev/null >"$dir/smtp4dev.log" 2>&1 & echo $! >"$dir/smtp4dev.pid"; })
+  for ((i = 0; i < 3000; i++)); do
     if _port_in_use "$smtp" && _port_in_use "$web"; then
       say "Mail inbox on http://127.0.0.1:$web ready (SMTP on 127.0.0.1:$smtp)"
       return 0

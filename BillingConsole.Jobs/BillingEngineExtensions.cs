@@ -181,6 +181,7 @@ public static class BillingEngineExtensions
         services.AddScoped<BillingChunkProcessor>();
         services.AddSingleton<DemoDataGenerator>();
         services.AddSingleton<MrrRecorder>();
+        services.AddSingleton<RevenueRecognitionRecorder>();
         DapperSetup.Configure();
         services.AddScoped<DashboardRefresher>();
         services.AddSingleton<InvoiceList>();

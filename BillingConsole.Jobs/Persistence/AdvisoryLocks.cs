@@ -14,6 +14,9 @@ public static class AdvisoryLocks
     /// <summary>The key that lets one recording of MRR run at a time, on any node.</summary>
     public static long MrrRecording => KeyFor("mrr-recording");
 
+    /// <summary>The key that lets one fold of revenue recognition write its quarter hours at a time, on any node.</summary>
+    public static long RevenueRecognition => KeyFor("revenue-recognition");
+
     /// <summary>One of the slots that bound the deliveries in flight to an outgoing-events endpoint (held for a transaction).</summary>
     public static long EventEndpointSlot(Guid endpointId, int slot) => KeyFor($"event-endpoint:{endpointId:N}:{slot}");
 

@@ -53,6 +53,8 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     public DbSet<MrrMovement> MrrMovements => Set<MrrMovement>();
     public DbSet<MrrSubscriptionState> MrrSubscriptionStates => Set<MrrSubscriptionState>();
     public DbSet<MrrCohortCell> MrrCohortCells => Set<MrrCohortCell>();
+    public DbSet<RevenueRecognitionBucket> RevenueRecognitionBuckets => Set<RevenueRecognitionBucket>();
+    public DbSet<RevenueRecognitionPending> RevenueRecognitionPending => Set<RevenueRecognitionPending>();
     public DbSet<DashboardSnapshotRecord> DashboardSnapshots => Set<DashboardSnapshotRecord>();
     public DbSet<GatewayCircuit> GatewayCircuits => Set<GatewayCircuit>();
     public DbSet<Notification> Notifications => Set<Notification>();

@@ -182,7 +182,9 @@ public sealed class MrrRecorder(NpgsqlDataSource dataSource)
     private static async Task<int> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct,
         params (string Name, object Value)[] parameters)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
+        // A recording rereads every subscription and rewrites the cohort cells: on a million subscriptions under load that
+        // takes longer than the default command timeout, and the job's cancellation bounds it instead.
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
         foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
         return await command.ExecuteNonQueryAsync(ct);
     }

@@ -126,6 +126,30 @@ public sealed class MrrCohortCell
     public DateTimeOffset ComputedAt { get; set; }
 }
 
+/// <summary>
+/// What the invoices folded so far change in revenue recognition within one quarter hour (UTC) of one currency
+/// (docs/analytics.md, "Deferred revenue"): invoiced and recognised revenue at the start of a quarter hour T are
+/// Σ <see cref="Invoiced"/> and Σ <see cref="Constant"/> + T × Σ <see cref="Slope"/> over the quarter hours before T.
+/// </summary>
+public sealed class RevenueRecognitionBucket
+{
+    public string Currency { get; set; } = "USD";
+    /// <summary>Seconds since 1970-01-01 UTC, divided by 900 and rounded down.</summary>
+    public long Bucket { get; set; }
+    public decimal Invoiced { get; set; }
+    public decimal Constant { get; set; }
+    /// <summary>Revenue recognised per second from here on.</summary>
+    public decimal Slope { get; set; }
+}
+
+/// <summary>An invoice issued or voided since revenue recognition last folded it in, written by triggers on <c>invoices</c>.</summary>
+public sealed class RevenueRecognitionPending
+{
+    public Guid InvoiceId { get; set; }
+    /// <summary><c>issued</c> or <c>voided</c>: the change to fold in.</summary>
+    public string Kind { get; set; } = "issued";
+}
+
 /// <summary>The current dashboard figures as JSON (one row), written by the dashboard refresh job.</summary>
 public sealed class DashboardSnapshotRecord
 {

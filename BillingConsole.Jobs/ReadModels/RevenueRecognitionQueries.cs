@@ -1,4 +1,5 @@
 using BillingConsole.Engine.Accounting;
+using BillingConsole.Persistence;
 using Dapper;
 using Npgsql;
 
@@ -14,17 +15,31 @@ public sealed record RevenueRecognitionLine(string Currency, decimal DeferredOpe
 public sealed class RevenueRecognitionQueries(NpgsqlDataSource dataSource, JournalQueries journal)
 {
     /// <summary>
-    /// Per currency and instant: the revenue of the invoices issued and not voided before it, and the part recognised by it;
-    /// the same expression as <see cref="RevenueRecognition.RecognizedBy"/>.
+    /// Per currency and instant (each the start of a quarter hour): the revenue of the invoices issued and not voided before
+    /// it, and the part recognised by it, summed exactly and rounded to the cent as <see cref="RevenueRecognition.ToCent"/> does. The folded invoices are read from their
+    /// buckets (<see cref="RevenueRecognitionRecorder"/>); the changes not folded yet are computed line by line, with the same
+    /// share as <see cref="RevenueRecognition.RecognizedBy"/> before its rounding.
     /// </summary>
-    private const string AsOfSql = """
-        select at.t, l.currency, sum(l.amount),
-               sum(round(l.amount * case when l.period_end <= l.period_start then 1
-                   else least(1, greatest(0, extract(epoch from (at.t - l.period_start)) / extract(epoch from (l.period_end - l.period_start)))) end, 4))
-        from unnest(@instants) as at(t)
-        join invoices i on i.issued_at < at.t and (i.voided_at is null or i.voided_at >= at.t)
-        join invoice_lines l on l.invoice_id = i.id
-        group by at.t, l.currency
+    private static readonly string AsOfSql = $"""
+        with instants as (select t, extract(epoch from t) as seconds from unnest(@instants) as at(t)),
+        folded as (
+          select at.t, b.currency, sum(b.invoiced) as invoiced, sum(b.constant) + sum(b.slope) * at.seconds as recognized
+          from instants at join revenue_recognition_buckets b on b.bucket < at.seconds / {RevenueRecognitionRecorder.BucketSeconds}
+          group by at.t, at.seconds, b.currency),
+        pending as (
+          select at.t, l.currency, sum(sign * l.amount) as invoiced,
+                 sum(sign * l.amount * case when l.period_end <= l.period_start then 1
+                     else least(1, greatest(0, extract(epoch from (at.t - l.period_start))::numeric(60, 40) / extract(epoch from (l.period_end - l.period_start)))) end) as recognized
+          from instants at
+          cross join lateral (
+            select p.invoice_id, case p.kind when 'issued' then 1 else -1 end as sign
+            from revenue_recognition_pending p join invoices i on i.id = p.invoice_id
+            where case p.kind when 'issued' then i.issued_at else i.voided_at end < at.t) p
+          join invoice_lines l on l.invoice_id = p.invoice_id
+          group by at.t, l.currency)
+        select t, currency, sum(invoiced) as invoiced, round(round(sum(recognized), {RevenueRecognition.ArithmeticPlaces}), 2) as recognized
+        from (select * from folded union all select * from pending) as parts
+        group by t, currency
         """;
 
     public async Task<IReadOnlyList<RevenueRecognitionLine>> PeriodAsync(JournalPeriod period, CancellationToken ct)

@@ -10,16 +10,32 @@ public sealed record RecognitionMonth(DateOnly Month, decimal Amount);
 /// Revenue recognised over the service period (docs/analytics.md, "Deferred revenue"): each invoice line evenly over its own
 /// period, to the second, from the moment the invoice is issued (what its period has already run is recognised at issue);
 /// a line without a period is recognised at issue. The rest is deferred. SQL that sums it for many invoices
-/// (<c>RevenueRecognitionQueries</c>) computes the same expression, rounded the same way.
+/// (<c>RevenueRecognitionQueries</c>, <c>RevenueRecognitionRecorder</c>) computes the same share and rounds the sum.
 /// </summary>
 public static class RevenueRecognition
 {
     /// <summary>The part of <paramref name="line"/> recognised by <paramref name="asOf"/> (the invoice issued before it), rounded to 4 places.</summary>
-    public static decimal RecognizedBy(RecognizedLine line, DateTimeOffset asOf)
+    public static decimal RecognizedBy(RecognizedLine line, DateTimeOffset asOf) =>
+        Math.Round(ExactlyRecognizedBy(line, asOf), 4, MidpointRounding.AwayFromZero);
+
+    /// <summary>
+    /// A sum of <see cref="ExactlyRecognizedBy"/> to the cent. The sum is first rounded to <see cref="ArithmeticPlaces"/>
+    /// places, which drops the error of the arithmetic (decimal here, numeric in SQL, both far below it), so that a sum that
+    /// is exactly half a cent rounds the same way in both.
+    /// </summary>
+    public static decimal ToCent(decimal sum) =>
+        Math.Round(Math.Round(sum, ArithmeticPlaces, MidpointRounding.AwayFromZero), 2, MidpointRounding.AwayFromZero);
+
+    public const int ArithmeticPlaces = 12;
+
+    /// <summary>
+    /// The same, unrounded: a period's figures sum these over many lines and round the sum to the cent
+    /// (<c>RevenueRecognitionQueries</c>), so that no line's rounding adds up.
+    /// </summary>
+    public static decimal ExactlyRecognizedBy(RecognizedLine line, DateTimeOffset asOf)
     {
         var span = (line.PeriodEnd - line.PeriodStart).Ticks;
-        var share = span <= 0 ? 1m : Math.Clamp((decimal)(asOf - line.PeriodStart).Ticks / span, 0m, 1m);
-        return Math.Round(line.Amount * share, 4, MidpointRounding.AwayFromZero);
+        return span <= 0 ? line.Amount : line.Amount * Math.Clamp((decimal)(asOf - line.PeriodStart).Ticks / span, 0m, 1m);
     }
 
     /// <summary>

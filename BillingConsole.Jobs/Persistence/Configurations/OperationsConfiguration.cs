@@ -174,6 +174,32 @@ internal sealed class MrrCohortCellConfiguration : IEntityTypeConfiguration<MrrC
     }
 }
 
+internal sealed class RevenueRecognitionBucketConfiguration : IEntityTypeConfiguration<RevenueRecognitionBucket>
+{
+    public void Configure(EntityTypeBuilder<RevenueRecognitionBucket> builder)
+    {
+        builder.ToTable("revenue_recognition_buckets");
+        builder.HasKey(b => new { b.Currency, b.Bucket });
+        builder.Property(b => b.Currency).HasMaxLength(3).IsFixedLength();
+        // Unbounded: the slopes carry the digits that make a line's recognised amounts add up to its amount exactly.
+        foreach (var sum in new[] { builder.Property(b => b.Invoiced), builder.Property(b => b.Constant), builder.Property(b => b.Slope) })
+        {
+            sum.HasColumnType("numeric").Metadata.SetPrecision(null);
+            sum.Metadata.SetScale(null);
+        }
+    }
+}
+
+internal sealed class RevenueRecognitionPendingConfiguration : IEntityTypeConfiguration<RevenueRecognitionPending>
+{
+    public void Configure(EntityTypeBuilder<RevenueRecognitionPending> builder)
+    {
+        builder.ToTable("revenue_recognition_pending");
+        builder.HasKey(p => new { p.InvoiceId, p.Kind });
+        builder.Property(p => p.Kind).HasMaxLength(8);
+    }
+}
+
 internal sealed class DashboardSnapshotConfiguration : IEntityTypeConfiguration<DashboardSnapshotRecord>
 {
     public void Configure(EntityTypeBuilder<DashboardSnapshotRecord> builder)

@@ -2888,6 +2888,53 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("mrr_subscription_states", (string)null);
                 });
 
+            modelBuilder.Entity("BillingConsole.Persistence.RevenueRecognitionBucket", b =>
+                {
+                    b.Property<string>("Currency")
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<long>("Bucket")
+                        .HasColumnType("bigint")
+                        .HasColumnName("bucket");
+
+                    b.Property<decimal>("Constant")
+                        .HasColumnType("numeric")
+                        .HasColumnName("constant");
+
+                    b.Property<decimal>("Invoiced")
+                        .HasColumnType("numeric")
+                        .HasColumnName("invoiced");
+
+                    b.Property<decimal>("Slope")
+                        .HasColumnType("numeric")
+                        .HasColumnName("slope");
+
+                    b.HasKey("Currency", "Bucket")
+                        .HasName("pk_revenue_recognition_buckets");
+
+                    b.ToTable("revenue_recognition_buckets", (string)null);
+                });
+
+            modelBuilder.Entity("BillingConsole.Persistence.RevenueRecognitionPending", b =>
+                {
+                    b.Property<Guid>("InvoiceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("invoice_id");
+
+                    b.Property<string>("Kind")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("kind");
+
+                    b.HasKey("InvoiceId", "Kind")
+                        .HasName("pk_revenue_recognition_pending");
+
+                    b.ToTable("revenue_recognition_pending", (string)null);
+                });
+
             modelBuilder.Entity("BillingConsole.Persistence.SettingRecord", b =>
                 {
                     b.Property<string>("Key")

@@ -3,6 +3,7 @@ using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Ledger;
 using BillingConsole.Engine.Accounting;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Persistence;
 using BillingConsole.ReadModels;
 using BillingConsole.Tests.Infrastructure;
 using Dapper;
@@ -117,40 +118,78 @@ public sealed class JournalTests : IAsyncLifetime
         var recognition = _engine.Get<RevenueRecognitionQueries>();
         var april = await recognition.PeriodAsync(April, Ct);
         var march = await recognition.PeriodAsync(March, Ct);
-        await using var connection = await _database.DataSource.OpenConnectionAsync(Ct);
-        var lines = (await connection.QueryAsync<(string Currency, decimal Amount, DateTime Start, DateTime End, DateTime IssuedAt)>("""
-            select l.currency, l.amount, l.period_start, l.period_end, i.issued_at from invoice_lines l join invoices i on i.id = l.invoice_id
-            where i.issued_at is not null and i.voided_at is null
-            """)).ToList();
-        var (start, end) = April.Instants(TimeZoneInfo.Utc);
-
         foreach (var currency in new[] { "USD", "EUR" })
         {
-            var line = april.Single(l => l.Currency == currency);
-            Assert.Equal(march.Single(l => l.Currency == currency).DeferredClosing, line.DeferredOpening);
-            Assert.Equal(line.DeferredOpening + line.Invoiced - line.Recognized, line.DeferredClosing);
-            // Everything invoiced by the end of April is the revenue account's credit balance then, less the discounts given.
-            var revenue = await connection.QuerySingleAsync<decimal>("""
-                select coalesce(sum(credit - debit), 0) from ledger_entries
-                where account in ('revenue', 'discounts') and currency = @currency and occurred_at < @end
-                """,
-                new { currency, end });
-            var recognizedBy = lines.Where(l => l.Currency == currency && l.IssuedAt < end.UtcDateTime)
-                .Sum(l => RevenueRecognition.RecognizedBy(new RecognizedLine(l.Amount, Utc(l.Start), Utc(l.End)), end));
-            Assert.Equal(revenue, recognizedBy + line.DeferredClosing);
-            var recognizedBefore = lines.Where(l => l.Currency == currency && l.IssuedAt < start.UtcDateTime)
-                .Sum(l => RevenueRecognition.RecognizedBy(new RecognizedLine(l.Amount, Utc(l.Start), Utc(l.End)), start));
-            Assert.Equal(recognizedBy - recognizedBefore, line.Recognized);
+            Assert.Equal(march.Single(l => l.Currency == currency).DeferredClosing, april.Single(l => l.Currency == currency).DeferredOpening);
         }
+        await AssertReconcilesAsync(april, April);
         // The annual plans' revenue is mostly still ahead at the end of April.
         Assert.True(april.Single(l => l.Currency == "USD").DeferredClosing > 1500m);
 
+        await using var connection = await _database.DataSource.OpenConnectionAsync(Ct);
         var annualInvoice = await connection.QuerySingleAsync<Guid>(
             "select invoice_id from invoice_lines where amount >= 1200 order by period_start limit 1");
         var schedule = await recognition.ScheduleAsync(annualInvoice, Ct);
         Assert.Equal(await connection.QuerySingleAsync<decimal>("select subtotal from invoices where id = @annualInvoice", new { annualInvoice }),
             schedule.Sum(m => m.Amount));
         Assert.Equal(13, schedule.Count);
+    }
+
+    [Fact]
+    public async Task Folding_issued_and_voided_invoices_into_quarter_hours_changes_no_figure()
+    {
+        var recognition = _engine.Get<RevenueRecognitionQueries>();
+        var recorder = _engine.Get<RevenueRecognitionRecorder>();
+        await using var connection = await _database.DataSource.OpenConnectionAsync(Ct);
+        var issued = await connection.QuerySingleAsync<int>("select count(*)::int from invoices where issued_at is not null");
+
+        // Nothing folded yet: every figure is computed from the lines themselves.
+        var unfolded = await recognition.PeriodAsync(April, Ct);
+        Assert.Equal(issued, await recorder.FoldAsync(Ct));
+        Assert.Equal(0, await recorder.FoldAsync(Ct));
+        Assert.Equal(unfolded, await recognition.PeriodAsync(April, Ct));
+        await AssertReconcilesAsync(unfolded, April);
+
+        // An open invoice voided in April (its card declined) takes its revenue out of the figures from the void on.
+        var voided = await connection.QuerySingleAsync<Guid>("select id from invoices where status = 'open' order by issued_at desc limit 1");
+        await _engine.InScopeAsync<InvoiceCommands, InvoiceView>(c => c.VoidAsync(voided, new Actor("admin@example.test", "admin"), "Billed in error", Ct));
+        var pendingVoid = await recognition.PeriodAsync(April, Ct);
+        Assert.NotEqual(unfolded, pendingVoid);
+        await AssertReconcilesAsync(pendingVoid, April);
+        Assert.Equal(1, await recorder.FoldAsync(Ct));
+        Assert.Equal(pendingVoid, await recognition.PeriodAsync(April, Ct));
+        Assert.Equal(0, await connection.QuerySingleAsync<int>("select count(*)::int from revenue_recognition_pending"));
+    }
+
+    /// <summary>
+    /// Recomputes a period's figures line by line from the rows (the invoices issued and not voided before each instant),
+    /// and checks that what has been invoiced is the revenue account's credit balance less the discounts given.
+    /// </summary>
+    private async Task AssertReconcilesAsync(IReadOnlyList<RevenueRecognitionLine> figures, JournalPeriod period)
+    {
+        await using var connection = await _database.DataSource.OpenConnectionAsync(Ct);
+        var lines = (await connection.QueryAsync<(string Currency, decimal Amount, DateTime Start, DateTime End, DateTime IssuedAt, DateTime? VoidedAt)>("""
+            select l.currency, l.amount, l.period_start, l.period_end, i.issued_at, i.voided_at
+            from invoice_lines l join invoices i on i.id = l.invoice_id where i.issued_at is not null
+            """)).ToList();
+        var (start, end) = period.Instants(TimeZoneInfo.Utc);
+        decimal RecognizedBy(string currency, DateTimeOffset at) => RevenueRecognition.ToCent(lines
+            .Where(l => l.Currency == currency && l.IssuedAt < at.UtcDateTime && (l.VoidedAt is not { } voidedAt || voidedAt >= at.UtcDateTime))
+            .Sum(l => RevenueRecognition.ExactlyRecognizedBy(new RecognizedLine(l.Amount, Utc(l.Start), Utc(l.End)), at)));
+
+        foreach (var currency in new[] { "USD", "EUR" })
+        {
+            var line = figures.Single(l => l.Currency == currency);
+            Assert.Equal(line.DeferredOpening + line.Invoiced - line.Recognized, line.DeferredClosing);
+            // Everything invoiced by the end of the period is the revenue account's credit balance then, less the discounts given.
+            var revenue = await connection.QuerySingleAsync<decimal>("""
+                select coalesce(sum(credit - debit), 0) from ledger_entries
+                where account in ('revenue', 'discounts') and currency = @currency and occurred_at < @end
+                """,
+                new { currency, end });
+            Assert.Equal(revenue, RecognizedBy(currency, end) + line.DeferredClosing);
+            Assert.Equal(RecognizedBy(currency, end) - RecognizedBy(currency, start), line.Recognized);
+        }
     }
 
     private static DateTimeOffset Utc(DateTime time) => new(DateTime.SpecifyKind(time, DateTimeKind.Utc));

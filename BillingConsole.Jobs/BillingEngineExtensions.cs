@@ -182,6 +182,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<DemoDataGenerator>();
         services.AddSingleton<MrrRecorder>();
         services.AddSingleton<RevenueRecognitionRecorder>();
+        services.AddSingleton<DunningCaseFactsRecorder>();
         DapperSetup.Configure();
         services.AddScoped<DashboardRefresher>();
         services.AddSingleton<InvoiceList>();

@@ -26,7 +26,7 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
     public const string EventDelivery = "event-delivery";
     public const string CardExpiryNotices = "card-expiry-notices";
     public const string MrrRecording = "mrr-recording";
-    public const string RevenueRecognition = "revenue-recognition";
+    public const string AnalyticsFold = "analytics-fold";
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(10);
 
     private bool _registered;
@@ -74,7 +74,7 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurringJobs, 
         recurringJobs.AddOrUpdate<EventDeliveryJob>(EventDelivery, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
         recurringJobs.AddOrUpdate<CardExpiryNoticeJob>(CardExpiryNotices, "default", job => job.RunAsync(CancellationToken.None), "0 9 * * *");
         recurringJobs.AddOrUpdate<MrrRecordingJob>(MrrRecording, "default", job => job.RunAsync(CancellationToken.None), "7 * * * *");
-        recurringJobs.AddOrUpdate<RevenueRecognitionJob>(RevenueRecognition, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
+        recurringJobs.AddOrUpdate<AnalyticsFoldJob>(AnalyticsFold, "default", job => job.RunAsync(CancellationToken.None), "* * * * *");
     }
 
     /// <summary>Sets the billing run's cron and time zone in Hangfire's storage, shared by every node; used again when an admin changes them.</summary>

@@ -54,7 +54,10 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     public DbSet<MrrSubscriptionState> MrrSubscriptionStates => Set<MrrSubscriptionState>();
     public DbSet<MrrCohortCell> MrrCohortCells => Set<MrrCohortCell>();
     public DbSet<RevenueRecognitionBucket> RevenueRecognitionBuckets => Set<RevenueRecognitionBucket>();
+    public DbSet<RevenueRecognitionDay> RevenueRecognitionDays => Set<RevenueRecognitionDay>();
     public DbSet<RevenueRecognitionPending> RevenueRecognitionPending => Set<RevenueRecognitionPending>();
+    public DbSet<DunningCaseFact> DunningCaseFacts => Set<DunningCaseFact>();
+    public DbSet<DunningCaseFactsPending> DunningCaseFactsPending => Set<DunningCaseFactsPending>();
     public DbSet<DashboardSnapshotRecord> DashboardSnapshots => Set<DashboardSnapshotRecord>();
     public DbSet<GatewayCircuit> GatewayCircuits => Set<GatewayCircuit>();
     public DbSet<Notification> Notifications => Set<Notification>();

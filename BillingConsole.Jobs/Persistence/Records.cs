@@ -142,12 +142,49 @@ public sealed class RevenueRecognitionBucket
     public decimal Slope { get; set; }
 }
 
+/// <summary>
+/// The same changes summed per UTC day (<see cref="Day"/>: seconds since 1970-01-01 UTC divided by 86,400, rounded down),
+/// so that an instant reads the whole days before it here and only the quarter hours of its own day from the buckets.
+/// </summary>
+public sealed class RevenueRecognitionDay
+{
+    public string Currency { get; set; } = "USD";
+    public long Day { get; set; }
+    public decimal Invoiced { get; set; }
+    public decimal Constant { get; set; }
+    public decimal Slope { get; set; }
+}
+
 /// <summary>An invoice issued or voided since revenue recognition last folded it in, written by triggers on <c>invoices</c>.</summary>
 public sealed class RevenueRecognitionPending
 {
     public Guid InvoiceId { get; set; }
     /// <summary><c>issued</c> or <c>voided</c>: the change to fold in.</summary>
     public string Kind { get; set; } = "issued";
+}
+
+/// <summary>What the recovery analytics read of one dunning case, kept by <see cref="DunningCaseFactsRecorder"/>.</summary>
+public sealed class DunningCaseFact
+{
+    public Guid CaseId { get; set; }
+    public DateTimeOffset OpenedAt { get; set; }
+    public string Status { get; set; } = "";
+    public string Currency { get; set; } = "USD";
+    public decimal Amount { get; set; }
+    /// <summary>From the opening to the closing, in days; null while open.</summary>
+    public double? DaysToClose { get; set; }
+    public string OpeningDeclineCode { get; set; } = "unknown";
+    /// <summary>Dunning retries made within the case that ended, succeeded or failed.</summary>
+    public int Retries { get; set; }
+    /// <summary>The number of the retry that succeeded (1 is the first), if one did.</summary>
+    public int? SucceededRetry { get; set; }
+}
+
+/// <summary>A dunning case changed since its facts were last computed, written by a trigger on <c>dunning_cases</c>.</summary>
+public sealed class DunningCaseFactsPending
+{
+    public long Id { get; set; }
+    public Guid CaseId { get; set; }
 }
 
 /// <summary>The current dashboard figures as JSON (one row), written by the dashboard refresh job.</summary>

@@ -12,13 +12,17 @@ namespace BillingConsole.Persistence;
 /// m·t − m·s between (m = amount / (e − s) per second) and its amount after e: a piecewise linear function whose pieces
 /// are written as (constant, slope) changes at s and e. Issuing at x adds the piece in force at x and the changes after
 /// x; voiding at x subtracts the same, so a voided invoice counts nothing after its void. Each change is added to the
-/// quarter hour it falls in; every day in every time zone starts on a quarter hour, so the sums before a day's start are exact.
+/// quarter hour it falls in, and to its UTC day; every day in every time zone starts on a quarter hour, so the sums before a
+/// day's start are exact, and read the days before its UTC day and the quarter hours of that day before it.
 /// The pending row is deleted in the transaction that folds it, so a reader sees each change once, folded or not.
 /// </remarks>
 public sealed class RevenueRecognitionRecorder(NpgsqlDataSource dataSource)
 {
     /// <summary>The width of a bucket, in seconds.</summary>
     public const int BucketSeconds = 900;
+
+    /// <summary>The width of a day's row, in seconds: whole UTC days, each 96 buckets.</summary>
+    public const int DaySeconds = 86_400;
 
     private const int BatchSize = 50_000;
 
@@ -45,12 +49,18 @@ public sealed class RevenueRecognitionRecorder(NpgsqlDataSource dataSource)
           select currency, s, 0, sign * -m * s, sign * m from lines where m is not null and s > x
           union all
           select currency, e, 0, sign * (m * s + amount), sign * -m from lines where m is not null and e > x),
-        written as (
+        buckets as (
           insert into revenue_recognition_buckets as b (currency, bucket, invoiced, constant, slope)
           select currency, floor(at / {BucketSeconds})::bigint, sum(invoiced), sum(constant), sum(slope)
           from changes group by 1, 2 order by 1, 2
-          on conflict (currency, bucket) do update
-            set invoiced = b.invoiced + excluded.invoiced, constant = b.constant + excluded.constant, slope = b.slope + excluded.slope)
+          on conflict (bucket, currency) do update
+            set invoiced = b.invoiced + excluded.invoiced, constant = b.constant + excluded.constant, slope = b.slope + excluded.slope),
+        days as (
+          insert into revenue_recognition_days as d (currency, day, invoiced, constant, slope)
+          select currency, floor(at / {DaySeconds})::bigint, sum(invoiced), sum(constant), sum(slope)
+          from changes group by 1, 2 order by 1, 2
+          on conflict (day, currency) do update
+            set invoiced = d.invoiced + excluded.invoiced, constant = d.constant + excluded.constant, slope = d.slope + excluded.slope)
         select count(*)::int from taken
         """;
 

@@ -1,6 +1,5 @@
-using BillingConsole.Configuration;
+using BillingConsole.Persistence;
 using Dapper;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace BillingConsole.ReadModels;
@@ -25,9 +24,6 @@ public sealed record RecoveryByDays(int FromDay, int? ToDay, long Recovered, dou
     public string Label => ToDay == FromDay ? $"day {FromDay}" : ToDay is { } to ? $"days {FromDay}–{to}" : $"day {FromDay} and later";
 }
 
-/// <summary>Dunning retries by when they were made, on the billing time zone's clock; Weekday 1 is Monday, 7 Sunday.</summary>
-public sealed record RetryOutcomeByTime(int Weekday, int Hour, long Attempts, long Succeeded, double SuccessRate);
-
 /// <summary>Money of the cohort's cases, per currency: recovered by dunning, and given up on (exhausted, whatever the final action).</summary>
 public sealed record DunningRevenue(string Currency, decimal Recovered, decimal WrittenOff);
 
@@ -40,21 +36,14 @@ public sealed record DunningQueueDepth(long Open, long RetryPending, long Retryi
     DateTimeOffset? OldestOpenedAt, DateTimeOffset? OldestDueAt);
 
 /// <summary>
-/// The figures the dashboards show about dunning, computed in SQL over dunning_cases and payment_attempts. Cohort figures
-/// count the cases opened in a period (so a rate does not mix cases of different ages); the queue is as of now.
+/// The figures the dashboards show about dunning, computed in SQL. Cohort figures count the cases opened in a period (so a
+/// rate does not mix cases of different ages), read from each case's facts; the queue is as of now, from dunning_cases.
 /// </summary>
-public sealed class DunningStatistics(NpgsqlDataSource dataSource, TimeProvider clock, IOptions<BillingOptions> billing)
+public sealed class DunningStatistics(NpgsqlDataSource dataSource, TimeProvider clock)
 {
-    private const string Cohort = "d.opened_at >= @From and d.opened_at < @To";
+    /// <summary>The facts of the cases opened in the period (<see cref="DunningCaseFactsRecorder"/>).</summary>
+    private static readonly string Cohort = DunningCaseFactsRecorder.CohortSql;
     private const string OpenStatuses = "('retry_pending', 'retrying', 'awaiting_payment_method')";
-
-    /// <summary>Each dunning retry of the cohort with its number in the case; retries after the case closed are not its.</summary>
-    private const string Retries = $"""
-        select a.status, a.started_at, row_number() over (partition by d.id order by a.attempt_number) as retry_number
-        from dunning_cases d join payment_attempts a on a.invoice_id = d.invoice_id
-        where {Cohort} and a.trigger = 'dunning_retry' and a.status in ('succeeded', 'failed')
-          and a.started_at >= d.opened_at and (d.closed_at is null or a.started_at <= d.closed_at)
-        """;
 
     public async Task<RecoveryReport> ReportAsync(StatisticsPeriod period, CancellationToken ct) =>
         new(period, await SummaryAsync(period, ct), await ByRetryNumberAsync(period, ct), await ByDeclineCodeAsync(period, ct),
@@ -65,17 +54,15 @@ public sealed class DunningStatistics(NpgsqlDataSource dataSource, TimeProvider 
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var row = await connection.QuerySingleAsync<(long Cases, long Recovered, long Exhausted, long Closed, long Open, double? Mean, double? Median)>(
             new CommandDefinition($"""
-                with recovery as (
-                  select d.status, extract(epoch from d.closed_at - d.opened_at)::float8 / 86400 as days
-                  from dunning_cases d where {Cohort})
+                with cohort as ({Cohort})
                 select count(*) as cases,
                        count(*) filter (where status = 'recovered') as recovered,
                        count(*) filter (where status = 'exhausted') as exhausted,
                        count(*) filter (where status = 'closed') as closed,
                        count(*) filter (where status in {OpenStatuses}) as open,
-                       avg(days) filter (where status = 'recovered') as mean,
-                       percentile_cont(0.5) within group (order by days) filter (where status = 'recovered') as median
-                from recovery
+                       avg(days_to_close) filter (where status = 'recovered') as mean,
+                       percentile_cont(0.5) within group (order by days_to_close) filter (where status = 'recovered') as median
+                from cohort
                 """, period, cancellationToken: ct));
         return new DunningOutcomeSummary(row.Cases, row.Recovered, row.Exhausted, row.Closed, row.Open, Rate(row.Recovered, row.Recovered + row.Exhausted),
             row.Mean, row.Median);
@@ -84,10 +71,12 @@ public sealed class DunningStatistics(NpgsqlDataSource dataSource, TimeProvider 
     public async Task<IReadOnlyList<RetryOutcomeByNumber>> ByRetryNumberAsync(StatisticsPeriod period, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
+        // The k-th retry was made in every case with k retries or more, and succeeded in the case it recovered.
         var rows = await connection.QueryAsync<(long RetryNumber, long Attempts, long Succeeded)>(new CommandDefinition($"""
-            with retries as ({Retries})
-            select retry_number, count(*) as attempts, count(*) filter (where status = 'succeeded') as succeeded
-            from retries group by retry_number order by retry_number
+            with cohort as ({Cohort})
+            select number as retry_number, count(*) as attempts, count(*) filter (where succeeded_retry = number) as succeeded
+            from cohort cross join generate_series(1, retries) as number
+            group by number order by number
             """, period, cancellationToken: ct));
         return [.. rows.Select(r => new RetryOutcomeByNumber((int)r.RetryNumber, r.Attempts, r.Succeeded, Rate(r.Succeeded, r.Attempts)!.Value))];
     }
@@ -95,18 +84,12 @@ public sealed class DunningStatistics(NpgsqlDataSource dataSource, TimeProvider 
     public async Task<IReadOnlyList<RecoveryByDeclineCode>> ByDeclineCodeAsync(StatisticsPeriod period, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        // The opening decline is the last failure recorded by the time the case opened; the case itself keeps only the latest.
         var rows = await connection.QueryAsync<(string DeclineCode, long Cases, long Recovered, long Exhausted)>(new CommandDefinition($"""
-            select coalesce(opening.decline_code, d.last_decline_code, 'unknown') as decline_code, count(*) as cases,
-                   count(*) filter (where d.status = 'recovered') as recovered,
-                   count(*) filter (where d.status = 'exhausted') as exhausted
-            from dunning_cases d
-            left join lateral (
-              select a.decline_code from payment_attempts a
-              where a.invoice_id = d.invoice_id and a.status = 'failed' and a.started_at <= d.opened_at
-              order by a.attempt_number desc limit 1) opening on true
-            where {Cohort}
-            group by 1 order by cases desc, decline_code
+            with cohort as ({Cohort})
+            select opening_decline_code as decline_code, count(*) as cases,
+                   count(*) filter (where status = 'recovered') as recovered,
+                   count(*) filter (where status = 'exhausted') as exhausted
+            from cohort group by 1 order by cases desc, decline_code
             """, period, cancellationToken: ct));
         return [.. rows.Select(r => new RecoveryByDeclineCode(r.DeclineCode, r.Cases, r.Recovered, r.Exhausted, Rate(r.Recovered, r.Recovered + r.Exhausted)))];
     }
@@ -118,8 +101,9 @@ public sealed class DunningStatistics(NpgsqlDataSource dataSource, TimeProvider 
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var days = (await connection.QueryAsync<(int Day, long Recovered)>(new CommandDefinition($"""
-            select floor(extract(epoch from d.closed_at - d.opened_at) / 86400)::int as day, count(*) as recovered
-            from dunning_cases d where {Cohort} and d.status = 'recovered' group by 1
+            with cohort as ({Cohort})
+            select floor(days_to_close)::int as day, count(*) as recovered
+            from cohort where status = 'recovered' group by 1
             """, period, cancellationToken: ct))).ToList();
         var total = days.Sum(d => d.Recovered);
         return [.. RecoveryDayBuckets.Select(bucket =>
@@ -129,27 +113,15 @@ public sealed class DunningStatistics(NpgsqlDataSource dataSource, TimeProvider 
         })];
     }
 
-    public async Task<IReadOnlyList<RetryOutcomeByTime>> ByWeekdayAndHourAsync(StatisticsPeriod period, CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var rows = await connection.QueryAsync<(int Weekday, int Hour, long Attempts, long Succeeded)>(new CommandDefinition($"""
-            with retries as ({Retries}),
-            local as (select status, started_at at time zone @Zone as at from retries)
-            select extract(isodow from at)::int as weekday, extract(hour from at)::int as hour,
-                   count(*) as attempts, count(*) filter (where status = 'succeeded') as succeeded
-            from local group by 1, 2 order by 1, 2
-            """, new { period.From, period.To, Zone = billing.Value.TimeZone }, cancellationToken: ct));
-        return [.. rows.Select(r => new RetryOutcomeByTime(r.Weekday, r.Hour, r.Attempts, r.Succeeded, Rate(r.Succeeded, r.Attempts)!.Value))];
-    }
-
     public async Task<IReadOnlyList<DunningRevenue>> RevenueAsync(StatisticsPeriod period, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var rows = await connection.QueryAsync<DunningRevenue>(new CommandDefinition($"""
-            select trim(d.currency) as currency,
-                   coalesce(sum(d.amount) filter (where d.status = 'recovered'), 0) as recovered,
-                   coalesce(sum(d.amount) filter (where d.status = 'exhausted'), 0) as written_off
-            from dunning_cases d where {Cohort} group by 1 order by 1
+            with cohort as ({Cohort})
+            select trim(currency) as currency,
+                   coalesce(sum(amount) filter (where status = 'recovered'), 0) as recovered,
+                   coalesce(sum(amount) filter (where status = 'exhausted'), 0) as written_off
+            from cohort group by 1 order by 1
             """, period, cancellationToken: ct));
         return [.. rows];
     }

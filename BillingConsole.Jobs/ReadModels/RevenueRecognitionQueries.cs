@@ -24,7 +24,14 @@ public sealed class RevenueRecognitionQueries(NpgsqlDataSource dataSource, Journ
         with instants as (select t, extract(epoch from t) as seconds from unnest(@instants) as at(t)),
         folded as (
           select at.t, b.currency, sum(b.invoiced) as invoiced, sum(b.constant) + sum(b.slope) * at.seconds as recognized
-          from instants at join revenue_recognition_buckets b on b.bucket < at.seconds / {RevenueRecognitionRecorder.BucketSeconds}
+          from instants at
+          cross join lateral (
+            select currency, invoiced, constant, slope from revenue_recognition_days
+            where day < floor(at.seconds / {RevenueRecognitionRecorder.DaySeconds})
+            union all
+            select currency, invoiced, constant, slope from revenue_recognition_buckets
+            where bucket >= floor(at.seconds / {RevenueRecognitionRecorder.DaySeconds}) * {RevenueRecognitionRecorder.DaySeconds / RevenueRecognitionRecorder.BucketSeconds}
+              and bucket < at.seconds / {RevenueRecognitionRecorder.BucketSeconds}) b
           group by at.t, at.seconds, b.currency),
         pending as (
           select at.t, l.currency, sum(sign * l.amount) as invoiced,

@@ -43,7 +43,8 @@ public sealed class GeneratedDemoDatabase : IAsyncLifetime
     }
 
     public static Task<DemoDataSummary> Generate(MigratedDatabase database, DemoDataOptions options) =>
-        new DemoDataGenerator(database.DataSource, new MrrRecorder(database.DataSource), new RevenueRecognitionRecorder(database.DataSource), NullLogger<DemoDataGenerator>.Instance).GenerateAsync(options, CancellationToken.None);
+        new DemoDataGenerator(database.DataSource, new MrrRecorder(database.DataSource), new RevenueRecognitionRecorder(database.DataSource),
+            new DunningCaseFactsRecorder(database.DataSource), NullLogger<DemoDataGenerator>.Instance).GenerateAsync(options, CancellationToken.None);
 }
 
 public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassFixture<GeneratedDemoDatabase>

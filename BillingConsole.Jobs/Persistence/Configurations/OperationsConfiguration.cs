@@ -179,14 +179,30 @@ internal sealed class RevenueRecognitionBucketConfiguration : IEntityTypeConfigu
     public void Configure(EntityTypeBuilder<RevenueRecognitionBucket> builder)
     {
         builder.ToTable("revenue_recognition_buckets");
-        builder.HasKey(b => new { b.Currency, b.Bucket });
+        builder.HasKey(b => new { b.Bucket, b.Currency });
         builder.Property(b => b.Currency).HasMaxLength(3).IsFixedLength();
-        // Unbounded: the slopes carry the digits that make a line's recognised amounts add up to its amount exactly.
-        foreach (var sum in new[] { builder.Property(b => b.Invoiced), builder.Property(b => b.Constant), builder.Property(b => b.Slope) })
+        Unbounded(builder.Property(b => b.Invoiced), builder.Property(b => b.Constant), builder.Property(b => b.Slope));
+    }
+
+    /// <summary>Unbounded numeric: the slopes carry the digits that make a line's recognised amounts add up to its amount exactly.</summary>
+    public static void Unbounded(params PropertyBuilder<decimal>[] sums)
+    {
+        foreach (var sum in sums)
         {
             sum.HasColumnType("numeric").Metadata.SetPrecision(null);
             sum.Metadata.SetScale(null);
         }
+    }
+}
+
+internal sealed class RevenueRecognitionDayConfiguration : IEntityTypeConfiguration<RevenueRecognitionDay>
+{
+    public void Configure(EntityTypeBuilder<RevenueRecognitionDay> builder)
+    {
+        builder.ToTable("revenue_recognition_days");
+        builder.HasKey(d => new { d.Day, d.Currency });
+        builder.Property(d => d.Currency).HasMaxLength(3).IsFixedLength();
+        RevenueRecognitionBucketConfiguration.Unbounded(builder.Property(d => d.Invoiced), builder.Property(d => d.Constant), builder.Property(d => d.Slope));
     }
 }
 
@@ -197,6 +213,32 @@ internal sealed class RevenueRecognitionPendingConfiguration : IEntityTypeConfig
         builder.ToTable("revenue_recognition_pending");
         builder.HasKey(p => new { p.InvoiceId, p.Kind });
         builder.Property(p => p.Kind).HasMaxLength(8);
+    }
+}
+
+internal sealed class DunningCaseFactConfiguration : IEntityTypeConfiguration<DunningCaseFact>
+{
+    public void Configure(EntityTypeBuilder<DunningCaseFact> builder)
+    {
+        builder.ToTable("dunning_case_facts");
+        builder.HasKey(f => f.CaseId);
+        builder.Property(f => f.CaseId).ValueGeneratedNever();
+        builder.Property(f => f.Currency).HasMaxLength(3).IsFixedLength();
+        builder.Property(f => f.Status).HasMaxLength(32);
+        builder.Property(f => f.OpeningDeclineCode).HasMaxLength(64);
+        // A month's report reads its cohort's rows from this index alone.
+        builder.HasIndex(f => f.OpenedAt)
+            .IncludeProperties(f => new { f.CaseId, f.Status, f.Currency, f.Amount, f.DaysToClose, f.OpeningDeclineCode, f.Retries, f.SucceededRetry });
+    }
+}
+
+internal sealed class DunningCaseFactsPendingConfiguration : IEntityTypeConfiguration<DunningCaseFactsPending>
+{
+    public void Configure(EntityTypeBuilder<DunningCaseFactsPending> builder)
+    {
+        builder.ToTable("dunning_case_facts_pending");
+        builder.Property(p => p.Id).UseIdentityAlwaysColumn();
+        builder.HasIndex(p => p.CaseId);
     }
 }
 

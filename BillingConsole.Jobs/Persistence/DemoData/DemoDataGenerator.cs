@@ -19,7 +19,8 @@ namespace BillingConsole.Persistence.DemoData;
 /// connections, so memory stays bounded by the chunks in flight. A first, write-free pass counts invoices per day and chunk
 /// so that invoice numbers follow issue dates over the whole data set.
 /// </remarks>
-public sealed class DemoDataGenerator(NpgsqlDataSource dataSource, MrrRecorder mrr, RevenueRecognitionRecorder recognition, ILogger<DemoDataGenerator> logger)
+public sealed class DemoDataGenerator(NpgsqlDataSource dataSource, MrrRecorder mrr, RevenueRecognitionRecorder recognition,
+    DunningCaseFactsRecorder dunningCaseFacts, ILogger<DemoDataGenerator> logger)
 {
     internal const string Gateway = "sandbox";
 
@@ -62,8 +63,9 @@ public sealed class DemoDataGenerator(NpgsqlDataSource dataSource, MrrRecorder m
         await WriteAdminAuditAsync(world, tally, ct);
         tally.AddRows("mrr_movements", await mrr.RecordAsync(new DateTimeOffset(world.Now), ct));
         var foldStarted = clock.Elapsed;
-        var folded = await recognition.FoldAsync(ct);
-        logger.LogInformation("Demo data: folded {Changes} invoice changes into deferred revenue in {Elapsed:0.0} s", folded, (clock.Elapsed - foldStarted).TotalSeconds);
+        var folded = await recognition.FoldAsync(ct) + await dunningCaseFacts.FoldAsync(ct);
+        logger.LogInformation("Demo data: folded {Changes} invoice and dunning case changes into the analytics' tables in {Elapsed:0.0} s",
+            folded, (clock.Elapsed - foldStarted).TotalSeconds);
         await using (var snapshots = dataSource.CreateCommand("select count(*) from mrr_snapshots"))
         {
             tally.AddRows("mrr_snapshots", (long)(await snapshots.ExecuteScalarAsync(ct))!);

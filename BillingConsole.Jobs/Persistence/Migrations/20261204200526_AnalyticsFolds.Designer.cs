@@ -13,8 +13,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace BillingConsole.Persistence.Migrations
 {
     [DbContext(typeof(BillingDbContext))]
-    [Migration("20261204192956_RevenueRecognitionBuckets")]
-    partial class RevenueRecognitionBuckets
+    [Migration("20261204200526_AnalyticsFolds")]
+    partial class AnalyticsFolds
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -2666,6 +2666,85 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("dashboard_snapshots", (string)null);
                 });
 
+            modelBuilder.Entity("BillingConsole.Persistence.DunningCaseFact", b =>
+                {
+                    b.Property<Guid>("CaseId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("case_id");
+
+                    b.Property<decimal>("Amount")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("amount");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<double?>("DaysToClose")
+                        .HasColumnType("double precision")
+                        .HasColumnName("days_to_close");
+
+                    b.Property<DateTimeOffset>("OpenedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("opened_at");
+
+                    b.Property<string>("OpeningDeclineCode")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("opening_decline_code");
+
+                    b.Property<int>("Retries")
+                        .HasColumnType("integer")
+                        .HasColumnName("retries");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<int?>("SucceededRetry")
+                        .HasColumnType("integer")
+                        .HasColumnName("succeeded_retry");
+
+                    b.HasKey("CaseId")
+                        .HasName("pk_dunning_case_facts");
+
+                    b.HasIndex("OpenedAt")
+                        .HasDatabaseName("ix_dunning_case_facts_opened_at");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("OpenedAt"), new[] { "CaseId", "Status", "Currency", "Amount", "DaysToClose", "OpeningDeclineCode", "Retries", "SucceededRetry" });
+
+                    b.ToTable("dunning_case_facts", (string)null);
+                });
+
+            modelBuilder.Entity("BillingConsole.Persistence.DunningCaseFactsPending", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid>("CaseId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("case_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_dunning_case_facts_pending");
+
+                    b.HasIndex("CaseId")
+                        .HasDatabaseName("ix_dunning_case_facts_pending_case_id");
+
+                    b.ToTable("dunning_case_facts_pending", (string)null);
+                });
+
             modelBuilder.Entity("BillingConsole.Persistence.IdempotencyRecord", b =>
                 {
                     b.Property<Guid>("Key")
@@ -2893,15 +2972,15 @@ namespace BillingConsole.Persistence.Migrations
 
             modelBuilder.Entity("BillingConsole.Persistence.RevenueRecognitionBucket", b =>
                 {
+                    b.Property<long>("Bucket")
+                        .HasColumnType("bigint")
+                        .HasColumnName("bucket");
+
                     b.Property<string>("Currency")
                         .HasMaxLength(3)
                         .HasColumnType("character(3)")
                         .HasColumnName("currency")
                         .IsFixedLength();
-
-                    b.Property<long>("Bucket")
-                        .HasColumnType("bigint")
-                        .HasColumnName("bucket");
 
                     b.Property<decimal>("Constant")
                         .HasColumnType("numeric")
@@ -2915,10 +2994,40 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("numeric")
                         .HasColumnName("slope");
 
-                    b.HasKey("Currency", "Bucket")
+                    b.HasKey("Bucket", "Currency")
                         .HasName("pk_revenue_recognition_buckets");
 
                     b.ToTable("revenue_recognition_buckets", (string)null);
+                });
+
+            modelBuilder.Entity("BillingConsole.Persistence.RevenueRecognitionDay", b =>
+                {
+                    b.Property<long>("Day")
+                        .HasColumnType("bigint")
+                        .HasColumnName("day");
+
+                    b.Property<string>("Currency")
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<decimal>("Constant")
+                        .HasColumnType("numeric")
+                        .HasColumnName("constant");
+
+                    b.Property<decimal>("Invoiced")
+                        .HasColumnType("numeric")
+                        .HasColumnName("invoiced");
+
+                    b.Property<decimal>("Slope")
+                        .HasColumnType("numeric")
+                        .HasColumnName("slope");
+
+                    b.HasKey("Day", "Currency")
+                        .HasName("pk_revenue_recognition_days");
+
+                    b.ToTable("revenue_recognition_days", (string)null);
                 });
 
             modelBuilder.Entity("BillingConsole.Persistence.RevenueRecognitionPending", b =>

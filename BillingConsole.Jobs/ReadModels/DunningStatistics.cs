@@ -43,88 +43,77 @@ public sealed class DunningStatistics(NpgsqlDataSource dataSource, TimeProvider 
 {
     /// <summary>The facts of the cases opened in the period (<see cref="DunningCaseFactsRecorder"/>).</summary>
     private static readonly string Cohort = DunningCaseFactsRecorder.CohortSql;
-    private const string OpenStatuses = "('retry_pending', 'retrying', 'awaiting_payment_method')";
+    private static readonly string[] OpenStatuses = ["retry_pending", "retrying", "awaiting_payment_method"];
 
-    public async Task<RecoveryReport> ReportAsync(StatisticsPeriod period, CancellationToken ct) =>
-        new(period, await SummaryAsync(period, ct), await ByRetryNumberAsync(period, ct), await ByDeclineCodeAsync(period, ct),
-            await ByDaysToRecoveryAsync(period, ct), await RevenueAsync(period, ct));
-
-    public async Task<DunningOutcomeSummary> SummaryAsync(StatisticsPeriod period, CancellationToken ct)
+    /// <summary>
+    /// The cohort's report from one read: its cases grouped by everything a table breaks them down by (a few hundred
+    /// groups, whatever the number of cases), and the median days to recovery, which no grouping keeps.
+    /// </summary>
+    public async Task<RecoveryReport> ReportAsync(StatisticsPeriod period, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var row = await connection.QuerySingleAsync<(long Cases, long Recovered, long Exhausted, long Closed, long Open, double? Mean, double? Median)>(
-            new CommandDefinition($"""
-                with cohort as ({Cohort})
-                select count(*) as cases,
-                       count(*) filter (where status = 'recovered') as recovered,
-                       count(*) filter (where status = 'exhausted') as exhausted,
-                       count(*) filter (where status = 'closed') as closed,
-                       count(*) filter (where status in {OpenStatuses}) as open,
-                       avg(days_to_close) filter (where status = 'recovered') as mean,
-                       percentile_cont(0.5) within group (order by days_to_close) filter (where status = 'recovered') as median
-                from cohort
-                """, period, cancellationToken: ct));
-        return new DunningOutcomeSummary(row.Cases, row.Recovered, row.Exhausted, row.Closed, row.Open, Rate(row.Recovered, row.Recovered + row.Exhausted),
-            row.Mean, row.Median);
+        var groups = (await connection.QueryAsync<CaseGroup>(new CommandDefinition($"""
+            with cohort as materialized ({Cohort})
+            select status, trim(currency) as currency, opening_decline_code as decline_code, retries, succeeded_retry,
+                   floor(days_to_close)::int as day, count(*) as cases, sum(amount) as amount, sum(days_to_close) as days,
+                   (select percentile_cont(0.5) within group (order by days_to_close) from cohort where status = 'recovered') as median
+            from cohort group by 1, 2, 3, 4, 5, 6
+            """, period, cancellationToken: ct))).ToList();
+        return new RecoveryReport(period, Summary(groups), ByRetryNumber(groups), ByDeclineCode(groups), ByDaysToRecovery(groups), Revenue(groups));
     }
 
-    public async Task<IReadOnlyList<RetryOutcomeByNumber>> ByRetryNumberAsync(StatisticsPeriod period, CancellationToken ct)
+    /// <summary>Cases of the cohort alike in every column a breakdown reads.</summary>
+    private sealed record CaseGroup(string Status, string Currency, string DeclineCode, int Retries, int? SucceededRetry, int? Day, long Cases,
+        decimal Amount, double? Days, double? Median)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        // The k-th retry was made in every case with k retries or more, and succeeded in the case it recovered.
-        var rows = await connection.QueryAsync<(long RetryNumber, long Attempts, long Succeeded)>(new CommandDefinition($"""
-            with cohort as ({Cohort})
-            select number as retry_number, count(*) as attempts, count(*) filter (where succeeded_retry = number) as succeeded
-            from cohort cross join generate_series(1, retries) as number
-            group by number order by number
-            """, period, cancellationToken: ct));
-        return [.. rows.Select(r => new RetryOutcomeByNumber((int)r.RetryNumber, r.Attempts, r.Succeeded, Rate(r.Succeeded, r.Attempts)!.Value))];
+        public bool Recovered => Status == "recovered";
+        public bool Exhausted => Status == "exhausted";
     }
 
-    public async Task<IReadOnlyList<RecoveryByDeclineCode>> ByDeclineCodeAsync(StatisticsPeriod period, CancellationToken ct)
+    private static DunningOutcomeSummary Summary(IReadOnlyList<CaseGroup> groups)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var rows = await connection.QueryAsync<(string DeclineCode, long Cases, long Recovered, long Exhausted)>(new CommandDefinition($"""
-            with cohort as ({Cohort})
-            select opening_decline_code as decline_code, count(*) as cases,
-                   count(*) filter (where status = 'recovered') as recovered,
-                   count(*) filter (where status = 'exhausted') as exhausted
-            from cohort group by 1 order by cases desc, decline_code
-            """, period, cancellationToken: ct));
-        return [.. rows.Select(r => new RecoveryByDeclineCode(r.DeclineCode, r.Cases, r.Recovered, r.Exhausted, Rate(r.Recovered, r.Recovered + r.Exhausted)))];
+        long Count(Func<CaseGroup, bool> which) => groups.Where(which).Sum(g => g.Cases);
+        var recovered = Count(g => g.Recovered);
+        var exhausted = Count(g => g.Exhausted);
+        double? mean = recovered == 0 ? null : groups.Where(g => g.Recovered).Sum(g => g.Days!.Value) / recovered;
+        return new DunningOutcomeSummary(Count(_ => true), recovered, exhausted, Count(g => g.Status == "closed"),
+            Count(g => OpenStatuses.Contains(g.Status)), Rate(recovered, recovered + exhausted), mean, groups.FirstOrDefault()?.Median);
     }
 
-    /// <summary>The day buckets <see cref="ByDaysToRecoveryAsync"/> counts in: each of the first week, then weeks, then the rest.</summary>
+    /// <summary>The k-th retry was made in every case with k retries or more, and succeeded in the case it recovered.</summary>
+    private static IReadOnlyList<RetryOutcomeByNumber> ByRetryNumber(IReadOnlyList<CaseGroup> groups) =>
+        [.. Enumerable.Range(1, groups.Select(g => g.Retries).DefaultIfEmpty(0).Max()).Select(number =>
+        {
+            var attempts = groups.Where(g => g.Retries >= number).Sum(g => g.Cases);
+            var succeeded = groups.Where(g => g.SucceededRetry == number).Sum(g => g.Cases);
+            return new RetryOutcomeByNumber(number, attempts, succeeded, Rate(succeeded, attempts)!.Value);
+        })];
+
+    private static IReadOnlyList<RecoveryByDeclineCode> ByDeclineCode(IReadOnlyList<CaseGroup> groups) =>
+        [.. groups.GroupBy(g => g.DeclineCode).Select(code =>
+        {
+            var recovered = code.Where(g => g.Recovered).Sum(g => g.Cases);
+            var exhausted = code.Where(g => g.Exhausted).Sum(g => g.Cases);
+            return new RecoveryByDeclineCode(code.Key, code.Sum(g => g.Cases), recovered, exhausted, Rate(recovered, recovered + exhausted));
+        }).OrderByDescending(r => r.Cases).ThenBy(r => r.DeclineCode, StringComparer.Ordinal)];
+
+    /// <summary>The day buckets <see cref="ByDaysToRecovery"/> counts in: each of the first week, then weeks, then the rest.</summary>
     public static readonly IReadOnlyList<(int From, int? To)> RecoveryDayBuckets = [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (7, 13), (14, 20), (21, null)];
 
-    public async Task<IReadOnlyList<RecoveryByDays>> ByDaysToRecoveryAsync(StatisticsPeriod period, CancellationToken ct)
+    private static IReadOnlyList<RecoveryByDays> ByDaysToRecovery(IReadOnlyList<CaseGroup> groups)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var days = (await connection.QueryAsync<(int Day, long Recovered)>(new CommandDefinition($"""
-            with cohort as ({Cohort})
-            select floor(days_to_close)::int as day, count(*) as recovered
-            from cohort where status = 'recovered' group by 1
-            """, period, cancellationToken: ct))).ToList();
-        var total = days.Sum(d => d.Recovered);
+        var recovered = groups.Where(g => g.Recovered).ToList();
+        var total = recovered.Sum(g => g.Cases);
         return [.. RecoveryDayBuckets.Select(bucket =>
         {
-            var recovered = days.Where(d => d.Day >= bucket.From && (bucket.To is not { } to || d.Day <= to)).Sum(d => d.Recovered);
-            return new RecoveryByDays(bucket.From, bucket.To, recovered, Rate(recovered, total) ?? 0);
+            var inBucket = recovered.Where(g => g.Day >= bucket.From && (bucket.To is not { } to || g.Day <= to)).Sum(g => g.Cases);
+            return new RecoveryByDays(bucket.From, bucket.To, inBucket, Rate(inBucket, total) ?? 0);
         })];
     }
 
-    public async Task<IReadOnlyList<DunningRevenue>> RevenueAsync(StatisticsPeriod period, CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var rows = await connection.QueryAsync<DunningRevenue>(new CommandDefinition($"""
-            with cohort as ({Cohort})
-            select trim(currency) as currency,
-                   coalesce(sum(amount) filter (where status = 'recovered'), 0) as recovered,
-                   coalesce(sum(amount) filter (where status = 'exhausted'), 0) as written_off
-            from cohort group by 1 order by 1
-            """, period, cancellationToken: ct));
-        return [.. rows];
-    }
+    private static IReadOnlyList<DunningRevenue> Revenue(IReadOnlyList<CaseGroup> groups) =>
+        [.. groups.GroupBy(g => g.Currency).OrderBy(c => c.Key, StringComparer.Ordinal).Select(currency => new DunningRevenue(currency.Key,
+            currency.Where(g => g.Recovered).Sum(g => g.Amount), currency.Where(g => g.Exhausted).Sum(g => g.Amount)))];
 
     public async Task<DunningQueueDepth> QueueAsync(CancellationToken ct)
     {
@@ -137,7 +126,7 @@ public sealed class DunningStatistics(NpgsqlDataSource dataSource, TimeProvider 
                    count(*) filter (where status = 'retry_pending' and next_attempt_at <= @Now) as due_now,
                    min(opened_at) as oldest_opened_at,
                    min(next_attempt_at) filter (where status = 'retry_pending' and next_attempt_at <= @Now) as oldest_due_at
-            from dunning_cases where status in {OpenStatuses}
+            from dunning_cases where status in ('retry_pending', 'retrying', 'awaiting_payment_method')
             """, new { Now = clock.GetUtcNow() }, cancellationToken: ct));
     }
 

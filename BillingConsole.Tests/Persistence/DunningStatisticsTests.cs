@@ -54,7 +54,7 @@ public sealed class DunningStatisticsTests : IAsyncLifetime
     [Fact]
     public async Task The_summary_counts_the_cohorts_outcomes_and_times_to_recovery()
     {
-        var summary = await _statistics.SummaryAsync(March, Ct);
+        var summary = (await _statistics.ReportAsync(March, Ct)).Summary;
 
         Assert.Equal((6L, 3L, 1L, 0L, 2L), (summary.Cases, summary.Recovered, summary.Exhausted, summary.Closed, summary.Open));
         Assert.Equal(0.75, summary.RecoveryRate!.Value, 9);
@@ -66,7 +66,7 @@ public sealed class DunningStatisticsTests : IAsyncLifetime
     [Fact]
     public async Task Retries_are_counted_by_their_number_within_the_case()
     {
-        var byNumber = await _statistics.ByRetryNumberAsync(March, Ct);
+        var byNumber = (await _statistics.ReportAsync(March, Ct)).ByRetryNumber;
 
         Assert.Equal([new RetryOutcomeByNumber(1, 4, 2, 0.5), new RetryOutcomeByNumber(2, 2, 1, 0.5)], byNumber);
     }
@@ -74,7 +74,7 @@ public sealed class DunningStatisticsTests : IAsyncLifetime
     [Fact]
     public async Task Cases_are_counted_by_the_decline_that_opened_them()
     {
-        var byCode = await _statistics.ByDeclineCodeAsync(March, Ct);
+        var byCode = (await _statistics.ReportAsync(March, Ct)).ByDeclineCode;
 
         Assert.Equal(
         [
@@ -88,7 +88,7 @@ public sealed class DunningStatisticsTests : IAsyncLifetime
     [Fact]
     public async Task Revenue_recovered_and_written_off_is_per_currency()
     {
-        var revenue = await _statistics.RevenueAsync(March, Ct);
+        var revenue = (await _statistics.ReportAsync(March, Ct)).Revenue;
 
         Assert.Equal([new DunningRevenue("EUR", 0m, 30m), new DunningRevenue("USD", 190m, 0m)], revenue);
     }

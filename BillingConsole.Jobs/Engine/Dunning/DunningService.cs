@@ -313,12 +313,17 @@ public sealed class DunningService(BillingDbContext db, SetBasedSave save, Audit
         }
     }
 
-    /// <summary>A claimed retry the circuit breaker held back: waiting again, due at <paramref name="until"/>, not counted.</summary>
-    public async Task PostponeAsync(Guid caseId, DateTimeOffset until, CancellationToken ct)
+    /// <summary>
+    /// Claimed retries the circuit breaker held back (a whole round, when it opens): waiting again, each due at its time, not
+    /// counted; one read and one save for all of them.
+    /// </summary>
+    public async Task PostponeAsync(IReadOnlyList<(Guid CaseId, DateTimeOffset Until)> postponed, CancellationToken ct)
     {
-        var dunningCase = await db.DunningCases.FirstOrDefaultAsync(c => c.Id == caseId, ct);
-        if (dunningCase is not { Status: DunningStatus.Retrying }) return;
-        dunningCase.PostponeWhileChargingPaused(until, clock.GetUtcNow());
+        var caseIds = postponed.Select(p => p.CaseId).ToArray();
+        var retrying = await db.DunningCases.Where(c => caseIds.Contains(c.Id) && c.Status == DunningStatus.Retrying).ToDictionaryAsync(c => c.Id, ct);
+        var now = clock.GetUtcNow();
+        foreach (var (caseId, until) in postponed)
+            if (retrying.TryGetValue(caseId, out var dunningCase)) dunningCase.PostponeWhileChargingPaused(until, now);
         await save.SaveChangesAsync(CancellationToken.None);
     }
 

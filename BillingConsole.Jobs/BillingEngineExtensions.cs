@@ -136,6 +136,7 @@ public static class BillingEngineExtensions
         services.AddScoped<StripeCards>();
         services.AddSingleton(new RetryScheduler());
         services.AddSingleton<RecoveryHistory>();
+        services.AddScoped<SetBasedSave>();
         services.AddScoped<DunningService>();
         services.AddScoped<IPaymentEvents>(provider => provider.GetRequiredService<DunningService>());
         services.AddSingleton<DunningRetryRunner>();

@@ -44,4 +44,8 @@ internal static class BulkSql
 
     /// <summary>Adds <paramref name="values"/> as one array parameter, for unnest.</summary>
     public static void Add<T>(NpgsqlCommand command, IEnumerable<T> values) => command.Parameters.Add(new NpgsqlParameter<T[]> { TypedValue = [.. values] });
+
+    /// <summary>Adds <paramref name="values"/> as one array parameter named <paramref name="name"/> (<c>@name</c> in the statement), for unnest.</summary>
+    public static void AddNamed<T>(NpgsqlCommand command, string name, IEnumerable<T> values) =>
+        command.Parameters.Add(new NpgsqlParameter<T[]>(name, [.. values]));
 }

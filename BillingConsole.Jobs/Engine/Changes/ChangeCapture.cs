@@ -121,10 +121,19 @@ public sealed class ChangeCapture(ChangeFeed feed) : ISaveChangesInterceptor, ID
         _saving = true;
         // A save in no transaction commits on its own; anything still noted is left from a transaction that never committed.
         if (context.Database.CurrentTransaction is null) Discard();
+        NoteWritten(context.ChangeTracker.Entries().Where(e => e.State is EntityState.Added or EntityState.Modified or EntityState.Deleted).Select(e => e.Entity));
+    }
+
+    /// <summary>
+    /// Rows written in the current transaction by statements of their own rather than a save (a round of dunning cases by
+    /// one update): announced with its commit, as a save's are.
+    /// </summary>
+    public void NoteWritten(IEnumerable<object> entities)
+    {
         if (Volatile.Read(ref _suppressed) > 0) return;
-        foreach (var entry in context.ChangeTracker.Entries())
+        foreach (var entity in entities)
         {
-            if (entry.State is EntityState.Added or EntityState.Modified or EntityState.Deleted && Describe(entry.Entity) is { } change)
+            if (Describe(entity) is { } change)
                 lock (_pending) _pending.Add(change);
         }
     }

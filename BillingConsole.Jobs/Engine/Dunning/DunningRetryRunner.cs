@@ -58,13 +58,18 @@ public sealed class DunningRetryRunner(IServiceScopeFactory scopes, GatewayCircu
         }
         var caseOf = claimed.ToDictionary(c => c.InvoiceId, c => c.CaseId);
         foreach (var result in results.Where(r => r.Status is ChargeStatus.Busy or ChargeStatus.Refused or ChargeStatus.Deferred))
+            handedBack[caseOf[result.InvoiceId]] = true;
+        var deferred = results.Where(r => r.Status == ChargeStatus.Deferred).ToList();
+        if (deferred.Count > 0)
         {
-            var caseId = caseOf[result.InvoiceId];
-            handedBack[caseId] = true;
             await using var scope = scopes.CreateAsyncScope();
-            var dunning = scope.ServiceProvider.GetRequiredService<DunningService>();
-            if (result.Status == ChargeStatus.Deferred) await dunning.PostponeAsync(caseId, result.RetryAt ?? clock.GetUtcNow(), ct);
-            else await dunning.ReleaseAsync(caseId, result.Status == ChargeStatus.Busy, ct);
+            await scope.ServiceProvider.GetRequiredService<DunningService>()
+                .PostponeAsync([.. deferred.Select(r => (caseOf[r.InvoiceId], r.RetryAt ?? clock.GetUtcNow()))], ct);
+        }
+        foreach (var result in results.Where(r => r.Status is ChargeStatus.Busy or ChargeStatus.Refused))
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<DunningService>().ReleaseAsync(caseOf[result.InvoiceId], result.Status == ChargeStatus.Busy, ct);
         }
     }
 

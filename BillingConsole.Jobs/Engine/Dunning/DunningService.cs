@@ -20,8 +20,8 @@ namespace BillingConsole.Engine.Dunning;
 /// still holds the invoice's charge lock, so no two outcomes of one invoice are handled at once; it shares the processor's
 /// unit of work (the invoice passed in is tracked by it).
 /// </summary>
-public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryScheduler scheduler, RecoveryHistory history, BillingCalendar calendar,
-    TimeProvider clock)
+public sealed class DunningService(BillingDbContext db, SetBasedSave save, AuditTrail audit, RetryScheduler scheduler, RecoveryHistory history,
+    BillingCalendar calendar, TimeProvider clock)
     : IPaymentEvents
 {
     /// <summary>
@@ -58,7 +58,7 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
             if (dunningCase.Status == DunningStatus.RetryPending) toSchedule.Add(new(dunningCase, invoice, policy, declineCode, FailureTold: true));
         }
         await ScheduleAsync(toSchedule, ct);
-        await db.SaveChangesAsync(CancellationToken.None);
+        await save.SaveChangesAsync(CancellationToken.None);
     }
 
     /// <summary>
@@ -84,7 +84,7 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
             await AllowPlanChangesAfterAsync([.. openCases.Values], ct);
             try
             {
-                await db.SaveChangesAsync(CancellationToken.None);
+                await save.SaveChangesAsync(CancellationToken.None);
                 return;
             }
             catch (DbUpdateConcurrencyException) when (tries < 3)
@@ -302,7 +302,7 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
             }
             try
             {
-                await db.SaveChangesAsync(CancellationToken.None);
+                await save.SaveChangesAsync(CancellationToken.None);
                 return;
             }
             catch (DbUpdateConcurrencyException) when (tries < 3)
@@ -313,13 +313,18 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
         }
     }
 
-    /// <summary>A claimed retry the circuit breaker held back: waiting again, due at <paramref name="until"/>, not counted.</summary>
-    public async Task PostponeAsync(Guid caseId, DateTimeOffset until, CancellationToken ct)
+    /// <summary>
+    /// Claimed retries the circuit breaker held back (a whole round, when it opens): waiting again, each due at its time, not
+    /// counted; one read and one save for all of them.
+    /// </summary>
+    public async Task PostponeAsync(IReadOnlyList<(Guid CaseId, DateTimeOffset Until)> postponed, CancellationToken ct)
     {
-        var dunningCase = await db.DunningCases.FirstOrDefaultAsync(c => c.Id == caseId, ct);
-        if (dunningCase is not { Status: DunningStatus.Retrying }) return;
-        dunningCase.PostponeWhileChargingPaused(until, clock.GetUtcNow());
-        await db.SaveChangesAsync(CancellationToken.None);
+        var caseIds = postponed.Select(p => p.CaseId).ToArray();
+        var retrying = await db.DunningCases.Where(c => caseIds.Contains(c.Id) && c.Status == DunningStatus.Retrying).ToDictionaryAsync(c => c.Id, ct);
+        var now = clock.GetUtcNow();
+        foreach (var (caseId, until) in postponed)
+            if (retrying.TryGetValue(caseId, out var dunningCase)) dunningCase.PostponeWhileChargingPaused(until, now);
+        await save.SaveChangesAsync(CancellationToken.None);
     }
 
     /// <summary>Closes the invoice's open case, if it has one: the invoice was voided, written off or credited in full.</summary>
@@ -394,7 +399,7 @@ public sealed class DunningService(BillingDbContext db, AuditTrail audit, RetryS
             await ScheduleAsync([.. cases.Select(c => new CaseToSchedule(c, invoices[c.InvoiceId], settings, c.LastDeclineCode ?? DeclineCodes.GenericDecline))], ct);
             foreach (var dunningCase in cases)
                 tally.Add(before[dunningCase.Id].ScheduledAt, dunningCase.Status, dunningCase.NextAttemptAt, before[dunningCase.Id].Due);
-            await db.SaveChangesAsync(ct);
+            await save.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
             if (cases.Count < batch) return tally.Impact();
         }

@@ -207,6 +207,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<JournalQueries>();
         services.AddSingleton<TaxReportQueries>();
         services.AddSingleton<RevenueRecognitionQueries>();
+        services.AddSingleton<TestClockQueries>();
         return builder;
     }
 

@@ -51,7 +51,8 @@ public sealed class TestClockCommands(
 
     /// <summary>
     /// A test customer on the clock with a sandbox card and a subscription to <see cref="AddTestCustomer.PriceId"/> starting at
-    /// the clock's time, made through the same commands as a real one (their validation, first invoice, audit).
+    /// the clock's time, made through the same commands as a real one (their validation, first invoice, audit), in one
+    /// transaction: input one of them refuses leaves nothing behind.
     /// </summary>
     public async Task<Guid> AddCustomerAsync(Guid clockId, AddTestCustomer command, Actor actor, CancellationToken ct)
     {
@@ -59,25 +60,32 @@ public sealed class TestClockCommands(
         if (string.IsNullOrWhiteSpace(command.CardToken) || !SandboxGateway.IsCardTokenPrefix(command.CardToken))
             throw new DomainRuleException(SandboxGateway.CardTokenHint);
         var testClock = await FindAsync(clockId, ct);
-        const string reason = "Test customer added on a test clock.";
+        var reason = $"Test customer added on test clock '{testClock.Name}'.";
         using (EngineClock.Enter(testClock.Id, testClock.FrozenTime))
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var customers = scope.ServiceProvider.GetRequiredService<CustomerCommands>();
-            var customer = await customers.CreateAsync(new CreateCustomer(command.Name, command.Email, command.Currency, null, null), actor, reason, ct);
-            await customers.AttachPaymentMethodAsync(customer.Id,
-                new AttachPaymentMethod(SandboxGateway.GatewayName, command.CardToken, "visa", "4242", 12, testClock.FrozenTime.Year + 3), actor, reason, ct);
-            await scope.ServiceProvider.GetRequiredService<SubscriptionCommands>()
-                .CreateAsync(new CreateSubscription(customer.Id, command.PriceId, 1, 0), actor, reason, ct);
-            // The first invoice is charged as a real sign-up's is, at the clock's time.
+            Guid customerId;
+            await using (var scope = scopes.CreateAsyncScope())
+            {
+                var scopeDb = scope.ServiceProvider.GetRequiredService<BillingDbContext>();
+                await using var transaction = await scopeDb.Database.BeginTransactionAsync(ct);
+                var customers = scope.ServiceProvider.GetRequiredService<CustomerCommands>();
+                customerId = (await customers.CreateAsync(new CreateCustomer(command.Name, command.Email, command.Currency, null, null), actor, reason, ct)).Id;
+                await customers.AttachPaymentMethodAsync(customerId,
+                    new AttachPaymentMethod(SandboxGateway.GatewayName, command.CardToken, "visa", "4242", 12, testClock.FrozenTime.Year + 3), actor, reason, ct);
+                await scope.ServiceProvider.GetRequiredService<SubscriptionCommands>()
+                    .CreateAsync(new CreateSubscription(customerId, command.PriceId, 1, 0), actor, reason, ct);
+                await transaction.CommitAsync(ct);
+            }
+            // Whatever the sign-up made due at once is done now, in the clock's time.
             await RunPassesAsync(ct);
-            return customer.Id;
+            return customerId;
         }
     }
 
     /// <summary>Advances the clock to <paramref name="target"/>, running the engine at every due instant on the way.</summary>
-    public async Task<TestClockAdvance> AdvanceAsync(Guid clockId, DateTimeOffset target, Actor actor, CancellationToken ct)
+    public async Task<TestClockAdvance> AdvanceAsync(Guid clockId, DateTimeOffset target, Actor actor, string reason, CancellationToken ct)
     {
+        if (string.IsNullOrWhiteSpace(reason)) throw new DomainRuleException("Give a reason: it goes in the audit log.");
         EnsureSandbox();
         var testClock = await FindAsync(clockId, ct);
         if (target <= testClock.FrozenTime)
@@ -96,7 +104,7 @@ public sealed class TestClockCommands(
             steps++;
         }
         audit.Record(actor, "test_clock.advanced", "test_clock", clockId,
-            $"Advanced from {from:yyyy-MM-dd HH:mm} to {target:yyyy-MM-dd HH:mm} UTC in {steps} steps.");
+            $"{reason.Trim()} (advanced from {from:yyyy-MM-dd HH:mm} to {target:yyyy-MM-dd HH:mm} UTC in {steps} steps)");
         await db.SaveChangesAsync(ct);
         return new TestClockAdvance(steps, now);
     }
@@ -122,6 +130,15 @@ public sealed class TestClockCommands(
     /// <summary>A billing run over the clock's customers, its chunks run here rather than as jobs (see <see cref="BillingRunService"/>).</summary>
     private async Task BillAsync(CancellationToken ct)
     {
+        // A run row per step would bury the clock's real renewals: one is started only when a period has ended, or one is unfinished.
+        var clockId = EngineClock.TestClockId;
+        var now = clock.GetUtcNow();
+        var billable = await db.Database.SqlQuery<bool>($"""
+            select exists (select 1 from subscriptions s join customers c on c.id = s.customer_id
+                           where c.test_clock_id = {clockId} and s.status in ('trialing', 'active', 'past_due') and s.current_period_end <= {now})
+                or exists (select 1 from billing_runs where test_clock_id = {clockId} and status = 'running') as "Value"
+            """).SingleAsync(ct);
+        if (!billable) return;
         var runId = await InScopeAsync<BillingRunService, Guid>(runs => runs.StartAsync(Actor.System, BillingRunTriggers.TestClock, ct));
         var unfinished = await db.BillingRunChunks.AsNoTracking().Where(c => c.RunId == runId && c.ChargedAt == null)
             .OrderBy(c => c.Number).Select(c => c.Number).ToListAsync(ct);

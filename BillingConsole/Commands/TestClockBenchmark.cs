@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.TestClocks;
-using BillingConsole.Persistence;
 using Dapper;
 using Npgsql;
 
@@ -25,13 +24,9 @@ public static class TestClockBenchmark
         if (BenchmarkReport.PositiveCount(args, "--customers", 100) is not { } customers) return 2;
         if (BenchmarkReport.PositiveCount(args, "--months", 12) is not { } months) return 2;
 
-        var builder = Host.CreateApplicationBuilder(args);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
-        builder.AddBillingEngine();
-        using var host = builder.Build();
+        using var host = await BenchmarkReport.EngineHostAsync(args);
         var services = host.Services;
         var dataSource = services.GetRequiredService<NpgsqlDataSource>();
-        await services.GetRequiredService<DatabaseStartup>().PrepareAsync(null, CancellationToken.None);
         var actor = new Actor("benchmark", "admin");
         var outsideBefore = await OutsideRowsAsync(dataSource);
 

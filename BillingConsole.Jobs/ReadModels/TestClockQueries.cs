@@ -49,31 +49,32 @@ public sealed class TestClockQueries(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var events = await connection.QueryAsync<TestClockEvent>(new CommandDefinition("""
             with on_clock as (select id, name from customers where test_clock_id = @clockId)
-            select * from (
-                select i.issued_at as at, 'invoice' as kind, c.name as customer_name,
+            select at, kind, customer_name, what, status, link from (
+                select i.issued_at as at, 'invoice' as kind, 1 as rank, c.name as customer_name,
                        'Invoice ' || coalesce(i.number, '') || ' issued for ' || i.total::numeric(19,2) || ' ' || i.currency as what,
                        i.status as status, '/invoices/' || i.id as link
                 from invoices i join on_clock c on c.id = i.customer_id where i.issued_at is not null
                 union all
-                select a.started_at, 'attempt', c.name,
+                select a.started_at, 'attempt', 2, c.name,
                        'Charge ' || a.attempt_number || ' of ' || coalesce(i.number, '') || coalesce(' declined: ' || a.decline_code, ''),
                        a.status, '/invoices/' || i.id
                 from payment_attempts a join invoices i on i.id = a.invoice_id join on_clock c on c.id = i.customer_id
                 union all
-                select d.opened_at, 'case', c.name, 'Dunning case opened for ' || coalesce(i.number, ''), d.status, '/dunning/' || d.id
+                select d.opened_at, 'case', 3, c.name, 'Dunning case opened for ' || coalesce(i.number, ''), d.status, '/dunning/' || d.id
                 from dunning_cases d join invoices i on i.id = d.invoice_id join on_clock c on c.id = d.customer_id
                 union all
-                select s.taken_at, 'step', c.name, 'Ladder day ' || s.day || ': ' || replace(s.action, '_', ' '), null, '/dunning/' || d.id
+                select s.taken_at, 'step', 4, c.name, 'Ladder day ' || s.day || ': ' || replace(s.action, '_', ' '), null, '/dunning/' || d.id
                 from dunning_case_steps s join dunning_cases d on d.id = s.case_id join on_clock c on c.id = d.customer_id
                 union all
-                select d.next_attempt_at, 'scheduled_retry', c.name, 'Retry scheduled for ' || coalesce(i.number, ''), 'scheduled', '/dunning/' || d.id
+                select d.next_attempt_at, 'scheduled_retry', 5, c.name, 'Retry scheduled for ' || coalesce(i.number, ''), 'scheduled', '/dunning/' || d.id
                 from dunning_cases d join invoices i on i.id = d.invoice_id join on_clock c on c.id = d.customer_id
                 where d.status = 'retry_pending' and d.next_attempt_at is not null
                 union all
-                select coalesce(n.sent_at, n.created_at), 'email', c.name, 'Email: ' || replace(n.kind, '_', ' '), n.status, '/customers/' || c.id
+                select coalesce(n.sent_at, n.created_at), 'email', 6, c.name, 'Email: ' || replace(n.kind, '_', ' '), n.status, '/customers/' || c.id
                 from notifications n join on_clock c on c.id = n.customer_id
             ) timeline
-            order by at desc, kind
+            -- At one instant, in the order the engine works: the invoice, its charge, the case, the step, the next retry, the emails.
+            order by at desc, rank desc
             limit @limit
             """, new { clockId, limit = TimelineLimit }, cancellationToken: ct));
         return [.. events.Reverse()];

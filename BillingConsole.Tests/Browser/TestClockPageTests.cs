@@ -69,6 +69,7 @@ public sealed class TestClockPageTests(ConsoleAppHost host, BrowserFixture brows
         foreach (var width in Widths)
         {
             await page.SetViewportSizeAsync(width, 900);
+            await SettledAsync(page);
             await BrowserFixture.ScreenshotAsync(page, $"test-clock-{width}");
         }
 
@@ -84,10 +85,15 @@ public sealed class TestClockPageTests(ConsoleAppHost host, BrowserFixture brows
         foreach (var width in Widths)
         {
             await page.SetViewportSizeAsync(width, 900);
+            await SettledAsync(page);
             await BrowserFixture.ScreenshotAsync(page, $"test-clocks-{width}");
         }
         Assert.Equal(outsiderBefore, await RowsOfAsync(outsider.CustomerId));
     }
+
+    /// <summary>The navigation drawer slides shut or open with a new width: the screenshot waits for it.</summary>
+    private static Task SettledAsync(IPage page) =>
+        page.WaitForFunctionAsync("() => document.getAnimations().every(a => !(a instanceof CSSTransition))");
 
     /// <summary>A customer's rows of each kind and their audit entries, as one comparable text.</summary>
     private async Task<string> RowsOfAsync(Guid customerId)

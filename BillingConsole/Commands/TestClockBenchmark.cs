@@ -24,7 +24,7 @@ public static class TestClockBenchmark
         if (BenchmarkReport.PositiveCount(args, "--customers", 100) is not { } customers) return 2;
         if (BenchmarkReport.PositiveCount(args, "--months", 12) is not { } months) return 2;
 
-        using var host = await BenchmarkReport.EngineHostAsync(args);
+        using var host = await BenchmarkReport.EngineHostAsync(args, withJobClient: true);
         var services = host.Services;
         var dataSource = services.GetRequiredService<NpgsqlDataSource>();
         var actor = new Actor("benchmark", "admin");

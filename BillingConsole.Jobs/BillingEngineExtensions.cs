@@ -11,6 +11,7 @@ using BillingConsole.Engine.Notifications;
 using BillingConsole.Engine.Payments;
 using BillingConsole.Engine.PayPage;
 using BillingConsole.Engine.Telemetry;
+using BillingConsole.Engine.TestClocks;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using BillingConsole.Persistence.Availability;
@@ -70,7 +71,7 @@ public static class BillingEngineExtensions
             .Validate(o => string.IsNullOrEmpty(o.Password) || !string.IsNullOrEmpty(o.User), "Email:Password is set but Email:User is not.")
             .ValidateOnStart();
 
-        services.TryAddTimeProvider();
+        services.AddEngineClock();
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
         // Losing the database makes the node read-only (DatabaseMonitor); the guard refuses EF work meanwhile.
         services.AddSingleton<ReadOnlyState>();
@@ -166,6 +167,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<DunningSimulator>();
         services.AddSingleton<DunningWhatIf>();
         services.AddScoped<BulkRetryService>();
+        services.AddScoped<TestClockCommands>();
         services.AddSingleton<StoredBillingSettings>();
         services.AddSingleton<IPostConfigureOptions<BillingOptions>>(provider => provider.GetRequiredService<StoredBillingSettings>());
         services.AddSingleton<IOptionsChangeTokenSource<BillingOptions>>(provider => provider.GetRequiredService<StoredBillingSettings>());
@@ -208,6 +210,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<JournalQueries>();
         services.AddSingleton<TaxReportQueries>();
         services.AddSingleton<RevenueRecognitionQueries>();
+        services.AddSingleton<TestClockQueries>();
         return builder;
     }
 
@@ -253,10 +256,15 @@ public static class BillingEngineExtensions
         services.AddSingleton<IPaymentGateway>(provider => provider.GetRequiredService<GatewayRouter>());
     }
 
-    private static void TryAddTimeProvider(this IServiceCollection services)
+    /// <summary>
+    /// The engine's clock (<see cref="EngineClock"/>) over the host's: the system clock, or the one registered before
+    /// (a test's fake time).
+    /// </summary>
+    private static void AddEngineClock(this IServiceCollection services)
     {
-        if (services.All(d => d.ServiceType != typeof(TimeProvider)))
-            services.AddSingleton(TimeProvider.System);
+        var host = services.LastOrDefault(d => d.ServiceType == typeof(TimeProvider))?.ImplementationInstance as TimeProvider ?? TimeProvider.System;
+        services.AddSingleton(new EngineClock(host));
+        services.AddSingleton<TimeProvider>(provider => provider.GetRequiredService<EngineClock>());
     }
 
     public static TimeZoneInfo? TryFindTimeZone(string id) =>

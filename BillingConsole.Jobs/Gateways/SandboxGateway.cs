@@ -20,6 +20,8 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
     public const string GatewayName = "sandbox";
     public const string TimeoutPrefix = "pm_timeout_";
     public const string SlowPrefix = "pm_slow_";
+    /// <summary>Declines an invoice's first charge for insufficient funds and pays the later ones: a card that recovers.</summary>
+    public const string InsufficientFundsThenOkPrefix = "pm_insufficient_funds_then_ok_";
 
     private static readonly (string Prefix, string DeclineCode, string Message)[] Declines =
     [
@@ -38,7 +40,7 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
 
     /// <summary>What a person is told when they attach a sandbox card by its token.</summary>
     public const string CardTokenHint =
-        "A sandbox card token starts with the outcome it gets: pm_ok_ is paid; pm_insufficient_funds_, pm_do_not_honor_, pm_expired_card_ and the other decline codes decline.";
+        "A sandbox card token starts with the outcome it gets: pm_ok_ is paid; pm_insufficient_funds_, pm_do_not_honor_, pm_expired_card_ and the other decline codes decline; pm_insufficient_funds_then_ok_ declines each invoice's first charge and pays its retry.";
 
     /// <summary>
     /// True for a token a person may type to attach a sandbox card: lower-case letters, digits and underscores, starting with
@@ -55,6 +57,8 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
     // charge's reference is derived from the key.
     private readonly ConcurrentDictionary<string, SandboxCharge> _charges = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, GatewayRefundResult> _refunds = new(StringComparer.Ordinal);
+    // The invoices a pm_insufficient_funds_then_ok_ card has declined once.
+    private readonly ConcurrentDictionary<Guid, bool> _declinedOnce = new();
 
     public string Name => GatewayName;
 
@@ -89,7 +93,10 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
         await DelayAsync(sandbox.LatencyMs + (token.StartsWith(SlowPrefix, StringComparison.Ordinal) ? sandbox.SlowLatencyMs : 0), ct);
 
         // The gateway decides and remembers before it answers: a timed-out charge has still happened (or not).
-        var fresh = new SandboxCharge(Decide(token), request.Amount);
+        var outcome = token.StartsWith(InsufficientFundsThenOkPrefix, StringComparison.Ordinal)
+            ? (_declinedOnce.TryAdd(request.InvoiceId, true) ? Decide(token) : Success)
+            : Decide(token);
+        var fresh = new SandboxCharge(outcome, request.Amount);
         var charge = _charges.GetOrAdd(request.IdempotencyKey, fresh);
         var first = ReferenceEquals(charge, fresh);
         if (first && charge.Outcome == Success && logger.IsEnabled(LogLevel.Information))

@@ -12,6 +12,7 @@ using BillingConsole.Domain.Notifications;
 using BillingConsole.Domain.Payments;
 using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Domain.Tax;
+using BillingConsole.Domain.TestClocks;
 using Microsoft.EntityFrameworkCore;
 
 namespace BillingConsole.Persistence;
@@ -38,6 +39,7 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     public DbSet<DunningPolicyVersion> DunningPolicies => Set<DunningPolicyVersion>();
     public DbSet<TaxTableVersion> TaxTables => Set<TaxTableVersion>();
     public DbSet<BillingRun> BillingRuns => Set<BillingRun>();
+    public DbSet<TestClock> TestClocks => Set<TestClock>();
     public DbSet<BillingRunChunk> BillingRunChunks => Set<BillingRunChunk>();
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
     public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();

@@ -51,16 +51,18 @@ public sealed class BillingRunList(NpgsqlDataSource dataSource)
                    coalesce(sum(p.amount * coalesce(s.pending_quantity, s.quantity)) filter (where not s.cancel_at_period_end), 0) as amount
             from subscriptions s join prices p on p.id = coalesce(s.pending_price_id, s.price_id)
             where s.status in ('trialing', 'active', 'past_due') and s.current_period_end <= @now
+              and exists (select 1 from customers c where c.id = s.customer_id and c.test_clock_id is null)
             group by p.currency order by p.currency
             """, new { now }, cancellationToken: ct))).ToList();
         return new BillingDueNow(rows.Sum(r => r.Count), [.. rows.Where(r => r.Amount > 0).Select(r => new Money(r.Amount, r.Currency).Rounded())]);
     }
 
+    /// <summary>The runs over the real customers; a test clock's runs belong to its timeline.</summary>
     public async Task<IReadOnlyList<BillingRunRow>> RecentAsync(int limit, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         return [.. await connection.QueryAsync<BillingRunRow>(new CommandDefinition(
-            $"select {Columns} from billing_runs order by started_at desc, id desc limit @limit", new { limit }, cancellationToken: ct))];
+            $"select {Columns} from billing_runs where test_clock_id is null order by started_at desc, id desc limit @limit", new { limit }, cancellationToken: ct))];
     }
 
     public async Task<BillingRunRow?> FindAsync(Guid runId, CancellationToken ct)

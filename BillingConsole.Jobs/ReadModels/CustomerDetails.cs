@@ -5,7 +5,7 @@ namespace BillingConsole.ReadModels;
 
 public sealed record CustomerDetail(Guid Id, string Name, string Email, string Currency, decimal CreditBalance, DateTimeOffset CreatedAt,
     string? ExternalRef, string AddressLine1, string? AddressLine2, string AddressCity, string AddressPostalCode, string AddressCountry,
-    bool DunningPaused, string CollectionMethod, int? DaysUntilDue, string? TimeZone, string? TaxId)
+    bool DunningPaused, string CollectionMethod, int? DaysUntilDue, string? TimeZone, string? TaxId, Guid? TestClockId, string? TestClockName)
 {
     public IReadOnlyList<PaymentMethodRow> PaymentMethods { get; init; } = [];
     public IReadOnlyList<SubscriptionRow> Subscriptions { get; init; } = [];
@@ -36,7 +36,8 @@ public sealed class CustomerDetails(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         using var results = await connection.QueryMultipleAsync(new CommandDefinition($$"""
             select id, name, email, currency, credit_balance, created_at, external_ref, address_line1, address_line2, address_city,
-                   address_postal_code, address_country, dunning_paused, collection_method, days_until_due, time_zone, tax_id
+                   address_postal_code, address_country, dunning_paused, collection_method, days_until_due, time_zone, tax_id,
+                   test_clock_id, (select k.name from test_clocks k where k.id = customers.test_clock_id) as test_clock_name
             from customers where id = @customerId;
             select id, gateway, brand, last4, exp_month, exp_year, is_default, created_at, detached_at
             from payment_methods where customer_id = @customerId order by created_at desc;

@@ -6,6 +6,7 @@ using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
 using BillingConsole.Engine.Events;
 using BillingConsole.Engine.Notifications;
+using BillingConsole.Engine.TestClocks;
 using BillingConsole.ReadModels;
 using BillingConsole.Extensions;
 using BillingConsole.Tests.Infrastructure;
@@ -56,6 +57,9 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         ["select_bulk_retry"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["start_bulk_retry"] = [ConsoleRoles.Support, ConsoleRoles.Admin],
         ["start_billing_run"] = [ConsoleRoles.Admin],
+        ["create_test_clock"] = [ConsoleRoles.Admin],
+        ["add_test_customer"] = [ConsoleRoles.Admin],
+        ["advance_test_clock"] = [ConsoleRoles.Admin],
         ["save_billing_settings"] = [ConsoleRoles.Admin],
         ["save_account_codes"] = [ConsoleRoles.Admin],
         ["save_reporting_currency"] = [ConsoleRoles.Admin],
@@ -130,6 +134,13 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
         ["select_bulk_retry"] = new(async (a, u, f) => await a.SelectBulkRetryAsync(u, CasesOf(f), default), Writes: false),
         ["start_bulk_retry"] = new(async (a, u, f) => await a.StartBulkRetryAsync(u, CasesOf(f), Reason, default)),
         ["start_billing_run"] = new(async (a, u, _) => await a.StartBillingRunAsync(u, Reason)),
+        // Named after the matrix, so that the audit of what is done on the clock carries its name.
+        ["create_test_clock"] = new(async (a, u, f) => await a.CreateTestClockAsync(u, MatrixClockName(f), null)),
+        ["add_test_customer"] = new(async (a, u, f) => await a.AddTestCustomerAsync(u, await MatrixClockAsync(a, f),
+                new AddTestCustomer("Matrix test customer", $"clock-{f.Email}", "USD", f.UpgradePriceId, "pm_ok_")),
+            CreateMatrixClockAsync),
+        ["advance_test_clock"] = new(async (a, u, f) => await a.AdvanceTestClockAsync(u, await MatrixClockAsync(a, f), new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero), Reason),
+            CreateMatrixClockAsync),
         ["save_billing_settings"] = new(async (a, u, _) =>
         {
             var settings = SaveBillingSettings.From(await a.ReadAsync<BillingSettingsCommands, BillingSettingsValues>(s => Task.FromResult(s.Current())));
@@ -196,6 +207,14 @@ public sealed class ConsoleActionsTests(ConsoleAppHost host)
 
     private static Task<NotificationTemplateView> InForceTemplateAsync(ConsoleActions actions) =>
         actions.ReadAsync<NotificationTemplateCommands, NotificationTemplateView>(templates => templates.InForceAsync(TemplateKind, default));
+
+    private static string MatrixClockName(FailedInvoice failed) => $"{Reason} {failed.CustomerId:N}";
+
+    private static async Task CreateMatrixClockAsync(ConsoleActions actions, FailedInvoice failed) =>
+        await actions.CreateTestClockAsync(User(ConsoleRoles.Admin), MatrixClockName(failed), new DateTimeOffset(2029, 12, 31, 0, 0, 0, TimeSpan.Zero));
+
+    private static async Task<Guid> MatrixClockAsync(ConsoleActions actions, FailedInvoice failed) =>
+        (await actions.ReadAsync<TestClockQueries, IReadOnlyList<TestClockRow>>(clocks => clocks.ListAsync(default))).Single(c => c.Name == MatrixClockName(failed)).Id;
 
     private static string CouponCode(FailedInvoice failed) => $"MATRIX-{failed.CustomerId:N}";
 

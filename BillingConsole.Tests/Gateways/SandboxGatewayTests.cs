@@ -43,6 +43,25 @@ public sealed class SandboxGatewayTests
     }
 
     [Fact]
+    public async Task A_card_that_recovers_declines_each_invoices_first_charge_and_pays_the_next_under_a_new_key()
+    {
+        var first = Request(SandboxGateway.InsufficientFundsThenOkPrefix);
+        var retry = first with { IdempotencyKey = $"key_{Guid.NewGuid():N}" };
+        var otherInvoice = first with { IdempotencyKey = $"key_{Guid.NewGuid():N}", InvoiceId = Guid.NewGuid() };
+
+        var declined = await _gateway.ChargeAsync(first, Ct);
+        var replayed = await _gateway.ChargeAsync(first with { }, Ct);
+        var paid = await _gateway.ChargeAsync(retry, Ct);
+        var nextInvoice = await _gateway.ChargeAsync(otherInvoice, Ct);
+
+        Assert.Equal((GatewayOutcome.Declined, DeclineCodes.InsufficientFunds), (declined.Outcome, declined.DeclineCode));
+        Assert.Equal(GatewayOutcome.Declined, replayed.Outcome);
+        Assert.Equal(GatewayOutcome.Succeeded, paid.Outcome);
+        Assert.Equal((GatewayOutcome.Declined, DeclineCodes.InsufficientFunds), (nextInvoice.Outcome, nextInvoice.DeclineCode));
+        Assert.True(SandboxGateway.IsCardTokenPrefix(SandboxGateway.InsufficientFundsThenOkPrefix));
+    }
+
+    [Fact]
     public async Task A_success_logs_Mock_Success_and_a_decline_does_not()
     {
         await _gateway.ChargeAsync(Request("pm_ok_"), Ct);

@@ -12,6 +12,7 @@ using BillingConsole.Engine.Events;
 using BillingConsole.Engine.PayPage;
 using BillingConsole.Engine.Notifications;
 using BillingConsole.Engine.Payments;
+using BillingConsole.Engine.TestClocks;
 using BillingConsole.Extensions;
 using BillingConsole.ReadModels;
 using FluentValidation;
@@ -267,6 +268,18 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
     public Task<ActionOutcome<Guid>> StartBillingRunAsync(ClaimsPrincipal user, string reason) =>
         RunAsync<BillingRunService, Guid>(user, ConsolePolicies.Admin, (runs, actor) => runs.StartNowAsync(actor, reason, default),
             _ => (ActionStatus.Done, "The billing run started."));
+
+    public Task<ActionOutcome<Guid>> CreateTestClockAsync(ClaimsPrincipal user, string? name, DateTimeOffset? startTime) =>
+        RunAsync<TestClockCommands, Guid>(user, ConsolePolicies.Admin, (clocks, actor) => clocks.CreateAsync(name, startTime, actor, default),
+            _ => (ActionStatus.Done, "Test clock created."));
+
+    public Task<ActionOutcome<Guid>> AddTestCustomerAsync(ClaimsPrincipal user, Guid clockId, AddTestCustomer customer) =>
+        RunAsync<TestClockCommands, Guid>(user, ConsolePolicies.Admin, (clocks, actor) => clocks.AddCustomerAsync(clockId, customer, actor, default),
+            _ => (ActionStatus.Done, "Test customer added and subscribed."));
+
+    public Task<ActionOutcome<TestClockAdvance>> AdvanceTestClockAsync(ClaimsPrincipal user, Guid clockId, DateTimeOffset target, string reason) =>
+        RunAsync<TestClockCommands, TestClockAdvance>(user, ConsolePolicies.Admin, (clocks, actor) => clocks.AdvanceAsync(clockId, target, actor, reason, default),
+            advance => (ActionStatus.Done, $"The clock is at {advance.FrozenTime:yyyy-MM-dd HH:mm} UTC, after {advance.Steps} steps."));
 
     public Task<ActionOutcome<BillingSettingsValues>> SaveBillingSettingsAsync(ClaimsPrincipal user, SaveBillingSettings settings) =>
         RunAsync<BillingSettingsCommands, BillingSettingsValues>(user, ConsolePolicies.Admin, (commands, actor) => commands.SaveAsync(settings, actor, default),

@@ -1,11 +1,33 @@
 using System.Globalization;
 using BillingConsole.Engine.Billing;
+using BillingConsole.Jobs;
+using BillingConsole.Persistence;
 
 namespace BillingConsole.Commands;
 
 /// <summary>What the benchmarks read from their arguments and print alike: the count asked for, the load, the phases, the COPY reference, the top statements.</summary>
 public static class BenchmarkReport
 {
+    /// <summary>
+    /// The engine alone over the configured database, migrated, quiet below warnings: the passes a benchmark times are the
+    /// engine's own, with no Hangfire worker beside them. <paramref name="withJobClient"/> adds the jobs' client, which
+    /// a billing run's start needs, still without a worker.
+    /// </summary>
+    public static async Task<IHost> EngineHostAsync(string[] args, bool withJobClient = false)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Hangfire:RunServer"] = "false",
+        });
+        builder.AddBillingEngine();
+        if (withJobClient) builder.AddBillingJobs();
+        var host = builder.Build();
+        await host.Services.GetRequiredService<DatabaseStartup>().PrepareAsync(null, CancellationToken.None);
+        return host;
+    }
+
     /// <summary>The whole number after <paramref name="option"/>, <paramref name="fallback"/> when absent; null (after saying why) when it is not a positive one.</summary>
     public static int? PositiveCount(string[] args, string option, int fallback)
     {

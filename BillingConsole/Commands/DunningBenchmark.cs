@@ -23,15 +23,11 @@ public static class DunningBenchmark
     {
         if (BenchmarkReport.PositiveCount(args, "--retries", 100_000) is not { } retries) return 2;
 
-        var builder = Host.CreateApplicationBuilder(args);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
-        // The engine alone: the pass is the retry runner the dunning job calls, with no Hangfire worker beside it.
-        builder.AddBillingEngine();
-        using var host = builder.Build();
+        // The pass is the retry runner the dunning job calls.
+        using var host = await BenchmarkReport.EngineHostAsync(args);
         var services = host.Services;
         var dataSource = services.GetRequiredService<NpgsqlDataSource>();
         var clock = services.GetRequiredService<TimeProvider>();
-        await services.GetRequiredService<DatabaseStartup>().PrepareAsync(null, CancellationToken.None);
 
         await using (var connection = await dataSource.OpenConnectionAsync())
         {

@@ -14,7 +14,7 @@ public static class HostCommands
     public const string SimulateDunning = "simulate-dunning";
 
     public static bool Handles(string[] args) =>
-        args is [CreateApiKey or RevokeApiKey or SimulateDunning or BillingBenchmark.Name or DunningBenchmark.Name or ListBenchmark.Name or ApiBenchmark.Name, ..];
+        args is [CreateApiKey or RevokeApiKey or SimulateDunning or BillingBenchmark.Name or DunningBenchmark.Name or ListBenchmark.Name or ApiBenchmark.Name or TestClockBenchmark.Name, ..];
 
     public static Task<int> RunAsync(string[] args) => args[0] switch
     {
@@ -23,6 +23,7 @@ public static class HostCommands
         DunningBenchmark.Name => DunningBenchmark.RunAsync(args[1..]),
         ListBenchmark.Name => ListBenchmark.RunAsync(args[1..]),
         ApiBenchmark.Name => ApiBenchmark.RunAsync(args[1..]),
+        TestClockBenchmark.Name => TestClockBenchmark.RunAsync(args[1..]),
         RevokeApiKey => RevokeApiKeyAsync(args),
         _ => CreateApiKeyAsync(args),
     };

@@ -13,9 +13,10 @@ public sealed class BillingRun : Entity
 {
     private BillingRun() { }
 
-    public BillingRun(DateTimeOffset asOf, string trigger, string startedBy, DateTimeOffset startedAt)
+    public BillingRun(DateTimeOffset asOf, string trigger, string startedBy, DateTimeOffset startedAt, Guid? testClockId = null)
     {
         AsOf = asOf;
+        TestClockId = testClockId;
         Trigger = trigger;
         StartedBy = startedBy;
         StartedAt = startedAt;
@@ -25,6 +26,8 @@ public sealed class BillingRun : Entity
     /// <summary>Subscriptions whose period ended at or before this instant are due.</summary>
     public DateTimeOffset AsOf { get; private set; }
     public string Trigger { get; private set; } = string.Empty;
+    /// <summary>The test clock whose customers the run bills, in the clock's time; null for a run over the real customers.</summary>
+    public Guid? TestClockId { get; private set; }
     public string StartedBy { get; private set; } = string.Empty;
     public BillingRunStatus Status { get; private set; }
     public DateTimeOffset StartedAt { get; private set; }

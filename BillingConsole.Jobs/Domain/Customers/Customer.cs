@@ -40,6 +40,11 @@ public sealed class Customer : Entity
     /// The customer's IANA time zone, in which payment retries are planned; null for the billing time zone.
     /// </summary>
     public string? TimeZone { get; private set; }
+    /// <summary>
+    /// The test clock the customer lives on (a test customer, charged only through the sandbox and acted on only when the
+    /// clock is advanced); null for a real customer.
+    /// </summary>
+    public Guid? TestClockId { get; private set; }
     /// <summary>Support can pause dunning for a customer (e.g. while a dispute is sorted out).</summary>
     public bool DunningPaused { get; private set; }
     public CollectionMethod CollectionMethod { get; private set; } = CollectionMethod.ChargeAutomatically;
@@ -65,6 +70,13 @@ public sealed class Customer : Entity
     }
 
     public void ChangeAddress(CustomerAddress address) => Address = address;
+
+    /// <summary>Makes the customer a test customer of <paramref name="clockId"/>, for good.</summary>
+    public void PutOnTestClock(Guid clockId)
+    {
+        if (TestClockId is not null) throw new DomainRuleException("The customer is on a test clock already.");
+        TestClockId = clockId;
+    }
 
     /// <summary>Sets the customer's time zone; null or blank returns them to the billing time zone.</summary>
     public void ChangeTimeZone(string? timeZoneId)

@@ -16,11 +16,15 @@ public static class BillingRunTriggers
 {
     public const string Schedule = "schedule";
     public const string Manual = "manual";
+    /// <summary>A test clock's advance, over that clock's customers; its chunks run in the advance, not as jobs.</summary>
+    public const string TestClock = "test_clock";
 }
 
 /// <summary>
 /// Starts billing runs: one row in billing_runs (only one may be running, by the unique index ux_billing_runs_one_running),
-/// the due subscriptions split into chunks in keyset order, and one background job per chunk.
+/// the due subscriptions split into chunks in keyset order, and one background job per chunk. Inside a test clock's advance
+/// (<see cref="EngineClock"/>) the run covers that clock's customers only, as of the clock's time, and its chunks are left
+/// for the advance to run; outside one it covers the customers without a clock.
 /// </summary>
 public sealed class BillingRunService(
     BillingDbContext db,
@@ -54,7 +58,7 @@ public sealed class BillingRunService(
         }
         var lap = timings.Start();
         var now = clock.GetUtcNow();
-        var run = new BillingRun(now, trigger, actor.Name, now);
+        var run = new BillingRun(now, trigger, actor.Name, now, EngineClock.TestClockId);
         IReadOnlyList<int> chunks;
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
@@ -92,6 +96,8 @@ public sealed class BillingRunService(
 
     private void Enqueue(Guid runId, IEnumerable<int> chunks)
     {
+        // A job would run outside the clock's time: the advance runs its clock's chunks itself.
+        if (EngineClock.TestClockId is not null) return;
         foreach (var number in chunks)
             background.EnqueueBillingChunk(runId, number);
     }
@@ -117,7 +123,7 @@ public sealed class BillingRunService(
     }
 
     private async Task<Guid?> RunningAsync(CancellationToken ct) =>
-        await db.BillingRuns.AsNoTracking().Where(r => r.Status == BillingRunStatus.Running).Select(r => (Guid?)r.Id).FirstOrDefaultAsync(ct);
+        await db.BillingRuns.AsNoTracking().Where(r => r.Status == BillingRunStatus.Running && r.TestClockId == EngineClock.TestClockId).Select(r => (Guid?)r.Id).FirstOrDefaultAsync(ct);
 
     /// <summary>
     /// Reads the due subscription ids in (current_period_end, id) order from ix_subscriptions_due and stores them as chunks,
@@ -130,10 +136,16 @@ public sealed class BillingRunService(
         var chunks = new List<Guid[]>();
         var current = new List<Guid>(chunkSize);
         await using (var select = new NpgsqlCommand(
-            "select id from subscriptions where status in ('trialing', 'active', 'past_due') and current_period_end <= $1 order by current_period_end, id",
+            """
+            select s.id from subscriptions s
+            where s.status in ('trialing', 'active', 'past_due') and s.current_period_end <= $1
+              and exists (select 1 from customers c where c.id = s.customer_id and c.test_clock_id is not distinct from $2)
+            order by s.current_period_end, s.id
+            """,
             connection))
         {
             select.Parameters.Add(new NpgsqlParameter { Value = run.AsOf });
+            select.Parameters.Add(new NpgsqlParameter { Value = (object?)run.TestClockId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {

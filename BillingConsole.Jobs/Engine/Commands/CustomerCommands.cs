@@ -30,6 +30,8 @@ public sealed class CustomerCommands(
             var customer = new Customer(command.Name!, command.Email!, command.Currency!, ToAddress(command.Address), clock.GetStoredNow(),
                 command.ExternalRef, command.TimeZone, command.TaxId);
             if (command.CollectionMethod is not null) customer.ChangeCollectionMethod(ParseCollectionMethod(command.CollectionMethod), command.DaysUntilDue);
+            // Made while working for a test clock (its page): a test customer of that clock.
+            if (EngineClock.TestClockId is { } clockId) customer.PutOnTestClock(clockId);
             db.Customers.Add(customer);
             var view = CustomerView.From(customer);
             audit.Record(actor, "customer.created", "customer", customer.Id, reason, after: view);

@@ -84,7 +84,8 @@ public sealed class DunningRetryRunner(IServiceScopeFactory scopes, GatewayCircu
         var cases = await db.DunningCases.FromSqlInterpolated($"""
             select c.*, c.xmin from dunning_cases c
             where c.status = 'retry_pending' and c.next_attempt_at <= {now} and c.id <> all({skip})
-              and not exists (select 1 from customers u where u.id = c.customer_id and u.dunning_paused)
+              and exists (select 1 from customers u where u.id = c.customer_id and not u.dunning_paused
+                          and u.test_clock_id is not distinct from {EngineClock.TestClockId}::uuid)
             order by c.next_attempt_at
             limit {CasesPerRound}
             for update of c skip locked

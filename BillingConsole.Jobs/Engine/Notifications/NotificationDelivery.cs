@@ -47,6 +47,7 @@ public sealed class NotificationDelivery(
                 var notification = await db.Notifications.FromSqlInterpolated($"""
                     select * from notifications
                     where status = 'pending' and next_attempt_at <= {now}
+                      and (select c.test_clock_id from customers c where c.id = notifications.customer_id) is not distinct from {EngineClock.TestClockId}::uuid
                     order by next_attempt_at
                     limit 1
                     for update skip locked

@@ -65,12 +65,14 @@ public sealed class AutoCollector(IServiceScopeFactory scopes, GatewayCircuitBre
                 select i.issued_at, i.id from invoices i
                 where i.status = 'open' and i.attempt_count = 0 and i.issued_at <= $1 and (i.issued_at, i.id) > ($2, $3)
                   and i.amount_due > 0
-                  and coalesce(i.collection_method, (select c.collection_method from customers c where c.id = i.customer_id)) = 'charge_automatically'
+                  and exists (select 1 from customers c where c.id = i.customer_id and c.test_clock_id is not distinct from $5
+                              and coalesce(i.collection_method, c.collection_method) = 'charge_automatically')
                 order by i.issued_at, i.id
                 limit $4
                 """, (NpgsqlConnection)db.Database.GetDbConnection())
             {
-                Parameters = { new() { Value = issuedBy }, new() { Value = after.IssuedAt }, new() { Value = after.Id }, new() { Value = InvoicesPerRound } },
+                Parameters = { new() { Value = issuedBy }, new() { Value = after.IssuedAt }, new() { Value = after.Id }, new() { Value = InvoicesPerRound },
+                    new() { Value = (object?)EngineClock.TestClockId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid } },
             };
             var due = new List<(DateTimeOffset, Guid)>();
             await using var reader = await command.ExecuteReaderAsync(ct);

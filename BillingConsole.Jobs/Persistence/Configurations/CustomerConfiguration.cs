@@ -1,4 +1,5 @@
 using BillingConsole.Domain.Customers;
+using BillingConsole.Domain.TestClocks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -34,6 +35,8 @@ internal sealed class CustomerConfiguration : IEntityTypeConfiguration<Customer>
         builder.Navigation(c => c.PaymentMethods).UsePropertyAccessMode(PropertyAccessMode.Field);
         builder.HasIndex(c => c.ExternalRef).IsUnique().HasFilter("external_ref is not null");
         builder.HasIndex(c => c.CreatedAt);
+        builder.HasOne<TestClock>().WithMany().HasForeignKey(c => c.TestClockId);
+        builder.HasIndex(c => c.TestClockId).HasFilter("test_clock_id is not null");
         // The console list's sorts and currency filter read along these (id breaks ties); the name index also drives the other
         // lists' sort by customer name, walking customers by name and each one's rows.
         builder.HasIndex(c => new { c.Name, c.Id });

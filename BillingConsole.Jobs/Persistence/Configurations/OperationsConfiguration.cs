@@ -18,8 +18,9 @@ internal sealed class BillingRunConfiguration : IEntityTypeConfiguration<Billing
         builder.Property(r => r.StartedBy).HasMaxLength(200);
         builder.Property(r => r.Error).HasMaxLength(2000);
         builder.HasIndex(r => r.StartedAt);
-        // Only one run at a time.
-        builder.HasIndex(r => r.Status).IsUnique().HasFilter("status = 'running'").HasDatabaseName("ux_billing_runs_one_running");
+        // Only one run at a time over the real customers, and one per test clock.
+        builder.HasIndex(r => new { r.TestClockId, r.Status }).IsUnique().AreNullsDistinct(false).HasFilter("status = 'running'")
+            .HasDatabaseName("ux_billing_runs_one_running");
     }
 }
 

@@ -24,6 +24,8 @@ internal sealed record CustomerRow(
     public string? TimeZone => null;
     /// <summary>Demo customers have no tax number on file.</summary>
     public string? TaxId => null;
+    /// <summary>Demo customers are on no test clock.</summary>
+    public Guid? TestClockId => null;
 }
 
 internal sealed record PaymentMethodRow(Guid Id, Guid CustomerId, string TokenSuffix, string Brand, string Last4, DateTime CreatedAt)
@@ -146,5 +148,9 @@ internal sealed record DunningCaseRow(
 
 internal sealed record BillingRunRow(
     Guid Id, DateTime AsOf, string Trigger, string StartedBy, string Status, DateTime StartedAt, DateTime FinishedAt,
-    int DueCount, int ChunkCount, int ChunksDone, int InvoicedCount, int ChargedCount, int FailedCount, string? Error);
+    int DueCount, int ChunkCount, int ChunksDone, int InvoicedCount, int ChargedCount, int FailedCount, string? Error)
+{
+    /// <summary>Demo runs bill the customers without a test clock.</summary>
+    public Guid? TestClockId => null;
+}
 

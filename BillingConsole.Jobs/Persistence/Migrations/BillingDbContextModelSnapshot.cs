@@ -164,6 +164,10 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("character varying(40)")
                         .HasColumnName("status");
 
+                    b.Property<Guid?>("TestClockId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("test_clock_id");
+
                     b.Property<string>("Trigger")
                         .IsRequired()
                         .HasMaxLength(40)
@@ -176,10 +180,12 @@ namespace BillingConsole.Persistence.Migrations
                     b.HasIndex("StartedAt")
                         .HasDatabaseName("ix_billing_runs_started_at");
 
-                    b.HasIndex("Status")
+                    b.HasIndex("TestClockId", "Status")
                         .IsUnique()
                         .HasDatabaseName("ux_billing_runs_one_running")
                         .HasFilter("status = 'running'");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("TestClockId", "Status"), false);
 
                     b.ToTable("billing_runs", (string)null);
                 });
@@ -624,6 +630,10 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("tax_id");
 
+                    b.Property<Guid?>("TestClockId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("test_clock_id");
+
                     b.Property<string>("TimeZone")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
@@ -689,6 +699,10 @@ namespace BillingConsole.Persistence.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_customers_external_ref")
                         .HasFilter("external_ref is not null");
+
+                    b.HasIndex("TestClockId")
+                        .HasDatabaseName("ix_customers_test_clock_id")
+                        .HasFilter("test_clock_id is not null");
 
                     b.HasIndex("Email", "Id")
                         .HasDatabaseName("ix_customers_email_id");
@@ -2480,6 +2494,41 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("tax_tables", (string)null);
                 });
 
+            modelBuilder.Entity("BillingConsole.Domain.TestClocks.TestClock", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("created_by");
+
+                    b.Property<DateTimeOffset>("FrozenTime")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("frozen_time");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.HasKey("Id")
+                        .HasName("pk_test_clocks");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_test_clocks_created_at");
+
+                    b.ToTable("test_clocks", (string)null);
+                });
+
             modelBuilder.Entity("BillingConsole.Persistence.ApiKeyRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -3236,6 +3285,15 @@ namespace BillingConsole.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_price_migrations_prices_to_price_id");
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Customers.Customer", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.TestClocks.TestClock", null)
+                        .WithMany()
+                        .HasForeignKey("TestClockId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_customers_test_clocks_test_clock_id");
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Customers.PaymentMethod", b =>

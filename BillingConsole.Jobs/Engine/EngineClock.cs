@@ -1,0 +1,46 @@
+namespace BillingConsole.Engine;
+
+/// <summary>
+/// The engine's one notion of time, registered as its <see cref="TimeProvider"/>: the host's clock for customers without a
+/// test clock, and inside <see cref="Enter"/> the frozen time of the test clock whose customers the work is for. Every engine
+/// service asks it for "now"; the queries that pick work (due subscriptions, retries, ladder steps, collections, emails) take
+/// only the customers of <see cref="TestClockId"/>, so a pass outside a clock never touches a customer on one and a clock's
+/// advance never touches anyone else.
+/// </summary>
+/// <remarks>
+/// The frame flows with the async call (an <see cref="AsyncLocal{T}"/>), so a singleton service called inside an advance reads
+/// the clock's time as a scoped one does, without a second set of services.
+/// </remarks>
+public sealed class EngineClock(TimeProvider host) : TimeProvider
+{
+    private static readonly AsyncLocal<Frame?> Current = new();
+
+    private sealed record Frame(Guid ClockId, DateTimeOffset Now);
+
+    /// <summary>The test clock the work in progress is for; null for the customers without one.</summary>
+    public static Guid? TestClockId => Current.Value?.ClockId;
+
+    /// <summary>Until disposed, the engine works for the customers on <paramref name="clockId"/> at <paramref name="now"/>.</summary>
+    public static IDisposable Enter(Guid clockId, DateTimeOffset now)
+    {
+        var outer = Current.Value;
+        Current.Value = new Frame(clockId, now);
+        return new Exit(outer);
+    }
+
+    public override DateTimeOffset GetUtcNow() => Current.Value?.Now ?? host.GetUtcNow();
+
+    public override TimeZoneInfo LocalTimeZone => host.LocalTimeZone;
+
+    public override long TimestampFrequency => host.TimestampFrequency;
+
+    public override long GetTimestamp() => host.GetTimestamp();
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+        host.CreateTimer(callback, state, dueTime, period);
+
+    private sealed class Exit(Frame? outer) : IDisposable
+    {
+        public void Dispose() => Current.Value = outer;
+    }
+}

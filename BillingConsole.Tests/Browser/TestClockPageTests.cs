@@ -1,0 +1,113 @@
+using BillingConsole.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Npgsql;
+using static BillingConsole.Tests.Browser.AdminPages;
+using static Microsoft.Playwright.Assertions;
+
+namespace BillingConsole.Tests.Browser;
+
+/// <summary>
+/// Ada rehearses a failed renewal on a test clock: creates the clock, adds a customer whose card declines each invoice's
+/// first charge, advances 30 days in steps, and reads the renewal, the failure, the retry, the recovery and the emails on the
+/// clock's timeline, while a real customer's rows stay as they were.
+/// </summary>
+public sealed class TestClockPageTests(ConsoleAppHost host, BrowserFixture browser)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static readonly int[] Widths = [1440, 1280, 390];
+
+    [Fact]
+    public async Task An_admin_advances_a_clock_in_steps_and_reads_what_the_engine_did_in_clock_time()
+    {
+        var data = new BillingTestData(() => TestDatabases.NewContext(TestServers.DefaultConnectionString), DateTimeOffset.UtcNow);
+        var planName = $"Clock plan {Guid.NewGuid():N}"[..20];
+        var (_, price) = await data.PlanAsync(17m);
+        await using (var db = TestDatabases.NewContext(TestServers.DefaultConnectionString))
+            await db.Database.ExecuteSqlInterpolatedAsync($"update plans set name = {planName} where id = {price.PlanId}", Ct);
+        var outsider = await FailedInvoices.CreateAsync(host.Services);
+        var outsiderBefore = await RowsOfAsync(outsider.CustomerId);
+        var clockName = $"Rehearsal {Guid.NewGuid():N}"[..20];
+
+        await using var context = await browser.NewContextAsync(host.BaseAddress);
+        var page = await context.NewPageAsync();
+        await ConsolePages.SignInAsDevelopmentUserAsync(page, "admin", "Ada Admin", "/test-clocks");
+        await WaitUntilInteractiveAsync(page);
+        await FillAsync(page, "clock-name", clockName);
+        await FillAsync(page, "clock-start", "2027-02-01 00:05");
+        await page.GetByTestId("create-clock-button").ClickAsync();
+        await page.WaitForURLAsync("**/test-clocks/*");
+        await WaitUntilInteractiveAsync(page);
+        await Expect(page.GetByTestId("clock-time")).ToHaveTextAsync("2027-02-01 00:05 UTC");
+
+        var add = page.GetByTestId("add-test-customer");
+        await FillAsync(page, "customer-name", "Rehearsal Customer");
+        await FillAsync(page, "customer-email", $"{Guid.NewGuid():N}@example.test");
+        await ConsolePages.PickAsync(page, add.Locator(".mud-select").First, planName);
+        await page.GetByTestId("add-customer-button").ClickAsync();
+        await Expect(page.GetByTestId("clock-customers")).ToContainTextAsync("Rehearsal Customer");
+
+        foreach (var day in new[] { "2027-02-11 00:05", "2027-02-21 00:05", "2027-03-03 00:05" })
+        {
+            await FillAsync(page, "advance-amount", "10");
+            await page.GetByTestId("advance-button").ClickAsync();
+            await page.Locator(".mud-dialog textarea").FillAsync("Rehearse a failed renewal");
+            await page.Locator(".mud-dialog").GetByTestId("reason-confirm").ClickAsync();
+            await Expect(page.GetByTestId("clock-time")).ToHaveTextAsync($"{day} UTC", new() { Timeout = 60_000 });
+        }
+
+        var timeline = page.GetByTestId("clock-timeline");
+        // The sign-up invoice and the renewal on 1 March, clock time; the sign-up's first charge declined, its retry paid.
+        await Expect(timeline.Locator("tr[data-kind=invoice]")).ToHaveCountAsync(2);
+        await Expect(timeline.Locator("tr[data-kind=invoice]").Last).ToContainTextAsync("2027-03-01 00:05");
+        await Expect(timeline.Locator("tr[data-kind=attempt]").Filter(new() { HasText = "declined: insufficient_funds" }).First).ToBeVisibleAsync();
+        await Expect(timeline.Locator("tr[data-kind=attempt]").Filter(new() { HasText = "Charge 2" }).First).ToContainTextAsync("succeeded");
+        await Expect(timeline.Locator("tr[data-kind=case]").First).ToBeVisibleAsync();
+        await Expect(timeline.Locator("tr[data-kind=email]").Filter(new() { HasText = "payment failed" }).First).ToBeVisibleAsync();
+        await Expect(timeline.Locator("tr[data-kind=email]").Filter(new() { HasText = "payment received" }).First).ToBeVisibleAsync();
+        foreach (var width in Widths)
+        {
+            await page.SetViewportSizeAsync(width, 900);
+            await SettledAsync(page);
+            await BrowserFixture.ScreenshotAsync(page, $"test-clock-{width}");
+        }
+
+        await timeline.Locator("tr[data-kind=invoice] a").First.ClickAsync();
+        await page.WaitForURLAsync("**/invoices/*");
+        await page.GoBackAsync();
+        await page.GetByTestId("clock-customers").Locator("a").First.ClickAsync();
+        await page.WaitForURLAsync("**/customers/*");
+        await Expect(page.GetByTestId("customer-test-clock")).ToContainTextAsync(clockName);
+
+        await page.GotoAsync("/test-clocks");
+        await Expect(page.GetByTestId("test-clocks")).ToContainTextAsync(clockName);
+        foreach (var width in Widths)
+        {
+            await page.SetViewportSizeAsync(width, 900);
+            await SettledAsync(page);
+            await BrowserFixture.ScreenshotAsync(page, $"test-clocks-{width}");
+        }
+        Assert.Equal(outsiderBefore, await RowsOfAsync(outsider.CustomerId));
+    }
+
+    /// <summary>The navigation drawer slides shut or open with a new width: the screenshot waits for it.</summary>
+    private static Task SettledAsync(IPage page) =>
+        page.WaitForFunctionAsync("() => document.getAnimations().every(a => !(a instanceof CSSTransition))");
+
+    /// <summary>A customer's rows of each kind and their audit entries, as one comparable text.</summary>
+    private async Task<string> RowsOfAsync(Guid customerId)
+    {
+        await using var connection = await host.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
+        await using var command = new NpgsqlCommand("""
+            select concat_ws(' | ',
+                (select count(*) from invoices where customer_id = $1),
+                (select count(*) from payment_attempts where customer_id = $1),
+                (select string_agg(status || ' ' || coalesce(next_attempt_at::text, ''), ',') from dunning_cases where customer_id = $1),
+                (select count(*) from notifications where customer_id = $1),
+                (select count(*) from ledger_entries where customer_id = $1),
+                (select count(*) from audit_log where entity_id = $1::text or entity_id in (select id::text from invoices where customer_id = $1)))
+            """, connection) { Parameters = { new() { Value = customerId } } };
+        return (string)(await command.ExecuteScalarAsync(Ct))!;
+    }
+}

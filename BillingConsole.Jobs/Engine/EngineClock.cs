@@ -17,7 +17,12 @@ public sealed class EngineClock(TimeProvider host) : TimeProvider
 
     private sealed record Frame(Guid ClockId, DateTimeOffset Now);
 
-    /// <summary>The test clock the work in progress is for; null for the customers without one.</summary>
+    /// <summary>
+    /// The test clock the work in progress is for; null for the customers without one. Queries compare it as
+    /// <c>(test_clock_id = @clock or (@clock is null and test_clock_id is null))</c>: PostgreSQL folds that to
+    /// <c>test_clock_id is null</c> for the customers without a clock and estimates it from the column's statistics, where
+    /// <c>is not distinct from</c> was estimated at one row and sent the retry claim through every customer.
+    /// </summary>
     public static Guid? TestClockId => Current.Value?.ClockId;
 
     /// <summary>Until disposed, the engine works for the customers on <paramref name="clockId"/> at <paramref name="now"/>.</summary>

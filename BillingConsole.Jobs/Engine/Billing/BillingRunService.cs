@@ -139,7 +139,7 @@ public sealed class BillingRunService(
             """
             select s.id from subscriptions s
             where s.status in ('trialing', 'active', 'past_due') and s.current_period_end <= $1
-              and exists (select 1 from customers c where c.id = s.customer_id and c.test_clock_id is not distinct from $2)
+              and exists (select 1 from customers c where c.id = s.customer_id and (c.test_clock_id = $2 or ($2::uuid is null and c.test_clock_id is null)))
             order by s.current_period_end, s.id
             """,
             connection))

@@ -73,7 +73,7 @@ public sealed class DunningLadder(BillingDbContext db, DunningService dunning, I
             select c.*, c.xmin from dunning_cases c
             where c.status in ('retry_pending', 'awaiting_payment_method') and c.opened_at <= {openedBy} and c.id <> all({skip})
               and exists (select 1 from customers u where u.id = c.customer_id and not u.dunning_paused
-                          and u.test_clock_id is not distinct from {EngineClock.TestClockId}::uuid)
+                          and (u.test_clock_id = {EngineClock.TestClockId} or ({EngineClock.TestClockId}::uuid is null and u.test_clock_id is null)))
               and (exists (select 1 from unnest({days}) d
                            where d > coalesce((select max(s.day) from dunning_case_steps s where s.case_id = c.id), 0)
                              and c.opened_at + make_interval(hours => d * 24) <= {now})

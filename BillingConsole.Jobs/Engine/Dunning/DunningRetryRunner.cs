@@ -85,7 +85,7 @@ public sealed class DunningRetryRunner(IServiceScopeFactory scopes, GatewayCircu
             select c.*, c.xmin from dunning_cases c
             where c.status = 'retry_pending' and c.next_attempt_at <= {now} and c.id <> all({skip})
               and exists (select 1 from customers u where u.id = c.customer_id and not u.dunning_paused
-                          and u.test_clock_id is not distinct from {EngineClock.TestClockId}::uuid)
+                          and (u.test_clock_id = {EngineClock.TestClockId} or ({EngineClock.TestClockId}::uuid is null and u.test_clock_id is null)))
             order by c.next_attempt_at
             limit {CasesPerRound}
             for update of c skip locked

@@ -65,7 +65,7 @@ public sealed class AutoCollector(IServiceScopeFactory scopes, GatewayCircuitBre
                 select i.issued_at, i.id from invoices i
                 where i.status = 'open' and i.attempt_count = 0 and i.issued_at <= $1 and (i.issued_at, i.id) > ($2, $3)
                   and i.amount_due > 0
-                  and exists (select 1 from customers c where c.id = i.customer_id and c.test_clock_id is not distinct from $5
+                  and exists (select 1 from customers c where c.id = i.customer_id and (c.test_clock_id = $5 or ($5::uuid is null and c.test_clock_id is null))
                               and coalesce(i.collection_method, c.collection_method) = 'charge_automatically')
                 order by i.issued_at, i.id
                 limit $4

@@ -55,8 +55,7 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     public DbSet<MrrMovement> MrrMovements => Set<MrrMovement>();
     public DbSet<MrrSubscriptionState> MrrSubscriptionStates => Set<MrrSubscriptionState>();
     public DbSet<MrrCohortCell> MrrCohortCells => Set<MrrCohortCell>();
-    public DbSet<RevenueRecognitionBucket> RevenueRecognitionBuckets => Set<RevenueRecognitionBucket>();
-    public DbSet<RevenueRecognitionDay> RevenueRecognitionDays => Set<RevenueRecognitionDay>();
+    public DbSet<RevenueRecognitionSum> RevenueRecognitionSums => Set<RevenueRecognitionSum>();
     public DbSet<RevenueRecognitionPending> RevenueRecognitionPending => Set<RevenueRecognitionPending>();
     public DbSet<DunningCaseFact> DunningCaseFacts => Set<DunningCaseFact>();
     public DbSet<DunningCaseFactsPending> DunningCaseFactsPending => Set<DunningCaseFactsPending>();

@@ -13,8 +13,6 @@ namespace BillingConsole.Persistence;
 /// </summary>
 public sealed class DunningCaseFactsRecorder(NpgsqlDataSource dataSource)
 {
-    private const int BatchSize = 50_000;
-
     /// <summary>
     /// The facts of the cases <c>d</c> that <paramref name="where"/> selects: the decline that opened the case (the last
     /// failure recorded by the time it opened; the case itself keeps only the latest), the dunning retries made within it
@@ -70,19 +68,5 @@ public sealed class DunningCaseFactsRecorder(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>Recomputes the facts of every queued case, a batch per transaction; returns the queued changes taken.</summary>
-    public async Task<int> FoldAsync(CancellationToken ct)
-    {
-        var folded = 0;
-        while (true)
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await using var transaction = await connection.BeginTransactionAsync(ct);
-            await using var fold = new NpgsqlCommand(FoldSql, connection, transaction) { CommandTimeout = 0 };
-            fold.Parameters.AddWithValue("batch", BatchSize);
-            var taken = (int)(await fold.ExecuteScalarAsync(ct))!;
-            await transaction.CommitAsync(ct);
-            folded += taken;
-            if (taken < BatchSize) return folded;
-        }
-    }
+    public Task<int> FoldAsync(CancellationToken ct) => QueueFold.RunAsync(dataSource, FoldSql, advisoryLock: null, ct);
 }

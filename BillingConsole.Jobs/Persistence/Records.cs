@@ -127,31 +127,20 @@ public sealed class MrrCohortCell
 }
 
 /// <summary>
-/// What the invoices folded so far change in revenue recognition within one quarter hour (UTC) of one currency
-/// (docs/analytics.md, "Deferred revenue"): invoiced and recognised revenue at the start of a quarter hour T are
-/// Σ <see cref="Invoiced"/> and Σ <see cref="Constant"/> + T × Σ <see cref="Slope"/> over the quarter hours before T.
+/// What the invoices folded so far change in revenue recognition within one span of one currency (docs/analytics.md,
+/// "Deferred revenue"), kept for quarter hours and for whole days (UTC): invoiced and recognised revenue at an instant T
+/// are Σ <see cref="Invoiced"/> and Σ <see cref="Constant"/> + T × Σ <see cref="Slope"/> over the spans before T.
 /// </summary>
-public sealed class RevenueRecognitionBucket
+public sealed class RevenueRecognitionSum
 {
+    /// <summary>The span's width: 900 (a quarter hour) or 86,400 (a day).</summary>
+    public int Seconds { get; set; }
+    /// <summary>Seconds since 1970-01-01 UTC divided by <see cref="Seconds"/>, rounded down.</summary>
+    public long Start { get; set; }
     public string Currency { get; set; } = "USD";
-    /// <summary>Seconds since 1970-01-01 UTC, divided by 900 and rounded down.</summary>
-    public long Bucket { get; set; }
     public decimal Invoiced { get; set; }
     public decimal Constant { get; set; }
     /// <summary>Revenue recognised per second from here on.</summary>
-    public decimal Slope { get; set; }
-}
-
-/// <summary>
-/// The same changes summed per UTC day (<see cref="Day"/>: seconds since 1970-01-01 UTC divided by 86,400, rounded down),
-/// so that an instant reads the whole days before it here and only the quarter hours of its own day from the buckets.
-/// </summary>
-public sealed class RevenueRecognitionDay
-{
-    public string Currency { get; set; } = "USD";
-    public long Day { get; set; }
-    public decimal Invoiced { get; set; }
-    public decimal Constant { get; set; }
     public decimal Slope { get; set; }
 }
 

@@ -4,7 +4,7 @@ namespace BillingConsole.Persistence;
 
 /// <summary>
 /// Folds the invoices issued or voided since the last fold (<c>revenue_recognition_pending</c>, filled by triggers on
-/// <c>invoices</c>) into <c>revenue_recognition_buckets</c>, so that the deferred-revenue figures of any period read a few
+/// <c>invoices</c>) into <c>revenue_recognition_sums</c>, so that the deferred-revenue figures of any period read a few
 /// thousand rows instead of every invoice line (docs/analytics.md, "Deferred revenue").
 /// </summary>
 /// <remarks>
@@ -18,13 +18,11 @@ namespace BillingConsole.Persistence;
 /// </remarks>
 public sealed class RevenueRecognitionRecorder(NpgsqlDataSource dataSource)
 {
-    /// <summary>The width of a bucket, in seconds.</summary>
+    /// <summary>The width of a quarter hour's sums, in seconds.</summary>
     public const int BucketSeconds = 900;
 
-    /// <summary>The width of a day's row, in seconds: whole UTC days, each 96 buckets.</summary>
+    /// <summary>The width of a day's sums, in seconds: whole UTC days, each 96 quarter hours.</summary>
     public const int DaySeconds = 86_400;
-
-    private const int BatchSize = 50_000;
 
     private static readonly string FoldSql = $"""
         with taken as (
@@ -49,41 +47,17 @@ public sealed class RevenueRecognitionRecorder(NpgsqlDataSource dataSource)
           select currency, s, 0, sign * -m * s, sign * m from lines where m is not null and s > x
           union all
           select currency, e, 0, sign * (m * s + amount), sign * -m from lines where m is not null and e > x),
-        buckets as (
-          insert into revenue_recognition_buckets as b (currency, bucket, invoiced, constant, slope)
-          select currency, floor(at / {BucketSeconds})::bigint, sum(invoiced), sum(constant), sum(slope)
-          from changes group by 1, 2 order by 1, 2
-          on conflict (bucket, currency) do update
-            set invoiced = b.invoiced + excluded.invoiced, constant = b.constant + excluded.constant, slope = b.slope + excluded.slope),
-        days as (
-          insert into revenue_recognition_days as d (currency, day, invoiced, constant, slope)
-          select currency, floor(at / {DaySeconds})::bigint, sum(invoiced), sum(constant), sum(slope)
-          from changes group by 1, 2 order by 1, 2
-          on conflict (day, currency) do update
-            set invoiced = d.invoiced + excluded.invoiced, constant = d.constant + excluded.constant, slope = d.slope + excluded.slope)
+        sums as (
+          insert into revenue_recognition_sums as r (seconds, start, currency, invoiced, constant, slope)
+          select w.seconds, floor(c.at / w.seconds)::bigint, c.currency, sum(c.invoiced), sum(c.constant), sum(c.slope)
+          from changes c cross join (values ({BucketSeconds}), ({DaySeconds})) as w(seconds)
+          group by 1, 2, 3 order by 1, 2, 3
+          on conflict (seconds, start, currency) do update
+            set invoiced = r.invoiced + excluded.invoiced, constant = r.constant + excluded.constant, slope = r.slope + excluded.slope)
         select count(*)::int from taken
         """;
 
     /// <summary>Folds every pending change in, a batch per transaction; returns the number of changes folded.</summary>
-    public async Task<int> FoldAsync(CancellationToken ct)
-    {
-        var folded = 0;
-        while (true)
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await using var transaction = await connection.BeginTransactionAsync(ct);
-            // One fold at a time: two would add to the same buckets in different orders and could deadlock.
-            await using (var lockCommand = new NpgsqlCommand("select pg_advisory_xact_lock(@key)", connection, transaction))
-            {
-                lockCommand.Parameters.AddWithValue("key", AdvisoryLocks.RevenueRecognition);
-                await lockCommand.ExecuteNonQueryAsync(ct);
-            }
-            await using var fold = new NpgsqlCommand(FoldSql, connection, transaction) { CommandTimeout = 0 };
-            fold.Parameters.AddWithValue("batch", BatchSize);
-            var taken = (int)(await fold.ExecuteScalarAsync(ct))!;
-            await transaction.CommitAsync(ct);
-            folded += taken;
-            if (taken < BatchSize) return folded;
-        }
-    }
+    /// <remarks>One fold at a time: two would add to the same sums in different orders and could deadlock.</remarks>
+    public Task<int> FoldAsync(CancellationToken ct) => QueueFold.RunAsync(dataSource, FoldSql, AdvisoryLocks.RevenueRecognition, ct);
 }

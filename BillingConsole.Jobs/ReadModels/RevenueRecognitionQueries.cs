@@ -16,9 +16,10 @@ public sealed class RevenueRecognitionQueries(NpgsqlDataSource dataSource, Journ
 {
     /// <summary>
     /// Per currency and instant (each the start of a quarter hour): the revenue of the invoices issued and not voided before
-    /// it, and the part recognised by it, summed exactly and rounded to the cent as <see cref="RevenueRecognition.ToCent"/> does. The folded invoices are read from their
-    /// buckets (<see cref="RevenueRecognitionRecorder"/>); the changes not folded yet are computed line by line, with the same
-    /// share as <see cref="RevenueRecognition.RecognizedBy"/> before its rounding.
+    /// it, and the part recognised by it, summed exactly and rounded to the cent as <see cref="RevenueRecognition.ToCent"/>
+    /// does. The folded invoices are read from their sums (<see cref="RevenueRecognitionRecorder"/>): the whole UTC days
+    /// before the instant's day, then that day's quarter hours before it; the changes not folded yet are computed line by
+    /// line, with the same share as <see cref="RevenueRecognition.RecognizedBy"/> before its rounding.
     /// </summary>
     private static readonly string AsOfSql = $"""
         with instants as (select t, extract(epoch from t) as seconds from unnest(@instants) as at(t)),
@@ -26,12 +27,13 @@ public sealed class RevenueRecognitionQueries(NpgsqlDataSource dataSource, Journ
           select at.t, b.currency, sum(b.invoiced) as invoiced, sum(b.constant) + sum(b.slope) * at.seconds as recognized
           from instants at
           cross join lateral (
-            select currency, invoiced, constant, slope from revenue_recognition_days
-            where day < floor(at.seconds / {RevenueRecognitionRecorder.DaySeconds})
+            select currency, invoiced, constant, slope from revenue_recognition_sums
+            where seconds = {RevenueRecognitionRecorder.DaySeconds} and start < floor(at.seconds / {RevenueRecognitionRecorder.DaySeconds})
             union all
-            select currency, invoiced, constant, slope from revenue_recognition_buckets
-            where bucket >= floor(at.seconds / {RevenueRecognitionRecorder.DaySeconds}) * {RevenueRecognitionRecorder.DaySeconds / RevenueRecognitionRecorder.BucketSeconds}
-              and bucket < at.seconds / {RevenueRecognitionRecorder.BucketSeconds}) b
+            select currency, invoiced, constant, slope from revenue_recognition_sums
+            where seconds = {RevenueRecognitionRecorder.BucketSeconds}
+              and start >= floor(at.seconds / {RevenueRecognitionRecorder.DaySeconds}) * {RevenueRecognitionRecorder.DaySeconds / RevenueRecognitionRecorder.BucketSeconds}
+              and start < at.seconds / {RevenueRecognitionRecorder.BucketSeconds}) b
           group by at.t, at.seconds, b.currency),
         pending as (
           select at.t, l.currency, sum(sign * l.amount) as invoiced,

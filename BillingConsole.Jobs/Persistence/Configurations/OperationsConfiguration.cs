@@ -175,35 +175,19 @@ internal sealed class MrrCohortCellConfiguration : IEntityTypeConfiguration<MrrC
     }
 }
 
-internal sealed class RevenueRecognitionBucketConfiguration : IEntityTypeConfiguration<RevenueRecognitionBucket>
+internal sealed class RevenueRecognitionSumConfiguration : IEntityTypeConfiguration<RevenueRecognitionSum>
 {
-    public void Configure(EntityTypeBuilder<RevenueRecognitionBucket> builder)
+    public void Configure(EntityTypeBuilder<RevenueRecognitionSum> builder)
     {
-        builder.ToTable("revenue_recognition_buckets");
-        builder.HasKey(b => new { b.Bucket, b.Currency });
-        builder.Property(b => b.Currency).HasMaxLength(3).IsFixedLength();
-        Unbounded(builder.Property(b => b.Invoiced), builder.Property(b => b.Constant), builder.Property(b => b.Slope));
-    }
-
-    /// <summary>Unbounded numeric: the slopes carry the digits that make a line's recognised amounts add up to its amount exactly.</summary>
-    public static void Unbounded(params PropertyBuilder<decimal>[] sums)
-    {
-        foreach (var sum in sums)
+        builder.ToTable("revenue_recognition_sums");
+        builder.HasKey(r => new { r.Seconds, r.Start, r.Currency });
+        builder.Property(r => r.Currency).HasMaxLength(3).IsFixedLength();
+        // Unbounded numeric: the slopes carry the digits that make a line's recognised amounts add up to its amount exactly.
+        foreach (var sum in new[] { builder.Property(r => r.Invoiced), builder.Property(r => r.Constant), builder.Property(r => r.Slope) })
         {
             sum.HasColumnType("numeric").Metadata.SetPrecision(null);
             sum.Metadata.SetScale(null);
         }
-    }
-}
-
-internal sealed class RevenueRecognitionDayConfiguration : IEntityTypeConfiguration<RevenueRecognitionDay>
-{
-    public void Configure(EntityTypeBuilder<RevenueRecognitionDay> builder)
-    {
-        builder.ToTable("revenue_recognition_days");
-        builder.HasKey(d => new { d.Day, d.Currency });
-        builder.Property(d => d.Currency).HasMaxLength(3).IsFixedLength();
-        RevenueRecognitionBucketConfiguration.Unbounded(builder.Property(d => d.Invoiced), builder.Property(d => d.Constant), builder.Property(d => d.Slope));
     }
 }
 

@@ -3016,66 +3016,6 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("mrr_subscription_states", (string)null);
                 });
 
-            modelBuilder.Entity("BillingConsole.Persistence.RevenueRecognitionBucket", b =>
-                {
-                    b.Property<long>("Bucket")
-                        .HasColumnType("bigint")
-                        .HasColumnName("bucket");
-
-                    b.Property<string>("Currency")
-                        .HasMaxLength(3)
-                        .HasColumnType("character(3)")
-                        .HasColumnName("currency")
-                        .IsFixedLength();
-
-                    b.Property<decimal>("Constant")
-                        .HasColumnType("numeric")
-                        .HasColumnName("constant");
-
-                    b.Property<decimal>("Invoiced")
-                        .HasColumnType("numeric")
-                        .HasColumnName("invoiced");
-
-                    b.Property<decimal>("Slope")
-                        .HasColumnType("numeric")
-                        .HasColumnName("slope");
-
-                    b.HasKey("Bucket", "Currency")
-                        .HasName("pk_revenue_recognition_buckets");
-
-                    b.ToTable("revenue_recognition_buckets", (string)null);
-                });
-
-            modelBuilder.Entity("BillingConsole.Persistence.RevenueRecognitionDay", b =>
-                {
-                    b.Property<long>("Day")
-                        .HasColumnType("bigint")
-                        .HasColumnName("day");
-
-                    b.Property<string>("Currency")
-                        .HasMaxLength(3)
-                        .HasColumnType("character(3)")
-                        .HasColumnName("currency")
-                        .IsFixedLength();
-
-                    b.Property<decimal>("Constant")
-                        .HasColumnType("numeric")
-                        .HasColumnName("constant");
-
-                    b.Property<decimal>("Invoiced")
-                        .HasColumnType("numeric")
-                        .HasColumnName("invoiced");
-
-                    b.Property<decimal>("Slope")
-                        .HasColumnType("numeric")
-                        .HasColumnName("slope");
-
-                    b.HasKey("Day", "Currency")
-                        .HasName("pk_revenue_recognition_days");
-
-                    b.ToTable("revenue_recognition_days", (string)null);
-                });
-
             modelBuilder.Entity("BillingConsole.Persistence.RevenueRecognitionPending", b =>
                 {
                     b.Property<Guid>("InvoiceId")
@@ -3091,6 +3031,40 @@ namespace BillingConsole.Persistence.Migrations
                         .HasName("pk_revenue_recognition_pending");
 
                     b.ToTable("revenue_recognition_pending", (string)null);
+                });
+
+            modelBuilder.Entity("BillingConsole.Persistence.RevenueRecognitionSum", b =>
+                {
+                    b.Property<int>("Seconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("seconds");
+
+                    b.Property<long>("Start")
+                        .HasColumnType("bigint")
+                        .HasColumnName("start");
+
+                    b.Property<string>("Currency")
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<decimal>("Constant")
+                        .HasColumnType("numeric")
+                        .HasColumnName("constant");
+
+                    b.Property<decimal>("Invoiced")
+                        .HasColumnType("numeric")
+                        .HasColumnName("invoiced");
+
+                    b.Property<decimal>("Slope")
+                        .HasColumnType("numeric")
+                        .HasColumnName("slope");
+
+                    b.HasKey("Seconds", "Start", "Currency")
+                        .HasName("pk_revenue_recognition_sums");
+
+                    b.ToTable("revenue_recognition_sums", (string)null);
                 });
 
             modelBuilder.Entity("BillingConsole.Persistence.SettingRecord", b =>

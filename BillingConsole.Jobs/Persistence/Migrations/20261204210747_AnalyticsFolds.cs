@@ -45,36 +45,6 @@ namespace BillingConsole.Persistence.Migrations
                 });
 
             migrationBuilder.CreateTable(
-                name: "revenue_recognition_buckets",
-                columns: table => new
-                {
-                    currency = table.Column<string>(type: "character(3)", fixedLength: true, maxLength: 3, nullable: false),
-                    bucket = table.Column<long>(type: "bigint", nullable: false),
-                    invoiced = table.Column<decimal>(type: "numeric", nullable: false),
-                    constant = table.Column<decimal>(type: "numeric", nullable: false),
-                    slope = table.Column<decimal>(type: "numeric", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("pk_revenue_recognition_buckets", x => new { x.bucket, x.currency });
-                });
-
-            migrationBuilder.CreateTable(
-                name: "revenue_recognition_days",
-                columns: table => new
-                {
-                    currency = table.Column<string>(type: "character(3)", fixedLength: true, maxLength: 3, nullable: false),
-                    day = table.Column<long>(type: "bigint", nullable: false),
-                    invoiced = table.Column<decimal>(type: "numeric", nullable: false),
-                    constant = table.Column<decimal>(type: "numeric", nullable: false),
-                    slope = table.Column<decimal>(type: "numeric", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("pk_revenue_recognition_days", x => new { x.day, x.currency });
-                });
-
-            migrationBuilder.CreateTable(
                 name: "revenue_recognition_pending",
                 columns: table => new
                 {
@@ -84,6 +54,22 @@ namespace BillingConsole.Persistence.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_revenue_recognition_pending", x => new { x.invoice_id, x.kind });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "revenue_recognition_sums",
+                columns: table => new
+                {
+                    seconds = table.Column<int>(type: "integer", nullable: false),
+                    start = table.Column<long>(type: "bigint", nullable: false),
+                    currency = table.Column<string>(type: "character(3)", fixedLength: true, maxLength: 3, nullable: false),
+                    invoiced = table.Column<decimal>(type: "numeric", nullable: false),
+                    constant = table.Column<decimal>(type: "numeric", nullable: false),
+                    slope = table.Column<decimal>(type: "numeric", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_revenue_recognition_sums", x => new { x.seconds, x.start, x.currency });
                 });
 
             migrationBuilder.CreateIndex(
@@ -176,13 +162,10 @@ namespace BillingConsole.Persistence.Migrations
                 name: "dunning_case_facts_pending");
 
             migrationBuilder.DropTable(
-                name: "revenue_recognition_buckets");
-
-            migrationBuilder.DropTable(
-                name: "revenue_recognition_days");
-
-            migrationBuilder.DropTable(
                 name: "revenue_recognition_pending");
+
+            migrationBuilder.DropTable(
+                name: "revenue_recognition_sums");
         }
     }
 }

@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace BillingConsole.Persistence.Migrations
 {
     [DbContext(typeof(BillingDbContext))]
-    [Migration("20261204200526_AnalyticsFolds")]
+    [Migration("20261204210747_AnalyticsFolds")]
     partial class AnalyticsFolds
     {
         /// <inheritdoc />
@@ -167,6 +167,10 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("character varying(40)")
                         .HasColumnName("status");
 
+                    b.Property<Guid?>("TestClockId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("test_clock_id");
+
                     b.Property<string>("Trigger")
                         .IsRequired()
                         .HasMaxLength(40)
@@ -179,10 +183,12 @@ namespace BillingConsole.Persistence.Migrations
                     b.HasIndex("StartedAt")
                         .HasDatabaseName("ix_billing_runs_started_at");
 
-                    b.HasIndex("Status")
+                    b.HasIndex("TestClockId", "Status")
                         .IsUnique()
                         .HasDatabaseName("ux_billing_runs_one_running")
                         .HasFilter("status = 'running'");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("TestClockId", "Status"), false);
 
                     b.ToTable("billing_runs", (string)null);
                 });
@@ -627,6 +633,10 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("tax_id");
 
+                    b.Property<Guid?>("TestClockId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("test_clock_id");
+
                     b.Property<string>("TimeZone")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
@@ -692,6 +702,10 @@ namespace BillingConsole.Persistence.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_customers_external_ref")
                         .HasFilter("external_ref is not null");
+
+                    b.HasIndex("TestClockId")
+                        .HasDatabaseName("ix_customers_test_clock_id")
+                        .HasFilter("test_clock_id is not null");
 
                     b.HasIndex("Email", "Id")
                         .HasDatabaseName("ix_customers_email_id");
@@ -2483,6 +2497,41 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("tax_tables", (string)null);
                 });
 
+            modelBuilder.Entity("BillingConsole.Domain.TestClocks.TestClock", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("created_by");
+
+                    b.Property<DateTimeOffset>("FrozenTime")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("frozen_time");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.HasKey("Id")
+                        .HasName("pk_test_clocks");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_test_clocks_created_at");
+
+                    b.ToTable("test_clocks", (string)null);
+                });
+
             modelBuilder.Entity("BillingConsole.Persistence.ApiKeyRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -2970,66 +3019,6 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("mrr_subscription_states", (string)null);
                 });
 
-            modelBuilder.Entity("BillingConsole.Persistence.RevenueRecognitionBucket", b =>
-                {
-                    b.Property<long>("Bucket")
-                        .HasColumnType("bigint")
-                        .HasColumnName("bucket");
-
-                    b.Property<string>("Currency")
-                        .HasMaxLength(3)
-                        .HasColumnType("character(3)")
-                        .HasColumnName("currency")
-                        .IsFixedLength();
-
-                    b.Property<decimal>("Constant")
-                        .HasColumnType("numeric")
-                        .HasColumnName("constant");
-
-                    b.Property<decimal>("Invoiced")
-                        .HasColumnType("numeric")
-                        .HasColumnName("invoiced");
-
-                    b.Property<decimal>("Slope")
-                        .HasColumnType("numeric")
-                        .HasColumnName("slope");
-
-                    b.HasKey("Bucket", "Currency")
-                        .HasName("pk_revenue_recognition_buckets");
-
-                    b.ToTable("revenue_recognition_buckets", (string)null);
-                });
-
-            modelBuilder.Entity("BillingConsole.Persistence.RevenueRecognitionDay", b =>
-                {
-                    b.Property<long>("Day")
-                        .HasColumnType("bigint")
-                        .HasColumnName("day");
-
-                    b.Property<string>("Currency")
-                        .HasMaxLength(3)
-                        .HasColumnType("character(3)")
-                        .HasColumnName("currency")
-                        .IsFixedLength();
-
-                    b.Property<decimal>("Constant")
-                        .HasColumnType("numeric")
-                        .HasColumnName("constant");
-
-                    b.Property<decimal>("Invoiced")
-                        .HasColumnType("numeric")
-                        .HasColumnName("invoiced");
-
-                    b.Property<decimal>("Slope")
-                        .HasColumnType("numeric")
-                        .HasColumnName("slope");
-
-                    b.HasKey("Day", "Currency")
-                        .HasName("pk_revenue_recognition_days");
-
-                    b.ToTable("revenue_recognition_days", (string)null);
-                });
-
             modelBuilder.Entity("BillingConsole.Persistence.RevenueRecognitionPending", b =>
                 {
                     b.Property<Guid>("InvoiceId")
@@ -3045,6 +3034,40 @@ namespace BillingConsole.Persistence.Migrations
                         .HasName("pk_revenue_recognition_pending");
 
                     b.ToTable("revenue_recognition_pending", (string)null);
+                });
+
+            modelBuilder.Entity("BillingConsole.Persistence.RevenueRecognitionSum", b =>
+                {
+                    b.Property<int>("Seconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("seconds");
+
+                    b.Property<long>("Start")
+                        .HasColumnType("bigint")
+                        .HasColumnName("start");
+
+                    b.Property<string>("Currency")
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<decimal>("Constant")
+                        .HasColumnType("numeric")
+                        .HasColumnName("constant");
+
+                    b.Property<decimal>("Invoiced")
+                        .HasColumnType("numeric")
+                        .HasColumnName("invoiced");
+
+                    b.Property<decimal>("Slope")
+                        .HasColumnType("numeric")
+                        .HasColumnName("slope");
+
+                    b.HasKey("Seconds", "Start", "Currency")
+                        .HasName("pk_revenue_recognition_sums");
+
+                    b.ToTable("revenue_recognition_sums", (string)null);
                 });
 
             modelBuilder.Entity("BillingConsole.Persistence.SettingRecord", b =>
@@ -3239,6 +3262,15 @@ namespace BillingConsole.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_price_migrations_prices_to_price_id");
+                });
+
+            modelBuilder.Entity("BillingConsole.Domain.Customers.Customer", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.TestClocks.TestClock", null)
+                        .WithMany()
+                        .HasForeignKey("TestClockId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_customers_test_clocks_test_clock_id");
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Customers.PaymentMethod", b =>

@@ -5,7 +5,7 @@ namespace BillingConsole.Jobs;
 
 /// <summary>
 /// Every minute, folds the changes queued since the last run into the tables the analytics read instead of scanning:
-/// the deferred-revenue buckets and the dunning case facts. Running it again, or on two nodes at once, folds nothing twice.
+/// the deferred-revenue sums and the dunning case facts. Running it again, or on two nodes at once, folds nothing twice.
 /// </summary>
 public sealed class AnalyticsFoldJob(RevenueRecognitionRecorder revenueRecognition, DunningCaseFactsRecorder dunningCaseFacts)
 {

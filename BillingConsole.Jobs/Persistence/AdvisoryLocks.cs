@@ -17,6 +17,12 @@ public static class AdvisoryLocks
     /// <summary>The key that lets one fold of revenue recognition write its quarter hours at a time, on any node.</summary>
     public static long RevenueRecognition => KeyFor("revenue-recognition");
 
+    /// <summary>
+    /// The key that lets one fold of dunning case facts run at a time, on any node: two folds of the same case from
+    /// snapshots of different ages could otherwise commit the older facts last.
+    /// </summary>
+    public static long DunningCaseFacts => KeyFor("dunning-case-facts");
+
     /// <summary>One of the slots that bound the deliveries in flight to an outgoing-events endpoint (held for a transaction).</summary>
     public static long EventEndpointSlot(Guid endpointId, int slot) => KeyFor($"event-endpoint:{endpointId:N}:{slot}");
 

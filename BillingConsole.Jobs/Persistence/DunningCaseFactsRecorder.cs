@@ -68,5 +68,5 @@ public sealed class DunningCaseFactsRecorder(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>Recomputes the facts of every queued case, a batch per transaction; returns the queued changes taken.</summary>
-    public Task<int> FoldAsync(CancellationToken ct) => QueueFold.RunAsync(dataSource, FoldSql, advisoryLock: null, ct);
+    public Task<int> FoldAsync(CancellationToken ct) => QueueFold.RunAsync(dataSource, FoldSql, AdvisoryLocks.DunningCaseFacts, ct);
 }

@@ -4,23 +4,23 @@ namespace BillingConsole.Persistence;
 
 /// <summary>
 /// Runs a fold statement (one that takes up to <c>@batch</c> changes off a queue, writes what they change and returns how
-/// many it took) a transaction per batch until the queue is empty, under an advisory lock when the fold needs one at a time.
+/// many it took) a transaction per batch until the queue is empty, each under the fold's advisory lock, so one fold of a
+/// queue runs at a time across nodes.
 /// </summary>
 internal static class QueueFold
 {
     public const int BatchSize = 50_000;
 
-    public static async Task<int> RunAsync(NpgsqlDataSource dataSource, string foldSql, long? advisoryLock, CancellationToken ct)
+    public static async Task<int> RunAsync(NpgsqlDataSource dataSource, string foldSql, long advisoryLock, CancellationToken ct)
     {
         var folded = 0;
         while (true)
         {
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(ct);
-            if (advisoryLock is { } key)
+            await using (var lockCommand = new NpgsqlCommand("select pg_advisory_xact_lock(@key)", connection, transaction))
             {
-                await using var lockCommand = new NpgsqlCommand("select pg_advisory_xact_lock(@key)", connection, transaction);
-                lockCommand.Parameters.AddWithValue("key", key);
+                lockCommand.Parameters.AddWithValue("key", advisoryLock);
                 await lockCommand.ExecuteNonQueryAsync(ct);
             }
             // A fold of a million changes (the demo data's, a month-end run's) outlasts the default command timeout.

@@ -5,7 +5,7 @@ namespace BillingConsole.Persistence;
 /// <summary>
 /// Folds the invoices issued or voided since the last fold (<c>revenue_recognition_pending</c>, filled by triggers on
 /// <c>invoices</c>) into <c>revenue_recognition_sums</c>, so that the deferred-revenue figures of any period read a few
-/// thousand rows instead of every invoice line (docs/analytics.md, "Deferred revenue").
+/// hundred rows instead of every invoice line (docs/analytics.md, "Deferred revenue").
 /// </summary>
 /// <remarks>
 /// A line recognised evenly over [s, e) contributes, at an instant t after its invoice is issued, 0 before s,

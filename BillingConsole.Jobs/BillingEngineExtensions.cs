@@ -167,6 +167,7 @@ public static class BillingEngineExtensions
         services.AddSingleton<DunningSimulator>();
         services.AddSingleton<DunningWhatIf>();
         services.AddScoped<BulkRetryService>();
+        services.AddScoped<EnginePasses>();
         services.AddScoped<TestClockCommands>();
         services.AddSingleton<StoredBillingSettings>();
         services.AddSingleton<IPostConfigureOptions<BillingOptions>>(provider => provider.GetRequiredService<StoredBillingSettings>());

@@ -239,6 +239,11 @@ public sealed class EmailOptions
     public string ReplyTo { get; set; } = string.Empty;
     /// <summary>Most emails sent in any minute, over all nodes together (mail providers throttle senders that go faster).</summary>
     [Range(1, 100_000)] public int PerMinuteRate { get; set; } = 600;
+    /// <summary>
+    /// An email still unsent this many hours after its event is not sent at all (not sent, "too late"): a receipt, a
+    /// payment-failed notice or a "retry scheduled" that late would mislead more than inform.
+    /// </summary>
+    [Range(1, 8_760)] public int GiveUpAfterHours { get; set; } = 72;
     /// <summary>How long connecting or sending one message may take.</summary>
     [Range(1, 300)] public int TimeoutSeconds { get; set; } = 30;
     /// <summary>A web inbox showing what the SMTP server received (the local one of ./run.sh); linked from the console in Development.</summary>

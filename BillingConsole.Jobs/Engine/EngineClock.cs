@@ -2,7 +2,8 @@ namespace BillingConsole.Engine;
 
 /// <summary>
 /// The engine's one notion of time, registered as its <see cref="TimeProvider"/>: the host's clock for customers without a
-/// test clock, and inside <see cref="Enter"/> the frozen time of the test clock whose customers the work is for. Every engine
+/// test clock, and inside <see cref="Enter"/> a frozen time: a test clock's for its customers, or a simulated instant of the
+/// demo history for the customers without one. Every engine
 /// service asks it for "now"; the queries that pick work (due subscriptions, retries, ladder steps, collections, emails) take
 /// only the customers of <see cref="TestClockId"/>, so a pass outside a clock never touches a customer on one and a clock's
 /// advance never touches anyone else.
@@ -15,7 +16,7 @@ public sealed class EngineClock(TimeProvider host) : TimeProvider
 {
     private static readonly AsyncLocal<Frame?> Current = new();
 
-    private sealed record Frame(Guid ClockId, DateTimeOffset Now);
+    private sealed record Frame(Guid? ClockId, DateTimeOffset Now);
 
     /// <summary>
     /// The test clock the work in progress is for; null for the customers without one. Queries compare it as
@@ -25,8 +26,17 @@ public sealed class EngineClock(TimeProvider host) : TimeProvider
     /// </summary>
     public static Guid? TestClockId => Current.Value?.ClockId;
 
-    /// <summary>Until disposed, the engine works for the customers on <paramref name="clockId"/> at <paramref name="now"/>.</summary>
-    public static IDisposable Enter(Guid clockId, DateTimeOffset now)
+    /// <summary>
+    /// True inside <see cref="Enter"/>: the work runs in frozen time, so whatever it would hand to a background job (which would
+    /// run later, in the host's time) the caller runs itself.
+    /// </summary>
+    public static bool IsFrozen => Current.Value is not null;
+
+    /// <summary>
+    /// Until disposed, the engine works at <paramref name="now"/> for the customers on <paramref name="clockId"/>, or for the
+    /// customers without a clock when it is null.
+    /// </summary>
+    public static IDisposable Enter(Guid? clockId, DateTimeOffset now)
     {
         var outer = Current.Value;
         Current.Value = new Frame(clockId, now);

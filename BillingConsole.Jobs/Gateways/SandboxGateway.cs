@@ -15,7 +15,7 @@ namespace BillingConsole.Gateways;
 /// (pm_ok_, pm_insufficient_funds_, …, pm_timeout_…, pm_slow_), so demo data and tests get the same answer every time.
 /// Charges are remembered by idempotency key, so a repeated key returns the first answer and never charges twice.
 /// </summary>
-public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILogger<SandboxGateway> logger) : IPaymentGateway
+public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, TimeProvider clock, ILogger<SandboxGateway> logger) : IPaymentGateway
 {
     public const string GatewayName = "sandbox";
     public const string TimeoutPrefix = "pm_timeout_";
@@ -40,7 +40,7 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
 
     /// <summary>What a person is told when they attach a sandbox card by its token.</summary>
     public const string CardTokenHint =
-        "A sandbox card token starts with the outcome it gets: pm_ok_ is paid; pm_insufficient_funds_, pm_do_not_honor_, pm_expired_card_ and the other decline codes decline; pm_insufficient_funds_then_ok_ declines each invoice's first charge and pays its retry.";
+        "A sandbox card token starts with the outcome it gets: pm_ok_ is paid; pm_insufficient_funds_, pm_do_not_honor_, pm_expired_card_ and the other decline codes decline; pm_insufficient_funds_then_ok_ declines each invoice's first charge and pays its retry; pm_bank_7_ declines about 7 % of invoices the way real issuers do.";
 
     /// <summary>
     /// True for a token a person may type to attach a sandbox card: lower-case letters, digits and underscores, starting with
@@ -50,7 +50,7 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
     {
         if (token.Length is 0 or > 60 || !token.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_')) return false;
         var named = token.TrimEnd('_') + "_";
-        return named.StartsWith("pm_ok_", StringComparison.Ordinal) || Declines.Any(d => named.StartsWith(d.Prefix, StringComparison.Ordinal));
+        return named.StartsWith("pm_ok_", StringComparison.Ordinal) || named.StartsWith(SandboxBank.Prefix, StringComparison.Ordinal) || Declines.Any(d => named.StartsWith(d.Prefix, StringComparison.Ordinal));
     }
 
     // A billing run sends a million keys through one instance: per key only the outcome and the amount are kept, and the
@@ -59,6 +59,10 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
     private readonly ConcurrentDictionary<string, GatewayRefundResult> _refunds = new(StringComparer.Ordinal);
     // The invoices a pm_insufficient_funds_then_ok_ card has declined once.
     private readonly ConcurrentDictionary<Guid, bool> _declinedOnce = new();
+    // The invoices a pm_bank_ card has declined: the code and how many later charges failed since.
+    private readonly ConcurrentDictionary<Guid, BankDecline> _bankDeclines = new();
+
+    private sealed record BankDecline(string Code, int FailedRetries);
 
     public string Name => GatewayName;
 
@@ -95,7 +99,7 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
         // The gateway decides and remembers before it answers: a timed-out charge has still happened (or not).
         var outcome = token.StartsWith(InsufficientFundsThenOkPrefix, StringComparison.Ordinal)
             ? (_declinedOnce.TryAdd(request.InvoiceId, true) ? Decide(token) : Success)
-            : Decide(token);
+            : token.StartsWith(SandboxBank.Prefix, StringComparison.Ordinal) ? DecideAsBank(request) : Decide(token);
         var fresh = new SandboxCharge(outcome, request.Amount);
         var charge = _charges.GetOrAdd(request.IdempotencyKey, fresh);
         var first = ReferenceEquals(charge, fresh);
@@ -186,6 +190,28 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, ILog
         }
         return Declines.Length;
     }
+
+    /// <summary>A pm_bank_ card's answer (see <see cref="SandboxBank"/>); charges of one invoice come one at a time (the invoice lock).</summary>
+    private int DecideAsBank(GatewayChargeRequest request)
+    {
+        var token = request.PaymentMethodToken;
+        var invoiceNumber = request.InvoiceNumber ?? request.InvoiceId.ToString();
+        if (!_bankDeclines.TryGetValue(request.InvoiceId, out var declined))
+        {
+            if (SandboxBank.FirstCharge(token, invoiceNumber) is not { } code) return Success;
+            _bankDeclines[request.InvoiceId] = new BankDecline(code, 0);
+            return DeclineIndex(code);
+        }
+        if (SandboxBank.LaterChargePays(token, invoiceNumber, declined.Code, declined.FailedRetries, clock.GetUtcNow()))
+        {
+            _bankDeclines.TryRemove(request.InvoiceId, out _);
+            return Success;
+        }
+        _bankDeclines[request.InvoiceId] = declined with { FailedRetries = declined.FailedRetries + 1 };
+        return DeclineIndex(declined.Code);
+    }
+
+    private static int DeclineIndex(string declineCode) => Array.FindIndex(Declines, d => d.DeclineCode == declineCode);
 
     private bool TakeFailingCall()
     {

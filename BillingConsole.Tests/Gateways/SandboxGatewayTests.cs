@@ -14,7 +14,7 @@ public sealed class SandboxGatewayTests
     private readonly SandboxGateway _gateway;
 
     public SandboxGatewayTests() =>
-        _gateway = new SandboxGateway(new StaticOptions(new GatewayOptions { Sandbox = { SlowLatencyMs = 50, TimeoutMs = 10_000 } }), _log);
+        _gateway = new SandboxGateway(new StaticOptions(new GatewayOptions { Sandbox = { SlowLatencyMs = 50, TimeoutMs = 10_000 } }), TimeProvider.System, _log);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

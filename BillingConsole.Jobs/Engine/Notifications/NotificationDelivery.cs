@@ -30,11 +30,13 @@ public sealed class NotificationDelivery(
     ILogger<NotificationDelivery> logger)
 {
     public const string NoAddress = "no address";
+    public const string TooLate = "too late";
 
     public async Task<DeliveryPass> RunDueAsync(CancellationToken ct)
     {
         int sent = 0, failed = 0, notSent = 0;
         if (readOnly.IsReadOnly) return new DeliveryPass(sent, failed, notSent);
+        notSent += await GiveUpLateAsync(ct);
         var budget = options.CurrentValue.PerMinuteRate - await SentInLastMinuteAsync(ct);
         SmtpClient? smtp = null;
         try
@@ -106,6 +108,20 @@ public sealed class NotificationDelivery(
             }
         }
         return new DeliveryPass(sent, failed, notSent);
+    }
+
+    /// <summary>The pending emails older than <see cref="EmailOptions.GiveUpAfterHours"/>, marked not sent in one statement.</summary>
+    private Task<int> GiveUpLateAsync(CancellationToken ct)
+    {
+        var hours = options.CurrentValue.GiveUpAfterHours;
+        var cutoff = clock.GetUtcNow().AddHours(-hours);
+        var reason = $"{TooLate}: still unsent {hours} hours after its event (Email:GiveUpAfterHours).";
+        return db.Database.ExecuteSqlAsync($"""
+            update notifications set status = 'not_sent', last_error = {reason}, next_attempt_at = null
+            where status = 'pending' and created_at < {cutoff}
+              and customer_id in (select id from customers where test_clock_id = {EngineClock.TestClockId}
+                                  or ({EngineClock.TestClockId}::uuid is null and test_clock_id is null))
+            """, ct);
     }
 
     private Task<int> SentInLastMinuteAsync(CancellationToken ct)

@@ -30,11 +30,9 @@ public sealed class TestClockCommands(
     BillingDbContext db,
     IServiceScopeFactory scopes,
     GatewayRouter gateway,
-    DunningRetryRunner retries,
-    AutoCollector collector,
+    EnginePasses passes,
     AuditTrail audit,
-    TimeProvider clock,
-    IOptionsMonitor<BillingOptions> billing)
+    TimeProvider clock)
 {
     public const string SandboxOnly =
         "Test clocks run only with the sandbox gateway: the gateway mode is Stripe, which would charge real cards. Switch to sandbox on the Billing settings page.";
@@ -77,7 +75,7 @@ public sealed class TestClockCommands(
                 await transaction.CommitAsync(ct);
             }
             // Whatever the sign-up made due at once is done now, in the clock's time.
-            await RunPassesAsync(ct);
+            await passes.RunAsync(EnginePass.All, ct);
             return customerId;
         }
     }
@@ -95,9 +93,9 @@ public sealed class TestClockCommands(
         var steps = 0;
         while (true)
         {
-            using (EngineClock.Enter(clockId, now)) await RunPassesAsync(ct);
+            using (EngineClock.Enter(clockId, now)) await passes.RunAsync(EnginePass.All, ct);
             if (now >= target) break;
-            var next = await NextDueAsync(clockId, now, ct);
+            var next = (await passes.NextDueAsync(clockId, now, ct)).Earliest(EnginePass.All);
             now = next is { } due && due < target ? due : target;
             testClock.MoveTo(now);
             await db.SaveChangesAsync(ct);
@@ -116,74 +114,4 @@ public sealed class TestClockCommands(
 
     private async Task<TestClock> FindAsync(Guid clockId, CancellationToken ct) =>
         await db.TestClocks.SingleOrDefaultAsync(c => c.Id == clockId, ct) ?? throw new DomainRuleException("There is no such test clock.");
-
-    /// <summary>The engine's passes, in the order the jobs run them, for the clock and at the time <see cref="EngineClock"/> holds.</summary>
-    private async Task RunPassesAsync(CancellationToken ct)
-    {
-        await BillAsync(ct);
-        await collector.RunDueAsync(ct);
-        await InScopeAsync<DunningLadder>(ladder => ladder.RunDueAsync(ct));
-        await retries.RunDueAsync(ct);
-        await InScopeAsync<NotificationDelivery>(delivery => delivery.RunDueAsync(ct));
-    }
-
-    /// <summary>A billing run over the clock's customers, its chunks run here rather than as jobs (see <see cref="BillingRunService"/>).</summary>
-    private async Task BillAsync(CancellationToken ct)
-    {
-        // A run row per step would bury the clock's real renewals: one is started only when a period has ended, or one is unfinished.
-        var clockId = EngineClock.TestClockId;
-        var now = clock.GetUtcNow();
-        var billable = await db.Database.SqlQuery<bool>($"""
-            select exists (select 1 from subscriptions s join customers c on c.id = s.customer_id
-                           where c.test_clock_id = {clockId} and s.status in ('trialing', 'active', 'past_due') and s.current_period_end <= {now})
-                or exists (select 1 from billing_runs where test_clock_id = {clockId} and status = 'running') as "Value"
-            """).SingleAsync(ct);
-        if (!billable) return;
-        var runId = await InScopeAsync<BillingRunService, Guid>(runs => runs.StartAsync(Actor.System, BillingRunTriggers.TestClock, ct));
-        var unfinished = await db.BillingRunChunks.AsNoTracking().Where(c => c.RunId == runId && c.ChargedAt == null)
-            .OrderBy(c => c.Number).Select(c => c.Number).ToListAsync(ct);
-        foreach (var chunk in unfinished)
-            await InScopeAsync<BillingChunkProcessor, ChunkOutcome>(processor => processor.RunAsync(runId, chunk, ct));
-    }
-
-    /// <summary>
-    /// The next instant after <paramref name="now"/> at which something is due for the clock's customers: a period's end, a
-    /// retry, a ladder day or final notice of an open case, or an invoice's first automatic charge; null when nothing is.
-    /// </summary>
-    private async Task<DateTimeOffset?> NextDueAsync(Guid clockId, DateTimeOffset now, CancellationToken ct)
-    {
-        var policies = await InScopeAsync<DunningService, Domain.Dunning.PoliciesInForce>(dunning => dunning.PoliciesInForceAsync(ct));
-        var days = policies.All.SelectMany(p => p.Ladder.Select(s => s.Day).Concat(p.FinalNoticeDay is { } notice ? [notice] : [])).Distinct().ToArray();
-        var collectionDelay = TimeSpan.FromMinutes(billing.CurrentValue.AutoCollectionDelayMinutes);
-        return await db.Database.SqlQuery<DateTimeOffset?>($"""
-            with on_clock as (select id from customers where test_clock_id = {clockId})
-            select min(t) as "Value" from (
-                select min(s.current_period_end) as t from subscriptions s
-                where s.customer_id in (select id from on_clock) and s.status in ('trialing', 'active', 'past_due') and s.current_period_end > {now}
-                union all
-                select min(d.next_attempt_at) from dunning_cases d
-                where d.customer_id in (select id from on_clock) and d.status = 'retry_pending' and d.next_attempt_at > {now}
-                union all
-                select min(d.opened_at + make_interval(hours => ladder_day * 24)) from dunning_cases d, unnest({days}) as ladder_day
-                where d.customer_id in (select id from on_clock) and d.status in ('retry_pending', 'awaiting_payment_method')
-                  and d.opened_at + make_interval(hours => ladder_day * 24) > {now}
-                union all
-                select min(i.issued_at + {collectionDelay}) from invoices i
-                where i.customer_id in (select id from on_clock) and i.status = 'open' and i.attempt_count = 0 and i.amount_due > 0
-                  and i.issued_at + {collectionDelay} > {now}
-            ) due
-            """).SingleAsync(ct);
-    }
-
-    private async Task InScopeAsync<TService>(Func<TService, Task> action) where TService : notnull
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        await action(scope.ServiceProvider.GetRequiredService<TService>());
-    }
-
-    private async Task<TResult> InScopeAsync<TService, TResult>(Func<TService, Task<TResult>> action) where TService : notnull
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        return await action(scope.ServiceProvider.GetRequiredService<TService>());
-    }
 }

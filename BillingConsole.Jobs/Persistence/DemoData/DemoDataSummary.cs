@@ -1,31 +1,24 @@
 namespace BillingConsole.Persistence.DemoData;
 
-/// <summary>What was written: rows per table and money per currency. Two runs with the same options give equal summaries.</summary>
+/// <summary>What the demo holds: rows per table and the ledger's balances. Two runs with the same options give equal summaries.</summary>
 public sealed record DemoDataSummary
 {
-    /// <summary>Rows written, by table name (customers, invoices, ledger_entries, …), in ordinal order of the name.</summary>
+    /// <summary>Rows by table name (customers, invoices, ledger_entries, …), in ordinal order of the name.</summary>
     public required IReadOnlyDictionary<string, long> RowCounts { get; init; }
 
-    /// <summary>Money totals, one entry per currency, ordered by currency code.</summary>
-    public required IReadOnlyList<DemoMoneyTotals> Totals { get; init; }
+    /// <summary>The ledger's balance (debits less credits) of each account, by currency and account.</summary>
+    public required IReadOnlyList<DemoLedgerBalance> Totals { get; init; }
+
+    /// <summary>Steps the history took (instants at which the engine's passes ran) and customer moves made or refused.</summary>
+    public int Steps { get; init; }
+
+    public int Moves { get; init; }
+
+    public int MovesRefused { get; init; }
 
     public TimeSpan Elapsed { get; init; }
 
     public long Count(string table) => RowCounts.TryGetValue(table, out var count) ? count : 0;
 }
 
-/// <summary>
-/// One currency's money. Every invoiced amount ends up in exactly one place:
-/// <c>Invoiced = CreditApplied + Paid + WrittenOff + Voided + OpenReceivable</c>, and
-/// <c>CreditGranted = CreditApplied + CreditBalance</c>.
-/// </summary>
-public readonly record struct DemoMoneyTotals(
-    string Currency,
-    decimal Invoiced,
-    decimal CreditApplied,
-    decimal Paid,
-    decimal WrittenOff,
-    decimal Voided,
-    decimal OpenReceivable,
-    decimal CreditGranted,
-    decimal CreditBalance);
+public readonly record struct DemoLedgerBalance(string Currency, string Account, decimal Balance);

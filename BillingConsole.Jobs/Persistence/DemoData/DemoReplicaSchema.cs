@@ -2,8 +2,11 @@ using Npgsql;
 
 namespace BillingConsole.Persistence.DemoData;
 
-/// <summary>One column of a copied table and the SQL that gives its value in a copy (null: left out, the database fills it).</summary>
-internal sealed record DemoReplicaColumn(string Name, string? CopyExpression);
+/// <summary>
+/// One column of a copied table and the SQL that gives its value in a copy (null: left out, the database fills it).
+/// <paramref name="RemapsText"/>: a text whose uuids are mapped (see <see cref="DemoReplicaSchema.RemappedText"/>).
+/// </summary>
+internal sealed record DemoReplicaColumn(string Name, string? CopyExpression, bool RemapsText = false);
 
 /// <summary>
 /// A table whose rows belong to a customer: its columns, and the parent (customers, or a table reached from customers) through
@@ -24,9 +27,9 @@ internal sealed record DemoReplicaTable(string Name, string? OwnerParent, string
 /// <item>every uuid column gets md5(old || ':' || copy)::uuid, unless it is a foreign key to a table that is not copied
 /// (plans, prices, billing runs, coupons, test clocks: shared rows keep their references); the same function everywhere
 /// makes references between copied rows, and ids written into texts, agree without a lookup;</item>
-/// <item>texts in a unique index, and the gateway references in <see cref="ReferenceColumns"/>, go through
-/// <c>remap_text</c>: every uuid written in them (with or without dashes) is mapped the same way, and a text with none
-/// (a sandbox card token, an invoice number before renumbering) gets "-r{copy}" appended;</item>
+/// <item>texts in a unique index, and the gateway references in <see cref="ReferenceColumns"/>: every uuid written in them
+/// (with or without dashes) is mapped the same way, and a text with none (a sandbox card token, an invoice number before
+/// renumbering) gets "-r{copy}" appended;</item>
 /// <item>the customer's name, email and external reference are the copy's own, and so is the recipient of its emails;</item>
 /// <item>identity and generated columns are filled by the database; everything else is the original's value.</item>
 /// </list>
@@ -113,8 +116,11 @@ internal static class DemoReplicaSchema
         return order.Select(table =>
         {
             var owner = table == "customers" ? null : OwnerLink(table, foreignKeys, order);
-            var copiedColumns = columns[table].Select(column => new DemoReplicaColumn(column.Name,
-                column.FilledByDatabase ? null : CopyExpression(table, column, foreignKeys, copied, uniqueTexts))).ToList();
+            var copiedColumns = columns[table].Select(column =>
+                column.FilledByDatabase ? new DemoReplicaColumn(column.Name, null)
+                : column.Type is "text" or "varchar" && (uniqueTexts.Contains((table, column.Name)) || ReferenceColumns.Contains((table, column.Name)))
+                    ? new DemoReplicaColumn(column.Name, RemappedText(column.Name), RemapsText: true)
+                    : new DemoReplicaColumn(column.Name, CopyExpression(table, column, foreignKeys, copied))).ToList();
             return new DemoReplicaTable(table, owner?.Parent, owner?.Column, owner?.ParentColumn, copiedColumns);
         }).ToList();
     }
@@ -152,8 +158,7 @@ internal static class DemoReplicaSchema
             .ThenBy(key => key.Column, StringComparer.Ordinal)
             .First();
 
-    private static string CopyExpression(string table, CatalogColumn column, IReadOnlyList<ForeignKey> foreignKeys, HashSet<string> copied,
-        HashSet<(string, string)> uniqueTexts)
+    private static string CopyExpression(string table, CatalogColumn column, IReadOnlyList<ForeignKey> foreignKeys, HashSet<string> copied)
     {
         if (PersonalColumns.TryGetValue((table, column.Name), out var personal)) return personal;
         var quoted = $"b.{Quote(column.Name)}";
@@ -162,8 +167,6 @@ internal static class DemoReplicaSchema
         {
             "uuid" when !sharedReference => MapId(quoted),
             "_uuid" => $"(select array_agg({MapId("u.id")} order by u.position) from unnest({quoted}) with ordinality u(id, position))",
-            "text" or "varchar" when uniqueTexts.Contains((table, column.Name)) || ReferenceColumns.Contains((table, column.Name)) =>
-                $"{WorkSchema}.remap_text({quoted}, k.copy_number)",
             _ => quoted,
         };
     }
@@ -173,9 +176,42 @@ internal static class DemoReplicaSchema
 
     public static string Quote(string identifier) => $"\"{identifier.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 
+    /// <summary>A uuid written in a text: 36 characters with dashes, or 32 hex digits.</summary>
+    private const string UuidInText = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32}";
+
     /// <summary>
-    /// The work schema's function for texts: each uuid in the text (36 characters with dashes, or 32 hex digits) becomes the
-    /// copy's uuid in the same form; a text without one gets "-r{copy}" appended.
+    /// What the base snapshot keeps beside a remapped text <paramref name="column"/>, once per base row rather than per copy:
+    /// how many uuids it holds, and for one, the text before it, the uuid, whether it was written without dashes and the text after.
+    /// </summary>
+    public static string TextParts(string column)
+    {
+        var value = $"b.{Quote(column)}";
+        return $"""
+            regexp_count({value}, '{UuidInText}') as {Quote(column + ":uuids")},
+            left({value}, regexp_instr({value}, '{UuidInText}') - 1) as {Quote(column + ":before")},
+            substring({value} from '{UuidInText}')::uuid as {Quote(column + ":uuid")},
+            length(substring({value} from '{UuidInText}')) = 32 as {Quote(column + ":hex")},
+            substr({value}, regexp_instr({value}, '{UuidInText}', 1, 1, 1)) as {Quote(column + ":after")}
+            """;
+    }
+
+    /// <summary>
+    /// A remapped text in a copy, from its parts (<see cref="TextParts"/>): with no uuid, the text and "-r{copy}"; with one,
+    /// the uuid mapped in the form it was written (md5's hex is the dashless form of the mapped uuid); with more, the work
+    /// schema's remap_text.
+    /// </summary>
+    private static string RemappedText(string column) => $"""
+        case b.{Quote(column + ":uuids")}
+            when 0 then b.{Quote(column)} || '-r' || k.copy_number
+            when 1 then b.{Quote(column + ":before")}
+                || case when b.{Quote(column + ":hex")} then md5(b.{Quote(column + ":uuid")}::text || ':' || k.copy_number) else {MapId($"b.{Quote(column + ":uuid")}")}::text end
+                || b.{Quote(column + ":after")}
+            else {WorkSchema}.remap_text(b.{Quote(column)}, k.copy_number) end
+        """;
+
+    /// <summary>
+    /// The work schema's function for texts that hold several uuids: each becomes the copy's uuid in the same form; a text
+    /// without one gets "-r{copy}" appended.
     /// </summary>
     public const string RemapTextFunction = $$"""
         create function {{WorkSchema}}.remap_text(value text, copy_number int) returns text language plpgsql immutable as $$
@@ -186,8 +222,7 @@ internal static class DemoReplicaSchema
         begin
             if value is null then return null; end if;
             for found in
-                select distinct m[1] from regexp_matches(value,
-                    '([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})', 'g') m
+                select distinct m[1] from regexp_matches(value, '({{UuidInText}})', 'g') m
             loop
                 mapped := md5(found::uuid::text || ':' || copy_number)::uuid::text;
                 if length(found) = 32 then mapped := replace(mapped, '-', ''); end if;
@@ -198,6 +233,6 @@ internal static class DemoReplicaSchema
         end $$
         """;
 
-    /// <summary>The text a copied number had before renumbering, without the "-r{copy}" <c>remap_text</c> appended.</summary>
+    /// <summary>The text a copied number had before renumbering, without the "-r{copy}" appended to it.</summary>
     public static string OriginalText(string column) => $"regexp_replace({column}, '-r[0-9]+$', '')";
 }

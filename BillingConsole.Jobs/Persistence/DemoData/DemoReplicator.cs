@@ -19,8 +19,9 @@ public sealed record DemoReplicaOptions
     public int BatchCustomers { get; init; } = 2000;
 }
 
-/// <summary>What a replication wrote: rows per table, the base's size and the copies made.</summary>
-public sealed record DemoReplicaSummary(int BaseCustomers, int Copies, IReadOnlyDictionary<string, long> RowsCopied, TimeSpan Elapsed)
+/// <summary>What a replication wrote: rows per table, the base's size, the copies made and the time of each phase.</summary>
+public sealed record DemoReplicaSummary(int BaseCustomers, int Copies, IReadOnlyDictionary<string, long> RowsCopied,
+    IReadOnlyDictionary<string, TimeSpan> Phases, TimeSpan Elapsed)
 {
     public long Rows => RowsCopied.Values.Sum();
 }
@@ -55,8 +56,10 @@ public sealed class DemoReplicator(NpgsqlDataSource dataSource, ILogger<DemoRepl
             if (bases.Count == 0) throw new InvalidOperationException("The database has no customers to copy: make the base population first.");
             var copies = options.Customers - bases.Count;
             if (copies <= 0)
-                return new DemoReplicaSummary(bases.Count, 0, new Dictionary<string, long>(), clock.Elapsed);
+                return new DemoReplicaSummary(bases.Count, 0, new Dictionary<string, long>(), new Dictionary<string, TimeSpan>(), clock.Elapsed);
             await WriteCopiesAsync(bases, copies, options.Seed, ct);
+            var phases = new Dictionary<string, TimeSpan> { ["set aside the base and plan the copies"] = clock.Elapsed };
+            var phase = Stopwatch.StartNew();
             logger.LogInformation("Demo replica: {Base} base customers set aside, {Copies} copies planned in {Elapsed:0.0} s",
                 bases.Count, copies, clock.Elapsed.TotalSeconds);
 
@@ -65,16 +68,23 @@ public sealed class DemoReplicator(NpgsqlDataSource dataSource, ILogger<DemoRepl
             try
             {
                 await CopyInBatchesAsync(tables, copies, options.BatchCustomers, rows, clock, ct);
+                phases["copy"] = phase.Elapsed;
+                phase.Restart();
                 await RecountBillingRunsAsync(ct);
                 await RenumberAsync("invoices", InvoiceNumbers.Sequence, ct);
                 await RenumberAsync("credit_notes", InvoiceNumbers.CreditNoteSequence, ct);
+                phases["recount runs, renumber"] = phase.Elapsed;
             }
             finally
             {
+                phase.Restart();
                 await bulkLoad.RestoreAsync(Writers, CancellationToken.None);
+                phases["rebuild indexes and foreign keys"] = phase.Elapsed;
             }
+            phase.Restart();
             await ExecuteAsync("analyze", ct);
-            var summary = new DemoReplicaSummary(bases.Count, copies, rows, clock.Elapsed);
+            phases["analyze"] = phase.Elapsed;
+            var summary = new DemoReplicaSummary(bases.Count, copies, rows, phases, clock.Elapsed);
             logger.LogInformation("Demo replica: {Copies} copies of {Base} customers, {Rows} rows in {Elapsed:0.0} s ({Tables})",
                 copies, bases.Count, summary.Rows, summary.Elapsed.TotalSeconds,
                 string.Join(", ", rows.Where(r => r.Value > 0).Select(r => $"{r.Key} {r.Value}")));
@@ -91,9 +101,10 @@ public sealed class DemoReplicator(NpgsqlDataSource dataSource, ILogger<DemoRepl
     {
         foreach (var table in tables)
         {
+            var textParts = string.Concat(table.Columns.Where(column => column.RemapsText).Select(column => ", " + TextParts(column.Name)));
             var select = table.OwnerParent is null
-                ? $"select b.*, b.id as demo_owner from {Quote(table.Name)} b where b.{BaseCustomers}"
-                : $"select b.*, p.demo_owner from {Quote(table.Name)} b join {WorkSchema}.{Quote(table.OwnerParent)} p on p.{Quote(table.OwnerParentColumn!)} = b.{Quote(table.OwnerColumn!)}";
+                ? $"select b.*{textParts}, b.id as demo_owner from {Quote(table.Name)} b where b.{BaseCustomers}"
+                : $"select b.*{textParts}, p.demo_owner from {Quote(table.Name)} b join {WorkSchema}.{Quote(table.OwnerParent)} p on p.{Quote(table.OwnerParentColumn!)} = b.{Quote(table.OwnerColumn!)}";
             await ExecuteAsync($"create unlogged table {table.Snapshot} as {select}; create index on {table.Snapshot} (demo_owner); analyze {table.Snapshot}", ct);
         }
         var bases = new List<Guid>();

@@ -1,6 +1,7 @@
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
+using BillingConsole.Engine.Notifications;
 using BillingConsole.Persistence;
 using BillingConsole.Persistence.DemoData;
 using BillingConsole.Tests.Infrastructure;
@@ -112,6 +113,13 @@ public sealed class EngineMadeReplicas : IAsyncLifetime
             Agent, "Customer asked for part of the month back", CancellationToken.None));
         await engine.InScopeAsync<SubscriptionCommands>(subscriptions => subscriptions.CancelAsync(leaving.Id,
             new CancelSubscription(CancelWhen.Now), Agent, "Customer closed the business", CancellationToken.None));
+        await engine.InScopeAsync<CustomerCommands>(customers => customers.AddNoteAsync(leaving.CustomerId, Agent,
+            "Closing the business at the end of the month", CancellationToken.None));
+        Guid issuedEmail;
+        await using (var db = database.NewContext())
+            issuedEmail = await db.Notifications.Where(n => n.InvoiceId == refunded && n.Kind == NotificationKinds.InvoiceIssued).Select(n => n.Id).SingleAsync();
+        await engine.InScopeAsync<NotificationCommands>(notifications => notifications.ResendAsync(issuedEmail, Agent,
+            "Customer did not get the invoice", CancellationToken.None));
 
         // A month of days, each with the ladder pass and the retry runner, then the next renewals.
         for (var day = 0; day < 31; day++)
@@ -139,7 +147,8 @@ public sealed class DemoReplicatorTests(EngineMadeReplicas replicas) : IClassFix
     [Fact]
     public async Task The_base_is_engine_made_with_every_kind_of_row()
     {
-        foreach (var table in new[] { "invoices", "payment_attempts", "dunning_cases", "dunning_case_steps", "refunds", "credit_notes", "ledger_entries" })
+        foreach (var table in new[] { "invoices", "payment_attempts", "dunning_cases", "dunning_case_steps", "refunds", "credit_notes", "ledger_entries",
+                     "customer_notes", "notifications where event_key like '%:resend:%'" })
             Assert.True(await Count(replicas.Base, table) > 0, $"The base has no {table}.");
         Assert.True(await Count(replicas.Base, "payment_attempts where status = 'failed'") > 0);
         Assert.True(await Count(replicas.Base, "subscriptions where status = 'canceled'") > 0);
@@ -254,6 +263,10 @@ public sealed class DemoReplicatorTests(EngineMadeReplicas replicas) : IClassFix
             refunds r join payment_attempts a on a.id = r.payment_attempt_id where r.charge_reference is distinct from a.gateway_reference
             """));
         Assert.Equal(0L, await Count(replicas.Tripled, "payment_attempts a where a.idempotency_key not like '%' || replace(a.invoice_id::text, '-', '') || '%'"));
+        // A resent email's key holds two ids (the event's, and the resend's without dashes): both are the copy's own.
+        Assert.Equal(3 * await Count(replicas.Base, "notifications where event_key like '%:resend:%'"),
+            await Count(replicas.Tripled, "(select distinct event_key from notifications where event_key like '%:resend:%') k"));
+        Assert.Equal(0L, await Count(replicas.Tripled, "notifications where event_key like '%:resend:%' and split_part(event_key, ':', 1) <> invoice_id::text"));
     }
 
     [Fact]

@@ -5,7 +5,6 @@ using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Persistence;
 using BillingConsole.Persistence.DemoData;
-using Dapper;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -13,8 +12,8 @@ namespace BillingConsole.Commands;
 
 /// <summary>
 /// benchmark-replicate [--base N] [--customers N] [--seed N]: on an empty database, makes a base of N customers through the
-/// engine (due subscriptions, one billing run through the real Hangfire jobs and the sandbox gateway, a card in twenty
-/// declined softly and one hard, so invoices, charges, dunning cases, emails and ledger postings are the engine's), then
+/// engine (due subscriptions, one billing run through the real Hangfire jobs and the sandbox gateway, 13 cards in 20
+/// declined and one of them hard, so invoices, charges, dunning cases, emails and ledger postings are the engine's), then
 /// copies it with <see cref="DemoReplicator"/> until the database holds the customers asked, and prints rows per second,
 /// the time of each phase and the rows per table.
 /// </summary>
@@ -32,14 +31,7 @@ public static class ReplicateBenchmark
         var services = host.Services;
         var dataSource = services.GetRequiredService<NpgsqlDataSource>();
         await services.GetRequiredService<DatabaseStartup>().PrepareAsync(null, CancellationToken.None);
-        await using (var connection = await dataSource.OpenConnectionAsync())
-        {
-            if (await connection.ExecuteScalarAsync<long>("select count(*) from customers") > 0)
-            {
-                await Console.Error.WriteLineAsync("The database already holds customers: run the benchmark on an empty database.");
-                return 1;
-            }
-        }
+        if (!await BenchmarkReport.IsEmptyAsync(dataSource)) return 1;
 
         var setup = Stopwatch.StartNew();
         await BenchmarkPopulation.CreateDueSubscriptionsAsync(dataSource, baseCustomers, services.GetRequiredService<TimeProvider>().GetUtcNow(),

@@ -97,7 +97,7 @@ public sealed class DemoReplicator(NpgsqlDataSource dataSource, ILogger<DemoRepl
     }
 
     /// <summary>Sets each table's base rows aside with their customer; returns the base customers in sign-up order.</summary>
-    private async Task<List<Guid>> SnapshotBaseAsync(IReadOnlyList<DemoReplicaTable> tables, CancellationToken ct)
+    private async Task<List<(Guid Id, string Name)>> SnapshotBaseAsync(IReadOnlyList<DemoReplicaTable> tables, CancellationToken ct)
     {
         foreach (var table in tables)
         {
@@ -107,10 +107,10 @@ public sealed class DemoReplicator(NpgsqlDataSource dataSource, ILogger<DemoRepl
                 : $"select b.*{textParts}, p.demo_owner from {Quote(table.Name)} b join {WorkSchema}.{Quote(table.OwnerParent)} p on p.{Quote(table.OwnerParentColumn!)} = b.{Quote(table.OwnerColumn!)}";
             await ExecuteAsync($"create unlogged table {table.Snapshot} as {select}; create index on {table.Snapshot} (demo_owner); analyze {table.Snapshot}", ct);
         }
-        var bases = new List<Guid>();
-        await using var command = dataSource.CreateCommand($"select id from {WorkSchema}.customers order by created_at, id");
+        var bases = new List<(Guid, string)>();
+        await using var command = dataSource.CreateCommand($"select id, name from {WorkSchema}.customers order by created_at, id");
         await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) bases.Add(reader.GetGuid(0));
+        while (await reader.ReadAsync(ct)) bases.Add((reader.GetGuid(0), reader.GetString(1)));
         return bases;
     }
 
@@ -118,7 +118,7 @@ public sealed class DemoReplicator(NpgsqlDataSource dataSource, ILogger<DemoRepl
     /// The copies, numbered 0…: copy n is copy number n / K + 1 of base customer n mod K, so every round copies the whole
     /// base once and a count that is not a multiple of K copies the earliest customers once more.
     /// </summary>
-    private async Task WriteCopiesAsync(List<Guid> bases, int copies, int seed, CancellationToken ct)
+    private async Task WriteCopiesAsync(List<(Guid Id, string Name)> bases, int copies, int seed, CancellationToken ct)
     {
         await ExecuteAsync($"""
             create unlogged table {WorkSchema}.copies (
@@ -133,11 +133,12 @@ public sealed class DemoReplicator(NpgsqlDataSource dataSource, ILogger<DemoRepl
         {
             for (var ordinal = 0; ordinal < copies; ordinal++)
             {
-                var person = people.Copy(ordinal);
+                var (original, copyNumber) = (bases[ordinal % bases.Count], ordinal / bases.Count + 1);
+                var person = people.Copy(ordinal, ordinal % bases.Count, copyNumber, original.Name);
                 await importer.StartRowAsync(ct);
                 await importer.WriteAsync(ordinal, NpgsqlDbType.Integer, ct);
-                await importer.WriteAsync(bases[ordinal % bases.Count], NpgsqlDbType.Uuid, ct);
-                await importer.WriteAsync(ordinal / bases.Count + 1, NpgsqlDbType.Integer, ct);
+                await importer.WriteAsync(original.Id, NpgsqlDbType.Uuid, ct);
+                await importer.WriteAsync(copyNumber, NpgsqlDbType.Integer, ct);
                 await importer.WriteAsync(person.Name, NpgsqlDbType.Text, ct);
                 await importer.WriteAsync(person.Email, NpgsqlDbType.Text, ct);
                 await importer.WriteAsync(person.ExternalRef, NpgsqlDbType.Text, ct);

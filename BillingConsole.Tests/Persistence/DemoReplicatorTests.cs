@@ -29,6 +29,8 @@ public sealed class EngineMadeReplicas : IAsyncLifetime
     public MigratedDatabase Tripled { get; private set; } = null!;
     public MigratedDatabase TripledAgain { get; private set; } = null!;
     public MigratedDatabase Uneven { get; private set; } = null!;
+    /// <summary>A copy of the base with a table the replicator has never heard of, doubled.</summary>
+    public MigratedDatabase Extended { get; private set; } = null!;
     public DemoReplicaSummary TripledSummary { get; private set; } = null!;
     public DemoReplicaSummary TripledAgainSummary { get; private set; } = null!;
     public int BaseCustomers { get; private set; }
@@ -52,11 +54,20 @@ public sealed class EngineMadeReplicas : IAsyncLifetime
         Tripled = Track(await CloneAsync(Base, "replica_a"));
         TripledAgain = Track(await CloneAsync(Base, "replica_b"));
         Uneven = Track(await CloneAsync(Base, "replica_c"));
+        Extended = Track(await CloneAsync(Base, "replica_d"));
         Base = Track(new MigratedDatabase(Base.Name, Base.ConnectionString));
 
         TripledSummary = await ReplicateAsync(Tripled, 3 * BaseCustomers, Seed);
         TripledAgainSummary = await ReplicateAsync(TripledAgain, 3 * BaseCustomers, Seed);
         await ReplicateAsync(Uneven, 2 * BaseCustomers + UnevenExtra, 7);
+        await using (var command = Extended.DataSource.CreateCommand("""
+            create table invoice_remarks (id uuid primary key, invoice_id uuid not null references invoices (id), remark_key text not null unique, remark text);
+            insert into invoice_remarks select gen_random_uuid(), id, 'remark-' || number, 'Sent by post' from invoices;
+            """))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+        await ReplicateAsync(Extended, 2 * BaseCustomers, Seed);
     }
 
     public async ValueTask DisposeAsync()
@@ -165,6 +176,15 @@ public sealed class DemoReplicatorTests(EngineMadeReplicas replicas) : IClassFix
             Assert.True(3 * await Count(replicas.Base, table.Name) == await Count(replicas.Tripled, table.Name), $"{table.Name} is not three times the base.");
         Assert.Equal(replicas.TripledSummary.Rows, (await Task.WhenAll(tables.Select(async t =>
             await Count(replicas.Tripled, t.Name) - await Count(replicas.Base, t.Name)))).Sum());
+    }
+
+    [Fact]
+    public async Task A_table_added_later_is_copied_through_its_foreign_key()
+    {
+        Assert.Equal(2 * await Count(replicas.Base, "invoices"), await Count(replicas.Extended, "invoice_remarks"));
+        Assert.Equal(await Count(replicas.Extended, "invoice_remarks"), await Count(replicas.Extended, "(select distinct invoice_id from invoice_remarks) i"));
+        Assert.Equal(await Count(replicas.Extended, "invoice_remarks"),
+            await Count(replicas.Extended, "invoice_remarks r join invoices i on i.id = r.invoice_id where r.remark = 'Sent by post'"));
     }
 
     [Fact]

@@ -42,13 +42,14 @@ internal static class DemoReplicaSchema
     /// <summary>The base population: customers that are not on a test clock (those belong to their clock and go with it).</summary>
     public const string BaseCustomers = "test_clock_id is null";
 
-    /// <summary>Customer links that are not foreign keys (table, column): the customer's notes are kept apart from the ledger's tables.</summary>
+    /// <summary>Customer links that are not foreign keys (table, column): customer_notes.customer_id has none in the schema.</summary>
     private static readonly (string Table, string Column)[] CustomerLinksWithoutForeignKey = [("customer_notes", "customer_id")];
 
     /// <summary>References to a copied payment that are not unique but must stay distinct and agree between the attempt and its refund.</summary>
     private static readonly HashSet<(string, string)> ReferenceColumns =
         [("payment_attempts", "gateway_reference"), ("refunds", "charge_reference"), ("refunds", "gateway_reference")];
 
+    /// <summary>Columns a copy takes from its own person (the copies table, k) instead of from the original (b).</summary>
     private static readonly Dictionary<(string, string), string> PersonalColumns = new()
     {
         [("customers", "id")] = "k.new_id",

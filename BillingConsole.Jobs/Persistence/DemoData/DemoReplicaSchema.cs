@@ -64,7 +64,7 @@ internal static class DemoReplicaSchema
 
     private sealed record CatalogColumn(string Name, string Type, bool FilledByDatabase);
 
-    /// <summary>The copied tables, customers first and every table after the tables it refers to.</summary>
+    /// <summary>The copied tables, customers first and every table after the tables it refers to (single-column foreign keys: the schema has no others).</summary>
     public static async Task<IReadOnlyList<DemoReplicaTable>> DescribeAsync(NpgsqlDataSource dataSource, CancellationToken ct)
     {
         var foreignKeys = new List<ForeignKey>();

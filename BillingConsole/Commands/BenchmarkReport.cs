@@ -2,6 +2,7 @@ using System.Globalization;
 using BillingConsole.Engine.Billing;
 using BillingConsole.Jobs;
 using BillingConsole.Persistence;
+using Npgsql;
 
 namespace BillingConsole.Commands;
 
@@ -26,6 +27,15 @@ public static class BenchmarkReport
         var host = builder.Build();
         await host.Services.GetRequiredService<DatabaseStartup>().PrepareAsync(null, CancellationToken.None);
         return host;
+    }
+
+    /// <summary>True when the database holds no customers; otherwise says so, for the benchmarks that fill an empty database.</summary>
+    public static async Task<bool> IsEmptyAsync(NpgsqlDataSource dataSource)
+    {
+        await using var command = dataSource.CreateCommand("select exists (select 1 from customers)");
+        if (!(bool)(await command.ExecuteScalarAsync())!) return true;
+        await Console.Error.WriteLineAsync("The database already holds customers: run the benchmark on an empty database.");
+        return false;
     }
 
     /// <summary>The whole number after <paramref name="option"/>, <paramref name="fallback"/> when absent; null (after saying why) when it is not a positive one.</summary>

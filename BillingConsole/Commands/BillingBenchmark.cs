@@ -31,14 +31,7 @@ public static class BillingBenchmark
         var clock = services.GetRequiredService<TimeProvider>();
         await services.GetRequiredService<DatabaseStartup>().PrepareAsync(null, CancellationToken.None);
 
-        await using (var connection = await dataSource.OpenConnectionAsync())
-        {
-            if (await connection.ExecuteScalarAsync<long>("select count(*) from customers") > 0)
-            {
-                await Console.Error.WriteLineAsync("The database already holds customers: run the benchmark on an empty database.");
-                return 1;
-            }
-        }
+        if (!await BenchmarkReport.IsEmptyAsync(dataSource)) return 1;
 
         var setup = Stopwatch.StartNew();
         await BenchmarkPopulation.CreateDueSubscriptionsAsync(dataSource, subscriptions, clock.GetUtcNow(), BenchmarkPopulation.BillingRunCard,

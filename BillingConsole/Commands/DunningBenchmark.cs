@@ -29,14 +29,7 @@ public static class DunningBenchmark
         var dataSource = services.GetRequiredService<NpgsqlDataSource>();
         var clock = services.GetRequiredService<TimeProvider>();
 
-        await using (var connection = await dataSource.OpenConnectionAsync())
-        {
-            if (await connection.ExecuteScalarAsync<long>("select count(*) from customers") > 0)
-            {
-                await Console.Error.WriteLineAsync("The database already holds customers: run the benchmark on an empty database.");
-                return 1;
-            }
-        }
+        if (!await BenchmarkReport.IsEmptyAsync(dataSource)) return 1;
 
         var setup = Stopwatch.StartNew();
         int policyVersion;

@@ -14,7 +14,7 @@ public static class HostCommands
     public const string SimulateDunning = "simulate-dunning";
 
     public static bool Handles(string[] args) =>
-        args is [CreateApiKey or RevokeApiKey or SimulateDunning or BillingBenchmark.Name or DunningBenchmark.Name or ListBenchmark.Name or ApiBenchmark.Name or TestClockBenchmark.Name, ..];
+        args is [CreateApiKey or RevokeApiKey or SimulateDunning or BillingBenchmark.Name or DunningBenchmark.Name or ListBenchmark.Name or ApiBenchmark.Name or TestClockBenchmark.Name or ReplicateBenchmark.Name, ..];
 
     public static Task<int> RunAsync(string[] args) => args[0] switch
     {
@@ -24,6 +24,7 @@ public static class HostCommands
         ListBenchmark.Name => ListBenchmark.RunAsync(args[1..]),
         ApiBenchmark.Name => ApiBenchmark.RunAsync(args[1..]),
         TestClockBenchmark.Name => TestClockBenchmark.RunAsync(args[1..]),
+        ReplicateBenchmark.Name => ReplicateBenchmark.RunAsync(args[1..]),
         RevokeApiKey => RevokeApiKeyAsync(args),
         _ => CreateApiKeyAsync(args),
     };

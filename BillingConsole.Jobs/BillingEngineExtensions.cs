@@ -15,7 +15,6 @@ using BillingConsole.Engine.TestClocks;
 using BillingConsole.Gateways;
 using BillingConsole.Persistence;
 using BillingConsole.Persistence.Availability;
-using BillingConsole.Persistence.DemoData;
 using BillingConsole.Persistence.Idempotency;
 using BillingConsole.ReadModels;
 using FluentValidation;
@@ -183,7 +182,6 @@ public static class BillingEngineExtensions
         services.AddSingleton<BillingRunTimings>();
         services.AddScoped<BillingRunService>();
         services.AddScoped<BillingChunkProcessor>();
-        services.AddSingleton<DemoDataGenerator>();
         services.AddSingleton<MrrRecorder>();
         services.AddSingleton<RevenueRecognitionRecorder>();
         services.AddSingleton<DunningCaseFactsRecorder>();

@@ -20,6 +20,7 @@ try
     builder.AddGatewayWebhooks();
     builder.AddRateLimits();
     builder.AddReverseProxySupport();
+    builder.AddDemoSeeding(args);
 
     var app = builder.Build();
     await app.PrepareDatabaseAsync(args);

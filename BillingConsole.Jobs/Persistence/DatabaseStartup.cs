@@ -42,9 +42,7 @@ public sealed class DatabaseStartup(IServiceProvider services, NpgsqlDataSource 
         }
 
         var now = clock.GetUtcNow();
-        var options = seed.Scale is { } scale
-            ? new DemoDataOptions { Now = now, Customers = scale, Subscriptions = scale }
-            : new DemoDataOptions { Now = now };
+        var options = new DemoDataOptions { Now = now, Subscriptions = seed.Scale };
         // The generator logs what it wrote.
         await services.GetRequiredService<DemoDataGenerator>().GenerateAsync(options, ct);
         using var refreshScope = services.CreateScope();

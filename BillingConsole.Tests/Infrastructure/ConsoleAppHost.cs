@@ -48,7 +48,6 @@ public sealed class ConsoleAppHost : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         if (PureRun.IsOn) return;
-        Shared = this;
         // Read by the host's Program before any test override could apply, so set for the process.
         Environment.SetEnvironmentVariable("ASPNETCORE_ENVIRONMENT", "Development");
         Environment.SetEnvironmentVariable("Authentication__DevelopmentSignIn", "true");
@@ -57,7 +56,13 @@ public sealed class ConsoleAppHost : IAsyncLifetime
         Environment.SetEnvironmentVariable("Gateway__Webhooks__Secrets__sandbox", WebhookSecret);
         // Outgoing events may go to the receivers the tests start on loopback; every other private network stays refused.
         Environment.SetEnvironmentVariable("Events__AllowedNetworks__0", "127.0.0.0/8");
-        await TestDatabases.RecreateAsync(TestServers.DatabaseOf(TestServers.DefaultConnectionString));
+        // The engine plays the demo before the host starts, as --seed-demo does: no job runs on a history being played.
+        var (database, demoData) = await DemoDatabases.CreateAsync("console", new DemoDataOptions
+        {
+            Seed = 7, Subscriptions = DemoCustomers, ScaleBase = 120, Now = TimeProvider.System.GetUtcNow(),
+        }, TestServers.DatabaseOf(TestServers.DefaultConnectionString));
+        await database.DataSource.DisposeAsync();
+        _demoData = demoData;
 
         var port = FreePort();
         _baseAddress = new Uri($"http://127.0.0.1:{port}");
@@ -70,10 +75,8 @@ public sealed class ConsoleAppHost : IAsyncLifetime
         });
         _factory.UseKestrel();
         _factory.StartServer();
+        Shared = this;
 
-        _demoData = await Services.GetRequiredService<DemoDataGenerator>().GenerateAsync(
-            new DemoDataOptions { Seed = 7, Customers = DemoCustomers, Now = Services.GetRequiredService<TimeProvider>().GetUtcNow() },
-            CancellationToken.None);
         using var scope = Services.CreateScope();
         await scope.ServiceProvider.GetRequiredService<DashboardRefresher>().RefreshAsync(CancellationToken.None);
     }

@@ -9,6 +9,7 @@ using Hangfire;
 using Hangfire.Common;
 using Hangfire.States;
 using BillingConsole.Persistence;
+using BillingConsole.Persistence.DemoData;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -64,6 +65,7 @@ public sealed class EngineServices : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.Services.AddSingleton<TimeProvider>(clock);
         builder.AddBillingEngine();
+        builder.Services.AddDemoData();
         if (hangfire)
         {
             builder.AddBillingJobs();

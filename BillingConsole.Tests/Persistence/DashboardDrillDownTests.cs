@@ -28,10 +28,8 @@ public sealed class DashboardDrillDownTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _database = await TestDatabases.CreateMigratedAsync("dashboard_links");
+        (_database, _) = await DemoDatabases.CreateAsync("dashboard_links", DemoDatabases.Standard);
         _engine = EngineServices.Create(_database);
-        await _engine.Get<DemoDataGenerator>().GenerateAsync(
-            new DemoDataOptions { Seed = 7, Customers = 400, Now = _engine.Clock.GetUtcNow() }, CancellationToken.None);
         // Mid-afternoon: a count by elapsed hours and a list by calendar days would part here.
         _engine.Clock.Advance(TimeSpan.FromHours(15));
     }

@@ -16,13 +16,17 @@ using Npgsql;
 
 namespace BillingConsole.Tests.Persistence;
 
-/// <summary>One generated demo database, shared by the read-only checks below.</summary>
+/// <summary>The engine tests' demo database (<see cref="DemoDatabases.Standard"/>), shared by the read-only checks below.</summary>
 public sealed class GeneratedDemoDatabase : IAsyncLifetime
 {
-    public static readonly DemoDataOptions Options = new()
+    public static DemoDataOptions Options => DemoDatabases.Standard;
+
+    /// <summary>A small history, played twice by the determinism check.</summary>
+    public static readonly DemoDataOptions Small = new()
     {
         Seed = 42,
-        Customers = 300,
+        Customers = 40,
+        MonthsOfHistory = 4,
         Now = new DateTimeOffset(2026, 11, 26, 10, 30, 0, TimeSpan.Zero),
     };
 
@@ -31,20 +35,15 @@ public sealed class GeneratedDemoDatabase : IAsyncLifetime
     public MigratedDatabase Database => _database ?? throw new InvalidOperationException("Not initialized.");
     public DemoDataSummary Summary { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        _database = await TestDatabases.CreateMigratedAsync("demo");
-        Summary = await Generate(_database, Options);
-    }
+    public async ValueTask InitializeAsync() => (_database, Summary) = await DemoDatabases.CreateAsync("demo", Options);
 
     public async ValueTask DisposeAsync()
     {
         if (_database is not null) await _database.DisposeAsync();
     }
 
-    public static Task<DemoDataSummary> Generate(MigratedDatabase database, DemoDataOptions options) =>
-        new DemoDataGenerator(database.DataSource, new MrrRecorder(database.DataSource), new RevenueRecognitionRecorder(database.DataSource),
-            new DunningCaseFactsRecorder(database.DataSource), NullLogger<DemoDataGenerator>.Instance).GenerateAsync(options, CancellationToken.None);
+    public static async Task<DemoDataSummary> Generate(MigratedDatabase database, DemoDataOptions options) =>
+        await DemoDatabases.GenerateAsync(database, options);
 }
 
 public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassFixture<GeneratedDemoDatabase>
@@ -62,25 +61,31 @@ public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassF
     [Fact]
     public async Task The_same_seed_gives_the_same_data_and_another_seed_does_not()
     {
+        var small = GeneratedDemoDatabase.Small;
+        await using var first = await TestDatabases.CreateMigratedAsync("demo");
+        var summary = await GeneratedDemoDatabase.Generate(first, small);
         await using var again = await TestDatabases.CreateMigratedAsync("demo");
-        var summary = await GeneratedDemoDatabase.Generate(again, GeneratedDemoDatabase.Options);
+        var replayed = await GeneratedDemoDatabase.Generate(again, small);
 
-        Assert.Equal(demo.Summary.RowCounts, summary.RowCounts);
-        Assert.Equal(demo.Summary.Totals, summary.Totals);
+        Assert.True(summary.Count("invoices") > 20, $"only {summary.Count("invoices")} invoices in the small history");
+        Assert.Equal(summary.RowCounts, replayed.RowCounts);
+        Assert.Equal(summary.Totals, replayed.Totals);
+        // The engine makes new ids each time; everything a person reads is the same.
         foreach (var digest in ContentDigests)
-            Assert.Equal(await Scalar<string>(Db, digest), await Scalar<string>(again.DataSource, digest));
+            Assert.Equal(await Scalar<string>(first.DataSource, digest), await Scalar<string>(again.DataSource, digest));
 
         await using var other = await TestDatabases.CreateMigratedAsync("demo");
-        var different = await GeneratedDemoDatabase.Generate(other, GeneratedDemoDatabase.Options with { Seed = 7 });
-        Assert.NotEqual(demo.Summary.Totals, different.Totals);
+        var different = await GeneratedDemoDatabase.Generate(other, small with { Seed = 7 });
+        Assert.NotEqual(summary.Totals, different.Totals);
     }
 
     private static readonly string[] ContentDigests =
     [
-        "select md5(string_agg(concat_ws('|', id, number, customer_id, status, total, credit_applied, amount_paid, issued_at, paid_at), ',' order by number)) from invoices",
-        "select md5(string_agg(concat_ws('|', transaction_id, line_number, kind, account, debit, credit, occurred_at), ',' order by transaction_id, line_number)) from ledger_entries",
-        "select md5(string_agg(concat_ws('|', idempotency_key, status, decline_code, started_at, latency_ms), ',' order by idempotency_key)) from payment_attempts",
-        "select md5(string_agg(concat_ws('|', id, name, email, credit_balance), ',' order by id)) from customers",
+        "select md5(string_agg(concat_ws('|', number, status, total, credit_applied, amount_paid, issued_at, paid_at), ',' order by number)) from invoices",
+        "select md5(string_agg(concat_ws('|', kind, account, debit, credit, occurred_at), ',' order by occurred_at, kind, account, debit, credit)) from ledger_entries",
+        "select md5(string_agg(concat_ws('|', status, decline_code, started_at, amount), ',' order by started_at, status, decline_code, amount)) from payment_attempts",
+        "select md5(string_agg(concat_ws('|', name, email, credit_balance), ',' order by email, name)) from customers",
+        "select md5(string_agg(concat_ws('|', kind, status, created_at), ',' order by created_at, kind, status)) from notifications",
     ];
 
     [Fact]
@@ -89,25 +94,20 @@ public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassF
         foreach (var table in Tables)
             Assert.Equal(demo.Summary.Count(table), await Scalar<long>(Db, $"select count(*) from {table}"));
 
-        foreach (var totals in demo.Summary.Totals)
+        Assert.NotEmpty(demo.Summary.Totals);
+        foreach (var balance in demo.Summary.Totals)
         {
-            await using var command = Db.CreateCommand("""
-                select coalesce(sum(total), 0), coalesce(sum(credit_applied), 0), coalesce(sum(amount_paid), 0),
-                       coalesce(sum(amount_written_off), 0), coalesce(sum(total) filter (where status = 'void'), 0), coalesce(sum(amount_due), 0)
-                from invoices where currency = $1
-                """);
-            command.Parameters.AddWithValue(totals.Currency);
-            await using var reader = await command.ExecuteReaderAsync(Ct);
-            Assert.True(await reader.ReadAsync(Ct));
-            Assert.Equal(totals.Invoiced, reader.GetDecimal(0));
-            Assert.Equal(totals.CreditApplied, reader.GetDecimal(1));
-            Assert.Equal(totals.Paid, reader.GetDecimal(2));
-            Assert.Equal(totals.WrittenOff, reader.GetDecimal(3));
-            Assert.Equal(totals.Voided, reader.GetDecimal(4));
-            Assert.Equal(totals.OpenReceivable, reader.GetDecimal(5));
-            Assert.Equal(totals.Invoiced, totals.CreditApplied + totals.Paid + totals.WrittenOff + totals.Voided + totals.OpenReceivable);
-            Assert.Equal(totals.CreditGranted, totals.CreditApplied + totals.CreditBalance);
+            Assert.Equal(balance.Balance, await Scalar<decimal>(Db,
+                "select sum(debit) - sum(credit) from ledger_entries where currency = $1 and account = $2", balance.Currency, balance.Account));
         }
+        // Every invoiced amount is in exactly one place: credit applied, paid, written off, voided or still owed.
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from (
+                select currency, sum(total) as invoiced, sum(credit_applied) + sum(amount_paid) + sum(amount_written_off)
+                       + coalesce(sum(total - credit_applied) filter (where status = 'void'), 0) + sum(amount_due) as placed
+                from invoices group by currency) t
+            where invoiced <> placed
+            """));
     }
 
     [Fact]
@@ -194,16 +194,19 @@ public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassF
         Assert.Equal(0L, await Scalar<long>(Db, """
             select count(*) from invoices i
             where (select count(*) from payment_attempts a where a.invoice_id = i.id and a.status = 'succeeded')
-                  <> case when i.status = 'paid' then 1 else 0 end
+                  <> case when i.status = 'paid' and i.total > i.credit_applied then 1 else 0 end
                or i.attempt_count <> (select count(*) from payment_attempts a where a.invoice_id = i.id)
             """));
-        Assert.Equal(0L, await Scalar<long>(Db, """
-            select count(*) from payment_attempts a join invoices i on i.id = a.invoice_id
-            where a.idempotency_key <> 'inv_' || replace(a.invoice_id::text, '-', '') || '_att_' || a.attempt_number
-               or a.amount <> i.total - i.credit_applied
-               or (a.status = 'succeeded') <> (a.gateway_reference like 'ch_sandbox_%')
-               or (a.status = 'failed') <> (a.decline_code is not null and a.decline_code <> 'ERR_GATEWAY_TIMEOUT')
-               or a.completed_at < a.started_at or a.completed_at > $1
+        Assert.Equal("", await Scalar<string>(Db, """
+            select coalesce(string_agg(concat_ws(' ', a.idempotency_key, a.invoice_id, a.amount, i.total, i.credit_applied, a.status,
+                                                 a.gateway_reference, a.decline_code, a.started_at, a.completed_at), ', '), '')
+            from (select a.* from payment_attempts a join invoices i on i.id = a.invoice_id
+                  where a.idempotency_key <> 'inv_' || replace(a.invoice_id::text, '-', '') || '_att_' || a.attempt_number
+                     or a.amount <> i.total - i.credit_applied
+                     or (a.status = 'succeeded' and a.gateway_reference not like 'ch_sandbox_%')
+                     or (a.status = 'failed') <> (a.decline_code is not null and a.decline_code <> 'ERR_GATEWAY_TIMEOUT')
+                     or a.completed_at < a.started_at or a.completed_at > $1
+                  limit 5) a join invoices i on i.id = a.invoice_id
             """, GeneratedDemoDatabase.Options.Now));
         Assert.Equal(0L, await Scalar<long>(Db, """
             select count(*) from (
@@ -271,12 +274,14 @@ public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassF
             select count(*) from invoices i join subscriptions s on s.id = i.subscription_id
             where i.kind = 'subscription_cycle' and i.period_start > s.current_period_start
             """));
-        // Past-due and unpaid subscriptions have exactly one open dunning case; every open case belongs to one of them.
+        // Every open case's subscription is past due or unpaid; a past-due or unpaid subscription has an open case, or one
+        // the policy's final action ended by marking the invoice uncollectible (which leaves the subscription as it was).
         Assert.Equal(0L, await Scalar<long>(Db, """
             select count(*) from subscriptions s
-            where (s.status in ('past_due', 'unpaid'))
-               <> exists (select 1 from dunning_cases d where d.subscription_id = s.id
-                          and d.status in ('retry_pending', 'retrying', 'awaiting_payment_method'))
+            where (s.status not in ('past_due', 'unpaid') and exists (select 1 from dunning_cases d where d.subscription_id = s.id
+                          and d.status in ('retry_pending', 'retrying', 'awaiting_payment_method')))
+               or (s.status in ('past_due', 'unpaid') and not exists (select 1 from dunning_cases d where d.subscription_id = s.id
+                          and d.status in ('retry_pending', 'retrying', 'awaiting_payment_method', 'exhausted')))
             """));
         Assert.Equal(0L, await Scalar<long>(Db, """
             select count(*) from dunning_cases d join invoices i on i.id = d.invoice_id
@@ -296,7 +301,36 @@ public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassF
         var caseStatuses = await Strings(Db, "select distinct status from dunning_cases");
         Assert.Superset(new HashSet<string> { "recovered", "exhausted", "retry_pending" }, caseStatuses);
         var kinds = await Strings(Db, "select distinct cancellation_kind from subscriptions where cancellation_kind is not null");
-        Assert.Equal(new HashSet<string> { "voluntary", "involuntary" }, kinds);
+        // The default policy's final action marks the invoice uncollectible; only a policy that cancels makes involuntary ones.
+        Assert.Contains("voluntary", kinds);
+        Assert.Subset(new HashSet<string> { "voluntary", "involuntary" }, kinds);
+    }
+
+    [Fact]
+    public async Task The_history_is_the_engines_own_ladder_steps_emails_and_customers_answering_them()
+    {
+        // Every day a case passed on the policy's ladder shows the step the engine took that day, once.
+        var ladderDays = DunningPolicySettings.Default.Ladder.Select(step => step.Day).ToArray();
+        Assert.True(await Scalar<long>(Db, "select count(*) from dunning_case_steps") > 0);
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from dunning_cases d, unnest($1::int[]) as day
+            where coalesce(d.closed_at, $2) >= d.opened_at + make_interval(days => day) + interval '1 hour'
+              and not exists (select 1 from dunning_case_steps s where s.case_id = d.id and s.day = day)
+            """, ladderDays, GeneratedDemoDatabase.Options.Now));
+        // Emails: written for each event by the engine; the last days' sent, older ones given up as too late.
+        Assert.True(await Scalar<long>(Db, "select count(*) from notifications where kind = 'payment_failed'") > 0);
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from notifications where status = 'pending' and created_at < $1 - interval '72 hours'
+            """, GeneratedDemoDatabase.Options.Now));
+        // Customers answered: new cards on the pay page paid failed invoices, and support retried at customers' request.
+        Assert.True(await Scalar<long>(Db, "select count(*) from payment_attempts where trigger = 'new_payment_method' and status = 'succeeded'") > 0);
+        Assert.True(await Scalar<long>(Db, "select count(*) from payment_attempts where trigger = 'manual'") > 0);
+        // Every invoice came from a billing run, a sign-up or a plan change the engine made; every open case is on the current policy.
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from dunning_cases where status in ('retry_pending', 'awaiting_payment_method')
+              and policy_version <> (select max(version) from dunning_policies)
+            """));
+        Assert.True(await Scalar<long>(Db, "select count(*) from billing_runs where trigger = 'schedule'") > 300);
     }
 
     [Fact]
@@ -323,10 +357,12 @@ public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassF
     [Fact]
     public async Task Payment_methods_carry_sandbox_tokens_and_never_a_card_number()
     {
-        Assert.Equal(0L, await Scalar<long>(Db, """
-            select count(*) from payment_methods
-            where token !~ '^pm_(ok|insufficient_funds|do_not_honor|try_again_later|expired_card|lost_card|stolen_card|fraudulent|account_closed|timeout)_[0-9a-z]{20}$'
-               or brand not in ('visa', 'mastercard', 'amex') or gateway <> 'sandbox'
+        Assert.Equal("", await Scalar<string>(Db, """
+            select coalesce(string_agg(concat_ws(' ', token, brand, gateway), ', '), '') from (
+                select token, brand, gateway from payment_methods
+                where token !~ '^pm_(ok_[0-9a-f]{32}|bank_[0-9]+_[0-9a-z]{16})(-r[0-9]+)?$'
+                   or brand not in ('visa', 'mastercard', 'amex') or gateway <> 'sandbox'
+                limit 5) wrong
             """));
         var cardNumberLike = new Regex("[0-9]{13,}");
         foreach (var query in new[]
@@ -343,12 +379,8 @@ public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassF
             select count(*) from customers c
             where (select count(*) from payment_methods p where p.customer_id = c.id and p.is_default and p.detached_at is null) <> 1
             """));
-        Assert.Equal(0L, await Scalar<long>(Db, """
-            select count(*) from customers c join payment_methods p on p.customer_id = c.id and p.is_default
-            where (exists (select 1 from subscriptions s where s.customer_id = c.id and s.status = 'active' and not s.cancel_at_period_end
-                           and not exists (select 1 from invoices i where i.subscription_id = s.id and i.status = 'open'))
-                   and p.token not like 'pm_ok_%')
-            """));
+        // Cards given on the pay page after a payment-failed email replaced the sign-up card.
+        Assert.True(await Scalar<long>(Db, "select count(*) from payment_methods where token like 'pm_ok_%' and is_default") > 0);
     }
 
     [Fact]
@@ -357,7 +389,12 @@ public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassF
         var options = GeneratedDemoDatabase.Options;
         // MRR is recorded by the engine from the generated history: a snapshot for every month, and today's MRR is both the
         // subscriptions' own (docs/analytics.md) and the sum of every movement since the first.
-        Assert.Equal((long)options.MonthsOfHistory, await Scalar<long>(Db, "select count(distinct date_trunc('month', day)) from mrr_snapshots"));
+        // From the first paid month (the first customers' trials end in it) to the last, every month has its snapshots.
+        Assert.True(await Scalar<long>(Db, "select count(distinct date_trunc('month', day)) from mrr_snapshots") >= options.MonthsOfHistory - 1);
+        Assert.Equal(0L, await Scalar<long>(Db, """
+            select count(*) from generate_series((select date_trunc('month', min(day)) from mrr_snapshots), date_trunc('month', $1::timestamptz at time zone 'UTC'), interval '1 month') m
+            where not exists (select 1 from mrr_snapshots s where date_trunc('month', s.day) = m)
+            """, options.Now));
         Assert.Equal(0L, await Scalar<long>(Db, $"""
             with live as (select p.currency, sum({MrrRecorder.SubscriptionMrrAt("now()")}) as mrr from subscriptions s join prices p on p.id = s.price_id group by 1),
                  recorded as (select currency, sum(mrr) as mrr from mrr_snapshots where day = (select max(day) from mrr_snapshots) group by 1),
@@ -365,7 +402,7 @@ public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassF
             select count(*) from live full join recorded using (currency) full join moved using (currency)
             where coalesce(live.mrr, 0) <> coalesce(recorded.mrr, 0) or coalesce(live.mrr, 0) <> coalesce(moved.mrr, 0)
             """));
-        Assert.True(await Scalar<long>(Db, "select count(*) from mrr_movements where kind = 'churn_involuntary'") > 0);
+        Assert.True(await Scalar<long>(Db, "select count(*) from mrr_movements where kind = 'churn_voluntary'") > 0);
         Assert.Equal(await Scalar<long>(Db, "select count(*) from invoices where billing_run_id is not null"),
             await Scalar<long>(Db, "select sum(invoiced_count) from billing_runs"));
         // A run's charged and failed counts are its billing-run attempts that succeeded and the rest, as the engine counts them.
@@ -377,13 +414,12 @@ public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassF
                                      where i.billing_run_id = r.id and a.trigger = 'billing_run' and a.status <> 'succeeded')
             """));
         Assert.True(await Scalar<long>(Db, "select sum(failed_count) from billing_runs") > 0);
-        Assert.InRange(await Scalar<long>(Db, "select count(*) from audit_log"), 20, 1000);
-        Assert.True(await Scalar<long>(Db, "select count(*) from audit_log where action = 'payment.retry' and actor_role = 'support'") > 0);
+        Assert.True(await Scalar<long>(Db, "select count(*) from audit_log where actor_role = 'support'") > 0);
+        Assert.True(await Scalar<long>(Db, "select count(*) from audit_log where actor = 'api:website'") > 0);
 
         await using var context = demo.Database.NewContext();
         var policy = await context.DunningPolicies.SingleAsync(Ct);
         Assert.Equal(1, policy.Version);
-        Assert.Equal(DemoDataGenerator.PolicyJson(DunningPolicySettings.Default), DemoDataGenerator.PolicyJson(policy.Settings));
         Assert.Equal(JsonSerializer.Serialize(DunningPolicySettings.Default.Ladder), JsonSerializer.Serialize(policy.Settings.Ladder));
     }
 
@@ -409,7 +445,7 @@ public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassF
     public async Task It_only_writes_to_an_empty_database_and_leaves_the_schema_as_migrated()
     {
         Assert.False(await DemoDataGenerator.IsDatabaseEmptyAsync(Db, Ct));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => GeneratedDemoDatabase.Generate(demo.Database, GeneratedDemoDatabase.Options));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => GeneratedDemoDatabase.Generate(demo.Database, GeneratedDemoDatabase.Small));
 
         await using var empty = await TestDatabases.CreateMigratedAsync("demo");
         Assert.True(await DemoDataGenerator.IsDatabaseEmptyAsync(empty.DataSource, Ct));

@@ -26,10 +26,8 @@ public sealed class ListReadModelTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _database = await TestDatabases.CreateMigratedAsync("lists");
+        (_database, _) = await DemoDatabases.CreateAsync("lists", DemoDatabases.Standard);
         _engine = EngineServices.Create(_database);
-        await _engine.Get<DemoDataGenerator>().GenerateAsync(
-            new DemoDataOptions { Seed = 5, Customers = 600, Now = _engine.Clock.GetUtcNow() }, CancellationToken.None);
     }
 
     public async ValueTask DisposeAsync()

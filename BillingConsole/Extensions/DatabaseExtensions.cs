@@ -1,9 +1,16 @@
 using BillingConsole.Persistence;
+using BillingConsole.Persistence.DemoData;
 
 namespace BillingConsole.Extensions;
 
 public static class DatabaseExtensions
 {
+    /// <summary>With --seed-demo: the demo data generator, which the production container never holds.</summary>
+    public static void AddDemoSeeding(this WebApplicationBuilder builder, string[] args)
+    {
+        if (args.Contains("--seed-demo")) builder.Services.AddDemoData();
+    }
+
     /// <summary>Migrates the database; with --seed-demo [--scale N] also fills an empty one with demo data.</summary>
     public static async Task PrepareDatabaseAsync(this WebApplication app, string[] args)
     {

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using BillingConsole.Configuration;
+using BillingConsole.Engine.Payments;
+using BillingConsole.Gateways;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -10,11 +12,13 @@ namespace BillingConsole.Persistence.DemoData;
 /// <summary>
 /// Fills an empty billing database with a deterministic history made by the engine itself: a seeded script of customer
 /// behaviour (<see cref="DemoScript"/>) is played through the engine's commands and passes over simulated months
-/// (<see cref="DemoHistory"/>); then the engine's MRR recording and the analytics folds run as their jobs would. The same
-/// options always give the same figures.
+/// (<see cref="DemoHistory"/>); with --scale the played customers are then copied up to the count asked
+/// (<see cref="DemoReplicator"/>); then the engine's MRR recording and the analytics folds run as their jobs would. The same
+/// options always give the same figures. Registered only when the host is asked to seed (<see cref="DemoDataExtensions"/>).
 /// </summary>
 public sealed class DemoDataGenerator(IServiceScopeFactory scopes, NpgsqlDataSource dataSource, MrrRecorder mrr, RevenueRecognitionRecorder recognition,
-    DunningCaseFactsRecorder dunningCaseFacts, IOptions<BillingOptions> billing, IOptions<EmailOptions> emails, ILogger<DemoDataGenerator> logger)
+    DunningCaseFactsRecorder dunningCaseFacts, DemoReplicator replicator, GatewayRouter gateway, IOptions<BillingOptions> billing, IOptions<EmailOptions> emails,
+    ILogger<DemoDataGenerator> logger)
 {
     /// <summary>True when the database has no customers, i.e. demo data may be written.</summary>
     public static async Task<bool> IsDatabaseEmptyAsync(NpgsqlDataSource dataSource, CancellationToken ct = default)
@@ -27,18 +31,23 @@ public sealed class DemoDataGenerator(IServiceScopeFactory scopes, NpgsqlDataSou
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (gateway.Name != SandboxGateway.GatewayName)
+            throw new InvalidOperationException($"Demo data is played through the sandbox gateway; the gateway mode is {gateway.Name}, which would charge its cards for real.");
         if (!await IsDatabaseEmptyAsync(dataSource, ct))
             throw new InvalidOperationException("The database already has customers; demo data is only written to an empty database.");
 
         var clock = Stopwatch.StartNew();
         var end = options.Now.UtcDateTime;
         var start = new DateTime(end.Year, end.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(-(options.MonthsOfHistory - 1));
-        var script = new DemoScript(options.Seed, options.CustomerCount, start, end, oneSubscriptionEach: !options.AllowsReturningCustomers);
+        var script = new DemoScript(options.Seed, options.PlayedCustomers, start, end, oneSubscriptionEach: !options.AllowsReturningCustomers);
         logger.LogInformation("Demo data: playing {Customers} customers over {Months} months up to {Now:u} through the engine (seed {Seed})",
-            options.CustomerCount, options.MonthsOfHistory, end, options.Seed);
+            options.PlayedCustomers, options.MonthsOfHistory, end, options.Seed);
         var play = await new DemoHistory(scopes, billing.Value, emails.Value, options.Seed, logger).PlayAsync(script, ct);
         logger.LogInformation("Demo data: history played in {Elapsed:0.0} s ({Steps} steps, {Moves} customer moves, {Refused} refused by the engine)",
             clock.Elapsed.TotalSeconds, play.Steps, play.Moves, play.MovesRefused);
+
+        if (options.Subscriptions is { } scale && scale > options.PlayedCustomers)
+            await replicator.ReplicateAsync(new DemoReplicaOptions { Customers = scale, Seed = options.Seed }, ct);
 
         await mrr.RecordAsync(options.Now, ct);
         var folded = await recognition.FoldAsync(ct) + await dunningCaseFacts.FoldAsync(ct);

@@ -100,12 +100,16 @@ internal static class DemoReplicaSchema
         }
 
         var uniqueTexts = new HashSet<(string, string)>();
+        // In a unique index over several texts only the last is made unique: the others name something shared, such as
+        // the gateway of (gateway, token), which must stay as it is for the copy's card to be charged.
         await using (var command = dataSource.CreateCommand("""
-            select distinct t.relname, a.attname
-            from pg_index i join pg_class t on t.oid = i.indrelid
-            join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
-            where i.indisunique and t.relnamespace = current_schema()::regnamespace
-              and a.atttypid in ('text'::regtype, 'varchar'::regtype)
+            select distinct relname, attname from (
+                select distinct on (i.indexrelid) t.relname, a.attname
+                from pg_index i join pg_class t on t.oid = i.indrelid
+                join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+                where i.indisunique and t.relnamespace = current_schema()::regnamespace
+                  and a.atttypid in ('text'::regtype, 'varchar'::regtype)
+                order by i.indexrelid, array_position(i.indkey::int2[], a.attnum) desc) last_text
             """))
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {

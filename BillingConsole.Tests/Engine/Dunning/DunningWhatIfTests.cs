@@ -16,10 +16,8 @@ public sealed class DunningWhatIfTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _database = await TestDatabases.CreateMigratedAsync("whatif");
+        (_database, _) = await DemoDatabases.CreateAsync("whatif", DemoDatabases.Standard);
         _engine = EngineServices.Create(_database);
-        await _engine.Get<DemoDataGenerator>().GenerateAsync(
-            new DemoDataOptions { Seed = 11, Customers = new DemoDataOptions().Customers, Now = _engine.Clock.GetUtcNow() }, CancellationToken.None);
     }
 
     public async ValueTask DisposeAsync()

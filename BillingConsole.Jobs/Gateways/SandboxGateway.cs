@@ -43,6 +43,24 @@ public sealed class SandboxGateway(IOptionsMonitor<GatewayOptions> options, Time
         "A sandbox card token starts with the outcome it gets: pm_ok_ is paid; pm_insufficient_funds_, pm_do_not_honor_, pm_expired_card_ and the other decline codes decline; pm_insufficient_funds_then_ok_ declines each invoice's first charge and pays its retry; pm_bank_7_ declines about 7 % of invoices the way real issuers do.";
 
     /// <summary>
+    /// A new card token's unique tail: 24 letters and digits, every fourth a letter, so that no token holds a run of digits
+    /// long enough to pass for a card number (a Guid's hex can hold fifteen).
+    /// </summary>
+    public static string NewTokenTail()
+    {
+        const string letters = "abcdefghijklmnopqrstuvwxyz";
+        const string alphanumerics = "0123456789abcdefghijklmnopqrstuvwxyz";
+        return string.Create(24, 0, (tail, _) =>
+        {
+            for (var i = 0; i < tail.Length; i++)
+            {
+                var choices = i % 4 == 3 ? letters : alphanumerics;
+                tail[i] = choices[System.Security.Cryptography.RandomNumberGenerator.GetInt32(choices.Length)];
+            }
+        });
+    }
+
+    /// <summary>
     /// True for a token a person may type to attach a sandbox card: lower-case letters, digits and underscores, starting with
     /// pm_ok_ or a decline's prefix, so it gets the outcome its name promises.
     /// </summary>

@@ -15,10 +15,10 @@ namespace BillingConsole.Tests.Infrastructure;
 public static class DemoDatabases
 {
     /// <summary>
-    /// The population the engine tests share: 200 customers played over 18 months up to <see cref="EngineServices.DefaultNow"/>,
+    /// The population the engine tests share: 300 customers played over 18 months up to <see cref="EngineServices.DefaultNow"/>,
     /// copied up to 600 subscriptions (the --scale path).
     /// </summary>
-    public static readonly DemoDataOptions Standard = new() { Seed = 7, Subscriptions = 600, ScaleBase = 200, Now = EngineServices.DefaultNow };
+    public static readonly DemoDataOptions Standard = new() { Seed = 7, Subscriptions = 600, ScaleBase = 300, Now = EngineServices.DefaultNow };
 
     private static readonly ConcurrentDictionary<DemoDataOptions, Lazy<Task<(string Template, DemoDataSummary Summary)>>> Templates = new();
 

@@ -360,7 +360,7 @@ public sealed class DemoDataGeneratorTests(GeneratedDemoDatabase demo) : IClassF
         Assert.Equal("", await Scalar<string>(Db, """
             select coalesce(string_agg(concat_ws(' ', token, brand, gateway), ', '), '') from (
                 select token, brand, gateway from payment_methods
-                where token !~ '^pm_(ok_[0-9a-f]{32}|bank_[0-9]+_[0-9a-z]{16})(-r[0-9]+)?$'
+                where token !~ '^pm_(ok_[0-9a-z]{24}|bank_[0-9]+_[0-9a-z]{16})(-r[0-9]+)?$'
                    or brand not in ('visa', 'mastercard', 'amex') or gateway <> 'sandbox'
                 limit 5) wrong
             """));

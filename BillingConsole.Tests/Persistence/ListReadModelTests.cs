@@ -111,7 +111,7 @@ public sealed class ListReadModelTests : IAsyncLifetime
             (l, f, p) => l.PageAsync(f, p, Ct), (l, f) => l.StreamAsync(f, null, true, Ct));
         await SameCount<PaymentList, PaymentListFilter, PaymentRow>([new(), new() { Status = "failed" }, new() { DeclineCode = "insufficient_funds" }],
             (l, f, p) => l.PageAsync(f, p, Ct), (l, f) => l.StreamAsync(f, null, true, Ct));
-        await SameCount<DunningQueue, DunningQueueFilter, DunningCaseListRow>([new(), new() { Status = "exhausted" }, new() { MinAmount = 50 }],
+        await SameCount<DunningQueue, DunningQueueFilter, DunningCaseListRow>([new(), new() { Status = "exhausted" }, new() { Status = "exhausted", MinAmount = 50 }],
             (l, f, p) => l.PageAsync(f, p, Ct), (l, f) => l.StreamAsync(f, null, true, Ct));
         await SameCount<CustomerList, CustomerListFilter, CustomerRow>([new(), new() { Currency = "USD" }, new() { Search = terms[1] }],
             (l, f, p) => l.PageAsync(f, p, Ct), (l, f) => l.StreamAsync(f, null, true, Ct));

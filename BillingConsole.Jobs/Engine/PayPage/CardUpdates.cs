@@ -61,7 +61,7 @@ public sealed class CardUpdates(CustomerCommands customers, PaymentProcessor pay
         var prefix = tokenPrefix?.Trim() ?? string.Empty;
         if (!SandboxGateway.IsCardTokenPrefix(prefix))
             throw new ValidationException([new ValidationFailure("token", SandboxGateway.CardTokenHint)]);
-        return new AttachPaymentMethod(SandboxGateway.GatewayName, $"{prefix.TrimEnd('_')}_{Guid.NewGuid():N}", "visa", "4242", 12,
+        return new AttachPaymentMethod(SandboxGateway.GatewayName, $"{prefix.TrimEnd('_')}_{SandboxGateway.NewTokenTail()}", "visa", "4242", 12,
             clock.GetUtcNow().Year + 3);
     }
 

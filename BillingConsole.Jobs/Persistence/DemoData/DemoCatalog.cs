@@ -15,6 +15,9 @@ internal static class DemoCatalog
 {
     public const int MonthsLegacyPriceWasSold = 3;
 
+    /// <summary>Where the demo business is established, for its tax table.</summary>
+    public const string SellerCountry = "IE";
+
     public static readonly AddPrice StarterLaunchPrice = Price("USD", 15m, BillingInterval.Month, 14);
 
     public static readonly AddPrice StarterPrice = Price("USD", 19m, BillingInterval.Month, 14);

@@ -52,7 +52,11 @@ internal sealed class DemoHistory(IServiceScopeFactory scopes, BillingOptions bi
         foreach (var scripted in script.Events) Enqueue(scripted);
         var start = new DateTimeOffset(script.Start, TimeSpan.Zero);
         var end = new DateTimeOffset(script.End, TimeSpan.Zero);
-        using (EngineClock.Enter(null, start)) await CreateCatalogAsync(ct);
+        using (EngineClock.Enter(null, start))
+        {
+            await CreateCatalogAsync(ct);
+            await CreateTaxTableAsync(script.Start, ct);
+        }
 
         await using var scope = scopes.CreateAsyncScope();
         var passes = scope.ServiceProvider.GetRequiredService<EnginePasses>();
@@ -118,6 +122,16 @@ internal sealed class DemoHistory(IServiceScopeFactory scopes, BillingOptions bi
             foreach (var price in created.Prices)
                 _prices[(plan.Tier, price.Currency, Enum.Parse<BillingInterval>(price.Interval.Replace("_", string.Empty), ignoreCase: true))] = price.Id;
         }
+    }
+
+    /// <summary>VAT on the EU customers' invoices from the first day, as an admin sets it up on the tax settings page.</summary>
+    private async Task CreateTaxTableAsync(DateTime start, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var rules = DemoPeople.Countries.Where(country => country.TaxRate > 0)
+            .Select(country => new TaxRuleInput(country.Code, null, country.TaxRate * 100, DateOnly.FromDateTime(start))).ToList();
+        await scope.ServiceProvider.GetRequiredService<TaxRuleCommands>().SaveAsync(
+            new SaveTaxTable(DemoCatalog.SellerCountry, rules, "VAT for the EU countries we sell to."), Admin, ct);
     }
 
     private static Actor Admin => new(Admins[0], AdminRole);

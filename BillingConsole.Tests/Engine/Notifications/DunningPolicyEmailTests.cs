@@ -29,7 +29,8 @@ public sealed class DunningPolicyEmailTests : IAsyncLifetime
     {
         _database = await TestDatabases.CreateMigratedAsync("dunning_policy_emails");
         _smtp = TestSmtpServer.Start();
-        _engine = EngineServices.Create(_database, settings: _smtp.Settings());
+        // Weeks of a case pass before its emails are delivered together: none may be given up as too late.
+        _engine = EngineServices.Create(_database, settings: new Dictionary<string, string?>(_smtp.Settings()) { ["Email:GiveUpAfterHours"] = "8760" });
         _data = new BillingTestData(_database, _engine.Clock.GetUtcNow());
     }
 

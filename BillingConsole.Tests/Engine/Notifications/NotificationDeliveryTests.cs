@@ -186,6 +186,26 @@ public sealed class NotificationDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_email_still_unsent_past_the_give_up_hours_is_not_sent_as_too_late_and_a_younger_one_goes_out()
+    {
+        var (_, customerId) = await _engine.OpenInvoiceAsync(_data, "pm_ok_");
+        await using var strict = EngineServices.Create(_database, _engine.Clock,
+            settings: new Dictionary<string, string?>(_smtp.Settings()) { ["Email:GiveUpAfterHours"] = "2" });
+
+        _engine.Clock.Advance(TimeSpan.FromHours(1));
+        var (_, youngerId) = await _engine.OpenInvoiceAsync(_data, "pm_ok_");
+        _engine.Clock.Advance(TimeSpan.FromHours(1.5));
+        var pass = await DeliverAsync(strict);
+
+        Assert.Equal(new DeliveryPass(1, 0, 1), pass);
+        var tooLate = Assert.Single(await NotificationsAsync(customerId));
+        Assert.Equal(NotificationStatus.NotSent, tooLate.Status);
+        Assert.StartsWith(NotificationDelivery.TooLate, tooLate.LastError);
+        Assert.Equal(NotificationStatus.Sent, Assert.Single(await NotificationsAsync(youngerId)).Status);
+        Assert.Single(_smtp.Messages);
+    }
+
+    [Fact]
     public async Task A_customer_without_a_usable_address_is_shown_as_not_sent_instead_of_silence()
     {
         var (_, customerId) = await _engine.OpenInvoiceAsync(_data, "pm_ok_");

@@ -13,8 +13,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace BillingConsole.Persistence.Migrations
 {
     [DbContext(typeof(BillingDbContext))]
-    [Migration("20261204215119_TestCustomersEventsNotDelivered")]
-    partial class TestCustomersEventsNotDelivered
+    [Migration("20261204215119_TestCustomersKeptApart")]
+    partial class TestCustomersKeptApart
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)

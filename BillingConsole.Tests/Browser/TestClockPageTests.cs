@@ -66,12 +66,7 @@ public sealed class TestClockPageTests(ConsoleAppHost host, BrowserFixture brows
         await Expect(timeline.Locator("tr[data-kind=case]").First).ToBeVisibleAsync();
         await Expect(timeline.Locator("tr[data-kind=email]").Filter(new() { HasText = "payment failed" }).First).ToBeVisibleAsync();
         await Expect(timeline.Locator("tr[data-kind=email]").Filter(new() { HasText = "payment received" }).First).ToBeVisibleAsync();
-        foreach (var width in Widths)
-        {
-            await page.SetViewportSizeAsync(width, 900);
-            await SettledAsync(page);
-            await BrowserFixture.ScreenshotAsync(page, $"test-clock-{width}");
-        }
+        await ScreenshotsAsync(page, "test-clock-");
 
         await timeline.Locator("tr[data-kind=invoice] a").First.ClickAsync();
         await page.WaitForURLAsync("**/invoices/*");
@@ -82,12 +77,7 @@ public sealed class TestClockPageTests(ConsoleAppHost host, BrowserFixture brows
 
         await page.GotoAsync("/test-clocks");
         await Expect(page.GetByTestId("test-clocks")).ToContainTextAsync(clockName);
-        foreach (var width in Widths)
-        {
-            await page.SetViewportSizeAsync(width, 900);
-            await SettledAsync(page);
-            await BrowserFixture.ScreenshotAsync(page, $"test-clocks-{width}");
-        }
+        await ScreenshotsAsync(page, "test-clocks-");
         Assert.Equal(outsiderBefore, await RowsOfAsync(outsider.CustomerId));
     }
 
@@ -138,13 +128,7 @@ public sealed class TestClockPageTests(ConsoleAppHost host, BrowserFixture brows
         await FillAsync(page, "copy-card", "pm_ok_");
         await page.GetByTestId("copy-customer-button").ClickAsync();
         await Expect(page.GetByTestId("clock-customers")).ToContainTextAsync($"Copy of {realName}");
-        foreach (var width in Widths)
-        {
-            await page.SetViewportSizeAsync(width, 900);
-            await SettledAsync(page);
-            await BrowserFixture.ScreenshotAsync(page, $"test-clock-actions-{width}");
-        }
-        await page.SetViewportSizeAsync(1440, 900);
+        await ScreenshotsAsync(page, "test-clock-actions-");
 
         var search = Uri.EscapeDataString(testName);
         foreach (var (list, grid) in new[] { ("customers", "customer-grid"), ("subscriptions", "subscription-grid"), ("invoices", "invoice-grid"), ("payments", "payment-grid"), ("dunning", "dunning-grid") })
@@ -157,13 +141,7 @@ public sealed class TestClockPageTests(ConsoleAppHost host, BrowserFixture brows
             await page.WaitForURLAsync($"**/{list}?search=*showTestCustomers=true*");
             var row = page.GetByTestId(grid).Locator("tr").Filter(new() { HasText = testName }).First;
             await Expect(row.GetByTestId("test-chip")).ToHaveTextAsync("Test");
-            foreach (var width in Widths)
-            {
-                await page.SetViewportSizeAsync(width, 900);
-                await SettledAsync(page);
-                await BrowserFixture.ScreenshotAsync(page, $"test-customers-{list}-{width}");
-            }
-            await page.SetViewportSizeAsync(1440, 900);
+            await ScreenshotsAsync(page, $"test-customers-{list}-");
         }
 
         await OpenAsync(page, clockPath);
@@ -176,6 +154,18 @@ public sealed class TestClockPageTests(ConsoleAppHost host, BrowserFixture brows
         await using var check = TestDatabases.NewContext(TestServers.DefaultConnectionString);
         Assert.False(await check.Customers.AnyAsync(c => c.Name == testName || c.Name == $"Copy of {realName}", Ct));
         Assert.True(await check.Customers.AnyAsync(c => c.Id == real.Id, Ct));
+    }
+
+    /// <summary>Screenshots at each width (<paramref name="prefix"/> and the width name them), then back to the widest.</summary>
+    private static async Task ScreenshotsAsync(IPage page, string prefix)
+    {
+        foreach (var width in Widths)
+        {
+            await page.SetViewportSizeAsync(width, 900);
+            await SettledAsync(page);
+            await BrowserFixture.ScreenshotAsync(page, $"{prefix}{width}");
+        }
+        await page.SetViewportSizeAsync(Widths[0], 900);
     }
 
     /// <summary>The navigation drawer slides shut or open with a new width: the screenshot waits for it.</summary>

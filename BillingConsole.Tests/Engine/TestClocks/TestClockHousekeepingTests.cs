@@ -157,12 +157,18 @@ public sealed class TestClockHousekeepingTests : IAsyncLifetime
         // Auto-collection charges the sign-up invoice an hour on; the gateway times out, leaving the attempt unknown.
         _engine.Gateway.FailNextCalls(10, SandboxOutage.Timeouts);
         await _engine.InScopeAsync<TestClockCommands, TestClockAdvance>(c => c.AdvanceAsync(clockId, clockStart.AddHours(2), Admin, "Collect", Ct));
+        // A real customer's charge, left unknown the same way an hour before the pass: the pass outside the clock settles this one only.
+        var (realInvoice, realCustomer) = await _engine.OpenInvoiceAsync(_data, "pm_ok_");
+        await _engine.InScopeAsync<PaymentProcessor, ChargeResult>(p => p.ChargeAsync(realInvoice, PaymentTrigger.Manual, Actor.System, Ct));
         _engine.Gateway.FailNextCalls(0, SandboxOutage.None);
+        _engine.Clock.Advance(TimeSpan.FromHours(1));
         Assert.Equal(PaymentAttemptStatus.Unknown, (await AttemptsOfAsync(customerId)).Single());
+        Assert.Equal(PaymentAttemptStatus.Unknown, (await AttemptsOfAsync(realCustomer)).Single());
 
         var outside = await _engine.Get<PaymentReconciler>().RunAsync(Ct);
 
-        Assert.Equal(new ReconciliationSummary(0, 0, 0, 0), outside);
+        Assert.Equal(new ReconciliationSummary(1, 0, 0, 0), outside);
+        Assert.Equal(PaymentAttemptStatus.Succeeded, (await AttemptsOfAsync(realCustomer)).Single());
         Assert.Equal(PaymentAttemptStatus.Unknown, (await AttemptsOfAsync(customerId)).Single());
         ReconciliationSummary onClock;
         using (EngineClock.Enter(clockId, clockStart.AddDays(1))) onClock = await _engine.Get<PaymentReconciler>().RunAsync(Ct);

@@ -168,6 +168,8 @@ public static class BillingEngineExtensions
         services.AddScoped<BulkRetryService>();
         services.AddScoped<EnginePasses>();
         services.AddScoped<TestClockCommands>();
+        services.AddScoped<TestClockDeletion>();
+        services.AddScoped<TestClockCustomerCopy>();
         services.AddSingleton<StoredBillingSettings>();
         services.AddSingleton<IPostConfigureOptions<BillingOptions>>(provider => provider.GetRequiredService<StoredBillingSettings>());
         services.AddSingleton<IOptionsChangeTokenSource<BillingOptions>>(provider => provider.GetRequiredService<StoredBillingSettings>());

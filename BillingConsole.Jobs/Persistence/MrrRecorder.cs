@@ -7,7 +7,7 @@ namespace BillingConsole.Persistence;
 /// last recorded, writes a movement for each difference, and stores today's snapshot per currency and plan. Set-based,
 /// in one transaction under one lock, so a second recording (or a second node) finds nothing left to write. The first
 /// recording on a database also derives the past from the subscriptions' own dates: a movement at each start and end,
-/// and a snapshot for every day since the first.
+/// and a snapshot for every day since the first. The customers on a test clock are left out: their MRR is a rehearsal's.
 /// </summary>
 public sealed class MrrRecorder(NpgsqlDataSource dataSource)
 {
@@ -63,7 +63,7 @@ public sealed class MrrRecorder(NpgsqlDataSource dataSource)
             from subscriptions s
             join prices p on p.id = s.price_id
             left join mrr_subscription_states st on st.subscription_id = s.id
-            where {SubscriptionMrrAt("@now")} <> coalesce(st.mrr, 0) or st.plan_id <> p.plan_id
+            where ({SubscriptionMrrAt("@now")} <> coalesce(st.mrr, 0) or st.plan_id <> p.plan_id) and {TestCustomers.Excluded("s.customer_id")}
             """, ct, ("now", now));
         written += await ExecuteAsync(connection, """
             insert into mrr_movements (day, at, subscription_id, customer_id, currency, plan_id, kind, amount)
@@ -146,7 +146,7 @@ public sealed class MrrRecorder(NpgsqlDataSource dataSource)
                        end as ended_at,
                        {ChurnKind} as churn_kind
                 from subscriptions s join prices p on p.id = s.price_id
-                where s.status <> 'trialing') lives
+                where s.status <> 'trialing' and {TestCustomers.Excluded("s.customer_id")}) lives
             where mrr > 0 and started_at <= @now and started_at < coalesce(ended_at, 'infinity')
             """, ct, ("now", now));
         var written = await ExecuteAsync(connection, """

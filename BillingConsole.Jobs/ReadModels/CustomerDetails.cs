@@ -42,11 +42,12 @@ public sealed class CustomerDetails(NpgsqlDataSource dataSource)
             select id, gateway, brand, last4, exp_month, exp_year, is_default, created_at, detached_at
             from payment_methods where customer_id = @customerId order by created_at desc;
             select s.id, s.customer_id, c.name as customer_name, c.email as customer_email, pl.code as plan_code, pl.name as plan_name, s.status,
-                   s.quantity, p.currency, p.amount as unit_amount, p.interval, s.current_period_end, s.created_at, s.canceled_at, s.cancel_at_period_end
+                   s.quantity, p.currency, p.amount as unit_amount, p.interval, s.current_period_end, s.created_at, s.canceled_at, s.cancel_at_period_end,
+                   c.test_clock_id is not null as on_test_clock
             from subscriptions s join customers c on c.id = s.customer_id join prices p on p.id = s.price_id join plans pl on pl.id = p.plan_id
             where s.customer_id = @customerId order by s.created_at desc;
             select i.id, i.number, i.customer_id, c.name as customer_name, c.email as customer_email, i.status, i.kind, i.currency, i.total,
-                   i.amount_due, i.created_at, i.due_at, i.paid_at, i.attempt_count
+                   i.amount_due, i.created_at, i.due_at, i.paid_at, i.attempt_count, c.test_clock_id is not null as on_test_clock
             from invoices i join customers c on c.id = i.customer_id
             where i.customer_id = @customerId order by i.created_at desc limit 24;
             select id, invoice_id, attempt_number, status, trigger, amount, currency, decline_code, failure_message, gateway_reference,

@@ -10,9 +10,11 @@ public sealed record CustomerListFilter
     public string? Search { get; set; }
     public string? Currency { get; set; }
     public DateOnly? CreatedFrom { get; set; }
+    /// <summary>The customers on a test clock are left out, as from the figures, unless this is true.</summary>
+    public bool? ShowTestCustomers { get; set; }
 }
 
-public sealed record CustomerRow(Guid Id, string Name, string Email, string Currency, decimal CreditBalance, DateTimeOffset CreatedAt, string AddressCountry);
+public sealed record CustomerRow(Guid Id, string Name, string Email, string Currency, decimal CreditBalance, DateTimeOffset CreatedAt, string AddressCountry, bool OnTestClock);
 
 public sealed class CustomerList(NpgsqlDataSource dataSource, IOptions<ListOptions> options)
 {
@@ -31,8 +33,9 @@ public sealed class CustomerList(NpgsqlDataSource dataSource, IOptions<ListOptio
         Query(filter).StreamAsync<CustomerRow>(dataSource, sortBy, descending, ct);
 
     private ListQuery Query(CustomerListFilter filter) =>
-        new ListQuery(options.Value, "c.id, c.name, c.email, c.currency, c.credit_balance, c.created_at, c.address_country", "customers c", [], Sorts, "c.created_at", "c.id")
+        new ListQuery(options.Value, "c.id, c.name, c.email, c.currency, c.credit_balance, c.created_at, c.address_country, c.test_clock_id is not null as on_test_clock", "customers c", [], Sorts, "c.created_at", "c.id")
         .WhereCustomerMatches(filter.Search, "c.id")
+        .WhereTestCustomersShown(filter.ShowTestCustomers, "c.id")
         .WhereIf(filter.Currency is not null, "c.currency = @currency::char(3)", "currency", filter.Currency)
         .WhereIf(filter.CreatedFrom is not null, "c.created_at >= @createdFrom", "createdFrom", ListText.StartOfDay(filter.CreatedFrom));
 }

@@ -126,7 +126,7 @@ public sealed class DunningStatistics(NpgsqlDataSource dataSource, TimeProvider 
                    count(*) filter (where status = 'retry_pending' and next_attempt_at <= @Now) as due_now,
                    min(opened_at) as oldest_opened_at,
                    min(next_attempt_at) filter (where status = 'retry_pending' and next_attempt_at <= @Now) as oldest_due_at
-            from dunning_cases where status in ('retry_pending', 'retrying', 'awaiting_payment_method')
+            from dunning_cases where status in ('retry_pending', 'retrying', 'awaiting_payment_method') and {TestCustomers.Excluded("customer_id")}
             """, new { Now = clock.GetUtcNow() }, cancellationToken: ct));
     }
 

@@ -20,10 +20,12 @@ public sealed record InvoiceListFilter
     public decimal? MinAmount { get; set; }
     public decimal? MaxAmount { get; set; }
     public string? Currency { get; set; }
+    /// <summary>The customers on a test clock are left out, as from the figures, unless this is true.</summary>
+    public bool? ShowTestCustomers { get; set; }
 }
 
 public sealed record InvoiceRow(Guid Id, string? Number, Guid CustomerId, string CustomerName, string CustomerEmail, string Status, string Kind,
-    string Currency, decimal Total, decimal AmountDue, DateTimeOffset CreatedAt, DateTimeOffset? DueAt, DateTimeOffset? PaidAt, int AttemptCount);
+    string Currency, decimal Total, decimal AmountDue, DateTimeOffset CreatedAt, DateTimeOffset? DueAt, DateTimeOffset? PaidAt, int AttemptCount, bool OnTestClock);
 
 public sealed class InvoiceList(NpgsqlDataSource dataSource, IOptions<ListOptions> options)
 {
@@ -44,12 +46,13 @@ public sealed class InvoiceList(NpgsqlDataSource dataSource, IOptions<ListOption
 
     private ListQuery Query(InvoiceListFilter filter) =>
         new ListQuery(options.Value, 
-            "i.id, i.number, i.customer_id, c.name as customer_name, c.email as customer_email, i.status, i.kind, i.currency, i.total, i.amount_due, i.created_at, i.due_at, i.paid_at, i.attempt_count",
+            "i.id, i.number, i.customer_id, c.name as customer_name, c.email as customer_email, i.status, i.kind, i.currency, i.total, i.amount_due, i.created_at, i.due_at, i.paid_at, i.attempt_count, c.test_clock_id is not null as on_test_clock",
             "invoices i", ["join customers c on c.id = i.customer_id"], Sorts, "i.created_at", "i.id")
         .WhereIf(filter.Status is not null, "i.status = @status", "status", filter.Status)
         .WhereIf(filter.CustomerId is not null, "i.customer_id = @customerId", "customerId", filter.CustomerId)
         .WhereIf(filter.SubscriptionId is not null, "i.subscription_id = @subscriptionId", "subscriptionId", filter.SubscriptionId)
         .WhereCustomerMatches(filter.Search, "i.customer_id", alsoMatching: "i.number")
+        .WhereTestCustomersShown(filter.ShowTestCustomers == true || filter.CustomerId is not null || filter.SubscriptionId is not null, "i.customer_id")
         .WhereIf(filter.DueFrom is not null, "i.due_at >= @dueFrom", "dueFrom", ListText.StartOfDay(filter.DueFrom))
         .WhereIf(filter.DueTo is not null, "i.due_at < @dueTo", "dueTo", ListText.EndOfDay(filter.DueTo))
         .WhereIf(filter.CreatedFrom is not null, "i.created_at >= @createdFrom", "createdFrom", ListText.StartOfDay(filter.CreatedFrom))

@@ -4,6 +4,7 @@ using BillingConsole.Configuration;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Ledger;
 using BillingConsole.Engine.Accounting;
+using BillingConsole.Persistence;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -63,7 +64,8 @@ public sealed record JournalLine(DateOnly Date, DateTimeOffset OccurredAt, Guid 
 
 /// <summary>
 /// The ledger handed to accounting: each ledger transaction of a period as a journal entry on the business's account codes,
-/// and the trial balance the entries sum to. Both read <c>ledger_entries</c> only, so they agree with it by construction.
+/// and the trial balance the entries sum to. Both read <c>ledger_entries</c> only, so they agree with it by construction;
+/// both leave out the entries of the customers on a test clock, as the deferred-revenue figures do.
 /// </summary>
 public sealed class JournalQueries(NpgsqlDataSource dataSource, IOptionsMonitor<BillingOptions> billing)
 {
@@ -74,12 +76,12 @@ public sealed class JournalQueries(NpgsqlDataSource dataSource, IOptionsMonitor<
         var (start, end) = period.Instants(Zone);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var codes = await CodesAsync(connection, ct);
-        var rows = await connection.QueryAsync<(string Currency, string Account, decimal Opening, decimal Debits, decimal Credits)>(new CommandDefinition("""
+        var rows = await connection.QueryAsync<(string Currency, string Account, decimal Opening, decimal Debits, decimal Credits)>(new CommandDefinition($"""
             select currency, account,
                    coalesce(sum(debit - credit) filter (where occurred_at < @start), 0),
                    coalesce(sum(debit) filter (where occurred_at >= @start), 0),
                    coalesce(sum(credit) filter (where occurred_at >= @start), 0)
-            from ledger_entries where occurred_at < @end
+            from ledger_entries where occurred_at < @end and {TestCustomers.Excluded("customer_id")}
             group by currency, account
             """, new { start, end }, cancellationToken: ct));
         return rows.Select(r => new TrialBalanceLine(r.Currency, AccountOf(r.Account), codes.CodeOf(AccountOf(r.Account)), r.Opening, r.Debits, r.Credits))
@@ -94,10 +96,10 @@ public sealed class JournalQueries(NpgsqlDataSource dataSource, IOptionsMonitor<
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var codes = await CodesAsync(connection, ct);
         var rows = connection.QueryUnbufferedAsync<(DateTime OccurredAt, Guid Entry, int Line, string Kind, string Account, decimal Debit, decimal Credit,
-            string Currency, Guid CustomerId, Guid? InvoiceId, string? InvoiceNumber)>("""
+            string Currency, Guid CustomerId, Guid? InvoiceId, string? InvoiceNumber)>($"""
             select e.occurred_at, e.transaction_id, e.line_number, e.kind, e.account, e.debit, e.credit, e.currency, e.customer_id, e.invoice_id, i.number
             from ledger_entries e left join invoices i on i.id = e.invoice_id
-            where e.occurred_at >= @start and e.occurred_at < @end
+            where e.occurred_at >= @start and e.occurred_at < @end and {TestCustomers.Excluded("e.customer_id")}
             order by e.occurred_at, e.transaction_id, e.line_number
             """, new { start, end });
         await foreach (var row in rows.WithCancellation(ct))

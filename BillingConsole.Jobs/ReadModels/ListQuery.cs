@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using BillingConsole.Configuration;
+using BillingConsole.Persistence;
 using Dapper;
 using Npgsql;
 
@@ -55,6 +56,12 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
     }
 
     public ListQuery WhereIf(bool apply, string condition, string name, object? value) => apply ? Where(condition, name, value) : this;
+
+    /// <summary>
+    /// Leaves out the rows of customers on a test clock (their customer's id in <paramref name="customerIdColumn"/>) unless
+    /// <paramref name="shown"/>: the figures that link to a list leave them out, so the list does by default.
+    /// </summary>
+    public ListQuery WhereTestCustomersShown(bool? shown, string customerIdColumn) => shown == true ? this : Where(TestCustomers.Excluded(customerIdColumn));
 
     /// <summary>
     /// Rows whose customer's name or email contains <paramref name="text"/> (customers joined as <c>c</c>, their id in

@@ -14,10 +14,12 @@ public sealed record PaymentListFilter
     public string? Search { get; set; }
     public DateOnly? From { get; set; }
     public DateOnly? To { get; set; }
+    /// <summary>The customers on a test clock are left out, as from the figures, unless this is true.</summary>
+    public bool? ShowTestCustomers { get; set; }
 }
 
 public sealed record PaymentRow(Guid Id, Guid InvoiceId, string? InvoiceNumber, Guid CustomerId, string CustomerName, int AttemptNumber, string Status,
-    string Trigger, decimal Amount, string Currency, string? DeclineCode, DateTimeOffset StartedAt, int? LatencyMs);
+    string Trigger, decimal Amount, string Currency, string? DeclineCode, DateTimeOffset StartedAt, int? LatencyMs, bool OnTestClock);
 
 public sealed class PaymentList(NpgsqlDataSource dataSource, IOptions<ListOptions> options)
 {
@@ -39,12 +41,13 @@ public sealed class PaymentList(NpgsqlDataSource dataSource, IOptions<ListOption
     private ListQuery Query(PaymentListFilter filter) =>
         new ListQuery(options.Value, 
             "a.id, a.invoice_id, i.number as invoice_number, a.customer_id, c.name as customer_name, a.attempt_number, a.status, a.trigger, " +
-            "a.amount, a.currency, a.decline_code, a.started_at, a.latency_ms",
+            "a.amount, a.currency, a.decline_code, a.started_at, a.latency_ms, c.test_clock_id is not null as on_test_clock",
             "payment_attempts a", ["join invoices i on i.id = a.invoice_id", "join customers c on c.id = a.customer_id"], Sorts, "a.started_at", "a.id")
         .WhereIf(filter.Status is not null, "a.status = @status", "status", filter.Status)
         .WhereIf(filter.DeclineCode is not null, "a.decline_code = @declineCode", "declineCode", filter.DeclineCode)
         .WhereIf(filter.Trigger is not null, "a.trigger = @trigger", "trigger", filter.Trigger)
         .WhereCustomerMatches(filter.Search, "a.customer_id")
+        .WhereTestCustomersShown(filter.ShowTestCustomers, "a.customer_id")
         .WhereIf(filter.From is not null, "a.started_at >= @from", "from", ListText.StartOfDay(filter.From))
         .WhereIf(filter.To is not null, "a.started_at < @to", "to", ListText.EndOfDay(filter.To));
 }

@@ -35,7 +35,7 @@ public sealed class SubscriptionDetails(NpgsqlDataSource dataSource)
               and p.currency = (select c.currency from subscriptions s join customers c on c.id = s.customer_id where s.id = @subscriptionId)
             order by p.interval, p.amount, pl.name;
             select i.id, i.number, i.customer_id, c.name as customer_name, c.email as customer_email, i.status, i.kind, i.currency, i.total,
-                   i.amount_due, i.created_at, i.due_at, i.paid_at, i.attempt_count
+                   i.amount_due, i.created_at, i.due_at, i.paid_at, i.attempt_count, c.test_clock_id is not null as on_test_clock
             from invoices i join customers c on c.id = i.customer_id
             where i.subscription_id = @subscriptionId order by i.created_at desc limit 12;
             """, new { subscriptionId }, cancellationToken: ct));

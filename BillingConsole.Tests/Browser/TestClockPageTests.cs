@@ -66,12 +66,7 @@ public sealed class TestClockPageTests(ConsoleAppHost host, BrowserFixture brows
         await Expect(timeline.Locator("tr[data-kind=case]").First).ToBeVisibleAsync();
         await Expect(timeline.Locator("tr[data-kind=email]").Filter(new() { HasText = "payment failed" }).First).ToBeVisibleAsync();
         await Expect(timeline.Locator("tr[data-kind=email]").Filter(new() { HasText = "payment received" }).First).ToBeVisibleAsync();
-        foreach (var width in Widths)
-        {
-            await page.SetViewportSizeAsync(width, 900);
-            await SettledAsync(page);
-            await BrowserFixture.ScreenshotAsync(page, $"test-clock-{width}");
-        }
+        await ScreenshotsAsync(page, "test-clock-");
 
         await timeline.Locator("tr[data-kind=invoice] a").First.ClickAsync();
         await page.WaitForURLAsync("**/invoices/*");
@@ -82,13 +77,95 @@ public sealed class TestClockPageTests(ConsoleAppHost host, BrowserFixture brows
 
         await page.GotoAsync("/test-clocks");
         await Expect(page.GetByTestId("test-clocks")).ToContainTextAsync(clockName);
+        await ScreenshotsAsync(page, "test-clocks-");
+        Assert.Equal(outsiderBefore, await RowsOfAsync(outsider.CustomerId));
+    }
+
+    [Fact]
+    public async Task Test_customers_are_hidden_from_the_lists_until_asked_for_marked_when_shown_and_deleted_with_their_clock()
+    {
+        var data = new BillingTestData(() => TestDatabases.NewContext(TestServers.DefaultConnectionString), DateTimeOffset.UtcNow);
+        var planName = $"Copy plan {Guid.NewGuid():N}"[..20];
+        var (_, price) = await data.PlanAsync(23m);
+        var real = await data.CustomerAsync();
+        await data.SubscriptionAsync(real, price, quantity: 2, endedAgo: TimeSpan.FromDays(-20));
+        var realName = $"Shape {Guid.NewGuid():N}"[..18];
+        var testName = $"Listed {Guid.NewGuid():N}"[..19];
+        await using (var db = TestDatabases.NewContext(TestServers.DefaultConnectionString))
+        {
+            await db.Database.ExecuteSqlInterpolatedAsync($"update plans set name = {planName} where id = {price.PlanId}", Ct);
+            await db.Database.ExecuteSqlInterpolatedAsync($"update customers set name = {realName} where id = {real.Id}", Ct);
+        }
+
+        await using var context = await browser.NewContextAsync(host.BaseAddress);
+        var page = await context.NewPageAsync();
+        await ConsolePages.SignInAsDevelopmentUserAsync(page, "admin", "Ada Admin", "/test-clocks");
+        await WaitUntilInteractiveAsync(page);
+        await FillAsync(page, "clock-name", $"Lists {Guid.NewGuid():N}"[..18]);
+        await FillAsync(page, "clock-start", DateTimeOffset.UtcNow.AddDays(-3).ToString("yyyy-MM-dd HH:mm"));
+        await page.GetByTestId("create-clock-button").ClickAsync();
+        await page.WaitForURLAsync("**/test-clocks/*");
+        var clockPath = new Uri(page.Url).AbsolutePath;
+        await WaitUntilInteractiveAsync(page);
+
+        // A customer whose card declines: an invoice, a failed payment and a dunning case once the clock moves on.
+        var add = page.GetByTestId("add-test-customer");
+        await FillAsync(page, "customer-name", testName);
+        await FillAsync(page, "customer-email", $"{Guid.NewGuid():N}@example.test");
+        await ConsolePages.PickAsync(page, add.Locator(".mud-select").First, planName);
+        await FillAsync(page, "customer-card", "pm_insufficient_funds_");
+        await page.GetByTestId("add-customer-button").ClickAsync();
+        await Expect(page.GetByTestId("clock-customers")).ToContainTextAsync(testName);
+        await FillAsync(page, "advance-amount", "2");
+        await page.GetByTestId("advance-button").ClickAsync();
+        await page.Locator(".mud-dialog textarea").FillAsync("Let the charge fail");
+        await page.Locator(".mud-dialog").GetByTestId("reason-confirm").ClickAsync();
+        await Expect(page.GetByTestId("clock-timeline").Locator("tr[data-kind=case]").First).ToBeVisibleAsync(new() { Timeout = 60_000 });
+
+        // The real customer's shape, copied with a card that pays.
+        await Input(page, "copy-customer").FillAsync(realName);
+        await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = realName }).ClickAsync();
+        await FillAsync(page, "copy-card", "pm_ok_");
+        await page.GetByTestId("copy-customer-button").ClickAsync();
+        await Expect(page.GetByTestId("clock-customers")).ToContainTextAsync($"Copy of {realName}");
+        await ScreenshotsAsync(page, "test-clock-actions-");
+
+        var search = Uri.EscapeDataString(testName);
+        foreach (var (list, grid) in new[] { ("customers", "customer-grid"), ("subscriptions", "subscription-grid"), ("invoices", "invoice-grid"), ("payments", "payment-grid"), ("dunning", "dunning-grid") })
+        {
+            await OpenAsync(page, $"/{list}?search={search}");
+            await Expect(page.GetByTestId(grid)).ToContainTextAsync("No ");
+            await Expect(page.GetByTestId(grid).GetByText(testName)).ToHaveCountAsync(0);
+            await Input(page, "filter-test-customers").CheckAsync(new() { Force = true });
+            await page.GetByTestId("filter-apply").ClickAsync();
+            await page.WaitForURLAsync($"**/{list}?search=*showTestCustomers=true*");
+            var row = page.GetByTestId(grid).Locator("tr").Filter(new() { HasText = testName }).First;
+            await Expect(row.GetByTestId("test-chip")).ToHaveTextAsync("Test");
+            await ScreenshotsAsync(page, $"test-customers-{list}-");
+        }
+
+        await OpenAsync(page, clockPath);
+        await page.GetByTestId("delete-clock-button").ClickAsync();
+        await page.Locator(".mud-dialog textarea").FillAsync("Rehearsal over");
+        await page.Locator(".mud-dialog").GetByTestId("reason-confirm").ClickAsync();
+        await page.WaitForURLAsync("**/test-clocks");
+        await OpenAsync(page, $"/customers?search={search}&showTestCustomers=true");
+        await Expect(page.GetByTestId("customer-grid")).ToContainTextAsync("No ");
+        await using var check = TestDatabases.NewContext(TestServers.DefaultConnectionString);
+        Assert.False(await check.Customers.AnyAsync(c => c.Name == testName || c.Name == $"Copy of {realName}", Ct));
+        Assert.True(await check.Customers.AnyAsync(c => c.Id == real.Id, Ct));
+    }
+
+    /// <summary>Screenshots at each width (<paramref name="prefix"/> and the width name them), then back to the widest.</summary>
+    private static async Task ScreenshotsAsync(IPage page, string prefix)
+    {
         foreach (var width in Widths)
         {
             await page.SetViewportSizeAsync(width, 900);
             await SettledAsync(page);
-            await BrowserFixture.ScreenshotAsync(page, $"test-clocks-{width}");
+            await BrowserFixture.ScreenshotAsync(page, $"{prefix}{width}");
         }
-        Assert.Equal(outsiderBefore, await RowsOfAsync(outsider.CustomerId));
+        await page.SetViewportSizeAsync(Widths[0], 900);
     }
 
     /// <summary>The navigation drawer slides shut or open with a new width: the screenshot waits for it.</summary>

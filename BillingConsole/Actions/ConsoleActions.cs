@@ -277,6 +277,14 @@ public sealed class ConsoleActions(IAuthorizationService authorization, IService
         RunAsync<TestClockCommands, Guid>(user, ConsolePolicies.Admin, (clocks, actor) => clocks.AddCustomerAsync(clockId, customer, actor, default),
             _ => (ActionStatus.Done, "Test customer added and subscribed."));
 
+    public Task<ActionOutcome<Guid>> CopyCustomerToTestClockAsync(ClaimsPrincipal user, Guid clockId, Guid? realCustomerId, string? cardToken) =>
+        RunAsync<TestClockCustomerCopy, Guid>(user, ConsolePolicies.Admin, (copies, actor) => copies.CopyAsync(clockId, realCustomerId, cardToken, actor, default),
+            _ => (ActionStatus.Done, "Customer copied onto the clock and subscribed."));
+
+    public Task<ActionOutcome<TestClockDeleted>> DeleteTestClockAsync(ClaimsPrincipal user, Guid clockId, string reason) =>
+        RunAsync<TestClockDeletion, TestClockDeleted>(user, ConsolePolicies.Admin, (deletion, actor) => deletion.DeleteAsync(clockId, actor, reason, default),
+            deleted => (ActionStatus.Done, $"Test clock '{deleted.Name}' deleted with its {deleted.Customers} customers."));
+
     public Task<ActionOutcome<TestClockAdvance>> AdvanceTestClockAsync(ClaimsPrincipal user, Guid clockId, DateTimeOffset target, string reason) =>
         RunAsync<TestClockCommands, TestClockAdvance>(user, ConsolePolicies.Admin, (clocks, actor) => clocks.AdvanceAsync(clockId, target, actor, reason, default),
             advance => (ActionStatus.Done, $"The clock is at {advance.FrozenTime:yyyy-MM-dd HH:mm} UTC, after {advance.Steps} steps."));

@@ -40,12 +40,16 @@ public static class NotificationOutbox
         on conflict (kind, event_key) do nothing
         """;
 
-    /// <summary>The expiry notice of every default card expiring in the given month; keyed by the card and that month.</summary>
+    /// <summary>
+    /// The expiry notice of every default card expiring in the given month, of the customers of the test clock in force (none:
+    /// the customers without one); keyed by the card and that month.
+    /// </summary>
     private const string CardExpiringNotices = $"""
         insert into notifications (id, customer_id, kind, event_key, status, attempts, created_at, next_attempt_at)
         select gen_random_uuid(), p.customer_id, '{NotificationKinds.CardExpiring}', p.id::text || ':' || @year || '-' || @month, 'pending', 0, @at, @at
         from payment_methods p
         where p.is_default and p.detached_at is null and p.exp_year = @year and p.exp_month = @month
+          and exists (select 1 from customers c where c.id = p.customer_id and (c.test_clock_id = @clock or (@clock is null and c.test_clock_id is null)))
         on conflict (kind, event_key) do nothing
         """;
 
@@ -68,7 +72,8 @@ public static class NotificationOutbox
     /// <summary>The expiry notices of the default cards that expire at the end of <paramref name="year"/>-<paramref name="month"/>.</summary>
     public static Task<int> CardsExpiringAsync(BillingDbContext db, int year, int month, DateTimeOffset at, CancellationToken ct) =>
         db.Database.ExecuteSqlRawAsync(CardExpiringNotices,
-            [At(at), new NpgsqlParameter("year", NpgsqlDbType.Integer) { Value = year }, new NpgsqlParameter("month", NpgsqlDbType.Integer) { Value = month }], ct);
+            [At(at), new NpgsqlParameter("year", NpgsqlDbType.Integer) { Value = year }, new NpgsqlParameter("month", NpgsqlDbType.Integer) { Value = month },
+             new NpgsqlParameter("clock", NpgsqlDbType.Uuid) { Value = (object?)EngineClock.TestClockId ?? DBNull.Value }], ct);
 
     private static NpgsqlCommand Command(string sql, NpgsqlConnection connection, NpgsqlTransaction? transaction, IEnumerable<Guid> ids, DateTimeOffset at) =>
         new(sql, connection, transaction) { Parameters = { Ids(ids), At(at) } };

@@ -44,6 +44,7 @@ public sealed class PaymentReconciler(IServiceScopeFactory scopes, TimeProvider 
             invoiceIds = await db.PaymentAttempts.AsNoTracking()
                 .Where(a => (a.Status == PaymentAttemptStatus.Unknown || a.Status == PaymentAttemptStatus.Pending) && a.StartedAt < cutoff)
                 .Where(a => db.Invoices.Any(i => i.Id == a.InvoiceId && i.Status == InvoiceStatus.Open))
+                .Where(a => OnClockInForce(db).Any(c => c.Id == a.CustomerId))
                 .GroupBy(a => a.InvoiceId)
                 .OrderBy(g => g.Min(a => a.StartedAt))
                 .Select(g => g.Key)
@@ -110,5 +111,16 @@ public sealed class PaymentReconciler(IServiceScopeFactory scopes, TimeProvider 
     private static IQueryable<Invoice> MissingDunningCases(BillingDbContext db) =>
         db.Invoices.AsNoTracking().Where(i => i.Status == InvoiceStatus.Open && i.AttemptCount > 0
             && db.PaymentAttempts.Any(a => a.InvoiceId == i.Id && a.AttemptNumber == i.AttemptCount && a.Status == PaymentAttemptStatus.Failed)
-            && !db.DunningCases.Any(c => c.InvoiceId == i.Id));
+            && !db.DunningCases.Any(c => c.InvoiceId == i.Id)
+            && OnClockInForce(db).Any(c => c.Id == i.CustomerId));
+
+    /// <summary>
+    /// The customers of the test clock in force, or those without one outside a clock: the job never settles a test customer's
+    /// charge at real time. EF Core writes the comparison as <c>test_clock_id is null</c> when no clock is in force.
+    /// </summary>
+    private static IQueryable<Domain.Customers.Customer> OnClockInForce(BillingDbContext db)
+    {
+        var clockId = EngineClock.TestClockId;
+        return db.Customers.Where(c => c.TestClockId == clockId);
+    }
 }

@@ -15,7 +15,8 @@ using Microsoft.Extensions.Options;
 namespace BillingConsole.Engine.TestClocks;
 
 /// <param name="CardToken">A sandbox card token: its prefix chooses the outcome of every charge (see <see cref="SandboxGateway"/>).</param>
-public sealed record AddTestCustomer(string? Name, string? Email, string? Currency, Guid? PriceId, string? CardToken);
+/// <param name="Quantity">Units of the price the subscription takes.</param>
+public sealed record AddTestCustomer(string? Name, string? Email, string? Currency, Guid? PriceId, string? CardToken, int Quantity = 1);
 
 /// <summary>What an advance did: the steps it took (one per due instant) and where the clock stands.</summary>
 public sealed record TestClockAdvance(int Steps, DateTimeOffset FrozenTime);
@@ -71,7 +72,7 @@ public sealed class TestClockCommands(
                 await customers.AttachPaymentMethodAsync(customerId,
                     new AttachPaymentMethod(SandboxGateway.GatewayName, command.CardToken, "visa", "4242", 12, testClock.FrozenTime.Year + 3), actor, reason, ct);
                 await scope.ServiceProvider.GetRequiredService<SubscriptionCommands>()
-                    .CreateAsync(new CreateSubscription(customerId, command.PriceId, 1, 0), actor, reason, ct);
+                    .CreateAsync(new CreateSubscription(customerId, command.PriceId, command.Quantity, 0), actor, reason, ct);
                 await transaction.CommitAsync(ct);
             }
             // Whatever the sign-up made due at once is done now, in the clock's time.

@@ -44,6 +44,7 @@ public static class ListFilters
             var text = property.GetValue(filter) switch
             {
                 null => null,
+                bool flag => flag ? "true" : null,
                 DateOnly day => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
                 IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
                 var other => other.ToString(),
@@ -64,6 +65,7 @@ public static class ListFilters
         if (target == typeof(Guid) && Guid.TryParse(text, out var id)) { value = id; return true; }
         if (target == typeof(DateOnly) && DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)) { value = day; return true; }
         if (target == typeof(decimal) && decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var amount) && Math.Abs(amount) < 1_000_000_000_000m) { value = amount; return true; }
+        if (target == typeof(bool) && bool.TryParse(text, out var flag)) { value = flag; return true; }
         if (target == typeof(int) && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number)) { value = number; return true; }
         return false;
     }

@@ -1,7 +1,6 @@
 using BillingConsole.Components.Pages.Dashboard;
 using BillingConsole.Components.Shared;
 using BillingConsole.Configuration;
-using BillingConsole.Persistence.DemoData;
 using BillingConsole.ReadModels;
 using BillingConsole.Tests.Infrastructure;
 using Dapper;

@@ -1,5 +1,4 @@
 using BillingConsole.Configuration;
-using BillingConsole.Persistence.DemoData;
 using BillingConsole.ReadModels;
 using BillingConsole.Tests.Infrastructure;
 using Dapper;

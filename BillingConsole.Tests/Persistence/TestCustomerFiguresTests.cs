@@ -5,7 +5,6 @@ using BillingConsole.Domain.Payments;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.TestClocks;
 using BillingConsole.Persistence;
-using BillingConsole.Persistence.DemoData;
 using BillingConsole.ReadModels;
 using BillingConsole.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -31,10 +30,8 @@ public sealed class TestCustomerFiguresTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _database = await TestDatabases.CreateMigratedAsync("test_customer_figures");
+        (_database, _) = await DemoDatabases.CreateAsync("test_customer_figures", DemoDatabases.Standard);
         _engine = EngineServices.Create(_database);
-        await _engine.Get<DemoDataGenerator>().GenerateAsync(
-            new DemoDataOptions { Seed = 11, Customers = 200, Now = _engine.Clock.GetUtcNow() }, CancellationToken.None);
         _engine.Clock.Advance(TimeSpan.FromHours(15));
     }
 

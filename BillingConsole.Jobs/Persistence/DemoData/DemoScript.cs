@@ -136,7 +136,7 @@ internal sealed class DemoScript
             yearly ? BillingInterval.Year : BillingInterval.Month, quantity, $"{Gateways.SandboxBank.Prefix}{risk}_{random.Token(16)}",
             roll < 55 ? "visa" : roll < 87 ? "mastercard" : "amex", random.Digits(4), expires,
             RepliesToFailure: random.Between(0.1, 0.6), ReplyAfter: TimeSpan.FromHours(2 + 200 * Math.Pow(random.Next(), 2)),
-            CallsSupport: random.Between(0, 0.2));
+            CallsSupport: random.Between(0.1, 0.4));
     }
 
     /// <summary>Month by month after sign-up: the chance of leaving, moving up or down a plan, or being granted a credit.</summary>

@@ -1,6 +1,5 @@
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Engine.Dunning.Simulation;
-using BillingConsole.Persistence.DemoData;
 using BillingConsole.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 

@@ -74,19 +74,22 @@ public sealed class ProxiedTopology : IAsyncLifetime
         for (var i = 0; i < Nodes.Length; i++)
             if (Nodes[i] is null) await StartNodeAsync(i);
         using var client = Client(IPAddress.Loopback);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        foreach (var node in NodeNames)
-            while (!await ServesAsync(client, node))
-            {
-                if (DateTime.UtcNow > deadline) throw new TimeoutException($"nginx does not serve {node} again:\n{Output}");
-                await Task.Delay(500);
-            }
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        // A node just restarted answers its health check long before it renders a page in time; nginx would hand the
+        // first pages pinned to it to the other node. The sign-in page renders through the same pipeline as the console's.
+        foreach (var path in new[] { "/health/live", "/account/dev-sign-in" })
+            foreach (var node in NodeNames)
+                while (!await ServesAsync(client, node, path))
+                {
+                    if (DateTime.UtcNow > deadline) throw new TimeoutException($"nginx does not serve {path} from {node} again:\n{Output}");
+                    await Task.Delay(500);
+                }
     }
 
     /// <summary>Whether a request pinned to <paramref name="node"/> is answered by it (nginx pins the answer to the node that served it).</summary>
-    private static async Task<bool> ServesAsync(HttpClient client, string node)
+    private static async Task<bool> ServesAsync(HttpClient client, string node, string path)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/health/live") { Headers = { { "Cookie", $"billing_node={node}" } } };
+        using var request = new HttpRequestMessage(HttpMethod.Get, path) { Headers = { { "Cookie", $"billing_node={node}" } } };
         using var answer = await client.SendAsync(request);
         return answer.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith($"billing_node={node};", StringComparison.Ordinal));
     }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Numerics;
 
 namespace BillingConsole.Persistence.DemoData;
@@ -99,21 +98,6 @@ internal sealed class DemoRandom
     }
 
     public TimeSpan Seconds(double min, double max) => TimeSpan.FromSeconds(Between(min, max));
-
-    /// <summary>A version-7 UUID stamped with <paramref name="at"/>, as <c>Guid.CreateVersion7</c> would have made it then.</summary>
-    public Guid NewId(DateTime at)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes, NextBits());
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes[8..], NextBits());
-        var milliseconds = (ulong)((at - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMillisecond);
-        Span<byte> stamp = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(stamp, milliseconds);
-        stamp[2..].CopyTo(bytes);
-        bytes[6] = (byte)(0x70 | (bytes[6] & 0x0F));
-        bytes[8] = (byte)(0x80 | (bytes[8] & 0x3F));
-        return new Guid(bytes, bigEndian: true);
-    }
 
     /// <summary>
     /// Lower-case letters and digits, every fourth a letter: a gateway-style token that can never contain a run of digits

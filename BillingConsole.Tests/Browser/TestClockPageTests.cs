@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using BillingConsole.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -125,9 +126,13 @@ public sealed class TestClockPageTests(ConsoleAppHost host, BrowserFixture brows
         // The real customer's shape, copied with a card that pays.
         await Input(page, "copy-customer").FillAsync(realName);
         await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = realName }).ClickAsync();
+        // A click while the suggestions are still closing lands on them, not on the button.
+        await Expect(page.Locator(".mud-popover-open .mud-list-item")).ToHaveCountAsync(0);
+        await Expect(Input(page, "copy-customer")).ToHaveValueAsync(new Regex(Regex.Escape(realName)));
         await FillAsync(page, "copy-card", "pm_ok_");
         await page.GetByTestId("copy-customer-button").ClickAsync();
-        await Expect(page.GetByTestId("clock-customers")).ToContainTextAsync($"Copy of {realName}");
+        // The copy signs up through the engine and runs its passes for the clock, as adding a customer does.
+        await Expect(page.GetByTestId("clock-customers")).ToContainTextAsync($"Copy of {realName}", new() { Timeout = 60_000 });
         await ScreenshotsAsync(page, "test-clock-actions-");
 
         var search = Uri.EscapeDataString(testName);

@@ -62,6 +62,51 @@ public sealed class SandboxGatewayTests
     }
 
     [Fact]
+    public async Task A_bank_card_declines_about_its_risk_in_realistic_codes_the_same_way_every_time_and_never_recovers_a_hard_decline()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
+        var options = new StaticOptions(new GatewayOptions());
+        var first = new SandboxGateway(options, clock, _log);
+        var again = new SandboxGateway(options, clock, _log);
+        const string token = "pm_bank_20_abc1def2ghi3jkl4";
+        GatewayChargeRequest Charge(int invoice, int attempt) =>
+            new(SandboxGateway.GatewayName, $"inv_{invoice}_att_{attempt}", new Money(25m, "USD"), token, Guid.Empty,
+                new Guid(invoice, 0, 0, new byte[8]), $"INV-{invoice:D6}", "Invoice");
+
+        var declined = new Dictionary<int, string>();
+        for (var invoice = 1; invoice <= 1000; invoice++)
+        {
+            var result = await first.ChargeAsync(Charge(invoice, 1), Ct);
+            Assert.Equal(result.Outcome, (await again.ChargeAsync(Charge(invoice, 1), Ct)).Outcome);
+            if (result.Outcome == GatewayOutcome.Declined) declined[invoice] = result.DeclineCode!;
+        }
+        Assert.InRange(declined.Count, 150, 250);
+        Assert.InRange(declined.Values.Count(code => code == DeclineCodes.InsufficientFunds) / (double)declined.Count, 0.3, 0.6);
+
+        // Retries of the declined invoices, hours apart: soft declines are paid now and then, hard ones never.
+        var paidOnRetry = new List<string>();
+        foreach (var (invoice, code) in declined)
+        {
+            for (var attempt = 2; attempt <= 6; attempt++)
+            {
+                clock.Advance(TimeSpan.FromHours(7));
+                if ((await first.ChargeAsync(Charge(invoice, attempt), Ct)).Outcome != GatewayOutcome.Succeeded) continue;
+                paidOnRetry.Add(code);
+                break;
+            }
+        }
+        Assert.NotEmpty(paidOnRetry);
+        Assert.DoesNotContain(paidOnRetry, code => DeclineCodes.DefaultHard.Contains(code));
+    }
+
+    [Fact]
+    public void New_card_tokens_never_hold_a_run_of_digits_that_could_pass_for_a_card_number()
+    {
+        for (var i = 0; i < 2000; i++)
+            Assert.DoesNotMatch("[0-9]{4,}", SandboxGateway.NewTokenTail());
+    }
+
+    [Fact]
     public async Task A_success_logs_Mock_Success_and_a_decline_does_not()
     {
         await _gateway.ChargeAsync(Request("pm_ok_"), Ct);

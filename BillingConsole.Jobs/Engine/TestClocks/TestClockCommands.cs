@@ -70,7 +70,7 @@ public sealed class TestClockCommands(
                 var customers = scope.ServiceProvider.GetRequiredService<CustomerCommands>();
                 customerId = (await customers.CreateAsync(new CreateCustomer(command.Name, command.Email, command.Currency, null, null), actor, reason, ct)).Id;
                 await customers.AttachPaymentMethodAsync(customerId,
-                    new AttachPaymentMethod(SandboxGateway.GatewayName, command.CardToken, "visa", "4242", 12, testClock.FrozenTime.Year + 3), actor, reason, ct);
+                    new AttachPaymentMethod(SandboxGateway.GatewayName, $"{command.CardToken.TrimEnd('_')}_{SandboxGateway.NewTokenTail()}", "visa", "4242", 12, testClock.FrozenTime.Year + 3), actor, reason, ct);
                 await scope.ServiceProvider.GetRequiredService<SubscriptionCommands>()
                     .CreateAsync(new CreateSubscription(customerId, command.PriceId, command.Quantity, 0), actor, reason, ct);
                 await transaction.CommitAsync(ct);

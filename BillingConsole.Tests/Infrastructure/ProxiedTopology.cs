@@ -71,16 +71,29 @@ public sealed class ProxiedTopology : IAsyncLifetime
     /// </summary>
     public async Task EnsureBothNodesRunAsync()
     {
+        var restarted = false;
         for (var i = 0; i < Nodes.Length; i++)
-            if (Nodes[i] is null) await StartNodeAsync(i);
+        {
+            if (Nodes[i] is not null) continue;
+            await StartNodeAsync(i);
+            restarted = true;
+        }
         using var client = Client(IPAddress.Loopback);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        // A node just restarted answers its health check long before it renders a page in time; nginx would hand the
-        // first pages pinned to it to the other node. The sign-in page renders through the same pipeline as the console's.
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        // A node just restarted answers its health check long before it renders a page in time, and each request nginx
+        // had to hand to the other node marks it failed for fail_timeout (10 s): only a run of pages served by each node
+        // in a row, after that, says both are back for the browser.
+        var inARow = restarted ? 5 : 1;
         foreach (var path in new[] { "/health/live", "/account/dev-sign-in" })
             foreach (var node in NodeNames)
-                while (!await ServesAsync(client, node, path))
+                for (var served = 0; served < inARow;)
                 {
+                    if (await ServesAsync(client, node, path))
+                    {
+                        served++;
+                        continue;
+                    }
+                    served = 0;
                     if (DateTime.UtcNow > deadline) throw new TimeoutException($"nginx does not serve {path} from {node} again:\n{Output}");
                     await Task.Delay(500);
                 }

@@ -120,7 +120,11 @@ internal sealed class DemoHistory(IServiceScopeFactory scopes, BillingOptions bi
         {
             var created = await catalog.CreatePlanAsync(new CreatePlan(plan.Code, plan.Name, plan.Description, plan.Prices), Admin, "The plans the business launched with.", ct);
             foreach (var price in created.Prices)
-                _prices[(plan.Tier, price.Currency, Enum.Parse<BillingInterval>(price.Interval.Replace("_", string.Empty), ignoreCase: true))] = price.Id;
+            {
+                if (!EnumNames.TryParseSnakeCase<BillingInterval>(price.Interval, out var interval))
+                    throw new InvalidOperationException($"The catalog answered an interval it does not know: {price.Interval}.");
+                _prices[(plan.Tier, price.Currency, interval)] = price.Id;
+            }
         }
     }
 

@@ -18,20 +18,35 @@ public static class ConsolePages
     }
 
     /// <summary>
-    /// Picks an option of a MudSelect. A click that lands while the page is still settling (its first interactive render, a
-    /// live update) can leave the list closed, so the select is clicked again until its list shows the option.
+    /// Picks an option of a MudSelect and waits until the select shows it. A click that lands while the page is still settling
+    /// (its first interactive render, a live update) can leave the list closed, or close it again before the pick reaches the
+    /// server, so the select is opened and the option clicked again until the select shows the option.
     /// </summary>
     public static async Task PickAsync(IPage page, ILocator select, string option)
     {
         var item = page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = option });
-        for (var attempt = 0; attempt < 10 && !await item.IsVisibleAsync(); attempt++)
+        for (var attempt = 0; attempt < 10; attempt++)
         {
-            await select.ClickAsync();
-            try { await item.WaitForAsync(new() { Timeout = 3000 }); }
-            catch (TimeoutException) { }
+            if (!await item.IsVisibleAsync())
+            {
+                await select.ClickAsync();
+                try { await item.WaitForAsync(new() { Timeout = 3000 }); }
+                catch (TimeoutException) { continue; }
+            }
+            await item.ClickAsync();
+            for (var wait = 0; wait < 30; wait++)
+            {
+                if (await ShowsAsync(select, option)) return;
+                await Task.Delay(100);
+            }
         }
-        await item.ClickAsync();
+        Assert.Fail($"The select never showed \"{option}\" after it was picked.");
     }
+
+    /// <summary>A MudSelect shows its chosen option's text in its input, or the item's content where the item has one.</summary>
+    private static Task<bool> ShowsAsync(ILocator select, string option) =>
+        select.EvaluateAsync<bool>(
+            "(el, option) => el.innerText.includes(option) || [...el.querySelectorAll('input')].some(i => i.value.includes(option))", option);
 
     /// <summary>OpenID Connect sign-in: the console redirects to the provider, the user signs in there and comes back.</summary>
     public static async Task SignInThroughProviderAsync(IPage page, string username, string path = "/")

@@ -43,10 +43,18 @@ public static class ConsolePages
         Assert.Fail($"The select never showed \"{option}\" after it was picked.");
     }
 
-    /// <summary>A MudSelect shows its chosen option's text in its input, or the item's content where the item has one.</summary>
+    /// <summary>
+    /// A MudSelect shows its chosen option's text in its input, or the item's content where the item has one; the locator may
+    /// point inside the select (a test id MudSelect hands to its input).
+    /// </summary>
     private static Task<bool> ShowsAsync(ILocator select, string option) =>
         select.EvaluateAsync<bool>(
-            "(el, option) => el.innerText.includes(option) || [...el.querySelectorAll('input')].some(i => i.value.includes(option))", option);
+            """
+            (el, option) => {
+                const select = el.closest('.mud-select') ?? el;
+                return select.innerText.includes(option) || [...select.querySelectorAll('input')].some(i => i.value.includes(option));
+            }
+            """, option);
 
     /// <summary>OpenID Connect sign-in: the console redirects to the provider, the user signs in there and comes back.</summary>
     public static async Task SignInThroughProviderAsync(IPage page, string username, string path = "/")

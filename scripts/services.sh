@@ -322,6 +322,8 @@ start_postgres() {
     # Room for the hot indexes and rows of a million-subscription installation; SSD-like costs so list pages walk indexes.
     echo "shared_buffers = '512MB'"
     echo "random_page_cost = 1.1"
+    # A month-end run writes gigabytes of WAL: with the default 1 GB a checkpoint came every 30 s during a billing run.
+    echo "max_wal_size = '4GB'"
     if [[ $fast -eq 1 ]]; then
       echo "fsync = off"
       echo "full_page_writes = off"

@@ -36,8 +36,9 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Cycle invoices that already exist for the coming periods of these subscriptions (written by another path). Read per
-    /// subscription (lateral), so the unique index serves it even while a run's first chunks leave the planner without
-    /// statistics of a fast-growing invoices table.
+    /// subscription, so the unique index serves it even while a run's first chunks leave the planner without statistics of a
+    /// fast-growing invoices table: the <c>offset 0</c> keeps the lateral read from being flattened into a join, which was
+    /// planned as a walk of the whole index (0.15 s a chunk).
     /// </summary>
     public async Task<HashSet<(Guid SubscriptionId, DateTimeOffset PeriodStart)>> ExistingCycleInvoicesAsync(NpgsqlConnection connection,
         Guid[] subscriptionIds, CancellationToken ct)
@@ -46,7 +47,8 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
             select i.subscription_id, i.period_start
             from subscriptions s cross join lateral (
                 select i.subscription_id, i.period_start from invoices i
-                where i.subscription_id = s.id and i.kind = 'subscription_cycle' and i.period_start >= s.current_period_end) i
+                where i.subscription_id = s.id and i.kind = 'subscription_cycle' and i.period_start >= s.current_period_end
+                offset 0) i
             where s.id = any($1)
             """, connection)
         {
@@ -254,10 +256,16 @@ public sealed class BillingChunkWriter(NpgsqlDataSource dataSource)
             BatchCommands =
             {
                 Statement("select charged_count, failed_count from billing_run_chunks where run_id = $1 and number = $2 for update", runId, chunk.Number),
+                // Per subscription, then per invoice, so that both reads follow their indexes: while a run writes these tables
+                // their statistics still describe small ones, and a join was planned as a scan of all the attempts, or of all
+                // the run's invoices (0.1-0.4 s a chunk). The offset keeps the first read from being flattened into a join.
                 Statement("""
-                    select count(*) filter (where a.status = 'succeeded')::int, count(*) filter (where a.status in ('failed', 'unknown'))::int
-                    from invoices i join payment_attempts a on a.invoice_id = i.id
-                    where i.subscription_id = any($2) and i.billing_run_id = $1 and a.trigger = 'billing_run'
+                    select coalesce(sum(c.succeeded), 0)::int, coalesce(sum(c.failed), 0)::int
+                    from unnest($2::uuid[]) as s(id)
+                    cross join lateral (select i.id from invoices i where i.billing_run_id = $1 and i.subscription_id = s.id offset 0) i
+                    cross join lateral (
+                        select count(*) filter (where a.status = 'succeeded') as succeeded, count(*) filter (where a.status in ('failed', 'unknown')) as failed
+                        from payment_attempts a where a.invoice_id = i.id and a.trigger = 'billing_run') c
                     """, runId, chunk.SubscriptionIds),
             },
         };

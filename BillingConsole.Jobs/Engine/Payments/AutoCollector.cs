@@ -60,7 +60,7 @@ public sealed class AutoCollector(IServiceScopeFactory scopes, GatewayCircuitBre
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            // Reads along ix_invoices_awaiting_collection, whose filter matches the status and attempt count here.
+            // Reads along ix_invoices_awaiting_collection (open invoices by issue time) and skips those tried before on the row.
             await using var command = new NpgsqlCommand("""
                 select i.issued_at, i.id from invoices i
                 where i.status = 'open' and i.attempt_count = 0 and i.issued_at <= $1 and (i.issued_at, i.id) > ($2, $3)

@@ -1486,11 +1486,11 @@ namespace BillingConsole.Persistence.Migrations
                     b.HasKey("Id")
                         .HasName("pk_invoices");
 
-                    b.HasIndex("BillingRunId")
-                        .HasDatabaseName("ix_invoices_billing_run_id");
-
                     b.HasIndex("AmountDueColumn", "Id")
                         .HasDatabaseName("ix_invoices_amount_due_id");
+
+                    b.HasIndex("BillingRunId", "SubscriptionId")
+                        .HasDatabaseName("ix_invoices_billing_run_id_subscription_id");
 
                     b.HasIndex("CreatedAt", "Id")
                         .HasDatabaseName("ix_invoices_created_at_id");
@@ -1503,7 +1503,7 @@ namespace BillingConsole.Persistence.Migrations
 
                     b.HasIndex("IssuedAt", "Id")
                         .HasDatabaseName("ix_invoices_awaiting_collection")
-                        .HasFilter("status = 'open' and attempt_count = 0");
+                        .HasFilter("status = 'open'");
 
                     b.HasIndex("Status", "DueAt")
                         .HasDatabaseName("ix_invoices_status_due_at");
@@ -1541,6 +1541,8 @@ namespace BillingConsole.Persistence.Migrations
 
                             t.HasCheckConstraint("ck_invoices_credit_applied", "credit_applied >= 0");
                         });
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 75);
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Invoicing.InvoiceLine", b =>

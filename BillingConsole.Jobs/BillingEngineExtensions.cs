@@ -109,6 +109,7 @@ public static class BillingEngineExtensions
         services.AddScoped<IdempotencyStore>();
         services.AddSingleton<ApiKeyCache>();
         services.AddScoped<ApiKeys>();
+        services.AddSingleton<ApiKeyVerifier>();
         services.AddScoped<CustomerCommands>();
         services.AddSingleton<ReadContexts>();
         services.AddSingleton<CustomerInvoices>();

@@ -82,8 +82,7 @@ public static class BillingEngineExtensions
         services.AddHostedService(provider => provider.GetRequiredService<ChangeFeed>());
         services.AddScoped<ChangeCapture>();
         services.AddDbContext<BillingDbContext>((provider, options) =>
-            options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>(), npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
-                .UseSnakeCaseNamingConvention()
+            BillingDbContextOptions.Configure(options, provider.GetRequiredService<NpgsqlDataSource>())
                 .AddInterceptors(provider.GetRequiredService<ReadOnlyWriteGuard>(), provider.GetRequiredService<ChangeCapture>()));
 
         // Redis is the fast path and the live-update bus, never the only record: abortConnect=false lets the
@@ -110,7 +109,10 @@ public static class BillingEngineExtensions
         services.AddScoped<IdempotencyStore>();
         services.AddSingleton<ApiKeyCache>();
         services.AddScoped<ApiKeys>();
+        services.AddSingleton<ApiKeyVerifier>();
         services.AddScoped<CustomerCommands>();
+        services.AddSingleton<ReadContexts>();
+        services.AddSingleton<CustomerInvoices>();
         services.AddScoped<SubscriptionCommands>();
         services.AddScoped<CatalogCommands>();
         services.AddScoped<CouponCommands>();

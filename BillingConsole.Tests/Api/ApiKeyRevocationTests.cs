@@ -71,16 +71,16 @@ public sealed class ApiKeyRevocationTests(ConsoleAppHost host) : ApiTestBase(hos
         await using var elsewhere = EngineServices.Create(database);
         var key = await here.InScopeAsync<ApiKeys, CreatedApiKey>(keys => keys.CreateAsync("signup-service", Ct));
         var wrong = key.Key[..^1] + (key.Key[^1] == '0' ? '1' : '0');
-        Assert.Equal(key.Id, (await here.InScopeAsync<ApiKeys, ApiKeyIdentity?>(keys => keys.AuthenticateAsync(key.Key, Ct)))?.Id);
+        Assert.Equal(key.Id, (await here.InScopeAsync<ApiKeyVerifier, ApiKeyIdentity?>(keys => keys.AuthenticateAsync(key.Key, Ct)))?.Id);
 
         Assert.True(await elsewhere.InScopeAsync<ApiKeys, bool>(keys => keys.RevokeAsync(key.Prefix, Admin, "Rotated", Ct)));
 
-        Assert.Null(await elsewhere.InScopeAsync<ApiKeys, ApiKeyIdentity?>(keys => keys.AuthenticateAsync(key.Key, Ct)));
-        Assert.Null(await here.InScopeAsync<ApiKeys, ApiKeyIdentity?>(keys => keys.AuthenticateAsync(wrong, Ct)));
+        Assert.Null(await elsewhere.InScopeAsync<ApiKeyVerifier, ApiKeyIdentity?>(keys => keys.AuthenticateAsync(key.Key, Ct)));
+        Assert.Null(await here.InScopeAsync<ApiKeyVerifier, ApiKeyIdentity?>(keys => keys.AuthenticateAsync(wrong, Ct)));
         here.Clock.Advance(ApiKeyCache.Lifetime - TimeSpan.FromSeconds(1));
-        Assert.Equal(key.Id, (await here.InScopeAsync<ApiKeys, ApiKeyIdentity?>(keys => keys.AuthenticateAsync(key.Key, Ct)))?.Id);
+        Assert.Equal(key.Id, (await here.InScopeAsync<ApiKeyVerifier, ApiKeyIdentity?>(keys => keys.AuthenticateAsync(key.Key, Ct)))?.Id);
         here.Clock.Advance(TimeSpan.FromSeconds(1));
-        Assert.Null(await here.InScopeAsync<ApiKeys, ApiKeyIdentity?>(keys => keys.AuthenticateAsync(key.Key, Ct)));
+        Assert.Null(await here.InScopeAsync<ApiKeyVerifier, ApiKeyIdentity?>(keys => keys.AuthenticateAsync(key.Key, Ct)));
     }
 
     [Fact]

@@ -158,7 +158,7 @@ public sealed class CustomerApiTests(ConsoleAppHost host) : ApiTestBase(host)
         var basic = await Api.CreatePriceAsync("Basic", 30m);
         var pro = await Api.CreatePriceAsync("Pro", 90m);
         var subscription = await Api.CreateSubscriptionAsync(customer.Id, basic);
-        await Api.ReadAsync<PlanChangeView>(await Api.PostAsync($"/api/v1/subscriptions/{subscription.Subscription.Id}/change-plan",
+        var change = await Api.ReadAsync<PlanChangeView>(await Api.PostAsync($"/api/v1/subscriptions/{subscription.Subscription.Id}/change-plan",
             new { priceId = pro, behavior = "immediate" }), HttpStatusCode.OK);
 
         var first = await Api.ReadAsync<InvoicePage>(await Api.Http.GetAsync($"/api/v1/customers/{customer.Id}/invoices?limit=1", TestContext.Current.CancellationToken), HttpStatusCode.OK);
@@ -167,6 +167,9 @@ public sealed class CustomerApiTests(ConsoleAppHost host) : ApiTestBase(host)
 
         Assert.True(first.HasMore);
         Assert.Equal("plan_change", Assert.Single(first.Data).Kind);
+        // The page reads lines apart from their invoice: the same lines, in the same order, as the change issued them.
+        Assert.True(change.Invoice!.Lines.Count > 1);
+        Assert.Equal(change.Invoice.Lines, first.Data[0].Lines);
         Assert.False(second.HasMore);
         Assert.Null(second.NextCursor);
         Assert.Equal("subscription_cycle", Assert.Single(second.Data).Kind);

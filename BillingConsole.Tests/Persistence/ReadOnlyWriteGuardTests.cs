@@ -1,4 +1,6 @@
+using BillingConsole.Domain.Customers;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Persistence;
 using BillingConsole.Persistence.Availability;
 using BillingConsole.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -29,5 +31,27 @@ public sealed class ReadOnlyWriteGuardTests
         await engine.InScopeAsync<CustomerCommands, CustomerView>(c => c.CreateAsync(command, Actor.System, "test", TestContext.Current.CancellationToken));
         await using (var db = database.NewContext())
             Assert.Equal(1, await db.Customers.CountAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_pooled_read_context_is_refused_while_read_only_and_never_saves()
+    {
+        await using var database = await TestDatabases.CreateMigratedAsync("read_contexts");
+        await using var engine = EngineServices.Create(database);
+        var contexts = engine.Get<ReadContexts>();
+        var state = engine.Get<ReadOnlyState>();
+        state.Enter("the database cannot be reached", EngineServices.DefaultNow);
+
+        await using (var read = contexts.Rent())
+            await Assert.ThrowsAsync<ReadOnlyException>(() => read.Customers.CountAsync(TestContext.Current.CancellationToken));
+
+        state.Leave();
+        await using (var read = contexts.Rent())
+        {
+            read.Customers.Add(new Customer("Ada Lovelace", "ada@example.com", "USD", CustomerAddress.Empty, EngineServices.DefaultNow));
+            await Assert.ThrowsAsync<InvalidOperationException>(() => read.SaveChangesAsync(TestContext.Current.CancellationToken));
+        }
+        await using (var read = contexts.Rent())
+            Assert.Equal(0, await read.Customers.CountAsync(TestContext.Current.CancellationToken));
     }
 }

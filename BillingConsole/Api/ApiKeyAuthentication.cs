@@ -31,7 +31,7 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
             Context.Items[BlockedFor] = wait;
             return AuthenticateResult.Fail("Too many API keys that are not valid came from this address.");
         }
-        var key = await Context.RequestServices.GetRequiredService<ApiKeys>().AuthenticateAsync(presented, Context.RequestAborted);
+        var key = await Context.RequestServices.GetRequiredService<ApiKeyVerifier>().AuthenticateAsync(presented, Context.RequestAborted);
         if (key is null)
         {
             failures.RecordFailure(address);

@@ -39,8 +39,8 @@ public static class CustomerEndpoints
                 "Issue a one-off invoice with free lines, taxed like every invoice: charged at once (charge_now; read the invoice for the outcome) or sent due in daysUntilDue (send_invoice)",
                 StatusCodes.Status201Created);
 
-        customers.MapGet("/{id:guid}/invoices", (Guid id, string? limit, string? startingAfter, CustomerCommands commands, CancellationToken ct) =>
-                commands.InvoicesAsync(id, QueryValues.Int(limit, nameof(limit)) ?? 20, QueryValues.Guid(startingAfter, nameof(startingAfter)), ct))
+        customers.MapGet("/{id:guid}/invoices", (Guid id, string? limit, string? startingAfter, CustomerInvoices invoices, CancellationToken ct) =>
+                invoices.PageAsync(id, QueryValues.Int(limit, nameof(limit)) ?? 20, QueryValues.Guid(startingAfter, nameof(startingAfter)), ct))
             .WithName("ListCustomerInvoices").WithSummary("A customer's invoices, newest first; pass nextCursor as startingAfter for the next page")
             .Produces<InvoicePage>().ProducesProblem(StatusCodes.Status404NotFound).ProducesValidationProblem();
     }

@@ -18,6 +18,8 @@ public static class UpstreamApiExtensions
             .AddPolicy(ApiKeyAuthenticationHandler.Policy, policy => policy
                 .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
                 .RequireAuthenticatedUser());
+        // The busiest answers serialize through generated code instead of reflection; every other type falls back as before.
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
         builder.Services.AddOpenApi(options =>
         {
             options.ShouldInclude = description => description.RelativePath?.StartsWith(Prefix[1..], StringComparison.Ordinal) == true;

@@ -13,7 +13,7 @@ namespace BillingConsole.GrpcApi;
 /// The upstream API over gRPC: the same commands as /api/v1, under the same operation names, so an idempotency key behaves
 /// the same whichever way a request comes (metadata "idempotency-key" is the Idempotency-Key header of HTTP/2).
 /// </summary>
-public sealed class BillingGrpcService(CustomerCommands customers, SubscriptionCommands subscriptions, IOptions<JsonOptions> json) : V1.Billing.BillingBase
+public sealed class BillingGrpcService(CustomerCommands customers, CustomerInvoices invoices, SubscriptionCommands subscriptions, IOptions<JsonOptions> json) : V1.Billing.BillingBase
 {
     public override async Task<V1.Customer> CreateCustomer(CreateCustomerRequest request, ServerCallContext context)
     {
@@ -31,7 +31,7 @@ public sealed class BillingGrpcService(CustomerCommands customers, SubscriptionC
     }
 
     public override async Task<V1.InvoicePage> ListCustomerInvoices(ListCustomerInvoicesRequest request, ServerCallContext context) =>
-        GrpcViews.From(await customers.InvoicesAsync(GrpcViews.Id(request.CustomerId, "customer_id"), request.HasLimit ? request.Limit : 20,
+        GrpcViews.From(await invoices.PageAsync(GrpcViews.Id(request.CustomerId, "customer_id"), request.HasLimit ? request.Limit : 20,
             request.HasStartingAfter ? GrpcViews.OptionalId(request.StartingAfter, "starting_after") : null, context.CancellationToken));
 
     public override async Task<V1.SubscriptionChange> CreateSubscription(CreateSubscriptionRequest request, ServerCallContext context)

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using BillingConsole.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -13,13 +12,13 @@ public sealed record ApiKeyIdentity(Guid Id, string Name, string Prefix);
 /// <summary>
 /// Upstream systems' API keys, written <c>bk_&lt;prefix&gt;_&lt;secret&gt;</c>. The prefix finds the row (and names the key in
 /// logs); the SHA-256 of the whole key is compared in constant time. A fast hash is enough: the secret is 256 random bits,
-/// not a password. Valid keys are remembered for a few seconds (<see cref="ApiKeyCache"/>).
+/// not a password. Requests are authenticated by <see cref="ApiKeyVerifier"/>.
 /// </summary>
 public sealed class ApiKeys(BillingDbContext db, AuditTrail audit, TimeProvider clock, ApiKeyCache cache)
 {
     public const string Marker = "bk";
-    private const int PrefixBytes = 6;
-    private const int SecretBytes = 32;
+    internal const int PrefixBytes = 6;
+    internal const int SecretBytes = 32;
 
     public async Task<CreatedApiKey> CreateAsync(string name, CancellationToken ct = default)
     {
@@ -31,7 +30,7 @@ public sealed class ApiKeys(BillingDbContext db, AuditTrail audit, TimeProvider 
             Id = Guid.CreateVersion7(),
             Name = name.Trim(),
             Prefix = prefix,
-            Hash = Hash(key),
+            Hash = ApiKeyVerifier.Hash(key),
             CreatedAt = clock.GetStoredNow(),
         };
         db.ApiKeys.Add(record);
@@ -39,24 +38,6 @@ public sealed class ApiKeys(BillingDbContext db, AuditTrail audit, TimeProvider 
             after: new { record.Name, record.Prefix });
         await db.SaveChangesAsync(ct);
         return new CreatedApiKey(record.Id, record.Name, prefix, key);
-    }
-
-    /// <summary>The key's identity, or null when it is malformed, unknown, revoked or wrong.</summary>
-    public async Task<ApiKeyIdentity?> AuthenticateAsync(string presented, CancellationToken ct)
-    {
-        var parts = presented.Split('_');
-        if (parts is not [Marker, { Length: PrefixBytes * 2 } prefix, { Length: SecretBytes * 2 }]) return null;
-        var hash = Hash(presented);
-        var cacheKey = Convert.ToHexString(hash);
-        if (cache.Find(cacheKey) is { } remembered) return remembered;
-        var record = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.Prefix == prefix && k.RevokedAt == null)
-            .Select(k => new { k.Id, k.Name, k.Prefix, k.Hash })
-            .SingleOrDefaultAsync(ct);
-        if (record is null || !CryptographicOperations.FixedTimeEquals(hash, record.Hash)) return null;
-        var key = new ApiKeyIdentity(record.Id, record.Name, record.Prefix);
-        cache.Keep(cacheKey, key);
-        return key;
     }
 
     /// <summary>
@@ -73,6 +54,4 @@ public sealed class ApiKeys(BillingDbContext db, AuditTrail audit, TimeProvider 
         cache.Forget(prefix);
         return true;
     }
-
-    private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 }

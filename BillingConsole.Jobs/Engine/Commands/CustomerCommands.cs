@@ -160,32 +160,6 @@ public sealed class CustomerCommands(
         await db.SaveChangesAsync(ct);
     }
 
-    /// <summary>
-    /// Newest first, keyset-paged on (created_at, id) so a page costs the same however deep it is. One statement for a page
-    /// with invoices: whether the customer exists is asked only when the page is empty.
-    /// </summary>
-    public async Task<InvoicePage> InvoicesAsync(Guid customerId, int limit, Guid? startingAfter, CancellationToken ct)
-    {
-        if (limit is < 1 or > 100) throw new ValidationException([new FluentValidation.Results.ValidationFailure("limit", "The limit is between 1 and 100.")]);
-        var query = db.Invoices.AsNoTracking().Include(i => i.Lines).Where(i => i.CustomerId == customerId);
-        if (startingAfter is { } cursorId)
-        {
-            var cursor = await db.Invoices.AsNoTracking().Where(i => i.Id == cursorId && i.CustomerId == customerId)
-                .Select(i => new { i.CreatedAt, i.Id }).SingleOrDefaultAsync(ct);
-            if (cursor is null)
-            {
-                await EnsureCustomerExistsAsync(customerId, ct);
-                throw new ResourceNotFoundException("invoice", cursorId);
-            }
-            query = query.Where(i => i.CreatedAt < cursor.CreatedAt || (i.CreatedAt == cursor.CreatedAt && i.Id < cursor.Id));
-        }
-        var page = await query.OrderByDescending(i => i.CreatedAt).ThenByDescending(i => i.Id).Take(limit + 1).ToListAsync(ct);
-        if (page.Count == 0) await EnsureCustomerExistsAsync(customerId, ct);
-        var hasMore = page.Count > limit;
-        var data = page.Take(limit).Select(InvoiceView.From).ToList();
-        return new InvoicePage(data, hasMore, hasMore ? data[^1].Id : null);
-    }
-
     private async Task EnsureCustomerExistsAsync(Guid customerId, CancellationToken ct)
     {
         if (!await db.Customers.AnyAsync(c => c.Id == customerId, ct)) throw new ResourceNotFoundException("customer", customerId);

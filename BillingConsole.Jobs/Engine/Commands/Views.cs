@@ -55,8 +55,11 @@ public sealed record InvoiceView(Guid? Id, string? Number, string Status, string
 {
     public const string PreviewStatus = "preview";
 
-    public static InvoiceView From(Invoice i) => new(i.Id, i.Number, i.Status.ToSnakeCase(), i.Kind.ToSnakeCase(), i.CustomerId, i.SubscriptionId,
-        i.Currency, i.PeriodStart, i.PeriodEnd, [.. i.Lines.Select(InvoiceLineView.From)], Amounts.Of(i.Subtotal), Amounts.Of(i.Tax),
+    public static InvoiceView From(Invoice i) => From(i, i.Lines);
+
+    /// <param name="lines">The invoice's lines, when they were read apart from it (a projection, not an Include).</param>
+    public static InvoiceView From(Invoice i, IEnumerable<InvoiceLine> lines) => new(i.Id, i.Number, i.Status.ToSnakeCase(), i.Kind.ToSnakeCase(),
+        i.CustomerId, i.SubscriptionId, i.Currency, i.PeriodStart, i.PeriodEnd, [.. lines.Select(InvoiceLineView.From)], Amounts.Of(i.Subtotal), Amounts.Of(i.Tax),
         Amounts.Of(i.Total), Amounts.Of(i.CreditApplied), Amounts.Of(i.AmountDue), i.IssuedAt, i.DueAt);
 
     public static InvoiceView Preview(GeneratedInvoice g) => new(null, null, PreviewStatus, g.Kind.ToSnakeCase(), g.CustomerId, g.SubscriptionId,

@@ -106,19 +106,13 @@ public static class BillingBenchmark
         return builder.Build();
     }
 
+    /// <summary>The rows the run wrote, counted table by table as the COPY reference copies them.</summary>
     private static async Task<Dictionary<string, long>> RowsWrittenAsync(NpgsqlDataSource dataSource, Guid runId)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         var rows = new Dictionary<string, long>();
-        foreach (var (table, sql) in new[]
-                 {
-                     ("invoices", "select count(*) from invoices where billing_run_id = @runId"),
-                     ("invoice_lines", "select count(*) from invoice_lines l join invoices i on i.id = l.invoice_id where i.billing_run_id = @runId"),
-                     ("ledger_entries", "select count(*) from ledger_entries e join invoices i on i.id = e.invoice_id where i.billing_run_id = @runId"),
-                     ("payment_attempts", "select count(*) from payment_attempts a join invoices i on i.id = a.invoice_id where i.billing_run_id = @runId"),
-                     ("subscriptions updated", "select due_count from billing_runs where id = @runId"),
-                 })
-            rows[table] = await connection.ExecuteScalarAsync<long>(sql, new { runId });
+        foreach (var (table, where) in CopyReference.BillingRunRows(runId))
+            rows[table] = await connection.ExecuteScalarAsync<long>($"select count(*) from {table} where {where}");
         return rows;
     }
 }

@@ -6,7 +6,8 @@ namespace BillingConsole.Commands;
 
 /// <summary>
 /// The database's own ceiling for a benchmark: the rows it wrote, copied by binary COPY into scratch tables made
-/// <c>like</c> the run's tables (same columns, indexes and checks; foreign keys aside) with the same time-ordered ids.
+/// <c>like</c> the run's tables (same columns, indexes, checks and storage parameters; foreign keys aside) with the same
+/// time-ordered ids.
 /// Each table's rows are first exported to a file, so only the COPY into the database is timed. The scratch tables are
 /// dropped afterwards.
 /// </summary>
@@ -21,21 +22,35 @@ public static class CopyReference
         public TimeSpan Elapsed => TimeSpan.FromTicks(Tables.Sum(t => t.Elapsed.Ticks));
     }
 
-    /// <summary>The rows billing run <paramref name="runId"/> wrote: its invoices, their lines, ledger entries and attempts, and its subscriptions.</summary>
-    public static Task<Result> MeasureBillingRunAsync(NpgsqlDataSource dataSource, Guid runId, CancellationToken ct)
+    /// <summary>
+    /// The rows billing run <paramref name="runId"/> wrote, table by table: its invoices, their lines, ledger entries and
+    /// attempts, its subscriptions, the emails and dunning cases of its invoices with the cases' audit entries, and what the
+    /// analytics' triggers queued for them.
+    /// </summary>
+    public static (string Table, string Where)[] BillingRunRows(Guid runId)
     {
         // COPY takes no parameters; a Guid's text is safe to inline.
         var run = $"'{runId}'::uuid";
         var runInvoices = $"select id from invoices where billing_run_id = {run}";
-        return MeasureAsync(dataSource,
+        var runCases = $"select id from dunning_cases where invoice_id in ({runInvoices})";
+        return
         [
             ("invoices", $"billing_run_id = {run}"),
             ("invoice_lines", $"invoice_id in ({runInvoices})"),
             ("ledger_entries", $"invoice_id in ({runInvoices})"),
             ("payment_attempts", $"invoice_id in ({runInvoices})"),
             ("subscriptions", $"id in (select unnest(subscription_ids) from billing_run_chunks where run_id = {run})"),
-        ], ct);
+            ("notifications", $"invoice_id in ({runInvoices})"),
+            ("dunning_cases", $"invoice_id in ({runInvoices})"),
+            ("audit_log", $"entity_type = 'dunning_case' and entity_id in (select id::text from ({runCases}) c)"),
+            ("revenue_recognition_pending", $"invoice_id in ({runInvoices})"),
+            ("dunning_case_facts_pending", $"case_id in ({runCases})"),
+        ];
     }
+
+    /// <summary>Times the COPY of the rows billing run <paramref name="runId"/> wrote (<see cref="BillingRunRows"/>).</summary>
+    public static Task<Result> MeasureBillingRunAsync(NpgsqlDataSource dataSource, Guid runId, CancellationToken ct) =>
+        MeasureAsync(dataSource, BillingRunRows(runId), ct);
 
     /// <summary>Times the COPY of the rows of each table that match its condition (SQL, inlined: only the benchmarks' own text).</summary>
     public static async Task<Result> MeasureAsync(NpgsqlDataSource dataSource, IReadOnlyList<(string Table, string Where)> tables, CancellationToken ct)
@@ -52,6 +67,9 @@ public static class CopyReference
                 order by ordinal_position
                 """, new { table }));
             await connection.ExecuteAsync($"drop table if exists {scratch}; create table {scratch} (like {table} including all)");
+            // The storage parameters too (a fillfactor that leaves room on each page), which "like" does not carry over.
+            var storage = await connection.ExecuteScalarAsync<string[]?>("select reloptions from pg_class where oid = @table::regclass", new { table });
+            if (storage is { Length: > 0 }) await connection.ExecuteAsync($"alter table {scratch} set ({string.Join(", ", storage)})");
             var file = Path.GetTempFileName();
             try
             {

@@ -47,11 +47,13 @@ public static class DunningBenchmark
         var loadBefore = BenchmarkReport.LoadAverage();
         await host.StartAsync();
         var passStarted = clock.GetUtcNow();
+        var databaseCpuBefore = await DatabaseCpu.SampleAsync(dataSource);
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var total = Stopwatch.StartNew();
         var started = await services.GetRequiredService<DunningRetryRunner>().RunDueAsync(CancellationToken.None);
         var elapsed = total.Elapsed;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var databaseCpu = DatabaseCpu.Between(databaseCpuBefore, await DatabaseCpu.SampleAsync(dataSource));
         var peakWorkingSet = Process.GetCurrentProcess().PeakWorkingSet64;
         var loadAfter = BenchmarkReport.LoadAverage();
         await host.StopAsync();
@@ -65,6 +67,7 @@ public static class DunningBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
             Dunning retry pass: {started:N0} retries started of {retries:N0} due; charge concurrency {options.ChargeConcurrency}; {Environment.ProcessorCount} cores
               {started / seconds:N0} retries/s in {seconds:F1} s; this process used {cpu.TotalSeconds:F1} s of CPU ({cpu.TotalMilliseconds / Math.Max(1, started):F2} ms per retry); peak working set {peakWorkingSet / 1024.0 / 1024.0:N0} MiB
+              {CpuPerRetry(cpu.TotalSeconds, databaseCpu, started)}
               load average (1 min) {loadBefore} before, {loadAfter} after; other work on this machine shares its cores
               retry attempts: {string.Join(", ", attempts.Select(a => $"{a.Key} {a.Value:N0}"))}
               dunning cases now: {string.Join(", ", cases.Select(c => $"{c.Key} {c.Value:N0}"))}
@@ -74,6 +77,18 @@ public static class DunningBenchmark
             {BenchmarkReport.Statements(statements, top)}
             """));
         return started == retries ? 0 : 1;
+    }
+
+    /// <summary>
+    /// The database server's CPU per retry beside the app's, and the rate both together allow on this machine's cores when
+    /// nothing else runs: the ceiling the pass's work sets, whatever the load when it was measured.
+    /// </summary>
+    private static string CpuPerRetry(double appSeconds, double? databaseSeconds, int started)
+    {
+        if (databaseSeconds is not { } database) return "the database server's CPU was not measured (its processes are not on this machine)";
+        var perRetryMs = (appSeconds + database) * 1000 / Math.Max(1, started);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"the database server used {database:F1} s of CPU ({database * 1000 / Math.Max(1, started):F2} ms per retry); app and database {perRetryMs:F2} ms per retry: at most {Environment.ProcessorCount * 1000 / perRetryMs:N0} retries/s on {Environment.ProcessorCount} idle cores");
     }
 
     /// <summary>The rows the pass wrote or changed: each table's rows stamped at or after its start.</summary>

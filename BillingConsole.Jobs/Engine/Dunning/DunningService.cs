@@ -252,8 +252,11 @@ public sealed class DunningService(BillingDbContext db, SetBasedSave save, Audit
     {
         var subscriptionIds = closed.Where(c => c.SubscriptionId is not null).Select(c => c.SubscriptionId!.Value).Distinct().ToArray();
         if (subscriptionIds.Length == 0) return;
-        // Filtered in memory: a subscription this unit of work already tracks is judged as changed here.
-        var blocked = (await db.Subscriptions.Where(s => subscriptionIds.Contains(s.Id)).ToListAsync(ct)).Where(s => s.PlanChangesBlocked).ToList();
+        // Only the rows saved as blocked are read (most closed cases never blocked anything); a subscription this unit of work
+        // already tracks is judged as changed here, so one it blocked but has not saved yet counts too.
+        var saved = await db.Subscriptions.Where(s => subscriptionIds.Contains(s.Id) && s.PlanChangesBlocked).ToListAsync(ct);
+        var blocked = saved.Concat(db.Subscriptions.Local.Where(s => subscriptionIds.Contains(s.Id)))
+            .Distinct().Where(s => s.PlanChangesBlocked).ToList();
         if (blocked.Count == 0) return;
         var blockedIds = blocked.Select(s => s.Id).ToArray();
         var closedIds = closed.Select(c => c.Id).ToArray();
@@ -359,6 +362,9 @@ public sealed class DunningService(BillingDbContext db, SetBasedSave save, Audit
     /// <summary>Every version an open case can follow (a policy changes a few times a year, so they are few).</summary>
     internal async Task<PoliciesInForce> PoliciesInForceAsync(CancellationToken ct)
     {
+        var versions = await db.DunningPolicies.AsNoTracking().ToListAsync(ct);
+        if (versions.Count > 0) return new PoliciesInForce(versions);
+        // A new install: the default is saved as version 1 first.
         await CurrentPolicyAsync(ct);
         return new PoliciesInForce(await db.DunningPolicies.AsNoTracking().ToListAsync(ct));
     }

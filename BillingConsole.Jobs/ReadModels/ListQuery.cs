@@ -163,7 +163,13 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
         CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var sql = $"select {select} from {From(joins)}{where}{OrderBy(request.SortBy, request.Descending)} limit {request.Limit} offset {request.Offset}";
+        var orderBy = OrderBy(request.SortBy, request.Descending);
+        var sql = request.Offset == 0
+            ? $"select {select} from {From(joins)}{where}{orderBy} limit {request.Limit}"
+            // A deeper page walks the rows it skips with their id alone and only the joins its filters and sort need, so the
+            // select list (the other joins, labels, documents) is computed for the page's rows only.
+            : $"select {select} from {From(joins)} where {idColumn} = any(array(" +
+              $"select {idColumn} from {From(JoinsNeededBy(where + orderBy))}{where}{orderBy} limit {request.Limit} offset {request.Offset})){orderBy}";
         return (await connection.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: ct))).ToList();
     }
 

@@ -1,5 +1,6 @@
 using BillingConsole.Domain.Catalog;
 using BillingConsole.Domain.Common;
+using BillingConsole.Gateways;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -14,7 +15,7 @@ namespace BillingConsole.Commands;
 public static class BenchmarkPopulation
 {
     /// <summary>A billing run's cards: one in ten is declined, the rest succeed, so both outcomes are written.</summary>
-    public static string BillingRunCard(int i) => (i % 10 == 9 ? "pm_insufficient_funds_" : "pm_ok_") + i.ToString("D9");
+    public static string BillingRunCard(int i) => (i % 10 == 9 ? "pm_insufficient_funds_" : "pm_ok_") + SandboxGateway.NewTokenTail();
 
     /// <summary>
     /// The cards of invoices in dunning, as a retry finds them: 7 in 20 succeed, the rest decline, mostly soft (insufficient
@@ -27,7 +28,7 @@ public static class BenchmarkPopulation
         < 18 => "pm_do_not_honor_",
         < 19 => "pm_try_again_later_",
         _ => "pm_stolen_card_",
-    } + i.ToString("D9");
+    } + SandboxGateway.NewTokenTail();
 
     /// <param name="cardFor">The sandbox card token of the i-th customer, which decides how its charges end.</param>
     public static async Task CreateDueSubscriptionsAsync(NpgsqlDataSource dataSource, int count, DateTimeOffset now, Func<int, string> cardFor,

@@ -2,5 +2,5 @@ namespace BillingConsole.Domain.Common;
 
 public abstract class Entity
 {
-    public Guid Id { get; protected set; } = Guid.CreateVersion7();
+    public Guid Id { get; protected set; } = TimeOrderedIds.Next();
 }

@@ -64,10 +64,12 @@ public sealed class ProxiedTopology : IAsyncLifetime
         Nodes[index] = await ConsoleProcess.StartAsync(_nodeAddresses[index], environment);
     }
 
-    /// <summary>Starts again whichever node a trial killed.</summary>
+    /// <summary>deploy/nginx's <c>keepalive</c>: the idle connections nginx keeps to each node's group.</summary>
+    private const int NginxIdleConnectionsPerNode = 16;
+
     /// <summary>
-    /// Starts a node a test killed, and waits until nginx serves each node again: after a kill nginx counts the node as failed
-    /// for its fail_timeout and sends (and re-pins) its browsers to the other one meanwhile.
+    /// Starts again whichever node a trial killed, and waits until nginx serves each node again: after a kill nginx counts
+    /// the node as failed for its fail_timeout and sends (and re-pins) its browsers to the other one meanwhile.
     /// </summary>
     public async Task EnsureBothNodesRunAsync()
     {
@@ -84,6 +86,12 @@ public sealed class ProxiedTopology : IAsyncLifetime
         // had to hand to the other node marks it failed for fail_timeout (10 s): only a run of pages served by each node
         // in a row, after that, says both are back for the browser.
         var inARow = restarted ? 5 : 1;
+        // nginx keeps up to 16 idle connections per node and reuses the newest first: those to a killed node's old process
+        // stay at the bottom of its pool until a burst of requests reaches them, fails, and moves that burst's browser to
+        // the other node. A burst wider than the pool uses each once now, so none is left for the browser to meet.
+        if (restarted)
+            foreach (var node in NodeNames)
+                await Task.WhenAll(Enumerable.Range(0, 2 * NginxIdleConnectionsPerNode).Select(_ => ServesAsync(client, node, "/health/live")));
         foreach (var path in new[] { "/health/live", "/account/dev-sign-in" })
             foreach (var node in NodeNames)
                 for (var served = 0; served < inARow;)

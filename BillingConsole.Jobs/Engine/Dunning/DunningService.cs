@@ -250,13 +250,12 @@ public sealed class DunningService(BillingDbContext db, SetBasedSave save, Audit
     /// <remarks>For many closed cases at once: the blocked subscriptions and the other open cases that still block them are read once each.</remarks>
     private async Task AllowPlanChangesAfterAsync(IReadOnlyList<DunningCase> closed, CancellationToken ct)
     {
-        var subscriptionIds = closed.Where(c => c.SubscriptionId is not null).Select(c => c.SubscriptionId!.Value).Distinct().ToArray();
-        if (subscriptionIds.Length == 0) return;
-        // Only the rows saved as blocked are read (most closed cases never blocked anything); a subscription this unit of work
-        // already tracks is judged as changed here, so one it blocked but has not saved yet counts too.
-        var saved = await db.Subscriptions.Where(s => subscriptionIds.Contains(s.Id) && s.PlanChangesBlocked).ToListAsync(ct);
-        var blocked = saved.Concat(db.Subscriptions.Local.Where(s => subscriptionIds.Contains(s.Id)))
-            .Distinct().Where(s => s.PlanChangesBlocked).ToList();
+        var subscriptionIds = closed.Where(c => c.SubscriptionId is not null).Select(c => c.SubscriptionId!.Value).ToHashSet();
+        if (subscriptionIds.Count == 0) return;
+        // Only the rows saved as blocked are read (most closed cases never blocked anything); they join what this unit of work
+        // already tracks, where a subscription is judged as changed here, so one it blocked but has not saved yet counts too.
+        await db.Subscriptions.Where(s => subscriptionIds.Contains(s.Id) && s.PlanChangesBlocked).LoadAsync(ct);
+        var blocked = db.Subscriptions.Local.Where(s => subscriptionIds.Contains(s.Id) && s.PlanChangesBlocked).ToList();
         if (blocked.Count == 0) return;
         var blockedIds = blocked.Select(s => s.Id).ToArray();
         var closedIds = closed.Select(c => c.Id).ToArray();

@@ -56,6 +56,7 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     public DbSet<MrrSubscriptionState> MrrSubscriptionStates => Set<MrrSubscriptionState>();
     public DbSet<MrrCohortCell> MrrCohortCells => Set<MrrCohortCell>();
     public DbSet<RevenueRecognitionSum> RevenueRecognitionSums => Set<RevenueRecognitionSum>();
+    public DbSet<InvoiceChargeClaim> InvoiceChargeClaims => Set<InvoiceChargeClaim>();
     public DbSet<RevenueRecognitionPending> RevenueRecognitionPending => Set<RevenueRecognitionPending>();
     public DbSet<DunningCaseFact> DunningCaseFacts => Set<DunningCaseFact>();
     public DbSet<DunningCaseFactsPending> DunningCaseFactsPending => Set<DunningCaseFactsPending>();

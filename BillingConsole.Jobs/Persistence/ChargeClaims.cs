@@ -3,9 +3,12 @@ using Npgsql;
 namespace BillingConsole.Persistence;
 
 /// <summary>
-/// The SQL of the invoice charge claim: a token and an expiry on the invoice row (charge_claim_token, charge_claimed_until),
-/// each written by one statement that commits by itself, so nothing stays held by a connection between a claim and its
-/// release and PgBouncer's transaction pooling cannot hand it to someone else.
+/// The SQL of the invoice charge claim: a row in <c>invoice_charge_claims</c> (the invoice, a token, an expiry), each
+/// written by one statement that commits by itself, so nothing stays held by a connection between a claim and its release
+/// and PgBouncer's transaction pooling cannot hand it to someone else. The claim keeps off the invoice row: a charge would
+/// otherwise update that row twice more (claim and release), and every update that no longer fits its page writes new
+/// entries into all of the invoice's indexes. Claiming still locks the invoice row for its statement, so that it skips
+/// invoices a void, a reported outcome or another claim holds, and those wait for it.
 /// </summary>
 public static class ChargeClaims
 {
@@ -18,17 +21,21 @@ public static class ChargeClaims
     public static async Task<List<Guid>> TryClaimAsync(NpgsqlConnection connection, IReadOnlyCollection<Guid> invoiceIds, Guid token,
         DateTimeOffset now, DateTimeOffset until, CancellationToken ct)
     {
+        // A claim committed by another statement since this one started is met by the conflict clause, which reads the
+        // newest row: a live claim is left as it is.
         await using var command = new NpgsqlCommand("""
             with free as (
-                select id from invoices
-                where id = any($1) and (charge_claimed_until is null or charge_claimed_until <= $2)
-                order by id
-                for no key update skip locked),
+                select i.id from invoices i
+                where i.id = any($1) and not exists (select 1 from invoice_charge_claims c where c.invoice_id = i.id and c.claimed_until > $2)
+                order by i.id
+                for no key update of i skip locked),
             claimed as (
-                update invoices i set charge_claim_token = $3, charge_claimed_until = $4
-                from free where i.id = free.id
-                returning i.id)
-            select id from claimed
+                insert into invoice_charge_claims as c (invoice_id, token, claimed_until)
+                select id, $3, $4 from free
+                on conflict (invoice_id) do update set token = excluded.token, claimed_until = excluded.claimed_until
+                    where c.claimed_until <= $2
+                returning c.invoice_id)
+            select invoice_id from claimed
             union all
             select v.id from unnest($1) as v(id) where not exists (select 1 from invoices i where i.id = v.id)
             """, connection)
@@ -46,7 +53,7 @@ public static class ChargeClaims
         CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand(
-            "update invoices set charge_claimed_until = $3 where id = any($1) and charge_claim_token = $2");
+            "update invoice_charge_claims set claimed_until = $3 where invoice_id = any($1) and token = $2");
         command.Parameters.Add(new() { Value = invoiceIds.ToArray() });
         command.Parameters.Add(new() { Value = token });
         command.Parameters.Add(new() { Value = until });
@@ -58,7 +65,7 @@ public static class ChargeClaims
     {
         if (invoiceIds.Count == 0) return;
         await using var command = new NpgsqlCommand(
-            "update invoices set charge_claim_token = null, charge_claimed_until = null where id = any($1) and charge_claim_token = $2", connection)
+            "delete from invoice_charge_claims where invoice_id = any($1) and token = $2", connection)
         {
             Parameters = { new() { Value = invoiceIds.ToArray() }, new() { Value = token } },
         };
@@ -71,11 +78,22 @@ public static class ChargeClaims
     /// </summary>
     public static async Task<bool> TryHoldAsync(NpgsqlConnection connection, Guid invoiceId, DateTimeOffset now, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand(
-            "select coalesce(charge_claimed_until > $2, false) from invoices where id = $1 for no key update", connection)
+        // Two statements: the claim is read after the lock is granted, with a snapshot that sees a claim committed by the
+        // statement the lock waited for (a read in the locking statement would use the snapshot from before the wait).
+        await using var batch = new NpgsqlBatch(connection)
         {
-            Parameters = { new() { Value = invoiceId }, new() { Value = now } },
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("select 1 from invoices where id = $1 for no key update") { Parameters = { new() { Value = invoiceId } } },
+                new NpgsqlBatchCommand("select exists (select 1 from invoice_charge_claims where invoice_id = $1 and claimed_until > $2)")
+                {
+                    Parameters = { new() { Value = invoiceId }, new() { Value = now } },
+                },
+            },
         };
-        return await command.ExecuteScalarAsync(ct) is not true;
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        await reader.NextResultAsync(ct);
+        await reader.ReadAsync(ct);
+        return !reader.GetBoolean(0);
     }
 }

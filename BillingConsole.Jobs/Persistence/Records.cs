@@ -144,6 +144,17 @@ public sealed class RevenueRecognitionSum
     public decimal Slope { get; set; }
 }
 
+/// <summary>
+/// Who charges an invoice now, and until when (<see cref="ChargeClaims"/>): a row of its own rather than columns on the invoice,
+/// so that taking and releasing a claim leave the invoice row, its 15 indexes and its page's free space alone.
+/// </summary>
+public sealed class InvoiceChargeClaim
+{
+    public Guid InvoiceId { get; set; }
+    public Guid Token { get; set; }
+    public DateTimeOffset ClaimedUntil { get; set; }
+}
+
 /// <summary>An invoice issued or voided since revenue recognition last folded it in, written by triggers on <c>invoices</c>.</summary>
 public sealed class RevenueRecognitionPending
 {

@@ -112,6 +112,6 @@ public sealed class ChargeClaimTests : IAsyncLifetime
     private async Task<Guid?> ClaimTokenAsync(Guid invoiceId)
     {
         await using var connection = new NpgsqlConnection(_database.ConnectionString);
-        return await connection.ExecuteScalarAsync<Guid?>("select charge_claim_token from invoices where id = @invoiceId", new { invoiceId });
+        return await connection.ExecuteScalarAsync<Guid?>("select token from invoice_charge_claims where invoice_id = @invoiceId", new { invoiceId });
     }
 }

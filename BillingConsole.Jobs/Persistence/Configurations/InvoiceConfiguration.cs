@@ -42,9 +42,6 @@ internal sealed class InvoiceConfiguration : IEntityTypeConfiguration<Invoice>
         foreach (var ignored in new[] { nameof(Invoice.Subtotal), nameof(Invoice.Tax), nameof(Invoice.Total), nameof(Invoice.CreditApplied),
                      nameof(Invoice.AmountPaid), nameof(Invoice.AmountWrittenOff), nameof(Invoice.AmountCredited), nameof(Invoice.TaxCredited), nameof(Invoice.Creditable), nameof(Invoice.AmountDue), nameof(Invoice.AmountPayable) })
             builder.Ignore(ignored);
-        // The charge claim (Persistence.ChargeClaims), written and cleared by SQL only: who charges the invoice now, and until when.
-        builder.Property<Guid?>("ChargeClaimToken");
-        builder.Property<DateTimeOffset?>("ChargeClaimedUntil");
         builder.HasMany(i => i.Lines).WithOne().HasForeignKey(l => l.InvoiceId).OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(i => i.Lines).UsePropertyAccessMode(PropertyAccessMode.Field);
         builder.HasOne<Customer>().WithMany().HasForeignKey(i => i.CustomerId);

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using BillingConsole.Domain.Common;
 using BillingConsole.Domain.Audit;
 using BillingConsole.Domain.Billing;
+using BillingConsole.Domain.Invoicing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -188,6 +189,16 @@ internal sealed class RevenueRecognitionSumConfiguration : IEntityTypeConfigurat
             sum.HasColumnType("numeric").Metadata.SetPrecision(null);
             sum.Metadata.SetScale(null);
         }
+    }
+}
+
+internal sealed class InvoiceChargeClaimConfiguration : IEntityTypeConfiguration<InvoiceChargeClaim>
+{
+    public void Configure(EntityTypeBuilder<InvoiceChargeClaim> builder)
+    {
+        builder.ToTable("invoice_charge_claims");
+        builder.HasKey(c => c.InvoiceId);
+        builder.HasOne<Invoice>().WithMany().HasForeignKey(c => c.InvoiceId);
     }
 }
 

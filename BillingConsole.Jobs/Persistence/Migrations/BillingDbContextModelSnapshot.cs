@@ -1369,14 +1369,6 @@ namespace BillingConsole.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("billing_run_id");
 
-                    b.Property<Guid?>("ChargeClaimToken")
-                        .HasColumnType("uuid")
-                        .HasColumnName("charge_claim_token");
-
-                    b.Property<DateTimeOffset?>("ChargeClaimedUntil")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("charge_claimed_until");
-
                     b.Property<string>("CollectionMethod")
                         .HasMaxLength(40)
                         .HasColumnType("character varying(40)")
@@ -2844,6 +2836,26 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("idempotency_keys", (string)null);
                 });
 
+            modelBuilder.Entity("BillingConsole.Persistence.InvoiceChargeClaim", b =>
+                {
+                    b.Property<Guid>("InvoiceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("invoice_id");
+
+                    b.Property<DateTimeOffset>("ClaimedUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("claimed_until");
+
+                    b.Property<Guid>("Token")
+                        .HasColumnType("uuid")
+                        .HasColumnName("token");
+
+                    b.HasKey("InvoiceId")
+                        .HasName("pk_invoice_charge_claims");
+
+                    b.ToTable("invoice_charge_claims", (string)null);
+                });
+
             modelBuilder.Entity("BillingConsole.Persistence.MrrCohortCell", b =>
                 {
                     b.Property<string>("Currency")
@@ -3589,6 +3601,16 @@ namespace BillingConsole.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_bulk_retry_items_bulk_retries_bulk_retry_id");
+                });
+
+            modelBuilder.Entity("BillingConsole.Persistence.InvoiceChargeClaim", b =>
+                {
+                    b.HasOne("BillingConsole.Domain.Invoicing.Invoice", null)
+                        .WithMany()
+                        .HasForeignKey("InvoiceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_invoice_charge_claims_invoices_invoice_id");
                 });
 
             modelBuilder.Entity("BillingConsole.Domain.Catalog.Plan", b =>

@@ -42,7 +42,9 @@ public static class CopyReference
             ("subscriptions", $"id in (select unnest(subscription_ids) from billing_run_chunks where run_id = {run})"),
             ("notifications", $"invoice_id in ({runInvoices})"),
             ("dunning_cases", $"invoice_id in ({runInvoices})"),
-            ("audit_log", $"entity_type = 'dunning_case' and entity_id in (select id::text from ({runCases}) c)"),
+            // The cases' ids gathered first and then looked up along the audit log's entity index: a semi-join, planned on the
+            // statistics of tables the run had just filled, scanned the cases once per entry (7 s at 100,000).
+            ("audit_log", $"entity_type = 'dunning_case' and entity_id = any(array(select id::text from ({runCases}) c))"),
         ];
     }
 

@@ -11,21 +11,25 @@ namespace BillingConsole.Persistence.Migrations
     /// </summary>
     public partial class EventTriggersAskOncePerStatement : Migration
     {
+        /// <summary>The start of each function: the event types some enabled endpoint subscribes to, or nothing to do.</summary>
+        private const string WantedTypes = """
+            declare
+                wanted text[] := array(select distinct t from event_endpoints p cross join unnest(p.event_types) as t where p.enabled);
+            begin
+                if cardinality(wanted) = 0 then
+                    return null;
+                end if;
+            """;
+
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.Sql("""
+            migrationBuilder.Sql($$"""
                 CREATE OR REPLACE FUNCTION public.invoices_issued_events()
                  RETURNS trigger
                  LANGUAGE plpgsql
                 AS $function$
-                declare
-                    -- The event types some enabled endpoint subscribes to, read once per statement rather than once per row.
-                    wanted text[] := array(select distinct t from event_endpoints p cross join unnest(p.event_types) as t where p.enabled);
-                begin
-                    if cardinality(wanted) = 0 then
-                        return null;
-                    end if;
+                {{WantedTypes}}
                     insert into events (id, type, object_type, object_id, ordering_key, customer_id, created_at)
                     select gen_random_uuid(), t.type, 'invoice', n.id, n.id, n.customer_id, coalesce(t.at, now())
                     from new_rows n
@@ -37,18 +41,12 @@ namespace BillingConsole.Persistence.Migrations
                 end $function$
                 """);
 
-            migrationBuilder.Sql("""
+            migrationBuilder.Sql($$"""
                 CREATE OR REPLACE FUNCTION public.invoices_changed_events()
                  RETURNS trigger
                  LANGUAGE plpgsql
                 AS $function$
-                declare
-                    -- The event types some enabled endpoint subscribes to, read once per statement rather than once per row.
-                    wanted text[] := array(select distinct t from event_endpoints p cross join unnest(p.event_types) as t where p.enabled);
-                begin
-                    if cardinality(wanted) = 0 then
-                        return null;
-                    end if;
+                {{WantedTypes}}
                     insert into events (id, type, object_type, object_id, ordering_key, customer_id, created_at)
                     select gen_random_uuid(), c.type, 'invoice', c.id, c.id, c.customer_id, coalesce(c.at, now())
                     from (
@@ -68,18 +66,12 @@ namespace BillingConsole.Persistence.Migrations
                 end $function$
                 """);
 
-            migrationBuilder.Sql("""
+            migrationBuilder.Sql($$"""
                 CREATE OR REPLACE FUNCTION public.payment_attempts_events()
                  RETURNS trigger
                  LANGUAGE plpgsql
                 AS $function$
-                declare
-                    -- The event types some enabled endpoint subscribes to, read once per statement rather than once per row.
-                    wanted text[] := array(select distinct t from event_endpoints p cross join unnest(p.event_types) as t where p.enabled);
-                begin
-                    if cardinality(wanted) = 0 then
-                        return null;
-                    end if;
+                {{WantedTypes}}
                     if tg_op = 'INSERT' then
                         insert into events (id, type, object_type, object_id, ordering_key, customer_id, created_at)
                         select gen_random_uuid(), payment_event_type(n.status), 'payment', n.id, n.invoice_id, n.customer_id, coalesce(n.completed_at, n.started_at)
@@ -97,18 +89,12 @@ namespace BillingConsole.Persistence.Migrations
                 end $function$
                 """);
 
-            migrationBuilder.Sql("""
+            migrationBuilder.Sql($$"""
                 CREATE OR REPLACE FUNCTION public.subscriptions_changed_events()
                  RETURNS trigger
                  LANGUAGE plpgsql
                 AS $function$
-                declare
-                    -- The event types some enabled endpoint subscribes to, read once per statement rather than once per row.
-                    wanted text[] := array(select distinct t from event_endpoints p cross join unnest(p.event_types) as t where p.enabled);
-                begin
-                    if cardinality(wanted) = 0 then
-                        return null;
-                    end if;
+                {{WantedTypes}}
                     insert into events (id, type, object_type, object_id, ordering_key, customer_id, created_at)
                     select gen_random_uuid(), c.type, 'subscription', c.id, c.id, c.customer_id, coalesce(c.at, now())
                     from (
@@ -128,18 +114,12 @@ namespace BillingConsole.Persistence.Migrations
                 end $function$
                 """);
 
-            migrationBuilder.Sql("""
+            migrationBuilder.Sql($$"""
                 CREATE OR REPLACE FUNCTION public.dunning_cases_events()
                  RETURNS trigger
                  LANGUAGE plpgsql
                 AS $function$
-                declare
-                    -- The event types some enabled endpoint subscribes to, read once per statement rather than once per row.
-                    wanted text[] := array(select distinct t from event_endpoints p cross join unnest(p.event_types) as t where p.enabled);
-                begin
-                    if cardinality(wanted) = 0 then
-                        return null;
-                    end if;
+                {{WantedTypes}}
                     if tg_op = 'INSERT' then
                         insert into events (id, type, object_type, object_id, ordering_key, customer_id, created_at)
                         select gen_random_uuid(), 'dunning_case.opened', 'dunning_case', n.id, n.invoice_id, n.customer_id, n.opened_at

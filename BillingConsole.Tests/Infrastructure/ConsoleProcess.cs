@@ -76,7 +76,8 @@ public sealed class ConsoleProcess : IAsyncDisposable
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) { }
-            await Task.Delay(250);
+            // Often: the trials restart nodes dozens of times, and each poll missed is time nobody uses.
+            await Task.Delay(50);
         }
         throw new TimeoutException($"The console did not start within 180 s:\n{Output}");
     }

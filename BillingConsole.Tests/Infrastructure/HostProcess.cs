@@ -6,13 +6,16 @@ namespace BillingConsole.Tests.Infrastructure;
 /// <summary>Runs the built console as its own process, as an operator would, for tests of start-up and of process death.</summary>
 public static class HostProcess
 {
-    public static string HostAssemblyPath { get; } = Path.Combine(AppContext.BaseDirectory, "BillingConsole.dll");
+    /// <summary>The console as published for the tests (ReadyToRun, by the test project's build), with its settings and web root.</summary>
+    public static string HostDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "node");
+
+    public static string HostAssemblyPath { get; } = Path.Combine(HostDirectory, "BillingConsole.dll");
 
     public static ProcessStartInfo StartInfo(IDictionary<string, string?> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet", [HostAssemblyPath, .. arguments])
         {
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = HostDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -31,3 +31,22 @@ public static class KillTrialNode
         TestContext.Current.TestOutputHelper?.WriteLine(line);
     }
 }
+
+/// <summary>Starts a trial's nodes and keeps how long each took to answer, for the trial's report.</summary>
+public sealed class NodeStarts
+{
+    private readonly List<TimeSpan> _times = [];
+
+    public async Task<ConsoleProcess> StartAsync(IDictionary<string, string?> environment)
+    {
+        var node = await ConsoleProcess.StartAsync(environment);
+        _times.Add(node.StartupTime);
+        return node;
+    }
+
+    public string Summary()
+    {
+        var seconds = _times.Select(t => t.TotalSeconds).Order().ToList();
+        return $"node start-up over {seconds.Count} starts: median {seconds[seconds.Count / 2]:F1} s, fastest {seconds[0]:F1} s, slowest {seconds[^1]:F1} s";
+    }
+}

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Events;
 using BillingConsole.Jobs;
@@ -54,29 +55,33 @@ public sealed class EventKillTrialTests
         var jobs = engine.Get<IBackgroundJobClient>();
         var seed = Environment.TickCount;
         var random = new Random(seed);
+        var starts = new NodeStarts();
         Report($"tried: {Events} pending events, the posting node killed {Kills} times at random points (seed {seed}), then restarted to finish");
 
         for (var trial = 1; trial <= Kills; trial++)
         {
             jobs.Enqueue<EventDeliveryJob>(job => job.RunAsync(CancellationToken.None));
-            await using var node = await ConsoleProcess.StartAsync(NodeEnvironment(database));
+            await using var node = await starts.StartAsync(NodeEnvironment(database));
             var delay = random.Next(1_500, 4_000);
             await Task.Delay(delay, Ct);
             await node.KillAsync();
             var (delivered, pending) = await ProgressAsync(database);
-            Report($"kill {trial}: {delay} ms after start-up; {delivered} delivered, {pending} pending, {receiver.Accepted.Count} accepted by the receiver");
+            Report($"kill {trial}: up in {node.StartupTime.TotalSeconds:F1} s, killed {delay} ms after; {delivered} delivered, {pending} pending, {receiver.Accepted.Count} accepted by the receiver");
         }
 
         jobs.Enqueue<EventDeliveryJob>(job => job.RunAsync(CancellationToken.None));
-        await using (var node = await ConsoleProcess.StartAsync(NodeEnvironment(database)))
+        await using (var node = await starts.StartAsync(NodeEnvironment(database)))
         {
+            var finishing = Stopwatch.StartNew();
             var deadline = DateTime.UtcNow.AddMinutes(2);
             while ((await ProgressAsync(database)).Pending > 0)
             {
                 if (DateTime.UtcNow > deadline) throw new TimeoutException($"Events still pending: {await ProgressAsync(database)}\n{node.Output}");
                 await Task.Delay(250, Ct);
             }
+            Report($"the last node delivered the rest {finishing.Elapsed.TotalSeconds:F1} s after it answered");
         }
+        Report(starts.Summary());
 
         await using var check = await database.DataSource.OpenConnectionAsync(Ct);
         var ids = (await check.QueryAsync<Guid>("select event_id from event_deliveries where status = 'delivered'")).ToHashSet();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using BillingConsole.Tests.Infrastructure;
 using Dapper;
 
@@ -25,21 +26,27 @@ public sealed class KillTrialTests
         await using var _ = engine;
         var seed = Environment.TickCount;
         var random = new Random(seed);
+        var starts = new NodeStarts();
         Report($"tried: a run of {Subscriptions} due subscriptions in {Subscriptions / 100} chunks, the node killed {Kills} times " +
                $"at random points (seed {seed}), then restarted to finish");
 
         for (var trial = 1; trial <= Kills; trial++)
         {
-            await using var node = await ConsoleProcess.StartAsync(BillingRunChecks.NodeEnvironment(database.ConnectionString));
+            await using var node = await starts.StartAsync(BillingRunChecks.NodeEnvironment(database.ConnectionString));
             var delay = random.Next(500, 3_500);
             await Task.Delay(delay, Ct);
             await node.KillAsync();
             var (invoices, succeeded, pending, chunks) = await BillingRunChecks.ProgressAsync(database, runId);
-            Report($"kill {trial}: {delay} ms after start-up; {invoices} invoices, {succeeded} charges, {pending} pending attempts, {chunks} chunks done");
+            Report($"kill {trial}: up in {node.StartupTime.TotalSeconds:F1} s, killed {delay} ms after; {invoices} invoices, {succeeded} charges, {pending} pending attempts, {chunks} chunks done");
         }
 
-        await using (var node = await ConsoleProcess.StartAsync(BillingRunChecks.NodeEnvironment(database.ConnectionString)))
+        await using (var node = await starts.StartAsync(BillingRunChecks.NodeEnvironment(database.ConnectionString)))
+        {
+            var finishing = Stopwatch.StartNew();
             await BillingRunChecks.WaitForCompletionAsync(database, runId, () => node.Output, TimeSpan.FromMinutes(4));
+            Report($"the last node finished the run {finishing.Elapsed.TotalSeconds:F1} s after it answered");
+        }
+        Report(starts.Summary());
 
         await BillingRunChecks.AssertNothingLostNothingDoubledAsync(database, runId, Subscriptions, Report);
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using BillingConsole.Engine.Notifications;
 using BillingConsole.Jobs;
 using BillingConsole.Tests.Infrastructure;
@@ -56,29 +57,33 @@ public sealed class NotificationKillTrialTests
         var jobs = engine.Get<IBackgroundJobClient>();
         var seed = Environment.TickCount;
         var random = new Random(seed);
+        var starts = new NodeStarts();
         Report($"tried: {Notifications} pending emails, the delivering node killed {Kills} times at random points (seed {seed}), then restarted to finish");
 
         for (var trial = 1; trial <= Kills; trial++)
         {
             jobs.Enqueue<NotificationDeliveryJob>(job => job.RunAsync(CancellationToken.None));
-            await using var node = await ConsoleProcess.StartAsync(NodeEnvironment(database, smtp));
+            await using var node = await starts.StartAsync(NodeEnvironment(database, smtp));
             var delay = random.Next(300, 2_500);
             await Task.Delay(delay, Ct);
             await node.KillAsync();
             var (sent, pending) = await ProgressAsync(database);
-            Report($"kill {trial}: {delay} ms after start-up; {sent} sent, {pending} pending, {smtp.Messages.Count} messages at the server");
+            Report($"kill {trial}: up in {node.StartupTime.TotalSeconds:F1} s, killed {delay} ms after; {sent} sent, {pending} pending, {smtp.Messages.Count} messages at the server");
         }
 
         jobs.Enqueue<NotificationDeliveryJob>(job => job.RunAsync(CancellationToken.None));
-        await using (var node = await ConsoleProcess.StartAsync(NodeEnvironment(database, smtp)))
+        await using (var node = await starts.StartAsync(NodeEnvironment(database, smtp)))
         {
+            var finishing = Stopwatch.StartNew();
             var deadline = DateTime.UtcNow.AddMinutes(3);
             while ((await ProgressAsync(database)).Pending > 0)
             {
                 if (DateTime.UtcNow > deadline) throw new TimeoutException($"Emails still pending: {await ProgressAsync(database)}\n{node.Output}");
                 await Task.Delay(500, Ct);
             }
+            Report($"the last node delivered the rest {finishing.Elapsed.TotalSeconds:F1} s after it answered");
         }
+        Report(starts.Summary());
 
         await using var check = await database.DataSource.OpenConnectionAsync(Ct);
         var ids = (await check.QueryAsync<Guid>("select id from notifications where status = 'sent'")).Select(id => $"{id:N}@demo.example").ToHashSet();

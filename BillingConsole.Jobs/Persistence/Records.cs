@@ -146,7 +146,7 @@ public sealed class RevenueRecognitionSum
 
 /// <summary>
 /// Who charges an invoice now, and until when (<see cref="ChargeClaims"/>): a row of its own rather than columns on the invoice,
-/// so that taking and releasing a claim leave the invoice row, its 15 indexes and its page's free space alone.
+/// so that taking and releasing a claim leave the invoice row, its many indexes and its page's free space alone.
 /// </summary>
 public sealed class InvoiceChargeClaim
 {

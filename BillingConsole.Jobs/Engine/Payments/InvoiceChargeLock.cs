@@ -8,8 +8,8 @@ using Npgsql;
 namespace BillingConsole.Engine.Payments;
 
 /// <summary>
-/// The per-invoice charge lock, so that two nodes or agents never charge one invoice at the same time: a claim written on
-/// the invoice row by one short statement and cleared by another once the outcome is recorded (<see cref="ChargeClaims"/>).
+/// The per-invoice charge lock, so that two nodes or agents never charge one invoice at the same time: a claim written for
+/// the invoice by one short statement and deleted by another once the outcome is recorded (<see cref="ChargeClaims"/>).
 /// Nothing is held by a connection in between, so it is safe behind PgBouncer in transaction mode. Taken without waiting:
 /// an invoice claimed elsewhere is left out, and the caller answers <see cref="ChargeStatus.Busy"/>. The holder renews its
 /// claims while it works; those of a node that died lapse within <see cref="Lifetime"/>, and the next charge or the

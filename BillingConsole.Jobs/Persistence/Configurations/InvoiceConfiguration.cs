@@ -15,8 +15,8 @@ internal sealed class InvoiceConfiguration : IEntityTypeConfiguration<Invoice>
 
     public void Configure(EntityTypeBuilder<Invoice> builder)
     {
-        // Room on each page for the updates of a charge (its claim, its attempt count, the claim's release), which then stay
-        // on the page without new index entries (heap-only tuples).
+        // Room on each page for a charge's count of its attempt, which then stays on the page without new index entries
+        // (a heap-only tuple); the claim is kept in a table of its own (Persistence.ChargeClaims).
         builder.HasStorageParameter("fillfactor", InvoiceFillFactor);
         builder.ToTable("invoices", t =>
         {

@@ -57,7 +57,7 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     public DbSet<MrrCohortCell> MrrCohortCells => Set<MrrCohortCell>();
     public DbSet<RevenueRecognitionSum> RevenueRecognitionSums => Set<RevenueRecognitionSum>();
     public DbSet<InvoiceChargeClaim> InvoiceChargeClaims => Set<InvoiceChargeClaim>();
-    public DbSet<RevenueRecognitionPending> RevenueRecognitionPending => Set<RevenueRecognitionPending>();
+    public DbSet<RevenueRecognitionPendingLine> RevenueRecognitionPendingLines => Set<RevenueRecognitionPendingLine>();
     public DbSet<DunningCaseFact> DunningCaseFacts => Set<DunningCaseFact>();
     public DbSet<DunningCaseFactsPending> DunningCaseFactsPending => Set<DunningCaseFactsPending>();
     public DbSet<DashboardSnapshotRecord> DashboardSnapshots => Set<DashboardSnapshotRecord>();

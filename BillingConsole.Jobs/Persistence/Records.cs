@@ -155,12 +155,22 @@ public sealed class InvoiceChargeClaim
     public DateTimeOffset ClaimedUntil { get; set; }
 }
 
-/// <summary>An invoice issued or voided since revenue recognition last folded it in, written by triggers on <c>invoices</c>.</summary>
-public sealed class RevenueRecognitionPending
+/// <summary>
+/// An invoice line whose invoice was issued or voided since revenue recognition last folded it in, with what the fold and
+/// the live figures read of it, written by triggers on <c>invoices</c> and <c>invoice_lines</c>.
+/// </summary>
+public sealed class RevenueRecognitionPendingLine
 {
-    public Guid InvoiceId { get; set; }
+    public Guid LineId { get; set; }
     /// <summary><c>issued</c> or <c>voided</c>: the change to fold in.</summary>
     public string Kind { get; set; } = "issued";
+    public Guid InvoiceId { get; set; }
+    /// <summary>When the invoice was issued or voided.</summary>
+    public DateTimeOffset ChangedAt { get; set; }
+    public string Currency { get; set; } = "";
+    public decimal Amount { get; set; }
+    public DateTimeOffset PeriodStart { get; set; }
+    public DateTimeOffset PeriodEnd { get; set; }
 }
 
 /// <summary>What the recovery analytics read of one dunning case, kept by <see cref="DunningCaseFactsRecorder"/>.</summary>

@@ -19,10 +19,10 @@ public sealed class RevenueRecognitionQueries(NpgsqlDataSource dataSource, Journ
     /// it, and the part recognised by it, summed exactly and rounded to the cent as <see cref="RevenueRecognition.ToCent"/>
     /// does. The folded invoices are read from their sums (<see cref="RevenueRecognitionRecorder"/>): the whole UTC days
     /// before the instant's day, then that day's quarter hours before it; the changes not folded yet are computed from their
-    /// lines, with the same share as <see cref="RevenueRecognition.RecognizedBy"/> before its rounding. Those lines are read
-    /// once for all the instants and summed per period before the share is applied (the same sum exactly: the share
-    /// multiplies each amount exactly), since right after a billing run tens of thousands of them wait for the fold and share
-    /// a few periods.
+    /// queued lines (each with its amount, period and the instant of the change), with the same share as
+    /// <see cref="RevenueRecognition.RecognizedBy"/> before its rounding. Those lines are read once for all the instants and
+    /// summed per period before the share is applied (the same sum exactly: the share multiplies each amount exactly), since
+    /// right after a billing run tens of thousands of them wait for the fold and share a few periods.
     /// </summary>
     private static readonly string AsOfSql = $"""
         with instants as (select t, extract(epoch from t) as seconds from unnest(@instants) as at(t)),
@@ -39,11 +39,8 @@ public sealed class RevenueRecognitionQueries(NpgsqlDataSource dataSource, Journ
               and start < at.seconds / {RevenueRecognitionRecorder.BucketSeconds}) b
           group by at.t, at.seconds, b.currency),
         pending_lines as materialized (
-          select case p.kind when 'issued' then i.issued_at else i.voided_at end as changed_at,
-                 case p.kind when 'issued' then 1 else -1 end * l.amount as amount, l.currency, l.period_start, l.period_end
-          from revenue_recognition_pending p
-          join invoices i on i.id = p.invoice_id
-          join invoice_lines l on l.invoice_id = p.invoice_id),
+          select changed_at, case kind when 'issued' then 1 else -1 end * amount as amount, currency, period_start, period_end
+          from revenue_recognition_pending_lines),
         pending as (
           select at.t, g.currency, sum(g.amount) as invoiced,
                  sum(g.amount * case when g.period_end <= g.period_start or at.t >= g.period_end then 1 when at.t <= g.period_start then 0

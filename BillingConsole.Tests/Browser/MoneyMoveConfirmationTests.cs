@@ -39,6 +39,8 @@ public sealed partial class MoneyMoveConfirmationTests(OidcConsoleHost console, 
         await page.SetViewportSizeAsync(390, 844);
         await BrowserFixture.ScreenshotAsync(page, name + "-390");
         if (desk is not null) await page.SetViewportSizeAsync(desk.Width, desk.Height);
+        // The navigation drawer slides back with the width, moving the page under the next click: wait until it stands.
+        await page.WaitForFunctionAsync("() => document.getAnimations().every(a => !(a instanceof CSSTransition))");
     }
 
     private static async Task SaveThroughConfirmationAsync(IPage page, string budget, bool openCases, string reason)
@@ -156,7 +158,8 @@ public sealed partial class MoneyMoveConfirmationTests(OidcConsoleHost console, 
         await ScreenshotsAsync(page, "bulk-retry-filter-pending");
 
         await page.GetByTestId("filter-apply").ClickAsync();
-        await Expect(page).ToHaveURLAsync(new Regex("search="));
+        // The circuit answers the submit; beside the whole suite on two cores that can take longer than the default 20 s.
+        await Expect(page).ToHaveURLAsync(new Regex("search="), new() { Timeout = 60_000 });
         await page.GetByTestId("bulk-retry").ClickAsync();
         await using (var scope = host.Services.CreateAsyncScope())
         {

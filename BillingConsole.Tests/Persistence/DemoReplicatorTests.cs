@@ -341,10 +341,13 @@ public sealed class DemoReplicatorTests(EngineMadeReplicas replicas) : IClassFix
     }
 
     [Fact]
-    public async Task The_analytics_queues_hold_every_copied_invoice_and_case()
+    public async Task The_analytics_queues_hold_every_copied_invoice_line_and_case()
     {
         Assert.Equal(0L, await Count(replicas.Tripled,
-            "invoices i where i.issued_at is not null and not exists (select 1 from revenue_recognition_pending p where p.invoice_id = i.id)"));
+            """
+            invoice_lines l join invoices i on i.id = l.invoice_id
+            where i.issued_at is not null and not exists (select 1 from revenue_recognition_pending_lines p where p.line_id = l.id and p.kind = 'issued')
+            """));
         Assert.Equal(0L, await Count(replicas.Tripled,
             "dunning_cases c where not exists (select 1 from dunning_case_facts_pending p where p.case_id = c.id)"));
     }

@@ -44,7 +44,7 @@ public sealed class TestClockDeletion(BillingDbContext db, AuditTrail audit)
         delete from discounts where customer_id = any(@customers);
         delete from mrr_movements where customer_id = any(@customers);
         delete from mrr_subscription_states where customer_id = any(@customers);
-        delete from revenue_recognition_pending where invoice_id in (select id from invoices where customer_id = any(@customers));
+        delete from revenue_recognition_pending_lines where invoice_id in (select id from invoices where customer_id = any(@customers));
         delete from invoice_charge_claims where invoice_id in (select id from invoices where customer_id = any(@customers));
         delete from invoice_lines where invoice_id in (select id from invoices where customer_id = any(@customers));
         delete from invoices where customer_id = any(@customers);

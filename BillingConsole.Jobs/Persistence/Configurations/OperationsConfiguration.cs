@@ -202,13 +202,14 @@ internal sealed class InvoiceChargeClaimConfiguration : IEntityTypeConfiguration
     }
 }
 
-internal sealed class RevenueRecognitionPendingConfiguration : IEntityTypeConfiguration<RevenueRecognitionPending>
+internal sealed class RevenueRecognitionPendingLineConfiguration : IEntityTypeConfiguration<RevenueRecognitionPendingLine>
 {
-    public void Configure(EntityTypeBuilder<RevenueRecognitionPending> builder)
+    public void Configure(EntityTypeBuilder<RevenueRecognitionPendingLine> builder)
     {
-        builder.ToTable("revenue_recognition_pending");
-        builder.HasKey(p => new { p.InvoiceId, p.Kind });
+        builder.ToTable("revenue_recognition_pending_lines");
+        builder.HasKey(p => new { p.LineId, p.Kind });
         builder.Property(p => p.Kind).HasMaxLength(8);
+        builder.Property(p => p.Currency).HasMaxLength(3).IsFixedLength();
     }
 }
 

@@ -3030,21 +3030,49 @@ namespace BillingConsole.Persistence.Migrations
                     b.ToTable("mrr_subscription_states", (string)null);
                 });
 
-            modelBuilder.Entity("BillingConsole.Persistence.RevenueRecognitionPending", b =>
+            modelBuilder.Entity("BillingConsole.Persistence.RevenueRecognitionPendingLine", b =>
                 {
-                    b.Property<Guid>("InvoiceId")
+                    b.Property<Guid>("LineId")
                         .HasColumnType("uuid")
-                        .HasColumnName("invoice_id");
+                        .HasColumnName("line_id");
 
                     b.Property<string>("Kind")
                         .HasMaxLength(8)
                         .HasColumnType("character varying(8)")
                         .HasColumnName("kind");
 
-                    b.HasKey("InvoiceId", "Kind")
-                        .HasName("pk_revenue_recognition_pending");
+                    b.Property<decimal>("Amount")
+                        .HasPrecision(19, 4)
+                        .HasColumnType("numeric(19,4)")
+                        .HasColumnName("amount");
 
-                    b.ToTable("revenue_recognition_pending", (string)null);
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("changed_at");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character(3)")
+                        .HasColumnName("currency")
+                        .IsFixedLength();
+
+                    b.Property<Guid>("InvoiceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("invoice_id");
+
+                    b.Property<DateTimeOffset>("PeriodEnd")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("period_end");
+
+                    b.Property<DateTimeOffset>("PeriodStart")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("period_start");
+
+                    b.HasKey("LineId", "Kind")
+                        .HasName("pk_revenue_recognition_pending_lines");
+
+                    b.ToTable("revenue_recognition_pending_lines", (string)null);
                 });
 
             modelBuilder.Entity("BillingConsole.Persistence.RevenueRecognitionSum", b =>

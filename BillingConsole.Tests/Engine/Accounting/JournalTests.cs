@@ -8,6 +8,7 @@ using BillingConsole.ReadModels;
 using BillingConsole.Tests.Infrastructure;
 using Dapper;
 using FluentValidation;
+using Microsoft.EntityFrameworkCore;
 
 namespace BillingConsole.Tests.Engine.Accounting;
 
@@ -136,16 +137,35 @@ public sealed class JournalTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_queue_of_lines_is_carried_over_from_the_queue_of_invoices_and_back()
+    {
+        var recognition = _engine.Get<RevenueRecognitionQueries>();
+        await using var connection = await _database.DataSource.OpenConnectionAsync(Ct);
+        const string QueuedLines = "select string_agg(line_id || ' ' || kind || ' ' || changed_at || ' ' || amount, ',' order by line_id, kind) from revenue_recognition_pending_lines";
+        var queued = await connection.QuerySingleAsync<string>(QueuedLines);
+        var unfolded = await recognition.PeriodAsync(April, Ct);
+
+        await using (var db = _database.NewContext()) await db.Database.MigrateAsync("EventTriggersAskOncePerStatement", Ct);
+        Assert.Equal(await connection.QuerySingleAsync<long>("select count(distinct invoice_id) from invoice_lines l join invoices i on i.id = l.invoice_id where i.issued_at is not null"),
+            await connection.QuerySingleAsync<long>("select count(*) from revenue_recognition_pending where kind = 'issued'"));
+
+        await using (var db = _database.NewContext()) await db.Database.MigrateAsync(cancellationToken: Ct);
+        Assert.Equal(queued, await connection.QuerySingleAsync<string>(QueuedLines));
+        Assert.Equal(unfolded, await recognition.PeriodAsync(April, Ct));
+    }
+
+    [Fact]
     public async Task Folding_issued_and_voided_invoices_into_quarter_hours_changes_no_figure()
     {
         var recognition = _engine.Get<RevenueRecognitionQueries>();
         var recorder = _engine.Get<RevenueRecognitionRecorder>();
         await using var connection = await _database.DataSource.OpenConnectionAsync(Ct);
-        var issued = await connection.QuerySingleAsync<int>("select count(*)::int from invoices where issued_at is not null");
+        var issuedLines = await connection.QuerySingleAsync<int>(
+            "select count(*)::int from invoice_lines l join invoices i on i.id = l.invoice_id where i.issued_at is not null");
 
         // Nothing folded yet: every figure is computed from the lines themselves.
         var unfolded = await recognition.PeriodAsync(April, Ct);
-        Assert.Equal(issued, await recorder.FoldAsync(Ct));
+        Assert.Equal(issuedLines, await recorder.FoldAsync(Ct));
         Assert.Equal(0, await recorder.FoldAsync(Ct));
         Assert.Equal(unfolded, await recognition.PeriodAsync(April, Ct));
         await AssertReconcilesAsync(unfolded, April);
@@ -156,9 +176,10 @@ public sealed class JournalTests : IAsyncLifetime
         var pendingVoid = await recognition.PeriodAsync(April, Ct);
         Assert.NotEqual(unfolded, pendingVoid);
         await AssertReconcilesAsync(pendingVoid, April);
-        Assert.Equal(1, await recorder.FoldAsync(Ct));
+        Assert.Equal(await connection.QuerySingleAsync<int>("select count(*)::int from invoice_lines where invoice_id = @voided", new { voided }),
+            await recorder.FoldAsync(Ct));
         Assert.Equal(pendingVoid, await recognition.PeriodAsync(April, Ct));
-        Assert.Equal(0, await connection.QuerySingleAsync<int>("select count(*)::int from revenue_recognition_pending"));
+        Assert.Equal(0, await connection.QuerySingleAsync<int>("select count(*)::int from revenue_recognition_pending_lines"));
     }
 
     /// <summary>

@@ -76,10 +76,15 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
         return this;
     }
 
-    /// <summary>The WHERE clause and its parameters; Countable is false when counting would read the whole list (a common search).</summary>
-    private async Task<(string Where, DynamicParameters Parameters, bool Countable)> WhereClauseAsync(NpgsqlDataSource dataSource, CancellationToken ct)
+    /// <summary>
+    /// The WHERE clause and its parameters; Countable is false when counting would read the whole list (a common search);
+    /// Bounded is true when a search found its customers, so the matching rows are theirs alone and few enough to fetch.
+    /// </summary>
+    private async Task<(string Where, DynamicParameters Parameters, bool Countable, bool Bounded)> WhereClauseAsync(NpgsqlDataSource dataSource,
+        CancellationToken ct)
     {
         var countable = true;
+        var bounded = false;
         var conditions = new List<string>(_conditions);
         var parameters = new DynamicParameters(_parameters);
         if (_customerSearch is { } search)
@@ -89,6 +94,7 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
             {
                 parameters.Add("searchCustomers", customers);
                 conditions.Add($"({also}{search.CustomerIdColumn} = any(@searchCustomers))");
+                bounded = true;
             }
             else
             {
@@ -99,7 +105,7 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
                 countable = false;
             }
         }
-        return (conditions.Count == 0 ? string.Empty : " where " + string.Join(" and ", conditions), parameters, countable);
+        return (conditions.Count == 0 ? string.Empty : " where " + string.Join(" and ", conditions), parameters, countable, bounded);
     }
 
     /// <summary>The customers whose name or email matches, or null when the text is common: more than the cap match.</summary>
@@ -135,18 +141,24 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
         return needed;
     }
 
+    /// <summary>The columns a sort orders by, the id last, and its direction.</summary>
+    private (string[] Columns, string Direction) Sort(string? sortBy, bool descending)
+    {
+        var columns = sortBy is not null && sortColumns.TryGetValue(sortBy, out var sorted) ? sorted : defaultSort;
+        return ([.. columns.Split(',').Select(column => column.Trim()), idColumn], descending || sortBy is null ? "desc" : "asc");
+    }
+
     private string OrderBy(string? sortBy, bool descending)
     {
-        var direction = descending || sortBy is null ? "desc" : "asc";
-        var columns = sortBy is not null && sortColumns.TryGetValue(sortBy, out var sorted) ? sorted : defaultSort;
-        return " order by " + string.Join(", ", columns.Split(',').Select(column => $"{column.Trim()} {direction}")) + $", {idColumn} {direction}";
+        var (columns, direction) = Sort(sortBy, descending);
+        return " order by " + string.Join(", ", columns.Select(column => $"{column} {direction}"));
     }
 
     public async Task<PageResult<T>> PageAsync<T>(NpgsqlDataSource dataSource, PageRequest request, CancellationToken ct)
     {
-        var (where, parameters, countable) = await WhereClauseAsync(dataSource, ct);
+        var (where, parameters, countable, bounded) = await WhereClauseAsync(dataSource, ct);
         var count = countable ? CountAsync(dataSource, where, parameters, ct) : Task.FromResult<int?>(null);
-        var page = ReadPageAsync<T>(dataSource, where, parameters, request, ct);
+        var page = ReadPageAsync<T>(dataSource, where, parameters, bounded, request, ct);
         await Task.WhenAll(count, page);
         var items = page.Result;
         var lastPage = items.Count < request.Limit && (items.Count > 0 || request.Offset == 0);
@@ -159,18 +171,36 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
         };
     }
 
-    private async Task<List<T>> ReadPageAsync<T>(NpgsqlDataSource dataSource, string where, DynamicParameters parameters, PageRequest request,
-        CancellationToken ct)
+    private async Task<List<T>> ReadPageAsync<T>(NpgsqlDataSource dataSource, string where, DynamicParameters parameters, bool bounded,
+        PageRequest request, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var orderBy = OrderBy(request.SortBy, request.Descending);
-        var sql = request.Offset == 0
+        var sql = bounded
+            ? $"select {select} from {From(joins)} where {idColumn} = any(array({MatchingIdsInOrder(where, request)})){orderBy}"
+            : request.Offset == 0
             ? $"select {select} from {From(joins)}{where}{orderBy} limit {request.Limit}"
             // A deeper page walks the rows it skips with their id alone and only the joins its filters and sort need, so the
             // select list (the other joins, labels, documents) is computed for the page's rows only.
             : $"select {select} from {From(joins)} where {idColumn} = any(array(" +
               $"select {idColumn} from {From(JoinsNeededBy(where + orderBy))}{where}{orderBy} limit {request.Limit} offset {request.Offset})){orderBy}";
         return (await connection.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>
+    /// The ids of a page of a bounded search: every matching row is fetched along the indexes its filters use, then sorted.
+    /// Walking the list's order instead and filtering as it goes (what the planner picks, expecting the matches spread
+    /// evenly) reads every newer row first when the customers found have none of the newest rows, as after a billing run
+    /// of other customers: hundreds of thousands of rows for one page. The subquery's offset 0 keeps the planner from
+    /// merging the two.
+    /// </summary>
+    private string MatchingIdsInOrder(string where, PageRequest request)
+    {
+        var (columns, direction) = Sort(request.SortBy, request.Descending);
+        var sortKeys = string.Join(", ", columns.Select((column, n) => $"{column} as s{n}"));
+        var orderBy = string.Join(", ", columns.Select((_, n) => $"s{n} {direction}"));
+        return $"select s{columns.Length - 1} from (select {sortKeys} from {From(JoinsNeededBy(where + " " + string.Join(" ", columns)))}{where} offset 0) matching " +
+               $"order by {orderBy} limit {request.Limit} offset {request.Offset}";
     }
 
     /// <summary>The number of matching rows up to one past the cap, or null when that takes longer than the count budget.</summary>
@@ -196,7 +226,7 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
     public async IAsyncEnumerable<T> StreamAsync<T>(NpgsqlDataSource dataSource, string? sortBy, bool descending,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        var (where, parameters, _) = await WhereClauseAsync(dataSource, ct);
+        var (where, parameters, _, _) = await WhereClauseAsync(dataSource, ct);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var sql = $"select {select} from {From(joins)}{where}{OrderBy(sortBy, descending)}";
         await foreach (var row in connection.QueryUnbufferedAsync<T>(sql, parameters).WithCancellation(ct))

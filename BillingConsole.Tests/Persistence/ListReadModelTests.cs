@@ -60,6 +60,9 @@ public sealed class ListReadModelTests : IAsyncLifetime
         foreach (var term in await SearchTermsAsync())
         {
             await SameRows<InvoiceList, InvoiceListFilter, InvoiceRow>(new() { Search = term }, (l, f, p) => l.PageAsync(f, p, Ct), r => r.Id, term);
+            // A later page in another order: the rows found by the customers looked up are sorted and paged as the list's.
+            await SameRows<InvoiceList, InvoiceListFilter, InvoiceRow>(new() { Search = term }, (l, f, p) => l.PageAsync(f, p, Ct), r => r.Id, term,
+                new PageRequest(1, 5, "customerName", false));
             await SameRows<SubscriptionList, SubscriptionListFilter, SubscriptionRow>(new() { Search = term }, (l, f, p) => l.PageAsync(f, p, Ct), r => r.Id, term);
             await SameRows<CustomerList, CustomerListFilter, CustomerRow>(new() { Search = term }, (l, f, p) => l.PageAsync(f, p, Ct), r => r.Id, term);
             await SameRows<PaymentList, PaymentListFilter, PaymentRow>(new() { Search = term }, (l, f, p) => l.PageAsync(f, p, Ct), r => r.Id, term);
@@ -87,10 +90,10 @@ public sealed class ListReadModelTests : IAsyncLifetime
     }
 
     private async Task SameRows<TList, TFilter, TRow>(TFilter filter, Func<TList, TFilter, PageRequest, Task<PageResult<TRow>>> page,
-        Func<TRow, Guid> id, string term) where TList : class
+        Func<TRow, Guid> id, string term, PageRequest? request = null) where TList : class
     {
-        var lookedUp = await page(List<TList>(), filter, FirstPage);
-        var matched = await page(List<TList>(matchWhileReading: true), filter, FirstPage);
+        var lookedUp = await page(List<TList>(), filter, request ?? FirstPage);
+        var matched = await page(List<TList>(matchWhileReading: true), filter, request ?? FirstPage);
 
         Assert.True(lookedUp.Items.Select(id).SequenceEqual(matched.Items.Select(id)),
             $"{typeof(TList).Name} searched for '{term}': {lookedUp.Items.Count} rows with customers looked up first, {matched.Items.Count} matched while reading.");

@@ -64,7 +64,15 @@ public sealed class HangfireOptions
 {
     public const string Section = "Hangfire";
 
+    /// <summary>Workers for every queue but the billing queue.</summary>
     [Range(1, 100)] public int WorkerCount { get; set; } = 8;
+    /// <summary>
+    /// Workers for the billing queue (its chunks), apart from the others: each chunk is a transaction that keeps a core
+    /// busy, so more chunks at once than cores add contention, not speed, and slow the console's reads during a run.
+    /// Unset, one more than the node's cores.
+    /// </summary>
+    [Range(1, 100)] public int? BillingWorkerCount { get; set; }
+    public int BillingWorkers => BillingWorkerCount ?? Environment.ProcessorCount + 1;
     /// <summary>Queues this node serves, most urgent first.</summary>
     public string[] Queues { get; set; } = ["billing", "dunning_retry", "default"];
     public string SchemaName { get; set; } = "hangfire";

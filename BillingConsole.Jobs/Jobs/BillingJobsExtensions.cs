@@ -38,12 +38,13 @@ public static class BillingJobsExtensions
 
         if (options.RunServer)
         {
-            builder.Services.AddHangfireServer(server =>
-            {
-                server.WorkerCount = options.WorkerCount;
-                server.Queues = options.Queues;
-                server.SchedulePollingInterval = TimeSpan.FromSeconds(options.PollingIntervalSeconds);
-            });
+            // The billing queue has workers of its own, so that a month-end run takes as many cores as the node has and
+            // no more, while deliveries and retries keep theirs.
+            var others = options.Queues.Where(queue => queue != BillingChunkJob.Queue).Distinct().ToArray();
+            if (options.Queues.Contains(BillingChunkJob.Queue))
+                AddServer(builder.Services, options, [BillingChunkJob.Queue], options.BillingWorkers);
+            if (others.Length > 0)
+                AddServer(builder.Services, options, others, options.WorkerCount);
             builder.Services.AddHostedService<RecurringJobRegistrar>();
         }
         builder.Services.AddSingleton<OperationalGauges>();
@@ -62,4 +63,12 @@ public static class BillingJobsExtensions
         builder.Services.AddScoped<EventDeliveryJob>();
         return builder;
     }
+
+    private static void AddServer(IServiceCollection services, HangfireOptions options, string[] queues, int workers) =>
+        services.AddHangfireServer(server =>
+        {
+            server.WorkerCount = workers;
+            server.Queues = queues;
+            server.SchedulePollingInterval = TimeSpan.FromSeconds(options.PollingIntervalSeconds);
+        });
 }

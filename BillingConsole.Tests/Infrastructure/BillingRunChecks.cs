@@ -20,6 +20,7 @@ public static class BillingRunChecks
     public static Dictionary<string, string?> NodeEnvironment(string connectionString) => KillTrialNode.Environment(connectionString, new Dictionary<string, string?>
     {
         ["Hangfire__WorkerCount"] = "4",
+        ["Hangfire__BillingWorkerCount"] = "4",
         ["Billing__ChunkSize"] = "100",
         ["Billing__ChargeConcurrency"] = "4",
         // A killed node's charge claims lapse after this long (a minute in production), and its chunk charges them then.

@@ -59,6 +59,7 @@ public sealed class EngineServices : IAsyncDisposable
             ["Billing:ChargeConcurrency"] = "8",
             ["Hangfire:PollingIntervalSeconds"] = "1",
             ["Hangfire:WorkerCount"] = "4",
+            ["Hangfire:BillingWorkerCount"] = "4",
             ["Hangfire:RunServer"] = hangfire ? "true" : "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) configuration[key] = value;

@@ -73,13 +73,13 @@ public static class BillingBenchmark
         var copy = await CopyReference.MeasureBillingRunAsync(dataSource, runId, CancellationToken.None);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
             Billing run {runId}: {run.Status.ToString().ToLowerInvariant()}{(run.Error is null ? "" : $" ({run.Error})")}
-              due {run.DueCount:N0} in {run.ChunkCount:N0} chunks of {options.ChunkSize}; {hangfire.WorkerCount} workers; charge concurrency {options.ChargeConcurrency}; {Environment.ProcessorCount} cores
+              due {run.DueCount:N0} in {run.ChunkCount:N0} chunks of {options.ChunkSize}; {hangfire.BillingWorkers} workers; charge concurrency {options.ChargeConcurrency}; {Environment.ProcessorCount} cores
               invoiced {run.InvoicedCount:N0} in {invoicedAfter?.TotalSeconds ?? seconds:F1} s = {run.InvoicedCount / (invoicedAfter?.TotalSeconds ?? seconds):N0} subscriptions/s
               charged {run.ChargedCount:N0} ok + {run.FailedCount:N0} failed in {seconds:F1} s = {(run.ChargedCount + run.FailedCount) / seconds:N0} charges/s (charging overlaps invoicing)
               total {seconds:F1} s; this process used {cpu.TotalSeconds:F1} s of CPU ({cpu.TotalMilliseconds / Math.Max(1, run.DueCount):F2} ms per subscription); peak working set {peakWorkingSet / 1024.0 / 1024.0:N0} MiB
               load average (1 min) {loadBefore} before, {loadAfter} after; other work on this machine shares its cores
               rows written: {string.Join(", ", rows.Select(r => $"{r.Key} {r.Value:N0}"))}; {rows.Values.Sum():N0} in all
-            time per phase, summed over the {hangfire.WorkerCount} workers ({workerSeconds:F1} s in all; phases of different chunks overlap):
+            time per phase, summed over the {hangfire.BillingWorkers} workers ({workerSeconds:F1} s in all; phases of different chunks overlap):
             {BenchmarkReport.Phases(phases, run.DueCount, "subscriptions")}
             {BenchmarkReport.Copy(copy, seconds, "the run's")}
             {BenchmarkReport.Statements(statements, top)}

@@ -36,6 +36,9 @@ internal sealed class PaymentAttemptConfiguration : IEntityTypeConfiguration<Pay
         // The console list's status sort and filter, and its amount sort, at millions of attempts.
         builder.HasIndex(a => new { a.Status, a.StartedAt, a.Id });
         builder.HasIndex("_amount", nameof(PaymentAttempt.Id)).HasDatabaseName("ix_payment_attempts_amount_id");
+        // The list's trigger filter for every trigger but billing runs, whose attempts (most of them) stay out of it.
+        builder.HasIndex(a => new { a.Trigger, a.StartedAt, a.Id }).HasFilter("trigger <> 'billing_run'")
+            .HasDatabaseName("ix_payment_attempts_trigger_started_at_id");
     }
 }
 

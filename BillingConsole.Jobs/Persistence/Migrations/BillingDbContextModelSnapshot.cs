@@ -2220,6 +2220,10 @@ namespace BillingConsole.Persistence.Migrations
                     b.HasIndex("Status", "StartedAt", "Id")
                         .HasDatabaseName("ix_payment_attempts_status_started_at_id");
 
+                    b.HasIndex("Trigger", "StartedAt", "Id")
+                        .HasDatabaseName("ix_payment_attempts_trigger_started_at_id")
+                        .HasFilter("trigger <> 'billing_run'");
+
                     b.ToTable("payment_attempts", null, t =>
                         {
                             t.HasCheckConstraint("ck_payment_attempts_amount", "amount > 0");

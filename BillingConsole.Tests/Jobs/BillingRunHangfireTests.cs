@@ -14,7 +14,8 @@ public sealed class BillingRunHangfireTests
     public async Task A_run_started_on_demand_is_carried_out_by_Hangfire_workers_to_completion()
     {
         await using var database = await TestDatabases.CreateMigratedAsync("hangfire_run");
-        await using var engine = EngineServices.Create(database, hangfire: true, settings: new Dictionary<string, string?> { ["Billing:ChunkSize"] = "100" });
+        await using var engine = EngineServices.Create(database, hangfire: true,
+            settings: new Dictionary<string, string?> { ["Billing:ChunkSize"] = "100", ["Hangfire:BillingWorkerCount"] = "3" });
         var data = new BillingTestData(database, engine.Clock.GetUtcNow());
         var (_, price) = await data.PlanAsync(15m);
         await data.DueSubscriptionsAsync(price, 230, "pm_ok_", "pm_lost_card_");
@@ -37,5 +38,16 @@ public sealed class BillingRunHangfireTests
         Assert.Equal(3, await connection.QuerySingleAsync<int>(
             "select count(*)::int from hangfire.job where statename = 'Succeeded' and invocationdata::text like '%BillingChunkJob%'"));
         Assert.Equal(1, await connection.QuerySingleAsync<int>("select count(*)::int from audit_log where action = 'billing_run.start'"));
+
+        // The billing queue has a server of its own with its own workers, and only that server ran the chunks.
+        var servers = (await connection.QueryAsync<(string Id, string Queues, int Workers)>(
+            "select id, (data::json -> 'Queues')::text, (data::json ->> 'WorkerCount')::int from hangfire.server")).ToList();
+        var billing = Assert.Single(servers, server => server.Queues.Contains("billing"));
+        Assert.Equal(("[\"billing\"]", 3), (billing.Queues.Replace(" ", ""), billing.Workers));
+        Assert.Contains(servers, server => server.Queues.Contains("dunning_retry") && server.Workers == 4);
+        Assert.Equal([billing.Id], await connection.QueryAsync<string>("""
+            select distinct s.data::json ->> 'ServerId' from hangfire.state s join hangfire.job j on j.id = s.jobid
+            where s.name = 'Processing' and j.invocationdata::text like '%BillingChunkJob%'
+            """));
     }
 }

@@ -64,13 +64,23 @@ public sealed class NotificationKillTrialTests
         {
             jobs.Enqueue<NotificationDeliveryJob>(job => job.RunAsync(CancellationToken.None));
             await using var node = await starts.StartAsync(NodeEnvironment(database, smtp));
-            var delay = random.Next(300, 2_500);
-            await Task.Delay(delay, Ct);
+            // Killed once it has sent a random part of the backlog, so that every kill lands while emails go out and the
+            // last kills still meet a backlog (after a fixed delay, a fast node had sent everything by the fifth kill).
+            var (sentBefore, _) = await ProgressAsync(database);
+            var target = sentBefore + random.Next(1, Notifications / (Kills + 2));
+            var delivering = Stopwatch.StartNew();
+            while ((await ProgressAsync(database)).Sent < target)
+            {
+                if (delivering.Elapsed > TimeSpan.FromMinutes(1)) throw new TimeoutException($"The node sent nothing more for a minute.\n{node.Output}");
+                await Task.Delay(random.Next(1, 40), Ct);
+            }
             await node.KillAsync();
             var (sent, pending) = await ProgressAsync(database);
-            Report($"kill {trial}: up in {node.StartupTime.TotalSeconds:F1} s, killed {delay} ms after; {sent} sent, {pending} pending, {smtp.Messages.Count} messages at the server");
+            Report($"kill {trial}: up in {node.StartupTime.TotalSeconds:F1} s, killed {delivering.ElapsedMilliseconds} ms after, {target - sentBefore} or more sent; " +
+                   $"{sent} sent, {pending} pending, {smtp.Messages.Count} messages at the server");
         }
 
+        var (sentBeforeTheLastNode, _) = await ProgressAsync(database);
         jobs.Enqueue<NotificationDeliveryJob>(job => job.RunAsync(CancellationToken.None));
         await using (var node = await starts.StartAsync(NodeEnvironment(database, smtp)))
         {
@@ -91,6 +101,7 @@ public sealed class NotificationKillTrialTests
         Report($"found: {ids.Count} of {Notifications} sent, {received.Count} messages at the server, {received.Distinct().Count()} distinct Message-Ids, " +
                $"{received.Count - received.Distinct().Count()} repeated after a kill between acceptance and commit");
         Assert.Equal(Notifications, ids.Count);
+        Assert.True(sentBeforeTheLastNode < Notifications, "The last kill met a backlog.");
         Assert.True(ids.SetEquals(received), "Every notification arrives under its own Message-Id, and nothing else arrives.");
     }
 }

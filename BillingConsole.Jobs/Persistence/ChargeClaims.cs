@@ -48,6 +48,18 @@ public static class ChargeClaims
         return claimed;
     }
 
+    /// <summary>When the first live claim on <paramref name="invoiceIds"/> lapses; null when none is claimed past <paramref name="now"/>.</summary>
+    public static async Task<DateTimeOffset?> FirstLapseAsync(NpgsqlConnection connection, IReadOnlyCollection<Guid> invoiceIds, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            "select min(claimed_until) from invoice_charge_claims where invoice_id = any($1) and claimed_until > $2", connection)
+        {
+            Parameters = { new() { Value = invoiceIds.ToArray() }, new() { Value = now } },
+        };
+        return await command.ExecuteScalarAsync(ct) is DateTime lapse ? new DateTimeOffset(lapse, TimeSpan.Zero) : null;
+    }
+
     /// <summary>Moves the expiry of the claims still carrying <paramref name="token"/> to <paramref name="until"/>: their holder is alive.</summary>
     public static async Task RenewAsync(NpgsqlDataSource dataSource, IReadOnlyCollection<Guid> invoiceIds, Guid token, DateTimeOffset until,
         CancellationToken ct)

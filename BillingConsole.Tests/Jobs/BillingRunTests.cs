@@ -4,6 +4,7 @@ using BillingConsole.Domain.Invoicing;
 using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Commands;
+using BillingConsole.Persistence;
 using BillingConsole.Tests.Infrastructure;
 using Dapper;
 using Microsoft.EntityFrameworkCore;
@@ -144,6 +145,37 @@ public sealed class BillingRunTests : IAsyncLifetime
         }
         await AssertCountersMatchTheDatabaseAsync(runId);
         await AssertLedgerBalancedAsync();
+    }
+
+    [Fact]
+    public async Task A_chunk_that_meets_a_dead_nodes_claim_looks_again_as_the_claim_lapses_and_then_charges_the_invoice_once()
+    {
+        await _data.DueSubscriptionsAsync(_price, 3, "pm_ok_");
+        var runId = await StartAsync();
+        var (_, chunk) = Assert.Single(_engine.Jobs.TakeChunks());
+        await using (var db = _database.NewContext())
+        {
+            var run = await db.BillingRuns.AsNoTracking().SingleAsync(r => r.Id == runId, Ct);
+            var rows = await db.BillingRunChunks.AsNoTracking().SingleAsync(c => c.RunId == runId && c.Number == chunk, Ct);
+            Assert.Equal(3, await _engine.InScopeAsync<BillingChunkProcessor, int>(p => p.InvoiceAsync(run, rows, CancellationToken.None)));
+        }
+        // What a node that died while charging leaves: one of the chunk's invoices claimed for twenty seconds more.
+        var lapse = _engine.Clock.GetUtcNow().AddSeconds(20);
+        await using (var connection = await ConnectAsync())
+        {
+            var claimed = await connection.QueryFirstAsync<Guid>("select id from invoices where billing_run_id = @runId order by id limit 1", new { runId });
+            Assert.Single(await ChargeClaims.TryClaimAsync(connection, [claimed], Guid.NewGuid(), _engine.Clock.GetUtcNow(), lapse, Ct));
+        }
+
+        var first = await _engine.InScopeAsync<BillingChunkProcessor, ChunkOutcome>(p => p.RunAsync(runId, chunk, CancellationToken.None));
+        Assert.Equal(lapse, first.DeferredUntil!.Value, TimeSpan.FromMilliseconds(1));
+        Assert.Equal((BillingRunStatus.Running, 2), ((await RunAsync(runId)).Status, _engine.Gateway.SuccessfulChargeCount));
+
+        _engine.Clock.Advance(TimeSpan.FromSeconds(21));
+        var second = await _engine.InScopeAsync<BillingChunkProcessor, ChunkOutcome>(p => p.RunAsync(runId, chunk, CancellationToken.None));
+        Assert.Null(second.DeferredUntil);
+        await AssertCountersMatchTheDatabaseAsync(runId);
+        Assert.Equal(3, _engine.Gateway.SuccessfulChargeCount);
     }
 
     [Fact]

@@ -46,6 +46,9 @@ public sealed class BillingChunkProcessor(
     /// <summary>A subscription more periods behind than this is left for the next run rather than invoiced many times at once.</summary>
     public const int MaxPeriodsPerSubscription = 24;
 
+    /// <summary>How soon a chunk looks again at invoices that were busy without a claim on them (held for a statement).</summary>
+    private static readonly TimeSpan BusyRecheck = TimeSpan.FromSeconds(5);
+
     public async Task<ChunkOutcome> RunAsync(Guid runId, int chunkNumber, CancellationToken ct)
     {
         var run = await db.BillingRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, ct)
@@ -207,9 +210,24 @@ public sealed class BillingChunkProcessor(
         var deferred = results.Where(r => r.Status == ChargeStatus.Deferred).ToList();
         // Even when the breaker has closed meanwhile: the invoices held back were never charged.
         if (deferred.Count > 0) return deferred.Max(r => r.RetryAt) ?? clock.GetUtcNow();
-        // Claimed elsewhere: by a node charging it now, or by one that died mid-charge, whose claim lapses within its lifetime.
-        // The chunk looks again then, and charges what the dead node left instead of leaving it to the reconciliation job.
-        if (results.Any(r => r.Status == ChargeStatus.Busy)) return clock.GetUtcNow() + options.CurrentValue.ChargeClaimLifetime;
+        // Claimed elsewhere: by a node charging it now, or by one that died mid-charge. The chunk looks again as the first of
+        // those claims lapses (a live holder renews its claim, and the chunk looks again later still), and charges what a dead
+        // node left instead of leaving it to the reconciliation job. An invoice held only for a statement (a void, a reported
+        // outcome) is looked at again shortly.
+        var busy = results.Where(r => r.Status == ChargeStatus.Busy).Select(r => r.InvoiceId).ToList();
+        if (busy.Count > 0)
+        {
+            var now = clock.GetUtcNow();
+            await db.Database.OpenConnectionAsync(ct);
+            try
+            {
+                return await ChargeClaims.FirstLapseAsync((NpgsqlConnection)db.Database.GetDbConnection(), busy, now, ct) ?? now + BusyRecheck;
+            }
+            finally
+            {
+                await db.Database.CloseConnectionAsync();
+            }
+        }
         if (!results.Any(r => r.Status == ChargeStatus.Unknown)) return null;
         var circuit = await breaker.CurrentAsync(ct);
         return circuit.State == CircuitState.Closed ? null : circuit.RetryAt ?? clock.GetUtcNow();

@@ -60,6 +60,18 @@ public static class ChargeClaims
         return await command.ExecuteScalarAsync(ct) is DateTime lapse ? new DateTimeOffset(lapse, TimeSpan.Zero) : null;
     }
 
+    /// <summary>
+    /// Deletes the claims that lapsed before <paramref name="before"/>: their holders died (a live one renews every 20
+    /// seconds), and an invoice nobody charges again, paid or voided meanwhile, would otherwise keep its claim for good.
+    /// Returns how many were deleted.
+    /// </summary>
+    public static async Task<int> DeleteLapsedAsync(NpgsqlDataSource dataSource, DateTimeOffset before, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand("delete from invoice_charge_claims where claimed_until < $1");
+        command.Parameters.Add(new() { Value = before });
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>Moves the expiry of the claims still carrying <paramref name="token"/> to <paramref name="until"/>: their holder is alive.</summary>
     public static async Task RenewAsync(NpgsqlDataSource dataSource, IReadOnlyCollection<Guid> invoiceIds, Guid token, DateTimeOffset until,
         CancellationToken ct)

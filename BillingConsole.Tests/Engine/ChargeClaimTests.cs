@@ -106,6 +106,27 @@ public sealed class ChargeClaimTests : IAsyncLifetime
         Assert.Equal(ChargeStatus.Refused, (await ChargeAsync(invoiceId)).Status);
     }
 
+    [Fact]
+    public async Task The_reconciliation_deletes_claims_that_lapsed_before_its_grace_and_leaves_the_others()
+    {
+        var (paidElsewhere, _) = await _engine.OpenInvoiceAsync(_data, "pm_ok_");
+        var (chargedNow, _) = await _engine.OpenInvoiceAsync(_data, "pm_ok_");
+        var now = _engine.Clock.GetUtcNow();
+        var grace = TimeSpan.FromSeconds(new GatewayOptions().ReconcileGraceSeconds);
+        await using (var connection = new NpgsqlConnection(_database.ConnectionString))
+        {
+            await connection.OpenAsync(Ct);
+            // A node that died holding a claim on an invoice nobody charged again, and a live charge's claim.
+            Assert.Single(await ChargeClaims.TryClaimAsync(connection, [paidElsewhere], Guid.NewGuid(), now - grace - TimeSpan.FromMinutes(2), now - grace - TimeSpan.FromMinutes(1), Ct));
+            Assert.Single(await ChargeClaims.TryClaimAsync(connection, [chargedNow], Guid.NewGuid(), now, now + new BillingOptions().ChargeClaimLifetime, Ct));
+        }
+
+        await _engine.Get<PaymentReconciler>().RunAsync(Ct);
+
+        Assert.Null(await ClaimTokenAsync(paidElsewhere));
+        Assert.NotNull(await ClaimTokenAsync(chargedNow));
+    }
+
     private Task<ChargeResult> ChargeAsync(Guid invoiceId) =>
         _engine.InScopeAsync<PaymentProcessor, ChargeResult>(p => p.ChargeAsync(invoiceId, PaymentTrigger.Manual, Agent, Ct));
 

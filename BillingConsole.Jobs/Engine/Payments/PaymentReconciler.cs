@@ -8,6 +8,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace BillingConsole.Engine.Payments;
 
@@ -25,10 +26,11 @@ public sealed record ReconciliationSummary(int Paid, int NotCharged, int StillUn
 /// the gateway with their own keys through <see cref="PaymentProcessor.SettleUnresolvedAsync"/>; an attempt the gateway never
 /// received is sent then under its own key, so it is charged once and never left hanging. The processor's per-invoice lock
 /// makes two nodes running this at once harmless: the second finds the invoice busy or already settled. It also opens the
-/// dunning case of a failed invoice that has none (see <see cref="OpenMissingDunningCasesAsync"/>).
+/// dunning case of a failed invoice that has none (see <see cref="OpenMissingDunningCasesAsync"/>), and deletes the charge
+/// claims that lapsed before the grace period began.
 /// </summary>
-public sealed class PaymentReconciler(IServiceScopeFactory scopes, TimeProvider clock, IOptionsMonitor<GatewayOptions> options,
-    ILogger<PaymentReconciler> logger)
+public sealed class PaymentReconciler(IServiceScopeFactory scopes, NpgsqlDataSource dataSource, TimeProvider clock,
+    IOptionsMonitor<GatewayOptions> options, ILogger<PaymentReconciler> logger)
 {
     /// <summary>Invoices looked up per run of the job; the rest wait for the next run.</summary>
     public const int InvoicesPerRun = 500;
@@ -66,6 +68,9 @@ public sealed class PaymentReconciler(IServiceScopeFactory scopes, TimeProvider 
             }
         }
         var summary = new ReconciliationSummary(paid, notCharged, unknown, leftToOthers, await OpenMissingDunningCasesAsync(ct));
+        // After the settling, which takes over the claims of the attempts it settles: what is left lapsed on invoices no
+        // charge came back to.
+        await ChargeClaims.DeleteLapsedAsync(dataSource, cutoff, ct);
         if (invoiceIds.Count > 0)
             logger.LogInformation("Reconciled unresolved payment attempts of {Invoices} invoices: {Paid} paid, {NotCharged} not charged, {StillUnknown} still unknown, {LeftToOthers} left to others",
                 invoiceIds.Count, paid, notCharged, unknown, leftToOthers);

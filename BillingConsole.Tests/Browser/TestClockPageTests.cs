@@ -142,6 +142,9 @@ public sealed class TestClockPageTests(ConsoleAppHost host, BrowserFixture brows
             await Expect(page.GetByTestId(grid)).ToContainTextAsync("No ");
             await Expect(page.GetByTestId(grid).GetByText(testName)).ToHaveCountAsync(0);
             await Input(page, "filter-test-customers").CheckAsync(new() { Force = true });
+            // The switch is drawn checked once the circuit has taken the change (the browser ticks its box at once): only then
+            // does Apply carry it.
+            await Expect(page.Locator(".mud-switch-base.mud-checked:has([data-testid=filter-test-customers]), [data-testid=filter-test-customers] .mud-switch-base.mud-checked")).ToHaveCountAsync(1);
             await page.GetByTestId("filter-apply").ClickAsync();
             await page.WaitForURLAsync($"**/{list}?search=*showTestCustomers=true*");
             var row = page.GetByTestId(grid).Locator("tr").Filter(new() { HasText = testName }).First;

@@ -42,9 +42,9 @@ public static class BillingJobsExtensions
             // no more, while deliveries and retries keep theirs.
             var others = options.Queues.Where(queue => queue != BillingChunkJob.Queue).Distinct().ToArray();
             if (options.Queues.Contains(BillingChunkJob.Queue))
-                AddServer(builder.Services, options, [BillingChunkJob.Queue], options.BillingWorkers);
+                AddServer(builder.Services, options, "billing", [BillingChunkJob.Queue], options.BillingWorkers);
             if (others.Length > 0)
-                AddServer(builder.Services, options, others, options.WorkerCount);
+                AddServer(builder.Services, options, "jobs", others, options.WorkerCount);
             builder.Services.AddHostedService<RecurringJobRegistrar>();
         }
         builder.Services.AddSingleton<OperationalGauges>();
@@ -64,9 +64,11 @@ public static class BillingJobsExtensions
         return builder;
     }
 
-    private static void AddServer(IServiceCollection services, HangfireOptions options, string[] queues, int workers) =>
+    /// <summary>A Hangfire server of this node, named after the node and its part, so the dashboard tells a node's two apart.</summary>
+    private static void AddServer(IServiceCollection services, HangfireOptions options, string part, string[] queues, int workers) =>
         services.AddHangfireServer(server =>
         {
+            server.ServerName = $"{Environment.MachineName}-{part}";
             server.WorkerCount = workers;
             server.Queues = queues;
             server.SchedulePollingInterval = TimeSpan.FromSeconds(options.PollingIntervalSeconds);

@@ -44,6 +44,7 @@ public sealed class BillingRunHangfireTests
             "select id, (data::json -> 'Queues')::text, (data::json ->> 'WorkerCount')::int from hangfire.server")).ToList();
         var billing = Assert.Single(servers, server => server.Queues.Contains("billing"));
         Assert.Equal(("[\"billing\"]", 3), (billing.Queues.Replace(" ", ""), billing.Workers));
+        Assert.Contains("-billing:", billing.Id, StringComparison.OrdinalIgnoreCase);
         Assert.Contains(servers, server => server.Queues.Contains("dunning_retry") && server.Workers == 4);
         Assert.Equal([billing.Id], await connection.QueryAsync<string>("""
             select distinct s.data::json ->> 'ServerId' from hangfire.state s join hangfire.job j on j.id = s.jobid

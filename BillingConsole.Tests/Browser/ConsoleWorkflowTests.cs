@@ -26,8 +26,7 @@ public sealed class ConsoleWorkflowTests(OidcConsoleHost console, ConsoleAppHost
         var search = page.Locator("[data-testid=filter-search] input, input[data-testid=filter-search]");
         await search.FillAsync(failed.Email);
         await search.PressAsync("Tab");
-        await page.GetByTestId("filter-apply").ClickAsync();
-        await Expect(page).ToHaveURLAsync(new Regex("search="));
+        await ConsolePages.ApplyFiltersAsync(page, new Regex("search="));
         await Expect(grid.GetByText(failed.Email)).ToBeVisibleAsync();
         await Expect(grid.Locator("tbody tr.mud-table-row")).ToHaveCountAsync(1);
         await BrowserFixture.ScreenshotAsync(page, "support-1-customer-search");

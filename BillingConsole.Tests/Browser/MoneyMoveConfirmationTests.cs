@@ -157,9 +157,7 @@ public sealed partial class MoneyMoveConfirmationTests(OidcConsoleHost console, 
         await Expect(page.GetByTestId("bulk-retry")).ToHaveCountAsync(0);
         await ScreenshotsAsync(page, "bulk-retry-filter-pending");
 
-        await page.GetByTestId("filter-apply").ClickAsync();
-        // The circuit answers the submit; beside the whole suite on two cores that can take longer than the default 20 s.
-        await Expect(page).ToHaveURLAsync(new Regex("search="), new() { Timeout = 60_000 });
+        await ConsolePages.ApplyFiltersAsync(page, new Regex("search="));
         await page.GetByTestId("bulk-retry").ClickAsync();
         await using (var scope = host.Services.CreateAsyncScope())
         {

@@ -125,10 +125,14 @@ public sealed class TestClockPageTests(ConsoleAppHost host, BrowserFixture brows
 
         // The real customer's shape, copied with a card that pays.
         await Input(page, "copy-customer").FillAsync(realName);
-        await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = realName }).ClickAsync();
-        // A click while the suggestions are still closing lands on them, not on the button.
-        await Expect(page.Locator(".mud-popover-open .mud-list-item")).ToHaveCountAsync(0);
-        await Expect(Input(page, "copy-customer")).ToHaveValueAsync(new Regex(Regex.Escape(realName)));
+        // Picked once the suggestions have closed (a click while they are still closing lands on them, not on the button) and
+        // the field shows the customer.
+        var suggestions = page.Locator(".mud-popover-open .mud-list-item");
+        await ConsolePages.ClickUntilAsync(page, suggestions.Filter(new() { HasText = realName }), async timeout =>
+        {
+            await Expect(suggestions).ToHaveCountAsync(0, new() { Timeout = timeout });
+            await Expect(Input(page, "copy-customer")).ToHaveValueAsync(new Regex(Regex.Escape(realName)), new() { Timeout = timeout });
+        }, "copy-customer-suggestion");
         await FillAsync(page, "copy-card", "pm_ok_");
         await page.GetByTestId("copy-customer-button").ClickAsync();
         // The copy signs up through the engine and runs its passes for the clock, as adding a customer does.
@@ -145,8 +149,7 @@ public sealed class TestClockPageTests(ConsoleAppHost host, BrowserFixture brows
             // The switch is drawn checked once the circuit has taken the change (the browser ticks its box at once): only then
             // does Apply carry it.
             await Expect(page.Locator(".mud-switch-base.mud-checked:has([data-testid=filter-test-customers]), [data-testid=filter-test-customers] .mud-switch-base.mud-checked")).ToHaveCountAsync(1);
-            await page.GetByTestId("filter-apply").ClickAsync();
-            await page.WaitForURLAsync($"**/{list}?search=*showTestCustomers=true*");
+            await ConsolePages.ApplyFiltersAsync(page, new Regex($"/{list}\\?search=.*showTestCustomers=true"));
             var row = page.GetByTestId(grid).Locator("tr").Filter(new() { HasText = testName }).First;
             await Expect(row.GetByTestId("test-chip")).ToHaveTextAsync("Test");
             await ScreenshotsAsync(page, $"test-customers-{list}-");

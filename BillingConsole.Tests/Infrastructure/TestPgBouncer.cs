@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace BillingConsole.Tests.Infrastructure;
@@ -26,7 +24,7 @@ public sealed class TestPgBouncer : IAsyncDisposable
     {
         // Under the temporary folder, which PgBouncer's own user (it refuses to run as root) can always reach.
         var directory = Path.Combine(Path.GetTempPath(), $"billing-pgbouncer-{Guid.NewGuid():N}");
-        var port = FreePort();
+        var port = ConsoleAppHost.FreePort();
         var postgresPort = new NpgsqlConnectionStringBuilder(TestServers.DefaultConnectionString).Port;
         await ServicesAsync($"start_pgbouncer \"$0\" {port} {postgresPort}", directory, ("PGBOUNCER_POOL_SIZE", poolSize.ToString()));
         return new TestPgBouncer(directory, port);
@@ -40,13 +38,6 @@ public sealed class TestPgBouncer : IAsyncDisposable
     {
         await ServicesAsync("stop_pgbouncer \"$0\"", _directory);
         Directory.Delete(_directory, recursive: true);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task ServicesAsync(string call, string directory, params (string Name, string Value)[] environment)

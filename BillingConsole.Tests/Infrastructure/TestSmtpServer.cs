@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using MimeKit;
 using netDumbster.smtp;
@@ -19,17 +17,9 @@ public sealed class TestSmtpServer : IDisposable
 
     public int Port { get; }
 
-    public static TestSmtpServer Start() => StartOn(FreePort());
+    public static TestSmtpServer Start() => StartOn(ConsoleAppHost.FreePort());
 
     public static TestSmtpServer StartOn(int port) => new(SimpleSmtpServer.Start(port), port);
-
-    /// <summary>A loopback port nothing listens on (to stand for a server that is down, or to start one on later).</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public IReadOnlyList<MimeMessage> Messages =>
         [.. _server.ReceivedEmail.Select(m => MimeMessage.Load(new MemoryStream(Encoding.UTF8.GetBytes(m.Data))))];

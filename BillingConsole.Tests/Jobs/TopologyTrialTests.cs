@@ -74,6 +74,9 @@ public sealed class TopologyTrialTests(ProxiedTopology topology, BrowserFixture 
         var page = await context.NewPageAsync();
         await page.GotoAsync("/customers");
         await page.WaitForURLAsync("**/account/dev-sign-in**");
+        // Every answer pins the browser to the node that gave it: a late one (the favicon comes after the load event)
+        // would undo the pin below.
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
         var formNode = await PinnedNodeAsync(context);
         // The sign-in form (and its antiforgery token) came from one node; it is posted to the other.
         await PinAsync(context, Other(formNode));
@@ -82,6 +85,7 @@ public sealed class TopologyTrialTests(ProxiedTopology topology, BrowserFixture 
         await page.WaitForURLAsync(url => !url.Contains("/account/"));
         await Expect(page.GetByTestId("current-user")).ToHaveTextAsync("Ada Admin");
         await AdminPages.WaitUntilInteractiveAsync(page);
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
         Assert.Equal(Other(formNode), await PinnedNodeAsync(context));
 
         // The sign-in cookie the second node made opens the console on the first, whose circuit then works.
@@ -197,6 +201,9 @@ public sealed class TopologyTrialTests(ProxiedTopology topology, BrowserFixture 
             ["ConnectionStrings:Billing"] = topology.ThroughPgBouncer(database.Name),
             // Long enough for the retries to overlap at the gateway.
             ["Gateway:Sandbox:LatencyMs"] = "50",
+            // The charge's deadline is not on trial here: the tests' 300 ms is too short for a 50 ms call on a loaded machine,
+            // whose answer then stays unknown until the reconciliation.
+            ["Gateway:ChargeTimeoutMs"] = "10000",
         };
         // Two agents on two nodes, one gateway.
         await using var first = EngineServices.Create(database, settings: throughPgBouncer);

@@ -142,7 +142,7 @@ public sealed class NotificationDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task A_server_that_is_down_leaves_the_emails_pending_with_the_error_while_billing_goes_on_and_they_go_out_once_it_is_back()
     {
-        var port = TestSmtpServer.FreePort();
+        var port = ConsoleAppHost.FreePort();
         await using var engine = EngineServices.Create(_database, _engine.Clock, settings: TestSmtpServer.SettingsFor(port));
         var (invoiceId, customerId) = await engine.OpenInvoiceAsync(_data, "pm_ok_");
 

@@ -91,9 +91,10 @@ public sealed class ConsoleAppHost : IAsyncLifetime
     private static readonly HashSet<int> HandedOut = [];
 
     /// <summary>
-    /// A loopback port free now, for a server a test starts later or one that stands for a server that is down. Not one the kernel picks (bind to port 0): those come from the
-    /// range it gives outgoing connections' local ends (32768–60999), and one of the many connections a test run opens
-    /// can take it before the server binds it (seen as "address already in use" when a topology node started again).
+    /// A loopback port free now, for a server a test starts later or for one that is down. Not a port the kernel picks
+    /// (bind to port 0): those come from the range it gives outgoing connections' local ends (32768–60999), and one of
+    /// the many connections a test run opens can take it before the server binds it (seen as "address already in use"
+    /// when a topology node started again).
     /// </summary>
     public static int FreePort()
     {

@@ -57,8 +57,7 @@ public sealed class InvoiceList(NpgsqlDataSource dataSource, IOptions<ListOption
         .WhereIf(filter.DueTo is not null, "i.due_at < @dueTo", "dueTo", ListText.EndOfDay(filter.DueTo))
         .WhereIf(filter.CreatedFrom is not null, "i.created_at >= @createdFrom", "createdFrom", ListText.StartOfDay(filter.CreatedFrom))
         .WhereIf(filter.CreatedTo is not null, "i.created_at < @createdTo", "createdTo", ListText.EndOfDay(filter.CreatedTo))
-        .WhereIf(filter.MinAmount is not null, "i.total >= @minAmount", "minAmount", filter.MinAmount)
-        .WhereIf(filter.MaxAmount is not null, "i.total <= @maxAmount", "maxAmount", filter.MaxAmount)
+        .WhereBetween("i.total", "total", filter.MinAmount, filter.MaxAmount)
         .WhereIf(filter.Currency is not null, "i.currency = @currency::char(3)", "currency", filter.Currency);
 }
 

@@ -44,6 +44,18 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
     private readonly List<string> _conditions = [];
     private readonly DynamicParameters _parameters = new();
     private CustomerSearch? _customerSearch;
+    private Range? _range;
+
+    /// <summary>A range filter on a column an index starts with, and its conditions.</summary>
+    private sealed record Range(string Column, string Conditions);
+
+    /// <summary>
+    /// At most this many rows in a range filter's range: a page then fetches them along the column's index and sorts them
+    /// (a few tens of milliseconds), rather than walking the list's order and skipping the rows out of range. A run bills
+    /// hundreds of thousands of invoices of one price, all newer than any other: a walk for other totals passed 520,000 of
+    /// them for one page. A wider range is met soon enough along any order.
+    /// </summary>
+    public const int BoundedRangeCap = 200_000;
 
     /// <summary>A search on the customer's name or email (customers joined as <c>c</c>), or on a column of the row itself.</summary>
     private sealed record CustomerSearch(string CustomerIdColumn, string? AlsoMatching);
@@ -56,6 +68,22 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
     }
 
     public ListQuery WhereIf(bool apply, string condition, string name, object? value) => apply ? Where(condition, name, value) : this;
+
+    /// <summary>
+    /// Rows whose <paramref name="column"/> (an index starts with it) lies between <paramref name="min"/> and
+    /// <paramref name="max"/>, either left open; the values are the parameters <c>@{name}Min</c> and <c>@{name}Max</c>.
+    /// </summary>
+    public ListQuery WhereBetween(string column, string name, decimal? min, decimal? max)
+    {
+        var conditions = new List<string>();
+        if (min is not null) conditions.Add($"{column} >= @{name}Min");
+        if (max is not null) conditions.Add($"{column} <= @{name}Max");
+        if (conditions.Count == 0) return this;
+        _parameters.Add($"{name}Min", min);
+        _parameters.Add($"{name}Max", max);
+        _range = new Range(column, string.Join(" and ", conditions));
+        return Where(_range.Conditions);
+    }
 
     /// <summary>
     /// Leaves out the rows of customers on a test clock (their customer's id in <paramref name="customerIdColumn"/>) unless
@@ -124,6 +152,23 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
         return customers.Length <= options.SearchedCustomersCap ? customers : null;
     }
 
+    private bool SortsByJoinedTable(string? sortBy) =>
+        !Sort(sortBy, false).Columns[0].StartsWith(table.Split(' ')[^1] + ".", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Whether the range filter holds at most <see cref="BoundedRangeCap"/> rows, counted along its column's index, unless the
+    /// list is sorted by that column (its index then walks the range in order).
+    /// </summary>
+    private async Task<bool> FewInRangeAsync(NpgsqlDataSource dataSource, DynamicParameters parameters, string? sortBy, CancellationToken ct)
+    {
+        if (_range is not { } range || Sort(sortBy, false).Columns[0] == range.Column) return false;
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var inRange = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            $"select count(*) from (select 1 from {table} where {range.Conditions} limit {BoundedRangeCap + 1}) in_range",
+            parameters, cancellationToken: ct));
+        return inRange <= BoundedRangeCap;
+    }
+
     private string From(IEnumerable<string> withJoins) => string.Join(" ", withJoins.Prepend(table));
 
     /// <summary>The joins <paramref name="where"/> refers to, and the joins those refer to.</summary>
@@ -157,6 +202,7 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
     public async Task<PageResult<T>> PageAsync<T>(NpgsqlDataSource dataSource, PageRequest request, CancellationToken ct)
     {
         var (where, parameters, countable, bounded) = await WhereClauseAsync(dataSource, ct);
+        bounded = bounded || await FewInRangeAsync(dataSource, parameters, request.SortBy, ct);
         var count = countable ? CountAsync(dataSource, where, parameters, ct) : Task.FromResult<int?>(null);
         var page = ReadPageAsync<T>(dataSource, where, parameters, bounded, request, ct);
         await Task.WhenAll(count, page);
@@ -175,6 +221,15 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
         PageRequest request, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = SortsByJoinedTable(request.SortBy) ? await connection.BeginTransactionAsync(ct) : null;
+        if (transaction is not null)
+        {
+            // Sorted by a joined table's column, a page walks that table's index and looks up the list's rows for each entry
+            // until the page is full. Parallel workers each walk their own stretch ahead and the leader waits to merge them:
+            // the dunning queue by customer name walked 105,000 customers so (181 ms), 2,054 without them (4 ms).
+            await connection.ExecuteAsync(new CommandDefinition(
+                "set local max_parallel_workers_per_gather = 0", transaction: transaction, cancellationToken: ct));
+        }
         var orderBy = OrderBy(request.SortBy, request.Descending);
         var sql = bounded
             ? $"select {select} from {From(joins)} where {idColumn} = any(array({MatchingIdsInOrder(where, request)})){orderBy}"
@@ -184,15 +239,15 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
             // select list (the other joins, labels, documents) is computed for the page's rows only.
             : $"select {select} from {From(joins)} where {idColumn} = any(array(" +
               $"select {idColumn} from {From(JoinsNeededBy(where + orderBy))}{where}{orderBy} limit {request.Limit} offset {request.Offset})){orderBy}";
-        return (await connection.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: ct))).ToList();
+        return (await connection.QueryAsync<T>(new CommandDefinition(sql, parameters, transaction, cancellationToken: ct))).ToList();
     }
 
     /// <summary>
-    /// The ids of a page of a bounded search: every matching row is fetched along the indexes its filters use, then sorted.
-    /// Walking the list's order instead and filtering as it goes (what the planner picks, expecting the matches spread
-    /// evenly) reads every newer row first when the customers found have none of the newest rows, as after a billing run
-    /// of other customers: hundreds of thousands of rows for one page. The subquery's offset 0 keeps the planner from
-    /// merging the two.
+    /// The ids of a page of a bounded list (a search that found its customers, a narrow range): every matching row is
+    /// fetched along the indexes its filters use, then sorted. Walking the list's order instead and filtering as it goes
+    /// (what the planner picks, expecting the matches spread evenly) reads every newer row first when the matches have none
+    /// of the newest rows, as after a billing run of other customers or of other totals: hundreds of thousands of rows for
+    /// one page. The subquery's offset 0 keeps the planner from merging the two.
     /// </summary>
     private string MatchingIdsInOrder(string where, PageRequest request)
     {

@@ -89,6 +89,24 @@ public sealed class ListReadModelTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_range_of_totals_pages_the_invoices_in_it_in_the_lists_order()
+    {
+        var invoices = List<InvoiceList>();
+        await using var connection = await _database.DataSource.OpenConnectionAsync(Ct);
+        // The default order and the due date read the range's rows from its index and sort them; the total walks its index.
+        foreach (var (sortBy, orderBy) in new[] { ((string?)null, "i.created_at desc, i.id desc"), ("dueAt", "i.due_at, i.id"), ("total", "i.total, i.id") })
+        {
+            var expected = (await connection.QueryAsync<Guid>(
+                "select i.id from invoices i join customers c on c.id = i.customer_id " +
+                $"where i.total >= 20 and i.total <= 100 and c.test_clock_id is null order by {orderBy} limit 10 offset 10")).ToList();
+            var page = await invoices.PageAsync(new InvoiceListFilter { MinAmount = 20, MaxAmount = 100 }, new PageRequest(1, 10, sortBy, sortBy is null), Ct);
+
+            Assert.Equal(10, expected.Count);
+            Assert.Equal(expected, page.Items.Select(r => r.Id));
+        }
+    }
+
     private async Task SameRows<TList, TFilter, TRow>(TFilter filter, Func<TList, TFilter, PageRequest, Task<PageResult<TRow>>> page,
         Func<TRow, Guid> id, string term, PageRequest? request = null) where TList : class
     {

@@ -1511,6 +1511,8 @@ namespace BillingConsole.Persistence.Migrations
                     b.HasIndex("_total", "Id")
                         .HasDatabaseName("ix_invoices_total_id");
 
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("_total", "Id"), new[] { "CreatedAt", "CustomerId" });
+
                     b.HasIndex("Currency", "CreatedAt", "Id")
                         .HasDatabaseName("ix_invoices_currency_created_at_id");
 

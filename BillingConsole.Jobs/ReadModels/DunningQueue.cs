@@ -47,6 +47,6 @@ public sealed class DunningQueue(NpgsqlDataSource dataSource, IOptions<ListOptio
         .WhereIf(filter.DeclineCode is not null, "d.last_decline_code = @declineCode", "declineCode", filter.DeclineCode)
         .WhereCustomerMatches(filter.Search, "d.customer_id")
         .WhereTestCustomersShown(filter.ShowTestCustomers, "d.customer_id")
-        .WhereIf(filter.OpenedFrom is not null, "d.opened_at >= @openedFrom", "openedFrom", ListText.StartOfDay(filter.OpenedFrom))
-        .WhereIf(filter.MinAmount is not null, "d.amount >= @minAmount", "minAmount", filter.MinAmount);
+        .WhereWithin("d.opened_at", "opened", ListText.StartOfDay(filter.OpenedFrom), null)
+        .WhereBetween("d.amount", "amount", filter.MinAmount, null);
 }

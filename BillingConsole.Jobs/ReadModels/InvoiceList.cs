@@ -53,10 +53,8 @@ public sealed class InvoiceList(NpgsqlDataSource dataSource, IOptions<ListOption
         .WhereIf(filter.SubscriptionId is not null, "i.subscription_id = @subscriptionId", "subscriptionId", filter.SubscriptionId)
         .WhereCustomerMatches(filter.Search, "i.customer_id", alsoMatching: "i.number")
         .WhereTestCustomersShown(filter.ShowTestCustomers == true || filter.CustomerId is not null || filter.SubscriptionId is not null, "i.customer_id")
-        .WhereIf(filter.DueFrom is not null, "i.due_at >= @dueFrom", "dueFrom", ListText.StartOfDay(filter.DueFrom))
-        .WhereIf(filter.DueTo is not null, "i.due_at < @dueTo", "dueTo", ListText.EndOfDay(filter.DueTo))
-        .WhereIf(filter.CreatedFrom is not null, "i.created_at >= @createdFrom", "createdFrom", ListText.StartOfDay(filter.CreatedFrom))
-        .WhereIf(filter.CreatedTo is not null, "i.created_at < @createdTo", "createdTo", ListText.EndOfDay(filter.CreatedTo))
+        .WhereWithin("i.due_at", "due", ListText.StartOfDay(filter.DueFrom), ListText.EndOfDay(filter.DueTo))
+        .WhereWithin("i.created_at", "created", ListText.StartOfDay(filter.CreatedFrom), ListText.EndOfDay(filter.CreatedTo))
         .WhereBetween("i.total", "total", filter.MinAmount, filter.MaxAmount)
         .WhereIf(filter.Currency is not null, "i.currency = @currency::char(3)", "currency", filter.Currency);
 }

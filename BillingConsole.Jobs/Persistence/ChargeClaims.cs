@@ -49,14 +49,13 @@ public static class ChargeClaims
     }
 
     /// <summary>When the first live claim on <paramref name="invoiceIds"/> lapses; null when none is claimed past <paramref name="now"/>.</summary>
-    public static async Task<DateTimeOffset?> FirstLapseAsync(NpgsqlConnection connection, IReadOnlyCollection<Guid> invoiceIds, DateTimeOffset now,
+    public static async Task<DateTimeOffset?> FirstLapseAsync(NpgsqlDataSource dataSource, IReadOnlyCollection<Guid> invoiceIds, DateTimeOffset now,
         CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand(
-            "select min(claimed_until) from invoice_charge_claims where invoice_id = any($1) and claimed_until > $2", connection)
-        {
-            Parameters = { new() { Value = invoiceIds.ToArray() }, new() { Value = now } },
-        };
+        await using var command = dataSource.CreateCommand(
+            "select min(claimed_until) from invoice_charge_claims where invoice_id = any($1) and claimed_until > $2");
+        command.Parameters.Add(new() { Value = invoiceIds.ToArray() });
+        command.Parameters.Add(new() { Value = now });
         return await command.ExecuteScalarAsync(ct) is DateTime lapse ? new DateTimeOffset(lapse, TimeSpan.Zero) : null;
     }
 

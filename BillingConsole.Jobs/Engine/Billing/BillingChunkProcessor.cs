@@ -29,6 +29,7 @@ public sealed record ChunkOutcome(int Invoiced, int Charged, int Failed, DateTim
 /// </summary>
 public sealed class BillingChunkProcessor(
     BillingDbContext db,
+    NpgsqlDataSource dataSource,
     InvoiceGenerator generator,
     CustomerTaxes taxes,
     InvoiceNumbers numbers,
@@ -218,15 +219,7 @@ public sealed class BillingChunkProcessor(
         if (busy.Count > 0)
         {
             var now = clock.GetUtcNow();
-            await db.Database.OpenConnectionAsync(ct);
-            try
-            {
-                return await ChargeClaims.FirstLapseAsync((NpgsqlConnection)db.Database.GetDbConnection(), busy, now, ct) ?? now + BusyRecheck;
-            }
-            finally
-            {
-                await db.Database.CloseConnectionAsync();
-            }
+            return await ChargeClaims.FirstLapseAsync(dataSource, busy, now, ct) ?? now + BusyRecheck;
         }
         if (!results.Any(r => r.Status == ChargeStatus.Unknown)) return null;
         var circuit = await breaker.CurrentAsync(ct);

@@ -230,10 +230,11 @@ public sealed class ListQuery(ListOptions options, string select, string table, 
         var orderBy = OrderBy(request.SortBy, request.Descending);
         var sql = bounded
             ? $"select {select} from {From(joins)} where {idColumn} = any(array({MatchingIdsInOrder(where, request)})){orderBy}"
-            : request.Offset == 0
-            ? $"select {select} from {From(joins)}{where}{orderBy} limit {request.Limit}"
-            // A deeper page walks the rows it skips with their id alone and only the joins its filters and sort need, so the
-            // select list (the other joins, labels, documents) is computed for the page's rows only.
+            // A page finds its rows (and walks those it skips) with their id alone and only the joins its filters and sort
+            // need, so the select list (the other joins, labels, documents) is computed for the page's rows only. Sorted by a
+            // column no index walks, the ids are sorted keeping only the page's (a top-N heap): with the joins above the sort
+            // the planner joined every match first, or had each parallel worker sort all its rows (the dunning queue by
+            // amount: 100-400 ms for 72,000 open cases, 28 ms so).
             : $"select {select} from {From(joins)} where {idColumn} = any(array(" +
               $"select {idColumn} from {From(JoinsNeededBy(where + orderBy))}{where}{orderBy} limit {request.Limit} offset {request.Offset})){orderBy}";
         return (await connection.QueryAsync<T>(new CommandDefinition(sql, parameters, transaction, cancellationToken: ct))).ToList();

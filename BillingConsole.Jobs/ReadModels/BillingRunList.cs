@@ -13,16 +13,19 @@ public sealed record BillingRunRow(Guid Id, string Status, string Trigger, strin
     /// <summary>Share of the due subscriptions charged so far (a zero-total invoice is never charged, so a finished run is 1 by definition).</summary>
     public double Progress => Status != "running" ? 1 : DueCount == 0 ? 0 : Math.Min(1, (double)Processed / DueCount);
 
-    /// <summary>Invoices charged per second since the run started.</summary>
-    public double RatePerSecond(DateTimeOffset now)
+    /// <summary>
+    /// Invoices charged per second since the run started; null when no time has passed (a run on a test clock, or a history
+    /// played in simulated time, starts and finishes at one instant).
+    /// </summary>
+    public double? RatePerSecond(DateTimeOffset now)
     {
         var seconds = ((FinishedAt ?? now) - StartedAt).TotalSeconds;
-        return seconds <= 0 ? 0 : Processed / seconds;
+        return seconds <= 0 ? null : Processed / seconds;
     }
 
     /// <summary>At the rate so far; null before anything is charged or once the run is over.</summary>
     public TimeSpan? EstimatedTimeLeft(DateTimeOffset now) =>
-        Status != "running" || RatePerSecond(now) <= 0 ? null : TimeSpan.FromSeconds(Math.Max(0, DueCount - Processed) / RatePerSecond(now));
+        Status == "running" && RatePerSecond(now) is > 0 and var rate ? TimeSpan.FromSeconds(Math.Max(0, DueCount - Processed) / rate) : null;
 }
 
 /// <summary>A failed charge of a run's invoice.</summary>

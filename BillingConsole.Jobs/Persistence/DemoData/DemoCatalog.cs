@@ -18,6 +18,9 @@ internal static class DemoCatalog
     /// <summary>Where the demo business is established, for its tax table.</summary>
     public const string SellerCountry = "IE";
 
+    /// <summary>The group rate its finance team reports the euro prices at, in US dollars a euro.</summary>
+    public const decimal EuroInDollars = 1.08m;
+
     public static readonly AddPrice StarterLaunchPrice = Price("USD", 15m, BillingInterval.Month, 14);
 
     public static readonly AddPrice StarterPrice = Price("USD", 19m, BillingInterval.Month, 14);

@@ -2,6 +2,7 @@ using BillingConsole.Domain.Catalog;
 using BillingConsole.Domain.Common;
 using BillingConsole.Configuration;
 using BillingConsole.Engine;
+using BillingConsole.Engine.Accounting;
 using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Engine.Dunning;
@@ -56,6 +57,7 @@ internal sealed class DemoHistory(IServiceScopeFactory scopes, BillingOptions bi
         {
             await CreateCatalogAsync(ct);
             await CreateTaxTableAsync(script.Start, ct);
+            await EnterGroupRateAsync(script.Start, ct);
         }
 
         await using var scope = scopes.CreateAsyncScope();
@@ -136,6 +138,20 @@ internal sealed class DemoHistory(IServiceScopeFactory scopes, BillingOptions bi
             .Select(country => new TaxRuleInput(country.Code, null, country.TaxRate * 100, DateOnly.FromDateTime(start))).ToList();
         await scope.ServiceProvider.GetRequiredService<TaxRuleCommands>().SaveAsync(
             new SaveTaxTable(DemoCatalog.SellerCountry, rules, "VAT for the EU countries we sell to."), Admin, ct);
+    }
+
+    /// <summary>
+    /// The rate finance reports the euro prices in, entered by an admin on the exchange rates page from the first day, so the
+    /// figures across currencies have a total in the reporting currency (USD) as well as their amounts per currency.
+    /// </summary>
+    private async Task EnterGroupRateAsync(DateTime start, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<ExchangeRateCommands>().EnterRateAsync(new EnterExchangeRate
+        {
+            BaseCurrency = "EUR", QuoteCurrency = "USD", Rate = DemoCatalog.EuroInDollars, EffectiveOn = DateOnly.FromDateTime(start),
+            Reason = "Group rate for reporting the euro prices in USD.",
+        }, Admin, ct);
     }
 
     private static Actor Admin => new(Admins[0], AdminRole);

@@ -104,7 +104,7 @@ public sealed class ListReadModelTests : IAsyncLifetime
 
             Assert.Equal(10, expected.Count);
             Assert.Equal(expected, page.Items.Select(r => r.Id));
-            // The range's rows are read once for the page and its count; a page past them still tells how many there are.
+            // The range is counted before its page is read; a page past its rows still tells how many there are.
             var inRange = await connection.ExecuteScalarAsync<int>(
                 "select count(*) from invoices i join customers c on c.id = i.customer_id where i.total >= 20 and i.total <= 100 and c.test_clock_id is null");
             var pastTheEnd = await invoices.PageAsync(new InvoiceListFilter { MinAmount = 20, MaxAmount = 100 },

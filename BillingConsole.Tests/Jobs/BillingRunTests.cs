@@ -5,6 +5,7 @@ using BillingConsole.Domain.Subscriptions;
 using BillingConsole.Engine.Billing;
 using BillingConsole.Engine.Commands;
 using BillingConsole.Persistence;
+using BillingConsole.ReadModels;
 using BillingConsole.Tests.Infrastructure;
 using Dapper;
 using Microsoft.EntityFrameworkCore;
@@ -114,6 +115,32 @@ public sealed class BillingRunTests : IAsyncLifetime
         Assert.Equal(126, invoices.Count(i => i.Status == InvoiceStatus.Paid));
         await AssertLedgerBalancedAsync();
         await AssertOneCycleInvoicePerSubscriptionPeriodAsync();
+    }
+
+    [Fact]
+    public async Task The_due_subscriptions_a_run_did_not_invoice_are_listed_with_what_happened_to_them()
+    {
+        var due = await _data.DueSubscriptionsAsync(_price, 6);
+        var ending = await _data.SubscriptionAsync(await _data.CustomerAsync(), _price, adjust: s => s.ScheduleCancellation());
+        var runId = await StartAsync();
+        var list = new BillingRunList(_database.DataSource);
+        // Before any chunk has run nothing is reported as left out.
+        Assert.Empty(await list.NotInvoicedAsync(runId, 500, Ct));
+        // Paused by support after the run selected it, before its chunk ran.
+        await using (var db = _database.NewContext())
+        {
+            (await db.Subscriptions.SingleAsync(s => s.Id == due[0].Id, Ct)).Pause(_data.Now);
+            await db.SaveChangesAsync(Ct);
+        }
+        await _engine.RunEnqueuedChunksAsync();
+
+        var run = await RunAsync(runId);
+        var skipped = await list.NotInvoicedAsync(runId, 500, Ct);
+        Assert.Equal((7, 5), (run.DueCount, run.InvoicedCount));
+        Assert.Equal(
+            [(due[0].Id, "paused after the run selected it"), (ending.Id, "ended at its period end, as scheduled")],
+            skipped.Select(r => (r.SubscriptionId, r.Outcome(run.AsOf))).OrderBy(r => r.Item1 == ending.Id));
+        Assert.Equal(run.DueCount - run.InvoicedCount, skipped.Count);
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using BillingConsole.Tests.Infrastructure;
 
 namespace BillingConsole.Tests.ReadModels;
 
-/// <summary>The rate and the time left that the billing runs page shows for a run.</summary>
+/// <summary>The rate and the time left that the billing runs page shows for a run, and why it left a due subscription without an invoice.</summary>
 [PureTests]
 public sealed class BillingRunRowTests
 {
@@ -41,5 +41,20 @@ public sealed class BillingRunRowTests
 
         Assert.Equal(25.0, run.RatePerSecond(Start.AddHours(5)));
         Assert.Null(run.EstimatedTimeLeft(Start.AddHours(5)));
+    }
+
+    [Theory]
+    [InlineData("canceled", -24, "ended at its period end, as scheduled")]
+    [InlineData("canceled", 2, "cancelled after the run selected it")]
+    [InlineData("paused", null, "paused after the run selected it")]
+    [InlineData("unpaid", null, "marked unpaid after the run selected it")]
+    [InlineData("active", null, "no longer due when its chunk ran")]
+    [InlineData("past_due", null, "no longer due when its chunk ran")]
+    public void A_due_subscription_left_without_an_invoice_says_what_happened_to_it(string status, int? canceledHoursAfterTheRun, string outcome)
+    {
+        var skipped = new BillingRunSkippedRow(Guid.NewGuid(), "Starter", 1, Guid.NewGuid(), "Acme", status, Start.AddHours(-24),
+            canceledHoursAfterTheRun is { } hours ? Start.AddHours(hours) : null);
+
+        Assert.Equal(outcome, skipped.Outcome(Start));
     }
 }

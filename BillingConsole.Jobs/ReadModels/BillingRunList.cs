@@ -10,6 +10,12 @@ public sealed record BillingRunRow(Guid Id, string Status, string Trigger, strin
 {
     public int Processed => ChargedCount + FailedCount;
 
+    /// <summary>
+    /// A finished run's invoices it did not charge: nothing was left to pay on them (credit covered them) or they are sent
+    /// with payment terms (a customer without a card is charged and declined, so counted as failed); null while running.
+    /// </summary>
+    public int? NotCharged => Status == "completed" ? Math.Max(0, InvoicedCount - Processed) : null;
+
     /// <summary>Share of the due subscriptions charged so far (a zero-total invoice is never charged, so a finished run is 1 by definition).</summary>
     public double Progress => Status != "running" ? 1 : DueCount == 0 ? 0 : Math.Min(1, (double)Processed / DueCount);
 

@@ -43,6 +43,14 @@ public sealed class BillingRunRowTests
         Assert.Null(run.EstimatedTimeLeft(Start.AddHours(5)));
     }
 
+    [Fact]
+    public void A_finished_runs_invoices_it_did_not_charge_are_the_invoiced_less_the_charged_and_failed()
+    {
+        Assert.Equal(2, (Run("completed", Start.AddSeconds(4), due: 38, charged: 32, failed: 3) with { InvoicedCount = 37 }).NotCharged);
+        Assert.Equal(0, Run("completed", Start.AddSeconds(4), due: 50, charged: 46, failed: 3).NotCharged);
+        Assert.Null(Run("running", null, due: 50, charged: 10, failed: 0).NotCharged);
+    }
+
     [Theory]
     [InlineData("canceled", -24, "ended at its period end, as scheduled")]
     [InlineData("canceled", 2, "cancelled after the run selected it")]

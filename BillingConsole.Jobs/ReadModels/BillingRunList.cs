@@ -50,7 +50,7 @@ public sealed record BillingRunSkippedRow(Guid SubscriptionId, string PlanName, 
     public string Outcome(DateTimeOffset runAsOf) => Status switch
     {
         "canceled" when CanceledAt <= runAsOf => "ended at its period end, as scheduled",
-        "canceled" => "cancelled after the run selected it",
+        "canceled" => "canceled after the run selected it",
         "paused" => "paused after the run selected it",
         "unpaid" => "marked unpaid after the run selected it",
         _ => "no longer due when its chunk ran",

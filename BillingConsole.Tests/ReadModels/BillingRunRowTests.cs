@@ -53,7 +53,7 @@ public sealed class BillingRunRowTests
 
     [Theory]
     [InlineData("canceled", -24, "ended at its period end, as scheduled")]
-    [InlineData("canceled", 2, "cancelled after the run selected it")]
+    [InlineData("canceled", 2, "canceled after the run selected it")]
     [InlineData("paused", null, "paused after the run selected it")]
     [InlineData("unpaid", null, "marked unpaid after the run selected it")]
     [InlineData("active", null, "no longer due when its chunk ran")]

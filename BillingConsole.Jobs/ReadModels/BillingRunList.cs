@@ -40,7 +40,7 @@ public sealed record BillingRunFailureRow(Guid InvoiceId, string? InvoiceNumber,
 
 /// <summary>A subscription a run selected as due and did not invoice, as it is now.</summary>
 public sealed record BillingRunSkippedRow(Guid SubscriptionId, string PlanName, int Quantity, Guid CustomerId, string CustomerName, string Status,
-    DateTimeOffset CurrentPeriodEnd, DateTimeOffset? CanceledAt)
+    DateTimeOffset? CanceledAt)
 {
     /// <summary>
     /// Why the run left it without an invoice, read from what it is now: a cancellation scheduled for the period end ends
@@ -113,8 +113,7 @@ public sealed class BillingRunList(NpgsqlDataSource dataSource)
                 select x.id from billing_run_chunks k cross join unnest(k.subscription_ids) x(id) where k.run_id = @runId and k.invoiced_at is not null
                 except
                 select subscription_id from invoices where billing_run_id = @runId)
-            select s.id as subscription_id, pl.name as plan_name, s.quantity, c.id as customer_id, c.name as customer_name, s.status,
-                   s.current_period_end, s.canceled_at
+            select s.id as subscription_id, pl.name as plan_name, s.quantity, c.id as customer_id, c.name as customer_name, s.status, s.canceled_at
             from left_out x
             join subscriptions s on s.id = x.id
             join customers c on c.id = s.customer_id

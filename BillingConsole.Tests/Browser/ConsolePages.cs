@@ -14,10 +14,18 @@ public static class ConsolePages
         await page.WaitForURLAsync("**/account/dev-sign-in**");
         await page.FillAsync("#dev-name", name);
         await page.ClickAsync($"[data-testid=sign-in-{role}]");
-        await page.WaitForURLAsync(url => !url.Contains("/account/"));
+        await WaitUntilAwayFromAsync(page, "/account/");
         await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync(name);
         await AdminPages.WaitUntilInteractiveAsync(page);
     }
+
+    /// <summary>
+    /// Waits until a form post's redirects have left the pages under <paramref name="path"/>. The address is polled:
+    /// <c>WaitForURLAsync</c> after a full navigation checks for the load event before it listens for it, and once missed
+    /// the event that arrived in between it waits out its whole timeout.
+    /// </summary>
+    public static Task WaitUntilAwayFromAsync(IPage page, string path) =>
+        Assertions.Expect(page).ToHaveURLAsync(new Regex($"^(?!.*{Regex.Escape(path)})"), new() { Timeout = 90_000 });
 
     /// <summary>
     /// Picks an option of a MudSelect and waits until the select shows it. A click that lands while the page is still settling
@@ -94,7 +102,7 @@ public static class ConsolePages
         await page.GotoAsync(path);
         await page.FillAsync("#username", username);
         await page.ClickAsync("#sign-in");
-        await page.WaitForURLAsync(url => !url.Contains("/connect/"));
+        await WaitUntilAwayFromAsync(page, "/connect/");
         await Assertions.Expect(page.GetByTestId("current-user")).ToBeVisibleAsync();
         await AdminPages.WaitUntilInteractiveAsync(page);
     }

@@ -49,7 +49,7 @@ public sealed class OidcSignInTests(OidcConsoleHost console, BrowserFixture brow
         await page.GotoAsync("/");
         await page.FillAsync("#username", "nobody");
         await page.ClickAsync("#sign-in");
-        await page.WaitForURLAsync(url => !url.Contains("/connect/"));
+        await ConsolePages.WaitUntilAwayFromAsync(page, "/connect/");
         await BrowserFixture.ScreenshotAsync(page, "oidc-no-role");
 
         await Expect(page.GetByText("Your role does not allow this page")).ToBeVisibleAsync();

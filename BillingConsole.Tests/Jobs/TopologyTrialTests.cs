@@ -82,7 +82,7 @@ public sealed class TopologyTrialTests(ProxiedTopology topology, BrowserFixture 
         await PinAsync(context, Other(formNode));
         await page.FillAsync("#dev-name", "Ada Admin");
         await page.ClickAsync("[data-testid=sign-in-admin]");
-        await page.WaitForURLAsync(url => !url.Contains("/account/"));
+        await ConsolePages.WaitUntilAwayFromAsync(page, "/account/");
         await Expect(page.GetByTestId("current-user")).ToHaveTextAsync("Ada Admin");
         await AdminPages.WaitUntilInteractiveAsync(page);
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);

@@ -243,7 +243,7 @@ public sealed class RetryScheduler(RetrySchedulerOptions? options = null)
         var when = Invariant($"Retry {query.AttemptNumber} of {RetriesAllowed(context, policy)} on {query.LocalTime:ddd d MMM HH:mm} (customer's time)");
         var why = (soonest, notable.Count) switch
         {
-            (true, 0) => "as soon as allowed: no later slot is enough better to wait for",
+            (true, 0) => $"as soon as allowed: no later slot is enough better for {query.DeclineCode} to wait for",
             (true, _) => $"as soon as allowed: {Join(notable)} better than average for {query.DeclineCode}",
             (false, 0) => $"the best chance for {query.DeclineCode} among the slots left",
             (false, _) => $"{Join(notable)} better than average for {query.DeclineCode}",

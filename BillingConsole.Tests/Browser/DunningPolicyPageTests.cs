@@ -1,3 +1,4 @@
+using System.Globalization;
 using BillingConsole.Domain.Dunning;
 using BillingConsole.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -33,14 +34,21 @@ public sealed class DunningPolicyPageTests(OidcConsoleHost console, BrowserFixtu
         await page.GetByText("Fixed days", new() { Exact = true }).ClickAsync();
         await FillAsync(page, "policy-intervals", "0, 3");
         await FillAsync(page, "policy-budget", "16");
+        await FillAsync(page, "ladder-day-0", "0");
         await page.GetByTestId("save-policy").ClickAsync();
         await Expect(page.GetByText("Retry intervals must be whole days greater than zero.")).ToBeVisibleAsync();
         await Expect(page.GetByText("The attempt budget must be between 1 and 15", new() { Exact = false })).ToBeVisibleAsync();
         await Expect(page.GetByText("Give a reason: it goes in the audit log.")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("ladder-error")).ToContainTextAsync("Escalation days must be greater than zero.");
         await BrowserFixture.ScreenshotAsync(page, "dunning-policy-invalid");
         Assert.Equal(before.Version, (await NewestAsync()).Version);
 
-        // Valid: the what-if first, then save.
+        // Valid: the first escalation step removed, the next one a day earlier; the what-if first, then save.
+        Assert.True(before.Settings.Ladder.Count >= 2, "the policy in force has a step before its final action");
+        var ladder = before.Settings.Ladder.Skip(1).Select((step, i) => i == 0 ? step with { Day = step.Day - 1 } : step).ToList();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Remove step" }).First.ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Remove step" })).ToHaveCountAsync(ladder.Count);
+        await FillAsync(page, "ladder-day-0", ladder[0].Day.ToString(CultureInfo.InvariantCulture));
         await FillAsync(page, "policy-intervals", "1, 2, 4, 8");
         await FillAsync(page, "policy-budget", "4");
         await page.GetByTestId("run-what-if").ClickAsync();
@@ -58,6 +66,7 @@ public sealed class DunningPolicyPageTests(OidcConsoleHost console, BrowserFixtu
         var saved = await NewestAsync();
         Assert.Equal((RetryMode.Fixed, 4), (saved.Settings.Mode, saved.Settings.AttemptBudget));
         Assert.Equal([1, 2, 4, 8], saved.Settings.FixedIntervalsDays);
+        Assert.Equal(ladder, saved.Settings.Ladder);
         Assert.Equal(TestIdentityProvider.Users["ada"].Name, saved.CreatedBy);
         await using (var db = TestDatabases.NewContext(TestServers.DefaultConnectionString))
         {

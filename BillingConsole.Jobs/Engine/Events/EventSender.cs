@@ -67,7 +67,7 @@ public sealed class EventSender(
                 order by e.sequence
                 limit 1
                 for update of d skip locked
-                """).FirstOrDefaultAsync(ct);
+                """).SingleOrDefaultAsync(ct);
             if (delivery is null) break;
             if (!await TakeSlotAsync(db, delivery.EndpointId, ct))
             {

@@ -53,7 +53,7 @@ public sealed class NotificationDelivery(
                     order by next_attempt_at
                     limit 1
                     for update skip locked
-                    """).FirstOrDefaultAsync(ct);
+                    """).SingleOrDefaultAsync(ct);
                 if (notification is null) break;
 
                 var stop = false;

@@ -1,5 +1,7 @@
 using BillingConsole.Api;
 using BillingConsole.Components.Shared;
+using BillingConsole.Engine.Notifications;
+using BillingConsole.Extensions;
 using BillingConsole.ReadModels;
 using BillingConsole.Tests.Infrastructure;
 using Bunit;
@@ -127,6 +129,28 @@ public sealed class ComponentTests : IAsyncDisposable
     [InlineData("plain", "plain")]
     public void Csv_cells_are_quoted_and_formulas_defused(string value, string expected) =>
         Assert.Equal(expected, CsvExport.Cell(value));
+
+    [Fact]
+    public void The_emails_list_shows_the_newest_ten_and_the_older_ones_on_request()
+    {
+        var support = _context.AddAuthorization();
+        support.SetAuthorized("Dana Support");
+        support.SetPolicies(ConsolePolicies.Support);
+        var newest = new DateTimeOffset(2026, 11, 28, 0, 5, 0, TimeSpan.Zero);
+        var rows = Enumerable.Range(0, 14).Select(i => new NotificationRow(Guid.NewGuid(), NotificationKinds.InvoiceIssued, "sent",
+            "ada@example.test", $"Invoice {i + 1}", 1, null, newest.AddMonths(-i), newest.AddMonths(-i), null, null, null)).ToList();
+
+        var cut = _context.Render<NotificationList>(p => p.Add(x => x.Rows, rows));
+
+        Assert.Equal([.. Enumerable.Range(1, NotificationList.FirstShown).Select(i => $"Invoice {i}")], Subjects(cut));
+        Assert.Equal(NotificationList.FirstShown, cut.FindAll("[data-testid=resend-notification]").Count);
+        cut.Find("[data-testid=notifications-show-older]").Click();
+        Assert.Equal([.. Enumerable.Range(1, 14).Select(i => $"Invoice {i}")], Subjects(cut));
+        Assert.Empty(cut.FindAll("[data-testid=notifications-show-older]"));
+
+        static IEnumerable<string> Subjects(IRenderedComponent<NotificationList> list) =>
+            list.FindAll("[data-testid=notification-row] td:first-child .figure-sub:not(.phone-only)").Select(e => e.TextContent);
+    }
 
     public ValueTask DisposeAsync() => _context.DisposeAsync();
 }
